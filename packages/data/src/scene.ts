@@ -1,0 +1,40 @@
+/**
+ * The Shapes world's ground truth. Images are WORLD_SIZE x WORLD_SIZE pixels split into a
+ * 2 x 2 grid of cells; each object sits in its own cell, so every spatial relation
+ * between two objects is exact.
+ */
+export const SHAPES = ['circle', 'square', 'triangle', 'cross'] as const;
+export const COLORS = ['red', 'green', 'blue', 'yellow'] as const;
+export const SIZES = ['small', 'large'] as const;
+export const CELLS = ['top left', 'top right', 'bottom left', 'bottom right'] as const;
+
+export type Shape = (typeof SHAPES)[number];
+export type Color = (typeof COLORS)[number];
+export type Size = (typeof SIZES)[number];
+export type Cell = (typeof CELLS)[number];
+
+export interface SceneObject {
+  shape: Shape;
+  color: Color;
+  size: Size;
+  cell: Cell;
+  /** Centre in pixels (x to the right, y down), jittered inside the cell. */
+  x: number;
+  y: number;
+}
+
+export interface Scene {
+  /** Stable id, unique within a world. */
+  id: string;
+  /** 1-4 objects, at most one per cell, in CELLS order. */
+  objects: SceneObject[];
+}
+
+/** An object category as POPE and CHAIR count it: colour + shape, e.g. "red circle". */
+export type ObjectCategory = `${Color} ${Shape}`;
+
+export function categoryOf(o: Pick<SceneObject, 'color' | 'shape'>): ObjectCategory {
+  return `${o.color} ${o.shape}`;
+}
+
+export const ALL_CATEGORIES: readonly ObjectCategory[] = COLORS.flatMap((c) => SHAPES.map((s) => `${c} ${s}` as ObjectCategory));

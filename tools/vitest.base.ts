@@ -1,0 +1,22 @@
+import { defineConfig } from 'vitest/config';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const packagesDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages');
+
+/** Tests import sibling packages from source, so a change is tested without a rebuild. */
+export function packageTests(overrides: { testTimeout?: number } = {}) {
+  const alias = Object.fromEntries(
+    readdirSync(packagesDir).map((name) => [`@mllm/${name}`, join(packagesDir, name, 'src', 'index.ts')]),
+  );
+  return defineConfig({
+    resolve: { alias },
+    test: {
+      include: ['src/**/*.test.ts'],
+      testTimeout: overrides.testTimeout ?? 60_000,
+      pool: 'forks',
+      fileParallelism: false,
+    },
+  });
+}
