@@ -1,1 +1,1 @@
-export { Rng } from './rng.js';
+export { Rng } from './rng';
