@@ -1,1 +1,16 @@
-export {};
+/**
+ * @mllm/eval: closed-set accuracy, POPE and CHAIR against exact ground truth, an evaluation
+ * runner over any batched answerer, and report output (SVG line charts, Markdown summaries).
+ */
+export { normalizeAnswer, yesNo } from './answer';
+export type { YesNo } from './answer';
+export { parseMentions, categoryKey, sceneCategories, SHAPES_VOCABULARY } from './mentions';
+export type { GroundTruthScene, MentionVocabulary } from './mentions';
+export { popeMetrics } from './pope';
+export type { PopeItem, PopeMetrics } from './pope';
+export { chair, checkCaption } from './chair';
+export type { CaptionCheck, ChairItem, ChairResult } from './chair';
+export { closedSetAccuracy, isCorrect } from './closed-set';
+export type { ClosedSetItem, ClosedSetResult, TypeAccuracy } from './closed-set';
+export { evaluate, POPE_SAMPLINGS } from './evaluate';
+export type { Answerer, EvalReport, EvalSet, EvaluateOptions, PopeSampling } from './evaluate';

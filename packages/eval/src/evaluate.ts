@@ -1,0 +1,129 @@
+/**
+ * The evaluation runner: asks an answerer every closed-set question, every POPE probe (random,
+ * popular and adversarial negative sampling) and for one caption per scene, in batches, then
+ * scores the replies. It knows nothing of models: anything with a batched `answer` works (a
+ * MultimodalModel's greedy decoder, an ONNX session, a remote API, a test fake).
+ */
+import { chair } from './chair';
+import type { ChairResult } from './chair';
+import { closedSetAccuracy } from './closed-set';
+import type { ClosedSetResult } from './closed-set';
+import type { GroundTruthScene } from './mentions';
+import { popeMetrics } from './pope';
+import type { PopeMetrics } from './pope';
+
+/** Replies to a batch of (image, prompt) requests, one reply per request, in order. */
+export interface Answerer {
+  answer(requests: { sceneId: string; prompt: string }[]): Promise<string[]>;
+}
+
+export type PopeSampling = 'random' | 'popular' | 'adversarial';
+export const POPE_SAMPLINGS: readonly PopeSampling[] = ['random', 'popular', 'adversarial'];
+
+export interface EvalSet {
+  scenes: GroundTruthScene[];
+  closedSet: { sceneId: string; type: string; question: string; answer: string }[];
+  pope: Record<PopeSampling, { sceneId: string; label: 'yes' | 'no'; question: string }[]>;
+  /** Prompt asking for a caption of each scene, scored by CHAIR. */
+  captionPrompt: string;
+}
+
+export interface EvalReport {
+  pope: Record<PopeSampling, PopeMetrics>;
+  chair: ChairResult;
+  closedSet: ClosedSetResult;
+  samples: {
+    /** The first 10 captions. */
+    captions: { sceneId: string; caption: string }[];
+    /** The first 10 closed-set questions with the reply. */
+    closedSet: { sceneId: string; type: string; question: string; answer: string; prediction: string }[];
+  };
+}
+
+export interface EvaluateOptions {
+  /** Requests per `answer` call (default 16). */
+  batchSize?: number;
+  /** Called after each batch with requests answered so far and the total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+const SAMPLE_COUNT = 10;
+
+/** Every prompt of the set, one flat list (closed set, then POPE by sampling, then captions). */
+function requestsOf(set: EvalSet): { sceneId: string; prompt: string }[] {
+  return [
+    ...set.closedSet.map((q) => ({ sceneId: q.sceneId, prompt: q.question })),
+    ...POPE_SAMPLINGS.flatMap((s) => set.pope[s].map((q) => ({ sceneId: q.sceneId, prompt: q.question }))),
+    ...set.scenes.map((scene) => ({ sceneId: scene.id, prompt: set.captionPrompt })),
+  ];
+}
+
+function checkSceneIds(set: EvalSet, requests: { sceneId: string }[]): void {
+  const ids = new Set(set.scenes.map((s) => s.id));
+  const unknown = [...new Set(requests.map((r) => r.sceneId).filter((id) => !ids.has(id)))];
+  if (unknown.length > 0) {
+    throw new Error(
+      `evaluate: questions refer to scene ids not in set.scenes: ${unknown.slice(0, 5).join(', ')}` +
+        `${unknown.length > 5 ? ` (+${unknown.length - 5} more)` : ''}; add those scenes or drop the questions`,
+    );
+  }
+}
+
+/** Ask the answerer every request in batches; replies come back in request order. */
+async function answerAll(
+  answerer: Answerer,
+  requests: { sceneId: string; prompt: string }[],
+  opts: EvaluateOptions,
+): Promise<string[]> {
+  const batchSize = opts.batchSize ?? 16;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new Error(`evaluate: batchSize must be a positive integer, got ${batchSize}`);
+  }
+  const replies: string[] = [];
+  for (let start = 0; start < requests.length; start += batchSize) {
+    const batch = requests.slice(start, start + batchSize);
+    const answers = await answerer.answer(batch);
+    if (answers.length !== batch.length) {
+      throw new Error(
+        `evaluate: answerer returned ${answers.length} replies for a batch of ${batch.length} requests; ` +
+          'it must return exactly one reply per request, in order',
+      );
+    }
+    replies.push(...answers);
+    opts.onProgress?.(replies.length, requests.length);
+  }
+  return replies;
+}
+
+/** Run the whole evaluation set through `answerer` and score it (POPE x3, CHAIR, closed set). */
+export async function evaluate(answerer: Answerer, set: EvalSet, opts: EvaluateOptions = {}): Promise<EvalReport> {
+  const requests = requestsOf(set);
+  checkSceneIds(set, requests);
+  const replies = await answerAll(answerer, requests, opts);
+
+  let next = 0;
+  const take = (count: number): string[] => replies.slice(next, (next += count));
+
+  const closedReplies = take(set.closedSet.length);
+  const closedItems = set.closedSet.map((q, i) => ({ ...q, prediction: closedReplies[i]! }));
+
+  const pope = {} as Record<PopeSampling, PopeMetrics>;
+  for (const sampling of POPE_SAMPLINGS) {
+    const probes = set.pope[sampling];
+    const popeReplies = take(probes.length);
+    pope[sampling] = popeMetrics(probes.map((p, i) => ({ label: p.label, prediction: popeReplies[i]! })));
+  }
+
+  const captionReplies = take(set.scenes.length);
+  const captions = set.scenes.map((scene, i) => ({ sceneId: scene.id, caption: captionReplies[i]! }));
+
+  return {
+    pope,
+    chair: chair(set.scenes.map((scene, i) => ({ scene, caption: captionReplies[i]! }))),
+    closedSet: closedSetAccuracy(closedItems),
+    samples: {
+      captions: captions.slice(0, SAMPLE_COUNT),
+      closedSet: closedItems.slice(0, SAMPLE_COUNT),
+    },
+  };
+}

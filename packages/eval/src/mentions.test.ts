@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { COLORS, SHAPES } from '../../data/src/scene';
+import { parseMentions, sceneCategories, SHAPES_VOCABULARY } from './mentions';
+
+describe('parseMentions', () => {
+  it('finds every adjacent colour-shape pair in order, duplicates kept', () => {
+    expect(parseMentions('a red circle and a blue square and a red circle')).toEqual([
+      'red circle',
+      'blue square',
+      'red circle',
+    ]);
+  });
+
+  it('reads the Shapes world caption format (size before colour)', () => {
+    const caption = 'a large red circle at the top left and a small blue cross at the bottom right .';
+    expect(parseMentions(caption)).toEqual(['red circle', 'blue cross']);
+  });
+
+  it('ignores non-adjacent pairs and unknown words', () => {
+    expect(parseMentions('a red large circle')).toEqual([]);
+    expect(parseMentions('a purple circle and a red hexagon')).toEqual([]);
+    expect(parseMentions('')).toEqual([]);
+  });
+
+  it('tolerates case, punctuation and plurals', () => {
+    expect(parseMentions('Two Yellow Triangles. A green cross, blue crosses!')).toEqual([
+      'yellow triangle',
+      'green cross',
+      'blue cross',
+    ]);
+  });
+
+  it('uses a custom vocabulary when given one', () => {
+    expect(parseMentions('a tall box and a red circle', { colors: ['tall'], shapes: ['box'] })).toEqual(['tall box']);
+  });
+});
+
+describe('SHAPES_VOCABULARY', () => {
+  it('matches the Shapes world contract in @mllm/data', () => {
+    expect(SHAPES_VOCABULARY.colors).toEqual([...COLORS]);
+    expect(SHAPES_VOCABULARY.shapes).toEqual([...SHAPES]);
+  });
+});
+
+describe('sceneCategories', () => {
+  it('collects distinct colour-shape categories', () => {
+    const scene = {
+      id: 's',
+      objects: [
+        { color: 'red', shape: 'circle' },
+        { color: 'red', shape: 'circle' },
+        { color: 'blue', shape: 'cross' },
+      ],
+    };
+    expect([...sceneCategories(scene)].sort()).toEqual(['blue cross', 'red circle']);
+  });
+});
