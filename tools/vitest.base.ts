@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 const packagesDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages');
 
 /** Tests import sibling packages from source, so a change is tested without a rebuild. */
-export function packageTests(overrides: { testTimeout?: number } = {}) {
+export function packageTests(overrides: { testTimeout?: number; setupFiles?: string[] } = {}) {
   const alias = Object.fromEntries(
     readdirSync(packagesDir).map((name) => [`@mllm/${name}`, join(packagesDir, name, 'src', 'index.ts')]),
   );
@@ -15,6 +15,8 @@ export function packageTests(overrides: { testTimeout?: number } = {}) {
     test: {
       include: ['src/**/*.test.ts'],
       testTimeout: overrides.testTimeout ?? 60_000,
+      // every package's tests run on the wasm backend, chosen once per test process
+      setupFiles: overrides.setupFiles ?? [join(packagesDir, 'core', 'src', 'test-setup.ts')],
       pool: 'forks',
       fileParallelism: false,
     },

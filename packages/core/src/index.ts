@@ -1,1 +1,18 @@
 export { Rng } from './rng';
+export { MllmError, ConfigError, CheckpointError, type ConfigIssue } from './errors';
+export { silentLogger, type Logger } from './logger';
+export { initBackend, backendInfo, BACKENDS, type BackendInfo, type BackendRequest } from './backend';
+export { Module, describeLoadReport, type Parameter, type LoadReport } from './module';
+export { normalInit, fanInUniform } from './init';
+export { Linear, linear, type LinearOptions } from './nn/linear';
+export { Embedding, embeddingLookup } from './nn/embedding';
+export { LayerNorm, RMSNorm, makeNorm, type NormKind } from './nn/norms';
+export { GeluMLP, SwiGLU, gelu } from './nn/mlp';
+export { RotaryEmbedding } from './nn/rope';
+export { buildAttentionMask, MASKED, type AttentionPattern, type MaskOptions } from './nn/masks';
+export { Attention, type AttentionConfig, type AttentionInputs } from './nn/attention';
+export { TransformerBlock, type TransformerBlockConfig, type BlockStyle, type FeedForward } from './nn/transformer-block';
+export { maskedCrossEntropy } from './losses';
+export { encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors, writeFileAtomic } from './safetensors';
+export { Registry, zodIssues, type RegistryEntry } from './registry';
+export { checkGradients, type GradCheckResult } from './grad-check';

@@ -1,0 +1,73 @@
+import * as tf from '@tensorflow/tfjs';
+import { MllmError } from './errors';
+import { silentLogger, type Logger } from './logger';
+
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendRequest = (typeof BACKENDS)[number];
+
+export interface BackendInfo {
+  /** What was asked for (`auto` unless overridden). */
+  requested: BackendRequest;
+  /** The tfjs backend name that runs: `tensorflow`, `wasm` or `cpu`. */
+  name: string;
+  /** Which package provides it, for the report. */
+  provider: string;
+}
+
+let active: BackendInfo | undefined;
+
+// Native engines are optional peers: users with libtensorflow installed get them, nobody else pays.
+async function tryImport(pkg: string): Promise<boolean> {
+  try {
+    await import(/* @vite-ignore */ pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function activate(name: string): Promise<boolean> {
+  try {
+    return (await tf.setBackend(name)) && (await tf.ready(), tf.getBackend() === name);
+  } catch {
+    return false;
+  }
+}
+
+const candidates: Record<Exclude<BackendRequest, 'auto'>, { provider: string; load: () => Promise<boolean>; name: string }> = {
+  'tensorflow-gpu': { provider: '@tensorflow/tfjs-node-gpu', name: 'tensorflow', load: () => tryImport('@tensorflow/tfjs-node-gpu') },
+  tensorflow: { provider: '@tensorflow/tfjs-node', name: 'tensorflow', load: () => tryImport('@tensorflow/tfjs-node') },
+  wasm: { provider: '@tensorflow/tfjs-backend-wasm', name: 'wasm', load: () => tryImport('@tensorflow/tfjs-backend-wasm') },
+  cpu: { provider: '@tensorflow/tfjs (pure JS)', name: 'cpu', load: async () => true },
+};
+
+/**
+ * Chooses the compute backend once per process. `auto` tries the native engines first,
+ * then wasm, then the pure-JS cpu backend. `MLLM_BACKEND` overrides when no explicit request is given.
+ */
+export async function initBackend(options: { backend?: string; logger?: Logger } = {}): Promise<BackendInfo> {
+  const logger = options.logger ?? silentLogger;
+  const raw = options.backend ?? process.env.MLLM_BACKEND ?? 'auto';
+  if (!(BACKENDS as readonly string[]).includes(raw)) {
+    throw new MllmError(`Unknown backend "${raw}". Allowed: ${BACKENDS.join(', ')} (flag --backend or env MLLM_BACKEND).`);
+  }
+  const requested = raw as BackendRequest;
+  if (active && (requested === 'auto' || requested === active.requested)) return active;
+  const order = requested === 'auto' ? (['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const) : [requested];
+  for (const key of order) {
+    const c = candidates[key];
+    if ((await c.load()) && (await activate(c.name))) {
+      active = { requested, name: c.name, provider: c.provider };
+      logger.info(`backend: ${active.name} (${active.provider})`);
+      return active;
+    }
+  }
+  throw new MllmError(
+    `Backend "${requested}" is not available. Install its package (${order.map((k) => candidates[k].provider).join(', ')}) or choose another with --backend.`,
+  );
+}
+
+/** The backend chosen by initBackend, for reports. */
+export function backendInfo(): BackendInfo {
+  return active ?? { requested: 'auto', name: tf.getBackend(), provider: 'unset' };
+}

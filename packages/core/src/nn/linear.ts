@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs';
+import { Module } from '../module';
+import { fanInUniform, normalInit } from '../init';
+import type { Rng } from '../rng';
+
+/**
+ * y = x W^T + b with W stored [out, in] as in PyTorch/HF checkpoints.
+ * The gradient is written by hand with explicit transposes: tfjs's stock matMul
+ * gradient uses transpose flags, which on wasm leave XNNPACK for a ~10x slower loop.
+ */
+export function linear(x2d: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
+  const f = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([x, w]);
+    return {
+      value: tf.matMul(x as tf.Tensor2D, tf.transpose(w as tf.Tensor2D)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+        return [tf.matMul(dy as tf.Tensor2D, ws), tf.matMul(tf.transpose(dy as tf.Tensor2D), xs)];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor2D;
+  const y = f(x2d, weight);
+  return bias ? tf.add(y, bias) : y;
+}
+
+export interface LinearOptions {
+  bias?: boolean;
+  /** Overrides PyTorch's default U(-1/sqrt(in), 1/sqrt(in)) init. */
+  std?: number;
+}
+
+/** Fully connected layer over the last axis: [..., in] -> [..., out]. */
+export class Linear extends Module {
+  readonly weight: tf.Variable;
+  readonly bias?: tf.Variable;
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    rng: Rng,
+    options: LinearOptions = {},
+  ) {
+    super();
+    const shape = [outFeatures, inFeatures];
+    const init = options.std === undefined ? fanInUniform(rng, shape, inFeatures) : normalInit(rng, shape, options.std);
+    this.weight = this.param('weight', init);
+    if (options.bias ?? true) this.bias = this.param('bias', tf.zeros([outFeatures]));
+  }
+
+  forward<T extends tf.Tensor>(x: T): T {
+    return tf.tidy(() => {
+      const lead = x.shape.slice(0, -1);
+      const y = linear(x.reshape([-1, this.inFeatures]) as tf.Tensor2D, this.weight as tf.Tensor2D, this.bias as tf.Tensor1D | undefined);
+      return y.reshape([...lead, this.outFeatures]) as T;
+    });
+  }
+}

@@ -1,0 +1,46 @@
+import * as tf from '@tensorflow/tfjs';
+import { Module } from '../module';
+import { Linear } from './linear';
+import type { Rng } from '../rng';
+
+/** Exact GELU, 0.5 x (1 + erf(x / sqrt 2)) (HF `gelu`). */
+export function gelu<T extends tf.Tensor>(x: T): T {
+  return tf.tidy(() => x.mul(tf.erf(x.mul(Math.SQRT1_2)).add(1)).mul(0.5) as T);
+}
+
+/** Two-layer feed-forward with GELU (CLIP/ViT: `fc1`, `fc2`). */
+export class GeluMLP extends Module {
+  readonly fc1: Linear;
+  readonly fc2: Linear;
+
+  constructor(dim: number, hidden: number, rng: Rng) {
+    super();
+    this.fc1 = this.add('fc1', new Linear(dim, hidden, rng));
+    this.fc2 = this.add('fc2', new Linear(hidden, dim, rng));
+  }
+
+  forward<T extends tf.Tensor>(x: T): T {
+    return tf.tidy(() => this.fc2.forward(gelu(this.fc1.forward(x))));
+  }
+}
+
+/** SwiGLU feed-forward (LLaMA): down(silu(gate(x)) * up(x)), no biases. */
+export class SwiGLU extends Module {
+  readonly gate: Linear;
+  readonly up: Linear;
+  readonly down: Linear;
+
+  constructor(dim: number, hidden: number, rng: Rng) {
+    super();
+    this.gate = this.add('gate_proj', new Linear(dim, hidden, rng, { bias: false }));
+    this.up = this.add('up_proj', new Linear(dim, hidden, rng, { bias: false }));
+    this.down = this.add('down_proj', new Linear(hidden, dim, rng, { bias: false }));
+  }
+
+  forward<T extends tf.Tensor>(x: T): T {
+    return tf.tidy(() => {
+      const g = this.gate.forward(x);
+      return this.down.forward(g.mul(tf.sigmoid(g)).mul(this.up.forward(x)));
+    });
+  }
+}

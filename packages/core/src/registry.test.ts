@@ -1,0 +1,31 @@
+import { describe, it, expect } from 'vitest';
+import { z } from 'zod';
+import { Registry } from './registry';
+import { ConfigError } from './errors';
+
+describe('Registry', () => {
+  const reg = new Registry<{ width: number }, string>('connector');
+  reg.register('mlp', z.object({ type: z.literal('mlp'), depth: z.number().int().min(1).default(2) }).strict(), (c, ctx) => `mlp${c.depth}x${ctx.width}`);
+  reg.register('linear', z.object({ type: z.literal('linear') }).strict(), () => 'linear');
+
+  it('builds by exact type with schema defaults', () => {
+    expect(reg.build({ type: 'mlp' }, { width: 4 })).toBe('mlp2x4');
+  });
+
+  it('an unknown type lists the allowed ones; no fuzzy matching', () => {
+    expect(() => reg.build({ type: 'mlp2' }, { width: 4 })).toThrow(/connector.type: unknown connector type "mlp2"; allowed: linear, mlp/);
+  });
+
+  it('reports wrong and unknown fields by JSON path', () => {
+    const r = reg.validate({ type: 'mlp', depth: 0, colour: 1 }, 'model.connector');
+    expect(r.ok).toBe(false);
+    const paths = !r.ok ? r.issues.map((i) => i.path) : [];
+    expect(paths).toContain('model.connector.depth');
+    expect(paths).toContain('model.connector');
+    expect(() => reg.build({ type: 'mlp', depth: 0 }, { width: 1 })).toThrow(ConfigError);
+  });
+
+  it('refuses duplicate registration', () => {
+    expect(() => reg.register('mlp', z.object({}), () => '')).toThrow(/already registered/);
+  });
+});
