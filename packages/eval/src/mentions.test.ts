@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { COLORS, SHAPES } from '../../data/src/scene';
+import type { Scene } from '../../data/src/scene';
 import { parseMentions, sceneCategories, SHAPES_VOCABULARY } from './mentions';
+import type { GroundTruthScene } from './mentions';
 
 describe('parseMentions', () => {
   it('finds every adjacent colour-shape pair in order, duplicates kept', () => {
@@ -39,6 +41,12 @@ describe('SHAPES_VOCABULARY', () => {
   it('matches the Shapes world contract in @mllm/data', () => {
     expect(SHAPES_VOCABULARY.colors).toEqual([...COLORS]);
     expect(SHAPES_VOCABULARY.shapes).toEqual([...SHAPES]);
+  });
+
+  it("accepts @mllm/data's Scene as a GroundTruthScene (checked by tsc)", () => {
+    const scene: Scene = { id: 's', objects: [{ shape: 'cross', color: 'red', size: 'small', cell: 'top left', x: 8, y: 8 }] };
+    const truth: GroundTruthScene = scene;
+    expect([...sceneCategories(truth)]).toEqual(['red cross']);
   });
 });
 
