@@ -2,6 +2,7 @@ export { Rng } from './rng';
 export { MllmError, ConfigError, CheckpointError, type ConfigIssue } from './errors';
 export { silentLogger, type Logger } from './logger';
 export { initBackend, backendInfo, BACKENDS, type BackendInfo, type BackendRequest } from './backend';
+export { ModuleList, ModuleGroup } from './module-list';
 export { Module, describeLoadReport, type Parameter, type LoadReport } from './module';
 export { normalInit, fanInUniform } from './init';
 export { Linear, linear, type LinearOptions } from './nn/linear';
@@ -15,4 +16,15 @@ export { TransformerBlock, type TransformerBlockConfig, type BlockStyle, type Fe
 export { maskedCrossEntropy } from './losses';
 export { encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors, writeFileAtomic } from './safetensors';
 export { Registry, zodIssues, type RegistryEntry } from './registry';
-export { checkGradients, type GradCheckResult } from './grad-check';
+export { checkGradients, checkParameterGradients, type GradCheckResult } from './grad-check';
+export type {
+  VisionEncoder,
+  TokenConnector,
+  LanguageModel,
+  LmForwardOptions,
+  KvCache,
+  EncoderContext,
+  ConnectorContext,
+  LlmContext,
+  ComponentRegistry,
+} from './components';

@@ -1,1 +1,2 @@
-export {};
+export { VisionTransformer, vitSchema, type VitConfig } from './vit';
+export { registerEncoders } from './register';

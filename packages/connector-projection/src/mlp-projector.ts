@@ -1,0 +1,46 @@
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { Linear, Module, gelu, type Rng, type TokenConnector } from '@mllm/core';
+
+export const mlpProjectorSchema = z
+  .object({
+    type: z.literal('mlp'),
+    /** Linear layers; LLaVA-1.5's `mlp2x_gelu` is 2. */
+    depth: z.number().int().min(1).default(2),
+  })
+  .strict();
+
+export type MlpProjectorConfig = z.output<typeof mlpProjectorSchema>;
+
+/**
+ * Linear-GELU-Linear projector (LLaVA-1.5, arXiv:2310.03744). Parameter names follow
+ * HF LlavaMultiModalProjector for depth 2 (`linear_1`, `linear_2`).
+ */
+export class MlpProjector extends Module implements TokenConnector {
+  readonly kind = 'token-connector' as const;
+  readonly layers: Linear[];
+
+  constructor(config: MlpProjectorConfig, inputDim: number, outputDim: number, rng: Rng) {
+    super();
+    this.layers = Array.from({ length: config.depth }, (_, i) => {
+      const layer = new Linear(i === 0 ? inputDim : outputDim, outputDim, rng);
+      return this.add(`linear_${i + 1}`, layer);
+    });
+  }
+
+  outputTokens(inputTokens: number): number {
+    return inputTokens;
+  }
+
+  forward(features: tf.Tensor3D): tf.Tensor3D {
+    return tf.tidy(() => {
+      let h = features; // [B, N, D_enc]
+      this.layers.forEach((layer, i) => {
+        h = layer.forward(h); // [B, N, D_llm]
+        if (i < this.layers.length - 1) h = gelu(h);
+      });
+      return h;
+    });
+  }
+}
+
