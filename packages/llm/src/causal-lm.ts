@@ -1,0 +1,115 @@
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import {
+  Embedding,
+  Linear,
+  Module,
+  ModuleGroup,
+  ModuleList,
+  RMSNorm,
+  RotaryEmbedding,
+  TransformerBlock,
+  buildAttentionMask,
+  type LanguageModel,
+  type LmForwardOptions,
+  type Rng,
+} from '@mllm/core';
+
+export const causalLmSchema = z
+  .object({
+    type: z.literal('causal'),
+    dim: z.number().int().min(4).default(64),
+    layers: z.number().int().min(1).default(2),
+    heads: z.number().int().min(1).default(4),
+    /** Grouped-query attention; defaults to heads (plain multi-head). */
+    kvHeads: z.number().int().min(1).optional(),
+    /** SwiGLU hidden width; LLaMA uses ~8/3 of dim. */
+    mlpHidden: z.number().int().min(1).optional(),
+    ropeTheta: z.number().positive().default(10000),
+    normEps: z.number().positive().default(1e-6),
+  })
+  .strict()
+  .refine((c) => c.dim % c.heads === 0, { message: 'dim must be divisible by heads', path: ['heads'] })
+  .refine((c) => c.heads % (c.kvHeads ?? c.heads) === 0, { message: 'heads must be divisible by kvHeads', path: ['kvHeads'] })
+  .refine((c) => (c.dim / c.heads) % 2 === 0, { message: 'dim / heads must be even for RoPE', path: ['heads'] });
+
+export type CausalLmConfig = z.output<typeof causalLmSchema>;
+
+/**
+ * LLaMA-style decoder-only LM (RMSNorm, RoPE, SwiGLU), HF LlamaForCausalLM parameter
+ * names. Touvron et al., arXiv:2302.13971. Shapes: B batch, T tokens, D width, V vocab.
+ */
+export class CausalLM extends Module implements LanguageModel {
+  readonly kind = 'language-model' as const;
+  readonly embedTokens: Embedding;
+  readonly blocks: readonly TransformerBlock[];
+  readonly norm: RMSNorm;
+  readonly lmHead: Linear;
+  readonly rotary: RotaryEmbedding;
+
+  constructor(readonly config: CausalLmConfig, readonly vocabSize: number, rng: Rng) {
+    super();
+    const { dim, heads } = config;
+    const mlpHidden = config.mlpHidden ?? Math.round((dim * 8) / 3);
+    this.embedTokens = new Embedding(vocabSize, dim, rng);
+    this.blocks = Array.from(
+      { length: config.layers },
+      () => new TransformerBlock({ dim, numHeads: heads, numKvHeads: config.kvHeads, mlpHidden, style: 'llama', normEps: config.normEps }, rng),
+    );
+    this.norm = new RMSNorm(dim, config.normEps);
+    this.add('model', new ModuleGroup({ embed_tokens: this.embedTokens, layers: new ModuleList(this.blocks), norm: this.norm }));
+    this.lmHead = this.add('lm_head', new Linear(dim, vocabSize, rng, { bias: false, std: 0.02 }));
+    this.rotary = new RotaryEmbedding(dim / heads, config.ropeTheta);
+  }
+
+  get dim(): number {
+    return this.config.dim;
+  }
+  get numLayers(): number {
+    return this.config.layers;
+  }
+
+  embed(ids: tf.Tensor2D): tf.Tensor3D {
+    return this.embedTokens.forward(ids) as tf.Tensor3D;
+  }
+
+  forward(embeds: tf.Tensor3D, options: LmForwardOptions = {}): { logits: tf.Tensor3D; hidden: tf.Tensor3D } {
+    const [b, t] = embeds.shape;
+    const cache = options.cache;
+    const past = cache?.layers[0]?.key.shape[2] ?? 0;
+    const keyMask = options.attentionMask ?? Array.from({ length: b }, () => new Array<number>(t).fill(1));
+    const fullKeyMask = cache?.keyMask.length ? cache.keyMask.map((row, i) => [...row, ...keyMask[i]!]) : keyMask;
+    const positions = options.positions ?? positionsFromMask(fullKeyMask, t);
+    return tf.tidy(() => {
+      const mask = buildAttentionMask(b, past + t, {
+        pattern: options.pattern ?? 'causal',
+        keyMask: fullKeyMask,
+        prefixLengths: options.prefixLengths,
+        queryLength: t,
+      });
+      const rope = { rotary: this.rotary, positions: tf.tensor2d(positions, [b, t], 'int32') };
+      let h = embeds; // [B, T, D]
+      this.blocks.forEach((block, i) => {
+        const { out, present } = block.forward(h, { mask, rope, past: cache?.layers[i] });
+        if (cache) {
+          cache.layers[i]?.key.dispose();
+          cache.layers[i]?.value.dispose();
+          cache.layers[i] = { key: tf.keep(present.key), value: tf.keep(present.value) };
+        }
+        h = out;
+      });
+      if (cache) cache.keyMask = fullKeyMask;
+      const hidden = this.norm.forward(h); // [B, T, D]
+      return { hidden, logits: this.lmHead.forward(hidden) }; // logits [B, T, V]
+    });
+  }
+}
+
+/** Positions count only real tokens, so left-padded rows start at 0 (HF: cumsum(mask) - 1). */
+export function positionsFromMask(keyMask: number[][], queryLength: number): number[][] {
+  return keyMask.map((row) => {
+    let p = -1;
+    const positions = row.map((m) => (m ? ++p : Math.max(p, 0)));
+    return positions.slice(row.length - queryLength);
+  });
+}
