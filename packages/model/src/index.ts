@@ -1,1 +1,5 @@
-export {};
+export { MultimodalModel, type SpecialIds } from './multimodal-model';
+export { buildModel, validateModelConfig, modelConfigSchema, type ModelConfig, type BuildModelOptions } from './model-config';
+export { createRegistry } from './registry';
+export { collateTraining, collatePrompts, expandImages, type TokenizedSample, type ModelBatch, type BatchOptions } from './batch';
+export { placeImageTokens, type ImageSlot } from './splice';

@@ -1,0 +1,17 @@
+import { Registry, type ComponentRegistry } from '@mllm/core';
+import { registerEncoders } from '@mllm/encoders';
+import { registerProjectionConnectors } from '@mllm/connector-projection';
+import { registerLlms } from '@mllm/llm';
+
+/** A fresh registry holding every built-in type; add third-party types with `registry.<slot>.register`. */
+export function createRegistry(): ComponentRegistry {
+  const registry: ComponentRegistry = {
+    encoders: new Registry('encoder'),
+    connectors: new Registry('connector'),
+    llms: new Registry('llm'),
+  };
+  registerEncoders(registry);
+  registerProjectionConnectors(registry);
+  registerLlms(registry);
+  return registry;
+}
