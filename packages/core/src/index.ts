@@ -5,11 +5,11 @@ export { initBackend, backendInfo, BACKENDS, type BackendInfo, type BackendReque
 export { ModuleList, ModuleGroup } from './module-list';
 export { Module, describeLoadReport, type Parameter, type LoadReport } from './module';
 export { normalInit, fanInUniform } from './init';
-export { Linear, linear, type LinearOptions } from './nn/linear';
+export { Linear, linear, matMulConstant, type LinearOptions } from './nn/linear';
 export { Embedding, embeddingLookup } from './nn/embedding';
 export { LayerNorm, RMSNorm, makeNorm, type NormKind } from './nn/norms';
 export { GeluMLP, SwiGLU, gelu } from './nn/mlp';
-export { RotaryEmbedding } from './nn/rope';
+export { RotaryEmbedding, type RopeTables } from './nn/rope';
 export { buildAttentionMask, MASKED, type AttentionPattern, type MaskOptions } from './nn/masks';
 export { Attention, type AttentionConfig, type AttentionInputs } from './nn/attention';
 export { TransformerBlock, type TransformerBlockConfig, type BlockStyle, type FeedForward } from './nn/transformer-block';

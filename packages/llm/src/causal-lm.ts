@@ -87,7 +87,7 @@ export class CausalLM extends Module implements LanguageModel {
         prefixLengths: options.prefixLengths,
         queryLength: t,
       });
-      const rope = { rotary: this.rotary, positions: tf.tensor2d(positions, [b, t], 'int32') };
+      const rope = { rotary: this.rotary, tables: this.rotary.tables(positions) };
       let h = embeds; // [B, T, D]
       this.blocks.forEach((block, i) => {
         const { out, present } = block.forward(h, { mask, rope, past: cache?.layers[i] });

@@ -11,14 +11,14 @@ const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.max(tf.abs(a.sub(b))).dataSyn
 describe('Attention', () => {
   const attn = new Attention({ dim: 8, numHeads: 4, numKvHeads: 2 }, new Rng(1));
   const rotary = new RotaryEmbedding(2);
-  const positions = tf.tensor2d([[0, 1, 2, 3, 4]], [1, 5], 'int32');
+  const tables = rotary.tables([[0, 1, 2, 3, 4]]);
 
   it('causal mask: a future token cannot change a past output', () => {
     const x = tf.randomNormal([1, 5, 8], 0, 1, 'float32', 1) as tf.Tensor3D;
     const x2 = tf.concat([x.slice([0, 0, 0], [1, 4, 8]), tf.randomNormal([1, 1, 8], 0, 1, 'float32', 9)], 1) as tf.Tensor3D;
     const mask = buildAttentionMask(1, 5, { pattern: 'causal' });
-    const a = attn.forward(x, { mask, rope: { rotary, positions } }).out;
-    const b = attn.forward(x2, { mask, rope: { rotary, positions } }).out;
+    const a = attn.forward(x, { mask, rope: { rotary, tables } }).out;
+    const b = attn.forward(x2, { mask, rope: { rotary, tables } }).out;
     expect(maxDiff(a.slice([0, 0, 0], [1, 4, 8]), b.slice([0, 0, 0], [1, 4, 8]))).toBeLessThan(1e-6);
     expect(maxDiff(a.slice([0, 4, 0], [1, 1, 8]), b.slice([0, 4, 0], [1, 1, 8]))).toBeGreaterThan(1e-4);
   });
@@ -31,14 +31,14 @@ describe('Attention', () => {
 
   it('KV cache: incremental decoding equals full recompute', () => {
     const x = tf.randomNormal([1, 5, 8], 0, 1, 'float32', 2) as tf.Tensor3D;
-    const full = attn.forward(x, { mask: buildAttentionMask(1, 5, { pattern: 'causal' }), rope: { rotary, positions } }).out;
+    const full = attn.forward(x, { mask: buildAttentionMask(1, 5, { pattern: 'causal' }), rope: { rotary, tables } }).out;
     const first = attn.forward(x.slice([0, 0, 0], [1, 4, 8]), {
       mask: buildAttentionMask(1, 4, { pattern: 'causal' }),
-      rope: { rotary, positions: positions.slice([0, 0], [1, 4]) },
+      rope: { rotary, tables: rotary.tables([[0, 1, 2, 3]]) },
     });
     const step = attn.forward(x.slice([0, 4, 0], [1, 1, 8]), {
       mask: buildAttentionMask(1, 5, { pattern: 'causal', queryLength: 1 }),
-      rope: { rotary, positions: positions.slice([0, 4], [1, 1]) },
+      rope: { rotary, tables: rotary.tables([[4]]) },
       past: first.present,
     });
     expect(maxDiff(step.out, full.slice([0, 4, 0], [1, 1, 8]))).toBeLessThan(1e-5);
@@ -66,7 +66,7 @@ describe('Attention', () => {
     const x = tf.randomNormal([1, 5, 8], 0, 0.5, 'float32', 4) as tf.Tensor3D;
     const mask = buildAttentionMask(1, 5, { pattern: 'causal' });
     const up = tf.randomNormal([1, 5, 8], 0, 1, 'float32', 7);
-    const r = checkGradients((xx) => attn.forward(xx as tf.Tensor3D, { mask, rope: { rotary, positions } }).out.mul(up).sum(), [x], { samples: 16 });
+    const r = checkGradients((xx) => attn.forward(xx as tf.Tensor3D, { mask, rope: { rotary, tables } }).out.mul(up).sum(), [x], { samples: 16 });
     expect(r.maxRelError).toBeLessThan(3e-2);
   });
 });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Module } from '../module';
 import { Linear } from './linear';
-import type { RotaryEmbedding } from './rope';
+import type { RopeTables, RotaryEmbedding } from './rope';
 import type { Rng } from '../rng';
 
 /** Shapes: B batch, T query tokens, S key tokens, H heads, Hkv key/value heads, dh head width. */
@@ -18,8 +18,8 @@ export interface AttentionConfig {
 export interface AttentionInputs {
   /** Additive mask [B or 1, 1, T, S]. */
   mask?: tf.Tensor;
-  /** Rotary embedding and per-token positions [B, T]. */
-  rope?: { rotary: RotaryEmbedding; positions: tf.Tensor2D };
+  /** Rotary embedding and the cos/sin tables of this batch's positions. */
+  rope?: { rotary: RotaryEmbedding; tables: RopeTables };
   /** Cached keys/values [B, Hkv, S_past, dh]; the new ones are appended and returned. */
   past?: { key: tf.Tensor4D; value: tf.Tensor4D };
   /** Attend to these [B, S, D] instead of x (cross-attention). */
@@ -65,8 +65,8 @@ export class Attention extends Module {
     let k = this.heads(this.k.forward(kvSource), this.numKvHeads); // [B, Hkv, S, dh]
     let v = this.heads(this.v.forward(kvSource), this.numKvHeads);
     if (inputs.rope) {
-      q = inputs.rope.rotary.apply(q, inputs.rope.positions);
-      k = inputs.rope.rotary.apply(k, inputs.rope.positions);
+      q = inputs.rope.rotary.apply(q, inputs.rope.tables);
+      k = inputs.rope.rotary.apply(k, inputs.rope.tables);
     }
     if (inputs.past) {
       k = tf.concat([inputs.past.key, k], 2);

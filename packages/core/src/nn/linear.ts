@@ -23,6 +23,18 @@ export function linear(x2d: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D
   return bias ? tf.add(y, bias) : y;
 }
 
+/**
+ * x @ M for a constant M (no gradient into M): dx = dy @ M^T with M^T given up front,
+ * so neither direction uses transpose flags.
+ */
+export function matMulConstant(x2d: tf.Tensor2D, m: tf.Tensor2D, mTransposed: tf.Tensor2D): tf.Tensor2D {
+  const f = tf.customGrad(((x: tf.Tensor) => ({
+    value: tf.matMul(x as tf.Tensor2D, m),
+    gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, mTransposed),
+  })) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor2D;
+  return f(x2d);
+}
+
 export interface LinearOptions {
   bias?: boolean;
   /** Overrides PyTorch's default U(-1/sqrt(in), 1/sqrt(in)) init. */

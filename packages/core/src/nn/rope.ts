@@ -1,59 +1,64 @@
 import * as tf from '@tensorflow/tfjs';
+import { matMulConstant } from './linear';
+
+/** cos/sin rows for one batch's positions, [B, 1, T, dh]; built once per forward and shared by all layers. */
+export interface RopeTables {
+  cos: tf.Tensor4D;
+  sin: tf.Tensor4D;
+}
 
 /**
  * Rotary position embedding, HF's rotate-half convention: dimension i pairs with
- * i + d/2, frequency theta^(-2i/d). Tables are built once per length and reused.
+ * i + d/2, frequency theta^(-2i/d). rotate_half is a constant signed permutation applied
+ * as a 2-D matMul: split/concat on the last axis are slow on wasm.
  */
 export class RotaryEmbedding {
-  private cos?: tf.Tensor2D;
-  private sin?: tf.Tensor2D;
-  private length = 0;
+  private readonly rotate: tf.Tensor2D;
+  private readonly rotateT: tf.Tensor2D;
 
   constructor(readonly headDim: number, readonly theta = 10000) {
     if (headDim % 2 !== 0) throw new Error(`RoPE needs an even head dimension, got ${headDim}`);
-  }
-
-  private ensure(length: number): void {
-    if (length <= this.length) return;
-    this.cos?.dispose();
-    this.sin?.dispose();
-    const half = this.headDim / 2;
-    const cos = new Float32Array(length * this.headDim);
-    const sin = new Float32Array(length * this.headDim);
-    for (let p = 0; p < length; p++) {
-      for (let i = 0; i < half; i++) {
-        const angle = p * Math.pow(this.theta, (-2 * i) / this.headDim);
-        for (const j of [i, i + half]) {
-          cos[p * this.headDim + j] = Math.cos(angle);
-          sin[p * this.headDim + j] = Math.sin(angle);
-        }
-      }
+    const half = headDim / 2;
+    const r = new Float32Array(headDim * headDim);
+    // (x @ R)[j] = -x[j + half] for j < half, x[j - half] otherwise
+    for (let j = 0; j < half; j++) {
+      r[(j + half) * headDim + j] = -1;
+      r[j * headDim + j + half] = 1;
     }
-    this.cos = tf.keep(tf.tensor2d(cos, [length, this.headDim]));
-    this.sin = tf.keep(tf.tensor2d(sin, [length, this.headDim]));
-    this.length = length;
+    this.rotate = tf.keep(tf.tensor2d(r, [headDim, headDim]));
+    this.rotateT = tf.keep(this.rotate.transpose());
   }
 
-  /** x [B, H, T, dh], positions [B, T] int32 -> rotated x. */
-  apply(x: tf.Tensor4D, positions: tf.Tensor2D): tf.Tensor4D {
-    const [b, , t] = x.shape;
-    const maxPosition = positions.max();
-    this.ensure(maxPosition.dataSync()[0]! + 1);
-    maxPosition.dispose();
+  /** positions [B][T] -> cos/sin tables [B, 1, T, dh]. */
+  tables(positions: number[][]): RopeTables {
+    const b = positions.length;
+    const t = positions[0]?.length ?? 0;
+    const half = this.headDim / 2;
+    const cos = new Float32Array(b * t * this.headDim);
+    const sin = new Float32Array(b * t * this.headDim);
+    positions.forEach((row, i) =>
+      row.forEach((p, j) => {
+        const base = (i * t + j) * this.headDim;
+        for (let k = 0; k < half; k++) {
+          const angle = p * Math.pow(this.theta, (-2 * k) / this.headDim);
+          cos[base + k] = cos[base + k + half] = Math.cos(angle);
+          sin[base + k] = sin[base + k + half] = Math.sin(angle);
+        }
+      }),
+    );
+    return { cos: tf.tensor4d(cos, [b, 1, t, this.headDim]), sin: tf.tensor4d(sin, [b, 1, t, this.headDim]) };
+  }
+
+  /** x [B, H, T, dh] -> x * cos + rotate_half(x) * sin. */
+  apply(x: tf.Tensor4D, tables: RopeTables): tf.Tensor4D {
     return tf.tidy(() => {
-      const flat = positions.reshape([-1]).toInt();
-      const cos = tf.gather(this.cos!, flat).reshape([b, 1, t, this.headDim]);
-      const sin = tf.gather(this.sin!, flat).reshape([b, 1, t, this.headDim]);
-      const half = this.headDim / 2;
-      const [x1, x2] = tf.split(x, [half, half], 3);
-      const rotated = tf.concat([x2!.neg(), x1!], 3);
-      return x.mul(cos).add(rotated.mul(sin)) as tf.Tensor4D;
+      const rotated = matMulConstant(x.reshape([-1, this.headDim]) as tf.Tensor2D, this.rotate, this.rotateT).reshape(x.shape);
+      return x.mul(tables.cos).add(rotated.mul(tables.sin)) as tf.Tensor4D;
     });
   }
 
   dispose(): void {
-    this.cos?.dispose();
-    this.sin?.dispose();
-    this.length = 0;
+    this.rotate.dispose();
+    this.rotateT.dispose();
   }
 }
