@@ -1,1 +1,21 @@
-export {};
+export { AdamW, type AdamWOptions } from './adamw';
+export { warmupCosine } from './schedule';
+export { clipGradNorm } from './clip-grads';
+export { trainLoop, type OptimConfig, type StepEvent, type TrainLoopOptions } from './train-loop';
+export { ClipHead, type ClipHeadConfig } from './clip-head';
+export {
+  parseRunConfig,
+  stageSchema,
+  dataSchema,
+  evalSchema,
+  tokenizerSchema,
+  STAGE_TYPES,
+  TRAINABLE_MODULES,
+  DEFAULT_TRAINS,
+  type RunConfig,
+  type StageConfig,
+  type StageType,
+  type TrainableModule,
+} from './run-config';
+export { StageData } from './stage-data';
+export { runStage, stageName, type StageResult, type StageResumeState, type StageCallbacks } from './run-stage';

@@ -1,0 +1,3 @@
+export { main } from './main';
+export { runPipeline, evaluateSession, type RunOptions } from './pipeline';
+export { openRun, createSession, type Session } from './session';

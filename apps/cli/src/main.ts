@@ -1,0 +1,122 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { ConfigError, MllmError, initBackend, type Logger } from '@mllm/core';
+import { loadImageFile } from '@mllm/data';
+import { answerImage } from './answerer';
+import { evaluateSession, runPipeline } from './pipeline';
+import { openRun } from './session';
+import { writeFile } from 'node:fs/promises';
+
+const USAGE = `mllm - build, train and evaluate multimodal LLMs
+
+  mllm run <config.json> [--out DIR] [--backend B] [--seed N] [--resume] [--force]
+  mllm eval --checkpoint DIR [--backend B]
+  mllm chat --checkpoint DIR --image FILE.png --prompt TEXT [--max-new-tokens N]
+
+Backends: auto (default), tensorflow-gpu, tensorflow, wasm, cpu (or env MLLM_BACKEND).`;
+
+const consoleLogger: Logger = {
+  info: (m) => process.stderr.write(`${m}\n`),
+  warn: (m) => process.stderr.write(`warning: ${m}\n`),
+};
+
+async function readConfig(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new MllmError(`cannot read config ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new MllmError(`config ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Entry point; returns the process exit code. Known failures print their message, not a stack. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        out: { type: 'string' },
+        backend: { type: 'string' },
+        seed: { type: 'string' },
+        resume: { type: 'boolean' },
+        force: { type: 'boolean' },
+        checkpoint: { type: 'string' },
+        image: { type: 'string' },
+        prompt: { type: 'string' },
+        'max-new-tokens': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (!command || values.help || command === 'help') {
+      process.stdout.write(`${USAGE}\n`);
+      return command ? 0 : 1;
+    }
+    if (command === 'run') {
+      const configPath = positionals[0];
+      if (!configPath) throw new MllmError('mllm run needs a config file: mllm run configs/default.json');
+      const seed = values.seed === undefined ? undefined : Number(values.seed);
+      if (seed !== undefined && !Number.isInteger(seed)) throw new MllmError(`--seed must be an integer, got ${values.seed}`);
+      const out = values.out ?? join('runs', configPath.replace(/^.*\//, '').replace(/\.json$/, ''));
+      const report = await runPipeline(await readConfig(configPath), {
+        out,
+        force: values.force,
+        resume: values.resume,
+        backend: values.backend,
+        seed,
+        logger: consoleLogger,
+        progress: true,
+      });
+      printSummary(report.eval!, out, report.wallSeconds, report.backend);
+      return 0;
+    }
+    if (command === 'eval') {
+      if (!values.checkpoint) throw new MllmError('mllm eval needs --checkpoint DIR (a finished run folder)');
+      await initBackend({ backend: values.backend, logger: consoleLogger });
+      const session = await openRun(values.checkpoint);
+      const result = await evaluateSession(session);
+      await writeFile(join(values.checkpoint, 'eval.json'), JSON.stringify(result, null, 2));
+      printSummary(result, values.checkpoint);
+      return 0;
+    }
+    if (command === 'chat') {
+      if (!values.checkpoint || !values.image || !values.prompt)
+        throw new MllmError('mllm chat needs --checkpoint DIR --image FILE.png --prompt "what color is the circle ?"');
+      await initBackend({ backend: values.backend, logger: consoleLogger });
+      const session = await openRun(values.checkpoint);
+      const image = await loadImageFile(values.image, session.model.encoder.imageSize);
+      const maxNew = Number(values['max-new-tokens'] ?? 40);
+      process.stdout.write(`${answerImage(session.model, session.tokenizer, image, values.prompt, maxNew)}\n`);
+      return 0;
+    }
+    throw new MllmError(`unknown command "${command}"; one of: run, eval, chat (mllm --help)`);
+  } catch (e) {
+    if (e instanceof MllmError || e instanceof ConfigError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`error: ${(e as Error).message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+function printSummary(r: Awaited<ReturnType<typeof evaluateSession>>, out: string, wallSeconds?: number, backend?: string): void {
+  const f = (x: number) => x.toFixed(3);
+  const lines = [
+    '',
+    ...(['random', 'popular', 'adversarial'] as const).map(
+      (s) => `POPE ${s.padEnd(11)} acc ${f(r.pope[s].accuracy)}  F1 ${f(r.pope[s].f1)}  precision ${f(r.pope[s].precision)}  recall ${f(r.pope[s].recall)}  yes ${f(r.pope[s].yesRatio)}`,
+    ),
+    `CHAIR      CHAIR_i ${f(r.chair.chairI)}  CHAIR_s ${f(r.chair.chairS)}  (${r.chair.captions} captions)`,
+    `closed-set accuracy ${f(r.closedSet.accuracy)}  ${Object.entries(r.closedSet.byType).map(([k, v]) => `${k} ${f(v.accuracy)}`).join('  ')}`,
+    ...(wallSeconds !== undefined ? [`wall time ${wallSeconds.toFixed(0)} s on ${backend}`] : []),
+    `written to ${out}`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}

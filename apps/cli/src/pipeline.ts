@@ -1,0 +1,103 @@
+import { join } from 'node:path';
+import { backendInfo, initBackend, saveSafetensors, writeFileAtomic, type Logger } from '@mllm/core';
+import { createRegistry } from '@mllm/model';
+import { evaluate } from '@mllm/eval';
+import { StageData, parseRunConfig, runStage, stageName, type RunConfig, type StageResult } from '@mllm/training';
+import { modelAnswerer } from './answerer';
+import { buildEvalSet } from './eval-set';
+import { MetricsLog } from './metrics-log';
+import { StageProgress } from './progress';
+import { writeReports, type RunReportJson } from './report';
+import { disposeAll, loadCheckpoint, prepareRunDir, saveCheckpoint, type RunState } from './run-dir';
+import { createSession, type Session } from './session';
+
+export interface RunOptions {
+  out: string;
+  force?: boolean;
+  resume?: boolean;
+  backend?: string;
+  seed?: number;
+  logger: Logger;
+  /** Show progress bars (the CLI) or stay quiet (tests). */
+  progress?: boolean;
+}
+
+/** `mllm run`: validate, train every stage with checkpoints, evaluate, write the run folder. */
+export async function runPipeline(raw: unknown, options: RunOptions): Promise<RunReportJson> {
+  const started = performance.now();
+  const registry = createRegistry();
+  const withSeed = options.seed !== undefined && typeof raw === 'object' && raw ? { ...raw, seed: options.seed } : raw;
+  const config = parseRunConfig(withSeed, registry); // every config error surfaces before any allocation
+  await prepareRunDir(options.out, options);
+  const backend = await initBackend({ backend: options.backend, logger: options.logger });
+  const session = createSession(config, registry);
+  const { model, tokenizer } = session;
+  options.logger.info(
+    `model: ${model.numParameters()} parameters (encoder ${model.encoder.numParameters()}, connector ${model.connector.numParameters()}, llm ${model.llm.numParameters()}); ${model.tokensPerImage} visual tokens per image; vocab ${tokenizer.vocabSize}`,
+  );
+  await writeFileAtomic(join(options.out, 'config.json'), JSON.stringify(config, null, 2));
+  await tokenizer.save(options.out);
+
+  const metrics = new MetricsLog(join(options.out, 'metrics.jsonl'));
+  let state: RunState = { stageIndex: 0, step: 0, completed: [] };
+  let resume: Awaited<ReturnType<typeof loadCheckpoint>> | undefined;
+  if (options.resume) {
+    resume = await loadCheckpoint(options.out);
+    state = resume.state;
+    model.loadStateDict(resume.model, { source: join(options.out, 'checkpoint', 'model.safetensors') });
+    await metrics.truncateTo(state.stageIndex, state.step);
+    options.logger.info(`resuming at stage ${state.stageIndex} step ${state.step}`);
+  }
+
+  const data = new StageData(session.world, tokenizer, config.seed);
+  for (let i = state.stageIndex; i < config.stages.length; i++) {
+    const stage = config.stages[i]!;
+    const name = stageName(stage, i);
+    const resumeHere = resume && i === state.stageIndex && state.step > 0 ? { step: state.step, optimizer: resume.optimizer, extra: resume.extra } : undefined;
+    const bar = options.progress ? new StageProgress(name, stage.steps, resumeHere?.step ?? 0) : undefined;
+    const result: StageResult = await runStage(stage, i, model, data, {
+      onStep: async (e) => {
+        await metrics.append({ stage: name, stageIndex: i, step: e.step, loss: e.loss, valLoss: e.valLoss, lr: e.lr, gradNorm: e.gradNorm, tokens: e.tokens, seconds: e.seconds });
+        bar?.update(e.step + 1, e.loss, e.seconds, e.tokens / e.seconds);
+      },
+      onCheckpoint: async ({ step, optimizer, extra }) =>
+        saveCheckpoint(options.out, { model, optimizer: optimizer.stateDict(), extra, state: { stageIndex: i, step, completed: state.completed } }),
+    }, resumeHere).finally(() => bar?.stop());
+    state = { stageIndex: i + 1, step: 0, completed: [...state.completed, result] };
+    await saveCheckpoint(options.out, { model, state });
+    options.logger.info(`stage ${name}: ${result.steps} steps, loss ${result.finalLoss.toFixed(4)}, val ${result.valLoss.toFixed(4)}, ${result.seconds.toFixed(1)} s`);
+  }
+  if (resume) {
+    disposeAll(resume.model);
+    disposeAll(resume.optimizer);
+    disposeAll(resume.extra);
+  }
+  await saveSafetensors(join(options.out, 'model.safetensors'), model.stateDict(), { format: 'pt' });
+
+  const evalStarted = performance.now();
+  const evalReport = await evaluateSession(session);
+  const report: RunReportJson = {
+    backend: `${backendInfo().name} (${backend.provider})`,
+    seed: config.seed,
+    config: config.description ?? '',
+    wallSeconds: (performance.now() - started) / 1000,
+    parameters: {
+      total: model.numParameters(),
+      encoder: model.encoder.numParameters(),
+      connector: model.connector.numParameters(),
+      llm: model.llm.numParameters(),
+    },
+    stages: state.completed.map((s) => ({ ...s, tokensPerSecond: s.seconds > 0 ? s.tokens / s.seconds : 0 })),
+    eval: { ...evalReport, seconds: (performance.now() - evalStarted) / 1000 },
+  };
+  await writeReports(options.out, report, await metrics.read());
+  return report;
+}
+
+export async function evaluateSession(session: Session) {
+  const { model, tokenizer, world, config } = session;
+  model.eval();
+  return evaluate(modelAnswerer(model, tokenizer, world, config.eval.maxNewTokens), buildEvalSet(world, config), { batchSize: config.eval.batchSize });
+}
+
+export type { RunConfig };

@@ -1,0 +1,34 @@
+import cliProgress from 'cli-progress';
+
+/** A terminal progress bar for a stage, showing loss and step rate; plain lines when not a TTY. */
+export class StageProgress {
+  private readonly bar?: cliProgress.SingleBar;
+  private lastPrint = 0;
+
+  constructor(
+    readonly label: string,
+    readonly total: number,
+    start: number,
+  ) {
+    if (process.stderr.isTTY) {
+      this.bar = new cliProgress.SingleBar(
+        { format: `${label.padEnd(18)} [{bar}] {value}/{total} | loss {loss} | {rate} step/s | {tps} tok/s`, hideCursor: true, stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      );
+      this.bar.start(total, start, { loss: '-', rate: '-', tps: '-' });
+    }
+  }
+
+  update(step: number, loss: number, stepSeconds: number, tokensPerSecond: number): void {
+    const payload = { loss: loss.toFixed(4), rate: (1 / stepSeconds).toFixed(1), tps: Math.round(tokensPerSecond) };
+    if (this.bar) this.bar.update(step, payload);
+    else if (step === this.total || performance.now() - this.lastPrint > 10_000) {
+      this.lastPrint = performance.now();
+      process.stderr.write(`${this.label} ${step}/${this.total} loss ${payload.loss} ${payload.rate} step/s ${payload.tps} tok/s\n`);
+    }
+  }
+
+  stop(): void {
+    this.bar?.stop();
+  }
+}

@@ -1,0 +1,39 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { lineChartSvg, reportMarkdown, type EvalReport } from '@mllm/eval';
+import type { StageResult } from '@mllm/training';
+import type { MetricRecord } from './metrics-log';
+
+export interface RunReportJson {
+  backend: string;
+  seed: number;
+  config: string;
+  wallSeconds: number;
+  parameters: { total: number; encoder: number; connector: number; llm: number };
+  stages: (StageResult & { tokensPerSecond: number })[];
+  eval?: EvalReport & { seconds: number };
+}
+
+/** report.json, report.md and one loss-curve SVG per stage. */
+export async function writeReports(dir: string, report: RunReportJson, metrics: MetricRecord[]): Promise<string[]> {
+  const written = ['report.json', 'report.md'];
+  await writeFile(join(dir, 'report.json'), JSON.stringify(report, null, 2));
+  await writeFile(join(dir, 'report.md'), reportMarkdown(report));
+  for (const [i, stage] of report.stages.entries()) {
+    const records = metrics.filter((m) => m.stageIndex === i);
+    if (records.length === 0) continue;
+    const svg = lineChartSvg({
+      title: `${stage.name}: loss`,
+      xLabel: 'step',
+      yLabel: 'loss',
+      series: [
+        { name: 'train', points: records.map((r) => [r.step + 1, r.loss] as [number, number]) },
+        { name: 'validation', points: records.filter((r) => r.valLoss !== undefined).map((r) => [r.step + 1, r.valLoss!] as [number, number]) },
+      ],
+    });
+    const file = `loss-${stage.name}.svg`;
+    await writeFile(join(dir, file), svg);
+    written.push(file);
+  }
+  return written;
+}

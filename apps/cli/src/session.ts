@@ -1,0 +1,59 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CheckpointError, loadSafetensors, type ComponentRegistry } from '@mllm/core';
+import { ShapesWorld } from '@mllm/data';
+import { buildModel, createRegistry, type MultimodalModel } from '@mllm/model';
+import { WordTokenizer } from '@mllm/tokenizer';
+import { parseRunConfig, type RunConfig } from '@mllm/training';
+
+/** Everything a run is made of, rebuilt the same way for training, evaluation and chat. */
+export interface Session {
+  config: RunConfig;
+  registry: ComponentRegistry;
+  world: ShapesWorld;
+  tokenizer: WordTokenizer;
+  model: MultimodalModel;
+}
+
+export function createWorld(config: RunConfig): ShapesWorld {
+  return new ShapesWorld({
+    seed: config.seed,
+    imageSize: (config.encoder as { imageSize: number }).imageSize,
+    sizes: { train: config.data.train, val: config.data.val, test: config.data.test },
+  });
+}
+
+/** Builds world, tokenizer and a freshly initialised model from a validated config. */
+export function createSession(config: RunConfig, registry = createRegistry(), tokenizer?: WordTokenizer): Session {
+  const world = createWorld(config);
+  const tok = tokenizer ?? WordTokenizer.train(world.corpus(), { minFrequency: config.tokenizer.minFrequency });
+  const model = buildModel(config as unknown as Record<string, unknown>, {
+    registry,
+    vocabSize: tok.vocabSize,
+    special: { imageTokenId: tok.special.image, padId: tok.special.pad },
+    seed: config.seed,
+  });
+  return { config, registry, world, tokenizer: tok, model };
+}
+
+/** Re-opens a finished run folder: its config, tokenizer and trained weights. */
+export async function openRun(dir: string): Promise<Session> {
+  const configPath = join(dir, 'config.json');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(configPath, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CheckpointError(configPath, code === 'ENOENT' ? 'not found; pass the folder of a finished `mllm run`' : `is not valid JSON (${(e as Error).message})`);
+  }
+  const registry = createRegistry();
+  const config = parseRunConfig(raw, registry);
+  const tokenizer = await WordTokenizer.load(dir);
+  const session = createSession(config, registry, tokenizer);
+  const weights = join(dir, 'model.safetensors');
+  const { tensors } = await loadSafetensors(weights);
+  session.model.loadStateDict(tensors, { source: weights });
+  for (const t of Object.values(tensors)) t.dispose();
+  session.model.eval();
+  return session;
+}

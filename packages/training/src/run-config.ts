@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import { ConfigError, zodIssues, type ComponentRegistry, type ConfigIssue } from '@mllm/core';
+import { validateModelConfig } from '@mllm/model';
+
+export const STAGE_TYPES = ['pretrain-encoder', 'pretrain-llm', 'align', 'instruct'] as const;
+export type StageType = (typeof STAGE_TYPES)[number];
+export const TRAINABLE_MODULES = ['encoder', 'connector', 'llm'] as const;
+export type TrainableModule = (typeof TRAINABLE_MODULES)[number];
+
+/** What each stage trains unless its config says otherwise (the survey's recipe; LLaVA's for align/instruct). */
+export const DEFAULT_TRAINS: Record<StageType, TrainableModule[]> = {
+  'pretrain-encoder': ['encoder'],
+  'pretrain-llm': ['llm'],
+  align: ['connector'],
+  instruct: ['connector', 'llm'],
+};
+
+const stageBase = {
+  name: z.string().min(1).optional(),
+  steps: z.number().int().min(0),
+  batchSize: z.number().int().min(1).default(32),
+  lr: z.number().positive().default(1e-3),
+  warmup: z.number().int().min(0).default(20),
+  minLrRatio: z.number().min(0).max(1).default(0.1),
+  weightDecay: z.number().min(0).default(0.01),
+  clipNorm: z.number().min(0).default(1),
+  trains: z.array(z.enum(TRAINABLE_MODULES)).min(1).optional(),
+  /** Validation loss every this many steps (0: only at the end). */
+  evalEvery: z.number().int().min(0).default(50),
+  /** Mid-stage checkpoints for --resume (0: only at the end of the stage). */
+  checkpointEvery: z.number().int().min(0).default(100),
+};
+
+export const stageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('pretrain-encoder'), ...stageBase, textLayers: z.number().int().min(1).default(1), projectionDim: z.number().int().min(1).default(64) }).strict(),
+  z.object({ type: z.literal('pretrain-llm'), ...stageBase }).strict(),
+  z.object({ type: z.literal('align'), ...stageBase }).strict(),
+  z.object({ type: z.literal('instruct'), ...stageBase }).strict(),
+]);
+export type StageConfig = z.output<typeof stageSchema>;
+
+export const dataSchema = z
+  .object({
+    type: z.literal('shapes').default('shapes'),
+    train: z.number().int().min(1).default(4000),
+    val: z.number().int().min(1).default(200),
+    test: z.number().int().min(1).default(200),
+    /** Derived from encoder.imageSize; if written it must agree. */
+    imageSize: z.number().int().min(4).optional(),
+  })
+  .strict();
+
+export const evalSchema = z
+  .object({
+    /** Test scenes used for POPE, closed-set questions and CHAIR captions (all of the test split if omitted). */
+    scenes: z.number().int().min(1).optional(),
+    popePerImage: z.number().int().min(2).default(6),
+    batchSize: z.number().int().min(1).default(64),
+    maxNewTokens: z.number().int().min(1).default(40),
+  })
+  .strict();
+
+export const tokenizerSchema = z.object({ type: z.literal('word').default('word'), minFrequency: z.number().int().min(1).default(1) }).strict();
+
+const runShape = z
+  .object({
+    $schema: z.string().optional(),
+    description: z.string().optional(),
+    seed: z.number().int().min(0).default(0),
+    tokenizer: tokenizerSchema.default({ type: 'word', minFrequency: 1 }),
+    encoder: z.unknown(),
+    connector: z.unknown(),
+    llm: z.unknown(),
+    data: dataSchema.default({ type: 'shapes', train: 4000, val: 200, test: 200 }),
+    stages: z.array(z.unknown()).min(1, 'needs at least one stage'),
+    eval: evalSchema.default({ popePerImage: 6, batchSize: 64, maxNewTokens: 40 }),
+  })
+  .strict();
+
+export interface RunConfig {
+  seed: number;
+  description?: string;
+  tokenizer: z.output<typeof tokenizerSchema>;
+  encoder: { type: string } & Record<string, unknown>;
+  connector: { type: string } & Record<string, unknown>;
+  llm: { type: string } & Record<string, unknown>;
+  data: z.output<typeof dataSchema>;
+  stages: StageConfig[];
+  eval: z.output<typeof evalSchema>;
+}
+
+/**
+ * Validates a whole run config before anything is built: every issue is collected with its
+ * JSON path (unknown types list the allowed ones), then cross-slot dimensions are checked.
+ */
+export function parseRunConfig(raw: unknown, registry: ComponentRegistry): RunConfig {
+  const issues: ConfigIssue[] = [];
+  const top = runShape.safeParse(raw);
+  if (!top.success) throw new ConfigError(zodIssues(top.error));
+  const cfg = top.data;
+  const model = validateModelConfig(cfg as Record<string, unknown>, registry);
+  issues.push(...model.issues);
+  const stages: StageConfig[] = [];
+  cfg.stages.forEach((stage, i) => {
+    const type = (stage as { type?: unknown } | null)?.type;
+    if (typeof type !== 'string' || !(STAGE_TYPES as readonly string[]).includes(type)) {
+      issues.push({ path: `stages[${i}].type`, message: `unknown stage type ${JSON.stringify(type)}; allowed: ${STAGE_TYPES.join(', ')}` });
+      return;
+    }
+    const r = stageSchema.safeParse(stage);
+    if (r.success) stages.push(r.data);
+    else issues.push(...zodIssues(r.error, `stages[${i}]`));
+  });
+  const encoder = model.value?.encoder as { imageSize?: number } | undefined;
+  if (encoder && cfg.data.imageSize !== undefined && cfg.data.imageSize !== encoder.imageSize)
+    issues.push({
+      path: 'data.imageSize',
+      message: `${cfg.data.imageSize} does not match encoder.imageSize ${encoder.imageSize}; remove data.imageSize (it is derived) or make them equal`,
+    });
+  if (issues.length) throw new ConfigError(issues);
+  return { ...cfg, ...model.value!, stages } as RunConfig;
+}
