@@ -38,3 +38,28 @@ export function categoryOf(o: Pick<SceneObject, 'color' | 'shape'>): ObjectCateg
 }
 
 export const ALL_CATEGORIES: readonly ObjectCategory[] = COLORS.flatMap((c) => SHAPES.map((s) => `${c} ${s}` as ObjectCategory));
+
+/** Side of the world's coordinate frame in pixels; scene coordinates (x, y) live in it. */
+export const WORLD_SIZE = 32;
+/** Side of one grid cell in world pixels (the grid is 2 x 2). */
+export const CELL_SIZE = WORLD_SIZE / 2;
+
+/** Which column and row a cell is in: the basis of every spatial relation. */
+export function cellPosition(cell: Cell): { column: 'left' | 'right'; row: 'top' | 'bottom' } {
+  const [row, column] = cell.split(' ') as ['top' | 'bottom', 'left' | 'right'];
+  return { column, row };
+}
+
+/** Unique object categories of a scene, in the order they first appear. */
+export function sceneCategories(scene: Scene): ObjectCategory[] {
+  return [...new Set(scene.objects.map(categoryOf))];
+}
+
+/**
+ * Canonical signature of a scene's content: cell, size, colour and shape of every object,
+ * ignoring the id and the position jitter. Two scenes with the same signature describe the
+ * same ground truth, so ShapesWorld keeps splits disjoint by signature.
+ */
+export function sceneSignature(scene: Scene): string {
+  return scene.objects.map((o) => `${o.cell}:${o.size} ${o.color} ${o.shape}`).join('|');
+}
