@@ -1,0 +1,78 @@
+import type { WordTokenizer } from './word-tokenizer';
+
+/** A conversation turn in LLaVA's format (structurally the same as @mllm/data's LlavaTurn). */
+export interface ChatTurn {
+  from: 'human' | 'gpt';
+  value: string;
+}
+
+export interface ChatTemplateOptions {
+  /** End with `<|assistant|>` after the last (human) turn, ready for generation. Default false. */
+  addGenerationPrompt?: boolean;
+}
+
+export interface TemplatedIds {
+  ids: number[];
+  /** 1 where the token is trained (assistant content, its `<|end|>`, the final `<eos>`), else 0. */
+  lossMask: number[];
+}
+
+/**
+ * The same template as Jinja for tokenizer_config.json (messages use HF roles: user /
+ * assistant). It renders exactly the string renderChatTemplate produces.
+ */
+export const CHAT_TEMPLATE_JINJA =
+  "{{ bos_token }}{% for message in messages %}{% if message['role'] == 'user' %}{{ ' <|user|> ' + message['content'] + ' <|end|>' }}" +
+  "{% else %}{{ ' <|assistant|> ' + message['content'] + ' <|end|>' }}{% endif %}{% endfor %}" +
+  "{% if add_generation_prompt %}{{ ' <|assistant|>' }}{% elif messages[-1]['role'] == 'assistant' %}{{ ' ' + eos_token }}{% endif %}";
+
+function check(conversation: readonly ChatTurn[], addGenerationPrompt: boolean): void {
+  if (conversation.length === 0) throw new Error('chat template: the conversation is empty; pass at least one human turn');
+  conversation.forEach((t, i) => {
+    if (t.from !== 'human' && t.from !== 'gpt') throw new Error(`chat template: turn ${i} has from="${String(t.from)}"; use "human" or "gpt"`);
+  });
+  if (addGenerationPrompt && conversation[conversation.length - 1]!.from !== 'human') {
+    throw new Error('chat template: addGenerationPrompt needs the conversation to end with a human turn');
+  }
+}
+
+/**
+ * Token ids and loss mask of a conversation:
+ *   <bos> (<|user|> human <|end|> | <|assistant|> gpt <|end|>)* [<eos> if the last turn is gpt]
+ * or, with addGenerationPrompt, a final `<|assistant|>` instead. The mask is built from the
+ * pieces as they are concatenated: 1 on gpt content tokens, their `<|end|>` and the `<eos>`.
+ */
+export function applyChatTemplate(tokenizer: WordTokenizer, conversation: readonly ChatTurn[], options: ChatTemplateOptions = {}): TemplatedIds {
+  const addGenerationPrompt = options.addGenerationPrompt ?? false;
+  check(conversation, addGenerationPrompt);
+  const sp = tokenizer.special;
+  const ids: number[] = [];
+  const lossMask: number[] = [];
+  const push = (piece: readonly number[], trained: boolean) => {
+    for (const id of piece) {
+      ids.push(id);
+      lossMask.push(trained ? 1 : 0);
+    }
+  };
+  push([sp.bos], false);
+  for (const turn of conversation) {
+    const gpt = turn.from === 'gpt';
+    push([gpt ? sp.assistant : sp.user], false);
+    push(tokenizer.encode(turn.value), gpt);
+    push([sp.end], gpt);
+  }
+  if (addGenerationPrompt) push([sp.assistant], false);
+  else if (conversation[conversation.length - 1]!.from === 'gpt') push([sp.eos], true);
+  return { ids, lossMask };
+}
+
+/** The same layout as text, tokens separated by spaces; encode(render) === applyChatTemplate(...).ids. */
+export function renderChatTemplate(conversation: readonly ChatTurn[], options: ChatTemplateOptions = {}): string {
+  const addGenerationPrompt = options.addGenerationPrompt ?? false;
+  check(conversation, addGenerationPrompt);
+  const parts = ['<bos>'];
+  for (const turn of conversation) parts.push(turn.from === 'gpt' ? '<|assistant|>' : '<|user|>', turn.value, '<|end|>');
+  if (addGenerationPrompt) parts.push('<|assistant|>');
+  else if (conversation[conversation.length - 1]!.from === 'gpt') parts.push('<eos>');
+  return parts.join(' ');
+}

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WordTokenizer } from './word-tokenizer';
+import { SPECIAL_TOKENS, preTokenize } from './special-tokens';
+
+const corpus = [
+  'a large red circle at the top left .',
+  'is there a red circle in the image ?',
+  'a small blue square at the bottom right and a large red circle at the top left .',
+];
+
+describe('preTokenize', () => {
+  it('lower-cases, splits punctuation and keeps special literals whole', () => {
+    expect(preTokenize('<image>\nIs there a Red circle?')).toEqual(['<image>', 'is', 'there', 'a', 'red', 'circle', '?']);
+    expect(preTokenize('yes,no;ok:done!<|end|><eos>')).toEqual(['yes', ',', 'no', ';', 'ok', ':', 'done', '!', '<|end|>', '<eos>']);
+  });
+});
+
+describe('WordTokenizer', () => {
+  const tok = WordTokenizer.train(corpus);
+
+  it('puts specials at fixed ids, then words by frequency desc, ties alphabetical', () => {
+    expect(tok.tokens().slice(0, 8)).toEqual([...SPECIAL_TOKENS]);
+    expect(tok.special).toEqual({ pad: 0, bos: 1, eos: 2, unk: 3, image: 4, user: 5, assistant: 6, end: 7 });
+    // a, the: 4; at, circle, red: 3; ".", large, left, top: 2 (ties by code unit: "." first)
+    expect(tok.tokens().slice(8, 13)).toEqual(['a', 'the', 'at', 'circle', 'red']);
+    expect(tok.tokens().slice(13, 17)).toEqual(['.', 'large', 'left', 'top']);
+    expect(WordTokenizer.train([...corpus].reverse()).tokens()).toEqual(tok.tokens());
+  });
+
+  it('round-trips canonical text and maps special literals', () => {
+    for (const text of corpus) expect(tok.decode(tok.encode(text))).toBe(text);
+    const ids = tok.encode('<image>\nis there a red circle ?');
+    expect(ids[0]).toBe(tok.special.image);
+    expect(tok.decode(ids)).toBe('is there a red circle ?');
+    expect(tok.decode(ids, { skipSpecial: false })).toBe('<image> is there a red circle ?');
+  });
+
+  it('maps unknown words to <unk>', () => {
+    const ids = tok.encode('a purple circle');
+    expect(ids).toEqual([tok.tokenToId('a'), tok.special.unk, tok.tokenToId('circle')]);
+    expect(tok.decode(ids, { skipSpecial: false })).toBe('a <unk> circle');
+    expect(tok.tokenToId('purple')).toBeUndefined();
+    expect(tok.idToToken(tok.tokenToId('red')!)).toBe('red');
+  });
+
+  it('drops rare words with minFrequency', () => {
+    const rare = WordTokenizer.train(corpus, { minFrequency: 2 });
+    expect(rare.tokenToId('square')).toBeUndefined();
+    expect(rare.tokenToId('red')).toBeDefined();
+  });
+
+  it('rejects ids outside the vocabulary', () => {
+    expect(() => tok.decode([tok.vocabSize])).toThrow(/outside the vocabulary/);
+  });
+});
+
+describe('HuggingFace files', () => {
+  const tok = WordTokenizer.train(corpus);
+
+  it('writes valid WordLevel tokenizer.json and a config with the chat template', () => {
+    const files = tok.toFiles();
+    const json = JSON.parse(files['tokenizer.json']!);
+    expect(json.model.type).toBe('WordLevel');
+    expect(json.model.unk_token).toBe('<unk>');
+    expect(json.model.vocab['<image>']).toBe(4);
+    expect(Object.keys(json.model.vocab)).toHaveLength(tok.vocabSize);
+    expect(json.added_tokens.map((t: { content: string }) => t.content)).toEqual([...SPECIAL_TOKENS]);
+    expect(json.added_tokens.every((t: { special: boolean; id: number }, i: number) => t.special && t.id === i)).toBe(true);
+    expect(json.pre_tokenizer.type).toBe('Sequence');
+    const config = JSON.parse(files['tokenizer_config.json']!);
+    expect(config).toMatchObject({ bos_token: '<bos>', eos_token: '<eos>', pad_token: '<pad>', unk_token: '<unk>' });
+    expect(config.chat_template).toContain('<|assistant|>');
+  });
+
+  it('fromFiles and save/load give identical ids', async () => {
+    const text = '<image>\nis there a blue square at the top left ? no .';
+    expect(WordTokenizer.fromFiles(tok.toFiles()).encode(text)).toEqual(tok.encode(text));
+    const dir = mkdtempSync(join(tmpdir(), 'tok-'));
+    try {
+      await tok.save(dir);
+      const loaded = await WordTokenizer.load(dir);
+      expect(loaded.tokens()).toEqual(tok.tokens());
+      expect(loaded.encode(text)).toEqual(tok.encode(text));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names a missing or broken file', async () => {
+    const files = tok.toFiles();
+    expect(() => WordTokenizer.fromFiles({ 'tokenizer.json': files['tokenizer.json']! })).toThrow(/missing tokenizer_config\.json/);
+    expect(() => WordTokenizer.fromFiles({ ...files, 'tokenizer.json': '{' })).toThrow(/tokenizer\.json is not a valid JSON object/);
+    const bpe = JSON.parse(files['tokenizer.json']!);
+    bpe.model.type = 'BPE';
+    expect(() => WordTokenizer.fromFiles({ ...files, 'tokenizer.json': JSON.stringify(bpe) })).toThrow(/WordLevel/);
+    const dir = mkdtempSync(join(tmpdir(), 'tok-'));
+    await expect(WordTokenizer.load(dir)).rejects.toThrow(/tokenizer\.json/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
