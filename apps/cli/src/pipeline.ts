@@ -1,5 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { backendInfo, initBackend, saveSafetensors, writeFileAtomic, type Logger } from '@mllm/core';
+import { MllmError, backendInfo, initBackend, saveSafetensors, writeFileAtomic, type Logger } from '@mllm/core';
 import { createRegistry } from '@mllm/model';
 import { evaluate } from '@mllm/eval';
 import { StageData, parseRunConfig, runStage, stageName, type RunConfig, type StageResult } from '@mllm/training';
@@ -35,7 +36,9 @@ export async function runPipeline(raw: unknown, options: RunOptions): Promise<Ru
   options.logger.info(
     `model: ${model.numParameters()} parameters (encoder ${model.encoder.numParameters()}, connector ${model.connector.numParameters()}, llm ${model.llm.numParameters()}); ${model.tokensPerImage} visual tokens per image; vocab ${tokenizer.vocabSize}`,
   );
-  await writeFileAtomic(join(options.out, 'config.json'), JSON.stringify(config, null, 2));
+  const configJson = JSON.stringify(config, null, 2);
+  if (options.resume) await assertSameConfig(join(options.out, 'config.json'), configJson);
+  await writeFileAtomic(join(options.out, 'config.json'), configJson);
   await tokenizer.save(options.out);
 
   const metrics = new MetricsLog(join(options.out, 'metrics.jsonl'));
@@ -92,6 +95,13 @@ export async function runPipeline(raw: unknown, options: RunOptions): Promise<Ru
   };
   await writeReports(options.out, report, await metrics.read());
   return report;
+}
+
+/** A resumed run must continue the run it started: same config, or the result would be neither. */
+async function assertSameConfig(path: string, configJson: string): Promise<void> {
+  const stored = await readFile(path, 'utf8').catch(() => undefined);
+  if (stored !== undefined && stored !== configJson)
+    throw new MllmError(`--resume: the config differs from the one this run started with (${path}); resume with that config or start a new run`);
 }
 
 export async function evaluateSession(session: Session) {

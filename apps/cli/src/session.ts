@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CheckpointError, loadSafetensors, type ComponentRegistry } from '@mllm/core';
+import { CheckpointError, MllmError, loadSafetensors, type ComponentRegistry } from '@mllm/core';
 import { ShapesWorld } from '@mllm/data';
 import { buildModel, createRegistry, type MultimodalModel } from '@mllm/model';
 import { WordTokenizer } from '@mllm/tokenizer';
@@ -16,9 +16,11 @@ export interface Session {
 }
 
 export function createWorld(config: RunConfig): ShapesWorld {
+  const imageSize = config.encoder.imageSize;
+  if (typeof imageSize !== 'number') throw new MllmError(`encoder type "${config.encoder.type}" does not declare imageSize; the Shapes world needs it to render images`);
   return new ShapesWorld({
     seed: config.seed,
-    imageSize: (config.encoder as { imageSize: number }).imageSize,
+    imageSize,
     sizes: { train: config.data.train, val: config.data.val, test: config.data.test },
   });
 }
