@@ -1,0 +1,64 @@
+import { describe, it, expect } from 'vitest';
+import { ShapesWorld } from '@mllm/data';
+import { WordTokenizer } from '@mllm/tokenizer';
+import { buildModel, createRegistry } from '@mllm/model';
+import { runStage } from './run-stage';
+import { stageSchema } from './run-config';
+import { StageData } from './stage-data';
+
+const world = new ShapesWorld({ seed: 1, imageSize: 16, sizes: { train: 80, val: 10, test: 10 } });
+const tokenizer = WordTokenizer.train(world.corpus());
+const make = () =>
+  buildModel(
+    {
+      encoder: { type: 'vit', imageSize: 16, patchSize: 8, dim: 16, layers: 2, heads: 2 },
+      connector: { type: 'mlp' },
+      llm: { type: 'causal', dim: 32, layers: 1, heads: 2 },
+    },
+    { registry: createRegistry(), vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: 2 },
+  );
+const snapshot = (m: ReturnType<typeof make>, prefix: string) =>
+  Object.fromEntries(m.namedParameters().filter(([n]) => n.startsWith(prefix)).map(([n, p]) => [n, Array.from(p.dataSync())]));
+
+describe('runStage', () => {
+  it('align trains only the connector and lowers the validation loss', async () => {
+    const m = make();
+    const data = new StageData(world, tokenizer, 3);
+    const frozenBefore = { ...snapshot(m, 'vision_tower'), ...snapshot(m, 'language_model') };
+    const untrained = await runStage(stageSchema.parse({ type: 'align', steps: 0 }), 0, m, data);
+    const trained = await runStage(stageSchema.parse({ type: 'align', steps: 40, batchSize: 8, lr: 0.01, warmup: 2 }), 0, m, data);
+    expect(trained.trains).toEqual(['connector']);
+    expect(trained.trainableParameters).toBe(m.connector.numParameters());
+    expect(trained.valLoss).toBeLessThan(untrained.valLoss);
+    expect({ ...snapshot(m, 'vision_tower'), ...snapshot(m, 'language_model') }).toEqual(frozenBefore);
+  });
+
+  it('pretrain-encoder lowers the contrastive loss and leaves the LLM untouched', async () => {
+    const m = make();
+    const data = new StageData(world, tokenizer, 4);
+    const llmBefore = snapshot(m, 'language_model');
+    const losses: number[] = [];
+    await runStage(stageSchema.parse({ type: 'pretrain-encoder', steps: 30, batchSize: 16, lr: 0.003, warmup: 2 }), 0, m, data, { onStep: (e) => void losses.push(e.loss) });
+    expect(losses.slice(-5).reduce((a, b) => a + b) / 5).toBeLessThan(losses.slice(0, 5).reduce((a, b) => a + b) / 5);
+    expect(snapshot(m, 'language_model')).toEqual(llmBefore);
+  });
+
+  it('instruct batches train on response tokens only', () => {
+    const data = new StageData(world, tokenizer, 5);
+    const rng = data.rngFor(0, 0);
+    const scene = world.scenes('train')[0]!;
+    const sample = data.tokenize(data.conversation('instruct', scene, rng));
+    const trained = sample.ids.filter((_, i) => sample.lossMask[i] === 1);
+    const { user, assistant, image, bos } = tokenizer.special;
+    for (const id of [user, assistant, image, bos]) expect(trained).not.toContain(id);
+    expect(trained.length).toBeGreaterThan(0);
+  });
+
+  it('a batch depends only on (seed, stage, step)', () => {
+    const a = new StageData(world, tokenizer, 9);
+    const b = new StageData(world, tokenizer, 9);
+    const pick = (d: StageData) => d.pickScenes(d.rngFor(2, 17), 'train', 5).map((s) => s.id);
+    expect(pick(a)).toEqual(pick(b));
+    expect(pick(a)).not.toEqual(a.pickScenes(a.rngFor(2, 18), 'train', 5).map((s) => s.id));
+  });
+});
