@@ -4,7 +4,7 @@ import type { MultimodalModel } from '@mllm/model';
 import { caption } from '@mllm/data';
 import { ClipHead } from './clip-head';
 import { DEFAULT_TRAINS, type StageConfig, type TrainableModule } from './run-config';
-import type { StageData } from './stage-data';
+import { pickInstructKind, type StageData } from './stage-data';
 import { trainLoop, type StepEvent } from './train-loop';
 import { AdamW } from './adamw';
 
@@ -59,7 +59,8 @@ function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel
         },
       };
     }
-    const samples = scenes.map((scene) => (stage.type === 'pretrain-llm' ? data.text(scene, rng) : data.tokenize(data.conversation(stage.type, scene, rng))));
+    const kind = pickInstructKind(rng);
+    const samples = scenes.map((scene) => (stage.type === 'pretrain-llm' ? data.text(scene, rng) : data.tokenize(data.conversation(stage.type, scene, rng, kind))));
     const batch = model.collate(samples);
     return { tokens: batch.attentionMask.flat().reduce((a, b) => a + b, 0), loss: () => model.loss(batch) };
   };

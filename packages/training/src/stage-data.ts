@@ -1,5 +1,19 @@
 import { Rng } from '@mllm/core';
-import { captionSample, caption, detailedDescription, closedSetQuestions, type LlavaSample, type Scene, type ShapesWorld, type Split } from '@mllm/data';
+import {
+  ALL_CATEGORIES,
+  existenceQuestion,
+  sceneCategories,
+  type ObjectCategory,
+  captionSample,
+  caption,
+  detailedDescription,
+  closedSetQuestions,
+  DETAIL_PROMPT,
+  type LlavaSample,
+  type Scene,
+  type ShapesWorld,
+  type Split,
+} from '@mllm/data';
 import { applyChatTemplate, type WordTokenizer } from '@mllm/tokenizer';
 import type { TokenizedSample } from '@mllm/model';
 import type { StageType } from './run-config';
@@ -24,10 +38,14 @@ export class StageData {
     return Array.from({ length: count }, () => scenes[rng.int(scenes.length)]!);
   }
 
-  /** One conversation per scene for a given stage type. */
-  conversation(type: StageType, scene: Scene, rng: Rng): LlavaSample {
+  /**
+   * One conversation per scene. Instruction batches draw one kind for the whole batch: a
+   * batch pads to its longest sample, so mixing short yes/no turns with long descriptions
+   * would pay attention cost for the longest in every row.
+   */
+  conversation(type: StageType, scene: Scene, rng: Rng, kind: InstructKind = pickInstructKind(rng)): LlavaSample {
     if (type === 'align') return captionSample(scene);
-    return instructMixture(scene, rng);
+    return instructSample(scene, rng, kind);
   }
 
   tokenize(sample: LlavaSample): TokenizedSample {
@@ -51,29 +69,60 @@ export class StageData {
   }
 }
 
+export type InstructKind = 'existence' | 'qa' | 'caption' | 'detail';
+
+/** The instruction mixture, by share of batches. */
+export const INSTRUCT_MIXTURE: readonly [InstructKind, number][] = [
+  ['existence', 0.4],
+  ['qa', 0.3],
+  ['caption', 0.18],
+  ['detail', 0.12],
+];
+
+export function pickInstructKind(rng: Rng): InstructKind {
+  let roll = rng.next();
+  for (const [kind, share] of INSTRUCT_MIXTURE) {
+    if (roll < share) return kind;
+    roll -= share;
+  }
+  return INSTRUCT_MIXTURE[INSTRUCT_MIXTURE.length - 1]![0];
+}
+
 /**
- * The instruction mixture: existence questions phrased like POPE, a multi-turn
+ * A yes/no existence probe, half present, half absent. Half of the absent ones share a
+ * colour or a shape with an object in the scene: without such near misses a model learns
+ * "some red thing is there" and says yes to every red shape (POPE's adversarial failure).
+ */
+function existenceProbe(scene: Scene, rng: Rng): { category: ObjectCategory; answer: 'yes' | 'no' } {
+  const present = new Set(sceneCategories(scene));
+  if (rng.next() < 0.5) return { category: rng.pick([...present]), answer: 'yes' };
+  const absent = ALL_CATEGORIES.filter((c) => !present.has(c));
+  const nearMiss = absent.filter((c) => scene.objects.some((o) => c.startsWith(`${o.color} `) || c.endsWith(` ${o.shape}`)));
+  const pool = nearMiss.length > 0 && rng.next() < 0.5 ? nearMiss : absent;
+  return { category: rng.pick(pool), answer: 'no' };
+}
+
+/**
+ * Instruction samples: existence questions phrased like POPE, a multi-turn
  * colour/count/spatial conversation, a short caption or a detailed description.
  */
-function instructMixture(scene: Scene, rng: Rng): LlavaSample {
-  const roll = rng.next();
+function instructSample(scene: Scene, rng: Rng, kind: InstructKind): LlavaSample {
   const withImage = (q: string) => `<image>\n${q}`;
+  if (kind === 'caption') return captionSample(scene);
+  if (kind === 'detail')
+    return { id: `${scene.id}-detail`, image: scene.id, conversations: [{ from: 'human', value: withImage(DETAIL_PROMPT) }, { from: 'gpt', value: detailedDescription(scene) }] };
+  if (kind === 'existence') {
+    const { category, answer } = existenceProbe(scene, rng);
+    return { id: `${scene.id}-exist`, image: scene.id, conversations: [{ from: 'human', value: withImage(existenceQuestion(category)) }, { from: 'gpt', value: answer }] };
+  }
   const questions = closedSetQuestions(scene, rng);
-  if (roll < 0.4) {
-    const q = rng.pick(questions.filter((x) => x.type === 'existence'));
-    return { id: `${scene.id}-exist`, image: scene.id, conversations: [{ from: 'human', value: withImage(q.question) }, { from: 'gpt', value: q.answer }] };
-  }
-  if (roll < 0.7) {
-    const rest = rng.shuffle(questions.filter((x) => x.type !== 'existence')).slice(0, 3);
-    return {
-      id: `${scene.id}-qa`,
-      image: scene.id,
-      conversations: rest.flatMap((q, i) => [
-        { from: 'human' as const, value: i === 0 ? withImage(q.question) : q.question },
-        { from: 'gpt' as const, value: q.answer },
-      ]),
-    };
-  }
-  if (roll < 0.88) return captionSample(scene);
-  return { id: `${scene.id}-detail`, image: scene.id, conversations: [{ from: 'human', value: withImage('describe the image in detail .') }, { from: 'gpt', value: detailedDescription(scene) }] };
+  const rest = rng.shuffle(questions.filter((x) => x.type !== 'existence')).slice(0, 3);
+  return {
+    id: `${scene.id}-qa`,
+    image: scene.id,
+    conversations: rest.flatMap((q, i) => [
+      { from: 'human' as const, value: i === 0 ? withImage(q.question) : q.question },
+      { from: 'gpt' as const, value: q.answer },
+    ]),
+  };
 }
