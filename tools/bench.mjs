@@ -50,15 +50,13 @@ for (const [i, stage] of config.stages.entries()) {
   });
   const median = times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
   // 6 x parameters x tokens (forward + backward) plus attention scores and mixing (12 x layers x T x D per token)
-  const encoderTokens = model.encoder.numTokens + 1;
   const isEncoder = stage.type === 'pretrain-encoder';
   const layers = isEncoder ? model.encoder.config.layers : model.llm.numLayers;
   const width = isEncoder ? model.encoder.outputDim : model.llm.dim;
-  const seq = isEncoder ? encoderTokens : tokens / stage.batchSize;
-  const perToken = 6 * (isEncoder ? model.encoder.numParameters() : model.llm.numParameters() + model.connector.numParameters()) + 12 * layers * seq * width;
-  const flopTokens = isEncoder ? tokens * encoderTokens : tokens;
-  const gflops = (perToken * flopTokens) / median / 1e9;
+  const seq = tokens / stage.batchSize;
+  const params = isEncoder ? model.encoder.numParameters() : model.llm.numParameters() + model.connector.numParameters();
+  const gflops = ((6 * params + 12 * layers * seq * width) * tokens) / median / 1e9;
   console.log(
-    `${result.name.padEnd(18)} ${String(isEncoder ? `${tokens} img` : tokens).padStart(11)} ${(median * 1000).toFixed(0).padStart(8)} ${Math.round((isEncoder ? tokens * encoderTokens : tokens) / median).toString().padStart(9)} ${gflops.toFixed(2).padStart(8)} ${((100 * gflops) / peak).toFixed(1).padStart(9)}`,
+    `${result.name.padEnd(18)} ${String(tokens).padStart(11)} ${(median * 1000).toFixed(0).padStart(8)} ${Math.round(tokens / median).toString().padStart(9)} ${gflops.toFixed(2).padStart(8)} ${((100 * gflops) / peak).toFixed(1).padStart(9)}`,
   );
 }

@@ -6,79 +6,67 @@ export interface GradCheckResult {
   checked: number;
 }
 
+export interface GradCheckOptions {
+  eps?: number;
+  /** Coordinates checked per tensor, evenly spaced. */
+  samples?: number;
+}
+
 /**
- * Compares autograd gradients of a scalar function against central finite
- * differences at `samples` coordinates of each input. float32 forces eps ~1e-2
- * and tolerances ~1e-2; callers assert on the result.
+ * Central differences at `samples` coordinates of each tensor against the analytic
+ * gradients. `evalWith(i, values)` evaluates the function with tensor i set to `values`.
+ * float32 forces eps ~1e-2 and tolerances ~1e-2; callers assert on the result.
  */
-export function checkGradients(
-  f: (...xs: tf.Tensor[]) => tf.Scalar,
-  inputs: tf.Tensor[],
-  options: { eps?: number; samples?: number } = {},
+function compare(
+  bases: Float32Array[],
+  analytic: Float32Array[],
+  evalWith: (i: number, values: Float32Array) => number,
+  options: GradCheckOptions,
 ): GradCheckResult {
   const eps = options.eps ?? 1e-2;
   const samples = options.samples ?? 12;
-  const analytic = tf.tidy(() => tf.grads(f)(inputs).map((g) => g.dataSync().slice()));
-  let maxAbsError = 0;
-  let maxRelError = 0;
-  let checked = 0;
-  inputs.forEach((x, i) => {
-    const base = x.dataSync().slice() as Float32Array;
+  const result: GradCheckResult = { maxAbsError: 0, maxRelError: 0, checked: 0 };
+  bases.forEach((base, i) => {
     const step = Math.max(1, Math.floor(base.length / samples));
     for (let j = 0; j < base.length; j += step) {
-      const evalAt = (delta: number) =>
-        tf.tidy(() => {
-          const moved = base.slice();
-          moved[j] = moved[j]! + delta;
-          const args = inputs.map((t, k) => (k === i ? tf.tensor(moved, x.shape) : t));
-          return f(...args).dataSync()[0]!;
-        });
-      const numeric = (evalAt(eps) - evalAt(-eps)) / (2 * eps);
+      const at = (delta: number) => {
+        const moved = base.slice();
+        moved[j] = moved[j]! + delta;
+        return evalWith(i, moved);
+      };
+      const numeric = (at(eps) - at(-eps)) / (2 * eps);
       const got = analytic[i]![j]!;
       const abs = Math.abs(numeric - got);
-      maxAbsError = Math.max(maxAbsError, abs);
-      maxRelError = Math.max(maxRelError, abs / Math.max(1e-3, Math.abs(numeric) + Math.abs(got)));
-      checked++;
+      result.maxAbsError = Math.max(result.maxAbsError, abs);
+      result.maxRelError = Math.max(result.maxRelError, abs / Math.max(1e-3, Math.abs(numeric) + Math.abs(got)));
+      result.checked++;
     }
   });
-  return { maxAbsError, maxRelError, checked };
+  return result;
+}
+
+/** Finite-difference check of d f / d inputs for a scalar function of tensors. */
+export function checkGradients(f: (...xs: tf.Tensor[]) => tf.Scalar, inputs: tf.Tensor[], options: GradCheckOptions = {}): GradCheckResult {
+  const analytic = tf.tidy(() => tf.grads(f)(inputs).map((g) => g.dataSync().slice() as Float32Array));
+  const bases = inputs.map((x) => x.dataSync().slice() as Float32Array);
+  return compare(bases, analytic, (i, values) =>
+    tf.tidy(() => f(...inputs.map((t, k) => (k === i ? tf.tensor(values, t.shape) : t))).dataSync()[0]!), options);
 }
 
 /**
  * Finite-difference check of a module's parameter gradients: perturbs each variable
  * in place (restoring it after) and compares against tf.variableGrads.
  */
-export function checkParameterGradients(
-  f: () => tf.Scalar,
-  variables: tf.Variable[],
-  options: { eps?: number; samples?: number } = {},
-): GradCheckResult {
-  const eps = options.eps ?? 1e-2;
-  const samples = options.samples ?? 12;
+export function checkParameterGradients(f: () => tf.Scalar, variables: tf.Variable[], options: GradCheckOptions = {}): GradCheckResult {
   const analytic = tf.tidy(() => {
     const { grads } = tf.variableGrads(f, variables);
-    return variables.map((v) => grads[v.name]!.dataSync().slice());
+    return variables.map((v) => grads[v.name]!.dataSync().slice() as Float32Array);
   });
-  let maxAbsError = 0;
-  let maxRelError = 0;
-  let checked = 0;
-  variables.forEach((v, i) => {
-    const base = v.dataSync().slice() as Float32Array;
-    const step = Math.max(1, Math.floor(base.length / samples));
-    for (let j = 0; j < base.length; j += step) {
-      const evalAt = (delta: number) => {
-        const moved = base.slice();
-        moved[j] = moved[j]! + delta;
-        tf.tidy(() => v.assign(tf.tensor(moved, v.shape)));
-        return tf.tidy(() => f().dataSync()[0]!);
-      };
-      const numeric = (evalAt(eps) - evalAt(-eps)) / (2 * eps);
-      tf.tidy(() => v.assign(tf.tensor(base, v.shape)));
-      const abs = Math.abs(numeric - analytic[i]![j]!);
-      maxAbsError = Math.max(maxAbsError, abs);
-      maxRelError = Math.max(maxRelError, abs / Math.max(1e-3, Math.abs(numeric) + Math.abs(analytic[i]![j]!)));
-      checked++;
-    }
-  });
-  return { maxAbsError, maxRelError, checked };
+  const bases = variables.map((v) => v.dataSync().slice() as Float32Array);
+  const result = compare(bases, analytic, (i, values) => {
+    tf.tidy(() => variables[i]!.assign(tf.tensor(values, variables[i]!.shape)));
+    return tf.tidy(() => f().dataSync()[0]!);
+  }, options);
+  variables.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(bases[i]!, v.shape))));
+  return result;
 }

@@ -52,7 +52,7 @@ function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel
       const padded = captions.map((c) => [...c, ...new Array<number>(width - c.length).fill(data.tokenizer.special.pad)]);
       const images = scenes.map((s) => data.world.image(s.id));
       return {
-        tokens: stage.batchSize,
+        tokens: stage.batchSize * (model.encoder.numTokens + 1), // image tokens (patches + CLS) through the encoder
         loss: () => {
           const pooled = model.encoder.pooled(model.imagesToTensor(images));
           return head!.contrastiveLoss(pooled, head!.encodeText(padded, captions.map((c) => c.length)));

@@ -18,7 +18,7 @@ export interface StepEvent {
   loss: number;
   lr: number;
   gradNorm: number;
-  /** Tokens (or examples, for contrastive stages) consumed by this step. */
+  /** Tokens consumed by this step (text tokens; image tokens through the encoder for contrastive stages). */
   tokens: number;
   seconds: number;
 }
