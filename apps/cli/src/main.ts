@@ -37,6 +37,10 @@ async function readConfig(path: string): Promise<unknown> {
 
 /** Entry point; returns the process exit code. Known failures print their message, not a stack. */
 export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return argv.length === 0 ? 1 : 0;
+  }
   const [command, ...rest] = argv;
   try {
     const { values, positionals } = parseArgs({
@@ -55,9 +59,9 @@ export async function main(argv: string[]): Promise<number> {
         help: { type: 'boolean', short: 'h' },
       },
     });
-    if (!command || values.help || command === 'help') {
+    if (values.help) {
       process.stdout.write(`${USAGE}\n`);
-      return command ? 0 : 1;
+      return 0;
     }
     if (command === 'run') {
       const configPath = positionals[0];

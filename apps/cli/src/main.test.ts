@@ -1,0 +1,65 @@
+import { describe, it, expect, vi, beforeAll } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '@mllm/core';
+import { imageToPngBuffer, renderScene } from '@mllm/data';
+import { main } from './main';
+import { runPipeline } from './pipeline';
+import { openRun } from './session';
+
+const tiny = JSON.parse(readFileSync(new URL('../../../configs/tiny.json', import.meta.url), 'utf8'));
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+  return { out, err, restore: () => vi.restoreAllMocks() };
+}
+
+describe('mllm command', () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'mllm-main-')), 'run');
+  beforeAll(async () => {
+    await runPipeline(tiny, { out: dir, logger: silentLogger });
+  });
+
+  it('prints usage for --help and rejects unknown commands with a pointer to help', async () => {
+    const c = capture();
+    expect(await main(['--help'])).toBe(0);
+    expect(await main(['dance'])).toBe(2);
+    c.restore();
+    expect(c.out.join('')).toMatch(/mllm run <config.json>/);
+    expect(c.err.join('')).toMatch(/unknown command "dance"/);
+  });
+
+  it('eval and chat name the missing file when the checkpoint folder is wrong', async () => {
+    const c = capture();
+    expect(await main(['eval', '--checkpoint', join(dir, 'nope')])).toBe(2);
+    c.restore();
+    expect(c.err.join('')).toMatch(/nope\/config.json: not found; pass the folder of a finished `mllm run`/);
+  });
+
+  it('a corrupt model file is reported by name and cause', async () => {
+    const broken = join(mkdtempSync(join(tmpdir(), 'mllm-broken-')), 'run');
+    await runPipeline(tiny, { out: broken, logger: silentLogger });
+    writeFileSync(join(broken, 'model.safetensors'), Buffer.from([1, 2, 3, 4]));
+    await expect(openRun(broken)).rejects.toThrow(/model.safetensors: is 4 bytes, too short to be safetensors/);
+  });
+
+  it('eval re-scores a finished run and chat answers about a PNG', async () => {
+    const world = (await openRun(dir)).world;
+    const scene = world.scenes('test')[0]!;
+    const png = join(dir, 'scene.png');
+    writeFileSync(png, await imageToPngBuffer(renderScene(scene, { imageSize: 16 }), 16));
+    const c = capture();
+    expect(await main(['eval', '--checkpoint', dir])).toBe(0);
+    expect(await main(['chat', '--checkpoint', dir, '--image', png, '--prompt', 'how many objects are there ?', '--max-new-tokens', '3'])).toBe(0);
+    c.restore();
+    expect(c.out.join('')).toMatch(/POPE random/);
+    expect(existsSync(join(dir, 'eval.json'))).toBe(true);
+    const evalJson = JSON.parse(readFileSync(join(dir, 'eval.json'), 'utf8'));
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    expect(evalJson.pope).toEqual(report.eval.pope);
+  });
+});
