@@ -16,6 +16,7 @@ export { TransformerBlock, type TransformerBlockConfig, type BlockStyle, type Fe
 export { maskedCrossEntropy } from './losses';
 export { encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors, writeFileAtomic } from './safetensors';
 export { Registry, zodIssues, type RegistryEntry } from './registry';
+export { batchMatMul, batchMatMulNT, batchMatMulTN, setFastKernels } from './kernels/batch-matmul';
 export { checkGradients, checkParameterGradients, type GradCheckResult, type GradCheckOptions } from './grad-check';
 export type {
   VisionEncoder,

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Module } from '../module';
 import { Linear } from './linear';
+import { batchMatMul, batchMatMulNT } from '../kernels/batch-matmul';
 import type { RopeTables, RotaryEmbedding } from './rope';
 import type { Rng } from '../rng';
 
@@ -77,12 +78,11 @@ export class Attention extends Module {
     const kFull = groups > 1 ? repeatHeads(k, groups) : k; // [B, H, S, dh]
     const vFull = groups > 1 ? repeatHeads(v, groups) : v;
     const s = kFull.shape[2];
-    const scores = tf.matMul(
-      q.reshape([b * h, t, this.headDim]),
-      kFull.reshape([b * h, s, this.headDim]).transpose([0, 2, 1]),
-    ).reshape([b, h, t, s]).mul(1 / Math.sqrt(this.headDim)); // [B, H, T, S]
+    const scores = batchMatMulNT(q.reshape([b * h, t, this.headDim]), kFull.reshape([b * h, s, this.headDim]))
+      .reshape([b, h, t, s])
+      .mul(1 / Math.sqrt(this.headDim)); // [B, H, T, S]
     const probs = tf.softmax(inputs.mask ? scores.add(inputs.mask) : scores);
-    const ctx = tf.matMul(probs.reshape([b * h, t, s]), vFull.reshape([b * h, s, this.headDim])); // [B*H, T, dh]
+    const ctx = batchMatMul(probs.reshape([b * h, t, s]) as tf.Tensor3D, vFull.reshape([b * h, s, this.headDim])); // [B*H, T, dh]
     const merged = ctx.reshape([b, h, t, this.headDim]).transpose([0, 2, 1, 3]).reshape([b, t, d]) as tf.Tensor3D;
     return { out: this.o.forward(merged), present };
   }
