@@ -17,5 +17,5 @@ export {
   type StageType,
   type TrainableModule,
 } from './run-config';
-export { StageData, pickInstructKind, INSTRUCT_MIXTURE, type InstructKind } from './stage-data';
+export { StageData, pickInstructKind, INSTRUCT_MIXTURE, QA_TURNS, type InstructKind } from './stage-data';
 export { runStage, stageName, type StageResult, type StageResumeState, type StageCallbacks } from './run-stage';

@@ -79,6 +79,9 @@ export const INSTRUCT_MIXTURE: readonly [InstructKind, number][] = [
   ['detail', 0.12],
 ];
 
+/** Colour/count/spatial questions packed into one conversation: the image prefix is paid for once. */
+export const QA_TURNS = 3;
+
 export function pickInstructKind(rng: Rng): InstructKind {
   let roll = rng.next();
   for (const [kind, share] of INSTRUCT_MIXTURE) {
@@ -103,8 +106,8 @@ function existenceProbe(scene: Scene, rng: Rng): { category: ObjectCategory; ans
 }
 
 /**
- * Instruction samples: existence questions phrased like POPE, a multi-turn
- * colour/count/spatial conversation, a short caption or a detailed description.
+ * Instruction samples: a single-turn existence probe phrased exactly like POPE, a multi-turn
+ * colour/count/spatial conversation, a short caption, or a detailed description.
  */
 function instructSample(scene: Scene, rng: Rng, kind: InstructKind): LlavaSample {
   const withImage = (q: string) => `<image>\n${q}`;
@@ -115,12 +118,11 @@ function instructSample(scene: Scene, rng: Rng, kind: InstructKind): LlavaSample
     const { category, answer } = existenceProbe(scene, rng);
     return { id: `${scene.id}-exist`, image: scene.id, conversations: [{ from: 'human', value: withImage(existenceQuestion(category)) }, { from: 'gpt', value: answer }] };
   }
-  const questions = closedSetQuestions(scene, rng);
-  const rest = rng.shuffle(questions.filter((x) => x.type !== 'existence')).slice(0, 3);
+  const turns = rng.shuffle(closedSetQuestions(scene, rng).filter((x) => x.type !== 'existence')).slice(0, QA_TURNS);
   return {
     id: `${scene.id}-qa`,
     image: scene.id,
-    conversations: rest.flatMap((q, i) => [
+    conversations: turns.flatMap((q, i) => [
       { from: 'human' as const, value: i === 0 ? withImage(q.question) : q.question },
       { from: 'gpt' as const, value: q.answer },
     ]),
