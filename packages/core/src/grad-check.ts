@@ -63,10 +63,11 @@ export function checkParameterGradients(f: () => tf.Scalar, variables: tf.Variab
     return variables.map((v) => grads[v.name]!.dataSync().slice() as Float32Array);
   });
   const bases = variables.map((v) => v.dataSync().slice() as Float32Array);
-  const result = compare(bases, analytic, (i, values) => {
-    tf.tidy(() => variables[i]!.assign(tf.tensor(values, variables[i]!.shape)));
-    return tf.tidy(() => f().dataSync()[0]!);
+  const set = (i: number, values: Float32Array) => tf.tidy(() => variables[i]!.assign(tf.tensor(values, variables[i]!.shape)));
+  return compare(bases, analytic, (i, values) => {
+    set(i, values);
+    const value = tf.tidy(() => f().dataSync()[0]!);
+    set(i, bases[i]!); // every other variable stays at the point the analytic gradient was taken
+    return value;
   }, options);
-  variables.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(bases[i]!, v.shape))));
-  return result;
 }
