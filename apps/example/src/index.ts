@@ -1,6 +1,7 @@
 /**
  * An npm consumer's view of mllm-ts: build a LLaVA-shaped model in code, train its connector
- * and LLM for a few steps on generated Shapes-world data, then caption a test image.
+ * and LLM for a few steps on generated Shapes-world data, then caption a test image. A few
+ * hundred steps give fluent but not yet faithful captions; `npm start` trains the real thing.
  */
 import { initBackend } from '@mllm/core';
 import { ShapesWorld, caption } from '@mllm/data';
@@ -24,8 +25,9 @@ console.log(`backend ${backend.name}; ${model.numParameters()} parameters; ${mod
 
 const data = new StageData(world, tokenizer, 7);
 for (const [i, stage] of [
-  stageSchema.parse({ type: 'align', steps: 30, batchSize: 16, lr: 3e-3 }),
-  stageSchema.parse({ type: 'instruct', steps: 40, batchSize: 16, lr: 3e-3 }),
+  stageSchema.parse({ type: 'pretrain-llm', steps: 80, batchSize: 16, lr: 3e-3 }),
+  stageSchema.parse({ type: 'align', steps: 40, batchSize: 16, lr: 3e-3 }),
+  stageSchema.parse({ type: 'instruct', steps: 120, batchSize: 16, lr: 3e-3 }),
 ].entries()) {
   const result = await runStage(stage, i, model, data);
   console.log(`${result.name}: loss ${result.finalLoss.toFixed(3)} (validation ${result.valLoss.toFixed(3)}) in ${result.seconds.toFixed(1)} s`);
