@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// npm run bench: training throughput of the default config's stages on this machine's backend,
+// npm run bench: training throughput of the default config's stages on this machine's backend
+// (attention's batched matMuls on tfjs's kernel, then on our SIMD kernel, same batches),
 // next to the backend's measured 2-D matMul peak. Numbers vary 30-50% run to run on a shared
 // machine: compare within one run.
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
-import { initBackend } from '@mllm/core';
+import { initBackend, setFastKernels } from '@mllm/core';
 import { createRegistry } from '@mllm/model';
 import { StageData, parseRunConfig, runStage } from '@mllm/training';
 import { createSession } from '../apps/cli/dist/index.js';
@@ -36,8 +37,9 @@ const { model, tokenizer, world } = session;
 const data = new StageData(world, tokenizer, config.seed);
 const peak = matMulPeak();
 console.log(`backend ${backend.name} (${backend.provider}); 2-D matMul peak ${peak.toFixed(1)} GFLOP/s; ${steps} timed steps per stage after 2 warm-up steps`);
-console.log('stage              tokens/step  ms/step  tokens/s  GFLOP/s  % of peak');
-for (const [i, stage] of config.stages.entries()) {
+console.log('stage              attn-bmm tokens/step  ms/step  tokens/s  GFLOP/s  % of peak');
+for (const [i, stage] of config.stages.entries()) for (const fast of [false, true]) {
+  setFastKernels(fast);
   const times = [];
   let tokens = 0;
   const result = await runStage({ ...stage, steps: steps + 2, evalEvery: 0, checkpointEvery: 0, warmup: 1 }, i, model, data, {
@@ -57,6 +59,6 @@ for (const [i, stage] of config.stages.entries()) {
   const params = isEncoder ? model.encoder.numParameters() : model.llm.numParameters() + model.connector.numParameters();
   const gflops = ((6 * params + 12 * layers * seq * width) * tokens) / median / 1e9;
   console.log(
-    `${result.name.padEnd(18)} ${String(tokens).padStart(11)} ${(median * 1000).toFixed(0).padStart(8)} ${Math.round(tokens / median).toString().padStart(9)} ${gflops.toFixed(2).padStart(8)} ${((100 * gflops) / peak).toFixed(1).padStart(9)}`,
+    `${result.name.padEnd(18)} ${(fast ? 'simd' : 'tfjs').padEnd(7)} ${String(tokens).padStart(12)} ${(median * 1000).toFixed(0).padStart(8)} ${Math.round(tokens / median).toString().padStart(9)} ${gflops.toFixed(2).padStart(8)} ${((100 * gflops) / peak).toFixed(1).padStart(9)}`,
   );
 }
