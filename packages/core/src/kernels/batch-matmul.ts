@@ -83,44 +83,51 @@ function raw(kernel: Kernel, a: tf.Tensor3D, b: tf.Tensor3D, m: number, n: numbe
   return tf.tensor3d(out, [g, m, n]);
 }
 
-/** a [G, m, k] . b[G, n, k]^T -> [G, m, n] (attention scores Q K^T). */
-export function batchMatMulNT(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  if (!useOwnKernels()) return tf.matMul(a, b, false, true);
-  const f = tf.customGrad(((x: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([x, y]);
-    const [, m, k] = x.shape as [number, number, number];
-    return {
-      value: raw('bmm_nt', x as tf.Tensor3D, y as tf.Tensor3D, m, y.shape[1]!, k),
-      gradFunc: (dy: tf.Tensor, [xs, ys]: tf.Tensor[]) => [batchMatMul(dy as tf.Tensor3D, ys as tf.Tensor3D), batchMatMulTN(dy as tf.Tensor3D, xs as tf.Tensor3D)],
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor, y: tf.Tensor) => tf.Tensor3D;
-  return f(a, b);
+type Product = (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
+
+/**
+ * One batched product on our kernel with its gradient, which is again two of the three
+ * products. `dims` reads (m, n, k) off the operands; `reference` is the plain tfjs op.
+ */
+function product(
+  kernel: Kernel,
+  dims: (a: number[], b: number[]) => [number, number, number],
+  grads: (dy: tf.Tensor3D, a: tf.Tensor3D, b: tf.Tensor3D) => [tf.Tensor3D, tf.Tensor3D],
+  reference: Product,
+): Product {
+  return (a, b) => {
+    if (!useOwnKernels()) return reference(a, b);
+    const f = tf.customGrad(((x: tf.Tensor3D, y: tf.Tensor3D, save: tf.GradSaveFunc) => {
+      save([x, y]);
+      return {
+        value: raw(kernel, x, y, ...dims(x.shape, y.shape)),
+        gradFunc: (dy: tf.Tensor, [xs, ys]: tf.Tensor[]) => grads(dy as tf.Tensor3D, xs as tf.Tensor3D, ys as tf.Tensor3D),
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor, y: tf.Tensor) => tf.Tensor3D;
+    return f(a, b);
+  };
 }
+
+/** a [G, m, k] . b[G, n, k]^T -> [G, m, n] (attention scores Q K^T). */
+export const batchMatMulNT: Product = product(
+  'bmm_nt',
+  ([, m, k], [, n]) => [m!, n!, k!],
+  (dy, a, b) => [batchMatMul(dy, b), batchMatMulTN(dy, a)],
+  (a, b) => tf.matMul(a, b, false, true),
+);
 
 /** a [G, m, k] . b [G, k, n] -> [G, m, n] (attention mixing P V). */
-export function batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  if (!useOwnKernels()) return tf.matMul(a, b);
-  const f = tf.customGrad(((x: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([x, y]);
-    const [, m, k] = x.shape as [number, number, number];
-    return {
-      value: raw('bmm_nn', x as tf.Tensor3D, y as tf.Tensor3D, m, y.shape[2]!, k),
-      gradFunc: (dy: tf.Tensor, [xs, ys]: tf.Tensor[]) => [batchMatMulNT(dy as tf.Tensor3D, ys as tf.Tensor3D), batchMatMulTN(xs as tf.Tensor3D, dy as tf.Tensor3D)],
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor, y: tf.Tensor) => tf.Tensor3D;
-  return f(a, b);
-}
+export const batchMatMul: Product = product(
+  'bmm_nn',
+  ([, m, k], [, , n]) => [m!, n!, k!],
+  (dy, a, b) => [batchMatMulNT(dy, b), batchMatMulTN(a, dy)],
+  (a, b) => tf.matMul(a, b),
+);
 
 /** a[G, k, m]^T . b [G, k, n] -> [G, m, n] (the gradients of the two above). */
-export function batchMatMulTN(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  if (!useOwnKernels()) return tf.matMul(a, b, true, false);
-  const f = tf.customGrad(((x: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([x, y]);
-    const [, k, m] = x.shape as [number, number, number];
-    return {
-      value: raw('bmm_tn', x as tf.Tensor3D, y as tf.Tensor3D, m, y.shape[2]!, k),
-      gradFunc: (dy: tf.Tensor, [xs, ys]: tf.Tensor[]) => [batchMatMulNT(ys as tf.Tensor3D, dy as tf.Tensor3D), batchMatMul(xs as tf.Tensor3D, dy as tf.Tensor3D)],
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor, y: tf.Tensor) => tf.Tensor3D;
-  return f(a, b);
-}
+export const batchMatMulTN: Product = product(
+  'bmm_tn',
+  ([, k, m], [, , n]) => [m!, n!, k!],
+  (dy, a, b) => [batchMatMulNT(b, dy), batchMatMul(a, dy)],
+  (a, b) => tf.matMul(a, b, true, false),
+);
