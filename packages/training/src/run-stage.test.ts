@@ -54,6 +54,19 @@ describe('runStage', () => {
     expect(trained.length).toBeGreaterThan(0);
   });
 
+  it('contrastive batches pair each scene with a near-miss twin that differs in one word', () => {
+    const data = new StageData(world, tokenizer, 6);
+    const pairs = data.contrastivePairs(data.rngFor(0, 0), 16);
+    expect(pairs.length).toBe(16);
+    let twins = 0;
+    for (let i = 0; i + 1 < pairs.length; i++) {
+      const a = pairs[i]!.caption.split(' ');
+      const b = pairs[i + 1]!.caption.split(' ');
+      if (a.length === b.length && a.filter((w, k) => w !== b[k]).length === 1) twins++;
+    }
+    expect(twins).toBeGreaterThanOrEqual(6);
+  });
+
   it('a batch depends only on (seed, stage, step)', () => {
     const a = new StageData(world, tokenizer, 9);
     const b = new StageData(world, tokenizer, 9);

@@ -45,12 +45,12 @@ function moduleOf(model: MultimodalModel, which: TrainableModule): Module {
 function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel, data: StageData, head: ClipHead | undefined) {
   return (step: number, split: 'train' | 'val'): { loss: () => tf.Scalar; tokens: number } => {
     const rng = data.rngFor(index, step, split);
-    const scenes = data.pickScenes(rng, split, stage.batchSize);
     if (stage.type === 'pretrain-encoder') {
-      const captions = scenes.map((s) => [...data.tokenizer.encode(caption(s)), data.tokenizer.special.eos]);
+      const pairs = split === 'train' ? data.contrastivePairs(rng, stage.batchSize) : data.pickScenes(rng, split, stage.batchSize).map((s) => ({ caption: caption(s), image: data.world.image(s.id) }));
+      const captions = pairs.map((p) => [...data.tokenizer.encode(p.caption), data.tokenizer.special.eos]);
       const width = Math.max(...captions.map((c) => c.length));
       const padded = captions.map((c) => [...c, ...new Array<number>(width - c.length).fill(data.tokenizer.special.pad)]);
-      const images = scenes.map((s) => data.world.image(s.id));
+      const images = pairs.map((p) => p.image);
       return {
         tokens: stage.batchSize * (model.encoder.numTokens + 1), // image tokens (patches + CLS) through the encoder
         loss: () => {
@@ -59,6 +59,7 @@ function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel
         },
       };
     }
+    const scenes = data.pickScenes(rng, split, stage.batchSize);
     const kind = pickInstructKind(rng);
     const samples = scenes.map((scene) => (stage.type === 'pretrain-llm' ? data.text(scene, rng) : data.tokenize(data.conversation(stage.type, scene, rng, kind))));
     const batch = model.collate(samples);

@@ -1,6 +1,10 @@
 import { Rng } from '@mllm/core';
 import {
   ALL_CATEGORIES,
+  COLORS,
+  SHAPES,
+  renderScene,
+  sceneSignature,
   existenceQuestion,
   sceneCategories,
   type ObjectCategory,
@@ -53,6 +57,31 @@ export class StageData {
     return { ids, lossMask, images: ids.includes(this.tokenizer.special.image) ? [this.world.image(sample.image)] : [] };
   }
 
+  /**
+   * Contrastive pre-training pairs: each sampled scene comes with a near-miss twin (one
+   * object's shape or colour changed), so the encoder must tell shapes and colours apart
+   * rather than win on coarse cues (hard negatives, as in NegCLIP). Twins that coincide
+   * with a validation or test scene are dropped, keeping the held-out splits unseen.
+   */
+  contrastivePairs(rng: Rng, count: number): { caption: string; image: Float32Array }[] {
+    const heldOut = this.heldOutSignatures();
+    const out: { caption: string; image: Float32Array }[] = [];
+    while (out.length < count) {
+      const scene = this.pickScenes(rng, 'train', 1)[0]!;
+      out.push({ caption: caption(scene), image: this.world.image(scene.id) });
+      if (out.length === count) break;
+      const twin = nearMissTwin(scene, rng);
+      if (!heldOut.has(sceneSignature(twin))) out.push({ caption: caption(twin), image: renderScene(twin, { imageSize: this.world.imageSize }) });
+    }
+    return out;
+  }
+
+  private heldOut?: Set<string>;
+  private heldOutSignatures(): Set<string> {
+    this.heldOut ??= new Set([...this.world.scenes('val'), ...this.world.scenes('test')].map(sceneSignature));
+    return this.heldOut;
+  }
+
   /** Image-free text for LLM pre-training: captions, descriptions, question-answer pairs. */
   text(scene: Scene, rng: Rng): TokenizedSample {
     const roll = rng.next();
@@ -67,6 +96,18 @@ export class StageData {
     const ids = [bos, ...this.tokenizer.encode(text), eos];
     return { ids, lossMask: ids.map((_, i) => (i === 0 ? 0 : 1)), images: [] };
   }
+}
+
+/** The scene with one object's shape or colour swapped for another. */
+function nearMissTwin(scene: Scene, rng: Rng): Scene {
+  const k = rng.int(scene.objects.length);
+  const objects = scene.objects.map((o, i) => {
+    if (i !== k) return o;
+    return rng.next() < 0.5
+      ? { ...o, shape: rng.pick(SHAPES.filter((s) => s !== o.shape)) }
+      : { ...o, color: rng.pick(COLORS.filter((c) => c !== o.color)) };
+  });
+  return { id: `${scene.id}-twin`, objects };
 }
 
 export type InstructKind = 'existence' | 'qa' | 'caption' | 'detail';
