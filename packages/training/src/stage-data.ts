@@ -59,7 +59,7 @@ export class StageData {
 
   /**
    * Contrastive pre-training pairs: each sampled scene comes with a near-miss twin (one
-   * object's shape or colour changed), so the encoder must tell shapes and colours apart
+   * object's shape, size or colour changed), so the encoder must tell shapes and colours apart
    * rather than win on coarse cues (hard negatives, as in NegCLIP). Twins that coincide
    * with a validation or test scene are dropped, keeping the held-out splits unseen.
    */
@@ -98,14 +98,18 @@ export class StageData {
   }
 }
 
-/** The scene with one object's shape or colour swapped for another. */
+/**
+ * The scene with one object's shape, size or colour changed. Shape and size get most of
+ * the twins: colour is the cue an encoder picks up first anyway.
+ */
 function nearMissTwin(scene: Scene, rng: Rng): Scene {
   const k = rng.int(scene.objects.length);
+  const roll = rng.next();
   const objects = scene.objects.map((o, i) => {
     if (i !== k) return o;
-    return rng.next() < 0.5
-      ? { ...o, shape: rng.pick(SHAPES.filter((s) => s !== o.shape)) }
-      : { ...o, color: rng.pick(COLORS.filter((c) => c !== o.color)) };
+    if (roll < 0.5) return { ...o, shape: rng.pick(SHAPES.filter((s) => s !== o.shape)) };
+    if (roll < 0.85) return { ...o, size: o.size === 'small' ? ('large' as const) : ('small' as const) };
+    return { ...o, color: rng.pick(COLORS.filter((c) => c !== o.color)) };
   });
   return { id: `${scene.id}-twin`, objects };
 }
