@@ -3,6 +3,7 @@ import { ConfigError, type ConfigIssue } from './errors';
 
 export interface RegistryEntry<TContext, TResult> {
   schema: z.ZodType;
+  // each entry has its own schema; `register` types the builder against it, the map cannot
   build: (config: any, context: TContext) => TResult;
 }
 
