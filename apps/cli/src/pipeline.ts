@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MllmError, backendInfo, initBackend, saveSafetensors, writeFileAtomic, type Logger } from '@mllm/core';
+import { MllmError, initBackend, saveSafetensors, writeFileAtomic, type Logger } from '@mllm/core';
 import { createRegistry } from '@mllm/model';
 import { evaluate } from '@mllm/eval';
 import { StageData, parseRunConfig, runStage, stageName, type RunConfig, type StageResult } from '@mllm/training';
@@ -80,7 +80,7 @@ export async function runPipeline(raw: unknown, options: RunOptions): Promise<Ru
   const evalStarted = performance.now();
   const evalReport = await evaluateSession(session);
   const report: RunReportJson = {
-    backend: `${backendInfo().name} (${backend.provider})`,
+    backend: `${backend.name} (${backend.provider})`,
     seed: config.seed,
     config: config.description ?? '',
     wallSeconds: (performance.now() - started) / 1000,

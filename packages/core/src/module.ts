@@ -17,7 +17,6 @@ export interface LoadReport {
 export class Module {
   private readonly ownParams = new Map<string, Parameter>();
   private readonly children = new Map<string, Module>();
-  private frozen = false;
   training = true;
 
   protected add<M extends Module>(name: string, child: M): M {
@@ -70,12 +69,7 @@ export class Module {
     return this;
   }
 
-  get isFrozen(): boolean {
-    return this.frozen;
-  }
-
   private setTrainable(on: boolean): void {
-    this.frozen = !on;
     for (const p of this.ownParams.values()) p.trainable = on;
     for (const c of this.children.values()) c.setTrainable(on);
   }

@@ -118,9 +118,9 @@ export async function runStage(
     optimizer,
     onStep: async (event) => {
       tokens += event.tokens;
-      const last = event.step === stage.steps - 1;
-      if ((stage.evalEvery > 0 && (event.step + 1) % stage.evalEvery === 0) || last) valLoss = validate();
-      await callbacks.onStep?.({ ...event, valLoss: (stage.evalEvery > 0 && (event.step + 1) % stage.evalEvery === 0) || last ? valLoss : undefined });
+      const due = (stage.evalEvery > 0 && (event.step + 1) % stage.evalEvery === 0) || event.step === stage.steps - 1;
+      if (due) valLoss = validate();
+      await callbacks.onStep?.({ ...event, valLoss: due ? valLoss : undefined });
     },
     afterStep: async (finished, opt) => {
       if (stage.checkpointEvery > 0 && finished % stage.checkpointEvery === 0 && finished < stage.steps)
