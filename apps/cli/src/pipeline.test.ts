@@ -22,7 +22,7 @@ describe('mllm run', () => {
     expect(err).toBeInstanceOf(ConfigError);
     const paths = (err as ConfigError).issues.map((i) => i.path);
     expect(paths).toEqual(expect.arrayContaining(['connector.type', 'llm', 'stages[0].steps', 'stages[1].type']));
-    expect((err as Error).message).toMatch(/allowed: linear, mlp/);
+    expect((err as Error).message).toMatch(/connector.type: unknown connector type "mlpp"; allowed: [a-z, -]*\bmlp\b/);
     expect((err as Error).message).toMatch(/stages\[1\]\.type: unknown stage type "dance"; allowed: pretrain-encoder, pretrain-llm, align, instruct/);
     expect(existsSync(out)).toBe(false);
     const mismatch = await runPipeline({ ...tiny, data: { ...tiny.data, imageSize: 64 } }, { out, logger: silentLogger }).catch((e) => e);

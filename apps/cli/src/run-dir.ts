@@ -41,7 +41,7 @@ export async function saveCheckpoint(
   await rm(tmp, { recursive: true, force: true });
   await saveSafetensors(join(tmp, 'model.safetensors'), parts.model.stateDict(), { format: 'pt' });
   await saveSafetensors(join(tmp, 'optimizer.safetensors'), parts.optimizer ?? {});
-  await saveSafetensors(join(tmp, 'stage.safetensors'), parts.extra ? Object.fromEntries(parts.extra.namedParameters('clip_head.')) : {});
+  await saveSafetensors(join(tmp, 'stage.safetensors'), parts.extra ? Object.fromEntries(parts.extra.namedParameters()) : {});
   await writeFileAtomic(join(tmp, 'state.json'), JSON.stringify(parts.state, null, 2));
   const old = join(dir, `checkpoint.old-${process.pid}`);
   if (existsSync(final)) await rename(final, old);

@@ -3,6 +3,7 @@ export { warmupCosine } from './schedule';
 export { clipGradNorm } from './clip-grads';
 export { trainLoop, type OptimConfig, type StepEvent, type TrainLoopOptions } from './train-loop';
 export { ClipHead, type ClipHeadConfig } from './clip-head';
+export { RegionHead } from './region-head';
 export {
   parseRunConfig,
   stageSchema,
@@ -11,11 +12,13 @@ export {
   tokenizerSchema,
   STAGE_TYPES,
   TRAINABLE_MODULES,
+  ENCODER_OBJECTIVES,
+  type EncoderObjective,
   DEFAULT_TRAINS,
   type RunConfig,
   type StageConfig,
   type StageType,
   type TrainableModule,
 } from './run-config';
-export { StageData, pickInstructKind, INSTRUCT_MIXTURE, QA_TURNS, type InstructKind } from './stage-data';
+export { StageData, type ImageTextPair, pickInstructKind, INSTRUCT_MIXTURE, QA_TURNS, type InstructKind } from './stage-data';
 export { runStage, stageName, type StageResult, type StageResumeState, type StageCallbacks } from './run-stage';

@@ -31,8 +31,27 @@ const stageBase = {
   checkpointEvery: z.number().int().min(0).default(100),
 };
 
+export const ENCODER_OBJECTIVES = ['contrastive', 'regions'] as const;
+export type EncoderObjective = (typeof ENCODER_OBJECTIVES)[number];
+
 export const stageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('pretrain-encoder'), ...stageBase, textLayers: z.number().int().min(1).default(1), projectionDim: z.number().int().min(1).default(64) }).strict(),
+  z
+    .object({
+      type: z.literal('pretrain-encoder'),
+      ...stageBase,
+      /**
+       * Losses summed each step: `contrastive` (CLIP's InfoNCE against captions) and
+       * `regions` (each grid cell's tokens name the object and attributes under them).
+       */
+      objectives: z
+        .array(z.enum(ENCODER_OBJECTIVES))
+        .min(1)
+        .refine((o) => new Set(o).size === o.length, { message: 'list each objective once' })
+        .default(['contrastive']),
+      textLayers: z.number().int().min(1).default(1),
+      projectionDim: z.number().int().min(1).default(64),
+    })
+    .strict(),
   z.object({ type: z.literal('pretrain-llm'), ...stageBase }).strict(),
   z.object({ type: z.literal('align'), ...stageBase }).strict(),
   z.object({ type: z.literal('instruct'), ...stageBase }).strict(),

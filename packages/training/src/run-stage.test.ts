@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
 import { ShapesWorld } from '@mllm/data';
 import { WordTokenizer } from '@mllm/tokenizer';
 import { buildModel, createRegistry } from '@mllm/model';
@@ -41,6 +42,52 @@ describe('runStage', () => {
     await runStage(stageSchema.parse({ type: 'pretrain-encoder', steps: 30, batchSize: 16, lr: 0.003, warmup: 2 }), 0, m, data, { onStep: (e) => void losses.push(e.loss) });
     expect(losses.slice(-5).reduce((a, b) => a + b) / 5).toBeLessThan(losses.slice(0, 5).reduce((a, b) => a + b) / 5);
     expect(snapshot(m, 'language_model')).toEqual(llmBefore);
+  });
+
+  it('pretrain-encoder with the regions objective teaches the encoder what is in each cell', async () => {
+    const m = make();
+    const data = new StageData(world, tokenizer, 7);
+    const losses: number[] = [];
+    const stage = stageSchema.parse({ type: 'pretrain-encoder', objectives: ['regions'], steps: 40, batchSize: 16, lr: 0.003, warmup: 2 });
+    const result = await runStage(stage, 0, m, data, { onStep: (e) => void losses.push(e.loss) });
+    expect(result.trains).toEqual(['encoder']);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b) / xs.length;
+    expect(mean(losses.slice(-5))).toBeLessThan(0.8 * mean(losses.slice(0, 5)));
+  });
+
+  it('pretrain-encoder resumed mid-stage (encoder, both heads, optimizer) gives the uninterrupted losses', async () => {
+    const stage = stageSchema.parse({ type: 'pretrain-encoder', objectives: ['contrastive', 'regions'], steps: 6, batchSize: 8, lr: 0.003, warmup: 1, checkpointEvery: 3, evalEvery: 0 });
+    const data = new StageData(world, tokenizer, 8);
+    const straight: number[] = [];
+    await runStage(stage, 0, make(), data, { onStep: (e) => void straight.push(e.loss) });
+
+    const clone = (entries: Iterable<[string, tf.Tensor]>) => Object.fromEntries([...entries].map(([n, t]) => [n, t.clone()]));
+    const interrupted = make();
+    let saved: { step: number; model: Record<string, tf.Tensor>; optimizer: Record<string, tf.Tensor>; extra: Record<string, tf.Tensor> } | undefined;
+    const stop = new Error('interrupted');
+    await expect(
+      runStage(stage, 0, interrupted, data, {
+        onCheckpoint: async ({ step, optimizer, extra }) => {
+          saved = { step, model: clone(Object.entries(interrupted.stateDict())), optimizer: clone(Object.entries(optimizer.stateDict())), extra: clone(extra!.namedParameters()) };
+          throw stop;
+        },
+      }),
+    ).rejects.toBe(stop);
+    expect(Object.keys(saved!.extra).some((n) => n.startsWith('clip_head.'))).toBe(true);
+    expect(Object.keys(saved!.extra).some((n) => n.startsWith('region_head.'))).toBe(true);
+
+    const resumedModel = make();
+    resumedModel.loadStateDict(saved!.model);
+    const resumed: number[] = [];
+    await runStage(stage, 0, resumedModel, data, { onStep: (e) => void resumed.push(e.loss) }, { step: saved!.step, optimizer: saved!.optimizer, extra: saved!.extra });
+    expect(resumed).toEqual(straight.slice(saved!.step));
+  });
+
+  it('the objectives list is validated', () => {
+    expect(stageSchema.parse({ type: 'pretrain-encoder', steps: 1 })).toMatchObject({ objectives: ['contrastive'] });
+    expect(stageSchema.safeParse({ type: 'pretrain-encoder', steps: 1, objectives: ['regions', 'regions'] }).success).toBe(false);
+    expect(stageSchema.safeParse({ type: 'pretrain-encoder', steps: 1, objectives: ['captions'] }).success).toBe(false);
+    expect(stageSchema.safeParse({ type: 'pretrain-encoder', steps: 1, objectives: [] }).success).toBe(false);
   });
 
   it('instruct batches train on response tokens only', () => {

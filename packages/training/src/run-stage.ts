@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng, type Module } from '@mllm/core';
+import { ModuleGroup, Rng, type Module } from '@mllm/core';
 import type { MultimodalModel } from '@mllm/model';
 import { caption } from '@mllm/data';
 import { ClipHead } from './clip-head';
+import { RegionHead } from './region-head';
 import { DEFAULT_TRAINS, type StageConfig, type TrainableModule } from './run-config';
 import { pickInstructKind, type StageData } from './stage-data';
 import { trainLoop, type StepEvent } from './train-loop';
@@ -42,11 +43,11 @@ function moduleOf(model: MultimodalModel, which: TrainableModule): Module {
 }
 
 /** A stage's loss on one batch, built from the step's deterministic data. */
-function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel, data: StageData, head: ClipHead | undefined) {
+function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel, data: StageData, heads: EncoderHeads | undefined) {
   return (step: number, split: 'train' | 'val'): { loss: () => tf.Scalar; tokens: number } => {
     const rng = data.rngFor(index, step, split);
     if (stage.type === 'pretrain-encoder') {
-      const pairs = split === 'train' ? data.contrastivePairs(rng, stage.batchSize) : data.pickScenes(rng, split, stage.batchSize).map((s) => ({ caption: caption(s), image: data.world.image(s.id) }));
+      const pairs = split === 'train' ? data.contrastivePairs(rng, stage.batchSize) : data.pickScenes(rng, split, stage.batchSize).map((s) => ({ scene: s, caption: caption(s), image: data.world.image(s.id) }));
       const captions = pairs.map((p) => [...data.tokenizer.encode(p.caption), data.tokenizer.special.eos]);
       const width = Math.max(...captions.map((c) => c.length));
       const padded = captions.map((c) => [...c, ...new Array<number>(width - c.length).fill(data.tokenizer.special.pad)]);
@@ -54,8 +55,11 @@ function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel
       return {
         tokens: stage.batchSize * (model.encoder.numTokens + 1), // image tokens (patches + CLS) through the encoder
         loss: () => {
-          const pooled = model.encoder.pooled(model.imagesToTensor(images));
-          return head!.contrastiveLoss(pooled, head!.encodeText(padded, captions.map((c) => c.length)));
+          const pixels = model.imagesToTensor(images);
+          const losses: tf.Scalar[] = [];
+          if (heads?.clip) losses.push(heads.clip.contrastiveLoss(model.encoder.pooled(pixels), heads.clip.encodeText(padded, captions.map((c) => c.length))));
+          if (heads?.regions) losses.push(heads.regions.loss(model.encoder.encode(pixels), pairs.map((p) => p.scene)));
+          return tf.addN(losses) as tf.Scalar;
         },
       };
     }
@@ -80,29 +84,16 @@ export async function runStage(
   const trains = stage.trains ?? DEFAULT_TRAINS[stage.type];
   model.freeze();
   for (const which of trains) moduleOf(model, which).unfreeze();
-  const head =
-    stage.type === 'pretrain-encoder'
-      ? new ClipHead(
-          {
-            vocabSize: data.tokenizer.vocabSize,
-            imageDim: model.encoder.outputDim,
-            textDim: model.encoder.outputDim,
-            textLayers: stage.textLayers,
-            textHeads: 4,
-            projectionDim: stage.projectionDim,
-            maxLength: 64,
-          },
-          new Rng(data.seed).fork(`stage${index}:clip-head`),
-        )
-      : undefined;
-  const params: [string, tf.Variable][] = [...model.trainableParameters(), ...(head?.namedParameters('clip_head.') ?? [])];
+  const heads = stage.type === 'pretrain-encoder' ? encoderHeads(stage, index, model, data) : undefined;
+  const head = heads?.group;
+  const params: [string, tf.Variable][] = [...model.trainableParameters(), ...(head?.namedParameters() ?? [])];
   let optimizer: AdamW | undefined;
   if (resume) {
-    head?.loadStateDict(Object.fromEntries(Object.entries(resume.extra).map(([k, v]) => [k.replace(/^clip_head\./, ''), v])), { source: 'stage state' });
+    head?.loadStateDict(resume.extra, { source: 'stage state' });
     optimizer = new AdamW(params, { weightDecay: stage.weightDecay });
     optimizer.loadStateDict(resume.optimizer, resume.step);
   }
-  const batchLoss = makeBatchLoss(stage, index, model, data, head);
+  const batchLoss = makeBatchLoss(stage, index, model, data, heads);
   const validate = (): number =>
     tf.tidy(() => {
       const losses = [0, 1].map((k) => batchLoss(k, 'val').loss().dataSync()[0]!);
@@ -141,4 +132,32 @@ export async function runStage(
     trainableParameters: params.reduce((n, [, p]) => n + p.size, 0),
     tokens,
   };
+}
+
+/** The stage-only modules encoder pre-training trains next to the encoder, one per objective. */
+interface EncoderHeads {
+  clip?: ClipHead;
+  regions?: RegionHead;
+  /** Both under their checkpoint names (`clip_head.*`, `region_head.*`). */
+  group: ModuleGroup;
+}
+
+function encoderHeads(stage: Extract<StageConfig, { type: 'pretrain-encoder' }>, index: number, model: MultimodalModel, data: StageData): EncoderHeads {
+  const rng = new Rng(data.seed);
+  const clip = stage.objectives.includes('contrastive')
+    ? new ClipHead(
+        {
+          vocabSize: data.tokenizer.vocabSize,
+          imageDim: model.encoder.outputDim,
+          textDim: model.encoder.outputDim,
+          textLayers: stage.textLayers,
+          textHeads: 4,
+          projectionDim: stage.projectionDim,
+          maxLength: 64,
+        },
+        rng.fork(`stage${index}:clip-head`),
+      )
+    : undefined;
+  const regions = stage.objectives.includes('regions') ? new RegionHead(model.encoder.outputDim, model.encoder.numTokens, rng.fork(`stage${index}:region-head`)) : undefined;
+  return { clip, regions, group: new ModuleGroup({ ...(clip && { clip_head: clip }), ...(regions && { region_head: regions }) }) };
 }

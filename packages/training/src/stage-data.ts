@@ -22,6 +22,13 @@ import { applyChatTemplate, type WordTokenizer } from '@mllm/tokenizer';
 import type { TokenizedSample } from '@mllm/model';
 import type { StageType } from './run-config';
 
+/** An image with its caption and the scene it shows (the ground truth for region labels). */
+export interface ImageTextPair {
+  scene: Scene;
+  caption: string;
+  image: Float32Array;
+}
+
 /**
  * Per-step data for each stage type. A batch depends only on (seed, stage, step), so an
  * interrupted stage resumed from a checkpoint sees exactly the batches it would have seen.
@@ -63,15 +70,15 @@ export class StageData {
    * rather than win on coarse cues (hard negatives, as in NegCLIP). Twins that coincide
    * with a validation or test scene are dropped, keeping the held-out splits unseen.
    */
-  contrastivePairs(rng: Rng, count: number): { caption: string; image: Float32Array }[] {
+  contrastivePairs(rng: Rng, count: number): ImageTextPair[] {
     const heldOut = this.heldOutSignatures();
-    const out: { caption: string; image: Float32Array }[] = [];
+    const out: ImageTextPair[] = [];
     while (out.length < count) {
       const scene = this.pickScenes(rng, 'train', 1)[0]!;
-      out.push({ caption: caption(scene), image: this.world.image(scene.id) });
+      out.push({ scene, caption: caption(scene), image: this.world.image(scene.id) });
       if (out.length === count) break;
       const twin = nearMissTwin(scene, rng);
-      if (!heldOut.has(sceneSignature(twin))) out.push({ caption: caption(twin), image: renderScene(twin, { imageSize: this.world.imageSize }) });
+      if (!heldOut.has(sceneSignature(twin))) out.push({ scene: twin, caption: caption(twin), image: renderScene(twin, { imageSize: this.world.imageSize }) });
     }
     return out;
   }

@@ -1,0 +1,67 @@
+import { describe, it, expect } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { Rng, checkGradients, checkParameterGradients } from '@mllm/core';
+import type { Scene } from '@mllm/data';
+import { RegionHead } from './region-head';
+
+const obj = (cell: Scene['objects'][number]['cell'], shape: Scene['objects'][number]['shape'], color: Scene['objects'][number]['color'], size: Scene['objects'][number]['size']) => ({ cell, shape, color, size, x: 0, y: 0 });
+const scenes: Scene[] = [
+  { id: 'a', objects: [obj('top left', 'triangle', 'blue', 'large'), obj('bottom right', 'cross', 'red', 'small')] },
+  { id: 'b', objects: [obj('top right', 'circle', 'yellow', 'small')] },
+];
+
+/** log-softmax picked at `target`, written out with plain numbers. */
+function nll(logits: number[], target: number): number {
+  const max = Math.max(...logits);
+  const logZ = max + Math.log(logits.reduce((s, v) => s + Math.exp(v - max), 0));
+  return logZ - logits[target]!;
+}
+
+describe('RegionHead', () => {
+  it('equals a per-cell cross-entropy computed by hand from the cell tokens', () => {
+    const d = 3;
+    const head = new RegionHead(d, 16, new Rng(1));
+    const tokens = tf.randomNormal([2, 16, d], 0, 1, 'float32', 2) as tf.Tensor3D;
+    const got = head.loss(tokens, scenes).dataSync()[0]!;
+
+    const x = tokens.arraySync();
+    const w = head.classifier.weight.arraySync() as number[][];
+    const bias = head.classifier.bias!.arraySync() as number[];
+    const norm = (v: number[]) => {
+      const mean = v.reduce((a, b) => a + b) / v.length;
+      const variance = v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length;
+      return v.map((e) => (e - mean) / Math.sqrt(variance + 1e-5)); // LayerNorm at init: weight 1, bias 0
+    };
+    const cellOrigins = [[0, 0], [0, 2], [2, 0], [2, 2]]; // (row, column) of each cell's first token, CELLS order
+    const shapeIds = { circle: 1, square: 2, triangle: 3, cross: 4 } as const;
+    const colorIds = { red: 0, green: 1, blue: 2, yellow: 3 } as const;
+    let shapeLoss = 0, attrLoss = 0, occupied = 0;
+    scenes.forEach((scene, b) => {
+      cellOrigins.forEach(([r0, c0], cell) => {
+        const features: number[] = [];
+        for (const r of [r0!, r0! + 1]) for (const c of [c0!, c0! + 1]) features.push(...norm(x[b]![r * 4 + c]!));
+        const logits = w.map((row, k) => row.reduce((s, wk, i) => s + wk * features[i]!, bias[k]!));
+        const o = scene.objects.find((p) => p.cell === ['top left', 'top right', 'bottom left', 'bottom right'][cell]);
+        shapeLoss += nll(logits.slice(0, 5), o ? shapeIds[o.shape] : 0);
+        if (o) {
+          occupied++;
+          attrLoss += nll(logits.slice(5, 9), colorIds[o.color]) + nll(logits.slice(9, 11), o.size === 'small' ? 0 : 1);
+        }
+      });
+    });
+    expect(got).toBeCloseTo(shapeLoss / 8 + attrLoss / occupied, 4);
+  });
+
+  it('has the right gradients for its parameters and the encoder tokens', () => {
+    const head = new RegionHead(4, 4, new Rng(3));
+    const tokens = tf.randomNormal([2, 4, 4], 0, 1, 'float32', 4);
+    const f = () => head.loss(tokens as tf.Tensor3D, scenes);
+    expect(checkParameterGradients(f, head.namedParameters().map(([, p]) => p)).maxRelError).toBeLessThan(2e-2);
+    expect(checkGradients((t) => head.loss(t as tf.Tensor3D, scenes), [tokens]).maxRelError).toBeLessThan(2e-2);
+  });
+
+  it('refuses a token grid that cannot be cut into 2 x 2 cells', () => {
+    expect(() => new RegionHead(4, 9, new Rng(1))).toThrow(/even side.*got 9 tokens/);
+    expect(() => new RegionHead(4, 17, new Rng(1))).toThrow(/no CLS token/);
+  });
+});

@@ -1,0 +1,65 @@
+import * as tf from '@tensorflow/tfjs';
+import { CELLS, COLORS, SHAPES, SIZES, type Scene } from '@mllm/data';
+import { LayerNorm, Linear, Module, maskedCrossEntropy, type Rng } from '@mllm/core';
+
+const SHAPE_CLASSES = SHAPES.length + 1; // + "empty"
+const LOGITS = SHAPE_CLASSES + COLORS.length + SIZES.length;
+
+/**
+ * Dense object-and-attribute supervision for encoder pre-training, in the spirit of the
+ * detector features early VLMs used (Anderson et al., "Bottom-Up and Top-Down Attention",
+ * arXiv:1707.07998: regions trained to name their object and attributes). Each Shapes-world
+ * cell averages the encoder tokens over its quarter of the patch grid and predicts what is
+ * there: shape or empty, and for occupied cells colour and size.
+ *
+ * Why next to CLIP's loss: a contrastive loss over whole captions lets the text tower stop
+ * telling shapes apart as soon as the images do not (a near-miss twin then costs log 2 for
+ * ever), and measured here it never learns shape; this loss gives every patch token a
+ * gradient towards the object under it. Shapes: B batch, N = G*G tokens, D width.
+ */
+export class RegionHead extends Module {
+  readonly norm: LayerNorm;
+  readonly classifier: Linear;
+  /** Side of the token grid, G. */
+  readonly grid: number;
+
+  constructor(readonly dim: number, numTokens: number, rng: Rng) {
+    super();
+    this.grid = Math.round(Math.sqrt(numTokens));
+    if (this.grid * this.grid !== numTokens || this.grid % 2 !== 0) {
+      throw new Error(
+        `the regions objective needs a square patch grid with an even side (2 x 2 cells), got ${numTokens} tokens; use an encoder whose imageSize / patchSize is even and that returns no CLS token`,
+      );
+    }
+    this.norm = this.add('norm', new LayerNorm(dim));
+    // A cell's tokens are concatenated, not averaged: where in the cell a feature sits is
+    // part of what makes a triangle a triangle.
+    this.classifier = this.add('classifier', new Linear((numTokens / 4) * dim, LOGITS, rng));
+  }
+
+  /** Cross-entropy of shape (all cells) plus colour and size (occupied cells) for tokens [B, N, D]. */
+  loss(tokens: tf.Tensor3D, scenes: readonly Scene[]): tf.Scalar {
+    const [b, n, d] = tokens.shape;
+    if (n !== this.grid * this.grid || d !== this.dim) throw new Error(`RegionHead.loss: expected tokens [B, ${this.grid * this.grid}, ${this.dim}], got [${tokens.shape}]`);
+    if (scenes.length !== b) throw new Error(`RegionHead.loss: ${scenes.length} scenes for a batch of ${b}`);
+    const labels = scenes.flatMap((scene) =>
+      CELLS.map((cell) => {
+        const o = scene.objects.find((x) => x.cell === cell);
+        return o ? { shape: 1 + SHAPES.indexOf(o.shape), color: COLORS.indexOf(o.color), size: SIZES.indexOf(o.size), occupied: 1 } : { shape: 0, color: 0, size: 0, occupied: 0 };
+      }),
+    );
+    return tf.tidy(() => {
+      const h = this.grid / 2;
+      // [B, row, G/2, col, G/2, D] -> [B, row, col, G/2, G/2, D] -> one row per cell, in CELLS order.
+      const cells = this.norm.forward(tokens).reshape([b, 2, h, 2, h, d]).transpose([0, 1, 3, 2, 4, 5]).reshape([b * 4, h * h * d]) as tf.Tensor2D;
+      const logits = this.classifier.forward(cells);
+      const part = (from: number, size: number) => logits.slice([0, from], [-1, size]) as tf.Tensor2D;
+      const targets = (key: 'shape' | 'color' | 'size') => tf.tensor1d(labels.map((l) => l[key]), 'int32');
+      const all = tf.ones([labels.length]) as tf.Tensor1D;
+      const occupied = tf.tensor1d(labels.map((l) => l.occupied)) as tf.Tensor1D;
+      return maskedCrossEntropy(part(0, SHAPE_CLASSES), targets('shape'), all)
+        .add(maskedCrossEntropy(part(SHAPE_CLASSES, COLORS.length), targets('color'), occupied))
+        .add(maskedCrossEntropy(part(SHAPE_CLASSES + COLORS.length, SIZES.length), targets('size'), occupied)) as tf.Scalar;
+    });
+  }
+}
