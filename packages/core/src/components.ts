@@ -34,6 +34,52 @@ export interface LmForwardOptions {
   pattern?: AttentionPattern;
   prefixLengths?: number[];
   cache?: KvCache;
+  /**
+   * Feature-level connector hooks for this call (DESIGN "Plug points"). The LLM calls each one
+   * it honours (see `LanguageModel.fusionPoints`); during KV-cache decoding the caller passes
+   * the same hooks at every step, since they carry the visual context the cache does not.
+   */
+  fusion?: LayerFusion;
+}
+
+/**
+ * Where a fusion connector enters the decoder. Only `before-layer` exists today. The visual
+ * expert (CogVLM) will add `modality-routing` with a hook that swaps a layer's QKV / FFN
+ * weights at image positions, and LLaMA-Adapter will add `kv-prefix` with a hook that returns
+ * gated key/value prefixes for the top layers; each arrives as a new member here plus a new
+ * optional method on `LayerFusion`, so an LLM that lacks it is refused at build time.
+ */
+export type FusionPoint = 'before-layer';
+
+/** Where this call's queries sit in the whole sequence: query t is sequence position past + t. */
+export interface FusionStep {
+  past: number;
+}
+
+/** Per-forward hooks a fusion connector hands the LLM, already bound to one batch's images. */
+export interface LayerFusion {
+  /** Before decoder layer `layer`: hidden [B, T, D] -> new hidden [B, T, D] (the residual insert of Flamingo). */
+  beforeLayer?(layer: number, hidden: tf.Tensor3D, step: FusionStep): tf.Tensor3D;
+  /** Frees what `bind` computed up front (the projected visual context). */
+  dispose(): void;
+}
+
+/** Where each image sits: batch row, and the sequence position of its `<image>` marker. */
+export interface MediaSlot {
+  row: number;
+  start: number;
+}
+
+/**
+ * Feature-level connector: leaves the token sequence alone (the `<image>` marker stays a
+ * text token) and plugs the encoder features into the LLM's decoder layers instead.
+ */
+export interface FusionConnector extends Module {
+  readonly kind: 'fusion-connector';
+  /** Plug points the LLM must honour, checked when the model is assembled. */
+  readonly requires: readonly FusionPoint[];
+  /** features [N_img, N, D_enc] in `slots` order, for a batch of `batchSize` rows -> hooks for one forward or one whole generation. */
+  bind(features: tf.Tensor3D, slots: readonly MediaSlot[], batchSize: number): LayerFusion;
 }
 
 /** Per-layer keys/values from earlier steps; `update` is called by the model with the new ones. */
@@ -49,6 +95,8 @@ export interface LanguageModel extends Module {
   readonly dim: number;
   readonly vocabSize: number;
   readonly numLayers: number;
+  /** Fusion plug points this LLM honours in `LmForwardOptions.fusion`; absent means none. */
+  readonly fusionPoints?: readonly FusionPoint[];
   embed(ids: tf.Tensor2D): tf.Tensor3D;
   /** embeds [B, T, D] -> { logits [B, T, V], hidden [B, T, D] } (hidden after the final norm). */
   forward(embeds: tf.Tensor3D, options?: LmForwardOptions): { logits: tf.Tensor3D; hidden: tf.Tensor3D };
@@ -62,6 +110,8 @@ export interface ConnectorContext {
   inputDim: number;
   outputDim: number;
   inputTokens: number;
+  /** Decoder layers of the LLM, for fusion connectors that insert blocks between them. */
+  llmLayers?: number;
 }
 export interface LlmContext {
   rng: Rng;
@@ -71,6 +121,6 @@ export interface LlmContext {
 /** One registry per slot. Packages add their types through explicit `register*` calls. */
 export interface ComponentRegistry {
   encoders: Registry<EncoderContext, VisionEncoder>;
-  connectors: Registry<ConnectorContext, TokenConnector>;
+  connectors: Registry<ConnectorContext, TokenConnector | FusionConnector>;
   llms: Registry<LlmContext, LanguageModel>;
 }

@@ -21,6 +21,11 @@ export { checkGradients, checkParameterGradients, type GradCheckResult, type Gra
 export type {
   VisionEncoder,
   TokenConnector,
+  FusionConnector,
+  FusionPoint,
+  FusionStep,
+  LayerFusion,
+  MediaSlot,
   LanguageModel,
   LmForwardOptions,
   KvCache,

@@ -10,6 +10,7 @@ import {
   RotaryEmbedding,
   TransformerBlock,
   buildAttentionMask,
+  type FusionPoint,
   type LanguageModel,
   type LmForwardOptions,
   type Rng,
@@ -41,6 +42,7 @@ export type CausalLmConfig = z.output<typeof causalLmSchema>;
  */
 export class CausalLM extends Module implements LanguageModel {
   readonly kind = 'language-model' as const;
+  readonly fusionPoints: readonly FusionPoint[] = ['before-layer'];
   readonly embedTokens: Embedding;
   readonly blocks: readonly TransformerBlock[];
   readonly norm: RMSNorm;
@@ -89,7 +91,9 @@ export class CausalLM extends Module implements LanguageModel {
       });
       const rope = { rotary: this.rotary, tables: this.rotary.tables(positions) };
       let h = embeds; // [B, T, D]
+      const fusion = options.fusion;
       this.blocks.forEach((block, i) => {
+        if (fusion?.beforeLayer) h = fusion.beforeLayer(i, h, { past }); // [B, T, D]
         const { out, present } = block.forward(h, { mask, rope, past: cache?.layers[i] });
         if (cache) {
           cache.layers[i]?.key.dispose();

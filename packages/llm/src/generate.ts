@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { LanguageModel, Rng } from '@mllm/core';
+import type { LanguageModel, LayerFusion, Rng } from '@mllm/core';
 import { createKvCache, disposeKvCache } from './kv-cache';
 
 export interface GenerateOptions {
@@ -16,10 +16,12 @@ export interface GenerateOptions {
 /**
  * Autoregressive decoding with a KV cache: one prefill over the prompt embeddings,
  * then one token per step. Prompts are left-padded so every row's next token sits at the end.
+ * `fusion` hooks (a fusion connector bound to the prompt images) go into every step: the
+ * cache holds only self-attention keys/values, so the visual context must come again each time.
  */
 export function generateFromEmbeddings(
   lm: LanguageModel,
-  prompt: { embeds: tf.Tensor3D; attentionMask: number[][] },
+  prompt: { embeds: tf.Tensor3D; attentionMask: number[][]; fusion?: LayerFusion },
   options: GenerateOptions,
 ): number[][] {
   const b = prompt.embeds.shape[0];
@@ -30,7 +32,7 @@ export function generateFromEmbeddings(
   const cache = createKvCache();
   try {
     let logits = tf.tidy(() => {
-      const { logits: all } = lm.forward(prompt.embeds, { attentionMask: prompt.attentionMask, cache });
+      const { logits: all } = lm.forward(prompt.embeds, { attentionMask: prompt.attentionMask, cache, fusion: prompt.fusion });
       return all.slice([0, all.shape[1] - 1, 0], [-1, 1, -1]).reshape([b, lm.vocabSize]);
     });
     for (let step = 0; step < options.maxNewTokens; step++) {
@@ -45,7 +47,7 @@ export function generateFromEmbeddings(
       if (done.every(Boolean) || step === options.maxNewTokens - 1) break;
       logits = tf.tidy(() => {
         const embeds = lm.embed(tf.tensor2d(next, [b, 1], 'int32'));
-        const { logits: all } = lm.forward(embeds, { attentionMask: next.map(() => [1]), cache });
+        const { logits: all } = lm.forward(embeds, { attentionMask: next.map(() => [1]), cache, fusion: prompt.fusion });
         return all.reshape([b, lm.vocabSize]);
       });
     }

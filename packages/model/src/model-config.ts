@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, Rng, type ComponentRegistry, type ConfigIssue } from '@mllm/core';
+import { ConfigError, Rng, type ComponentRegistry, type ConfigIssue, type FusionConnector, type LanguageModel, type TokenConnector } from '@mllm/core';
 import { MultimodalModel, type SpecialIds } from './multimodal-model';
 
 /** The model slots of a run config; each slot's options are checked by its registered type. */
@@ -43,11 +43,37 @@ export function buildModel(config: Record<string, unknown>, options: BuildModelO
   const rng = new Rng(options.seed);
   const encoder = options.registry.encoders.build(value.encoder, { rng: rng.fork('encoder') });
   const llm = options.registry.llms.build(value.llm, { rng: rng.fork('llm'), vocabSize: options.vocabSize });
-  const connector = options.registry.connectors.build(value.connector, {
-    rng: rng.fork('connector'),
-    inputDim: encoder.outputDim,
-    outputDim: llm.dim,
-    inputTokens: encoder.numTokens,
-  });
-  return new MultimodalModel(encoder, connector, llm, options.special);
+  try {
+    const connector = options.registry.connectors.build(value.connector, {
+      rng: rng.fork('connector'),
+      inputDim: encoder.outputDim,
+      outputDim: llm.dim,
+      inputTokens: encoder.numTokens,
+      llmLayers: llm.numLayers,
+    });
+    checkFusionPoints(connector, llm, value);
+    return new MultimodalModel(encoder, connector, llm, options.special);
+  } catch (error) {
+    // a rejected connector must not leave the encoder and LLM weights allocated
+    encoder.dispose();
+    llm.dispose();
+    throw error;
+  }
+}
+
+/** A fusion connector needs its plug points in the LLM; refuse the pair by name before any training. */
+function checkFusionPoints(connector: TokenConnector | FusionConnector, llm: LanguageModel, value: ModelConfig): void {
+  if (connector.kind === 'fusion-connector') {
+    const missing = connector.requires.filter((point) => !llm.fusionPoints?.includes(point));
+    if (missing.length) {
+      const supported = llm.fusionPoints?.length ? llm.fusionPoints.join(', ') : 'none';
+      connector.dispose();
+      throw new ConfigError([
+        {
+          path: 'connector.type',
+          message: `${String(value.connector.type)} plugs into the LLM's ${missing.join(', ')} fusion point, which llm type "${String(value.llm.type)}" does not expose (it has: ${supported}); pick an LLM with it or a token-level connector`,
+        },
+      ]);
+    }
+  }
 }

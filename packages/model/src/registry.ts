@@ -1,6 +1,8 @@
 import { Registry, type ComponentRegistry } from '@mllm/core';
 import { registerEncoders } from '@mllm/encoders';
 import { registerProjectionConnectors } from '@mllm/connector-projection';
+import { registerQueryConnectors } from '@mllm/connector-query';
+import { registerFusionConnectors } from '@mllm/connector-fusion';
 import { registerLlms } from '@mllm/llm';
 
 /** A fresh registry holding every built-in type; add third-party types with `registry.<slot>.register`. */
@@ -12,6 +14,8 @@ export function createRegistry(): ComponentRegistry {
   };
   registerEncoders(registry);
   registerProjectionConnectors(registry);
+  registerQueryConnectors(registry);
+  registerFusionConnectors(registry);
   registerLlms(registry);
   return registry;
 }

@@ -15,6 +15,7 @@ export {
   ENCODER_OBJECTIVES,
   type EncoderObjective,
   DEFAULT_TRAINS,
+  defaultTrains,
   type RunConfig,
   type StageConfig,
   type StageType,

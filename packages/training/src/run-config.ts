@@ -15,6 +15,15 @@ export const DEFAULT_TRAINS: Record<StageType, TrainableModule[]> = {
   instruct: ['connector', 'llm'],
 };
 
+/**
+ * What a stage trains when its config does not say. Fusion connectors (Flamingo) live inside
+ * a frozen LLM and are the only thing instruction tuning trains, so the LLM keeps what it
+ * learnt in pre-training; token-level connectors (LLaVA) tune the LLM with them.
+ */
+export function defaultTrains(type: StageType, connectorKind: 'token-connector' | 'fusion-connector'): TrainableModule[] {
+  return connectorKind === 'fusion-connector' && type === 'instruct' ? ['connector'] : DEFAULT_TRAINS[type];
+}
+
 const stageBase = {
   name: z.string().min(1).optional(),
   steps: z.number().int().min(0),

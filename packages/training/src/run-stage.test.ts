@@ -4,7 +4,7 @@ import { ShapesWorld } from '@mllm/data';
 import { WordTokenizer } from '@mllm/tokenizer';
 import { buildModel, createRegistry } from '@mllm/model';
 import { runStage } from './run-stage';
-import { stageSchema } from './run-config';
+import { defaultTrains, stageSchema } from './run-config';
 import { StageData } from './stage-data';
 
 const world = new ShapesWorld({ seed: 1, imageSize: 16, sizes: { train: 80, val: 10, test: 10 } });
@@ -81,6 +81,12 @@ describe('runStage', () => {
     const resumed: number[] = [];
     await runStage(stage, 0, resumedModel, data, { onStep: (e) => void resumed.push(e.loss) }, { step: saved!.step, optimizer: saved!.optimizer, extra: saved!.extra });
     expect(resumed).toEqual(straight.slice(saved!.step));
+  });
+
+  it('instruct trains only a fusion connector by default, the connector and the LLM with a token-level one', () => {
+    expect(defaultTrains('instruct', 'fusion-connector')).toEqual(['connector']);
+    expect(defaultTrains('instruct', 'token-connector')).toEqual(['connector', 'llm']);
+    expect(defaultTrains('align', 'fusion-connector')).toEqual(['connector']);
   });
 
   it('the objectives list is validated', () => {

@@ -4,7 +4,7 @@ import type { MultimodalModel } from '@mllm/model';
 import { caption } from '@mllm/data';
 import { ClipHead } from './clip-head';
 import { RegionHead } from './region-head';
-import { DEFAULT_TRAINS, type StageConfig, type TrainableModule } from './run-config';
+import { defaultTrains, type StageConfig, type TrainableModule } from './run-config';
 import { pickInstructKind, type StageData } from './stage-data';
 import { trainLoop, type StepEvent } from './train-loop';
 import { AdamW } from './adamw';
@@ -81,7 +81,7 @@ export async function runStage(
   resume?: StageResumeState,
 ): Promise<StageResult> {
   const started = performance.now();
-  const trains = stage.trains ?? DEFAULT_TRAINS[stage.type];
+  const trains = stage.trains ?? defaultTrains(stage.type, model.connector.kind);
   model.freeze();
   for (const which of trains) moduleOf(model, which).unfreeze();
   const heads = stage.type === 'pretrain-encoder' ? encoderHeads(stage, index, model, data) : undefined;
