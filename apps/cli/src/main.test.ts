@@ -33,6 +33,15 @@ describe('mllm command', () => {
     expect(c.err.join('')).toMatch(/unknown command "dance"/);
   });
 
+  it('sweep without configs or with a bad --seeds says how to call it', async () => {
+    const c = capture();
+    expect(await main(['sweep'])).toBe(2);
+    expect(await main(['sweep', 'configs/tiny.json', '--seeds', 'two'])).toBe(2);
+    c.restore();
+    expect(c.err.join('')).toMatch(/mllm sweep needs at least one config/);
+    expect(c.err.join('')).toMatch(/--seeds must be an integer >= 1, got two/);
+  });
+
   it('eval and chat name the missing file when the checkpoint folder is wrong', async () => {
     const c = capture();
     expect(await main(['eval', '--checkpoint', join(dir, 'nope')])).toBe(2);

@@ -6,11 +6,13 @@ import { loadImageFile } from '@mllm/data';
 import { answerImage } from './answerer';
 import { evaluateSession, runPipeline } from './pipeline';
 import { openRun } from './session';
+import { runSweep, sweepMarkdown } from './sweep';
 import { writeFile } from 'node:fs/promises';
 
 const USAGE = `mllm - build, train and evaluate multimodal LLMs
 
   mllm run <config.json> [--out DIR] [--backend B] [--seed N] [--resume] [--force]
+  mllm sweep <config.json>... [--out DIR] [--seeds N] [--backend B] [--force]
   mllm eval --checkpoint DIR [--backend B]
   mllm chat --checkpoint DIR --image FILE.png --prompt TEXT [--max-new-tokens N]
 
@@ -56,6 +58,7 @@ export async function main(argv: string[]): Promise<number> {
         image: { type: 'string' },
         prompt: { type: 'string' },
         'max-new-tokens': { type: 'string' },
+        seeds: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -81,6 +84,14 @@ export async function main(argv: string[]): Promise<number> {
       printSummary(report.eval!, out, report.wallSeconds, report.backend);
       return 0;
     }
+    if (command === 'sweep') {
+      const seeds = Number(values.seeds ?? 1);
+      if (!Number.isInteger(seeds) || seeds < 1) throw new MllmError(`--seeds must be an integer >= 1, got ${values.seeds}`);
+      const out = values.out ?? join('runs', 'sweep');
+      const rows = await runSweep(positionals, { out, seeds, force: values.force, backend: values.backend, logger: consoleLogger, progress: true });
+      process.stdout.write(`${sweepMarkdown(rows, seeds)}\nwritten to ${out}/sweep.md, sweep.json, sweep-val-loss.svg\n`);
+      return 0;
+    }
     if (command === 'eval') {
       if (!values.checkpoint) throw new MllmError('mllm eval needs --checkpoint DIR (a finished run folder)');
       await initBackend({ backend: values.backend, logger: consoleLogger });
@@ -100,7 +111,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${answerImage(session.model, session.tokenizer, image, values.prompt, maxNew)}\n`);
       return 0;
     }
-    throw new MllmError(`unknown command "${command}"; one of: run, eval, chat (mllm --help)`);
+    throw new MllmError(`unknown command "${command}"; one of: run, sweep, eval, chat (mllm --help)`);
   } catch (e) {
     if (e instanceof MllmError || e instanceof ConfigError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`error: ${(e as Error).message}\n`);

@@ -34,7 +34,7 @@ export async function runPipeline(raw: unknown, options: RunOptions): Promise<Ru
   const session = createSession(config, registry);
   const { model, tokenizer } = session;
   options.logger.info(
-    `model: ${model.numParameters()} parameters (encoder ${model.encoder.numParameters()}, connector ${model.connector.numParameters()}, llm ${model.llm.numParameters()}); ${model.tokensPerImage} visual tokens per image; vocab ${tokenizer.vocabSize}`,
+    `model: ${model.numParameters()} parameters (encoder ${model.encoder.numParameters()}, connector ${model.connector.numParameters()}, llm ${model.llm.numParameters()}); ${model.connector.kind === 'fusion-connector' ? `images read by cross-attention (${model.encoder.numTokens} features each)` : `${model.tokensPerImage} visual tokens per image`}; vocab ${tokenizer.vocabSize}`,
   );
   const configJson = JSON.stringify(config, null, 2);
   if (options.resume) await assertSameConfig(join(options.out, 'config.json'), configJson);
@@ -90,6 +90,7 @@ export async function runPipeline(raw: unknown, options: RunOptions): Promise<Ru
       connector: model.connector.numParameters(),
       llm: model.llm.numParameters(),
     },
+    connector: { type: config.connector.type, kind: model.connector.kind, tokensPerImage: model.tokensPerImage, encoderTokens: model.encoder.numTokens },
     stages: state.completed.map((s) => ({ ...s, tokensPerSecond: s.seconds > 0 ? s.tokens / s.seconds : 0 })),
     eval: { ...evalReport, seconds: (performance.now() - evalStarted) / 1000 },
   };

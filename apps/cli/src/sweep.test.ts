@@ -1,0 +1,56 @@
+import { describe, it, expect } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '@mllm/core';
+import { runSweep, spread, sweepMarkdown } from './sweep';
+
+const tinyPath = new URL('../../../configs/tiny.json', import.meta.url).pathname;
+const tiny = JSON.parse(readFileSync(tinyPath, 'utf8')) as Record<string, unknown>;
+
+describe('mllm sweep', () => {
+  it('spread is the mean and the sample standard deviation', () => {
+    expect(spread([1, 2, 3, 6])).toEqual({ mean: 3, std: Math.sqrt(14 / 3) });
+    expect(spread([0.5])).toEqual({ mean: 0.5, std: 0 });
+  });
+
+  it('trains every config with the same seeds and writes one comparable table', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mllm-sweep-'));
+    const linearPath = join(dir, 'tiny-linear.json');
+    writeFileSync(linearPath, JSON.stringify({ ...tiny, connector: { type: 'linear' } }));
+    const out = join(dir, 'out');
+    const rows = await runSweep([tinyPath, linearPath], { out, seeds: 2, logger: silentLogger });
+
+    expect(rows.map((r) => [r.name, r.connector])).toEqual([['tiny', 'mlp'], ['tiny-linear', 'linear']]);
+    for (const r of rows) {
+      expect(r.runs.map((d) => d.replace(/^.*\//, ''))).toEqual([`${r.name}-seed0`, `${r.name}-seed1`]);
+      for (const d of r.runs) expect(JSON.parse(readFileSync(join(d, 'report.json'), 'utf8')).seed).toBe(Number(d.at(-1)));
+      expect(r.visualTokens).toBe(4);
+      expect(r.trainableParameters).toBeGreaterThan(0);
+    }
+    // The linear projector has one layer where the MLP has two: fewer parameters, same data.
+    expect(rows[1]!.totalParameters).toBeLessThan(rows[0]!.totalParameters);
+    // Each row's numbers are the seeds' own reports, averaged.
+    const reports = rows[0]!.runs.map((d) => JSON.parse(readFileSync(join(d, 'report.json'), 'utf8')));
+    expect(rows[0]!.closedSet.mean).toBeCloseTo((reports[0].eval.closedSet.accuracy + reports[1].eval.closedSet.accuracy) / 2, 10);
+
+    const md = readFileSync(join(out, 'sweep.md'), 'utf8');
+    expect(md).toContain('2 configs x 2 seeds (0, 1)');
+    expect(md.split('\n').filter((l) => l.startsWith('| tiny'))).toHaveLength(2);
+    expect(md).toMatch(/\| tiny-linear \| linear \| \d+ \(\d+\) \| 4 \|/);
+    expect(JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')).rows).toHaveLength(2);
+    const svg = readFileSync(join(out, 'sweep-val-loss.svg'), 'utf8');
+    expect(svg.match(/<polyline/g)).toHaveLength(2);
+    expect(sweepMarkdown(rows, 2)).toBe(md);
+  });
+
+  it('validates every config before the first run starts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mllm-sweep-bad-'));
+    const badPath = join(dir, 'bad.json');
+    writeFileSync(badPath, JSON.stringify({ ...tiny, connector: { type: 'qformer', numQueries: 0 } }));
+    const out = join(dir, 'out');
+    await expect(runSweep([tinyPath, badPath], { out, seeds: 1, logger: silentLogger })).rejects.toThrow(/bad\.json: [\s\S]*connector\.numQueries/);
+    expect(existsSync(join(out, 'tiny-seed0'))).toBe(false);
+    await expect(runSweep([tinyPath], { out, seeds: 0, logger: silentLogger })).rejects.toThrow(/--seeds must be an integer >= 1/);
+  });
+});

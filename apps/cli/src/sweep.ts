@@ -1,0 +1,195 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { MllmError, type Logger } from '@mllm/core';
+import { POPE_SAMPLINGS, fmt3, lineChartSvg, type PopeSampling } from '@mllm/eval';
+import { createRegistry } from '@mllm/model';
+import { parseRunConfig } from '@mllm/training';
+import { runPipeline } from './pipeline';
+import type { RunReportJson } from './report';
+import type { MetricRecord } from './metrics-log';
+
+export interface SweepOptions {
+  out: string;
+  /** Seeds 0..seeds-1, the same set for every config. */
+  seeds: number;
+  force?: boolean;
+  backend?: string;
+  logger: Logger;
+  progress?: boolean;
+}
+
+/** Mean and spread (sample standard deviation; 0 for one seed) of one metric over seeds. */
+export interface Spread {
+  mean: number;
+  std: number;
+}
+
+export interface SweepRow {
+  name: string;
+  config: string;
+  connector: string;
+  connectorKind: RunReportJson['connector']['kind'];
+  totalParameters: number;
+  /** Parameters the last stage trained (instruction tuning in the shipped configs). */
+  trainableParameters: number;
+  /** Tokens an image adds to the LLM's sequence (fusion: 0, its features come in through cross-attention). */
+  visualTokens: number;
+  encoderTokens: number;
+  trainSeconds: Spread;
+  popeAccuracy: Record<PopeSampling, Spread>;
+  popeF1: Record<PopeSampling, Spread>;
+  chairI: Spread;
+  chairS: Spread;
+  closedSet: Spread;
+  runs: string[];
+}
+
+export function spread(values: number[]): Spread {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const std = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
+  return { mean, std };
+}
+
+/** One table row from the reports of one config's runs (one per seed). */
+export function summarizeRuns(name: string, configPath: string, runs: { dir: string; report: RunReportJson }[]): SweepRow {
+  const first = runs[0]!.report;
+  const evals = runs.map((r) => {
+    if (!r.report.eval) throw new MllmError(`sweep: ${r.dir}/report.json has no evaluation`);
+    return r.report.eval;
+  });
+  const per = (pick: (e: (typeof evals)[number]) => number) => spread(evals.map(pick));
+  const bySampling = (pick: (s: PopeSampling, e: (typeof evals)[number]) => number) =>
+    Object.fromEntries(POPE_SAMPLINGS.map((s) => [s, per((e) => pick(s, e))])) as Record<PopeSampling, Spread>;
+  return {
+    name,
+    config: configPath,
+    connector: first.connector.type,
+    connectorKind: first.connector.kind,
+    totalParameters: first.parameters.total,
+    trainableParameters: first.stages.at(-1)?.trainableParameters ?? 0,
+    visualTokens: first.connector.kind === 'fusion-connector' ? 0 : first.connector.tokensPerImage,
+    encoderTokens: first.connector.encoderTokens,
+    trainSeconds: spread(runs.map((r) => r.report.stages.reduce((t, s) => t + s.seconds, 0))),
+    popeAccuracy: bySampling((s, e) => e.pope[s].accuracy),
+    popeF1: bySampling((s, e) => e.pope[s].f1),
+    chairI: per((e) => e.chair.chairI),
+    chairS: per((e) => e.chair.chairS),
+    closedSet: per((e) => e.closedSet.accuracy),
+    runs: runs.map((r) => r.dir),
+  };
+}
+
+function show(x: Spread, seeds: number): string {
+  return seeds > 1 ? `${fmt3(x.mean)} ± ${fmt3(x.std)}` : fmt3(x.mean);
+}
+
+export function sweepMarkdown(rows: SweepRow[], seeds: number): string {
+  const header = [
+    'config',
+    'connector',
+    'parameters (trainable in last stage)',
+    'visual tokens / image',
+    'train s',
+    ...POPE_SAMPLINGS.map((s) => `POPE ${s} acc / F1`),
+    'CHAIR_i',
+    'CHAIR_s',
+    'closed-set',
+  ];
+  const lines = rows.map((r) =>
+    [
+      r.name,
+      r.connector,
+      `${r.totalParameters} (${r.trainableParameters})`,
+      r.connectorKind === 'fusion-connector' ? `0 (cross-attends to ${r.encoderTokens} features)` : String(r.visualTokens),
+      seeds > 1 ? `${r.trainSeconds.mean.toFixed(0)} ± ${r.trainSeconds.std.toFixed(0)}` : r.trainSeconds.mean.toFixed(0),
+      ...POPE_SAMPLINGS.map((s) => `${show(r.popeAccuracy[s], seeds)} / ${show(r.popeF1[s], seeds)}`),
+      show(r.chairI, seeds),
+      show(r.chairS, seeds),
+      show(r.closedSet, seeds),
+    ].join(' | '),
+  );
+  return [
+    '# Sweep',
+    '',
+    `${rows.length} configs x ${seeds} seed${seeds > 1 ? 's' : ''} (${Array.from({ length: seeds }, (_, i) => i).join(', ')})${seeds > 1 ? '; mean ± standard deviation over seeds' : ''}.`,
+    '',
+    `| ${header.join(' | ')} |`,
+    `| ${header.map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`,
+    ...lines.map((l) => `| ${l} |`),
+    '',
+    'Validation loss of each config\'s last stage, seed 0: `sweep-val-loss.svg`.',
+    '',
+  ].join('\n');
+}
+
+/** Run names from config file names, made unique when two files share a name. */
+function runNames(paths: string[]): string[] {
+  const base = paths.map((p) => basename(p).replace(/\.json$/, ''));
+  return base.map((b, i) => (base.indexOf(b) === base.lastIndexOf(b) ? b : `${b}-${i + 1}`));
+}
+
+async function readJsonFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new MllmError(`cannot read config ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new MllmError(`config ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * `mllm sweep`: every config trained and evaluated with the same seeds, each run in its own
+ * folder under `out`, then `sweep.json`, `sweep.md` and `sweep-val-loss.svg` side by side.
+ * All configs are read and validated before the first run starts, so a typo in the last
+ * file does not cost the first runs.
+ */
+export async function runSweep(configPaths: string[], options: SweepOptions): Promise<SweepRow[]> {
+  if (configPaths.length === 0) throw new MllmError('mllm sweep needs at least one config: mllm sweep configs/default.json configs/qformer.json');
+  if (!Number.isInteger(options.seeds) || options.seeds < 1) throw new MllmError(`--seeds must be an integer >= 1, got ${options.seeds}`);
+  const configs = await Promise.all(configPaths.map(readJsonFile));
+  configs.forEach((c, i) => {
+    try {
+      parseRunConfig(c, createRegistry());
+    } catch (e) {
+      throw new MllmError(`${configPaths[i]}: ${(e as Error).message}`);
+    }
+  });
+  await mkdir(options.out, { recursive: true });
+  const names = runNames(configPaths);
+  const rows: SweepRow[] = [];
+  const curves: { name: string; points: [number, number][] }[] = [];
+  for (const [i, raw] of configs.entries()) {
+    const runs: { dir: string; report: RunReportJson }[] = [];
+    for (let seed = 0; seed < options.seeds; seed++) {
+      const dir = join(options.out, `${names[i]}-seed${seed}`);
+      options.logger.info(`sweep: ${names[i]} seed ${seed} -> ${dir}`);
+      const report = await runPipeline(raw, { out: dir, seed, force: options.force, backend: options.backend, logger: options.logger, progress: options.progress });
+      runs.push({ dir, report });
+      if (seed === 0) curves.push({ name: names[i]!, points: await lastStageValidation(dir, report) });
+    }
+    rows.push(summarizeRuns(names[i]!, configPaths[i]!, runs));
+  }
+  await writeFile(join(options.out, 'sweep.json'), JSON.stringify({ seeds: options.seeds, rows }, null, 2));
+  await writeFile(join(options.out, 'sweep.md'), sweepMarkdown(rows, options.seeds));
+  await writeFile(
+    join(options.out, 'sweep-val-loss.svg'),
+    lineChartSvg({ title: 'validation loss, last stage (seed 0)', xLabel: 'step', yLabel: 'loss', series: curves }),
+  );
+  return rows;
+}
+
+async function lastStageValidation(dir: string, report: RunReportJson): Promise<[number, number][]> {
+  const last = report.stages.length - 1;
+  const text = await readFile(join(dir, 'metrics.jsonl'), 'utf8');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as MetricRecord)
+    .filter((m) => m.stageIndex === last && m.valLoss !== undefined)
+    .map((m) => [m.step + 1, m.valLoss!]);
+}
