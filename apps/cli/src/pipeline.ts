@@ -34,7 +34,7 @@ export async function runPipeline(raw: unknown, options: RunOptions): Promise<Ru
   const session = createSession(config, registry);
   const { model, tokenizer } = session;
   options.logger.info(
-    `model: ${model.numParameters()} parameters (encoder ${model.encoder.numParameters()}, connector ${model.connector.numParameters()}, llm ${model.llm.numParameters()}); ${model.connector.kind === 'fusion-connector' ? `images read by cross-attention (${model.encoder.numTokens} features each)` : `${model.tokensPerImage} visual tokens per image`}; vocab ${tokenizer.vocabSize}`,
+    `model: ${model.numParameters()} parameters (encoder ${model.encoder.numParameters()}, connector ${model.connector.numParameters()}, llm ${model.llm.numParameters()}); ${visualTokensPerImage(model) > 0 ? `${model.tokensPerImage} visual tokens per image` : `images read by fusion layers only (${model.encoder.numTokens} features each)`}; vocab ${tokenizer.vocabSize}`,
   );
   const configJson = JSON.stringify(config, null, 2);
   if (options.resume) await assertSameConfig(join(options.out, 'config.json'), configJson);
@@ -90,12 +90,22 @@ export async function runPipeline(raw: unknown, options: RunOptions): Promise<Ru
       connector: model.connector.numParameters(),
       llm: model.llm.numParameters(),
     },
-    connector: { type: config.connector.type, kind: model.connector.kind, tokensPerImage: model.tokensPerImage, encoderTokens: model.encoder.numTokens },
+    connector: { type: config.connector.type, kind: model.connector.kind, tokensPerImage: visualTokensPerImage(model), encoderTokens: model.encoder.numTokens },
     stages: state.completed.map((s) => ({ ...s, tokensPerSecond: s.seconds > 0 ? s.tokens / s.seconds : 0 })),
     eval: { ...evalReport, seconds: (performance.now() - evalStarted) / 1000 },
   };
   await writeReports(options.out, report, await metrics.read());
   return report;
+}
+
+/**
+ * Tokens an image adds to the LLM's sequence: a token-level connector's M, a fusion connector's
+ * own tokens (visual expert), or 0 when the image only reaches fusion layers (Flamingo,
+ * LLaMA-Adapter), where `<image>` stays one text token.
+ */
+export function visualTokensPerImage(model: Session['model']): number {
+  const c = model.connector;
+  return c.kind === 'token-connector' || c.outputTokens ? model.tokensPerImage : 0;
 }
 
 /** A resumed run must continue the run it started: same config, or the result would be neither. */

@@ -10,7 +10,7 @@ export interface RunReportJson {
   config: string;
   wallSeconds: number;
   parameters: { total: number; encoder: number; connector: number; llm: number };
-  /** What the image becomes for the LLM: M spliced tokens, or N features read by fusion layers. */
+  /** What the image becomes for the LLM: tokensPerImage spliced tokens (0: only fusion layers read its encoderTokens features). */
   connector: { type: string; kind: 'token-connector' | 'fusion-connector'; tokensPerImage: number; encoderTokens: number };
   stages: (StageResult & { tokensPerSecond: number })[];
   eval?: EvalReport & { seconds: number };

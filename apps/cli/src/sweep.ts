@@ -32,7 +32,7 @@ export interface SweepRow {
   totalParameters: number;
   /** Parameters the last stage trained (instruction tuning in the shipped configs). */
   trainableParameters: number;
-  /** Tokens an image adds to the LLM's sequence (fusion: 0, its features come in through cross-attention). */
+  /** Tokens an image adds to the LLM's sequence (0 when only fusion layers read it). */
   visualTokens: number;
   encoderTokens: number;
   trainSeconds: Spread;
@@ -67,7 +67,7 @@ export function summarizeRuns(name: string, configPath: string, runs: { dir: str
     connectorKind: first.connector.kind,
     totalParameters: first.parameters.total,
     trainableParameters: first.stages.at(-1)?.trainableParameters ?? 0,
-    visualTokens: first.connector.kind === 'fusion-connector' ? 0 : first.connector.tokensPerImage,
+    visualTokens: first.connector.tokensPerImage,
     encoderTokens: first.connector.encoderTokens,
     trainSeconds: spread(runs.map((r) => r.report.stages.reduce((t, s) => t + s.seconds, 0))),
     popeAccuracy: bySampling((s, e) => e.pope[s].accuracy),
@@ -100,7 +100,7 @@ export function sweepMarkdown(rows: SweepRow[], seeds: number): string {
       r.name,
       r.connector,
       `${r.totalParameters} (${r.trainableParameters})`,
-      r.connectorKind === 'fusion-connector' ? `0 (cross-attends to ${r.encoderTokens} features)` : String(r.visualTokens),
+      r.visualTokens > 0 ? String(r.visualTokens) : `0 (fusion layers read ${r.encoderTokens} features)`,
       seeds > 1 ? `${r.trainSeconds.mean.toFixed(0)} ± ${r.trainSeconds.std.toFixed(0)}` : r.trainSeconds.mean.toFixed(0),
       ...POPE_SAMPLINGS.map((s) => `${show(r.popeAccuracy[s], seeds)} / ${show(r.popeF1[s], seeds)}`),
       show(r.chairI, seeds),

@@ -2,3 +2,6 @@ export { GatedCrossAttention, gatedCrossAttentionSchema, crossAttentionLayers, t
 export { GatedCrossAttentionBlock, MaskedCrossAttention, GatedFeedForward, type CrossAttentionInputs } from './gated-cross-attention-block';
 export { MediaLayout, placeMedia } from './media-layout';
 export { registerFusionConnectors } from './register';
+export { AdapterPrompts, AdaptionPrompt, adapterPromptsSchema, adaptedLayers, type AdapterPromptsConfig } from './adapter-prompts';
+export { VisualExpert, visualExpertSchema, type VisualExpertConfig } from './visual-expert';
+export { VisualExpertLayer, type ExpertShape } from './visual-expert-layer';

@@ -3,6 +3,7 @@ import type { Module } from './module';
 import type { Registry } from './registry';
 import type { Rng } from './rng';
 import type { AttentionPattern } from './nn/masks';
+import type { ModalityRouting } from './nn/transformer-block';
 
 /** Encoder plug point: pixels [B, H, W, C] in [0, 1] -> features [B, N, D_enc]. */
 export interface VisionEncoder extends Module {
@@ -43,13 +44,13 @@ export interface LmForwardOptions {
 }
 
 /**
- * Where a fusion connector enters the decoder. Only `before-layer` exists today. The visual
- * expert (CogVLM) will add `modality-routing` with a hook that swaps a layer's QKV / FFN
- * weights at image positions, and LLaMA-Adapter will add `kv-prefix` with a hook that returns
- * gated key/value prefixes for the top layers; each arrives as a new member here plus a new
- * optional method on `LayerFusion`, so an LLM that lacks it is refused at build time.
+ * Where a fusion connector enters the decoder (DESIGN "Plug points"): `before-layer` (a residual
+ * insert, Flamingo), `modality-routing` (image positions take their own q/k/v and feed-forward
+ * weights, CogVLM) and `kv-prefix` (gated key/value prefixes in self-attention, LLaMA-Adapter).
+ * Each point is a member here plus an optional method on `LayerFusion`, so an LLM that lacks
+ * it is refused at build time.
  */
-export type FusionPoint = 'before-layer';
+export type FusionPoint = 'before-layer' | 'modality-routing' | 'kv-prefix';
 
 /** Where this call's queries sit in the whole sequence: query t is sequence position past + t. */
 export interface FusionStep {
@@ -60,6 +61,19 @@ export interface FusionStep {
 export interface LayerFusion {
   /** Before decoder layer `layer`: hidden [B, T, D] -> new hidden [B, T, D] (the residual insert of Flamingo). */
   beforeLayer?(layer: number, hidden: tf.Tensor3D, step: FusionStep): tf.Tensor3D;
+  /**
+   * Extra key/value sources for decoder layer `layer`'s self-attention: `states` [B, P, D] go
+   * through that layer's own k/v projections (no RoPE, seen by every query), their softmax is
+   * scaled per head by `gate` [H] and added to the attention output. Undefined: none here.
+   * Never cached: the LLM asks again at every decoding step.
+   */
+  kvPrefix?(layer: number): { states: tf.Tensor3D; gate: tf.Tensor1D } | undefined;
+  /**
+   * Per-position weights for decoder layer `layer` over this call's `queries` positions (from
+   * `step.past` on): the image-position mask and the image side's q/k/v projections and
+   * feed-forward. Undefined: every position is text, the layer runs as it is.
+   */
+  routing?(layer: number, step: FusionStep, queries: number): ModalityRouting | undefined;
   /** Frees what `bind` computed up front (the projected visual context). */
   dispose(): void;
 }
@@ -78,6 +92,13 @@ export interface FusionConnector extends Module {
   readonly kind: 'fusion-connector';
   /** Plug points the LLM must honour, checked when the model is assembled. */
   readonly requires: readonly FusionPoint[];
+  /**
+   * A fusion connector that also puts the image into the sequence (CogVLM) gives its visual
+   * tokens per image for N encoder features; absent: `<image>` stays one text token.
+   */
+  outputTokens?(inputTokens: number): number;
+  /** features [N_img, N, D_enc] -> visual tokens [N_img, M, D_llm], spliced at `<image>` as a token connector's are. */
+  embedImages?(features: tf.Tensor3D): tf.Tensor3D;
   /** features [N_img, N, D_enc] in `slots` order, for a batch of `batchSize` rows -> hooks for one forward or one whole generation. */
   bind(features: tf.Tensor3D, slots: readonly MediaSlot[], batchSize: number): LayerFusion;
 }
@@ -95,6 +116,8 @@ export interface LanguageModel extends Module {
   readonly dim: number;
   readonly vocabSize: number;
   readonly numLayers: number;
+  /** Attention (query) heads per decoder layer, for connectors that gate per head. */
+  readonly numHeads?: number;
   /** Fusion plug points this LLM honours in `LmForwardOptions.fusion`; absent means none. */
   readonly fusionPoints?: readonly FusionPoint[];
   embed(ids: tf.Tensor2D): tf.Tensor3D;
@@ -112,6 +135,10 @@ export interface ConnectorContext {
   inputTokens: number;
   /** Decoder layers of the LLM, for fusion connectors that insert blocks between them. */
   llmLayers?: number;
+  /** Attention heads per decoder layer of the LLM, for fusion connectors with per-head gates. */
+  llmHeads?: number;
+  /** The built LLM, for fusion connectors whose weights start as copies of its own (CogVLM's visual expert). */
+  llm?: LanguageModel;
 }
 export interface LlmContext {
   rng: Rng;

@@ -42,7 +42,7 @@ export type CausalLmConfig = z.output<typeof causalLmSchema>;
  */
 export class CausalLM extends Module implements LanguageModel {
   readonly kind = 'language-model' as const;
-  readonly fusionPoints: readonly FusionPoint[] = ['before-layer'];
+  readonly fusionPoints: readonly FusionPoint[] = ['before-layer', 'modality-routing', 'kv-prefix'];
   readonly embedTokens: Embedding;
   readonly blocks: readonly TransformerBlock[];
   readonly norm: RMSNorm;
@@ -70,6 +70,9 @@ export class CausalLM extends Module implements LanguageModel {
   get numLayers(): number {
     return this.config.layers;
   }
+  get numHeads(): number {
+    return this.config.heads;
+  }
 
   embed(ids: tf.Tensor2D): tf.Tensor3D {
     return this.embedTokens.forward(ids) as tf.Tensor3D;
@@ -94,7 +97,10 @@ export class CausalLM extends Module implements LanguageModel {
       const fusion = options.fusion;
       this.blocks.forEach((block, i) => {
         if (fusion?.beforeLayer) h = fusion.beforeLayer(i, h, { past }); // [B, T, D]
-        const { out, present } = block.forward(h, { mask, rope, past: cache?.layers[i] });
+        // asked at every call, never cached: the prefix is not part of the sequence
+        const prefix = fusion?.kvPrefix?.(i);
+        const routing = fusion?.routing?.(i, { past }, t);
+        const { out, present } = block.forward(h, { mask, rope, past: cache?.layers[i], prefix, routing });
         if (cache) {
           cache.layers[i]?.key.dispose();
           cache.layers[i]?.value.dispose();

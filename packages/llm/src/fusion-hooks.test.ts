@@ -31,7 +31,7 @@ function positionHook(from: number, calls: [number, number, number][] = []): Lay
 describe('CausalLM fusion plug point', () => {
   it('declares before-layer and calls the hook before every decoder layer with the cached length', () => {
     const lm = make();
-    expect(lm.fusionPoints).toEqual(['before-layer']);
+    expect(lm.fusionPoints).toEqual(['before-layer', 'modality-routing', 'kv-prefix']);
     const calls: [number, number, number][] = [];
     const fusion = positionHook(2, calls);
     const ids = tf.tensor2d([[1, 2, 3, 4]], [1, 4], 'int32');

@@ -50,6 +50,8 @@ export function buildModel(config: Record<string, unknown>, options: BuildModelO
       outputDim: llm.dim,
       inputTokens: encoder.numTokens,
       llmLayers: llm.numLayers,
+      llmHeads: llm.numHeads,
+      llm,
     });
     checkFusionPoints(connector, llm, value);
     return new MultimodalModel(encoder, connector, llm, options.special);

@@ -25,6 +25,36 @@ export interface AttentionInputs {
   past?: { key: tf.Tensor4D; value: tf.Tensor4D };
   /** Attend to these [B, S, D] instead of x (cross-attention). */
   context?: tf.Tensor3D;
+  /** Gated key/value prefix (LLaMA-Adapter zero-init attention), see `AttentionPrefix`. */
+  prefix?: AttentionPrefix;
+  /** Per-position q/k/v weights by modality (CogVLM visual expert), see `AttentionRouting`. */
+  routing?: AttentionRouting;
+}
+
+/**
+ * Image positions take their q/k/v from `qkv` (the visual expert's own projections), text
+ * positions from this layer's; keys and values of both then meet in one softmax. Self-attention
+ * only. The masks are 0/1, so x * text + y * image picks either side exactly.
+ */
+export interface AttentionRouting {
+  /** [B, T, 1] 1 at image positions. */
+  imageMask: tf.Tensor3D;
+  /** [B, T, 1] 1 - imageMask. */
+  textMask: tf.Tensor3D;
+  /** x [B, T, D] -> the image-side projections q [B, T, D], k and v [B, T, Hkv * dh]. */
+  qkv(x: tf.Tensor3D): { q: tf.Tensor3D; k: tf.Tensor3D; v: tf.Tensor3D };
+}
+
+/**
+ * Extra key/value sources [B, P, D] projected by this layer's own k/v weights, without RoPE and
+ * visible to every query. Their scores get a softmax of their own, scaled per head by `gate`
+ * [H] and added to the ordinary attention (LLaMA-Adapter, arXiv:2303.16199, Eq. 8-9), so a zero
+ * gate leaves the layer exactly as it was. They are never returned in `present`: the caller
+ * hands them in at every step, so a KV cache holds only the sequence's own keys.
+ */
+export interface AttentionPrefix {
+  states: tf.Tensor3D;
+  gate: tf.Tensor1D;
 }
 
 /** Multi-head attention with optional RoPE, grouped-query heads and KV cache (LLaMA, CLIP). */
@@ -62,9 +92,17 @@ export class Attention extends Module {
     const [b, t, d] = x.shape;
     const h = this.config.numHeads;
     const kvSource = inputs.context ?? x;
-    let q = this.heads(this.q.forward(x), h); // [B, H, T, dh]
-    let k = this.heads(this.k.forward(kvSource), this.numKvHeads); // [B, Hkv, S, dh]
-    let v = this.heads(this.v.forward(kvSource), this.numKvHeads);
+    let [qx, kx, vx] = [this.q.forward(x), this.k.forward(kvSource), this.v.forward(kvSource)]; // [B, T, D], [B, S, Hkv * dh] x2
+    if (inputs.routing) {
+      if (inputs.context) throw new Error('attention: modality routing applies to self-attention only, not with a context');
+      const { imageMask, textMask } = inputs.routing;
+      const image = inputs.routing.qkv(x);
+      const pick = (text: tf.Tensor3D, img: tf.Tensor3D) => text.mul(textMask).add(img.mul(imageMask)) as tf.Tensor3D;
+      [qx, kx, vx] = [pick(qx, image.q), pick(kx, image.k), pick(vx, image.v)];
+    }
+    let q = this.heads(qx, h); // [B, H, T, dh]
+    let k = this.heads(kx, this.numKvHeads); // [B, Hkv, S, dh]
+    let v = this.heads(vx, this.numKvHeads);
     if (inputs.rope) {
       q = inputs.rope.rotary.apply(q, inputs.rope.tables);
       k = inputs.rope.rotary.apply(k, inputs.rope.tables);
@@ -83,8 +121,27 @@ export class Attention extends Module {
       .mul(1 / Math.sqrt(this.headDim)); // [B, H, T, S]
     const probs = tf.softmax(inputs.mask ? scores.add(inputs.mask) : scores);
     const ctx = batchMatMul(probs.reshape([b * h, t, s]) as tf.Tensor3D, vFull.reshape([b * h, s, this.headDim])); // [B*H, T, dh]
-    const merged = ctx.reshape([b, h, t, this.headDim]).transpose([0, 2, 1, 3]).reshape([b, t, d]) as tf.Tensor3D;
+    const gated = inputs.prefix ? ctx.add(this.prefixContext(q, inputs.prefix)) : ctx; // [B*H, T, dh]
+    const merged = gated.reshape([b, h, t, this.headDim]).transpose([0, 2, 1, 3]).reshape([b, t, d]) as tf.Tensor3D;
     return { out: this.o.forward(merged), present };
+  }
+
+  /** q [B, H, T, dh] -> gate_h * softmax(q k_p^T / sqrt(dh)) v_p as [B*H, T, dh]. */
+  private prefixContext(q: tf.Tensor4D, prefix: AttentionPrefix): tf.Tensor3D {
+    const [b, h, t, dh] = q.shape;
+    const p = prefix.states.shape[1];
+    if (prefix.states.shape[0] !== b) throw new Error(`attention: prefix has ${prefix.states.shape[0]} rows, the queries ${b}`);
+    if (prefix.gate.shape[0] !== h) throw new Error(`attention: prefix gate has ${prefix.gate.shape[0]} entries, one per head (${h}) expected`);
+    const groups = h / this.numKvHeads;
+    let k = this.heads(this.k.forward(prefix.states), this.numKvHeads); // [B, Hkv, P, dh]
+    let v = this.heads(this.v.forward(prefix.states), this.numKvHeads);
+    if (groups > 1) {
+      k = repeatHeads(k, groups); // [B, H, P, dh]
+      v = repeatHeads(v, groups);
+    }
+    const scores = batchMatMulNT(q.reshape([b * h, t, dh]), k.reshape([b * h, p, dh])).mul(1 / Math.sqrt(dh)); // [B*H, T, P]
+    const ctx = batchMatMul(tf.softmax(scores) as tf.Tensor3D, v.reshape([b * h, p, dh])); // [B*H, T, dh]
+    return ctx.reshape([b, h, t, dh]).mul(prefix.gate.reshape([1, h, 1, 1])).reshape([b * h, t, dh]) as tf.Tensor3D;
   }
 }
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Module } from '../module';
-import { Attention, type AttentionInputs } from './attention';
+import { Attention, type AttentionInputs, type AttentionRouting } from './attention';
 import { GeluMLP, SwiGLU } from './mlp';
 import { makeNorm, type NormKind, type LayerNorm, type RMSNorm } from './norms';
 import type { Rng } from '../rng';
@@ -20,6 +20,16 @@ export interface TransformerBlockConfig {
 /** Anything that maps [B, T, D] -> [B, T, D] in place of the dense MLP (MoE, visual expert). */
 export interface FeedForward extends Module {
   forward(x: tf.Tensor3D): tf.Tensor3D;
+}
+
+/** Modality routing for a whole block: the image positions' q/k/v (attention) and feed-forward. */
+export interface ModalityRouting extends AttentionRouting {
+  /** The image positions' feed-forward of x [B, T, D] -> [B, T, D]. */
+  mlp(x: tf.Tensor3D): tf.Tensor3D;
+}
+
+export interface BlockInputs extends AttentionInputs {
+  routing?: ModalityRouting;
 }
 
 /** Pre-LN transformer block. Shapes: B batch, T tokens, D width. */
@@ -49,9 +59,13 @@ export class TransformerBlock extends Module {
     );
   }
 
-  forward(x: tf.Tensor3D, inputs: AttentionInputs = {}): { out: tf.Tensor3D; present: { key: tf.Tensor4D; value: tf.Tensor4D } } {
+  forward(x: tf.Tensor3D, inputs: BlockInputs = {}): { out: tf.Tensor3D; present: { key: tf.Tensor4D; value: tf.Tensor4D } } {
     const { out: a, present } = this.attn.forward(this.norm1.forward(x), inputs);
     const h = x.add(a) as tf.Tensor3D; // [B, T, D]
-    return { out: h.add(this.mlp.forward(this.norm2.forward(h))) as tf.Tensor3D, present }; // [B, T, D]
+    const n = this.norm2.forward(h);
+    const routing = inputs.routing;
+    // norms stay shared (CogVLM); only the feed-forward is picked per position
+    const ff = routing ? this.mlp.forward(n).mul(routing.textMask).add(routing.mlp(n).mul(routing.imageMask)) : this.mlp.forward(n);
+    return { out: h.add(ff) as tf.Tensor3D, present }; // [B, T, D]
   }
 }
