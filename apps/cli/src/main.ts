@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { ConfigError, MllmError, initBackend, type Logger } from '@mllm/core';
 import { loadImageFile } from '@mllm/data';
 import { answerImage } from './answerer';
 import { evaluateSession, runPipeline } from './pipeline';
+import { readConfig } from './config-file';
 import { openRun } from './session';
 import { runSweep, sweepMarkdown } from './sweep';
 import { writeFile } from 'node:fs/promises';
@@ -22,20 +22,6 @@ const consoleLogger: Logger = {
   info: (m) => process.stderr.write(`${m}\n`),
   warn: (m) => process.stderr.write(`warning: ${m}\n`),
 };
-
-async function readConfig(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new MllmError(`cannot read config ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new MllmError(`config ${path} is not valid JSON: ${(e as Error).message}`);
-  }
-}
 
 /** Entry point; returns the process exit code. Known failures print their message, not a stack. */
 export async function main(argv: string[]): Promise<number> {

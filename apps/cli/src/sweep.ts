@@ -4,6 +4,7 @@ import { MllmError, type Logger } from '@mllm/core';
 import { POPE_SAMPLINGS, fmt3, lineChartSvg, type PopeSampling } from '@mllm/eval';
 import { createRegistry } from '@mllm/model';
 import { parseRunConfig } from '@mllm/training';
+import { readConfig } from './config-file';
 import { runPipeline } from './pipeline';
 import type { RunReportJson } from './report';
 import type { MetricRecord } from './metrics-log';
@@ -128,20 +129,6 @@ function runNames(paths: string[]): string[] {
   return base.map((b, i) => (base.indexOf(b) === base.lastIndexOf(b) ? b : `${b}-${i + 1}`));
 }
 
-async function readJsonFile(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new MllmError(`cannot read config ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new MllmError(`config ${path} is not valid JSON: ${(e as Error).message}`);
-  }
-}
-
 /**
  * `mllm sweep`: every config trained and evaluated with the same seeds, each run in its own
  * folder under `out`, then `sweep.json`, `sweep.md` and `sweep-val-loss.svg` side by side.
@@ -151,7 +138,7 @@ async function readJsonFile(path: string): Promise<unknown> {
 export async function runSweep(configPaths: string[], options: SweepOptions): Promise<SweepRow[]> {
   if (configPaths.length === 0) throw new MllmError('mllm sweep needs at least one config: mllm sweep configs/default.json configs/qformer.json');
   if (!Number.isInteger(options.seeds) || options.seeds < 1) throw new MllmError(`--seeds must be an integer >= 1, got ${options.seeds}`);
-  const configs = await Promise.all(configPaths.map(readJsonFile));
+  const configs = await Promise.all(configPaths.map(readConfig));
   configs.forEach((c, i) => {
     try {
       parseRunConfig(c, createRegistry());

@@ -1,8 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { Attention, ConfigError, Rng, zodIssues } from '@mllm/core';
+import { Attention, ConfigError, Rng, zodIssues, gradientMismatches } from '@mllm/core';
 import { AdapterPrompts, adaptedLayers, adapterPromptsSchema } from './adapter-prompts';
-import { gradientMismatches } from './test-utils';
 
 const issues = (config: unknown) => {
   const r = adapterPromptsSchema.safeParse(config);

@@ -1,10 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '@mllm/core';
+import { Rng, gradientMismatches } from '@mllm/core';
 import { GatedCrossAttention, gatedCrossAttentionSchema } from './gated-cross-attention';
 import { GatedCrossAttentionBlock } from './gated-cross-attention-block';
 import { MediaLayout } from './media-layout';
-import { gradientMismatches } from './test-utils';
 
 describe('GatedCrossAttentionBlock gradients', () => {
   it('passes a finite-difference check on every parameter and on the hidden states and media', () => {

@@ -1,9 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, TransformerBlock } from '@mllm/core';
+import { Rng, TransformerBlock, gradientMismatches } from '@mllm/core';
 import { VisualExpertLayer } from './visual-expert-layer';
 import { visualExpertSchema } from './visual-expert';
-import { gradientMismatches } from './test-utils';
 
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(a.sub(b))).dataSync()[0]!);
 const block = () => new TransformerBlock({ dim: 8, numHeads: 2, numKvHeads: 1, mlpHidden: 12, style: 'llama' }, new Rng(2));

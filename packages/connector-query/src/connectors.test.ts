@@ -1,10 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { Registry, Rng, type ConnectorContext, type TokenConnector } from '@mllm/core';
+import { Registry, Rng, type ConnectorContext, type TokenConnector, gradientMismatches } from '@mllm/core';
 import { QFormer, qformerSchema } from './qformer';
 import { PerceiverResampler, perceiverSchema } from './perceiver-resampler';
 import { registerQueryConnectors } from './register';
-import { gradientMismatches } from './test-utils';
 
 // The properties every query connector must have, checked for both.
 const D_ENC = 12;

@@ -1,9 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, zodIssues } from '@mllm/core';
+import { Rng, zodIssues, gradientMismatches } from '@mllm/core';
 import { PerceiverResampler, perceiverSchema } from './perceiver-resampler';
 import { PerceiverAttention, PerceiverLayer } from './perceiver-layer';
-import { gradientMismatches } from './test-utils';
 
 const issues = (config: unknown) => {
   const r = perceiverSchema.safeParse(config);

@@ -1,10 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, Rng, zodIssues } from '@mllm/core';
+import { ConfigError, Rng, zodIssues, gradientMismatches } from '@mllm/core';
 import { QFormer, qformerSchema } from './qformer';
 import { QFormerLayer } from './qformer-layer';
 import { QFormerMultiHeadAttention } from './qformer-attention';
-import { gradientMismatches } from './test-utils';
 
 const issues = (config: unknown) => {
   const r = qformerSchema.safeParse(config);

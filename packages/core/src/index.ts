@@ -17,7 +17,7 @@ export { maskedCrossEntropy } from './losses';
 export { encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors, writeFileAtomic } from './safetensors';
 export { Registry, zodIssues, type RegistryEntry } from './registry';
 export { batchMatMul, batchMatMulNT, batchMatMulTN, setFastKernels } from './kernels/batch-matmul';
-export { checkGradients, checkParameterGradients, type GradCheckResult, type GradCheckOptions } from './grad-check';
+export { checkGradients, checkParameterGradients, gradientMismatches, type GradCheckResult, type GradCheckOptions } from './grad-check';
 export type {
   VisionEncoder,
   TokenConnector,

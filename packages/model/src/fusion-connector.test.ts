@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, type ComponentRegistry } from '@mllm/core';
 import { CausalLM, causalLmSchema } from '@mllm/llm';
 import { GatedCrossAttention } from '@mllm/connector-fusion';
-import { buildModel, createRegistry, collatePrompts, collateTraining, validateModelConfig, type MultimodalModel } from './index';
+import { buildModel, createRegistry, collateTraining, validateModelConfig, type MultimodalModel } from './index';
+import { greedyByRecompute } from './greedy-recompute.test-helper';
 
 const IMAGE = 4;
 const PAD = 0;
@@ -96,17 +97,7 @@ describe('MultimodalModel with gated cross-attention', () => {
     const before = tf.memory().numTensors;
     const cached = model.generate(prompts, { maxNewTokens: 6, stopTokens: [] });
     expect(tf.memory().numTensors).toBe(before);
-    const batch = collatePrompts(prompts, model.batchOptions);
-    const ids = batch.inputIds.map((r) => [...r]);
-    const mask = batch.attentionMask.map((r) => [...r]);
-    for (let step = 0; step < 6; step++) {
-      const logits = model.forward({ ...batch, inputIds: ids, attentionMask: mask });
-      const next = tf.tidy(() => logits.slice([0, ids[0]!.length - 1, 0], [-1, 1, -1]).argMax(-1).dataSync());
-      logits.dispose();
-      ids.forEach((row, i) => row.push(next[i]!));
-      mask.forEach((row) => row.push(1));
-    }
-    expect(cached).toEqual(ids.map((r) => r.slice(batch.inputIds[0]!.length)));
+    expect(cached).toEqual(greedyByRecompute(model, prompts, 6));
     // the gates matter here, so agreement is not two text-only runs agreeing
     const bare = make();
     expect(bare.generate(prompts, { maxNewTokens: 6, stopTokens: [] })).not.toEqual(cached);
