@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Attention, LayerNorm, Linear, Module, gelu, type Rng } from '@mllm/core';
+import { Attention, LayerNorm, Module, PreNormFeedForward, type Rng } from '@mllm/core';
 
 // Shapes: B batch, T text tokens, S media keys per row, D LLM width.
 
@@ -29,28 +29,6 @@ export class MaskedCrossAttention extends Attention {
   }
 }
 
-/**
- * Pre-norm GELU feed-forward as open_flamingo's nn.Sequential(LayerNorm, Linear, GELU, Linear):
- * children named by Sequential index (`0`, `1`, `3`) so `ff.N.*` checkpoint names match.
- */
-export class GatedFeedForward extends Module {
-  readonly norm: LayerNorm;
-  readonly fc1: Linear;
-  readonly fc2: Linear;
-
-  constructor(dim: number, hidden: number, rng: Rng) {
-    super();
-    this.norm = this.add('0', new LayerNorm(dim));
-    this.fc1 = this.add('1', new Linear(dim, hidden, rng, { bias: false }));
-    this.fc2 = this.add('3', new Linear(hidden, dim, rng, { bias: false }));
-  }
-
-  /** [B, T, D] -> [B, T, D] (no residual). */
-  forward(x: tf.Tensor3D): tf.Tensor3D {
-    return tf.tidy(() => this.fc2.forward(gelu(this.fc1.forward(this.norm.forward(x)))));
-  }
-}
-
 /** Media keys of one call, already laid out per row, with the masks of this call's queries. */
 export interface CrossAttentionInputs {
   media: tf.Tensor3D;
@@ -66,14 +44,14 @@ export interface CrossAttentionInputs {
 export class GatedCrossAttentionBlock extends Module {
   readonly attn: MaskedCrossAttention;
   readonly attnGate: tf.Variable;
-  readonly ff: GatedFeedForward;
+  readonly ff: PreNormFeedForward;
   readonly ffGate: tf.Variable;
 
   constructor(config: { dim: number; heads: number; mlpHidden: number }, rng: Rng) {
     super();
     this.attn = this.add('attn', new MaskedCrossAttention(config.dim, config.heads, rng));
     this.attnGate = this.param('attn_gate', tf.zeros([1]));
-    this.ff = this.add('ff', new GatedFeedForward(config.dim, config.mlpHidden, rng));
+    this.ff = this.add('ff', new PreNormFeedForward(config.dim, config.mlpHidden, rng));
     this.ffGate = this.param('ff_gate', tf.zeros([1]));
   }
 

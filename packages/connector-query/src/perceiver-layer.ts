@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Attention, LayerNorm, Linear, Module, gelu, type Rng } from '@mllm/core';
+import { Attention, LayerNorm, Module, PreNormFeedForward, type Rng } from '@mllm/core';
 
 // Shapes: B batch, N media (image) tokens, L latents, D width.
 
@@ -35,38 +35,15 @@ export class PerceiverAttention extends Module {
   }
 }
 
-/**
- * Pre-norm GELU feed-forward, open_flamingo's nn.Sequential(LayerNorm, Linear, GELU, Linear):
- * children are named by their Sequential index (`0`, `1`, `3`; GELU at 2 has no weights) so
- * an open_flamingo checkpoint's `layers.N.1.*` names match.
- */
-export class PerceiverFeedForward extends Module {
-  readonly norm: LayerNorm;
-  readonly fc1: Linear;
-  readonly fc2: Linear;
-
-  constructor(dim: number, hidden: number, rng: Rng) {
-    super();
-    this.norm = this.add('0', new LayerNorm(dim));
-    this.fc1 = this.add('1', new Linear(dim, hidden, rng, { bias: false }));
-    this.fc2 = this.add('3', new Linear(hidden, dim, rng, { bias: false }));
-  }
-
-  /** [B, L, D] -> [B, L, D] (no residual). */
-  forward(x: tf.Tensor3D): tf.Tensor3D {
-    return tf.tidy(() => this.fc2.forward(gelu(this.fc1.forward(this.norm.forward(x)))));
-  }
-}
-
 /** One resampler block, open_flamingo's ModuleList([PerceiverAttention, FeedForward]): `0` attention, `1` feed-forward. */
 export class PerceiverLayer extends Module {
   readonly attention: PerceiverAttention;
-  readonly feedForward: PerceiverFeedForward;
+  readonly feedForward: PreNormFeedForward;
 
   constructor(config: { dim: number; heads: number; mlpHidden: number }, rng: Rng) {
     super();
     this.attention = this.add('0', new PerceiverAttention(config.dim, config.heads, rng));
-    this.feedForward = this.add('1', new PerceiverFeedForward(config.dim, config.mlpHidden, rng));
+    this.feedForward = this.add('1', new PreNormFeedForward(config.dim, config.mlpHidden, rng));
   }
 
   /** media [B, N, D], latents [B, L, D] -> latents [B, L, D]. */

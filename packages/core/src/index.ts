@@ -8,7 +8,7 @@ export { normalInit, fanInUniform } from './init';
 export { Linear, linear, matMulConstant, type LinearOptions } from './nn/linear';
 export { Embedding, embeddingLookup } from './nn/embedding';
 export { LayerNorm, RMSNorm, makeNorm, type NormKind } from './nn/norms';
-export { GeluMLP, SwiGLU, gelu } from './nn/mlp';
+export { GeluMLP, SwiGLU, PreNormFeedForward, gelu } from './nn/mlp';
 export { RotaryEmbedding, type RopeTables } from './nn/rope';
 export { buildAttentionMask, MASKED, type AttentionPattern, type MaskOptions } from './nn/masks';
 export { Attention, type AttentionConfig, type AttentionInputs, type AttentionPrefix, type AttentionRouting } from './nn/attention';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Module } from '../module';
 import { Linear } from './linear';
+import { LayerNorm } from './norms';
 import type { Rng } from '../rng';
 
 /** Exact GELU, 0.5 x (1 + erf(x / sqrt 2)) (HF `gelu`). */
@@ -42,5 +43,28 @@ export class SwiGLU extends Module {
       const g = this.gate.forward(x);
       return this.down.forward(g.mul(tf.sigmoid(g)).mul(this.up.forward(x)));
     });
+  }
+}
+
+/**
+ * Pre-norm GELU feed-forward as open_flamingo's nn.Sequential(LayerNorm, Linear, GELU, Linear),
+ * the one its Perceiver resampler and gated cross-attention blocks share: children are named by
+ * Sequential index (`0`, `1`, `3`; GELU at 2 has no weights) so checkpoint names match.
+ */
+export class PreNormFeedForward extends Module {
+  readonly norm: LayerNorm;
+  readonly fc1: Linear;
+  readonly fc2: Linear;
+
+  constructor(dim: number, hidden: number, rng: Rng) {
+    super();
+    this.norm = this.add('0', new LayerNorm(dim));
+    this.fc1 = this.add('1', new Linear(dim, hidden, rng, { bias: false }));
+    this.fc2 = this.add('3', new Linear(hidden, dim, rng, { bias: false }));
+  }
+
+  /** [B, T, D] -> [B, T, D] (no residual). */
+  forward(x: tf.Tensor3D): tf.Tensor3D {
+    return tf.tidy(() => this.fc2.forward(gelu(this.fc1.forward(this.norm.forward(x)))));
   }
 }
