@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-// Linear probe: how well a run's frozen encoder tokens tell the shape of each cell's object.
-// node tools/encoder-probe.mjs <run dir> [tokens|pooled]   (after npm run build)
+// Linear probe: how well a run's frozen encoder tokens tell the shape of each cell's object
+// (tokens: all tokens side by side; pooled: the pooled vector), or (position) which of the N
+// token positions a single layer-normalised token came from: what a query connector, whose
+// attention cannot see token order, has to go on.
+// node tools/encoder-probe.mjs <run dir> [tokens|pooled|position]   (after npm run build)
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, Rng, Linear } from '@mllm/core';
 import { CELLS, SHAPES } from '@mllm/data';
@@ -11,6 +14,10 @@ const s = await openRun(process.argv[2]);
 const enc = s.model.encoder, world = s.world;
 const rng = new Rng(1);
 const mode = process.argv[3] ?? 'tokens';
+if (mode === 'position') {
+  await positionProbe();
+  process.exit(0);
+}
 const featDim = mode === 'pooled' ? enc.outputDim : enc.outputDim * enc.numTokens;
 const head = new Linear(featDim, 4 * 5, rng);
 const params = head.namedParameters();
@@ -40,3 +47,29 @@ const pred = tf.tidy(() => head.forward(norm(Xte)).reshape([-1, 5]).argMax(-1).a
 let occ = 0, ok = 0;
 Yte.forEach((v, i) => { if (v > 0) { occ++; if (pred[i] === v) ok++; } });
 console.log(process.argv[2], mode, 'linear probe shape acc', (ok / occ).toFixed(3));
+
+async function positionProbe() {
+  const n = world.imageSize, N = enc.numTokens, D = enc.outputDim;
+  const tokens = (scenes) => {
+    const px = new Float32Array(scenes.length * n * n * 3);
+    scenes.forEach((sc, i) => px.set(world.image(sc.id), i * n * n * 3));
+    return tf.tidy(() => tf.layers.layerNormalization({ center: false, scale: false }).apply(enc.encode(tf.tensor4d(px, [scenes.length, n, n, 3]))).reshape([-1, D]));
+  };
+  const train = world.scenes('train').slice(0, 1000), test = world.scenes('test');
+  const Xtr = tf.concat(Array.from({ length: 10 }, (_, i) => tokens(train.slice(i * 100, i * 100 + 100))));
+  const Xte = tokens(test);
+  const head = new Linear(D, N, rng);
+  const params = head.namedParameters();
+  const opt = new AdamW(params, {});
+  for (let step = 0; step < 400; step++) {
+    const idx = Array.from({ length: 256 }, () => Math.floor(rng.next() * Xtr.shape[0]));
+    const yt = tf.tidy(() => tf.oneHot(tf.tensor1d(idx.map((i) => i % N), 'int32'), N).toFloat());
+    const x = tf.gather(Xtr, idx);
+    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(yt, head.forward(x)), params.map(([, p]) => p));
+    opt.apply(new Map(params.map(([nm, p]) => [nm, grads[p.name]])), 3e-3);
+    tf.dispose([x, yt, value, ...Object.values(grads)]);
+  }
+  const pred = tf.tidy(() => head.forward(Xte).argMax(-1).arraySync());
+  const acc = pred.filter((p, i) => p === i % N).length / pred.length;
+  console.log(process.argv[2], 'position', `linear probe: token position (1 of ${N}) acc`, acc.toFixed(3), `(chance ${(1 / N).toFixed(3)})`);
+}

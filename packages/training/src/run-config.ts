@@ -61,7 +61,18 @@ export const stageSchema = z.discriminatedUnion('type', [
       projectionDim: z.number().int().min(1).default(64),
     })
     .strict(),
-  z.object({ type: z.literal('pretrain-llm'), ...stageBase }).strict(),
+  z
+    .object({
+      type: z.literal('pretrain-llm'),
+      ...stageBase,
+      /**
+       * Share of batches that are text-only chat conversations (the scene's caption where
+       * the image would be) instead of plain text; a frozen LLM under a fusion connector
+       * needs them to know the chat format.
+       */
+      conversations: z.number().min(0).max(1).default(0),
+    })
+    .strict(),
   z.object({ type: z.literal('align'), ...stageBase }).strict(),
   z.object({ type: z.literal('instruct'), ...stageBase }).strict(),
 ]);

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { ShapesWorld } from '@mllm/data';
+import { ShapesWorld, caption } from '@mllm/data';
 import { WordTokenizer } from '@mllm/tokenizer';
 import { buildModel, createRegistry } from '@mllm/model';
 import { runStage } from './run-stage';
@@ -105,6 +105,32 @@ describe('runStage', () => {
     const { user, assistant, image, bos } = tokenizer.special;
     for (const id of [user, assistant, image, bos]) expect(trained).not.toContain(id);
     expect(trained.length).toBeGreaterThan(0);
+  });
+
+  it('text-only conversations for LLM pre-training put the caption where the image was and train on responses only', () => {
+    const data = new StageData(world, tokenizer, 5);
+    const scene = world.scenes('train')[0]!;
+    const sample = data.textConversation(scene, data.rngFor(0, 0), 'existence');
+    const { user, assistant, image } = tokenizer.special;
+    expect(sample.images).toEqual([]);
+    expect(sample.ids).not.toContain(image);
+    expect(sample.ids).toContain(user);
+    expect(sample.ids).toContain(assistant);
+    const prompt = tokenizer.decode(sample.ids.filter((_, i) => sample.lossMask[i] === 0));
+    expect(prompt).toContain(caption(scene).replace(/ \.$/, ''));
+    const trained = tokenizer.decode(sample.ids.filter((_, i) => sample.lossMask[i] === 1));
+    expect(trained).toMatch(/^(yes|no)\b/);
+  });
+
+  it('pretrain-llm with conversations trains the LLM on chat samples, longer than plain text', async () => {
+    const run = (conversations: number) => runStage(stageSchema.parse({ type: 'pretrain-llm', steps: 3, batchSize: 6, conversations }), 0, make(), new StageData(world, tokenizer, 4));
+    const [plain, chat] = [await run(0), await run(1)];
+    expect(chat.trains).toEqual(['llm']);
+    expect(Number.isFinite(chat.finalLoss)).toBe(true);
+    // a chat sample carries the caption as context and the role tokens: longer than plain text
+    expect(chat.tokens).toBeGreaterThan(plain.tokens);
+    expect(stageSchema.parse({ type: 'pretrain-llm', steps: 1 })).toMatchObject({ conversations: 0 });
+    expect(stageSchema.safeParse({ type: 'pretrain-llm', steps: 1, conversations: 1.5 }).success).toBe(false);
   });
 
   it('contrastive batches pair each scene with a near-miss twin that differs in one word', () => {

@@ -65,7 +65,11 @@ function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel
     }
     const scenes = data.pickScenes(rng, split, stage.batchSize);
     const kind = pickInstructKind(rng);
-    const samples = scenes.map((scene) => (stage.type === 'pretrain-llm' ? data.text(scene, rng) : data.tokenize(data.conversation(stage.type, scene, rng, kind))));
+    // Rolled only when asked for, so runs without conversations keep their exact batches.
+    const chat = stage.type === 'pretrain-llm' && stage.conversations > 0 && rng.next() < stage.conversations;
+    const samples = scenes.map((scene) =>
+      stage.type !== 'pretrain-llm' ? data.tokenize(data.conversation(stage.type, scene, rng, kind)) : chat ? data.textConversation(scene, rng, kind) : data.text(scene, rng),
+    );
     const batch = model.collate(samples);
     return { tokens: batch.attentionMask.flat().reduce((a, b) => a + b, 0), loss: () => model.loss(batch) };
   };

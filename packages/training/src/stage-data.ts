@@ -13,6 +13,7 @@ import {
   detailedDescription,
   closedSetQuestions,
   DETAIL_PROMPT,
+  IMAGE_TOKEN,
   type LlavaSample,
   type Scene,
   type ShapesWorld,
@@ -87,6 +88,20 @@ export class StageData {
   private heldOutSignatures(): Set<string> {
     this.heldOut ??= new Set([...this.world.scenes('val'), ...this.world.scenes('test')].map(sceneSignature));
     return this.heldOut;
+  }
+
+  /**
+   * A text-only instruction conversation for LLM pre-training: the instruction sample of
+   * `kind` with the scene's caption standing where the image would be. A fusion connector
+   * trains inside a frozen LLM, so that LLM must already know the chat format and how to
+   * answer from what precedes the question (LLaVA mixes text-only conversations in likewise).
+   */
+  textConversation(scene: Scene, rng: Rng, kind: InstructKind): TokenizedSample {
+    const sample = instructSample(scene, rng, kind);
+    const context = caption(scene);
+    const conversations = sample.conversations.map((turn) => ({ ...turn, value: turn.value.replace(IMAGE_TOKEN, context) }));
+    const { ids, lossMask } = applyChatTemplate(this.tokenizer, conversations);
+    return { ids, lossMask, images: [] };
   }
 
   /** Image-free text for LLM pre-training: captions, descriptions, question-answer pairs. */
