@@ -27,3 +27,7 @@ export type { LlavaSample, LlavaTurn } from './llava';
 export { loadLlavaJson, parseLlavaSamples, llavaSampleSchema, llavaTurnSchema } from './llava-json';
 export { ShapesWorld, SPLITS } from './shapes-world';
 export type { ShapesWorldOptions, Split } from './shapes-world';
+export { preferencePairs, possibleKinds, HALLUCINATION_KINDS, PREFERENCE_TASKS } from './preference';
+export type { HallucinationKind, PreferenceTask, PreferenceRecord, PreferencePair, PreferenceOptions } from './preference';
+export { loadPreferenceJson, loadPreferenceJsonl, parsePreferenceJson, parsePreferenceJsonl, preferenceRecordSchema, PreferenceDataError } from './preference-json';
+export type { PreferenceIssue } from './preference-json';

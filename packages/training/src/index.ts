@@ -23,3 +23,5 @@ export {
 } from './run-config';
 export { StageData, type ImageTextPair, pickInstructKind, INSTRUCT_MIXTURE, QA_TURNS, type InstructKind } from './stage-data';
 export { runStage, stageName, type StageResult, type StageResumeState, type StageCallbacks } from './run-stage';
+export { sequenceLogProbs, dpoLoss, bradleyTerryLoss, type PreferenceLogProbs, type DpoOptions, type DpoOutput, type BradleyTerryOptions } from './dpo-losses';
+export { gae, gaeBatch, perTokenKl, ppoClippedLoss, clippedValueLoss, type GaeOptions, type KlEstimator, type PolicyLossInputs, type ValueLossInputs } from './ppo-losses';
