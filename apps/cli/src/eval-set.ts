@@ -1,9 +1,13 @@
 import { Rng } from '@mllm/core';
-import { CAPTION_PROMPTS, closedSetQuestions, popeQuestions, type ShapesWorld } from '@mllm/data';
+import { CAPTION_PROMPTS, DETAIL_PROMPT, checkDescription, closedSetQuestions, popeQuestions, type Scene, type ShapesWorld } from '@mllm/data';
 import type { EvalSet, PopeSampling } from '@mllm/eval';
 import type { RunConfig } from '@mllm/training';
 
-/** The test-split questions: closed-set per scene, POPE in all three samplings, one caption prompt. */
+/**
+ * The test-split questions: closed-set per scene, POPE in all three samplings, one caption
+ * prompt, and one detailed-description prompt whose replies checkDescription judges per
+ * hallucination kind against the scene.
+ */
 export function buildEvalSet(world: ShapesWorld, config: RunConfig): EvalSet {
   const scenes = world.scenes('test').slice(0, config.eval.scenes ?? Infinity);
   const rng = new Rng(config.seed).fork('eval');
@@ -11,10 +15,19 @@ export function buildEvalSet(world: ShapesWorld, config: RunConfig): EvalSet {
   for (const sampling of ['random', 'popular', 'adversarial'] as PopeSampling[]) {
     pope[sampling] = popeQuestions(scenes, { sampling, perImage: config.eval.popePerImage, rng: rng.fork(sampling), stats: world.stats });
   }
+  const byId = new Map<string, Scene>(scenes.map((s) => [s.id, s]));
   return {
     scenes: [...scenes],
     closedSet: scenes.flatMap((scene) => closedSetQuestions(scene, rng).map((q) => ({ sceneId: scene.id, ...q }))),
     pope,
     captionPrompt: CAPTION_PROMPTS[0],
+    detail: {
+      prompt: DETAIL_PROMPT,
+      judge: (sceneId, text) => {
+        const scene = byId.get(sceneId);
+        if (!scene) throw new Error(`buildEvalSet: no test scene "${sceneId}" to judge a description against`);
+        return checkDescription(scene, text);
+      },
+    },
   };
 }

@@ -66,9 +66,12 @@ describe('mllm command', () => {
     expect(await main(['chat', '--checkpoint', dir, '--image', png, '--prompt', 'how many objects are there ?', '--max-new-tokens', '3'])).toBe(0);
     c.restore();
     expect(c.out.join('')).toMatch(/POPE random/);
+    expect(c.out.join('')).toMatch(/detail {5}CHAIR_i \d\.\d{3} .* hallucinated claims: existence \d\.\d{3}  attribute \d\.\d{3}  relationship \d\.\d{3}/);
     expect(existsSync(join(dir, 'eval.json'))).toBe(true);
     const evalJson = JSON.parse(readFileSync(join(dir, 'eval.json'), 'utf8'));
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
     expect(evalJson.pope).toEqual(report.eval.pope);
+    expect(evalJson.detail.chair).toEqual(report.eval.detail.chair);
+    expect(Object.keys(evalJson.byKind)).toEqual(['existence', 'attribute', 'relationship']);
   });
 });

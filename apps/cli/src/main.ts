@@ -115,6 +115,12 @@ function printSummary(r: Awaited<ReturnType<typeof evaluateSession>>, out: strin
       (s) => `POPE ${s.padEnd(11)} acc ${f(r.pope[s].accuracy)}  F1 ${f(r.pope[s].f1)}  precision ${f(r.pope[s].precision)}  recall ${f(r.pope[s].recall)}  yes ${f(r.pope[s].yesRatio)}`,
     ),
     `CHAIR      CHAIR_i ${f(r.chair.chairI)}  CHAIR_s ${f(r.chair.chairS)}  (${r.chair.captions} captions)`,
+    ...(r.detail
+      ? [
+          `detail     CHAIR_i ${f(r.detail.chair.chairI)}  CHAIR_s ${f(r.detail.chair.chairS)}` +
+            (r.detail.kinds ? `  hallucinated claims: existence ${f(r.detail.kinds.rates.existence)}  attribute ${f(r.detail.kinds.rates.attribute)}  relationship ${f(r.detail.kinds.rates.relationship)}` : ''),
+        ]
+      : []),
     `closed-set accuracy ${f(r.closedSet.accuracy)}  ${Object.entries(r.closedSet.byType).map(([k, v]) => `${k} ${f(v.accuracy)}`).join('  ')}`,
     ...(wallSeconds !== undefined ? [`wall time ${wallSeconds.toFixed(0)} s on ${backend}`] : []),
     `written to ${out}`,

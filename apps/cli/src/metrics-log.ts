@@ -11,6 +11,10 @@ export interface MetricRecord {
   gradNorm: number;
   tokens: number;
   seconds: number;
+  /** What the stage's objective reported for this step (DPO rewards, PPO KL, ...). */
+  stats?: Record<string, number>;
+  /** The same on held-out data, where the step ran a validation. */
+  valStats?: Record<string, number>;
 }
 
 /** metrics.jsonl: one JSON object per training step, appended as training goes. */

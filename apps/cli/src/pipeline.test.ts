@@ -64,4 +64,36 @@ describe('mllm run', () => {
     }
     expect(report.eval!.closedSet.accuracy).toBeLessThan(0.35);
   });
+
+  it('a dpo stage reports metrics after instruct and after dpo side by side; an alignment stage without a policy is a config error', async () => {
+    const out = fresh();
+    const withDpo = { ...tiny, stages: [...tiny.stages, { type: 'dpo', steps: 4, batchSize: 4, checkpointEvery: 2, evalEvery: 2, sftWeight: 1 }] };
+    const report = await runPipeline(withDpo, { out, logger: silentLogger });
+    expect(report.evals!.map((e) => e.after)).toEqual(['3-instruct', '4-dpo']);
+    expect(report.eval).toEqual(report.evals![1]!.eval);
+    expect(report.stages[4]!.heldOut).toHaveProperty('rewardAccuracy');
+    const dpoLines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.stage === '4-dpo');
+    expect(Object.keys(dpoLines[0].stats)).toEqual(expect.arrayContaining(['chosenReward', 'rejectedReward', 'margin', 'accuracy']));
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/after 3-instruct \| after 4-dpo/);
+
+    const noPolicy = { ...tiny, stages: [tiny.stages[0], { type: 'dpo', steps: 1 }, { type: 'ppo', steps: 1 }] };
+    const err = await runPipeline(noPolicy, { out: fresh(), logger: silentLogger }).catch((e) => e);
+    expect((err as Error).message).toMatch(/stages\[1\]\.type: a dpo stage needs a trained policy to start from; put an "instruct" stage before it/);
+    expect((err as Error).message).toMatch(/stages\[2\]\.type: a ppo stage scores its samples with a reward model; put a "reward" stage before it/);
+  });
+
+  it('reward then ppo: the reward model is saved, and a run resumed after the reward stage loads it for ppo', async () => {
+    const out = fresh();
+    const rlhf = { ...tiny, stages: [...tiny.stages, { type: 'reward', steps: 4, batchSize: 4, evalEvery: 2 }, { type: 'ppo', steps: 4, epochs: 2, batchSize: 4, maxNewTokens: 6, checkpointEvery: 2, evalEvery: 2 }] };
+    const stop = new Error('interrupted');
+    // stop right after the reward stage's checkpoint, so ppo must read the reward model from disk
+    const stopAfterReward = { ...silentLogger, info: (m: string) => { if (m.startsWith('stage 4-reward')) throw stop; } };
+    await expect(runPipeline(rlhf, { out, logger: stopAfterReward })).rejects.toBe(stop);
+    expect(existsSync(join(out, 'reward-model.safetensors'))).toBe(true);
+    const report = await runPipeline(rlhf, { out, resume: true, logger: silentLogger });
+    expect(report.evals!.map((e) => e.after)).toEqual(['3-instruct', '5-ppo']);
+    expect(report.stages[4]!.heldOut).toHaveProperty('rewardAccuracy');
+    const ppoLines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.stage === '5-ppo');
+    expect(Object.keys(ppoLines[0].stats)).toEqual(expect.arrayContaining(['score', 'kl', 'klCoef', 'clipFraction', 'valueLoss']));
+  });
 });

@@ -1,9 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MllmError, initBackend, saveSafetensors, writeFileAtomic, type Logger } from '@mllm/core';
-import { createRegistry } from '@mllm/model';
+import { existsSync } from 'node:fs';
+import { MllmError, Rng, initBackend, loadSafetensors, saveSafetensors, writeFileAtomic, type Logger } from '@mllm/core';
+import { buildModel, createRegistry } from '@mllm/model';
 import { evaluate } from '@mllm/eval';
-import { StageData, parseRunConfig, runStage, stageName, type RunConfig, type StageResult } from '@mllm/training';
+import {
+  ALIGNMENT_STAGES,
+  RewardModel,
+  StageData,
+  parseRunConfig,
+  runStage,
+  stageName,
+  type AlignmentContext,
+  type RunConfig,
+  type StageResult,
+} from '@mllm/training';
 import { modelAnswerer } from './answerer';
 import { buildEvalSet } from './eval-set';
 import { MetricsLog } from './metrics-log';
@@ -53,6 +64,8 @@ export async function runPipeline(raw: unknown, options: RunOptions): Promise<Ru
   }
 
   const data = new StageData(session.world, tokenizer, config.seed);
+  const context = alignmentContext(session);
+  if (resume && state.completed.some((s) => s.type === 'reward')) context.rewardModel = await loadRewardModel(session, context, options.out);
   for (let i = state.stageIndex; i < config.stages.length; i++) {
     const stage = config.stages[i]!;
     const name = stageName(stage, i);
@@ -60,16 +73,24 @@ export async function runPipeline(raw: unknown, options: RunOptions): Promise<Ru
     const bar = options.progress ? new StageProgress(name, stage.steps, resumeHere?.step ?? 0) : undefined;
     const result: StageResult = await runStage(stage, i, model, data, {
       onStep: async (e) => {
-        await metrics.append({ stage: name, stageIndex: i, step: e.step, loss: e.loss, valLoss: e.valLoss, lr: e.lr, gradNorm: e.gradNorm, tokens: e.tokens, seconds: e.seconds });
+        await metrics.append({ stage: name, stageIndex: i, step: e.step, loss: e.loss, valLoss: e.valLoss, lr: e.lr, gradNorm: e.gradNorm, tokens: e.tokens, seconds: e.seconds, ...(e.stats && { stats: e.stats }), ...(e.valStats && { valStats: e.valStats }) });
         bar?.update(e.step + 1, e.loss, e.seconds, e.tokens / e.seconds);
       },
       onCheckpoint: async ({ step, optimizer, extra }) =>
         saveCheckpoint(options.out, { model, optimizer: optimizer.stateDict(), extra, state: { stageIndex: i, step, completed: state.completed } }),
-    }, resumeHere).finally(() => bar?.stop());
-    state = { stageIndex: i + 1, step: 0, completed: [...state.completed, result] };
+    }, resumeHere, context).finally(() => bar?.stop());
+    if (stage.type === 'reward') await saveSafetensors(join(options.out, REWARD_MODEL_FILE), context.rewardModel!.stateDict(), { format: 'pt' });
+    const evals = [...(state.evals ?? [])];
+    if (evaluatedAfter(config, i)) {
+      const evalStarted = performance.now();
+      evals.push({ after: name, eval: { ...(await evaluateSession(session)), seconds: (performance.now() - evalStarted) / 1000 } });
+    }
+    state = { stageIndex: i + 1, step: 0, completed: [...state.completed, result], ...(evals.length > 0 && { evals }) };
     await saveCheckpoint(options.out, { model, state });
-    options.logger.info(`stage ${name}: ${result.steps} steps, loss ${result.finalLoss.toFixed(4)}, val ${result.valLoss.toFixed(4)}, ${result.seconds.toFixed(1)} s`);
+    const heldOut = result.heldOut ? `, held-out ${Object.entries(result.heldOut).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}` : '';
+    options.logger.info(`stage ${name}: ${result.steps} steps, loss ${result.finalLoss.toFixed(4)}, val ${result.valLoss.toFixed(4)}${heldOut}, ${result.seconds.toFixed(1)} s`);
   }
+  context.rewardModel?.dispose();
   if (resume) {
     disposeAll(resume.model);
     disposeAll(resume.optimizer);
@@ -78,7 +99,9 @@ export async function runPipeline(raw: unknown, options: RunOptions): Promise<Ru
   await saveSafetensors(join(options.out, 'model.safetensors'), model.stateDict(), { format: 'pt' });
 
   const evalStarted = performance.now();
-  const evalReport = await evaluateSession(session);
+  const lastEval = state.evals?.at(-1);
+  const finalEval = lastEval && lastEval.after === stageName(config.stages.at(-1)!, config.stages.length - 1) ? lastEval.eval : undefined;
+  const evalReport = finalEval ?? { ...(await evaluateSession(session)), seconds: 0 };
   const report: RunReportJson = {
     backend: `${backend.name} (${backend.provider})`,
     seed: config.seed,
@@ -92,7 +115,8 @@ export async function runPipeline(raw: unknown, options: RunOptions): Promise<Ru
     },
     connector: { type: config.connector.type, kind: model.connector.kind, tokensPerImage: visualTokensPerImage(model), encoderTokens: model.encoder.numTokens },
     stages: state.completed.map((s) => ({ ...s, tokensPerSecond: s.seconds > 0 ? s.tokens / s.seconds : 0 })),
-    eval: { ...evalReport, seconds: (performance.now() - evalStarted) / 1000 },
+    eval: { ...evalReport, seconds: finalEval ? finalEval.seconds : (performance.now() - evalStarted) / 1000 },
+    ...(state.evals && { evals: finalEval ? state.evals : [...state.evals, { after: stageName(config.stages.at(-1)!, config.stages.length - 1), eval: { ...evalReport, seconds: (performance.now() - evalStarted) / 1000 } }] }),
   };
   await writeReports(options.out, report, await metrics.read());
   return report;
@@ -106,6 +130,44 @@ export async function runPipeline(raw: unknown, options: RunOptions): Promise<Ru
 export function visualTokensPerImage(model: Session['model']): number {
   const c = model.connector;
   return c.kind === 'token-connector' || c.outputTokens ? model.tokensPerImage : 0;
+}
+
+const REWARD_MODEL_FILE = 'reward-model.safetensors';
+
+/**
+ * Where the run report compares the policy before and after alignment: after the instruct
+ * stage an alignment stage follows, and after every stage that changes the policy (dpo, ppo).
+ */
+export function evaluatedAfter(config: RunConfig, index: number): boolean {
+  const type = config.stages[index]!.type;
+  const next = config.stages[index + 1]?.type;
+  return type === 'dpo' || type === 'ppo' || (type === 'instruct' && next !== undefined && ALIGNMENT_STAGES.includes(next));
+}
+
+/** Fresh models of the run's architecture, for the copies alignment stages make of the policy. */
+function alignmentContext(session: Session): AlignmentContext {
+  const { config, registry, tokenizer } = session;
+  return {
+    newModel: () =>
+      buildModel(config as unknown as Record<string, unknown>, {
+        registry,
+        vocabSize: tokenizer.vocabSize,
+        special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad },
+        seed: config.seed,
+      }),
+  };
+}
+
+/** The reward model a finished `reward` stage of this run saved, for a resumed `ppo`. */
+async function loadRewardModel(session: Session, context: AlignmentContext, dir: string): Promise<RewardModel> {
+  const path = join(dir, REWARD_MODEL_FILE);
+  if (!existsSync(path)) throw new MllmError(`--resume: the run finished a reward stage but ${path} is missing; rerun from the start without --resume`);
+  const stage = [...session.config.stages].reverse().find((s) => s.type === 'reward');
+  const rewardModel = new RewardModel(context.newModel(), new Rng(session.config.seed), stage?.type === 'reward' ? stage.pooling : 'last');
+  const { tensors } = await loadSafetensors(path);
+  rewardModel.loadStateDict(tensors, { source: path });
+  for (const t of Object.values(tensors)) t.dispose();
+  return rewardModel.freeze().eval();
 }
 
 /** A resumed run must continue the run it started: same config, or the result would be neither. */

@@ -13,7 +13,13 @@ export interface RunReportJson {
   /** What the image becomes for the LLM: tokensPerImage spliced tokens (0: only fusion layers read its encoderTokens features). */
   connector: { type: string; kind: 'token-connector' | 'fusion-connector'; tokensPerImage: number; encoderTokens: number };
   stages: (StageResult & { tokensPerSecond: number })[];
+  /** The final evaluation (after the last stage). */
   eval?: EvalReport & { seconds: number };
+  /**
+   * Evaluations after instruct and after each alignment stage, in run order, rendered side by
+   * side in report.md; the last one is `eval`.
+   */
+  evals?: { after: string; eval: EvalReport & { seconds: number } }[];
 }
 
 /** report.json, report.md and one loss-curve SVG per stage. */

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError, MllmError, loadSafetensors, saveSafetensors, writeFileAtomic, type Module } from '@mllm/core';
+import type { EvalReport } from '@mllm/eval';
 import type { StageResult } from '@mllm/training';
 
 /** Progress of a run as stored in `checkpoint/state.json`. */
@@ -12,6 +13,8 @@ export interface RunState {
   /** Steps finished inside that stage. */
   step: number;
   completed: StageResult[];
+  /** Evaluations made between stages (before and after alignment), kept for the report across --resume. */
+  evals?: { after: string; eval: EvalReport & { seconds: number } }[];
 }
 
 /** Refuses to overwrite a finished or foreign folder unless told to. */

@@ -31,3 +31,5 @@ export { preferencePairs, possibleKinds, HALLUCINATION_KINDS, PREFERENCE_TASKS }
 export type { HallucinationKind, PreferenceTask, PreferenceRecord, PreferencePair, PreferenceOptions } from './preference';
 export { loadPreferenceJson, loadPreferenceJsonl, parsePreferenceJson, parsePreferenceJsonl, preferenceRecordSchema, PreferenceDataError } from './preference-json';
 export type { PreferenceIssue } from './preference-json';
+export { checkDescription } from './description-check';
+export type { DescriptionCheck, ObjectClaimCheck, RelationClaimCheck, StatedObject } from './description-check';

@@ -1,5 +1,5 @@
 import type { Rng } from '@mllm/core';
-import { ALL_CATEGORIES, CELLS, COLORS, SIZES, categoryOf, sceneCategories } from './scene';
+import { ALL_CATEGORIES, CELLS, COLORS, categoryOf, sceneCategories } from './scene';
 import type { Color, ObjectCategory, Scene, SceneObject, Shape } from './scene';
 import { RELATIONS, caption, describeObject, detailedDescription, holds } from './language';
 import { existenceQuestion } from './closed-set';
@@ -71,8 +71,7 @@ export function possibleKinds(scene: Scene, task: PreferenceTask): Hallucination
  *
  * Caption and detail pairs reject the text of an edited scene, so the rejected answer reads
  * exactly like a real one (same templates, objects in cell order) and differs only by the edit:
- * - existence: an object of a category absent from the scene is added at an empty cell (with 4
- *   objects, one object's shape is swapped for one making an absent category);
+ * - existence: one object is replaced, at its cell, by one of an absent colour + shape;
  * - attribute: one object's colour or size is changed;
  * - relationship: caption: one object moves to an empty cell (or two objects swap cells when all
  *   are full); detail: the relation sentence names a relation that `holds` says is false.
@@ -130,7 +129,7 @@ function textPair(scene: Scene, task: 'caption' | 'detail', kind: HallucinationK
   // the caption prompt is the one the scene's LLaVA caption sample uses, so the pair shares its context
   const prompt = task === 'caption' ? captionSample(scene).conversations[0]!.value : withImage(DETAIL_PROMPT);
   const chosen = describe(scene);
-  if (kind === 'existence') return { prompt, chosen, rejected: describe(addAbsentObject(scene, rng)) };
+  if (kind === 'existence') return { prompt, chosen, rejected: describe(substituteAbsentObject(scene, rng)) };
   if (kind === 'attribute') return { prompt, chosen, rejected: describe(changeAttribute(scene, rng)) };
   if (task === 'caption') return { prompt, chosen, rejected: describe(moveObject(scene, rng)) };
   return { prompt, chosen, rejected: falseRelation(scene, chosen, rng) };
@@ -188,16 +187,16 @@ function splitCategory(c: ObjectCategory): { color: Color; shape: Shape } {
   return { color, shape };
 }
 
-function addAbsentObject(scene: Scene, rng: Rng): Scene {
+/**
+ * One object becomes an object of an absent category with another shape, at the same cell and
+ * size. Substitution, not an added object: with an extra object the rejected answer is always
+ * the longer one, and DPO learns to name fewer objects (measured: detail coverage 0.78 -> 0.57)
+ * instead of naming the right ones. A wrong shape at the right place is also the error the
+ * instruction-tuned model makes (a triangle where the cross is).
+ */
+function substituteAbsentObject(scene: Scene, rng: Rng): Scene {
   const present = sceneCategories(scene);
   const absent = ALL_CATEGORIES.filter((c) => !present.includes(c));
-  const free = emptyCells(scene);
-  if (free.length > 0) {
-    const cell = rng.pick(free);
-    const extra: SceneObject = { ...splitCategory(rng.pick(absent)), size: rng.pick(SIZES), cell, x: 0, y: 0 };
-    return edited(scene, [...scene.objects, extra]);
-  }
-  // a full grid has no room for an extra object: one object becomes a different, absent one
   const i = rng.int(scene.objects.length);
   const target = scene.objects[i]!;
   const other = rng.pick(absent.filter((c) => splitCategory(c).shape !== target.shape));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate } from './evaluate';
 import type { Answerer, EvalSet } from './evaluate';
+import type { DescriptionJudgement } from './hallucination-kinds';
 
 const scenes = [
   {
@@ -111,5 +112,80 @@ describe('evaluate', () => {
 
   it('rejects a batch size below 1', async () => {
     await expect(evaluate(alwaysYes, set, { batchSize: 0 })).rejects.toThrow(/batchSize must be a positive integer/);
+  });
+});
+
+describe('evaluate with detailed descriptions', () => {
+  const descriptions: Record<string, string> = {
+    s0: 'a red circle is at the top left . a blue square is at the top right . a green cross is at the bottom left .',
+    s1: 'a green cross is at the top left .',
+  };
+  /** Fake judge: s0 has 4 claims, one with an existence and one with an attribute hallucination; s1 is clean. */
+  const verdicts: Record<string, DescriptionJudgement> = {
+    s0: { claims: 4, existence: 1, attribute: 1, relationship: 0 },
+    s1: { claims: 1, existence: 0, attribute: 0, relationship: 0 },
+  };
+  const judged: [string, string][] = [];
+  const detailSet: EvalSet = {
+    ...set,
+    closedSet: [...set.closedSet, { sceneId: 's0', type: 'spatial', question: 'is the red circle left of the blue square ?', answer: 'yes' }],
+    detail: {
+      prompt: 'describe the image in detail .',
+      judge: (sceneId, text) => {
+        judged.push([sceneId, text]);
+        return verdicts[sceneId]!;
+      },
+    },
+  };
+  const describer: Answerer = {
+    answer: async (requests) => requests.map((r) => (r.prompt === 'describe the image in detail .' ? descriptions[r.sceneId]! : 'yes')),
+  };
+
+  it('asks the detail prompt once per scene, after everything else, and judges each reply', async () => {
+    const asked: { sceneId: string; prompt: string }[] = [];
+    const r = await evaluate({ answer: async (reqs) => (asked.push(...reqs), describer.answer(reqs)) }, detailSet, { batchSize: 7 });
+    expect(asked).toHaveLength(4 + 12 + 2 + 2);
+    expect(asked.slice(-2)).toEqual([
+      { sceneId: 's0', prompt: 'describe the image in detail .' },
+      { sceneId: 's1', prompt: 'describe the image in detail .' },
+    ]);
+    expect(judged).toEqual([
+      ['s0', descriptions.s0],
+      ['s1', descriptions.s1],
+    ]);
+    // CHAIR on descriptions: 4 mentions, green cross absent from s0 -> 1/4; 1 of 2 descriptions
+    expect(r.detail!.chair).toMatchObject({ chairI: 0.25, chairS: 0.5, mentions: 4, hallucinated: 1, captions: 2 });
+    expect(r.detail!.kinds).toEqual({
+      descriptions: 2,
+      claims: 5,
+      counts: { existence: 1, attribute: 1, relationship: 0 },
+      rates: { existence: 0.2, attribute: 0.2, relationship: 0 },
+      hallucinatedShare: 0.5,
+    });
+    expect(r.detail!.samples).toEqual([
+      { sceneId: 's0', description: descriptions.s0 },
+      { sceneId: 's1', description: descriptions.s1 },
+    ]);
+    // captions are still the caption replies
+    expect(r.samples.captions.map((c) => c.caption)).toEqual(['yes', 'yes']);
+  });
+
+  it('groups the scores by hallucination kind', async () => {
+    const r = await evaluate(describer, detailSet);
+    expect(r.byKind).toEqual({
+      existence: { pope: { random: 0.5, popular: 0.5, adversarial: 0.5 }, captionChairI: 0, detailChairI: 0.25, closedSet: 1, detailRate: 0.2 },
+      attribute: { closedSet: 0, detailRate: 0.2 },
+      relationship: { closedSet: 1, detailRate: 0 },
+    });
+  });
+
+  it('scores descriptions by CHAIR alone without a judge, and leaves detail out without a prompt', async () => {
+    const r = await evaluate(describer, { ...detailSet, detail: { prompt: 'describe the image in detail .' } });
+    expect(r.detail!.kinds).toBeUndefined();
+    expect(r.detail!.chair.chairI).toBe(0.25);
+    expect(r.byKind.attribute).toEqual({ closedSet: 0 });
+    const plain = await evaluate(alwaysYes, set);
+    expect(plain.detail).toBeUndefined();
+    expect(plain.byKind).toEqual({ existence: { pope: { random: 0.5, popular: 0.5, adversarial: 0.5 }, captionChairI: 0, closedSet: 1 }, attribute: { closedSet: 0 }, relationship: {} });
   });
 });

@@ -1,13 +1,16 @@
 /**
  * The evaluation runner: asks an answerer every closed-set question, every POPE probe (random,
- * popular and adversarial negative sampling) and for one caption per scene, in batches, then
- * scores the replies. It knows nothing of models: anything with a batched `answer` works (a
+ * popular and adversarial negative sampling), for one caption per scene and, when the set has a
+ * detail prompt, for one detailed description per scene, in batches, then scores the replies
+ * (and regroups the scores by hallucination kind). It knows nothing of models: anything with a batched `answer` works (a
  * MultimodalModel's greedy decoder, an ONNX session, a remote API, a test fake).
  */
 import { chair } from './chair';
 import type { ChairResult } from './chair';
 import { closedSetAccuracy } from './closed-set';
 import type { ClosedSetResult } from './closed-set';
+import { hallucinationByKind, kindRates } from './hallucination-kinds';
+import type { DescriptionJudge, HallucinationByKind, KindRates } from './hallucination-kinds';
 import type { GroundTruthScene } from './mentions';
 import { popeMetrics } from './pope';
 import type { PopeMetrics } from './pope';
@@ -26,12 +29,32 @@ export interface EvalSet {
   pope: Record<PopeSampling, { sceneId: string; label: 'yes' | 'no'; question: string }[]>;
   /** Prompt asking for a caption of each scene, scored by CHAIR. */
   captionPrompt: string;
+  /**
+   * Detailed descriptions, asked once per scene with `prompt` and scored by CHAIR; with a
+   * `judge`, also per hallucination kind (e.g. `(id, text) => checkDescription(world.scene(id), text)`
+   * from @mllm/data).
+   */
+  detail?: { prompt: string; judge?: DescriptionJudge };
+}
+
+/** Scores of the detailed descriptions. */
+export interface DetailReport {
+  /** CHAIR on the descriptions (long text is where hallucination shows). */
+  chair: ChairResult;
+  /** Per-kind counts and rates; present when the set has a judge. */
+  kinds?: KindRates;
+  /** The first 10 descriptions. */
+  samples: { sceneId: string; description: string }[];
 }
 
 export interface EvalReport {
   pope: Record<PopeSampling, PopeMetrics>;
   chair: ChairResult;
   closedSet: ClosedSetResult;
+  /** Present when the set has a detail prompt. */
+  detail?: DetailReport;
+  /** The scores above regrouped by the hallucination kind each probes (hallucinationByKind). */
+  byKind: HallucinationByKind;
   samples: {
     /** The first 10 captions. */
     captions: { sceneId: string; caption: string }[];
@@ -49,12 +72,14 @@ export interface EvaluateOptions {
 
 const SAMPLE_COUNT = 10;
 
-/** Every prompt of the set, one flat list (closed set, then POPE by sampling, then captions). */
+/** Every prompt of the set, one flat list (closed set, POPE by sampling, captions, descriptions). */
 function requestsOf(set: EvalSet): { sceneId: string; prompt: string }[] {
+  const detail = set.detail;
   return [
     ...set.closedSet.map((q) => ({ sceneId: q.sceneId, prompt: q.question })),
     ...POPE_SAMPLINGS.flatMap((s) => set.pope[s].map((q) => ({ sceneId: q.sceneId, prompt: q.question }))),
     ...set.scenes.map((scene) => ({ sceneId: scene.id, prompt: set.captionPrompt })),
+    ...(detail ? set.scenes.map((scene) => ({ sceneId: scene.id, prompt: detail.prompt })) : []),
   ];
 }
 
@@ -95,7 +120,7 @@ async function answerAll(
   return replies;
 }
 
-/** Run the whole evaluation set through `answerer` and score it (POPE x3, CHAIR, closed set). */
+/** Run the whole evaluation set through `answerer` and score it (POPE x3, CHAIR, closed set, descriptions). */
 export async function evaluate(answerer: Answerer, set: EvalSet, opts: EvaluateOptions = {}): Promise<EvalReport> {
   const requests = requestsOf(set);
   checkSceneIds(set, requests);
@@ -117,10 +142,26 @@ export async function evaluate(answerer: Answerer, set: EvalSet, opts: EvaluateO
   const captionReplies = take(set.scenes.length);
   const captions = set.scenes.map((scene, i) => ({ sceneId: scene.id, caption: captionReplies[i]! }));
 
-  return {
+  let detail: DetailReport | undefined;
+  if (set.detail) {
+    const { judge } = set.detail;
+    const texts = take(set.scenes.length);
+    detail = {
+      chair: chair(set.scenes.map((scene, i) => ({ scene, caption: texts[i]! }))),
+      ...(judge ? { kinds: kindRates(set.scenes.map((scene, i) => judge(scene.id, texts[i]!))) } : {}),
+      samples: set.scenes.slice(0, SAMPLE_COUNT).map((scene, i) => ({ sceneId: scene.id, description: texts[i]! })),
+    };
+  }
+
+  const scores = {
     pope,
     chair: chair(set.scenes.map((scene, i) => ({ scene, caption: captionReplies[i]! }))),
     closedSet: closedSetAccuracy(closedItems),
+    ...(detail ? { detail } : {}),
+  };
+  return {
+    ...scores,
+    byKind: hallucinationByKind(scores),
     samples: {
       captions: captions.slice(0, SAMPLE_COUNT),
       closedSet: closedItems.slice(0, SAMPLE_COUNT),

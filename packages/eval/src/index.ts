@@ -13,10 +13,20 @@ export type { CaptionCheck, ChairItem, ChairResult } from './chair';
 export { closedSetAccuracy, isCorrect } from './closed-set';
 export type { ClosedSetItem, ClosedSetResult, TypeAccuracy } from './closed-set';
 export { evaluate, POPE_SAMPLINGS } from './evaluate';
-export type { Answerer, EvalReport, EvalSet, EvaluateOptions, PopeSampling } from './evaluate';
+export type { Answerer, DetailReport, EvalReport, EvalSet, EvaluateOptions, PopeSampling } from './evaluate';
+export { hallucinationByKind, kindRates, HALLUCINATION_KINDS, KIND_QUESTION_TYPES } from './hallucination-kinds';
+export type {
+  DescriptionJudge,
+  DescriptionJudgement,
+  HallucinationByKind,
+  HallucinationKind,
+  KindMetrics,
+  KindRates,
+  KindSources,
+} from './hallucination-kinds';
 export { niceTicks, formatTick } from './nice-ticks';
 export type { Ticks } from './nice-ticks';
 export { lineChartSvg, CHART_MARGIN } from './svg-chart';
 export type { ChartSeries, LineChartOptions } from './svg-chart';
 export { reportMarkdown, fmt3 } from './report-md';
-export type { RunReport, StageSummary } from './report-md';
+export type { ReportEval, RunReport, StageEval, StageSummary } from './report-md';

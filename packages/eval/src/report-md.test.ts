@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PopeMetrics } from './pope';
 import { fmt3, reportMarkdown } from './report-md';
-import type { RunReport } from './report-md';
+import type { ReportEval, RunReport } from './report-md';
 
 const pope = (accuracy: number): PopeMetrics => ({
   accuracy,
@@ -55,6 +55,13 @@ describe('reportMarkdown', () => {
     expect(md).toContain('| instruct |  | 400 | n/a | 8.000 |');
   });
 
+  it('adds a held-out column when a stage measured more than its loss', () => {
+    const aligned = reportMarkdown({ ...report, stages: [...report.stages, { name: '4-dpo', type: 'dpo', steps: 10, finalLoss: 0.5, seconds: 2, heldOut: { rewardAccuracy: 0.9375 } }] });
+    expect(aligned).toContain('| stage | type | steps | final loss | seconds | held out |');
+    expect(aligned).toContain('| 4-dpo | dpo | 10 | 0.500 | 2.000 | rewardAccuracy 0.938 |');
+    expect(aligned).toContain('| align | align | 200 | 1.235 | 3.500 |  |');
+  });
+
   it('has one POPE row per sampling, in order', () => {
     expect(md).toContain('| sampling | accuracy | precision | recall | F1 | yes-ratio | n |');
     const random = md.indexOf('| random | 0.750 | 0.667 | 1.000 | 0.800 | 0.750 | 4 |');
@@ -84,10 +91,106 @@ describe('reportMarkdown', () => {
     expect(r).toContain('| popular | n/a | n/a | n/a | n/a | n/a | 0 |');
   });
 
+  it('renders a report without descriptions as before', () => {
+    expect(md).not.toContain('Detailed descriptions');
+    expect(md).not.toContain('Hallucination by kind');
+    expect(md).not.toContain('after each stage');
+  });
+
   it('says so when a run was not evaluated', () => {
     const plain = reportMarkdown({ backend: 'cpu', seed: 0, stages: [] });
     expect(plain).toContain('No training stages.');
     expect(plain).toContain('Not evaluated.');
     expect(plain).not.toContain('config:');
+  });
+});
+
+const chairOf = (chairI: number, chairS: number) => ({ chairI, chairS, coverage: 0.9, captions: 4, mentions: 10, hallucinated: 1, hallucinatedCaptions: 1 });
+const kinds = (existence: number, attribute: number, relationship: number) => ({
+  descriptions: 4,
+  claims: 20,
+  counts: { existence: existence * 20, attribute: attribute * 20, relationship: relationship * 20 },
+  rates: { existence, attribute, relationship },
+  hallucinatedShare: 0.5,
+});
+const closedSet = (color: number) => ({
+  accuracy: 0.8,
+  byType: { existence: { accuracy: 0.9, n: 8 }, color: { accuracy: color, n: 4 }, count: { accuracy: 1, n: 4 }, spatial: { accuracy: 0.5, n: 4 } },
+  n: 20,
+});
+const instruct: ReportEval = {
+  pope: { random: pope(0.9), popular: pope(0.85), adversarial: pope(0.8) },
+  chair: chairOf(0.1, 0.2),
+  closedSet: closedSet(0.75),
+  detail: { chair: chairOf(0.3, 0.5), kinds: kinds(0.15, 0.1, 0.05), samples: [{ sceneId: 's1', description: 'a small red circle is at the top left .' }] },
+};
+const dpo: ReportEval = {
+  ...instruct,
+  pope: { random: pope(0.95), popular: pope(0.9), adversarial: pope(0.85) },
+  detail: { ...instruct.detail!, chair: chairOf(0.2, 0.25), kinds: kinds(0.05, 0.1, 0) },
+};
+
+describe('reportMarkdown with detailed descriptions', () => {
+  it('adds the description scores, the kind table and sample descriptions', () => {
+    const md = reportMarkdown({ backend: 'cpu', seed: 0, stages: [], eval: instruct });
+    expect(md).toContain('| CHAIR_i | CHAIR_s | coverage | descriptions | claims | existence | attribute | relationship |');
+    expect(md).toContain('| 0.300 | 0.500 | 0.900 | 4 | 20 | 0.150 | 0.100 | 0.050 |');
+    expect(md).toContain('## Hallucination by kind');
+    expect(md).toContain('| kind | metric | score |');
+    expect(md).toContain('| existence | POPE accuracy, adversarial | 0.800 |');
+    expect(md).toContain('| attribute | closed-set color | 0.750 |');
+    expect(md).toContain('| relationship | detail relationship rate | 0.050 |');
+    expect(md).toContain('| s1 | a small red circle is at the top left . |');
+  });
+
+  it('puts evaluations after successive stages side by side, one column each', () => {
+    const md = reportMarkdown({
+      backend: 'cpu',
+      seed: 0,
+      stages: [],
+      eval: dpo,
+      evals: [
+        { after: '3-instruct', eval: instruct },
+        { after: '4-dpo', eval: dpo },
+      ],
+    });
+    expect(md).toContain('## Evaluation after each stage');
+    expect(md).toContain('| kind | metric | after 3-instruct | after 4-dpo |');
+    expect(md).toContain('| --- | --- | ---: | ---: |');
+    const rows = [
+      '| existence | POPE accuracy, random | 0.900 | 0.950 |',
+      '| existence | POPE accuracy, popular | 0.850 | 0.900 |',
+      '| existence | POPE accuracy, adversarial | 0.800 | 0.850 |',
+      '| existence | caption CHAIR_i | 0.100 | 0.100 |',
+      '| existence | detail CHAIR_i | 0.300 | 0.200 |',
+      '| existence | detail existence rate | 0.150 | 0.050 |',
+      '| existence | closed-set existence | 0.900 | 0.900 |',
+      '| attribute | detail attribute rate | 0.100 | 0.100 |',
+      '| attribute | closed-set color | 0.750 | 0.750 |',
+      '| relationship | detail relationship rate | 0.050 | 0.000 |',
+      '| relationship | closed-set spatial | 0.500 | 0.500 |',
+      '| all | caption CHAIR_s | 0.200 | 0.200 |',
+      '| all | detail CHAIR_s | 0.500 | 0.250 |',
+      '| all | closed-set count | 1.000 | 1.000 |',
+      '| all | closed-set accuracy | 0.800 | 0.800 |',
+    ];
+    expect(md).toContain(rows.join('\n'));
+    // the final evaluation in full below, without repeating the kind table
+    expect(md.indexOf('## POPE')).toBeGreaterThan(md.indexOf('## Evaluation after each stage'));
+    expect(md).toContain('| random | 0.950 |');
+    expect(md).not.toContain('## Hallucination by kind');
+  });
+
+  it('compares stored reports without descriptions (n/a where one lacks them) and details the last without `eval`', () => {
+    const old: ReportEval = { pope: instruct.pope, chair: instruct.chair, closedSet: { accuracy: 0.5, byType: { count: { accuracy: 0.5, n: 2 } }, n: 2 } };
+    const md = reportMarkdown({ backend: 'cpu', seed: 0, stages: [], evals: [{ after: 'instruct', eval: old }, { after: 'dpo', eval: dpo }] });
+    expect(md).toContain('| existence | detail CHAIR_i | n/a | 0.200 |');
+    expect(md).toContain('| attribute | closed-set color | n/a | 0.750 |');
+    expect(md).toContain('| all | closed-set count | 0.500 | 1.000 |');
+    expect(md).toContain('the last evaluation (after dpo)');
+    expect(md).toContain('| 0.200 | 0.250 | 0.900 | 4 | 20 | 0.050 | 0.100 | 0.000 |');
+    const neither = reportMarkdown({ backend: 'cpu', seed: 0, stages: [], evals: [{ after: 'instruct', eval: old }] });
+    expect(neither).not.toMatch(/\| detail /);
+    expect(neither).not.toContain('| attribute |');
   });
 });

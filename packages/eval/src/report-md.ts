@@ -1,12 +1,16 @@
 /**
  * A run's Markdown summary: setup (backend, seed, config), one row per training stage, then
- * POPE per negative sampling, CHAIR and closed-set accuracy by question type. Numbers to 3
- * decimals; the text is meant to be committed next to the run's charts and diffed.
+ * POPE per negative sampling, CHAIR, detailed descriptions and closed-set accuracy by question
+ * type. With evaluations after several stages (instruct, then alignment), a table first puts
+ * them side by side, grouped by hallucination kind. Numbers to 3 decimals; the text is meant
+ * to be committed next to the run's charts and diffed.
  */
 import type { ChairResult } from './chair';
 import type { ClosedSetResult } from './closed-set';
-import type { EvalReport, PopeSampling } from './evaluate';
+import type { DetailReport, EvalReport, PopeSampling } from './evaluate';
 import { POPE_SAMPLINGS } from './evaluate';
+import { HALLUCINATION_KINDS, KIND_QUESTION_TYPES, hallucinationByKind } from './hallucination-kinds';
+import type { HallucinationKind } from './hallucination-kinds';
 import type { PopeMetrics } from './pope';
 
 export interface StageSummary {
@@ -15,6 +19,8 @@ export interface StageSummary {
   steps: number;
   finalLoss: number;
   seconds: number;
+  /** Held-out measurements beyond the loss (an alignment stage's reward accuracy, mean reward). */
+  heldOut?: Record<string, number>;
 }
 
 export interface RunReport {
@@ -24,9 +30,23 @@ export interface RunReport {
   /** Path or name of the run config. */
   config?: string;
   stages: StageSummary[];
-  /** Evaluation results; `samples` is optional so a stored report's scores are enough. */
-  eval?: Pick<EvalReport, 'pope' | 'chair' | 'closedSet'> & Partial<Pick<EvalReport, 'samples'>>;
+  /** The final evaluation (detailed in full). */
+  eval?: ReportEval;
+  /**
+   * Evaluations after successive stages, in run order, compared side by side; the last is
+   * normally `eval`. Without `eval`, the last one is detailed in full.
+   */
+  evals?: StageEval[];
   wallSeconds?: number;
+}
+
+/** Evaluation scores as a report renders them; all but the scores is optional, so stored (older) reports render. */
+export type ReportEval = Pick<EvalReport, 'pope' | 'chair' | 'closedSet'> & Partial<Pick<EvalReport, 'samples' | 'detail' | 'byKind'>>;
+
+/** One evaluation labelled by the stage it follows, e.g. `{ after: '3-instruct', eval }`. */
+export interface StageEval {
+  after: string;
+  eval: ReportEval;
 }
 
 /** 3 decimals; non-finite values print as "n/a". */
@@ -54,8 +74,15 @@ function stagesSection(stages: StageSummary[]): string[] {
     '## Stages',
     '',
     ...table(
-      ['stage', 'type', 'steps', 'final loss', 'seconds'],
-      stages.map((s) => [cell(s.name), cell(s.type ?? ''), String(s.steps), fmt3(s.finalLoss), fmt3(s.seconds)]),
+      ['stage', 'type', 'steps', 'final loss', 'seconds', ...(stages.some((s) => s.heldOut) ? ['held out'] : [])],
+      stages.map((s) => [
+        cell(s.name),
+        cell(s.type ?? ''),
+        String(s.steps),
+        fmt3(s.finalLoss),
+        fmt3(s.seconds),
+        ...(stages.some((t) => t.heldOut) ? [cell(Object.entries(s.heldOut ?? {}).map(([k, v]) => `${k} ${fmt3(v)}`).join(', '))] : []),
+      ]),
       2,
     ),
   ];
@@ -99,15 +126,109 @@ function samplesSection(captions: { sceneId: string; caption: string }[]): strin
   return ['## Sample captions', '', ...table(['scene', 'caption'], captions.map((c) => [cell(c.sceneId), cell(c.caption)]), 2)];
 }
 
+function detailSection(d: DetailReport): string[] {
+  const k = d.kinds;
+  const rate = (kind: HallucinationKind) => (k ? fmt3(k.rates[kind]) : 'n/a');
+  return [
+    '## Detailed descriptions',
+    '',
+    'CHAIR on one detailed description per scene; per kind, the share of claims hallucinated with that kind.',
+    '',
+    ...table(
+      ['CHAIR_i', 'CHAIR_s', 'coverage', 'descriptions', 'claims', 'existence', 'attribute', 'relationship'],
+      [[fmt3(d.chair.chairI), fmt3(d.chair.chairS), fmt3(d.chair.coverage), String(d.chair.captions), k ? String(k.claims) : 'n/a', rate('existence'), rate('attribute'), rate('relationship')]],
+    ),
+  ];
+}
+
+function descriptionSamplesSection(samples: { sceneId: string; description: string }[]): string[] {
+  if (samples.length === 0) return [];
+  return ['## Sample descriptions', '', ...table(['scene', 'description'], samples.map((s) => [cell(s.sceneId), cell(s.description)]), 2)];
+}
+
+/** One comparison row: the kind it probes ('all' for none), what it is, and a score per evaluation. */
+interface MetricRow {
+  kind: HallucinationKind | 'all';
+  metric: string;
+  values: (number | undefined)[];
+}
+
+/**
+ * The rows of the side-by-side table, grouped by kind; a row no evaluation has a value for
+ * (a set without descriptions, a question type never asked) is dropped.
+ */
+function metricRows(evals: readonly ReportEval[]): MetricRow[] {
+  const byKind = evals.map((e) => hallucinationByKind(e));
+  const row = (kind: MetricRow['kind'], metric: string, value: (e: ReportEval, i: number) => number | undefined): MetricRow => ({
+    kind,
+    metric,
+    values: evals.map(value),
+  });
+  const closed = (e: ReportEval, type: string) => e.closedSet.byType[type]?.accuracy;
+  const rows: MetricRow[] = [
+    ...POPE_SAMPLINGS.map((s) => row('existence', `POPE accuracy, ${s}`, (e) => (e.pope[s].n === 0 ? undefined : e.pope[s].accuracy))),
+    row('existence', 'caption CHAIR_i', (e) => e.chair.chairI),
+    row('existence', 'detail CHAIR_i', (e) => e.detail?.chair.chairI),
+  ];
+  for (const kind of HALLUCINATION_KINDS) {
+    rows.push(row(kind, `detail ${kind} rate`, (_, i) => byKind[i]![kind].detailRate));
+    rows.push(row(kind, `closed-set ${KIND_QUESTION_TYPES[kind]}`, (e) => closed(e, KIND_QUESTION_TYPES[kind])));
+  }
+  rows.push(row('all', 'caption CHAIR_s', (e) => e.chair.chairS), row('all', 'detail CHAIR_s', (e) => e.detail?.chair.chairS));
+  const kindTypes = new Set(Object.values(KIND_QUESTION_TYPES));
+  const otherTypes = [...new Set(evals.flatMap((e) => Object.keys(e.closedSet.byType)))].filter((t) => !kindTypes.has(t));
+  for (const type of otherTypes) rows.push(row('all', `closed-set ${type}`, (e) => closed(e, type)));
+  rows.push(row('all', 'closed-set accuracy', (e) => e.closedSet.accuracy));
+  return rows.filter((r) => r.values.some((v) => v !== undefined));
+}
+
+const LOWER_IS_BETTER = 'POPE and closed-set scores are accuracies (higher is better); CHAIR and detail rates are shares of hallucinated mentions or claims (lower is better).';
+
+function rowsTable(rows: MetricRow[], columns: string[]): string[] {
+  return table(['kind', 'metric', ...columns.map(cell)], rows.map((r) => [r.kind, cell(r.metric), ...r.values.map((v) => (v === undefined ? 'n/a' : fmt3(v)))]), 2);
+}
+
+/** The evaluations side by side, one column per stage they follow. */
+function comparisonSection(evals: readonly StageEval[]): string[] {
+  return [
+    '## Evaluation after each stage',
+    '',
+    `${LOWER_IS_BETTER} The sections below detail the last evaluation (after ${cell(evals.at(-1)!.after)}).`,
+    '',
+    ...rowsTable(metricRows(evals.map((e) => e.eval)), evals.map((e) => `after ${e.after}`)),
+  ];
+}
+
+/** One evaluation's scores grouped by hallucination kind (worth a table once descriptions are judged). */
+function kindSection(e: ReportEval): string[] {
+  if (!e.detail) return [];
+  const rows = metricRows([e]).filter((r) => r.kind !== 'all');
+  return ['## Hallucination by kind', '', LOWER_IS_BETTER, '', ...rowsTable(rows, ['score'])];
+}
+
+function evalSections(e: ReportEval, compared: boolean): string[][] {
+  return [
+    popeSection(e.pope),
+    chairSection(e.chair),
+    e.detail ? detailSection(e.detail) : [],
+    compared ? [] : kindSection(e),
+    closedSetSection(e.closedSet),
+    samplesSection(e.samples?.captions ?? []),
+    descriptionSamplesSection(e.detail?.samples ?? []),
+  ];
+}
+
 /** Render a run report as Markdown (sections separated by blank lines, ending in a newline). */
 export function reportMarkdown(report: RunReport): string {
   const setup = [`- backend: \`${report.backend}\``, `- seed: ${report.seed}`];
   if (report.config !== undefined) setup.push(`- config: \`${report.config}\``);
   if (report.wallSeconds !== undefined) setup.push(`- wall time: ${fmt3(report.wallSeconds)} s`);
   const sections: string[][] = [['# Run report', '', ...setup], stagesSection(report.stages)];
-  if (report.eval) {
-    sections.push(popeSection(report.eval.pope), chairSection(report.eval.chair), closedSetSection(report.eval.closedSet));
-    sections.push(samplesSection(report.eval.samples?.captions ?? []));
+  const evals = report.evals ?? [];
+  const last = report.eval ?? evals.at(-1)?.eval;
+  if (evals.length > 0) sections.push(comparisonSection(evals));
+  if (last) {
+    sections.push(...evalSections(last, evals.length > 0));
   } else {
     sections.push(['## Evaluation', '', 'Not evaluated.']);
   }

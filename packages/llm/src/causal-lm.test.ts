@@ -41,6 +41,19 @@ describe('CausalLM', () => {
     expect(cached).toEqual(seq.slice(3));
   });
 
+  it('suppressed tokens are never emitted, greedy or sampled', () => {
+    const lm = make(3);
+    const embeds = () => lm.embed(tf.tensor2d([[2, 4, 6]], [1, 3], 'int32'));
+    const greedy = generateFromEmbeddings(lm, { embeds: embeds(), attentionMask: [[1, 1, 1]] }, { maxNewTokens: 6, stopTokens: [] })[0]!;
+    const banned = [...new Set(greedy)];
+    const without = generateFromEmbeddings(lm, { embeds: embeds(), attentionMask: [[1, 1, 1]] }, { maxNewTokens: 6, stopTokens: [], suppressTokens: banned })[0]!;
+    expect(without).toHaveLength(6);
+    for (const id of without) expect(banned).not.toContain(id);
+    const sampled = generateFromEmbeddings(lm, { embeds: embeds(), attentionMask: [[1, 1, 1]] }, { maxNewTokens: 40, stopTokens: [], temperature: 5, rng: new Rng(2), suppressTokens: [0, 1, 2, 3, 4] })[0]!;
+    expect(sampled.filter((id) => id <= 4)).toEqual([]);
+    expect(new Set(sampled).size).toBeGreaterThan(2); // hot sampling still spreads over the rest
+  });
+
   it('LM loss passes a finite-difference check on its parameters', () => {
     const lm = make(4);
     const ids = tf.tensor2d([[1, 2, 3, 4, 5]], [1, 5], 'int32');

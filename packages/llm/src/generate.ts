@@ -11,6 +11,11 @@ export interface GenerateOptions {
   topK?: number;
   /** Required when temperature > 0, so sampling is reproducible. */
   rng?: Rng;
+  /**
+   * Ids never to emit (HF's suppress_tokens), e.g. an image placeholder or role tokens that a
+   * sampled answer must not contain: their logits are set to -Infinity before picking.
+   */
+  suppressTokens?: number[];
 }
 
 /**
@@ -38,6 +43,7 @@ export function generateFromEmbeddings(
     for (let step = 0; step < options.maxNewTokens; step++) {
       const rows = logits.arraySync() as number[][];
       logits.dispose();
+      if (options.suppressTokens) for (const row of rows) for (const id of options.suppressTokens) row[id] = -Infinity;
       const next = rows.map((row) => pickToken(row, temperature, options.topK, options.rng));
       next.forEach((id, i) => {
         if (done[i]) return;

@@ -131,12 +131,22 @@ export class MultimodalModel extends Module {
 
   /** Next-token logits [B, T, V] of a collated batch, whichever kind the connector is. */
   forward(batch: Pick<ModelBatch, 'inputIds' | 'attentionMask' | 'images' | 'slots'>): tf.Tensor3D {
+    const { logits, hidden } = this.forwardWithHidden(batch);
+    hidden.dispose();
+    return logits;
+  }
+
+  /**
+   * Logits [B, T, V] and the LLM's last hidden states [B, T, D] (after its final norm), which
+   * scalar heads read: a reward model's score, PPO's value estimate.
+   */
+  forwardWithHidden(batch: Pick<ModelBatch, 'inputIds' | 'attentionMask' | 'images' | 'slots'>): { logits: tf.Tensor3D; hidden: tf.Tensor3D } {
     return tf.tidy(() => {
       // encoded once, for both the spliced tokens and the fusion hooks
       const features = this.features(batch.images); // [N_img, N, D_enc]
       const embeds = this.embedFeatures(batch.inputIds, features, batch.slots); // [B, T, D]
       const fusion = this.bindFeatures(features, batch.slots, batch.inputIds.length);
-      return this.llm.forward(embeds, { attentionMask: batch.attentionMask, fusion }).logits;
+      return this.llm.forward(embeds, { attentionMask: batch.attentionMask, fusion });
     });
   }
 

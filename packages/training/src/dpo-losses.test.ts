@@ -45,7 +45,7 @@ describe('sequenceLogProbs', () => {
 
   it('rejects targets or masks that do not match the logits', () => {
     tf.tidy(() => {
-      expect(() => sequenceLogProbs(tf.zeros([2, 3, 4]), tf.zeros([2, 2], 'int32'), tf.ones([2, 3]))).toThrow(/must both be \[2, 3\]/);
+      expect(() => sequenceLogProbs(tf.zeros([2, 3, 4]), tf.zeros([2, 2], 'int32'), tf.ones([2, 3]))).toThrow(/targets \[2,2\] must be \[2, 3\]/);
     });
   });
 });

@@ -12,18 +12,29 @@ import * as tf from '@tensorflow/tfjs';
  * log_softmax(logits)[target]. logits [B, T, V] predict targets [B, T] (already shifted, as
  * ModelBatch.targets are); mask [B, T] is 1 on response tokens, so prompt and padding do not
  * count. A sum, not a mean: DPO's implicit reward is log pi(y|x) of the whole response.
- * The target is picked with a one-hot product, because gather has no gradient on wasm.
  */
 export function sequenceLogProbs(logits: tf.Tensor3D, targets: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor1D {
   const [b, t, v] = logits.shape;
-  if (targets.shape[0] !== b || targets.shape[1] !== t || mask.shape[0] !== b || mask.shape[1] !== t) {
-    throw new Error(`sequenceLogProbs: targets ${targets.shape} and mask ${mask.shape} must both be [${b}, ${t}] to match logits [${b}, ${t}, ${v}]`);
+  if (mask.shape[0] !== b || mask.shape[1] !== t) {
+    throw new Error(`sequenceLogProbs: mask [${mask.shape}] must be [${b}, ${t}] to match logits [${b}, ${t}, ${v}]`);
+  }
+  return tf.tidy(() => tokenLogProbs(logits, targets).mul(mask.toFloat()).sum(1) as tf.Tensor1D); // [B]
+}
+
+/**
+ * log_softmax(logits)[target] at every position: [B, T] (PPO's per-token log-probs).
+ * The target is picked with a one-hot product, because gather has no gradient on wasm.
+ */
+export function tokenLogProbs(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Tensor2D {
+  const [b, t, v] = logits.shape;
+  if (targets.shape[0] !== b || targets.shape[1] !== t) {
+    throw new Error(`tokenLogProbs: targets [${targets.shape}] must be [${b}, ${t}] to match logits [${b}, ${t}, ${v}]`);
   }
   return tf.tidy(() => {
     const logp = tf.logSoftmax(logits.reshape([b * t, v])); // [B*T, V]
     // oneHot(ids, V, 'float32') returns garbage on wasm; cast after
     const picked = logp.mul(tf.oneHot(targets.reshape([b * t]).toInt(), v).toFloat()).sum(1); // [B*T]
-    return picked.reshape([b, t]).mul(mask.toFloat()).sum(1) as tf.Tensor1D; // [B]
+    return picked.reshape([b, t]) as tf.Tensor2D;
   });
 }
 

@@ -11,6 +11,7 @@ export {
   evalSchema,
   tokenizerSchema,
   STAGE_TYPES,
+  ALIGNMENT_STAGES,
   TRAINABLE_MODULES,
   ENCODER_OBJECTIVES,
   type EncoderObjective,
@@ -23,5 +24,12 @@ export {
 } from './run-config';
 export { StageData, type ImageTextPair, pickInstructKind, INSTRUCT_MIXTURE, QA_TURNS, type InstructKind } from './stage-data';
 export { runStage, stageName, type StageResult, type StageResumeState, type StageCallbacks } from './run-stage';
-export { sequenceLogProbs, dpoLoss, bradleyTerryLoss, type PreferenceLogProbs, type DpoOptions, type DpoOutput, type BradleyTerryOptions } from './dpo-losses';
+export { sequenceLogProbs, tokenLogProbs, dpoLoss, bradleyTerryLoss, type PreferenceLogProbs, type DpoOptions, type DpoOutput, type BradleyTerryOptions } from './dpo-losses';
 export { gae, gaeBatch, perTokenKl, ppoClippedLoss, clippedValueLoss, type GaeOptions, type KlEstimator, type PolicyLossInputs, type ValueLossInputs } from './ppo-losses';
+export { RewardModel, ValueHead, type RewardPooling } from './reward-model';
+export { copyModel, type AlignmentContext, type StageObjective } from './stage-objective';
+export { dpoObjective } from './dpo-stage';
+export { rewardObjective } from './reward-stage';
+export { ppoObjective, whiten } from './ppo-stage';
+export { preferenceBatch, pairBatch, batchLogProbs, type PreferenceMix } from './preference-batch';
+export type { StepLoss } from './train-loop';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ConfigError, zodIssues, type ComponentRegistry, type ConfigIssue } from '@mllm/core';
 import { validateModelConfig } from '@mllm/model';
 
-export const STAGE_TYPES = ['pretrain-encoder', 'pretrain-llm', 'align', 'instruct'] as const;
+export const STAGE_TYPES = ['pretrain-encoder', 'pretrain-llm', 'align', 'instruct', 'dpo', 'reward', 'ppo'] as const;
 export type StageType = (typeof STAGE_TYPES)[number];
 export const TRAINABLE_MODULES = ['encoder', 'connector', 'llm'] as const;
 export type TrainableModule = (typeof TRAINABLE_MODULES)[number];
@@ -13,7 +13,14 @@ export const DEFAULT_TRAINS: Record<StageType, TrainableModule[]> = {
   'pretrain-llm': ['llm'],
   align: ['connector'],
   instruct: ['connector', 'llm'],
+  dpo: ['connector', 'llm'],
+  // the reward model's own copy of connector and LLM (it starts as a copy of the policy)
+  reward: ['connector', 'llm'],
+  ppo: ['connector', 'llm'],
 };
+
+/** Stages that tune a policy an earlier stage trained (InstructGPT's order: SFT first). */
+export const ALIGNMENT_STAGES: readonly StageType[] = ['dpo', 'reward', 'ppo'];
 
 /**
  * What a stage trains when its config does not say. Fusion connectors (Flamingo) live inside
@@ -21,7 +28,8 @@ export const DEFAULT_TRAINS: Record<StageType, TrainableModule[]> = {
  * learnt in pre-training; token-level connectors (LLaVA) tune the LLM with them.
  */
 export function defaultTrains(type: StageType, connectorKind: 'token-connector' | 'fusion-connector'): TrainableModule[] {
-  return connectorKind === 'fusion-connector' && type === 'instruct' ? ['connector'] : DEFAULT_TRAINS[type];
+  const tunesPolicy = type === 'instruct' || ALIGNMENT_STAGES.includes(type);
+  return connectorKind === 'fusion-connector' && tunesPolicy ? ['connector'] : DEFAULT_TRAINS[type];
 }
 
 const stageBase = {
@@ -39,6 +47,23 @@ const stageBase = {
   /** Mid-stage checkpoints for --resume (0: only at the end of the stage). */
   checkpointEvery: z.number().int().min(0).default(100),
 };
+
+const positiveSomewhere = (w: Record<string, number>) => Object.values(w).some((x) => x > 0);
+const kindWeights = z
+  .object({ existence: z.number().min(0).default(1), attribute: z.number().min(0).default(1), relationship: z.number().min(0).default(1) })
+  .strict()
+  .refine(positiveSomewhere, { message: 'give at least one of existence, attribute, relationship a weight > 0' })
+  .default({ existence: 1, attribute: 1, relationship: 1 });
+const taskWeights = z
+  .object({ caption: z.number().min(0).default(1), detail: z.number().min(0).default(1), question: z.number().min(0).default(1) })
+  .strict()
+  .refine(positiveSomewhere, { message: 'give at least one of caption, detail, question a weight > 0' })
+  .default({ caption: 1, detail: 1, question: 1 });
+/**
+ * Generated Shapes-world preference pairs: `kinds` weighs the hallucination the rejected answer
+ * carries, `tasks` the kind of answer (one task per batch, so a batch pads to similar lengths).
+ */
+const preferenceData = { kinds: kindWeights, tasks: taskWeights };
 
 export const ENCODER_OBJECTIVES = ['contrastive', 'regions'] as const;
 export type EncoderObjective = (typeof ENCODER_OBJECTIVES)[number];
@@ -75,6 +100,54 @@ export const stageSchema = z.discriminatedUnion('type', [
     .strict(),
   z.object({ type: z.literal('align'), ...stageBase }).strict(),
   z.object({ type: z.literal('instruct'), ...stageBase }).strict(),
+  z
+    .object({
+      type: z.literal('dpo'),
+      ...stageBase,
+      ...preferenceData,
+      /** Strength of the pull towards the reference model (TRL's default 0.1). */
+      beta: z.number().positive().default(0.1),
+      /** cDPO: assumed chance that a pair's label is flipped; 0 is plain DPO. */
+      labelSmoothing: z.number().min(0).max(0.5).default(0),
+      /**
+       * Weight of the chosen answers' mean next-token loss added to DPO's (TRL's rpo_alpha;
+       * Pang et al. 2024): keeps DPO from lowering the chosen answers' likelihood with the rejected.
+       */
+      sftWeight: z.number().min(0).default(0),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('reward'),
+      ...stageBase,
+      ...preferenceData,
+      /** Weight of mean((r_chosen + r_rejected)^2), keeping scores centred at 0 for PPO. */
+      centerRewardsCoefficient: z.number().min(0).default(0.01),
+      /** Where the scalar head reads: the last answer position (InstructGPT) or the mean over the answer. */
+      pooling: z.enum(['last', 'mean']).default('last'),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('ppo'),
+      ...stageBase,
+      tasks: taskWeights,
+      /** Optimizer steps on each batch of rollouts (PPO epochs); a step is one update. */
+      epochs: z.number().int().min(1).default(2),
+      clipRange: z.number().positive().default(0.2),
+      clipRangeValue: z.number().positive().default(0.2),
+      valueCoef: z.number().min(0).default(0.1),
+      /** Per-token KL penalty coefficient (the initial one when klTarget is set). */
+      klCoef: z.number().min(0).default(0.05),
+      /** Adaptive KL (Ziegler et al. 2019): steer the coefficient so the rollout KL nears this. */
+      klTarget: z.number().positive().optional(),
+      klHorizon: z.number().int().min(1).default(10000),
+      temperature: z.number().positive().default(1),
+      maxNewTokens: z.number().int().min(1).default(80),
+      gamma: z.number().min(0).max(1).default(1),
+      lambda: z.number().min(0).max(1).default(0.95),
+    })
+    .strict(),
 ]);
 export type StageConfig = z.output<typeof stageSchema>;
 
@@ -95,7 +168,8 @@ export const evalSchema = z
     scenes: z.number().int().min(1).optional(),
     popePerImage: z.number().int().min(2).default(6),
     batchSize: z.number().int().min(1).default(64),
-    maxNewTokens: z.number().int().min(1).default(40),
+    /** Detailed descriptions run to ~60 tokens; shorter answers stop at end-of-turn anyway. */
+    maxNewTokens: z.number().int().min(1).default(80),
   })
   .strict();
 
@@ -112,7 +186,7 @@ const runShape = z
     llm: z.unknown(),
     data: dataSchema.default({ type: 'shapes', train: 4000, val: 200, test: 200 }),
     stages: z.array(z.unknown()).min(1, 'needs at least one stage'),
-    eval: evalSchema.default({ popePerImage: 6, batchSize: 64, maxNewTokens: 40 }),
+    eval: evalSchema.default({ popePerImage: 6, batchSize: 64, maxNewTokens: 80 }),
   })
   .strict();
 
@@ -150,6 +224,7 @@ export function parseRunConfig(raw: unknown, registry: ComponentRegistry): RunCo
     if (r.success) stages.push(r.data);
     else issues.push(...zodIssues(r.error, `stages[${i}]`));
   });
+  issues.push(...stageOrderIssues(cfg.stages.map((stage) => (stage as { type?: unknown } | null)?.type)));
   const encoder = model.value?.encoder as { imageSize?: number } | undefined;
   if (encoder && cfg.data.imageSize !== undefined && cfg.data.imageSize !== encoder.imageSize)
     issues.push({
@@ -158,4 +233,25 @@ export function parseRunConfig(raw: unknown, registry: ComponentRegistry): RunCo
     });
   if (issues.length) throw new ConfigError(issues);
   return { ...cfg, ...model.value!, stages } as RunConfig;
+}
+
+/**
+ * Alignment stages tune a policy that instruction tuning made: DPO's reference and PPO's
+ * starting point are that policy, and a reward model starts as a copy of it; PPO needs a
+ * reward model trained earlier in the same run.
+ */
+function stageOrderIssues(types: unknown[]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  types.forEach((type, i) => {
+    if (!(ALIGNMENT_STAGES as readonly unknown[]).includes(type)) return;
+    const before = types.slice(0, i);
+    if (!before.includes('instruct'))
+      issues.push({
+        path: `stages[${i}].type`,
+        message: `a ${String(type)} stage needs a trained policy to start from; put an "instruct" stage before it`,
+      });
+    if (type === 'ppo' && !before.includes('reward'))
+      issues.push({ path: `stages[${i}].type`, message: 'a ppo stage scores its samples with a reward model; put a "reward" stage before it' });
+  });
+  return issues;
 }

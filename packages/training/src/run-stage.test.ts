@@ -1,25 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { ShapesWorld, caption } from '@mllm/data';
-import { WordTokenizer } from '@mllm/tokenizer';
-import { buildModel, createRegistry } from '@mllm/model';
+import { caption } from '@mllm/data';
 import { runStage } from './run-stage';
 import { defaultTrains, stageSchema } from './run-config';
 import { StageData } from './stage-data';
+import { make, tokenizer, valuesOf, world } from './tiny-run.test-helper';
 
-const world = new ShapesWorld({ seed: 1, imageSize: 16, sizes: { train: 80, val: 10, test: 10 } });
-const tokenizer = WordTokenizer.train(world.corpus());
-const make = () =>
-  buildModel(
-    {
-      encoder: { type: 'vit', imageSize: 16, patchSize: 8, dim: 16, layers: 2, heads: 2 },
-      connector: { type: 'mlp' },
-      llm: { type: 'causal', dim: 32, layers: 1, heads: 2 },
-    },
-    { registry: createRegistry(), vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: 2 },
-  );
-const snapshot = (m: ReturnType<typeof make>, prefix: string) =>
-  Object.fromEntries(m.namedParameters().filter(([n]) => n.startsWith(prefix)).map(([n, p]) => [n, Array.from(p.dataSync())]));
+const snapshot = (m: ReturnType<typeof make>, prefix: string) => valuesOf(m.namedParameters().filter(([n]) => n.startsWith(prefix)));
 
 describe('runStage', () => {
   it('align trains only the connector and lowers the validation loss', async () => {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ModuleGroup, Rng, type Module } from '@mllm/core';
+import { MllmError, ModuleGroup, Rng, type Module } from '@mllm/core';
 import type { MultimodalModel } from '@mllm/model';
 import { caption } from '@mllm/data';
 import { ClipHead } from './clip-head';
@@ -8,6 +8,10 @@ import { defaultTrains, type StageConfig, type TrainableModule } from './run-con
 import { pickInstructKind, type StageData } from './stage-data';
 import { trainLoop, type StepEvent } from './train-loop';
 import { AdamW } from './adamw';
+import { dpoObjective } from './dpo-stage';
+import { ppoObjective } from './ppo-stage';
+import { rewardObjective } from './reward-stage';
+import type { AlignmentContext, StageObjective } from './stage-objective';
 
 export interface StageResult {
   name: string;
@@ -19,6 +23,8 @@ export interface StageResult {
   trains: TrainableModule[];
   trainableParameters: number;
   tokens: number;
+  /** What the stage measured on held-out data at its end beyond the loss (reward accuracy, mean reward, ...). */
+  heldOut?: Record<string, number>;
 }
 
 /** Where a resumed stage picks up: finished steps, optimizer moments and any stage-only modules. */
@@ -29,7 +35,7 @@ export interface StageResumeState {
 }
 
 export interface StageCallbacks {
-  onStep?: (event: StepEvent & { valLoss?: number }) => void | Promise<void>;
+  onStep?: (event: StepEvent & { valLoss?: number; valStats?: Record<string, number> }) => void | Promise<void>;
   /** Persist a mid-stage checkpoint (model + optimizer + extra modules). */
   onCheckpoint?: (state: { step: number; optimizer: AdamW; extra?: Module }) => Promise<void>;
 }
@@ -83,58 +89,87 @@ export async function runStage(
   data: StageData,
   callbacks: StageCallbacks = {},
   resume?: StageResumeState,
+  context?: AlignmentContext,
 ): Promise<StageResult> {
   const started = performance.now();
   const trains = stage.trains ?? defaultTrains(stage.type, model.connector.kind);
   model.freeze();
   for (const which of trains) moduleOf(model, which).unfreeze();
-  const heads = stage.type === 'pretrain-encoder' ? encoderHeads(stage, index, model, data) : undefined;
-  const head = heads?.group;
-  const params: [string, tf.Variable][] = [...model.trainableParameters(), ...(head?.namedParameters() ?? [])];
+  const objective = stageObjective(stage, index, model, data, trains, context, resume?.extra);
+  const { params, extra } = objective;
   let optimizer: AdamW | undefined;
   if (resume) {
-    head?.loadStateDict(resume.extra, { source: 'stage state' });
     optimizer = new AdamW(params, { weightDecay: stage.weightDecay });
     optimizer.loadStateDict(resume.optimizer, resume.step);
   }
-  const batchLoss = makeBatchLoss(stage, index, model, data, heads);
-  const validate = (): number =>
-    tf.tidy(() => {
-      const losses = [0, 1].map((k) => batchLoss(k, 'val').loss().dataSync()[0]!);
-      return losses.reduce((a, b) => a + b, 0) / losses.length;
-    });
   let tokens = 0;
-  let valLoss = NaN;
-  const { lastLoss, optimizer: used } = await trainLoop({
-    params,
-    optim: stage,
-    lossAt: (step) => batchLoss(step, 'train'),
-    startStep: resume?.step ?? 0,
-    optimizer,
-    onStep: async (event) => {
-      tokens += event.tokens;
-      const due = (stage.evalEvery > 0 && (event.step + 1) % stage.evalEvery === 0) || event.step === stage.steps - 1;
-      if (due) valLoss = validate();
-      await callbacks.onStep?.({ ...event, valLoss: due ? valLoss : undefined });
-    },
-    afterStep: async (finished, opt) => {
-      if (stage.checkpointEvery > 0 && finished % stage.checkpointEvery === 0 && finished < stage.steps)
-        await callbacks.onCheckpoint?.({ step: finished, optimizer: opt, extra: head });
-    },
-  });
-  if (stage.steps === 0) valLoss = validate();
-  used.dispose();
-  head?.dispose();
+  let held: { loss: number; stats?: Record<string, number> } = { loss: NaN };
+  try {
+    const { lastLoss, optimizer: used } = await trainLoop({
+      params,
+      optim: stage,
+      lossAt: (step) => objective.lossAt(step),
+      startStep: resume?.step ?? 0,
+      optimizer,
+      onStep: async (event) => {
+        tokens += event.tokens;
+        const due = (stage.evalEvery > 0 && (event.step + 1) % stage.evalEvery === 0) || event.step === stage.steps - 1;
+        if (due) held = objective.validate();
+        await callbacks.onStep?.({ ...event, ...(due && { valLoss: held.loss, ...(held.stats && { valStats: held.stats }) }) });
+      },
+      afterStep: async (finished, opt) => {
+        if (stage.checkpointEvery > 0 && finished % stage.checkpointEvery === 0 && finished < stage.steps)
+          await callbacks.onCheckpoint?.({ step: finished, optimizer: opt, extra });
+      },
+    });
+    if (stage.steps === 0) held = objective.validate();
+    used.dispose();
+    return {
+      name: stageName(stage, index),
+      type: stage.type,
+      steps: stage.steps,
+      finalLoss: lastLoss,
+      valLoss: held.loss,
+      ...(held.stats && { heldOut: held.stats }),
+      seconds: (performance.now() - started) / 1000,
+      trains,
+      trainableParameters: params.reduce((n, [, p]) => n + p.size, 0),
+      tokens,
+    };
+  } finally {
+    objective.dispose();
+  }
+}
+
+function stageObjective(
+  stage: StageConfig,
+  index: number,
+  model: MultimodalModel,
+  data: StageData,
+  trains: TrainableModule[],
+  context: AlignmentContext | undefined,
+  resumeExtra: Record<string, tf.Tensor> | undefined,
+): StageObjective {
+  if (stage.type === 'dpo' || stage.type === 'reward' || stage.type === 'ppo') {
+    if (!context) throw new MllmError(`a ${stage.type} stage needs an AlignmentContext (runStage's last argument) to copy the policy`);
+    if (stage.type === 'dpo') return dpoObjective(stage, index, model, data, context, resumeExtra);
+    if (stage.type === 'reward') return rewardObjective(stage, index, model, data, context, trains, resumeExtra);
+    return ppoObjective(stage, index, model, data, context, resumeExtra);
+  }
+  const heads = stage.type === 'pretrain-encoder' ? encoderHeads(stage, index, model, data) : undefined;
+  const head = heads?.group;
+  if (resumeExtra) head?.loadStateDict(resumeExtra, { source: 'stage state' });
+  const batchLoss = makeBatchLoss(stage, index, model, data, heads);
   return {
-    name: stageName(stage, index),
-    type: stage.type,
-    steps: stage.steps,
-    finalLoss: lastLoss,
-    valLoss,
-    seconds: (performance.now() - started) / 1000,
-    trains,
-    trainableParameters: params.reduce((n, [, p]) => n + p.size, 0),
-    tokens,
+    params: [...model.trainableParameters(), ...(head?.namedParameters() ?? [])],
+    extra: head,
+    lossAt: (step) => batchLoss(step, 'train'),
+    validate: () =>
+      tf.tidy(() => {
+        const losses = [0, 1].map((k) => batchLoss(k, 'val').loss().dataSync()[0]!);
+        return { loss: losses.reduce((a, b) => a + b, 0) / losses.length };
+      }),
+    dispose: () => head?.dispose(),
   };
 }
 

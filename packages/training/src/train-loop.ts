@@ -21,13 +21,22 @@ export interface StepEvent {
   /** Tokens consumed by this step (text tokens; image tokens through the encoder for contrastive stages). */
   tokens: number;
   seconds: number;
+  /** What the step's objective reports beside its loss (DPO's reward margin, PPO's KL, ...). */
+  stats?: Record<string, number>;
+}
+
+/** One step's loss closure; `stats` may be filled while the closure runs and is logged with the step. */
+export interface StepLoss {
+  loss: () => tf.Scalar;
+  tokens: number;
+  stats?: Record<string, number>;
 }
 
 export interface TrainLoopOptions {
   params: [string, tf.Variable][];
   optim: OptimConfig;
   /** Builds the loss closure for a step; its data depends only on the step, so resume is exact. */
-  lossAt: (step: number) => { loss: () => tf.Scalar; tokens: number };
+  lossAt: (step: number) => StepLoss;
   startStep?: number;
   optimizer?: AdamW;
   onStep?: (event: StepEvent) => void | Promise<void>;
@@ -44,7 +53,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<{ optimizer:
   let lastLoss = NaN;
   for (let step = options.startStep ?? 0; step < optim.steps; step++) {
     const started = performance.now();
-    const { loss, tokens } = options.lossAt(step);
+    const { loss, tokens, stats } = options.lossAt(step);
     const { value, grads } = tf.variableGrads(loss, vars);
     // parameters off the loss path (e.g. a ViT's unused last layer) get no gradient and stay as they are
     const byName = new Map(params.filter(([, p]) => grads[p.name]).map(([name, p]) => [name, grads[p.name]!] as [string, tf.Tensor]));
@@ -55,7 +64,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<{ optimizer:
     value.dispose();
     for (const g of clipped.values()) g.dispose();
     for (const g of byName.values()) if (!g.isDisposed) g.dispose();
-    await options.onStep?.({ step, loss: lastLoss, lr, gradNorm: norm, tokens, seconds: (performance.now() - started) / 1000 });
+    await options.onStep?.({ step, loss: lastLoss, lr, gradNorm: norm, tokens, seconds: (performance.now() - started) / 1000, ...(stats && { stats }) });
     await options.afterStep?.(step + 1, optimizer);
   }
   return { optimizer, lastLoss };

@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '@mllm/core';
+import { preferencePairs, type HallucinationKind, type PreferencePair, type PreferenceTask, type Scene, type Split } from '@mllm/data';
+import type { MultimodalModel, TokenizedSample, ModelBatch } from '@mllm/model';
+import { sequenceLogProbs } from './dpo-losses';
+import type { StageData } from './stage-data';
+
+export interface PreferenceMix {
+  kinds: Record<HallucinationKind, number>;
+  tasks: Record<PreferenceTask, number>;
+}
+
+/** Draws one key by its relative weight. */
+export function pickWeighted<K extends string>(rng: Rng, weights: Record<K, number>): K {
+  const entries = Object.entries(weights) as [K, number][];
+  const total = entries.reduce((s, [, w]) => s + w, 0);
+  let roll = rng.next() * total;
+  for (const [key, w] of entries) {
+    roll -= w;
+    if (roll < 0) return key;
+  }
+  return entries.filter(([, w]) => w > 0).at(-1)![0];
+}
+
+/**
+ * A batch of Shapes-world preference pairs, one per scene of `split`, all of one task (drawn
+ * by weight unless given), so chosen and rejected answers pad to similar lengths.
+ */
+export function preferenceBatch(data: StageData, rng: Rng, split: Split, count: number, mix: PreferenceMix, task?: PreferenceTask): PreferencePair[] {
+  const chosenTask = task ?? pickWeighted(rng, mix.tasks);
+  return data.pickScenes(rng, split, count).map((scene: Scene) => preferencePairs(scene, rng, { kinds: mix.kinds, tasks: [chosenTask] })[0]!);
+}
+
+/** A pair's prompt with one of its answers, tokenized by the chat template (loss mask on the answer). */
+export function answerSample(data: StageData, pair: PreferencePair, answer: 'chosen' | 'rejected'): TokenizedSample {
+  return data.tokenize({ id: pair.id, image: pair.image, conversations: [{ from: 'human', value: pair.prompt }, { from: 'gpt', value: pair[answer] }] });
+}
+
+/** Chosen answers then rejected ones, one batch of 2B rows, so each model runs once per step. */
+export function pairBatch(model: MultimodalModel, data: StageData, pairs: PreferencePair[]): ModelBatch {
+  return model.collate([...pairs.map((p) => answerSample(data, p, 'chosen')), ...pairs.map((p) => answerSample(data, p, 'rejected'))]);
+}
+
+/** Summed response log-probs of every row of a collated batch: [B]. */
+export function batchLogProbs(model: MultimodalModel, batch: ModelBatch): tf.Tensor1D {
+  return tf.tidy(() => {
+    const logits = model.forward(batch);
+    const [b, t] = logits.shape;
+    return sequenceLogProbs(logits, tf.tensor2d(batch.targets, [b, t], 'int32'), tf.tensor2d(batch.weights, [b, t]));
+  });
+}
+
+/** For each row, the position whose hidden state has read the whole answer (the last trained target's input). */
+export function lastResponsePositions(batch: Pick<ModelBatch, 'weights'>): number[] {
+  return batch.weights.map((row, r) => {
+    const last = row.lastIndexOf(1);
+    if (last < 0) throw new Error(`row ${r} has no response tokens to score; every sample needs an answer`);
+    return last;
+  });
+}
+
+/** Rows of hidden [B, T, D] at one position per row: [B, D]. */
+export function hiddenAt(hidden: tf.Tensor3D, positions: number[]): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [b, t] = hidden.shape;
+    // a one-hot product instead of gather: gather has no gradient on wasm
+    const pick = tf.tensor3d(positions.map((p) => Array.from({ length: t }, (_, k) => [k === p ? 1 : 0])), [b, t, 1]);
+    return hidden.mul(pick).sum(1) as tf.Tensor2D;
+  });
+}
+
+/**
+ * A held-out pass: `batches` fixed validation batches of each task with weight > 0, averaged;
+ * `rewardAccuracy` over all of them, and `rewardAccuracy.<task>` per task.
+ */
+export function heldOutPreference(
+  mix: PreferenceMix,
+  batches: number,
+  pairLoss: (step: number, split: 'val', task: PreferenceTask) => { loss: () => tf.Scalar; stats: Record<string, number> },
+): { loss: number; stats: Record<string, number> } {
+  const tasks = (Object.keys(mix.tasks) as PreferenceTask[]).filter((t) => mix.tasks[t] > 0);
+  const sums = { loss: 0, accuracy: 0, margin: 0 };
+  const byTask: Record<string, number> = {};
+  let n = 0;
+  for (const task of tasks) {
+    let correct = 0;
+    for (let k = 0; k < batches; k++) {
+      const { loss, stats } = pairLoss(n, 'val', task);
+      sums.loss += tf.tidy(() => loss().dataSync()[0]!);
+      sums.accuracy += stats.accuracy!;
+      correct += stats.accuracy!;
+      sums.margin += stats.margin!;
+      n++;
+    }
+    byTask[`rewardAccuracy.${task}`] = correct / batches;
+  }
+  return { loss: sums.loss / n, stats: { rewardAccuracy: sums.accuracy / n, margin: sums.margin / n, ...byTask } };
+}

@@ -1,0 +1,68 @@
+import * as tf from '@tensorflow/tfjs';
+import { ModuleGroup, Rng } from '@mllm/core';
+import type { PreferenceTask } from '@mllm/data';
+import type { MultimodalModel } from '@mllm/model';
+import { bradleyTerryLoss } from './dpo-losses';
+import { heldOutPreference, pairBatch, preferenceBatch, type PreferenceMix } from './preference-batch';
+import { RewardModel } from './reward-model';
+import type { StageConfig, TrainableModule } from './run-config';
+import { copyModel, scalarValue, type AlignmentContext, type StageObjective } from './stage-objective';
+import type { StageData } from './stage-data';
+
+type RewardStage = Extract<StageConfig, { type: 'reward' }>;
+
+const HELD_OUT_BATCHES = 2;
+
+/**
+ * Reward-model training (InstructGPT): a copy of the instruction-tuned policy with a scalar
+ * head learns the Bradley-Terry preference between chosen and rejected answers. The policy
+ * itself is left as it is; the trained reward model goes into `context.rewardModel` for PPO.
+ */
+export function rewardObjective(
+  stage: RewardStage,
+  index: number,
+  model: MultimodalModel,
+  data: StageData,
+  context: AlignmentContext,
+  trains: TrainableModule[],
+  resumeExtra?: Record<string, tf.Tensor>,
+): StageObjective {
+  const rewardModel = new RewardModel(copyModel(model, context), new Rng(data.seed).fork(`stage${index}:reward-head`), stage.pooling);
+  const extra = new ModuleGroup({ reward_model: rewardModel });
+  if (resumeExtra) extra.loadStateDict(resumeExtra, { source: 'reward stage state' });
+  rewardModel.freeze();
+  for (const which of trains) (which === 'encoder' ? rewardModel.model.encoder : which === 'connector' ? rewardModel.model.connector : rewardModel.model.llm).unfreeze();
+  rewardModel.score.unfreeze();
+  model.freeze(); // the policy is not this stage's to change
+  const mix: PreferenceMix = { kinds: stage.kinds, tasks: stage.tasks };
+
+  const pairLoss = (step: number, split: 'train' | 'val', task?: PreferenceTask) => {
+    const pairs = preferenceBatch(data, data.rngFor(index, step, split), split, stage.batchSize, mix, task);
+    const batch = pairBatch(rewardModel.model, data, pairs);
+    const b = pairs.length;
+    const stats: Record<string, number> = {};
+    const loss = () => {
+      const scores = rewardModel.scores(batch); // [2B]: chosen rows, then rejected rows
+      const chosen = scores.slice(0, b);
+      const rejected = scores.slice(b, b);
+      const out = bradleyTerryLoss(chosen, rejected, { centerRewardsCoefficient: stage.centerRewardsCoefficient });
+      stats.accuracy = scalarValue(out.accuracy);
+      stats.margin = scalarValue(chosen.sub(rejected).mean());
+      return out.loss;
+    };
+    return { loss, stats, tokens: batch.attentionMask.flat().reduce((a, c) => a + c, 0) };
+  };
+
+  return {
+    params: rewardModel.trainableParameters().map(([name, p]) => [`reward_model.${name}`, p]),
+    extra,
+    lossAt: (step) => pairLoss(step, 'train'),
+    validate: () => heldOutPreference(mix, HELD_OUT_BATCHES, pairLoss),
+    // the reward model outlives the stage: PPO scores with it
+    dispose: () => {
+      rewardModel.freeze().eval();
+      context.rewardModel?.dispose();
+      context.rewardModel = rewardModel;
+    },
+  };
+}
