@@ -11,4 +11,18 @@ describe('Rng', () => {
     const mean = draws.reduce((s, v) => s + v, 0) / draws.length;
     expect(Math.abs(mean - 0.5)).toBeLessThan(0.02);
   });
+
+  it('weighted draws keys in proportion to their weights and rejects weights that cannot be drawn from', () => {
+    const rng = new Rng(3);
+    const counts = { a: 0, b: 0, c: 0 };
+    for (let i = 0; i < 20000; i++) counts[rng.weighted({ a: 5, b: 3, c: 0 })]++;
+    expect(counts.c).toBe(0);
+    expect(counts.a / 20000).toBeCloseTo(5 / 8, 1);
+    expect(counts.b / 20000).toBeCloseTo(3 / 8, 1);
+    // one draw per call, so the same seed replays the same choices
+    const replay = (seed: number) => Array.from({ length: 8 }, ((r) => () => r.weighted({ x: 1, y: 1 }))(new Rng(seed)));
+    expect(replay(9)).toEqual(replay(9));
+    expect(() => rng.weighted({ a: 0, b: 0 })).toThrow(/positive sum/);
+    expect(() => rng.weighted({ a: -1, b: 2 })).toThrow(/>= 0/);
+  });
 });

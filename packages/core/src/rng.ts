@@ -36,6 +36,23 @@ export class Rng {
     return items[this.int(items.length)]!;
   }
 
+  /**
+   * One key drawn with probability proportional to its weight (weights need not sum to 1; at
+   * least one must be positive). Keys are tried in insertion order with one draw, so a fixed
+   * seed gives a fixed choice.
+   */
+  weighted<K extends string>(weights: Readonly<Record<K, number>>): K {
+    const entries = Object.entries(weights) as [K, number][];
+    const total = entries.reduce((s, [, w]) => s + w, 0);
+    if (!(total > 0) || entries.some(([, w]) => !(w >= 0))) throw new Error(`Rng.weighted: weights must be >= 0 with a positive sum, got ${JSON.stringify(weights)}`);
+    let roll = this.next() * total;
+    for (const [key, w] of entries) {
+      roll -= w;
+      if (roll < 0) return key;
+    }
+    return entries.filter(([, w]) => w > 0).at(-1)![0]; // float round-off left roll at ~0
+  }
+
   /** Fisher-Yates shuffle into a new array. */
   shuffle<T>(items: readonly T[]): T[] {
     const out = items.slice();

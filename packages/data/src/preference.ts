@@ -86,7 +86,7 @@ export function preferencePairs(scene: Scene, rng: Rng, options: PreferenceOptio
   }
   return tasks.map((task) => {
     const possible = possibleKinds(scene, task);
-    const drawn = drawKind(rng, weights);
+    const drawn = rng.weighted(weights);
     const kind = possible.includes(drawn) ? drawn : fallbackKind(possible, weights);
     const pair = task === 'question' ? questionPair(scene, kind, rng) : textPair(scene, task, kind, rng);
     return { id: `${scene.id}-pref-${task}`, image: scene.id, kind, task, ...pair };
@@ -102,16 +102,6 @@ function kindWeights(kinds: PreferenceOptions['kinds']): Record<HallucinationKin
     throw new Error(`preferencePairs: every kind weighs 0; give at least one of ${HALLUCINATION_KINDS.join(', ')} a positive weight`);
   }
   return w;
-}
-
-function drawKind(rng: Rng, weights: Record<HallucinationKind, number>): HallucinationKind {
-  const total = HALLUCINATION_KINDS.reduce((s, k) => s + weights[k], 0);
-  let u = rng.next() * total;
-  for (const k of HALLUCINATION_KINDS) {
-    u -= weights[k];
-    if (u < 0) return k;
-  }
-  return [...HALLUCINATION_KINDS].reverse().find((k) => weights[k] > 0)!; // float round-off left u at ~0
 }
 
 function fallbackKind(possible: HallucinationKind[], weights: Record<HallucinationKind, number>): HallucinationKind {

@@ -36,7 +36,9 @@ describe('dpo stage', () => {
     expect(events[0]!.stats!.margin).toBeCloseTo(0, 5);
     expect(mean(events.slice(-5).map((e) => e.loss))).toBeLessThan(0.9 * Math.log(2));
     expect(mean(events.slice(-5).map((e) => e.stats!.accuracy!))).toBeGreaterThan(0.6);
-    expect(result.heldOut?.rewardAccuracy).toBeGreaterThanOrEqual(0);
+    expect(result.heldOut!.rewardAccuracy).toBeGreaterThanOrEqual(0);
+    expect(result.heldOut!.rewardAccuracy).toBeLessThanOrEqual(1);
+    expect(Object.keys(result.heldOut!)).toEqual(expect.arrayContaining(['rewardAccuracy.caption', 'margin']));
     // the reference is the policy as it was at the start, and stays so
     expect(Object.keys(referenceAtStart!).every((n) => n.startsWith('reference.'))).toBe(true);
     expect(referenceAtEnd).toEqual(referenceAtStart);

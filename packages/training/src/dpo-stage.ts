@@ -5,7 +5,7 @@ import type { MultimodalModel } from '@mllm/model';
 import { dpoLoss } from './dpo-losses';
 import { batchLogProbs, heldOutPreference, pairBatch, preferenceBatch, type PreferenceMix } from './preference-batch';
 import type { StageConfig } from './run-config';
-import { copyModel, scalarValue, type AlignmentContext, type StageObjective } from './stage-objective';
+import { batchTokens, copyModel, scalarValue, type AlignmentContext, type StageObjective } from './stage-objective';
 import type { StageData } from './stage-data';
 
 type DpoStage = Extract<StageConfig, { type: 'dpo' }>;
@@ -49,7 +49,7 @@ export function dpoObjective(stage: DpoStage, index: number, model: MultimodalMo
       stats.sftLoss = scalarValue(nll);
       return out.loss.add(nll.mul(stage.sftWeight)) as tf.Scalar;
     };
-    return { loss, stats, tokens: batch.attentionMask.flat().reduce((a, c) => a + c, 0) };
+    return { loss, stats, tokens: batchTokens(batch) };
   };
 
   return {

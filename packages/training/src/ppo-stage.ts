@@ -5,10 +5,9 @@ import type { ModelBatch, MultimodalModel, TokenizedSample } from '@mllm/model';
 import { applyChatTemplate } from '@mllm/tokenizer';
 import { tokenLogProbs } from './dpo-losses';
 import { clippedValueLoss, gaeBatch, perTokenKl, ppoClippedLoss } from './ppo-losses';
-import { pickWeighted } from './preference-batch';
 import { ValueHead } from './reward-model';
 import type { StageConfig } from './run-config';
-import { copyModel, scalarValue, type AlignmentContext, type StageObjective } from './stage-objective';
+import { batchTokens, copyModel, scalarValue, type AlignmentContext, type StageObjective } from './stage-objective';
 import type { StageData } from './stage-data';
 
 type PpoStage = Extract<StageConfig, { type: 'ppo' }>;
@@ -47,7 +46,7 @@ export function ppoObjective(stage: PpoStage, index: number, model: MultimodalMo
 
   /** Prompts as the preference data asks them, so the reward model scores the answers it was trained on. */
   const prompts = (rng: Rng, split: Split, count: number): TokenizedSample[] => {
-    const task: PreferenceTask = pickWeighted(rng, stage.tasks);
+    const task: PreferenceTask = rng.weighted(stage.tasks);
     return data.pickScenes(rng, split, count).map((scene) => {
       const pair = preferencePairs(scene, rng, { tasks: [task] })[0]!;
       const { ids } = applyChatTemplate(data.tokenizer, [{ from: 'human', value: pair.prompt }], { addGenerationPrompt: true });
@@ -120,7 +119,7 @@ export function ppoObjective(stage: PpoStage, index: number, model: MultimodalMo
       advantages: whiten(advantages, s.mask),
       returns,
       stats,
-      tokens: s.batch.attentionMask.flat().reduce((a, c) => a + c, 0),
+      tokens: batchTokens(s.batch),
     };
   };
 

@@ -10,24 +10,12 @@ export interface PreferenceMix {
   tasks: Record<PreferenceTask, number>;
 }
 
-/** Draws one key by its relative weight. */
-export function pickWeighted<K extends string>(rng: Rng, weights: Record<K, number>): K {
-  const entries = Object.entries(weights) as [K, number][];
-  const total = entries.reduce((s, [, w]) => s + w, 0);
-  let roll = rng.next() * total;
-  for (const [key, w] of entries) {
-    roll -= w;
-    if (roll < 0) return key;
-  }
-  return entries.filter(([, w]) => w > 0).at(-1)![0];
-}
-
 /**
  * A batch of Shapes-world preference pairs, one per scene of `split`, all of one task (drawn
  * by weight unless given), so chosen and rejected answers pad to similar lengths.
  */
 export function preferenceBatch(data: StageData, rng: Rng, split: Split, count: number, mix: PreferenceMix, task?: PreferenceTask): PreferencePair[] {
-  const chosenTask = task ?? pickWeighted(rng, mix.tasks);
+  const chosenTask = task ?? rng.weighted(mix.tasks);
   return data.pickScenes(rng, split, count).map((scene: Scene) => preferencePairs(scene, rng, { kinds: mix.kinds, tasks: [chosenTask] })[0]!);
 }
 

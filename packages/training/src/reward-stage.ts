@@ -6,7 +6,7 @@ import { bradleyTerryLoss } from './dpo-losses';
 import { heldOutPreference, pairBatch, preferenceBatch, type PreferenceMix } from './preference-batch';
 import { RewardModel } from './reward-model';
 import type { StageConfig, TrainableModule } from './run-config';
-import { copyModel, scalarValue, type AlignmentContext, type StageObjective } from './stage-objective';
+import { batchTokens, copyModel, moduleOf, scalarValue, type AlignmentContext, type StageObjective } from './stage-objective';
 import type { StageData } from './stage-data';
 
 type RewardStage = Extract<StageConfig, { type: 'reward' }>;
@@ -31,7 +31,7 @@ export function rewardObjective(
   const extra = new ModuleGroup({ reward_model: rewardModel });
   if (resumeExtra) extra.loadStateDict(resumeExtra, { source: 'reward stage state' });
   rewardModel.freeze();
-  for (const which of trains) (which === 'encoder' ? rewardModel.model.encoder : which === 'connector' ? rewardModel.model.connector : rewardModel.model.llm).unfreeze();
+  for (const which of trains) moduleOf(rewardModel.model, which).unfreeze();
   rewardModel.score.unfreeze();
   model.freeze(); // the policy is not this stage's to change
   const mix: PreferenceMix = { kinds: stage.kinds, tasks: stage.tasks };
@@ -50,7 +50,7 @@ export function rewardObjective(
       stats.margin = scalarValue(chosen.sub(rejected).mean());
       return out.loss;
     };
-    return { loss, stats, tokens: batch.attentionMask.flat().reduce((a, c) => a + c, 0) };
+    return { loss, stats, tokens: batchTokens(batch) };
   };
 
   return {

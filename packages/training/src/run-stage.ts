@@ -11,7 +11,7 @@ import { AdamW } from './adamw';
 import { dpoObjective } from './dpo-stage';
 import { ppoObjective } from './ppo-stage';
 import { rewardObjective } from './reward-stage';
-import type { AlignmentContext, StageObjective } from './stage-objective';
+import { batchTokens, moduleOf, type AlignmentContext, type StageObjective } from './stage-objective';
 
 export interface StageResult {
   name: string;
@@ -44,10 +44,6 @@ export function stageName(stage: StageConfig, index: number): string {
   return stage.name ?? `${index}-${stage.type}`;
 }
 
-function moduleOf(model: MultimodalModel, which: TrainableModule): Module {
-  return which === 'encoder' ? model.encoder : which === 'connector' ? model.connector : model.llm;
-}
-
 /** A stage's loss on one batch, built from the step's deterministic data. */
 function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel, data: StageData, heads: EncoderHeads | undefined) {
   return (step: number, split: 'train' | 'val'): { loss: () => tf.Scalar; tokens: number } => {
@@ -77,7 +73,7 @@ function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel
       stage.type !== 'pretrain-llm' ? data.tokenize(data.conversation(stage.type, scene, rng, kind)) : chat ? data.textConversation(scene, rng, kind) : data.text(scene, rng),
     );
     const batch = model.collate(samples);
-    return { tokens: batch.attentionMask.flat().reduce((a, b) => a + b, 0), loss: () => model.loss(batch) };
+    return { tokens: batchTokens(batch), loss: () => model.loss(batch) };
   };
 }
 

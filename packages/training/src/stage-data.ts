@@ -150,12 +150,7 @@ export const INSTRUCT_MIXTURE: readonly [InstructKind, number][] = [
 export const QA_TURNS = 3;
 
 export function pickInstructKind(rng: Rng): InstructKind {
-  let roll = rng.next();
-  for (const [kind, share] of INSTRUCT_MIXTURE) {
-    if (roll < share) return kind;
-    roll -= share;
-  }
-  return INSTRUCT_MIXTURE[INSTRUCT_MIXTURE.length - 1]![0];
+  return rng.weighted(Object.fromEntries(INSTRUCT_MIXTURE) as Record<InstructKind, number>);
 }
 
 /**

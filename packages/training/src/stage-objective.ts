@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Module } from '@mllm/core';
-import type { MultimodalModel } from '@mllm/model';
+import type { ModelBatch, MultimodalModel } from '@mllm/model';
+import type { TrainableModule } from './run-config';
 import type { RewardModel } from './reward-model';
 import type { StepLoss } from './train-loop';
 
@@ -30,6 +31,16 @@ export function copyModel(model: MultimodalModel, context: AlignmentContext): Mu
   const copy = context.newModel();
   copy.loadStateDict(model.stateDict(), { source: 'policy copy' });
   return copy.freeze();
+}
+
+/** The module of a model that a stage's `trains` entry names. */
+export function moduleOf(model: MultimodalModel, which: TrainableModule): Module {
+  return which === 'encoder' ? model.encoder : which === 'connector' ? model.connector : model.llm;
+}
+
+/** Tokens a batch feeds the LLM (padding excluded), the unit of the logged throughput. */
+export function batchTokens(batch: Pick<ModelBatch, 'attentionMask'>): number {
+  return batch.attentionMask.flat().reduce((a, c) => a + c, 0);
 }
 
 /** Reads a stat the loss closure computed: one number from a scalar. */
