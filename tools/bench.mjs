@@ -9,6 +9,7 @@ import { initBackend, setFastKernels } from '@mllm/core';
 import { createRegistry } from '@mllm/model';
 import { StageData, parseRunConfig, runStage } from '@mllm/training';
 import { createSession } from '../apps/cli/dist/index.js';
+import { benchDataPipeline, formatDataBench } from './bench-data.mjs';
 
 const configPath = process.argv[2] ?? 'configs/default.json';
 const steps = Number(process.env.BENCH_STEPS ?? 12);
@@ -38,6 +39,7 @@ const data = new StageData(world, tokenizer, config.seed);
 const peak = matMulPeak();
 console.log(`backend ${backend.name} (${backend.provider}); 2-D matMul peak ${peak.toFixed(1)} GFLOP/s; ${steps} timed steps per stage after 2 warm-up steps`);
 console.log('stage              attn-bmm tokens/step  ms/step  tokens/s  GFLOP/s  % of peak');
+let imageDemand = 0; // images/s the fastest image-reading stage consumes
 for (const [i, stage] of config.stages.entries()) for (const fast of [false, true]) {
   setFastKernels(fast);
   const times = [];
@@ -58,7 +60,16 @@ for (const [i, stage] of config.stages.entries()) for (const fast of [false, tru
   const seq = tokens / stage.batchSize;
   const params = isEncoder ? model.encoder.numParameters() : model.llm.numParameters() + model.connector.numParameters();
   const gflops = ((6 * params + 12 * layers * seq * width) * tokens) / median / 1e9;
+  if (stage.type !== 'pretrain-llm') imageDemand = Math.max(imageDemand, stage.batchSize / median);
   console.log(
     `${result.name.padEnd(18)} ${(fast ? 'simd' : 'tfjs').padEnd(7)} ${String(tokens).padStart(12)} ${(median * 1000).toFixed(0).padStart(8)} ${Math.round(tokens / median).toString().padStart(9)} ${gflops.toFixed(2).padStart(8)} ${((100 * gflops) / peak).toFixed(1).padStart(9)}`,
   );
 }
+
+console.log('');
+const dataBench = await benchDataPipeline();
+console.log(formatDataBench(dataBench));
+const slowest32 = Math.min(...dataBench.rows.filter((r) => r.target === '32 crop').map((r) => r.sequential));
+console.log(
+  `training above consumes at most ${imageDemand.toFixed(0)} images/s (batch size / step time); decoding 640x480 files to 32 px runs >= ${slowest32.toFixed(0)} images/s on one thread (${(slowest32 / imageDemand).toFixed(1)}x)`,
+);

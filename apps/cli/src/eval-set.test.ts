@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { Rng } from '@mllm/core';
-import { DETAIL_PROMPT, detailedDescription, preferencePairs } from '@mllm/data';
+import { DETAIL_PROMPT, REASONING_PROMPT, detailedDescription, preferencePairs, reasoningQuestions } from '@mllm/data';
 import { evaluate } from '@mllm/eval';
 import { createRegistry } from '@mllm/model';
 import { parseRunConfig } from '@mllm/training';
@@ -32,5 +32,41 @@ describe('buildEvalSet', () => {
     expect(r.detail!.kinds!.claims).toBeGreaterThan(set.scenes.length);
     expect(r.detail!.kinds!.rates).toEqual({ existence: 0, attribute: 0, relationship: 0 });
     expect(r.byKind.existence.detailRate).toBe(0);
+  });
+});
+
+describe('buildEvalSet with chain-of-thought training', () => {
+  const cot = parseRunConfig({ ...tiny, stages: tiny.stages.map((s: { type: string }) => (s.type === 'instruct' ? { ...s, chainOfThought: 0.2 } : s)) }, createRegistry());
+  const withReasoning = buildEvalSet(createWorld(cot), cot);
+
+  it('asks the reasoning questions of every test scene, and leaves the other questions as they were', () => {
+    expect(set.reasoning).toBeUndefined();
+    const r = withReasoning.reasoning!;
+    expect(new Set(r.items.map((q) => q.sceneId))).toEqual(new Set(set.scenes.map((s) => s.id)));
+    expect(new Set(r.items.map((q) => q.type))).toEqual(new Set(['count', 'color', 'spatial']));
+    expect(r.prompt).toBe(REASONING_PROMPT);
+    expect(withReasoning.closedSet).toEqual(set.closedSet);
+    expect(withReasoning.pope).toEqual(set.pope);
+  });
+
+  it('an answerer that reasons from the ground truth scores 1 with and without the chain', async () => {
+    // the set draws its questions from one stream over all scenes; recompute them the same way
+    const answers = new Map<string, { answer: string; chain: string }>();
+    const rng = new Rng(cot.seed).fork('eval:reasoning');
+    for (const scene of withReasoning.scenes) for (const q of reasoningQuestions(world.scene(scene.id), rng)) answers.set(`${scene.id}|${q.question}`, q);
+    const r = await evaluate(
+      {
+        answer: async (reqs) =>
+          reqs.map(({ sceneId, prompt }) => {
+            const direct = answers.get(`${sceneId}|${prompt}`);
+            if (direct) return direct.answer;
+            return answers.get(`${sceneId}|${prompt.replace(` ${REASONING_PROMPT}`, '')}`)?.chain ?? 'no';
+          }),
+      },
+      withReasoning,
+    );
+    expect(r.reasoning!.direct.accuracy).toBe(1);
+    expect(r.reasoning!.stepByStep.accuracy).toBe(1);
+    expect(r.reasoning!.answered).toBe(1);
   });
 });

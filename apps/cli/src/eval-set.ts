@@ -1,12 +1,24 @@
 import { Rng } from '@mllm/core';
-import { CAPTION_PROMPTS, DETAIL_PROMPT, checkDescription, closedSetQuestions, popeQuestions, type Scene, type ShapesWorld } from '@mllm/data';
+import {
+  ANSWER_MARKER,
+  CAPTION_PROMPTS,
+  DETAIL_PROMPT,
+  REASONING_PROMPT,
+  checkDescription,
+  closedSetQuestions,
+  popeQuestions,
+  reasoningQuestions,
+  type Scene,
+  type ShapesWorld,
+} from '@mllm/data';
 import type { EvalSet, PopeSampling } from '@mllm/eval';
-import type { RunConfig } from '@mllm/training';
+import { trainsChainOfThought, type RunConfig } from '@mllm/training';
 
 /**
  * The test-split questions: closed-set per scene, POPE in all three samplings, one caption
  * prompt, and one detailed-description prompt whose replies checkDescription judges per
- * hallucination kind against the scene.
+ * hallucination kind against the scene; when the run trains chains of thought, the reasoning
+ * questions too, asked directly and step by step.
  */
 export function buildEvalSet(world: ShapesWorld, config: RunConfig): EvalSet {
   const scenes = world.scenes('test').slice(0, config.eval.scenes ?? Infinity);
@@ -16,7 +28,16 @@ export function buildEvalSet(world: ShapesWorld, config: RunConfig): EvalSet {
     pope[sampling] = popeQuestions(scenes, { sampling, perImage: config.eval.popePerImage, rng: rng.fork(sampling), stats: world.stats });
   }
   const byId = new Map<string, Scene>(scenes.map((s) => [s.id, s]));
+  // its own stream, so the questions above stay what they were before reasoning existed
+  const reasoningRng = new Rng(config.seed).fork('eval:reasoning');
   return {
+    ...(trainsChainOfThought(config.stages) && {
+      reasoning: {
+        items: scenes.flatMap((scene) => reasoningQuestions(scene, reasoningRng).map(({ type, question, answer }) => ({ sceneId: scene.id, type, question, answer }))),
+        prompt: REASONING_PROMPT,
+        marker: ANSWER_MARKER,
+      },
+    }),
     scenes: [...scenes],
     closedSet: scenes.flatMap((scene) => closedSetQuestions(scene, rng).map((q) => ({ sceneId: scene.id, ...q }))),
     pope,

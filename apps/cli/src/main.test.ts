@@ -1,22 +1,16 @@
-import { describe, it, expect, vi, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@mllm/core';
 import { imageToPngBuffer, renderScene } from '@mllm/data';
 import { main } from './main';
+import { capture } from './capture-output.test-helper';
 import { runPipeline } from './pipeline';
 import { openRun } from './session';
 
 const tiny = JSON.parse(readFileSync(new URL('../../../configs/tiny.json', import.meta.url), 'utf8'));
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-  return { out, err, restore: () => vi.restoreAllMocks() };
-}
 
 describe('mllm command', () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'mllm-main-')), 'run');

@@ -6,15 +6,17 @@ import { answerImage } from './answerer';
 import { evaluateSession, runPipeline } from './pipeline';
 import { readConfig } from './config-file';
 import { openRun } from './session';
+import { formatLintReport, lintData, positiveInt } from './lint-data';
 import { runSweep, sweepMarkdown } from './sweep';
 import { writeFile } from 'node:fs/promises';
 
 const USAGE = `mllm - build, train and evaluate multimodal LLMs
 
-  mllm run <config.json> [--out DIR] [--backend B] [--seed N] [--resume] [--force]
+  mllm run <config.json> [--out DIR] [--backend B] [--seed N] [--resume] [--force] [--on-bad-sample skip|fail]
   mllm sweep <config.json>... [--out DIR] [--seeds N] [--backend B] [--force]
   mllm eval --checkpoint DIR [--backend B]
   mllm chat --checkpoint DIR --image FILE.png --prompt TEXT [--max-new-tokens N]
+  mllm lint-data <data.json|jsonl> [--images DIR] [--config C] [--max-length N] [--show N]
 
 Backends: auto (default), tensorflow-gpu, tensorflow, wasm, cpu (or env MLLM_BACKEND).`;
 
@@ -45,6 +47,11 @@ export async function main(argv: string[]): Promise<number> {
         prompt: { type: 'string' },
         'max-new-tokens': { type: 'string' },
         seeds: { type: 'string' },
+        'on-bad-sample': { type: 'string' },
+        images: { type: 'string' },
+        config: { type: 'string' },
+        'max-length': { type: 'string' },
+        show: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -58,7 +65,10 @@ export async function main(argv: string[]): Promise<number> {
       const seed = values.seed === undefined ? undefined : Number(values.seed);
       if (seed !== undefined && !Number.isInteger(seed)) throw new MllmError(`--seed must be an integer, got ${values.seed}`);
       const out = values.out ?? join('runs', configPath.replace(/^.*\//, '').replace(/\.json$/, ''));
+      const onBadSample = values['on-bad-sample'];
+      if (onBadSample !== undefined && onBadSample !== 'skip' && onBadSample !== 'fail') throw new MllmError(`--on-bad-sample must be skip or fail, got ${onBadSample}`);
       const report = await runPipeline(await readConfig(configPath), {
+        onBadSample,
         out,
         force: values.force,
         resume: values.resume,
@@ -97,7 +107,23 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${answerImage(session.model, session.tokenizer, image, values.prompt, maxNew)}\n`);
       return 0;
     }
-    throw new MllmError(`unknown command "${command}"; one of: run, sweep, eval, chat (mllm --help)`);
+    if (command === 'lint-data') {
+      const file = positionals[0];
+      if (!file) throw new MllmError('mllm lint-data needs a data file: mllm lint-data data.jsonl --images DIR [--config configs/default.json]');
+      const show = values.show === undefined ? undefined : Number(values.show);
+      if (show !== undefined && !(Number.isInteger(show) && show >= 0)) throw new MllmError(`--show must be an integer >= 0, got ${values.show}`);
+      const report = await lintData(file, {
+        imageDir: values.images,
+        configPath: values.config,
+        maxLength: positiveInt('--max-length', values['max-length']),
+        show,
+        backend: values.backend,
+        logger: consoleLogger,
+      });
+      process.stdout.write(`${formatLintReport(report)}\n`);
+      return report.problems > 0 ? 1 : 0;
+    }
+    throw new MllmError(`unknown command "${command}"; one of: run, sweep, eval, chat, lint-data (mllm --help)`);
   } catch (e) {
     if (e instanceof MllmError || e instanceof ConfigError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`error: ${(e as Error).message}\n`);
@@ -122,6 +148,9 @@ function printSummary(r: Awaited<ReturnType<typeof evaluateSession>>, out: strin
         ]
       : []),
     `closed-set accuracy ${f(r.closedSet.accuracy)}  ${Object.entries(r.closedSet.byType).map(([k, v]) => `${k} ${f(v.accuracy)}`).join('  ')}`,
+    ...(r.reasoning
+      ? [`reasoning  direct ${f(r.reasoning.direct.accuracy)}  step by step ${f(r.reasoning.stepByStep.accuracy)}  (${Object.keys(r.reasoning.direct.byType).map((k) => `${k} ${f(r.reasoning!.direct.byType[k]!.accuracy)} / ${f(r.reasoning!.stepByStep.byType[k]?.accuracy ?? 0)}`).join('  ')})`]
+      : []),
     ...(wallSeconds !== undefined ? [`wall time ${wallSeconds.toFixed(0)} s on ${backend}`] : []),
     `written to ${out}`,
   ];

@@ -3,10 +3,35 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, silentLogger } from '@mllm/core';
-import { runPipeline } from './pipeline';
+import { assertSameConfig, runPipeline } from './pipeline';
+import { createRegistry } from '@mllm/model';
+import { parseRunConfig } from '@mllm/training';
 
 const tiny = JSON.parse(readFileSync(new URL('../../../configs/tiny.json', import.meta.url), 'utf8'));
 const fresh = () => join(mkdtempSync(join(tmpdir(), 'mllm-run-')), 'run');
+
+describe('--resume config check', () => {
+  const registry = createRegistry();
+  const current = JSON.stringify(parseRunConfig(tiny, registry), null, 2);
+  const stored = (config: unknown) => {
+    const path = join(mkdtempSync(join(tmpdir(), 'mllm-cfg-')), 'config.json');
+    writeFileSync(path, typeof config === 'string' ? config : JSON.stringify(config, null, 2));
+    return path;
+  };
+
+  it('accepts a config written before a field with a default existed', async () => {
+    const older = JSON.parse(current);
+    for (const stage of older.stages) delete stage.warmup; // as if warmup had been added later with its default
+    await expect(assertSameConfig(stored(older), current, registry)).resolves.toBeUndefined();
+  });
+
+  it('refuses a changed config and an unreadable one', async () => {
+    const changed = JSON.parse(current);
+    changed.stages[0].steps += 1;
+    await expect(assertSameConfig(stored(changed), current, registry)).rejects.toThrow(/config differs/);
+    await expect(assertSameConfig(stored('{ not json'), current, registry)).rejects.toThrow(/config differs/);
+  });
+});
 
 describe('mllm run', () => {
   it('reports every config error with its JSON path before creating anything', async () => {

@@ -1,13 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { MllmError, Rng, initBackend, loadSafetensors, saveSafetensors, writeFileAtomic, type Logger } from '@mllm/core';
+import { ConfigError, MllmError, Rng, initBackend, loadSafetensors, saveSafetensors, writeFileAtomic, type ComponentRegistry, type Logger } from '@mllm/core';
 import { buildModel, createRegistry } from '@mllm/model';
 import { evaluate } from '@mllm/eval';
 import {
   ALIGNMENT_STAGES,
+  LlavaSources,
   RewardModel,
   StageData,
+  llavaSourcesOf,
+  mixtureFileIssues,
   parseRunConfig,
   runStage,
   stageName,
@@ -32,6 +35,8 @@ export interface RunOptions {
   logger: Logger;
   /** Show progress bars (the CLI) or stay quiet (tests). */
   progress?: boolean;
+  /** Overrides every LLaVA source's `onBadSample` (`mllm run --on-bad-sample`). */
+  onBadSample?: 'skip' | 'fail';
 }
 
 /** `mllm run`: validate, train every stage with checkpoints, evaluate, write the run folder. */
@@ -39,16 +44,21 @@ export async function runPipeline(raw: unknown, options: RunOptions): Promise<Ru
   const started = performance.now();
   const registry = createRegistry();
   const withSeed = options.seed !== undefined && typeof raw === 'object' && raw ? { ...raw, seed: options.seed } : raw;
-  const config = parseRunConfig(withSeed, registry); // every config error surfaces before any allocation
+  const config = withBadSamplePolicy(parseRunConfig(withSeed, registry), options.onBadSample); // every config error surfaces before any allocation
+  const missing = mixtureFileIssues(config.stages);
+  if (missing.length > 0) throw new ConfigError(missing);
+  // LLaVA files are read (and bad records found) before the run folder is touched; the tokenizer learns their words
+  const llava = new LlavaSources();
+  const llavaText = await llava.corpus(config.stages);
   await prepareRunDir(options.out, options);
   const backend = await initBackend({ backend: options.backend, logger: options.logger });
-  const session = createSession(config, registry);
+  const session = createSession(config, registry, undefined, llavaText);
   const { model, tokenizer } = session;
   options.logger.info(
     `model: ${model.numParameters()} parameters (encoder ${model.encoder.numParameters()}, connector ${model.connector.numParameters()}, llm ${model.llm.numParameters()}); ${visualTokensPerImage(model) > 0 ? `${model.tokensPerImage} visual tokens per image` : `images read by fusion layers only (${model.encoder.numTokens} features each)`}; vocab ${tokenizer.vocabSize}`,
   );
   const configJson = JSON.stringify(config, null, 2);
-  if (options.resume) await assertSameConfig(join(options.out, 'config.json'), configJson);
+  if (options.resume) await assertSameConfig(join(options.out, 'config.json'), configJson, registry);
   await writeFileAtomic(join(options.out, 'config.json'), configJson);
   await tokenizer.save(options.out);
 
@@ -63,7 +73,7 @@ export async function runPipeline(raw: unknown, options: RunOptions): Promise<Ru
     options.logger.info(`resuming at stage ${state.stageIndex} step ${state.step}`);
   }
 
-  const data = new StageData(session.world, tokenizer, config.seed);
+  const data = new StageData(session.world, tokenizer, config.seed, llava);
   const context = alignmentContext(session);
   if (resume && state.completed.some((s) => s.type === 'reward')) context.rewardModel = await loadRewardModel(session, context, options.out);
   for (let i = state.stageIndex; i < config.stages.length; i++) {
@@ -116,10 +126,22 @@ export async function runPipeline(raw: unknown, options: RunOptions): Promise<Ru
     connector: { type: config.connector.type, kind: model.connector.kind, tokensPerImage: visualTokensPerImage(model), encoderTokens: model.encoder.numTokens },
     stages: state.completed.map((s) => ({ ...s, tokensPerSecond: s.seconds > 0 ? s.tokens / s.seconds : 0 })),
     eval: { ...evalReport, seconds: finalEval ? finalEval.seconds : (performance.now() - evalStarted) / 1000 },
+    ...(llavaSourcesOf(config.stages).length > 0 && { data: { skipped: llava.skipped() } }),
     ...(state.evals && { evals: finalEval ? state.evals : [...state.evals, { after: stageName(config.stages.at(-1)!, config.stages.length - 1), eval: { ...evalReport, seconds: (performance.now() - evalStarted) / 1000 } }] }),
   };
+  for (const [file, skipped] of Object.entries(report.data?.skipped ?? {}))
+    if (skipped.count > 0) options.logger.warn(`${file}: skipped ${skipped.count} bad sample(s) (report.json data.skipped), e.g. ${skipped.reasons[0]}`);
   await writeReports(options.out, report, await metrics.read());
   return report;
+}
+
+/** The config with every LLaVA source's bad-sample policy set to `policy` (the CLI flag wins over the file). */
+function withBadSamplePolicy(config: RunConfig, policy: 'skip' | 'fail' | undefined): RunConfig {
+  if (!policy) return config;
+  const stages = config.stages.map((stage) =>
+    'data' in stage && stage.data ? { ...stage, data: stage.data.map((s) => (s.source === 'llava' ? { ...s, onBadSample: policy } : s)) } : stage,
+  ) as RunConfig['stages'];
+  return { ...config, stages };
 }
 
 /**
@@ -170,10 +192,21 @@ async function loadRewardModel(session: Session, context: AlignmentContext, dir:
   return rewardModel.freeze().eval();
 }
 
-/** A resumed run must continue the run it started: same config, or the result would be neither. */
-async function assertSameConfig(path: string, configJson: string): Promise<void> {
+/**
+ * A resumed run must continue the run it started: same config, or the result would be neither.
+ * The stored config is parsed again first, so fields this version added with their defaults
+ * (written out in new runs only) do not make an older run's config look different.
+ */
+export async function assertSameConfig(path: string, configJson: string, registry: ComponentRegistry): Promise<void> {
   const stored = await readFile(path, 'utf8').catch(() => undefined);
-  if (stored !== undefined && stored !== configJson)
+  if (stored === undefined) return;
+  let reparsed: string | undefined;
+  try {
+    reparsed = JSON.stringify(parseRunConfig(JSON.parse(stored), registry), null, 2);
+  } catch {
+    reparsed = undefined; // unreadable or no longer valid: it cannot be the same config
+  }
+  if (reparsed !== configJson)
     throw new MllmError(`--resume: the config differs from the one this run started with (${path}); resume with that config or start a new run`);
 }
 

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lineChartSvg, reportMarkdown, type EvalReport } from '@mllm/eval';
-import type { StageResult } from '@mllm/training';
+import type { SkippedReport, StageResult } from '@mllm/training';
 import type { MetricRecord } from './metrics-log';
 
 export interface RunReportJson {
@@ -13,6 +13,8 @@ export interface RunReportJson {
   /** What the image becomes for the LLM: tokensPerImage spliced tokens (0: only fusion layers read its encoderTokens features). */
   connector: { type: string; kind: 'token-connector' | 'fusion-connector'; tokensPerImage: number; encoderTokens: number };
   stages: (StageResult & { tokensPerSecond: number })[];
+  /** Present when a stage reads LLaVA files: per file, the records left out as bad samples (`file:line: reason`). */
+  data?: { skipped: Record<string, SkippedReport> };
   /** The final evaluation (after the last stage). */
   eval?: EvalReport & { seconds: number };
   /**

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CheckpointError, MllmError, loadSafetensors, type ComponentRegistry } from '@mllm/core';
-import { ShapesWorld } from '@mllm/data';
+import { CheckpointError, MllmError, Rng, loadSafetensors, type ComponentRegistry } from '@mllm/core';
+import { ShapesWorld, reasoningCorpus } from '@mllm/data';
 import { buildModel, createRegistry, type MultimodalModel } from '@mllm/model';
 import { WordTokenizer } from '@mllm/tokenizer';
-import { parseRunConfig, type RunConfig } from '@mllm/training';
+import { parseRunConfig, trainsChainOfThought, type RunConfig } from '@mllm/training';
 
 /** Everything a run is made of, rebuilt the same way for training, evaluation and chat. */
 export interface Session {
@@ -15,20 +15,34 @@ export interface Session {
   model: MultimodalModel;
 }
 
+/**
+ * The Shapes world rendered at the size the encoder takes: its high-resolution input size
+ * when it has one (tiles and resize both start from the same large canvas), else imageSize.
+ */
 export function createWorld(config: RunConfig): ShapesWorld {
-  const imageSize = config.encoder.imageSize;
+  const highRes = config.encoder.highRes as { inputSize?: number } | undefined;
+  const imageSize = highRes?.inputSize ?? config.encoder.imageSize;
   if (typeof imageSize !== 'number') throw new MllmError(`encoder type "${config.encoder.type}" does not declare imageSize; the Shapes world needs it to render images`);
   return new ShapesWorld({
     seed: config.seed,
     imageSize,
+    objectScale: config.data.objectScale,
+    positionGrid: config.data.positionGrid,
+    minBrightness: config.data.minBrightness,
     sizes: { train: config.data.train, val: config.data.val, test: config.data.test },
   });
 }
 
-/** Builds world, tokenizer and a freshly initialised model from a validated config. */
-export function createSession(config: RunConfig, registry = createRegistry(), tokenizer?: WordTokenizer): Session {
+/**
+ * Builds world, tokenizer and a freshly initialised model from a validated config. A new
+ * tokenizer learns the world's corpus, the reasoning text when a stage trains chains of
+ * thought, and `extraCorpus` (the text of the run's LLaVA files); a run without either gets
+ * the same vocabulary, and so the same ids, as before they existed.
+ */
+export function createSession(config: RunConfig, registry = createRegistry(), tokenizer?: WordTokenizer, extraCorpus: readonly string[] = []): Session {
   const world = createWorld(config);
-  const tok = tokenizer ?? WordTokenizer.train(world.corpus(), { minFrequency: config.tokenizer.minFrequency });
+  const reasoning = trainsChainOfThought(config.stages) ? reasoningCorpus(world.scenes('train'), new Rng(config.seed).fork('corpus:reasoning')) : [];
+  const tok = tokenizer ?? WordTokenizer.train([...world.corpus(), ...reasoning, ...extraCorpus], { minFrequency: config.tokenizer.minFrequency });
   const model = buildModel(config as unknown as Record<string, unknown>, {
     registry,
     vocabSize: tok.vocabSize,

@@ -17,6 +17,14 @@ export interface VisionEncoder extends Module {
   encode(pixels: tf.Tensor4D): tf.Tensor3D;
   /** One vector per image [B, D_enc] for contrastive pre-training (CLIP: the normalised CLS token). */
   pooled(pixels: tf.Tensor4D): tf.Tensor2D;
+  /**
+   * Spatial tokens alone as one square patch grid [B, G*G, D_enc], for dense pre-training
+   * objectives (the regions loss) when `encode` adds more (a tiled encoder's thumbnail and
+   * separators); absent: `encode`'s tokens are that grid.
+   */
+  gridTokens?(pixels: tf.Tensor4D): tf.Tensor3D;
+  /** G*G of `gridTokens`; absent: numTokens. */
+  readonly gridTokenCount?: number;
 }
 
 /** Token-level connector: [B, N, D_enc] -> [B, M, D_llm]; the model splices the M tokens at `<image>`. */

@@ -43,3 +43,37 @@ describe('generateScene', () => {
     expect(given('red circle')).toBeGreaterThan(1.5 * given('blue square'));
   });
 });
+
+describe('generateScene positionStep', () => {
+  it('keeps the standard draws at step 1 and snaps centres to finer steps when asked', () => {
+    const a = generateScene(new Rng(5), 'a');
+    const b = generateScene(new Rng(5), 'a', { positionStep: 1 });
+    expect(b).toEqual(a);
+    const offsets = new Set<number>();
+    const rng = new Rng(6);
+    for (let i = 0; i < 200; i++)
+      for (const o of generateScene(rng, `s${i}`, { positionStep: 0.5 }).objects) {
+        const dx = o.x - cellCentre(o.cell).x;
+        expect(Math.abs(dx)).toBeLessThanOrEqual(JITTER);
+        expect(Number.isInteger(dx * 2)).toBe(true);
+        offsets.add(dx);
+      }
+    expect(offsets.size).toBe(2 * 2 * JITTER + 1); // -2, -1.5, ..., 2
+  });
+
+  it('refuses a step that does not divide the jitter', () => {
+    expect(() => generateScene(new Rng(1), 'x', { positionStep: 0.3 })).toThrow(/positionStep must divide JITTER/);
+  });
+});
+
+describe('generateScene minBrightness', () => {
+  it('draws a brightness per object in [minBrightness, 1] only when asked for', () => {
+    expect(generateScene(new Rng(5), 'a').objects.every((o) => o.brightness === undefined)).toBe(true);
+    const rng = new Rng(7);
+    const values = Array.from({ length: 100 }, (_, i) => generateScene(rng, `s${i}`, { minBrightness: 0.5 })).flatMap((s) => s.objects.map((o) => o.brightness!));
+    expect(Math.min(...values)).toBeGreaterThanOrEqual(0.5);
+    expect(Math.max(...values)).toBeLessThanOrEqual(1);
+    expect(Math.max(...values) - Math.min(...values)).toBeGreaterThan(0.3);
+    expect(() => generateScene(new Rng(1), 'x', { minBrightness: 0 })).toThrow(/minBrightness must be in \(0, 1\]/);
+  });
+});

@@ -44,12 +44,34 @@ export function cellCentre(cell: Cell): { x: number; y: number } {
   return { x: (column === 'left' ? 0.5 : 1.5) * CELL_SIZE, y: (row === 'top' ? 0.5 : 1.5) * CELL_SIZE };
 }
 
+export interface GenerateOptions {
+  /**
+   * Grid the jittered centres snap to, in world pixels (default 1). A high-resolution canvas
+   * of S pixels passes WORLD_SIZE / S so that objects move in steps of one rendered pixel:
+   * a downsampled view then sees them at every sub-pixel phase, as it would a real photo.
+   */
+  positionStep?: number;
+  /**
+   * Lowest colour brightness (default 1: every object at full colour). Below 1 each object's
+   * RGB is scaled by a uniform draw in [minBrightness, 1], so how much colour a blurred small
+   * object leaves in a downsampled view no longer tells its shape (a square covers twice a
+   * triangle's pixels); its hue still names the colour.
+   */
+  minBrightness?: number;
+}
+
 /**
  * One random scene: 1-4 objects, at most one per cell, listed in CELLS order. Colour and
  * shape follow the skewed, correlated distribution above; size is uniform; the centre is
- * jittered by an integer in [-JITTER, JITTER] on each axis.
+ * jittered by a multiple of `positionStep` in [-JITTER, JITTER] on each axis.
  */
-export function generateScene(rng: Rng, id: string): Scene {
+export function generateScene(rng: Rng, id: string, options: GenerateOptions = {}): Scene {
+  const step = options.positionStep ?? 1;
+  const steps = Math.round(JITTER / step);
+  const minBrightness = options.minBrightness ?? 1;
+  if (!(minBrightness > 0 && minBrightness <= 1)) throw new Error(`generateScene: minBrightness must be in (0, 1], got ${minBrightness}`);
+  if (!(step > 0 && step <= JITTER && Math.abs(JITTER / step - steps) < 1e-9))
+    throw new Error(`generateScene: positionStep must divide JITTER (${JITTER}) into whole steps, got ${step}`);
   const count = rng.range(1, CELLS.length);
   const chosen = new Set(rng.shuffle(CELLS).slice(0, count));
   const dominant = weighted(rng, COLORS, COLOR_WEIGHTS);
@@ -65,8 +87,10 @@ export function generateScene(rng: Rng, id: string): Scene {
       color,
       size,
       cell,
-      x: centre.x + rng.range(-JITTER, JITTER),
-      y: centre.y + rng.range(-JITTER, JITTER),
+      x: centre.x + rng.range(-steps, steps) * step,
+      y: centre.y + rng.range(-steps, steps) * step,
+      // drawn only when asked for, so the standard world keeps its exact draws
+      ...(minBrightness < 1 && { brightness: minBrightness + (1 - minBrightness) * rng.next() }),
     });
   }
   return { id, objects };

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 
-type Sharp = typeof import('sharp');
+export type Sharp = typeof import('sharp');
 
 /** sharp is loaded only when an image file is touched, so scene generation works without it. */
-async function loadSharp(): Promise<Sharp> {
+export async function loadSharp(): Promise<Sharp> {
   try {
     const mod = (await import('sharp')) as unknown as { default?: Sharp };
     return mod.default ?? (mod as unknown as Sharp);

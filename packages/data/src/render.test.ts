@@ -87,3 +87,31 @@ describe('PNG round trip', () => {
     await expect(imageToPngBuffer(new Float32Array(10), 32)).rejects.toThrow(/32x32x3/);
   });
 });
+
+describe('renderScene objectScale', () => {
+  it('draws an object at half scale on a twice larger canvas pixel for pixel as the full-size one', () => {
+    for (const shape of ['circle', 'square', 'triangle', 'cross'] as const)
+      for (const size of ['small', 'large'] as const) {
+        const o = (x: number, y: number): SceneObject => ({ shape, color: 'green', size, cell: 'top left', x, y });
+        const small = renderScene({ id: 's', objects: [o(8, 8)] }, { imageSize: 64, objectScale: 0.5 });
+        const full = renderScene({ id: 'f', objects: [o(16, 16)] }, { imageSize: 32 });
+        const crop = new Float32Array(32 * 32 * 3);
+        for (let y = 0; y < 32; y++) crop.set(small.subarray(y * 64 * 3, (y * 64 + 32) * 3), y * 32 * 3);
+        expect(crop).toEqual(full);
+      }
+  });
+
+  it('refuses a scale outside (0, 1]', () => {
+    expect(() => renderScene({ id: 'x', objects: [] }, { objectScale: 0 })).toThrow(/objectScale must be in \(0, 1\]/);
+  });
+});
+
+describe('renderScene brightness', () => {
+  it('scales the object colour and nothing else', () => {
+    const o: SceneObject = { shape: 'circle', color: 'yellow', size: 'large', cell: 'top left', ...cellCentre('top left') };
+    const full = renderScene({ id: 'a', objects: [o] });
+    const dim = renderScene({ id: 'b', objects: [{ ...o, brightness: 0.6 }] });
+    for (let i = 0; i < full.length; i++) expect(dim[i]).toBeCloseTo(full[i] === BACKGROUND || full[i] === Math.fround(BACKGROUND) ? full[i]! : full[i]! * 0.6, 6);
+    expect(pixel(dim, 32, o.x, o.y)).toEqual([0.6, 0.6, 0].map(Math.fround));
+  });
+});

@@ -18,6 +18,12 @@ export const SIZE_FRACTION: Readonly<Record<Size, number>> = { small: 0.38, larg
 export interface RenderOptions {
   /** Output side in pixels; scene coordinates are scaled from WORLD_SIZE. Default 32. */
   imageSize?: number;
+  /**
+   * Object side as a fraction of SIZE_FRACTION's (default 1). The high-resolution world
+   * renders a large canvas with small objects: at 0.4 on a 64 px canvas a small object is
+   * 5 px wide, and 2.4 px once the image is downsampled to 32.
+   */
+  objectScale?: number;
 }
 
 /** Whether offset (dx, dy) from the centre lies inside the shape with half-side h. */
@@ -44,14 +50,16 @@ function inside(o: SceneObject, dx: number, dy: number, h: number): boolean {
  */
 export function renderScene(scene: Scene, options: RenderOptions = {}): Float32Array {
   const size = options.imageSize ?? 32;
+  const objectScale = options.objectScale ?? 1;
   if (!Number.isInteger(size) || size < 4) {
     throw new Error(`renderScene: imageSize must be an integer >= 4, got ${size}`);
   }
+  if (!(objectScale > 0 && objectScale <= 1)) throw new Error(`renderScene: objectScale must be in (0, 1], got ${objectScale}`);
   const pixels = new Float32Array(size * size * 3).fill(BACKGROUND);
   const scale = WORLD_SIZE / size; // world pixels per image pixel
   for (const o of scene.objects) {
-    const h = (SIZE_FRACTION[o.size] * CELL_SIZE) / 2;
-    const rgb = COLOR_RGB[o.color];
+    const h = (SIZE_FRACTION[o.size] * objectScale * CELL_SIZE) / 2;
+    const rgb = COLOR_RGB[o.color].map((v) => v * (o.brightness ?? 1));
     const lo = (v: number) => Math.max(0, Math.floor((v - h - 1) / scale));
     const hi = (v: number) => Math.min(size - 1, Math.ceil((v + h + 1) / scale));
     for (let py = lo(o.y); py <= hi(o.y); py++) {

@@ -21,6 +21,8 @@ export interface SceneObject {
   /** Centre in pixels (x to the right, y down), jittered inside the cell. */
   x: number;
   y: number;
+  /** Scale of the colour's RGB, as lighting would vary it (absent: 1). Not part of the ground truth. */
+  brightness?: number;
 }
 
 export interface Scene {

@@ -46,3 +46,38 @@ describe('ShapesWorld', () => {
     expect([...missing]).toEqual([]);
   });
 });
+
+describe('ShapesWorld at high resolution', () => {
+  const sizes = { train: 40, val: 5, test: 5 };
+  const area = (img: Float32Array) => {
+    let n = 0;
+    for (let i = 0; i < img.length; i += 3) if (img[i]! !== img[i + 1]! || img[i]! !== img[i + 2]! || img[i]! > 0.5) n++;
+    return n;
+  };
+
+  it('draws smaller objects on the same canvas with objectScale, on the image pixel grid with positionGrid "image"', () => {
+    const big = new ShapesWorld({ seed: 2, imageSize: 64, sizes });
+    const small = new ShapesWorld({ seed: 2, imageSize: 64, sizes, objectScale: 0.42 });
+    const id = 'train-0';
+    expect(small.scene(id)).toEqual(big.scene(id)); // same scenes: only the drawing changes
+    expect(small.image(id).length).toBe(64 * 64 * 3);
+    const ratio = area(small.image(id)) / area(big.image(id));
+    expect(ratio).toBeGreaterThan(0.42 ** 2 * 0.6);
+    expect(ratio).toBeLessThan(0.42 ** 2 * 1.6);
+    const fine = new ShapesWorld({ seed: 2, imageSize: 64, sizes, positionGrid: 'image' });
+    const xs = fine.scenes('train').flatMap((s) => s.objects.map((o) => o.x));
+    expect(xs.some((x) => !Number.isInteger(x))).toBe(true);
+    expect(xs.every((x) => Number.isInteger(x * 2))).toBe(true);
+    expect(big.scenes('train').every((s) => s.objects.every((o) => Number.isInteger(o.x)))).toBe(true);
+  });
+
+  it('renders any scene (near-miss twins) as it renders its own', () => {
+    const world = new ShapesWorld({ seed: 2, imageSize: 64, sizes, objectScale: 0.5 });
+    expect(world.render(world.scene('val-1'))).toEqual(world.image('val-1'));
+  });
+
+  it('refuses an objectScale outside (0, 1]', () => {
+    expect(() => new ShapesWorld({ seed: 1, sizes, objectScale: 0 })).toThrow(/objectScale must be in \(0, 1\]/);
+    expect(() => new ShapesWorld({ seed: 1, sizes, objectScale: 1.5 })).toThrow(/objectScale/);
+  });
+});

@@ -1,5 +1,5 @@
 import { Rng } from '@mllm/core';
-import { ALL_CATEGORIES, CELLS, COLORS, SHAPES, sceneSignature } from './scene';
+import { ALL_CATEGORIES, CELLS, COLORS, SHAPES, WORLD_SIZE, sceneSignature } from './scene';
 import type { Scene } from './scene';
 import { generateScene } from './generate-scene';
 import { renderScene } from './render';
@@ -17,6 +17,16 @@ export interface ShapesWorldOptions {
   seed: number;
   /** Rendered image side in pixels. Default 32. */
   imageSize?: number;
+  /** Object side as a fraction of the standard world's (default 1); see RenderOptions.objectScale. */
+  objectScale?: number;
+  /**
+   * Where jittered object centres may land: on the 32-px world grid (default, the standard
+   * world's draws) or on the rendered image's pixel grid, so that on a large canvas objects
+   * take every sub-pixel phase of a downsampled view.
+   */
+  positionGrid?: 'world' | 'image';
+  /** Lowest object colour brightness (default 1); see GenerateOptions.minBrightness. */
+  minBrightness?: number;
   /** Number of scenes per split. */
   sizes: Record<Split, number>;
 }
@@ -31,6 +41,7 @@ export interface ShapesWorldOptions {
 export class ShapesWorld {
   readonly seed: number;
   readonly imageSize: number;
+  readonly objectScale: number;
   private readonly splits: Record<Split, Scene[]>;
   private readonly byId = new Map<string, Scene>();
   private readonly images = new Map<string, Float32Array>();
@@ -39,6 +50,9 @@ export class ShapesWorld {
   constructor(options: ShapesWorldOptions) {
     this.seed = options.seed;
     this.imageSize = options.imageSize ?? 32;
+    this.objectScale = options.objectScale ?? 1;
+    if (!(this.objectScale > 0 && this.objectScale <= 1)) throw new Error(`ShapesWorld: objectScale must be in (0, 1], got ${this.objectScale}`);
+    const positionStep = options.positionGrid === 'image' ? Math.min(1, WORLD_SIZE / this.imageSize) : 1;
     for (const split of SPLITS) {
       const n = options.sizes[split];
       if (!Number.isInteger(n) || n < 0) throw new Error(`ShapesWorld: sizes.${split} must be an integer >= 0, got ${n}`);
@@ -54,7 +68,7 @@ export class ShapesWorld {
       if (run >= maxDuplicateRun) {
         throw new Error(`ShapesWorld: found only ${unique.length} distinct scenes of ${total} requested; ask for fewer scenes`);
       }
-      const scene = generateScene(rng, '');
+      const scene = generateScene(rng, '', { positionStep, minBrightness: options.minBrightness });
       const sig = sceneSignature(scene);
       if (seen.has(sig)) continue;
       run = -1;
@@ -87,10 +101,15 @@ export class ShapesWorld {
   image(sceneId: string): Float32Array {
     let img = this.images.get(sceneId);
     if (!img) {
-      img = renderScene(this.scene(sceneId), { imageSize: this.imageSize });
+      img = this.render(this.scene(sceneId));
       this.images.set(sceneId, img);
     }
     return img;
+  }
+
+  /** Renders any scene (e.g. a generated near-miss twin) as this world renders its own. */
+  render(scene: Scene): Float32Array {
+    return renderScene(scene, { imageSize: this.imageSize, objectScale: this.objectScale });
   }
 
   /** Category frequency and co-occurrence of the train split (for POPE sampling). */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { highResIssues, highResSchema } from './high-res';
 import { Module, ModuleGroup, ModuleList, Rng, LayerNorm, TransformerBlock, linear, normalInit, type VisionEncoder } from '@mllm/core';
 
 export const vitSchema = z
@@ -17,10 +18,15 @@ export const vitSchema = z
     featureLayer: z.enum(['last', 'penultimate']).default('penultimate'),
     /** LLaVA drops the CLS token and passes only patch tokens. */
     includeCls: z.boolean().default(false),
+    /** Input larger than imageSize, seen by resizing or by tiles (see high-res.ts); absent: images are imageSize. */
+    highRes: highResSchema.optional(),
   })
   .strict()
   .refine((c) => c.imageSize % c.patchSize === 0, { message: 'imageSize must be a multiple of patchSize', path: ['patchSize'] })
-  .refine((c) => c.dim % c.heads === 0, { message: 'dim must be divisible by heads', path: ['heads'] });
+  .refine((c) => c.dim % c.heads === 0, { message: 'dim must be divisible by heads', path: ['heads'] })
+  .superRefine((c, ctx) => {
+    if (c.highRes) for (const issue of highResIssues(c.highRes, c.imageSize, c.includeCls, c.imageSize / c.patchSize)) ctx.addIssue({ code: 'custom', ...issue });
+  });
 
 export type VitConfig = z.output<typeof vitSchema>;
 

@@ -14,6 +14,8 @@ import type { DescriptionJudge, HallucinationByKind, KindRates } from './halluci
 import type { GroundTruthScene } from './mentions';
 import { popeMetrics } from './pope';
 import type { PopeMetrics } from './pope';
+import { reasoningRequests, scoreReasoning } from './reasoning';
+import type { ReasoningResult, ReasoningSet } from './reasoning';
 
 /** Replies to a batch of (image, prompt) requests, one reply per request, in order. */
 export interface Answerer {
@@ -35,6 +37,8 @@ export interface EvalSet {
    * from @mllm/data).
    */
   detail?: { prompt: string; judge?: DescriptionJudge };
+  /** Questions asked directly and with a step-by-step prompt, for accuracy with and without a reasoning chain. */
+  reasoning?: ReasoningSet;
 }
 
 /** Scores of the detailed descriptions. */
@@ -53,6 +57,8 @@ export interface EvalReport {
   closedSet: ClosedSetResult;
   /** Present when the set has a detail prompt. */
   detail?: DetailReport;
+  /** Present when the set has reasoning questions. */
+  reasoning?: ReasoningResult;
   /** The scores above regrouped by the hallucination kind each probes (hallucinationByKind). */
   byKind: HallucinationByKind;
   samples: {
@@ -80,6 +86,7 @@ function requestsOf(set: EvalSet): { sceneId: string; prompt: string }[] {
     ...POPE_SAMPLINGS.flatMap((s) => set.pope[s].map((q) => ({ sceneId: q.sceneId, prompt: q.question }))),
     ...set.scenes.map((scene) => ({ sceneId: scene.id, prompt: set.captionPrompt })),
     ...(detail ? set.scenes.map((scene) => ({ sceneId: scene.id, prompt: detail.prompt })) : []),
+    ...(set.reasoning ? reasoningRequests(set.reasoning) : []),
   ];
 }
 
@@ -120,7 +127,7 @@ async function answerAll(
   return replies;
 }
 
-/** Run the whole evaluation set through `answerer` and score it (POPE x3, CHAIR, closed set, descriptions). */
+/** Run the whole evaluation set through `answerer` and score it (POPE x3, CHAIR, closed set, descriptions, with/without reasoning). */
 export async function evaluate(answerer: Answerer, set: EvalSet, opts: EvaluateOptions = {}): Promise<EvalReport> {
   const requests = requestsOf(set);
   checkSceneIds(set, requests);
@@ -153,6 +160,12 @@ export async function evaluate(answerer: Answerer, set: EvalSet, opts: EvaluateO
     };
   }
 
+  let reasoning: ReasoningResult | undefined;
+  if (set.reasoning) {
+    const n = set.reasoning.items.length;
+    reasoning = scoreReasoning(set.reasoning, take(n), take(n));
+  }
+
   const scores = {
     pope,
     chair: chair(set.scenes.map((scene, i) => ({ scene, caption: captionReplies[i]! }))),
@@ -161,6 +174,7 @@ export async function evaluate(answerer: Answerer, set: EvalSet, opts: EvaluateO
   };
   return {
     ...scores,
+    ...(reasoning ? { reasoning } : {}),
     byKind: hallucinationByKind(scores),
     samples: {
       captions: captions.slice(0, SAMPLE_COUNT),

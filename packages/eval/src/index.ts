@@ -30,3 +30,5 @@ export { lineChartSvg, CHART_MARGIN } from './svg-chart';
 export type { ChartSeries, LineChartOptions } from './svg-chart';
 export { reportMarkdown, fmt3 } from './report-md';
 export type { ReportEval, RunReport, StageEval, StageSummary } from './report-md';
+export { finalAnswer, scoreReasoning, reasoningRequests } from './reasoning';
+export type { ReasoningResult, ReasoningSet } from './reasoning';

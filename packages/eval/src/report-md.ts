@@ -12,6 +12,7 @@ import { POPE_SAMPLINGS } from './evaluate';
 import { HALLUCINATION_KINDS, KIND_QUESTION_TYPES, hallucinationByKind } from './hallucination-kinds';
 import type { HallucinationKind } from './hallucination-kinds';
 import type { PopeMetrics } from './pope';
+import type { ReasoningResult } from './reasoning';
 
 export interface StageSummary {
   name: string;
@@ -41,7 +42,7 @@ export interface RunReport {
 }
 
 /** Evaluation scores as a report renders them; all but the scores is optional, so stored (older) reports render. */
-export type ReportEval = Pick<EvalReport, 'pope' | 'chair' | 'closedSet'> & Partial<Pick<EvalReport, 'samples' | 'detail' | 'byKind'>>;
+export type ReportEval = Pick<EvalReport, 'pope' | 'chair' | 'closedSet'> & Partial<Pick<EvalReport, 'samples' | 'detail' | 'byKind' | 'reasoning'>>;
 
 /** One evaluation labelled by the stage it follows, e.g. `{ after: '3-instruct', eval }`. */
 export interface StageEval {
@@ -121,6 +122,19 @@ function closedSetSection(r: ClosedSetResult): string[] {
   return ['## Closed-set accuracy', '', ...table(['type', 'accuracy', 'n'], rows)];
 }
 
+function reasoningSection(r: ReasoningResult): string[] {
+  const types = [...new Set([...Object.keys(r.direct.byType), ...Object.keys(r.stepByStep.byType)])];
+  const rows = types.map((type) => [cell(type), fmt3(r.direct.byType[type]?.accuracy ?? NaN), fmt3(r.stepByStep.byType[type]?.accuracy ?? NaN), String(r.direct.byType[type]?.n ?? 0)]);
+  rows.push(['**all**', `**${fmt3(r.direct.accuracy)}**`, `**${fmt3(r.stepByStep.accuracy)}**`, String(r.direct.n)]);
+  return [
+    '## With and without reasoning',
+    '',
+    `Each question asked directly and with the step-by-step prompt; a reasoning reply is scored on its final answer, which ${fmt3(r.answered)} of them gave.`,
+    '',
+    ...table(['type', 'direct', 'step by step', 'n'], rows),
+  ];
+}
+
 function samplesSection(captions: { sceneId: string; caption: string }[]): string[] {
   if (captions.length === 0) return [];
   return ['## Sample captions', '', ...table(['scene', 'caption'], captions.map((c) => [cell(c.sceneId), cell(c.caption)]), 2)];
@@ -179,6 +193,11 @@ function metricRows(evals: readonly ReportEval[]): MetricRow[] {
   const otherTypes = [...new Set(evals.flatMap((e) => Object.keys(e.closedSet.byType)))].filter((t) => !kindTypes.has(t));
   for (const type of otherTypes) rows.push(row('all', `closed-set ${type}`, (e) => closed(e, type)));
   rows.push(row('all', 'closed-set accuracy', (e) => e.closedSet.accuracy));
+  const reasoningTypes = [...new Set(evals.flatMap((e) => Object.keys(e.reasoning?.direct.byType ?? {})))];
+  for (const type of reasoningTypes) {
+    rows.push(row('all', `${type}, asked directly`, (e) => e.reasoning?.direct.byType[type]?.accuracy));
+    rows.push(row('all', `${type}, step by step`, (e) => e.reasoning?.stepByStep.byType[type]?.accuracy));
+  }
   return rows.filter((r) => r.values.some((v) => v !== undefined));
 }
 
@@ -213,6 +232,7 @@ function evalSections(e: ReportEval, compared: boolean): string[][] {
     e.detail ? detailSection(e.detail) : [],
     compared ? [] : kindSection(e),
     closedSetSection(e.closedSet),
+    e.reasoning ? reasoningSection(e.reasoning) : [],
     samplesSection(e.samples?.captions ?? []),
     descriptionSamplesSection(e.detail?.samples ?? []),
   ];

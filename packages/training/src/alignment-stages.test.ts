@@ -95,6 +95,23 @@ describe('reward and ppo stages', () => {
     expect(Object.keys(after).some((n) => n.startsWith('language_model') && after[n]!.some((v, i) => v !== before[n]![i]))).toBe(true);
   });
 
+  it('ppo raises the reward it is given: a reward for one word makes the policy say it more', async () => {
+    const word = tokenizer.encode('red')[0]!;
+    // reward = share of the answer's tokens that are the word: dense enough for a few dozen rollouts
+    const shareOfWord = {
+      scores: (batch: { inputIds: number[][]; weights: number[][]; targets: number[][] }) =>
+        tf.tensor1d(batch.weights.map((row, r) => {
+          const answer = row.flatMap((w, t) => (w ? [batch.targets[r]![t]!] : []));
+          return answer.filter((id) => id === word).length / Math.max(answer.length, 1);
+        })),
+    } as unknown as RewardModel;
+    const events: { stats?: Record<string, number> }[] = [];
+    const ppo = stageSchema.parse({ type: 'ppo', steps: 60, epochs: 2, batchSize: 8, lr: 0.01, warmup: 0, maxNewTokens: 6, klCoef: 0, tasks: { caption: 1, detail: 0, question: 0 }, evalEvery: 0 });
+    await runStage(ppo, 0, make(), new StageData(world, tokenizer, 5), { onStep: (e) => void events.push(e) }, undefined, { newModel: make, rewardModel: shareOfWord });
+    const scores = events.filter((_, i) => i % 2 === 0).map((e) => e.stats!.score!); // one per rollout
+    expect(mean(scores.slice(-5))).toBeGreaterThan(mean(scores.slice(0, 5)) + 0.2);
+  });
+
   it('ppo without a reward model says which stage is missing', async () => {
     const stage = stageSchema.parse({ type: 'ppo', steps: 1, batchSize: 2 });
     await expect(runStage(stage, 0, make(), new StageData(world, tokenizer, 3), {}, undefined, context())).rejects.toThrow(/"reward" stage must run before "ppo"/);
@@ -120,6 +137,33 @@ describe('RewardModel', () => {
       });
       got.forEach((g, r) => expect(g).toBeCloseTo(want[r]!, 4));
     }
+  });
+
+  it("'likelihood' pooling adds the answer's mean log-probability times a learned scale, by hand", () => {
+    const data = new StageData(world, tokenizer, 9);
+    const scenes = world.scenes('train').slice(0, 2);
+    const samples = scenes.map((scene, i) => data.tokenize({ id: scene.id, image: scene.id, conversations: [{ from: 'human', value: '<image>\ndescribe' }, { from: 'gpt', value: i === 0 ? 'a red circle' : 'two blue objects' }] }));
+    const rm = new RewardModel(make(), new Rng(4), 'likelihood');
+    expect(rm.likelihoodScale!.dataSync()[0]).toBe(1);
+    tf.tidy(() => rm.likelihoodScale!.assign(tf.tensor1d([0.7])));
+    const batch = rm.model.collate(samples);
+    const got = Array.from(rm.scores(batch).dataSync());
+    const { logits, hidden } = rm.model.forwardWithHidden(batch);
+    const logitRows = logits.arraySync() as number[][][];
+    const hiddenRows = hidden.arraySync() as number[][][];
+    const w = Array.from(rm.score.weight.dataSync());
+    const want = batch.weights.map((row, r) => {
+      const positions = row.map((x, t) => (x ? t : -1)).filter((t) => t >= 0);
+      const logProb = (t: number) => {
+        const z = logitRows[r]![t]!;
+        const max = Math.max(...z);
+        return z[batch.targets[r]![t]!]! - max - Math.log(z.reduce((a, v) => a + Math.exp(v - max), 0));
+      };
+      const head = mean(positions.map((t) => hiddenRows[r]![t]!.reduce((a, x, k) => a + x * w[k]!, 0)));
+      return head + 0.7 * mean(positions.map(logProb));
+    });
+    got.forEach((g, r) => expect(g).toBeCloseTo(want[r]!, 4));
+    expect(Object.keys(rm.stateDict())).toContain('likelihood_scale');
   });
 });
 

@@ -3,15 +3,12 @@ import { ModuleGroup } from '@mllm/core';
 import type { PreferenceTask } from '@mllm/data';
 import type { MultimodalModel } from '@mllm/model';
 import { dpoLoss } from './dpo-losses';
-import { batchLogProbs, heldOutPreference, pairBatch, preferenceBatch, type PreferenceMix } from './preference-batch';
+import { HELD_OUT_BATCHES, batchLogProbs, heldOutPreference, pairBatch, preferenceBatch, type PreferenceMix } from './preference-batch';
 import type { StageConfig } from './run-config';
 import { batchTokens, copyModel, scalarValue, type AlignmentContext, type StageObjective } from './stage-objective';
 import type { StageData } from './stage-data';
 
 type DpoStage = Extract<StageConfig, { type: 'dpo' }>;
-
-/** Held-out pairs per task with weight > 0: this many batches each. */
-const HELD_OUT_BATCHES = 2;
 
 /**
  * Direct preference optimisation (Rafailov et al. 2023) on generated preference pairs: the

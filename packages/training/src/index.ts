@@ -22,7 +22,32 @@ export {
   type StageType,
   type TrainableModule,
 } from './run-config';
-export { StageData, type ImageTextPair, pickInstructKind, INSTRUCT_MIXTURE, QA_TURNS, type InstructKind } from './stage-data';
+export {
+  StageData,
+  type ImageTextPair,
+  pickInstructKind,
+  pickStageKind,
+  trainsChainOfThought,
+  validationEntries,
+  INSTRUCT_MIXTURE,
+  QA_TURNS,
+  type InstructKind,
+  type MixtureEntry,
+} from './stage-data';
+export {
+  StageMixture,
+  mixtureSchema,
+  mixtureSourceSchema,
+  llavaSourceSchema,
+  mixtureFileIssues,
+  sourceLabel,
+  MIXTURE_SOURCES,
+  LLAVA_RESIZE_MODES,
+  type MixtureSource,
+  type MixtureSourceType,
+  type LlavaSourceConfig,
+} from './data-mixture';
+export { LlavaSources, llavaSourcesOf, type LlavaPrepareOptions, type SkippedReport } from './llava-source';
 export { runStage, stageName, type StageResult, type StageResumeState, type StageCallbacks } from './run-stage';
 export { sequenceLogProbs, tokenLogProbs, dpoLoss, bradleyTerryLoss, type PreferenceLogProbs, type DpoOptions, type DpoOutput, type BradleyTerryOptions } from './dpo-losses';
 export { gae, gaeBatch, perTokenKl, ppoClippedLoss, clippedValueLoss, type GaeOptions, type KlEstimator, type PolicyLossInputs, type ValueLossInputs } from './ppo-losses';

@@ -1,41 +1,54 @@
 import * as tf from '@tensorflow/tfjs';
 import { Linear, Module, type Rng } from '@mllm/core';
 import type { ModelBatch, MultimodalModel } from '@mllm/model';
+import { sequenceLogProbs } from './dpo-losses';
 import { hiddenAt, lastResponsePositions } from './preference-batch';
 
 /**
  * A reward model as InstructGPT builds one (arXiv:2203.02155): the instruction-tuned model
  * with its LM head unused and a scalar head reading the hidden state that has seen the whole
  * answer (HF's sequence-classification `score`, no bias). Parameter names: `model.*` (a full
- * multimodal model, so it sees the image) and `score.weight`.
+ * multimodal model, so it sees the image), `score.weight` and, with 'likelihood' pooling,
+ * `likelihood_scale`.
  */
-export type RewardPooling = 'last' | 'mean';
+export type RewardPooling = 'last' | 'mean' | 'likelihood';
 
 export class RewardModel extends Module {
   readonly score: Linear;
+  readonly likelihoodScale?: tf.Variable;
 
   /**
    * `pooling`: 'last' reads the hidden state that has seen the whole answer (InstructGPT);
    * 'mean' averages the head's score over the answer's positions, so a wrong word only has to
    * be noticed where it stands, not also carried to the end by another attention layer.
+   * 'likelihood' adds, to the 'mean' score, the answer's mean per-token log-probability under
+   * the reward model's own LM head times a learned scale (starting at 1). A hallucinated word is
+   * one the instruction-tuned LM head already finds unlikely given the image (its likelihood alone
+   * ranks the default run's held-out pairs 0.91 right), while a freshly initialised scalar head
+   * has to learn that comparison from the preference pairs (0.875 after 800 steps). The mean, not
+   * the sum, so that PPO is not paid for stopping early.
    */
   constructor(readonly model: MultimodalModel, rng: Rng, readonly pooling: RewardPooling = 'last') {
     super();
     this.add('model', model);
     // small init, as HF's initializer_range: scores start near 0, so the first steps' loss is ~log 2
     this.score = this.add('score', new Linear(model.llm.dim, 1, rng, { bias: false, std: 0.02 }));
+    if (pooling === 'likelihood') this.likelihoodScale = this.param('likelihood_scale', tf.ones([1]));
   }
 
   /** One scalar per row of a training-collated batch: [B]. */
   scores(batch: ModelBatch): tf.Tensor1D {
     return tf.tidy(() => {
       const { logits, hidden } = this.model.forwardWithHidden(batch);
-      logits.dispose();
       if (this.pooling === 'last') return this.score.forward(hiddenAt(hidden, lastResponsePositions(batch))).reshape([-1]) as tf.Tensor1D;
       const [b, t] = hidden.shape;
       const mask = tf.tensor2d(batch.weights, [b, t]); // the positions that read the answer's tokens
       const perPosition = this.score.forward(hidden).reshape([b, t]);
-      return perPosition.mul(mask).sum(1).div(mask.sum(1).maximum(1)) as tf.Tensor1D;
+      const answerLength = mask.sum(1).maximum(1);
+      const pooled = perPosition.mul(mask).sum(1).div(answerLength) as tf.Tensor1D;
+      if (!this.likelihoodScale) return pooled;
+      const meanLogProb = sequenceLogProbs(logits, tf.tensor2d(batch.targets, [b, t], 'int32'), mask).div(answerLength);
+      return pooled.add(meanLogProb.mul(this.likelihoodScale)) as tf.Tensor1D;
     });
   }
 }

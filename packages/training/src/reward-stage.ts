@@ -3,7 +3,7 @@ import { ModuleGroup, Rng } from '@mllm/core';
 import type { PreferenceTask } from '@mllm/data';
 import type { MultimodalModel } from '@mllm/model';
 import { bradleyTerryLoss } from './dpo-losses';
-import { heldOutPreference, pairBatch, preferenceBatch, type PreferenceMix } from './preference-batch';
+import { HELD_OUT_BATCHES, heldOutPreference, pairBatch, preferenceBatch, type PreferenceMix } from './preference-batch';
 import { RewardModel } from './reward-model';
 import type { StageConfig, TrainableModule } from './run-config';
 import { batchTokens, copyModel, moduleOf, scalarValue, type AlignmentContext, type StageObjective } from './stage-objective';
@@ -11,7 +11,6 @@ import type { StageData } from './stage-data';
 
 type RewardStage = Extract<StageConfig, { type: 'reward' }>;
 
-const HELD_OUT_BATCHES = 2;
 
 /**
  * Reward-model training (InstructGPT): a copy of the instruction-tuned policy with a scalar

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError, zodIssues, type ComponentRegistry, type ConfigIssue } from '@mllm/core';
 import { validateModelConfig } from '@mllm/model';
+import { mixtureSchema } from './data-mixture';
 
 export const STAGE_TYPES = ['pretrain-encoder', 'pretrain-llm', 'align', 'instruct', 'dpo', 'reward', 'ppo'] as const;
 export type StageType = (typeof STAGE_TYPES)[number];
@@ -65,6 +66,12 @@ const taskWeights = z
  */
 const preferenceData = { kinds: kindWeights, tasks: taskWeights };
 
+/**
+ * A stage's data as a weighted mixture of sources (data-mixture.ts); absent, the stage trains on
+ * its generated Shapes data alone, exactly as before mixtures existed.
+ */
+const stageData = mixtureSchema.optional();
+
 export const ENCODER_OBJECTIVES = ['contrastive', 'regions'] as const;
 export type EncoderObjective = (typeof ENCODER_OBJECTIVES)[number];
 
@@ -96,10 +103,24 @@ export const stageSchema = z.discriminatedUnion('type', [
        * needs them to know the chat format.
        */
       conversations: z.number().min(0).max(1).default(0),
+      data: stageData,
     })
     .strict(),
-  z.object({ type: z.literal('align'), ...stageBase }).strict(),
-  z.object({ type: z.literal('instruct'), ...stageBase }).strict(),
+  z.object({ type: z.literal('align'), ...stageBase, data: stageData }).strict(),
+  z
+    .object({
+      type: z.literal('instruct'),
+      ...stageBase,
+      data: stageData,
+      /**
+       * Share of instruction batches drawn from the reasoning questions (count by colour or shape,
+       * colour, spatial): half of them ask with "think step by step ." and train on the chain
+       * (objects listed, then the answer), half ask directly, so the model learns both forms of
+       * the questions the with/without-reasoning evaluation asks. 0 keeps the batches as before.
+       */
+      chainOfThought: z.number().min(0).max(1).default(0),
+    })
+    .strict(),
   z
     .object({
       type: z.literal('dpo'),
@@ -124,7 +145,7 @@ export const stageSchema = z.discriminatedUnion('type', [
       /** Weight of mean((r_chosen + r_rejected)^2), keeping scores centred at 0 for PPO. */
       centerRewardsCoefficient: z.number().min(0).default(0.01),
       /** Where the scalar head reads: the last answer position (InstructGPT) or the mean over the answer. */
-      pooling: z.enum(['last', 'mean']).default('last'),
+      pooling: z.enum(['last', 'mean', 'likelihood']).default('last'),
     })
     .strict(),
   z
@@ -159,6 +180,16 @@ export const dataSchema = z
     test: z.number().int().min(1).default(200),
     /** Derived from encoder.imageSize; if written it must agree. */
     imageSize: z.number().int().min(4).optional(),
+    /**
+     * High-resolution Shapes world: object side as a fraction of the standard world's (1). The
+     * canvas is the encoder's input size (encoder.highRes.inputSize when set), so 0.42 on a
+     * 64 px canvas draws objects 5-10 px wide, 2.5-5 px once downsampled to 32.
+     */
+    objectScale: z.number().positive().max(1).optional(),
+    /** Object centres on the 32-px world grid (default: the standard draws) or on the rendered image's pixel grid (sub-pixel phases when downsampled). */
+    positionGrid: z.enum(['world', 'image']).optional(),
+    /** Lowest object colour brightness in (0, 1] (default 1): a blurred small object's colour mass then no longer tells its shape. */
+    minBrightness: z.number().positive().max(1).optional(),
   })
   .strict();
 

@@ -5,7 +5,7 @@ import { caption } from '@mllm/data';
 import { ClipHead } from './clip-head';
 import { RegionHead } from './region-head';
 import { defaultTrains, type StageConfig, type TrainableModule } from './run-config';
-import { pickInstructKind, type StageData } from './stage-data';
+import { pickStageKind, validationEntries, type MixtureEntry, type StageData } from './stage-data';
 import { trainLoop, type StepEvent } from './train-loop';
 import { AdamW } from './adamw';
 import { dpoObjective } from './dpo-stage';
@@ -44,10 +44,20 @@ export function stageName(stage: StageConfig, index: number): string {
   return stage.name ?? `${index}-${stage.type}`;
 }
 
-/** A stage's loss on one batch, built from the step's deterministic data. */
+/**
+ * A stage's loss on one batch, built from the step's deterministic data. With a mixture, the
+ * batch's source is drawn from a forked stream (or given, for per-source validation), so a
+ * `shapes` batch is the very batch the stage makes without a mixture.
+ */
 function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel, data: StageData, heads: EncoderHeads | undefined) {
-  return (step: number, split: 'train' | 'val'): { loss: () => tf.Scalar; tokens: number } => {
+  const mixture = data.mixture(index);
+  return (step: number, split: 'train' | 'val', only?: MixtureEntry): { loss: () => tf.Scalar; tokens: number } => {
     const rng = data.rngFor(index, step, split);
+    const source = only ?? mixture?.pick(rng.fork('source'));
+    if (source && source.source.source !== 'shapes') {
+      const batch = model.collate(data.sourceSamples(source, rng, split, stage.batchSize));
+      return { tokens: batchTokens(batch), loss: () => model.loss(batch) };
+    }
     if (stage.type === 'pretrain-encoder') {
       const pairs = split === 'train' ? data.contrastivePairs(rng, stage.batchSize) : data.pickScenes(rng, split, stage.batchSize).map((s) => ({ scene: s, caption: caption(s), image: data.world.image(s.id) }));
       const captions = pairs.map((p) => [...data.tokenizer.encode(p.caption), data.tokenizer.special.eos]);
@@ -60,13 +70,13 @@ function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel
           const pixels = model.imagesToTensor(images);
           const losses: tf.Scalar[] = [];
           if (heads?.clip) losses.push(heads.clip.contrastiveLoss(model.encoder.pooled(pixels), heads.clip.encodeText(padded, captions.map((c) => c.length))));
-          if (heads?.regions) losses.push(heads.regions.loss(model.encoder.encode(pixels), pairs.map((p) => p.scene)));
+          if (heads?.regions) losses.push(heads.regions.loss(model.encoder.gridTokens?.(pixels) ?? model.encoder.encode(pixels), pairs.map((p) => p.scene)));
           return tf.addN(losses) as tf.Scalar;
         },
       };
     }
     const scenes = data.pickScenes(rng, split, stage.batchSize);
-    const kind = pickInstructKind(rng);
+    const kind = pickStageKind(rng, stage.type === 'instruct' ? stage.chainOfThought : 0);
     // Rolled only when asked for, so runs without conversations keep their exact batches.
     const chat = stage.type === 'pretrain-llm' && stage.conversations > 0 && rng.next() < stage.conversations;
     const samples = scenes.map((scene) =>
@@ -91,6 +101,7 @@ export async function runStage(
   const trains = stage.trains ?? defaultTrains(stage.type, model.connector.kind);
   model.freeze();
   for (const which of trains) moduleOf(model, which).unfreeze();
+  await data.prepareStage(stage, index, model);
   const objective = stageObjective(stage, index, model, data, trains, context, resume?.extra);
   const { params, extra } = objective;
   let optimizer: AdamW | undefined;
@@ -156,15 +167,23 @@ function stageObjective(
   const head = heads?.group;
   if (resumeExtra) head?.loadStateDict(resumeExtra, { source: 'stage state' });
   const batchLoss = makeBatchLoss(stage, index, model, data, heads);
+  const heldOutLoss = (only?: MixtureEntry) => tf.tidy(() => [0, 1].map((k) => batchLoss(k, 'val', only).loss().dataSync()[0]!).reduce((a, b) => a + b, 0) / 2);
+  const mixture = data.mixture(index);
   return {
     params: [...model.trainableParameters(), ...(head?.namedParameters() ?? [])],
     extra: head,
     lossAt: (step) => batchLoss(step, 'train'),
-    validate: () =>
-      tf.tidy(() => {
-        const losses = [0, 1].map((k) => batchLoss(k, 'val').loss().dataSync()[0]!);
-        return { loss: losses.reduce((a, b) => a + b, 0) / losses.length };
-      }),
+    // with a mixture, each source on its own batches, then weighted as training weighs them
+    validate: () => {
+      if (!mixture) return { loss: heldOutLoss() };
+      const entries = validationEntries(mixture);
+      const losses = entries.map((e) => heldOutLoss(e));
+      const total = entries.reduce((a, e) => a + e.weight, 0);
+      return {
+        loss: losses.reduce((a, l, i) => a + l * entries[i]!.weight, 0) / total,
+        stats: Object.fromEntries(entries.map((e, i) => [`loss ${e.label}`, losses[i]!])),
+      };
+    },
     dispose: () => head?.dispose(),
   };
 }
@@ -193,6 +212,6 @@ function encoderHeads(stage: Extract<StageConfig, { type: 'pretrain-encoder' }>,
         rng.fork(`stage${index}:clip-head`),
       )
     : undefined;
-  const regions = stage.objectives.includes('regions') ? new RegionHead(model.encoder.outputDim, model.encoder.numTokens, rng.fork(`stage${index}:region-head`)) : undefined;
+  const regions = stage.objectives.includes('regions') ? new RegionHead(model.encoder.outputDim, model.encoder.gridTokenCount ?? model.encoder.numTokens, rng.fork(`stage${index}:region-head`)) : undefined;
   return { clip, regions, group: new ModuleGroup({ ...(clip && { clip_head: clip }), ...(regions && { region_head: regions }) }) };
 }

@@ -3,7 +3,6 @@ import {
   ALL_CATEGORIES,
   COLORS,
   SHAPES,
-  renderScene,
   sceneSignature,
   existenceQuestion,
   sceneCategories,
@@ -14,14 +13,18 @@ import {
   closedSetQuestions,
   DETAIL_PROMPT,
   IMAGE_TOKEN,
+  reasoningQuestions,
+  withReasoningPrompt,
   type LlavaSample,
   type Scene,
   type ShapesWorld,
   type Split,
 } from '@mllm/data';
 import { applyChatTemplate, type WordTokenizer } from '@mllm/tokenizer';
-import type { TokenizedSample } from '@mllm/model';
-import type { StageType } from './run-config';
+import type { MultimodalModel, TokenizedSample } from '@mllm/model';
+import type { StageConfig, StageType } from './run-config';
+import { StageMixture, sourceLabel, stageSources, type MixtureSource } from './data-mixture';
+import { LlavaSources } from './llava-source';
 
 /** An image with its caption and the scene it shows (the ground truth for region labels). */
 export interface ImageTextPair {
@@ -35,11 +38,57 @@ export interface ImageTextPair {
  * interrupted stage resumed from a checkpoint sees exactly the batches it would have seen.
  */
 export class StageData {
+  private readonly mixtures = new Map<number, StageMixture<MixtureEntry>>();
+
   constructor(
     readonly world: ShapesWorld,
     readonly tokenizer: WordTokenizer,
     readonly seed: number,
+    /** The LLaVA files of the run's mixtures; share one with the code that trained the tokenizer on them. */
+    readonly llava: LlavaSources = new LlavaSources(),
   ) {}
+
+  /**
+   * Makes a stage's mixture ready before its synchronous step loop: LLaVA records tokenized and
+   * their images decoded at the size the model takes its images, the world's (see LlavaSources
+   * for the memory this holds). A stage without `data` has no mixture.
+   */
+  async prepareStage(stage: StageConfig, index: number, model: Pick<MultimodalModel, 'batchOptions'>): Promise<void> {
+    const sources = stageSources(stage);
+    if (sources.length === 0) return;
+    // the world renders at the encoder's input size (a high-resolution encoder's large input included)
+    const options = { tokenizer: this.tokenizer, imageSize: this.world.imageSize, tokensPerImage: model.batchOptions.tokensPerImage };
+    const entries: MixtureEntry[] = [];
+    for (const source of sources) {
+      const entry: MixtureEntry = { label: sourceLabel(source), weight: source.weight, source };
+      if (source.source === 'llava') {
+        entry.train = await this.llava.samples(source, 'file', options);
+        if (source.valFile !== undefined) entry.val = await this.llava.samples(source, 'valFile', options);
+      }
+      entries.push(entry);
+    }
+    this.mixtures.set(index, new StageMixture(entries));
+  }
+
+  /** The stage's mixture once prepareStage has run; undefined for a stage without `data`. */
+  mixture(index: number): StageMixture<MixtureEntry> | undefined {
+    return this.mixtures.get(index);
+  }
+
+  /**
+   * A batch of a non-Shapes mixture source: text-only conversations (one instruct kind per batch,
+   * as for images) or LLaVA records drawn with replacement (the validation file's on 'val').
+   */
+  sourceSamples(entry: MixtureEntry, rng: Rng, split: Split, count: number): TokenizedSample[] {
+    if (entry.source.source === 'text') {
+      const scenes = this.pickScenes(rng, split, count);
+      const kind = pickInstructKind(rng);
+      return scenes.map((scene) => this.textConversation(scene, rng, kind));
+    }
+    const pool = (split === 'train' ? entry.train : (entry.val ?? entry.train)) ?? [];
+    if (pool.length === 0) throw new Error(`StageData: ${entry.label} has no prepared samples; call prepareStage before the step loop`);
+    return Array.from({ length: count }, () => pool[rng.int(pool.length)]!);
+  }
 
   rngFor(stageIndex: number, step: number, split: Split = 'train'): Rng {
     return new Rng(this.seed).fork(`stage${stageIndex}:${split}`).fork(`step${step}`);
@@ -79,7 +128,7 @@ export class StageData {
       out.push({ scene, caption: caption(scene), image: this.world.image(scene.id) });
       if (out.length === count) break;
       const twin = nearMissTwin(scene, rng);
-      if (!heldOut.has(sceneSignature(twin))) out.push({ scene: twin, caption: caption(twin), image: renderScene(twin, { imageSize: this.world.imageSize }) });
+      if (!heldOut.has(sceneSignature(twin))) out.push({ scene: twin, caption: caption(twin), image: this.world.render(twin) });
     }
     return out;
   }
@@ -136,7 +185,12 @@ function nearMissTwin(scene: Scene, rng: Rng): Scene {
   return { id: `${scene.id}-twin`, objects };
 }
 
-export type InstructKind = 'existence' | 'qa' | 'caption' | 'detail';
+/**
+ * `chain`: one reasoning question asked with "think step by step ." and answered by its chain;
+ * `reasoning-qa`: reasoning questions asked directly, several per conversation like `qa`. Both
+ * are drawn only by a stage's `chainOfThought` share, never by INSTRUCT_MIXTURE.
+ */
+export type InstructKind = 'existence' | 'qa' | 'caption' | 'detail' | 'chain' | 'reasoning-qa';
 
 /** The instruction mixture, by share of batches. */
 export const INSTRUCT_MIXTURE: readonly [InstructKind, number][] = [
@@ -151,6 +205,40 @@ export const QA_TURNS = 3;
 
 export function pickInstructKind(rng: Rng): InstructKind {
   return rng.weighted(Object.fromEntries(INSTRUCT_MIXTURE) as Record<InstructKind, number>);
+}
+
+/**
+ * The instruct kind of a batch with a `chainOfThought` share: that share of batches are
+ * reasoning batches, half with chains and half direct. The extra draws happen only when the
+ * share is > 0, so a stage without it sees exactly the batches it saw before.
+ */
+export function pickStageKind(rng: Rng, chainOfThought: number): InstructKind {
+  if (chainOfThought > 0 && rng.next() < chainOfThought) return rng.next() < 0.5 ? 'chain' : 'reasoning-qa';
+  return pickInstructKind(rng);
+}
+
+/** Whether a run trains chain-of-thought answers (then its tokenizer and evaluation need the reasoning text). */
+export function trainsChainOfThought(stages: readonly StageConfig[]): boolean {
+  return stages.some((s) => s.type === 'instruct' && s.chainOfThought > 0);
+}
+
+/** One mixture source of a prepared stage: its config and, for LLaVA files, the prepared samples. */
+export interface MixtureEntry {
+  label: string;
+  weight: number;
+  source: MixtureSource;
+  train?: TokenizedSample[];
+  val?: TokenizedSample[];
+}
+
+/**
+ * The sources a stage's validation loss covers: the generated ones (their val split) and LLaVA
+ * sources with a `valFile`; when only LLaVA sources without one remain, their training records
+ * (not held out, so that loss only tracks fitting).
+ */
+export function validationEntries(mixture: StageMixture<MixtureEntry>): MixtureEntry[] {
+  const heldOut = mixture.sources.filter((e) => e.source.source !== 'llava' || e.val !== undefined);
+  return heldOut.length > 0 ? heldOut : [...mixture.sources];
 }
 
 /**
@@ -169,20 +257,26 @@ function existenceProbe(scene: Scene, rng: Rng): { category: ObjectCategory; ans
 
 /**
  * Instruction samples: a single-turn existence probe phrased exactly like POPE, a multi-turn
- * colour/count/spatial conversation, a short caption, or a detailed description.
+ * colour/count/spatial conversation, a short caption, a detailed description, or (by a
+ * stage's chainOfThought share) a reasoning question with its chain or several asked directly.
  */
 function instructSample(scene: Scene, rng: Rng, kind: InstructKind): LlavaSample {
   const withImage = (q: string) => `<image>\n${q}`;
   if (kind === 'caption') return captionSample(scene);
+  if (kind === 'chain') {
+    const q = rng.pick(reasoningQuestions(scene, rng));
+    return { id: `${scene.id}-chain`, image: scene.id, conversations: [{ from: 'human', value: withImage(withReasoningPrompt(q.question)) }, { from: 'gpt', value: q.chain }] };
+  }
   if (kind === 'detail')
     return { id: `${scene.id}-detail`, image: scene.id, conversations: [{ from: 'human', value: withImage(DETAIL_PROMPT) }, { from: 'gpt', value: detailedDescription(scene) }] };
   if (kind === 'existence') {
     const { category, answer } = existenceProbe(scene, rng);
     return { id: `${scene.id}-exist`, image: scene.id, conversations: [{ from: 'human', value: withImage(existenceQuestion(category)) }, { from: 'gpt', value: answer }] };
   }
-  const turns = rng.shuffle(closedSetQuestions(scene, rng).filter((x) => x.type !== 'existence')).slice(0, QA_TURNS);
+  const pool = kind === 'reasoning-qa' ? reasoningQuestions(scene, rng) : closedSetQuestions(scene, rng).filter((x) => x.type !== 'existence');
+  const turns = rng.shuffle(pool).slice(0, QA_TURNS);
   return {
-    id: `${scene.id}-qa`,
+    id: `${scene.id}-${kind}`,
     image: scene.id,
     conversations: turns.flatMap((q, i) => [
       { from: 'human' as const, value: i === 0 ? withImage(q.question) : q.question },

@@ -1,0 +1,157 @@
+import { MllmError } from '@mllm/core';
+import { loadSharp } from './image-io';
+
+export type Rgb = [number, number, number];
+export type ResampleKernel = 'bicubic' | 'bilinear' | 'nearest';
+
+/**
+ * How an image file becomes the encoder's input, following the encoder's own preprocessing:
+ * - `crop`: resize the short side, then centre crop (CLIP; HF CLIPImageProcessor);
+ * - `pad`: pad to the output's aspect ratio with the mean colour, then resize (LLaVA-1.5's
+ *   expand2square with `image_aspect_ratio: pad`);
+ * - `stretch`: resize to the output size, ignoring the aspect ratio (SigLIP; `loadImageFile`).
+ * The result is HWC RGB in [0, 1], then `(x - mean) / std` when either is given.
+ */
+export interface ImagePreprocessOptions {
+  /** Output size; a number is a square. */
+  size: number | { width: number; height: number };
+  mode: 'crop' | 'pad' | 'stretch';
+  /** `crop` only: the short side's length before the crop (CLIP's `size.shortest_edge`); default: just covers `size`. */
+  shortestEdge?: number;
+  mean?: Rgb;
+  std?: Rgb;
+  /** `pad` only, in [0, 1]: LLaVA pads with the normaliser's mean, so that is the default, else mid grey. */
+  padColor?: Rgb;
+  /** Default bicubic, as CLIP and SigLIP are trained. */
+  resample?: ResampleKernel;
+}
+
+export interface ImageLimits {
+  /** Images with more pixels are refused from their header, before decoding. Default 64e6 (8000 x 8000). */
+  maxPixels?: number;
+}
+
+export const DEFAULT_MAX_PIXELS = 64e6;
+
+/** An image that cannot be used; `reason` says why, without the source. */
+export class ImageFileError extends MllmError {
+  constructor(readonly source: string, readonly reason: string) {
+    super(`${source}: ${reason}`);
+  }
+}
+
+// PIL's BICUBIC is Keys' cubic with a = -0.5 (Catmull-Rom), which is libvips' "cubic"
+const KERNELS = { bicubic: 'cubic', bilinear: 'linear', nearest: 'nearest' } as const;
+
+function describe(input: string | Buffer): string {
+  return typeof input === 'string' ? input : `image buffer (${input.length} bytes)`;
+}
+
+export function outputSize(options: ImagePreprocessOptions): { width: number; height: number } {
+  const { width, height } = typeof options.size === 'number' ? { width: options.size, height: options.size } : options.size;
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width >= 1 && height >= 1))
+    throw new MllmError(`image preprocessing: size must be positive integers, got ${JSON.stringify(options.size)}`);
+  return { width, height };
+}
+
+/** Width, height and format from the file header; refuses images over the pixel limit without decoding them. */
+export async function readImageHeader(input: string | Buffer, limits: ImageLimits = {}): Promise<{ width: number; height: number; format: string }> {
+  const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const sharp = await loadSharp();
+  let meta;
+  try {
+    // lenient here: a damaged body is found when decoding; the header only has to give the size
+    meta = await sharp(input, { limitInputPixels: false, failOn: 'none' }).metadata();
+  } catch (e) {
+    const message = (e as Error).message;
+    const missing = /missing|no such file|ENOENT/i.test(message);
+    throw new ImageFileError(describe(input), missing ? 'image file not found' : `unreadable image (${message})`);
+  }
+  const { width, height, format } = meta;
+  if (!width || !height) throw new ImageFileError(describe(input), 'unreadable image (no size in its header)');
+  if (width * height > maxPixels)
+    throw new ImageFileError(
+      describe(input),
+      `image is ${width}x${height} = ${width * height} pixels, over the limit of ${maxPixels}; downscale the file or raise maxPixels`,
+    );
+  return { width, height, format: format ?? 'unknown' };
+}
+
+/** Source region for `crop`: the resized size and the centre crop's offsets (HF center_crop: floor). */
+function cropGeometry(src: { width: number; height: number }, out: { width: number; height: number }, shortestEdge?: number) {
+  let width: number;
+  let height: number;
+  if (shortestEdge !== undefined) {
+    if (shortestEdge < Math.max(out.width, out.height))
+      throw new MllmError(`image preprocessing: shortestEdge ${shortestEdge} is smaller than the crop ${out.width}x${out.height}; it must cover the crop`);
+    // HF get_resize_output_image_size: the short side is exact, the long one truncated
+    const short = Math.min(src.width, src.height);
+    const long = Math.floor((shortestEdge * Math.max(src.width, src.height)) / short);
+    [width, height] = src.width <= src.height ? [shortestEdge, long] : [long, shortestEdge];
+  } else {
+    const scale = Math.max(out.width / src.width, out.height / src.height);
+    width = Math.max(out.width, Math.floor(src.width * scale + 1e-9));
+    height = Math.max(out.height, Math.floor(src.height * scale + 1e-9));
+  }
+  return { width, height, left: Math.floor((width - out.width) / 2), top: Math.floor((height - out.height) / 2) };
+}
+
+/** Padding for `pad`: the image pasted at floor((side - w) / 2) as expand2square does. */
+function padGeometry(src: { width: number; height: number }, out: { width: number; height: number }) {
+  const wide = src.width * out.height >= src.height * out.width;
+  const width = wide ? src.width : Math.round((src.height * out.width) / out.height);
+  const height = wide ? Math.round((src.width * out.height) / out.width) : src.height;
+  const left = Math.floor((width - src.width) / 2);
+  const top = Math.floor((height - src.height) / 2);
+  return { left, top, right: width - src.width - left, bottom: height - src.height - top, width, height };
+}
+
+function toFloat(bytes: Buffer, mean?: Rgb, std?: Rgb): Float32Array {
+  const out = new Float32Array(bytes.length);
+  if (!mean && !std) {
+    for (let i = 0; i < bytes.length; i++) out[i] = bytes[i]! / 255;
+    return out;
+  }
+  const m = mean ?? [0, 0, 0];
+  const s = std ?? [1, 1, 1];
+  for (let i = 0; i < bytes.length; i++) out[i] = (bytes[i]! / 255 - m[i % 3]!) / s[i % 3]!;
+  return out;
+}
+
+/** Decodes an image file or buffer (PNG, JPEG, WebP, ... whatever sharp reads) and preprocesses it: HWC RGB Float32Array. */
+export async function preprocessImage(input: string | Buffer, options: ImagePreprocessOptions, limits: ImageLimits = {}): Promise<Float32Array> {
+  const out = outputSize(options);
+  const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const src = await readImageHeader(input, { maxPixels });
+  const sharp = await loadSharp();
+  const kernel = KERNELS[options.resample ?? 'bicubic'];
+  const resize = { fit: 'fill', kernel, fastShrinkOnLoad: false } as const;
+  try {
+    let image = sharp(input, { limitInputPixels: maxPixels }).removeAlpha().toColourspace('srgb');
+    if (options.mode === 'crop') {
+      const g = cropGeometry(src, out, options.shortestEdge);
+      image = image.resize(g.width, g.height, resize).extract({ left: g.left, top: g.top, width: out.width, height: out.height });
+    } else if (options.mode === 'pad') {
+      const g = padGeometry(src, out);
+      if (g.width !== src.width || g.height !== src.height) {
+        // sharp extends after resizing within one pipeline; LLaVA pads first, so pad, then resize in a second pass
+        const colour = (options.padColor ?? options.mean ?? [0.5, 0.5, 0.5]).map((c) => Math.floor(c * 255));
+        const background = { r: colour[0]!, g: colour[1]!, b: colour[2]!, alpha: 1 };
+        const padded = await image.extend({ top: g.top, bottom: g.bottom, left: g.left, right: g.right, background }).raw({ depth: 'uchar' }).toBuffer();
+        image = sharp(padded, { raw: { width: g.width, height: g.height, channels: 3 } });
+      }
+      image = image.resize(out.width, out.height, resize);
+    } else if (options.mode === 'stretch') {
+      image = image.resize(out.width, out.height, resize);
+    } else {
+      throw new MllmError(`image preprocessing: unknown mode ${JSON.stringify(options.mode)}; one of crop, pad, stretch`);
+    }
+    const { data, info } = await image.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3 || info.width !== out.width || info.height !== out.height)
+      throw new ImageFileError(describe(input), `decoded to ${info.width}x${info.height}x${info.channels}, expected ${out.width}x${out.height}x3`);
+    return toFloat(data, options.mean, options.std);
+  } catch (e) {
+    if (e instanceof MllmError) throw e;
+    throw new ImageFileError(describe(input), `cannot decode image (${(e as Error).message})`);
+  }
+}

@@ -1,0 +1,46 @@
+import { describe, it, expect } from 'vitest';
+import { Rng } from '@mllm/core';
+import { ANSWER_MARKER, REASONING_PROMPT, reasoningCorpus } from '@mllm/data';
+import { WordTokenizer } from '@mllm/tokenizer';
+import { buildModel, createRegistry } from '@mllm/model';
+import { runStage } from './run-stage';
+import { stageSchema } from './run-config';
+import { StageData } from './stage-data';
+import { world } from './tiny-run.test-helper';
+
+const tokenizer = WordTokenizer.train([...world.corpus(), ...reasoningCorpus(world.scenes('train'), new Rng(0))]);
+const makeModel = () =>
+  buildModel(
+    { encoder: { type: 'vit', imageSize: 16, patchSize: 8, dim: 16, layers: 1, heads: 2 }, connector: { type: 'mlp' }, llm: { type: 'causal', dim: 16, layers: 1, heads: 2 } },
+    { registry: createRegistry(), vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: 2 },
+  );
+
+describe('chain-of-thought instruction data', () => {
+  it('a chain sample asks step by step and trains on the whole chain; a reasoning-qa sample asks directly', () => {
+    const data = new StageData(world, tokenizer, 5);
+    const scene = world.scenes('train')[3]!;
+    const split = (kind: 'chain' | 'reasoning-qa') => {
+      const sample = data.tokenize(data.conversation('instruct', scene, data.rngFor(0, 0), kind));
+      expect(sample.ids).not.toContain(tokenizer.special.unk);
+      return {
+        prompt: tokenizer.decode(sample.ids.filter((_, i) => sample.lossMask[i] === 0)),
+        trained: tokenizer.decode(sample.ids.filter((_, i) => sample.lossMask[i] === 1)),
+      };
+    };
+    const chain = split('chain');
+    expect(chain.prompt.endsWith(REASONING_PROMPT)).toBe(true);
+    expect(chain.trained).toMatch(new RegExp(`^the (objects are|only object is) .* ${ANSWER_MARKER} \\w+ \\.$`));
+    const direct = split('reasoning-qa');
+    expect(direct.prompt).not.toContain('step by step');
+    expect(direct.trained).not.toContain(ANSWER_MARKER);
+  });
+
+  it('an instruct stage with a chainOfThought share trains on chains (longer answers than without)', async () => {
+    // a model over the tokenizer that knows the reasoning words
+    const run = (chainOfThought: number) =>
+      runStage(stageSchema.parse({ type: 'instruct', steps: 6, batchSize: 4, evalEvery: 0, chainOfThought }), 0, makeModel(), new StageData(world, tokenizer, 4));
+    const [plain, reasoning] = [await run(0), await run(1)];
+    expect(Number.isFinite(reasoning.finalLoss)).toBe(true);
+    expect(reasoning.tokens).toBeGreaterThan(plain.tokens);
+  });
+});
