@@ -25,6 +25,18 @@ export interface VisionEncoder extends Module {
   gridTokens?(pixels: tf.Tensor4D): tf.Tensor3D;
   /** G*G of `gridTokens`; absent: numTokens. */
   readonly gridTokenCount?: number;
+  /**
+   * N for an input canvas of height x width pixels, for encoders that take more than the
+   * square imageSize (a tiled encoder's other grids); throws for a canvas it does not take.
+   * Absent: only the imageSize x imageSize canvas, of numTokens.
+   */
+  tokensForCanvas?(height: number, width: number): number;
+  /**
+   * The canvas an image of width x height is resized into (aspect ratio kept) and padded to
+   * before encoding: a tiled encoder's grid for that aspect ratio (LLaVA-NeXT's
+   * select_best_resolution). Absent: the square imageSize.
+   */
+  canvasFor?(width: number, height: number): { width: number; height: number };
 }
 
 /** Token-level connector: [B, N, D_enc] -> [B, M, D_llm]; the model splices the M tokens at `<image>`. */

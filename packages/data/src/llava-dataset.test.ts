@@ -168,6 +168,21 @@ describe('LlavaDataset', () => {
     expect(await dataset.loadImages(dataset.records[2]!, { size: 8, mode: 'crop' })).toEqual([]);
   });
 
+  it('loadSizedImages sizes each image from its own header', async () => {
+    await writeImage('red.png', 40, 30, [255, 0, 0], 'png');
+    await writeImage('sub/blue.jpg', 30, 40, [0, 0, 255], 'jpeg');
+    const file = write('data/train.json', JSON.stringify(GOOD));
+    const dataset = await LlavaDataset.open(file, { imageDir: images });
+    const seen: { width: number; height: number }[] = [];
+    const out = await dataset.loadSizedImages(dataset.records[1]!, (size) => {
+      seen.push({ width: size.width, height: size.height });
+      return { size: size.width > size.height ? { width: 16, height: 8 } : { width: 8, height: 16 }, mode: 'pad' };
+    });
+    expect(seen).toEqual([{ width: 40, height: 30 }, { width: 30, height: 40 }]); // red.png, sub/blue.jpg
+    expect(out.map(({ width, height, pixels }) => [width, height, pixels.length])).toEqual([[16, 8, 16 * 8 * 3], [8, 16, 8 * 16 * 3]]);
+    expect(Array.from(out[0]!.pixels.subarray((4 * 16 + 8) * 3, (4 * 16 + 8) * 3 + 3))).toEqual([1, 0, 0]);
+  });
+
   it('a bad image at load time is a BadSample: skipped once under skip, an error naming file:line under fail', async () => {
     writeFileSync(join(images, 'later-corrupt.png'), Buffer.from('garbage'));
     const samples = [GOOD[0], { id: 'bad-later', image: 'later-corrupt.png', conversations: chat('<image> ?') }];

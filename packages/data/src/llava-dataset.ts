@@ -4,7 +4,7 @@ import { MllmError } from '@mllm/core';
 import type { LlavaTurn } from './llava';
 import { conversationProblem, firstIssue, llavaRecordSchema, recordImages } from './llava-json';
 import { readJsonRecords } from './json-records';
-import { DEFAULT_MAX_PIXELS, ImageFileError, preprocessImage, readImageHeader, type ImagePreprocessOptions } from './image-preprocess';
+import { DEFAULT_MAX_PIXELS, ImageFileError, outputSize, preprocessImage, readImageHeader, type ImagePreprocessOptions } from './image-preprocess';
 
 /** A validated sample of a LLaVA-format file, text only, with where it came from. */
 export interface LlavaRecord {
@@ -210,15 +210,37 @@ export class LlavaDataset {
    * (see tryLoadImages to go on without catching).
    */
   async loadImages(record: LlavaRecord, preprocess: ImagePreprocessOptions): Promise<Float32Array[]> {
+    return (await this.load(record, async () => preprocess)).map((image) => image.pixels);
+  }
+
+  /**
+   * loadImages with each image's output size chosen from its own size (read from the file
+   * header): a tiled encoder's canvas for the image's aspect ratio. Returns each image with the
+   * width and height it was preprocessed to.
+   */
+  async loadSizedImages(
+    record: LlavaRecord,
+    preprocessFor: (size: { width: number; height: number }) => ImagePreprocessOptions,
+  ): Promise<{ pixels: Float32Array; width: number; height: number }[]> {
+    const maxPixels = this.options.maxPixels ?? DEFAULT_MAX_PIXELS;
+    return this.load(record, async (path) => preprocessFor(await readImageHeader(path, { maxPixels })));
+  }
+
+  private async load(
+    record: LlavaRecord,
+    preprocessFor: (path: string) => Promise<ImagePreprocessOptions>,
+  ): Promise<{ pixels: Float32Array; width: number; height: number }[]> {
     const key = `${record.file}:${record.line}`;
+    const limits = { maxPixels: this.options.maxPixels ?? DEFAULT_MAX_PIXELS };
     try {
       this.realRoot ??= await realFolder(this.imageDir);
-      const out: Float32Array[] = [];
+      const out: { pixels: Float32Array; width: number; height: number }[] = [];
       for (const image of record.images) {
         const resolved = resolveImagePath(this.imageDir, image);
         if ('reason' in resolved) throw new ImageFileError(image, resolved.reason);
         const path = await realImagePath(this.realRoot, resolved.path, image);
-        out.push(await preprocessImage(path, preprocess, { maxPixels: this.options.maxPixels ?? DEFAULT_MAX_PIXELS }));
+        const preprocess = await preprocessFor(path);
+        out.push({ pixels: await preprocessImage(path, preprocess, limits), ...outputSize(preprocess) });
       }
       return out;
     } catch (e) {

@@ -29,6 +29,11 @@ describe('HighResEncoder: tiles (AnyRes)', () => {
     // a non-square image's canvas takes its own grid and token count
     expect(encoder.encode(pixels(16, 32)).shape).toEqual([2, encoder.tokensFor(1, 2), 8]);
     expect(encoder.layoutFor(100, 40)).toEqual({ rows: 1, cols: 2, width: 32, height: 16, tokens: 14 });
+    // tokensForCanvas(height, width): what encode returns for that canvas, so batching can count without encoding
+    for (const [h, w] of [[32, 32], [16, 32], [32, 16], [16, 16]]) expect(encoder.tokensForCanvas(h!, w!)).toBe(encoder.encode(pixels(h!, w!)).shape[1]);
+    expect(() => encoder.tokensForCanvas(48, 16)).toThrow(/48x16x3 input is not the canvas of an allowed grid/);
+    expect(encoder.canvasFor(100, 40)).toEqual({ width: 32, height: 16 });
+    expect(encoder.canvasFor(40, 100)).toEqual({ width: 16, height: 32 });
     const { encoder: noThumb } = build({ strategy: 'tiles', inputSize: 32, thumbnail: false });
     expect(noThumb.numTokens).toBe(20);
     expect(noThumb.encode(pixels(32, 32)).shape).toEqual([2, 20, 8]);
@@ -132,6 +137,8 @@ describe('HighResEncoder: resize', () => {
     expect(maxDiff(encoder.gridTokens(x), base.encode(downsample(x, 2)))).toBeLessThan(1e-6);
     expect(maxDiff(encoder.pooled(x), base.pooled(downsample(x, 2)))).toBeLessThan(1e-6);
     expect(() => encoder.encode(pixels(16, 16))).toThrow(/expected pixels \[B, 32, 32, 3\].*highRes.inputSize/);
+    expect(encoder.tokensForCanvas(32, 32)).toBe(base.numTokens);
+    expect(() => encoder.tokensForCanvas(16, 32)).toThrow(/expected pixels \[B, 32, 32, 3\], got \[B, 16, 32, 3\]/);
   });
 });
 

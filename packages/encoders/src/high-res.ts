@@ -142,6 +142,18 @@ export class HighResEncoder extends Module implements VisionEncoder {
     return (this.config.thumbnail ? g * g : 0) + rows * g * (cols * g + 1);
   }
 
+  /** Tokens for an input canvas of height x width (an allowed grid's canvas, or the square input); throws for another. */
+  tokensForCanvas(height: number, width: number): number {
+    const { rows, cols } = this.gridOfShape(height, width, 3);
+    return this.tokensFor(rows, cols);
+  }
+
+  /** The canvas to resize (aspect kept) and pad an image of width x height to: its grid's for `tiles`, the square input for `resize`. */
+  canvasFor(width: number, height: number): { width: number; height: number } {
+    const { width: w, height: h } = this.layoutFor(width, height);
+    return { width: w, height: h };
+  }
+
   /** Grid, canvas and token count for an image of width x height (see highResInputSize). */
   layoutFor(width: number, height: number): TileLayout & { tokens: number } {
     const layout = highResInputSize(width, height, { imageSize: this.base.imageSize, highRes: this.config });
@@ -227,11 +239,15 @@ export class HighResEncoder extends Module implements VisionEncoder {
   /** The grid an input's shape implies; throws when it is not a canvas this encoder takes. */
   private gridOf(pixels: tf.Tensor4D): { rows: number; cols: number } {
     const [, h, w, c] = pixels.shape;
+    return this.gridOfShape(h, w, c);
+  }
+
+  private gridOfShape(h: number, w: number, c: number): { rows: number; cols: number } {
     const t = this.base.imageSize;
     const { inputSize, grids } = this.config;
     if (this.strategy === 'resize') {
       if (h !== inputSize || w !== inputSize || c !== 3)
-        throw new MllmError(`highRes resize: expected pixels [B, ${inputSize}, ${inputSize}, 3], got [${pixels.shape}]; render or preprocess images at highRes.inputSize`);
+        throw new MllmError(`highRes resize: expected pixels [B, ${inputSize}, ${inputSize}, 3], got [B, ${h}, ${w}, ${c}]; render or preprocess images at highRes.inputSize`);
       return { rows: 1, cols: 1 };
     }
     const rows = h / t;

@@ -1,12 +1,14 @@
 import { MllmError } from '@mllm/core';
 import type { ImageSlot } from './splice';
+import type { ModelImage } from './image-input';
 
 /** One conversation already tokenized by the chat template, with its images in `<image>` order. */
 export interface TokenizedSample {
   ids: number[];
   /** 1 where the token is a training target. */
   lossMask: number[];
-  images: Float32Array[];
+  /** A bare array is the encoder's square canvas; an ImageInput carries another canvas shape (a tiled encoder's grid). */
+  images: ModelImage[];
 }
 
 export interface ModelBatch {
@@ -16,26 +18,31 @@ export interface ModelBatch {
   targets: number[][];
   weights: number[][];
   attentionMask: number[][];
-  images: Float32Array[];
+  images: ModelImage[];
   slots: ImageSlot[];
 }
 
 export interface BatchOptions {
   imageTokenId: number;
   padId: number;
+  /** Visual tokens of the square image (a bare Float32Array). */
   tokensPerImage: number;
+  /** Visual tokens of each image when they differ by canvas shape (MultimodalModel.tokensFor); absent: tokensPerImage for all. */
+  tokensFor?: (image: ModelImage) => number;
   maxLength?: number;
 }
 
-/** Expands each `<image>` id into M placeholder positions and records where the image goes. */
+/** Expands each `<image>` id into that image's M placeholder positions and records where the image goes. */
 export function expandImages(sample: TokenizedSample, options: BatchOptions): { ids: number[]; lossMask: number[]; starts: number[] } {
   const ids: number[] = [];
   const lossMask: number[] = [];
   const starts: number[] = [];
   sample.ids.forEach((id, i) => {
     if (id === options.imageTokenId) {
+      const image = sample.images[starts.length];
+      const tokens = image && options.tokensFor ? options.tokensFor(image) : options.tokensPerImage;
       starts.push(ids.length);
-      for (let j = 0; j < options.tokensPerImage; j++) {
+      for (let j = 0; j < tokens; j++) {
         ids.push(id);
         lossMask.push(0);
       }

@@ -3,3 +3,4 @@ export { buildModel, validateModelConfig, modelConfigSchema, type ModelConfig, t
 export { createRegistry } from './registry';
 export { collateTraining, collatePrompts, expandImages, type TokenizedSample, type ModelBatch, type BatchOptions } from './batch';
 export { placeImageTokens, type ImageSlot } from './splice';
+export { imageInput, type ImageInput, type ModelImage } from './image-input';

@@ -12,6 +12,17 @@ import {
 import { generateFromEmbeddings, type GenerateOptions } from '@mllm/llm';
 import { collatePrompts, collateTraining, type BatchOptions, type ModelBatch, type TokenizedSample } from './batch';
 import { placeImageTokens, type ImageSlot } from './splice';
+import { imageInput, type ModelImage } from './image-input';
+
+/** Images of one canvas shape (their indices in the batch) and their encoder features [n_g, N_g, D_enc]. */
+interface EncodedGroup {
+  indices: number[];
+  features: tf.Tensor3D;
+}
+
+function disposeGroups(groups: EncodedGroup[]): void {
+  for (const g of groups) g.features.dispose();
+}
 
 export interface SpecialIds {
   imageTokenId: number;
@@ -45,7 +56,20 @@ export class MultimodalModel extends Module {
   }
 
   get batchOptions(): BatchOptions {
-    return { imageTokenId: this.special.imageTokenId, padId: this.special.padId, tokensPerImage: this.tokensPerImage };
+    return { imageTokenId: this.special.imageTokenId, padId: this.special.padId, tokensPerImage: this.tokensPerImage, tokensFor: (image) => this.tokensFor(image) };
+  }
+
+  /**
+   * Visual tokens M of one image: tokensPerImage for the square canvas (a bare Float32Array),
+   * else what the encoder makes of that canvas (a tiled encoder's other grids) through the connector.
+   */
+  tokensFor(image: ModelImage): number {
+    const s = this.encoder.imageSize;
+    const { width, height } = imageInput(image, s);
+    if (width === s && height === s) return this.tokensPerImage;
+    if (!this.encoder.tokensForCanvas)
+      throw new MllmError(`a ${width}x${height} image, but this encoder takes only ${s}x${s} images; preprocess images to ${s}x${s}, or give the encoder highRes tiles to take other aspect ratios`);
+    return this.connector.outputTokens?.(this.encoder.tokensForCanvas(height, width)) ?? 1;
   }
 
   /** pixels [N, H, W, C] -> visual tokens [N, M, D] (token-level connectors, and fusion connectors that also make tokens). */
@@ -66,34 +90,74 @@ export class MultimodalModel extends Module {
    * The fusion connector bound to a batch's images, for `LmForwardOptions.fusion`; undefined
    * with a token-level connector. The caller owns the result (`dispose`, or a surrounding tidy).
    */
-  fusionFor(images: Float32Array[], slots: ImageSlot[], batchSize: number): LayerFusion | undefined {
+  fusionFor(images: ModelImage[], slots: ImageSlot[], batchSize: number): LayerFusion | undefined {
     if (this.connector.kind !== 'fusion-connector') return undefined;
-    const features = this.features(images);
+    const groups = this.encodeGroups(images);
     try {
-      return this.bindFeatures(features, slots, batchSize);
+      return this.bindFeatures(groups, images, slots, batchSize);
     } finally {
-      features.dispose();
+      disposeGroups(groups);
     }
   }
 
-  /** Encoder features [N_img, N, D_enc] of a batch's images; [0, N, D_enc] when it has none. */
-  private features(images: Float32Array[]): tf.Tensor3D {
-    return tf.tidy(() => (images.length ? this.encoder.encode(this.imagesToTensor(images)) : tf.zeros([0, this.encoder.numTokens, this.encoder.outputDim]))) as tf.Tensor3D;
-  }
-
-  private bindFeatures(features: tf.Tensor3D, slots: ImageSlot[], batchSize: number): LayerFusion | undefined {
-    const connector = this.connector;
-    return connector.kind === 'fusion-connector' ? connector.bind(features, slots, batchSize) : undefined; // [N_img, N, D_enc] -> hooks
-  }
-
-  imagesToTensor(images: Float32Array[]): tf.Tensor4D {
+  /**
+   * A batch's images grouped by canvas shape (first-seen order), each group encoded in one call:
+   * features [n_g, N_g, D_enc]. One group, in image order, when all images share a shape.
+   * The caller disposes the features.
+   */
+  private encodeGroups(images: ModelImage[]): EncodedGroup[] {
     const s = this.encoder.imageSize;
-    const flat = new Float32Array(images.length * s * s * 3);
-    images.forEach((img, i) => {
-      if (img.length !== s * s * 3) throw new Error(`image ${i} has ${img.length} values; the encoder takes ${s}x${s}x3 = ${s * s * 3}`);
-      flat.set(img, i * s * s * 3);
+    const byShape = new Map<string, number[]>();
+    images.forEach((image, i) => {
+      const { width, height } = imageInput(image, s);
+      const key = `${width}x${height}`;
+      byShape.set(key, [...(byShape.get(key) ?? []), i]);
     });
-    return tf.tensor4d(flat, [images.length, s, s, 3]);
+    return [...byShape.values()].map((indices) => ({
+      indices,
+      features: tf.tidy(() => this.encoder.encode(this.imagesToTensor(indices.map((i) => images[i]!)))) as tf.Tensor3D,
+    }));
+  }
+
+  /** Encoder features [N_img, N, D_enc] for a fusion connector, which takes one canvas shape per batch; [0, N, D_enc] with no images. */
+  private fusionFeatures(groups: EncodedGroup[], images: ModelImage[]): tf.Tensor3D {
+    if (groups.length > 1) {
+      const shapes = groups.map((g) => {
+        const { width, height } = imageInput(images[g.indices[0]!]!, this.encoder.imageSize);
+        return `${width}x${height}`;
+      });
+      throw new MllmError(
+        `a fusion connector takes images of one canvas shape per batch, got ${shapes.join(', ')}; batch images of one shape together, preprocess them all to one canvas, or use a token-level connector (mlp, linear, qformer, ...)`,
+      );
+    }
+    return groups[0]?.features ?? (tf.zeros([0, this.encoder.numTokens, this.encoder.outputDim]) as tf.Tensor3D);
+  }
+
+  private bindFeatures(groups: EncodedGroup[], images: ModelImage[], slots: ImageSlot[], batchSize: number): LayerFusion | undefined {
+    const connector = this.connector;
+    if (connector.kind !== 'fusion-connector') return undefined;
+    const features = this.fusionFeatures(groups, images);
+    try {
+      return connector.bind(features, slots, batchSize); // [N_img, N, D_enc] -> hooks
+    } finally {
+      if (groups.length === 0) features.dispose(); // the empty batch's zeros; groups' features are their owner's
+    }
+  }
+
+  /** Images of one canvas shape as pixels [N, H, W, 3]; a bare Float32Array is imageSize x imageSize. */
+  imagesToTensor(images: ModelImage[]): tf.Tensor4D {
+    const s = this.encoder.imageSize;
+    const shaped = images.map((image) => imageInput(image, s));
+    const { width, height } = shaped[0] ?? { width: s, height: s };
+    const size = width * height * 3;
+    const flat = new Float32Array(images.length * size);
+    shaped.forEach((img, i) => {
+      if (img.width !== width || img.height !== height)
+        throw new MllmError(`imagesToTensor: image ${i} is ${img.width}x${img.height} but image 0 is ${width}x${height}; one call takes one canvas shape`);
+      if (img.pixels.length !== size) throw new Error(`image ${i} has ${img.pixels.length} values; a ${width}x${height} RGB image has ${height}x${width}x3 = ${size}`);
+      flat.set(img.pixels, i * size);
+    });
+    return tf.tensor4d(flat, [images.length, height, width, 3]);
   }
 
   /** True when images enter the sequence as tokens (token-level connectors, CogVLM's visual expert). */
@@ -107,25 +171,36 @@ export class MultimodalModel extends Module {
    * With a fusion connector that makes no tokens, text embeddings only: `<image>` is embedded
    * as the text token it is.
    */
-  embed(inputIds: number[][], images: Float32Array[], slots: ImageSlot[]): tf.Tensor3D {
-    if (images.length === 0 || !this.splicesTokens) return this.embedFeatures(inputIds, undefined, slots);
-    const features = this.features(images);
+  embed(inputIds: number[][], images: ModelImage[], slots: ImageSlot[]): tf.Tensor3D {
+    if (images.length === 0 || !this.splicesTokens) return this.embedFeatures(inputIds, [], images, slots);
+    const groups = this.encodeGroups(images);
     try {
-      return this.embedFeatures(inputIds, features, slots);
+      return this.embedFeatures(inputIds, groups, images, slots);
     } finally {
-      features.dispose();
+      disposeGroups(groups);
     }
   }
 
-  private embedFeatures(inputIds: number[][], features: tf.Tensor3D | undefined, slots: ImageSlot[]): tf.Tensor3D {
+  private embedFeatures(inputIds: number[][], groups: EncodedGroup[], images: ModelImage[], slots: ImageSlot[]): tf.Tensor3D {
     return tf.tidy(() => {
       const b = inputIds.length;
       const t = inputIds[0]!.length;
       const text = this.llm.embed(tf.tensor2d(inputIds, [b, t], 'int32')); // [B, T, D]
-      if (!features || features.shape[0] === 0 || !this.splicesTokens) return text;
-      const visual = this.tokensOf(features); // [N_img, M, D]
+      if (groups.length === 0 || !this.splicesTokens) return text;
+      if (slots.length !== images.length) throw new MllmError(`${images.length} images but ${slots.length} <image> slots; each <image> needs exactly one image`);
+      if (this.connector.kind === 'fusion-connector') this.fusionFeatures(groups, images); // one shape, or its error
+      // each group's tokens [n_g, M_g, D] one after another; the slots are put in the same order
+      const visual = groups.map((g) => this.tokensOf(g.features));
+      groups.forEach((g, k) => {
+        const expected = this.tokensFor(images[g.indices[0]!]!);
+        if (visual[k]!.shape[1] !== expected) throw new MllmError(`an image's connector made ${visual[k]!.shape[1]} tokens but batching expanded its <image> to ${expected}`);
+      });
+      const d = text.shape[2];
+      const tokens = tf.concat(visual.map((v) => v.reshape([-1, d]) as tf.Tensor2D), 0); // [sum M_i, D]
+      const order = groups.flatMap((g) => g.indices);
+      const lengths = groups.flatMap((g, k) => g.indices.map(() => visual[k]!.shape[1]));
       const isText = tf.tensor3d(inputIds.map((row) => row.map((id) => [id === this.special.imageTokenId ? 0 : 1])), [b, t, 1]);
-      return text.mul(isText).add(placeImageTokens(visual, slots, b, t)) as tf.Tensor3D;
+      return text.mul(isText).add(placeImageTokens(tokens, order.map((i) => slots[i]!), b, t, lengths)) as tf.Tensor3D;
     });
   }
 
@@ -143,9 +218,9 @@ export class MultimodalModel extends Module {
   forwardWithHidden(batch: Pick<ModelBatch, 'inputIds' | 'attentionMask' | 'images' | 'slots'>): { logits: tf.Tensor3D; hidden: tf.Tensor3D } {
     return tf.tidy(() => {
       // encoded once, for both the spliced tokens and the fusion hooks
-      const features = this.features(batch.images); // [N_img, N, D_enc]
-      const embeds = this.embedFeatures(batch.inputIds, features, batch.slots); // [B, T, D]
-      const fusion = this.bindFeatures(features, batch.slots, batch.inputIds.length);
+      const groups = this.encodeGroups(batch.images); // features [n_g, N_g, D_enc] per canvas shape
+      const embeds = this.embedFeatures(batch.inputIds, groups, batch.images, batch.slots); // [B, T, D]
+      const fusion = this.bindFeatures(groups, batch.images, batch.slots, batch.inputIds.length);
       return this.llm.forward(embeds, { attentionMask: batch.attentionMask, fusion });
     });
   }
@@ -170,10 +245,15 @@ export class MultimodalModel extends Module {
   /** Continues each prompt (already ending with the assistant role token) and returns the new token ids. */
   generate(prompts: TokenizedSample[], options: GenerateOptions): number[][] {
     const batch = collatePrompts(prompts, this.batchOptions);
-    const features = this.features(batch.images);
-    const embeds = this.embedFeatures(batch.inputIds, features, batch.slots);
-    const fusion = this.bindFeatures(features, batch.slots, batch.inputIds.length);
-    features.dispose();
+    const groups = this.encodeGroups(batch.images);
+    let embeds: tf.Tensor3D;
+    let fusion: LayerFusion | undefined;
+    try {
+      embeds = this.embedFeatures(batch.inputIds, groups, batch.images, batch.slots);
+      fusion = this.bindFeatures(groups, batch.images, batch.slots, batch.inputIds.length);
+    } finally {
+      disposeGroups(groups);
+    }
     try {
       return generateFromEmbeddings(this.llm, { embeds, attentionMask: batch.attentionMask, fusion }, options);
     } finally {

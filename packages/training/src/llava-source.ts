@@ -1,6 +1,6 @@
 import { MllmError } from '@mllm/core';
 import { BadSampleError, LlavaDataset, type BadSample, type LlavaRecord } from '@mllm/data';
-import type { TokenizedSample } from '@mllm/model';
+import type { ModelImage, TokenizedSample } from '@mllm/model';
 import { applyChatTemplate, type WordTokenizer } from '@mllm/tokenizer';
 import { stageSources, type LlavaSourceConfig } from './data-mixture';
 import type { StageConfig } from './run-config';
@@ -12,6 +12,14 @@ export interface LlavaPrepareOptions {
   imageSize: number;
   /** Sequence positions one image takes (the connector's M; 1 where `<image>` stays a text token). */
   tokensPerImage: number;
+  /**
+   * A tiled encoder's canvas for an image of width x height (its grid for that aspect ratio):
+   * each image is then resized into it with `pad`, keeping its aspect ratio as LLaVA-NeXT does,
+   * instead of to the square imageSize with the source's `resize`.
+   */
+  canvasFor?: (width: number, height: number) => { width: number; height: number };
+  /** Sequence positions of one image when they differ by canvas (MultimodalModel.tokensFor); with canvasFor. */
+  tokensFor?: (image: ModelImage) => number;
 }
 
 /** Skipped records of one file, for the run report. */
@@ -68,7 +76,7 @@ export class LlavaSources {
 
   /** The source's records as training samples with decoded images; bad records skipped or fatal per `onBadSample`. */
   samples(source: LlavaSourceConfig, which: 'file' | 'valFile', options: LlavaPrepareOptions): Promise<TokenizedSample[]> {
-    const key = JSON.stringify([source[which], source.images, source.onBadSample, source.resize, source.maxTokens, options.imageSize, options.tokensPerImage]);
+    const key = JSON.stringify([source[which], source.images, source.onBadSample, source.resize, source.maxTokens, options.imageSize, options.tokensPerImage, options.canvasFor !== undefined]);
     let samples = this.prepared.get(key);
     if (!samples) {
       samples = this.prepare(source, which, options);
@@ -101,9 +109,19 @@ export class LlavaSources {
     const { ids, lossMask } = applyChatTemplate(tokenizer, record.conversations);
     const placeholders = ids.filter((id) => id === tokenizer.special.image).length;
     if (placeholders !== record.images.length) throw bad(`${placeholders} <image> placeholders but ${record.images.length} images; put one <image> per image in the human turns`);
+    const tooLong = (length: number, each: string) =>
+      bad(`${length} tokens with its ${placeholders} image(s) at ${each} tokens each, over the source's maxTokens ${source.maxTokens}; raise maxTokens or shorten the conversation`);
+    const { canvasFor, tokensFor } = options;
+    if (canvasFor && tokensFor) {
+      // each image's token count depends on its canvas, known once its header is read
+      const images = record.images.length > 0 ? await dataset.loadSizedImages(record, (size) => ({ size: canvasFor(size.width, size.height), mode: 'pad' })) : [];
+      const counts = images.map((image) => tokensFor(image));
+      const length = ids.length + counts.reduce((a, m) => a + m - 1, 0);
+      if (length > source.maxTokens) throw tooLong(length, counts.join(', '));
+      return { ids, lossMask, images };
+    }
     const length = ids.length + placeholders * (options.tokensPerImage - 1);
-    if (length > source.maxTokens)
-      throw bad(`${length} tokens with its ${placeholders} image(s) at ${options.tokensPerImage} tokens each, over the source's maxTokens ${source.maxTokens}; raise maxTokens or shorten the conversation`);
+    if (length > source.maxTokens) throw tooLong(length, String(options.tokensPerImage));
     // loadImages throws a BadSampleError (file:line) for a missing, corrupt or oversized image
     const images = record.images.length > 0 ? await dataset.loadImages(record, { size: options.imageSize, mode: source.resize }) : [];
     return { ids, lossMask, images };

@@ -6,13 +6,19 @@ import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { BadSampleError } from '@mllm/data';
 import { WordTokenizer } from '@mllm/tokenizer';
-import { buildModel, createRegistry } from '@mllm/model';
+import { buildModel, createRegistry, type ModelImage } from '@mllm/model';
 import { llavaSourceSchema, mixtureSchema } from './data-mixture';
 import { LlavaSources } from './llava-source';
 import { stageSchema } from './run-config';
 import { runStage } from './run-stage';
 import { StageData } from './stage-data';
 import { world } from './tiny-run.test-helper';
+
+/** The square images this source decodes, as bare arrays. */
+const bare = (image: ModelImage): Float32Array => {
+  if (!(image instanceof Float32Array)) throw new Error(`expected a square image as a bare Float32Array, got ${image.width}x${image.height}`);
+  return image;
+};
 
 const COLORS = { red: [220, 30, 30], green: [30, 200, 40], blue: [30, 40, 220], yellow: [230, 220, 30] } as const;
 type Name = keyof typeof COLORS;
@@ -101,7 +107,7 @@ describe('training on a LLaVA-format folder of real images', () => {
     const samples = data.mixture(0)!.sources[0]!.train!;
     expect(samples).toHaveLength(14); // 12 single-image, the two-image one, the text-only one
     expect(samples.map((s) => s.images.length).sort()).toEqual([0, ...new Array(12).fill(1), 2]);
-    for (const s of samples) for (const img of s.images) expect(img.length).toBe(16 * 16 * 3);
+    for (const s of samples) for (const img of s.images) expect(bare(img).length).toBe(16 * 16 * 3);
     // every word of the file is in the vocabulary: nothing became <unk>
     expect(samples.flatMap((s) => s.ids)).not.toContain(tokenizer.special.unk);
     const skipped = sources.skipped()[join(dir, 'train.jsonl')]!;
@@ -112,7 +118,7 @@ describe('training on a LLaVA-format folder of real images', () => {
   it('decodes the real pixels: the red background of a PNG reads as red after resizing', async () => {
     const { data, model } = await setup();
     await data.prepareStage(stageSchema.parse({ type: 'instruct', steps: 0, data: [source()] }), 0, model);
-    const first = data.mixture(0)!.sources[0]!.train![0]!.images[0]!; // red-green.png
+    const first = bare(data.mixture(0)!.sources[0]!.train![0]!.images[0]!); // red-green.png
     expect(first[0]).toBeCloseTo(220 / 255, 1);
     expect(first[1]).toBeLessThan(0.2);
     const mid = (8 * 16 + 8) * 3;
@@ -133,11 +139,11 @@ describe('training on a LLaVA-format folder of real images', () => {
     ]);
     expect(imagePositions[m]! - imagePositions[0]!).toBeGreaterThan(m); // text between the images
 
-    const logits = (images: Float32Array[]) => tf.tidy(() => Array.from(model.forward({ ...batch, images }).dataSync()));
+    const logits = (images: ModelImage[]) => tf.tidy(() => Array.from(model.forward({ ...batch, images }).dataSync()));
     const base = logits(batch.images);
     const vocab = tokenizer.vocabSize;
     const changed = (other: number[]) => Array.from({ length: batch.inputIds[0]!.length }, (_, t) => other.slice(t * vocab, (t + 1) * vocab).some((v, j) => Math.abs(v - base[t * vocab + j]!) > 1e-6));
-    const noise = new Float32Array(batch.images[1]!.length).map((_, i) => (i * 0.37) % 1);
+    const noise = new Float32Array(bare(batch.images[1]!).length).map((_, i) => (i * 0.37) % 1);
     const secondChanged = changed(logits([batch.images[0]!, noise]));
     const firstChanged = changed(logits([noise, batch.images[1]!]));
     const second = imagePositions[m]!;
@@ -165,5 +171,39 @@ describe('training on a LLaVA-format folder of real images', () => {
     expect(samples.length).toBeGreaterThan(0);
     for (const s of samples) expect(s.ids.length + s.images.length * (model.tokensPerImage - 1)).toBeLessThanOrEqual(20);
     expect(sources.skipped()[join(dir, 'train.jsonl')]!.reasons.some((r) => /over the source's maxTokens 20/.test(r))).toBe(true);
+  });
+
+  it("with a tiles encoder, each image is padded into the canvas of its aspect ratio's grid and trains in one batch", async () => {
+    // 80x20 and 20x80 images: 8 px tiles, 16 px square input; LLaVA-NeXT's choice is the 1x2 and 2x1 grids
+    const red = { r: 220, g: 30, b: 30 };
+    await sharp({ create: { width: 80, height: 20, channels: 3, background: red } }).png().toFile(join(dir, 'img', 'wide.png'));
+    await sharp({ create: { width: 20, height: 80, channels: 3, background: red } }).png().toFile(join(dir, 'img', 'tall.png'));
+    const turns = [
+      { from: 'human', value: '<image>\nWhat color is the background?' },
+      { from: 'gpt', value: 'The background is red.' },
+    ];
+    const file = join(dir, 'tiles.jsonl');
+    await writeFile(file, ['wide.png', 'tall.png', 'red-green.png'].map((image, i) => JSON.stringify({ id: `t${i}`, image, conversations: turns })).join('\n') + '\n');
+    const tokenizer = WordTokenizer.train([...world.corpus(), ...turns.map((t) => t.value)]);
+    const model = buildModel(
+      { encoder: { type: 'vit', imageSize: 8, patchSize: 4, dim: 8, layers: 1, heads: 2, highRes: { strategy: 'tiles', inputSize: 16 } }, connector: { type: 'mlp' }, llm: { type: 'causal', dim: 16, layers: 1, heads: 2 } },
+      { registry: createRegistry(), vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: 2 },
+    );
+    const data = new StageData(world, tokenizer, 1, new LlavaSources());
+    await data.prepareStage(stageSchema.parse({ type: 'instruct', steps: 0, data: [source({ file })] }), 0, model);
+    const samples = data.mixture(0)!.sources[0]!.train!;
+    const shapes = samples.map((s) => s.images.map((image) => (image instanceof Float32Array ? 'bare' : `${image.width}x${image.height}`)));
+    expect(shapes).toEqual([['16x8'], ['8x16'], ['16x16']]); // red-green.png is 40x28: the 2x2 grid keeps the most of it
+    // aspect ratio kept: the wide image fills the canvas's width and is padded above and below with mid grey
+    const wide = samples[0]!.images[0] as { pixels: Float32Array; width: number; height: number };
+    const at = (x: number, y: number) => Array.from(wide.pixels.slice((y * wide.width + x) * 3, (y * wide.width + x) * 3 + 3));
+    expect(at(8, 4)[0]).toBeCloseTo(220 / 255, 1);
+    for (const c of at(8, 0)) expect(c).toBeCloseTo(0.5, 1);
+    const batch = model.collate(samples);
+    const counts = samples.map((s) => model.tokensFor(s.images[0]!));
+    expect(new Set(counts).size).toBe(3);
+    expect(batch.inputIds.map((row) => row.filter((id) => id === tokenizer.special.image).length)).toEqual(counts);
+    const loss = model.loss(batch);
+    expect(Number.isFinite(loss.dataSync()[0]!)).toBe(true);
   });
 });

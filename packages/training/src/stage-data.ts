@@ -24,7 +24,7 @@ import { applyChatTemplate, type WordTokenizer } from '@mllm/tokenizer';
 import type { MultimodalModel, TokenizedSample } from '@mllm/model';
 import type { StageConfig, StageType } from './run-config';
 import { StageMixture, sourceLabel, stageSources, type MixtureSource } from './data-mixture';
-import { LlavaSources } from './llava-source';
+import { LlavaSources, type LlavaPrepareOptions } from './llava-source';
 
 /** An image with its caption and the scene it shows (the ground truth for region labels). */
 export interface ImageTextPair {
@@ -53,11 +53,17 @@ export class StageData {
    * their images decoded at the size the model takes its images, the world's (see LlavaSources
    * for the memory this holds). A stage without `data` has no mixture.
    */
-  async prepareStage(stage: StageConfig, index: number, model: Pick<MultimodalModel, 'batchOptions'>): Promise<void> {
+  async prepareStage(stage: StageConfig, index: number, model: Pick<MultimodalModel, 'batchOptions'> & Partial<Pick<MultimodalModel, 'encoder'>>): Promise<void> {
     const sources = stageSources(stage);
     if (sources.length === 0) return;
     // the world renders at the encoder's input size (a high-resolution encoder's large input included)
-    const options = { tokenizer: this.tokenizer, imageSize: this.world.imageSize, tokensPerImage: model.batchOptions.tokensPerImage };
+    const options: LlavaPrepareOptions = { tokenizer: this.tokenizer, imageSize: this.world.imageSize, tokensPerImage: model.batchOptions.tokensPerImage };
+    // a tiled encoder takes each file image at the canvas of its aspect ratio's grid
+    const encoder = model.encoder;
+    if (encoder?.strategy === 'tiles' && encoder.canvasFor && model.batchOptions.tokensFor) {
+      options.canvasFor = (width, height) => encoder.canvasFor!(width, height);
+      options.tokensFor = model.batchOptions.tokensFor;
+    }
     const entries: MixtureEntry[] = [];
     for (const source of sources) {
       const entry: MixtureEntry = { label: sourceLabel(source), weight: source.weight, source };
