@@ -37,6 +37,12 @@ export interface VisionEncoder extends Module {
    * select_best_resolution). Absent: the square imageSize.
    */
   canvasFor?(width: number, height: number): { width: number; height: number };
+  /**
+   * Encoder parameters that every stage training the connector trains too: they shape the
+   * token layout the LLM reads rather than the features (LLaVA-NeXT trains its image_newline
+   * with the projector while the vision tower stays frozen).
+   */
+  readonly trainedWithConnector?: readonly tf.Variable[];
 }
 
 /** Token-level connector: [B, N, D_enc] -> [B, M, D_llm]; the model splices the M tokens at `<image>`. */

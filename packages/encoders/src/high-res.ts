@@ -95,6 +95,10 @@ export class HighResEncoder extends Module implements VisionEncoder {
   readonly tileGrid: number;
   readonly imageNewline?: tf.Variable; // [D]
 
+  get trainedWithConnector(): readonly tf.Variable[] {
+    return this.imageNewline ? [this.imageNewline] : [];
+  }
+
   constructor(
     readonly base: VisionEncoder,
     readonly config: HighResConfig,

@@ -32,6 +32,18 @@ describe('high-resolution encoders in the stages', () => {
     expect(mean(losses.slice(-5))).toBeLessThan(0.9 * mean(losses.slice(0, 5)));
   });
 
+  it('tiles: stages that train the connector train image_newline too, the frozen vision tower stays', async () => {
+    const m = make('tiles');
+    const values = () => Object.fromEntries(m.encoder.namedParameters().map(([n, p]) => [n, Array.from(p.dataSync())]));
+    const before = values();
+    const stage = stageSchema.parse({ type: 'align', steps: 3, batchSize: 4, lr: 0.01, warmup: 0, evalEvery: 0 });
+    const result = await runStage(stage, 0, m, new StageData(world, tokenizer, 3));
+    const after = values();
+    const changed = Object.keys(after).filter((n) => after[n]!.some((v, i) => v !== before[n]![i]));
+    expect(changed).toEqual(['image_newline']);
+    expect(result.trainableParameters).toBe(m.connector.numParameters() + m.encoder.trainedWithConnector!.reduce((n, p) => n + p.size, 0));
+  });
+
   it('tiles: instruction tuning with 24 visual tokens per image trains and lowers the loss', async () => {
     const m = make('tiles');
     expect(m.tokensPerImage).toBe(24);

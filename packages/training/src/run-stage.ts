@@ -101,6 +101,7 @@ export async function runStage(
   const trains = stage.trains ?? defaultTrains(stage.type, model.connector.kind);
   model.freeze();
   for (const which of trains) moduleOf(model, which).unfreeze();
+  if (trains.includes('connector')) for (const p of model.encoder.trainedWithConnector ?? []) p.trainable = true;
   await data.prepareStage(stage, index, model);
   const objective = stageObjective(stage, index, model, data, trains, context, resume?.extra);
   const { params, extra } = objective;
