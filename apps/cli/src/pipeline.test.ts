@@ -52,6 +52,11 @@ describe('mllm run', () => {
     expect(existsSync(out)).toBe(false);
     const mismatch = await runPipeline({ ...tiny, data: { ...tiny.data, imageSize: 64 } }, { out, logger: silentLogger }).catch((e) => e);
     expect((mismatch as Error).message).toMatch(/data.imageSize: 64 does not match encoder.imageSize 16/);
+    // with a high-resolution encoder the world renders at its input size, which data.imageSize must then equal
+    const highRes = { ...tiny.encoder, highRes: { strategy: 'tiles', inputSize: tiny.encoder.imageSize * 2 } };
+    const tiled = await runPipeline({ ...tiny, encoder: highRes, data: { ...tiny.data, imageSize: tiny.encoder.imageSize } }, { out, logger: silentLogger }).catch((e) => e);
+    expect((tiled as Error).message).toMatch(/data.imageSize: 16 does not match encoder.highRes.inputSize 32/);
+    expect(() => parseRunConfig({ ...tiny, encoder: highRes, data: { ...tiny.data, imageSize: 32 } }, createRegistry())).not.toThrow();
   });
 
   it('does not overwrite an existing run folder without --force', async () => {

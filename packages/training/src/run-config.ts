@@ -178,7 +178,7 @@ export const dataSchema = z
     train: z.number().int().min(1).default(4000),
     val: z.number().int().min(1).default(200),
     test: z.number().int().min(1).default(200),
-    /** Derived from encoder.imageSize; if written it must agree. */
+    /** Derived from encoder.imageSize (encoder.highRes.inputSize when set); if written it must agree. */
     imageSize: z.number().int().min(4).optional(),
     /**
      * High-resolution Shapes world: object side as a fraction of the standard world's (1). The
@@ -256,11 +256,13 @@ export function parseRunConfig(raw: unknown, registry: ComponentRegistry): RunCo
     else issues.push(...zodIssues(r.error, `stages[${i}]`));
   });
   issues.push(...stageOrderIssues(cfg.stages.map((stage) => (stage as { type?: unknown } | null)?.type)));
-  const encoder = model.value?.encoder as { imageSize?: number } | undefined;
-  if (encoder && cfg.data.imageSize !== undefined && cfg.data.imageSize !== encoder.imageSize)
+  const encoder = model.value?.encoder as { imageSize?: number; highRes?: { inputSize?: number } } | undefined;
+  // the world renders at what the model takes: a high-resolution encoder's input, else its own size
+  const [rendered, from] = encoder?.highRes?.inputSize !== undefined ? [encoder.highRes.inputSize, 'encoder.highRes.inputSize'] : [encoder?.imageSize, 'encoder.imageSize'];
+  if (encoder && cfg.data.imageSize !== undefined && cfg.data.imageSize !== rendered)
     issues.push({
       path: 'data.imageSize',
-      message: `${cfg.data.imageSize} does not match encoder.imageSize ${encoder.imageSize}; remove data.imageSize (it is derived) or make them equal`,
+      message: `${cfg.data.imageSize} does not match ${from} ${rendered}; remove data.imageSize (it is derived) or make them equal`,
     });
   if (issues.length) throw new ConfigError(issues);
   return { ...cfg, ...model.value!, stages } as RunConfig;
