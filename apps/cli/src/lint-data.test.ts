@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
 import { imageToPngBuffer } from '@mllm/data';
 import { main } from './main';
 import { capture } from './capture-output.test-helper';
@@ -28,6 +29,11 @@ const good = [
   { id: 'two', images: ['red.png', 'blue.png'], conversations: chat('<image> <image> same colour ?', 'no , red and blue .') },
   { id: 'text', conversations: chat('say hi', 'hi') },
 ];
+
+/** A width x height red PNG (imageToPngBuffer writes square images only). */
+async function redPng(width: number, height: number): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: { r: 255, g: 0, b: 0 } } }).png().toBuffer();
+}
 
 /** size x size HWC pixels of one colour. */
 const solid = (size: number, rgb: number[]) => Float32Array.from({ length: size * size * 3 }, (_, i) => rgb[i % 3]!);
@@ -93,6 +99,20 @@ describe('mllm lint-data', () => {
     expect(out).toContain('3 samples: 2 ok, 0 bad, 1 too long -> 1 problem');
     const roomy = await run(['lint-data', file, '--images', images, '--config', tiny, '--max-length', '23', '--show', '0']);
     expect(roomy.code).toBe(0);
+  });
+
+  it('with a tiles encoder, counts each image at the grid its aspect ratio takes', async () => {
+    writeFileSync(join(images, 'wide.png'), await redPng(64, 16));
+    const config = JSON.parse(readFileSync(tiny, 'utf8'));
+    config.encoder.highRes = { strategy: 'tiles', inputSize: 32 };
+    const tiled = join(dir, 'tiles.json');
+    writeFileSync(tiled, JSON.stringify(config));
+    const file = writeJsonl('tiles.jsonl', [good[0], { id: 'wide', image: 'wide.png', conversations: chat('<image>\nwhat colour ?', 'red .') }]);
+    // 8 px patches in 16 px tiles: 4 thumbnail tokens, then per row of patches the tiles' patches and image_newline
+    // square 40x40 -> 2 x 2 tiles: 4 + 4 * (4 + 1) = 24; wide 64x16 -> 1 x 2 tiles: 4 + 2 * (4 + 1) = 14
+    const { out } = await run(['lint-data', file, '--images', images, '--config', tiled, '--max-length', '8', '--show', '0']);
+    expect(out).toMatch(new RegExp(`${file}:1: sample "red": 35 tokens \\(24 of them image tokens\\)`));
+    expect(out).toMatch(new RegExp(`${file}:2: sample "wide": 25 tokens \\(14 of them image tokens\\)`));
   });
 
   it('says how to call it when the file, folder or flag is wrong', async () => {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { MllmError, initBackend, type Logger } from '@mllm/core';
-import { LlavaDataset, type BadSample, type LlavaRecord, type LlavaTurn } from '@mllm/data';
+import { LlavaDataset, readImageHeader, resolveImagePath, type BadSample, type LlavaRecord, type LlavaTurn } from '@mllm/data';
 import { createRegistry } from '@mllm/model';
 import { WordTokenizer, applyChatTemplate } from '@mllm/tokenizer';
 import { parseRunConfig, type RunConfig } from '@mllm/training';
@@ -97,8 +97,9 @@ export async function lintData(file: string, options: LintOptions = {}): Promise
   const show = options.show ?? 3;
   const report: LintReport = { file, imageDir: dataset.imageDir, samples: dataset.records.length + dataset.skipped.length, bad: [...dataset.skipped], tooLong: [], rendered: [], problems: 0 };
 
-  let measure: ((r: LlavaRecord) => { tokens: number; imageTokens: number; unknown: boolean; pieces: { text: string; trained: boolean }[] }) | undefined;
+  let measure: ((r: LlavaRecord) => Promise<{ tokens: number; imageTokens: number; unknown: boolean; pieces: { text: string; trained: boolean }[] }>) | undefined;
   let maxLength = options.maxLength;
+  let disposeModel: (() => void) | undefined;
   if (options.configPath) {
     const registry = createRegistry();
     const config = parseRunConfig(await readConfig(options.configPath), registry);
@@ -109,13 +110,28 @@ export async function lintData(file: string, options: LintOptions = {}): Promise
     const tokenizer = WordTokenizer.train(corpus, { minFrequency: config.tokenizer.minFrequency });
     const { model } = createSession(config, registry, tokenizer);
     const perImage = model.tokensPerImage;
-    model.dispose();
-    measure = (r) => {
+    // a tiled encoder gives an image the grid of its aspect ratio, and that grid's token count
+    const canvasFor = model.encoder.canvasFor?.bind(model.encoder);
+    const tokensOfCanvas = (canvas: { width: number; height: number }) => model.tokensFor({ pixels: new Float32Array(0), ...canvas });
+    const imageTokensOf = async (r: LlavaRecord): Promise<number[]> => {
+      if (!canvasFor) return r.images.map(() => perImage);
+      return Promise.all(
+        r.images.map(async (written) => {
+          const where = resolveImagePath(dataset.imageDir, written);
+          if (!('path' in where)) return perImage; // already reported as a bad sample
+          const { width, height } = await readImageHeader(where.path);
+          return tokensOfCanvas(canvasFor(width, height));
+        }),
+      );
+    };
+    disposeModel = () => model.dispose();
+    measure = async (r) => {
       const { ids, lossMask } = applyChatTemplate(tokenizer, r.conversations);
+      const imageTokens = (await imageTokensOf(r)).reduce((a, m) => a + m, 0);
       const images = ids.filter((id) => id === tokenizer.special.image).length;
       return {
-        tokens: ids.length + images * (perImage - 1),
-        imageTokens: images * perImage,
+        tokens: ids.length - images + imageTokens,
+        imageTokens,
         unknown: ids.includes(tokenizer.special.unk),
         pieces: ids.map((id, i) => ({ text: tokenizer.idToToken(id)!, trained: lossMask[i] === 1 })),
       };
@@ -125,7 +141,7 @@ export async function lintData(file: string, options: LintOptions = {}): Promise
 
   let total = 0;
   for (const record of dataset.records) {
-    const m = measure?.(record);
+    const m = await measure?.(record);
     if (m && report.tokens) {
       total += m.tokens;
       report.tokens.max = Math.max(report.tokens.max, m.tokens);
@@ -136,6 +152,7 @@ export async function lintData(file: string, options: LintOptions = {}): Promise
     if (report.rendered.length < show)
       report.rendered.push({ file: record.file, line: record.line, id: record.id, text: markTrained(m?.pieces ?? templatePieces(record.conversations)) });
   }
+  disposeModel?.();
   if (report.tokens && dataset.records.length) report.tokens.mean = total / dataset.records.length;
   report.problems = report.bad.length + report.tooLong.length;
   return report;
