@@ -111,7 +111,9 @@ export class MultimodalModel extends Module {
     images.forEach((image, i) => {
       const { width, height } = imageInput(image, s);
       const key = `${width}x${height}`;
-      byShape.set(key, [...(byShape.get(key) ?? []), i]);
+      const group = byShape.get(key);
+      if (group) group.push(i);
+      else byShape.set(key, [i]);
     });
     return [...byShape.values()].map((indices) => ({
       indices,
