@@ -1,0 +1,1 @@
+export const ONNX_PLACEHOLDER = true;
