@@ -1,5 +1,6 @@
 import type { Answerer } from '@mllm/eval';
 import type { ShapesWorld } from '@mllm/data';
+import type { GenerateOptions, GenerationEvent } from '@mllm/llm';
 import type { MultimodalModel } from '@mllm/model';
 import { applyChatTemplate, type WordTokenizer } from '@mllm/tokenizer';
 
@@ -25,4 +26,23 @@ export function answerImage(model: MultimodalModel, tokenizer: WordTokenizer, im
     stopTokens: [tokenizer.special.end, tokenizer.special.eos],
   });
   return tokenizer.decode(out!);
+}
+
+/**
+ * One prompt about an image, streamed: each token's text as it is made (stop strings held back
+ * until they are ruled out), ending at end-of-turn.
+ */
+export function streamAnswer(
+  model: MultimodalModel,
+  tokenizer: WordTokenizer,
+  image: Float32Array,
+  prompt: string,
+  options: Omit<GenerateOptions, 'decode' | 'stopTokens'>,
+): AsyncGenerator<GenerationEvent, void, undefined> {
+  const { ids } = applyChatTemplate(tokenizer, [{ from: 'human', value: `<image>\n${prompt}` }], { addGenerationPrompt: true });
+  return model.generateStream([{ ids, lossMask: ids.map(() => 0), images: [image] }], {
+    ...options,
+    stopTokens: [tokenizer.special.end, tokenizer.special.eos],
+    decode: (out) => tokenizer.decode(out),
+  });
 }

@@ -58,6 +58,8 @@ describe('mllm command', () => {
     const c = capture();
     expect(await main(['eval', '--checkpoint', dir])).toBe(0);
     expect(await main(['chat', '--checkpoint', dir, '--image', png, '--prompt', 'how many objects are there ?', '--max-new-tokens', '3'])).toBe(0);
+    const sampled = ['--temperature', '0.8', '--top-k', '6', '--top-p', '0.9', '--repetition-penalty', '1.2', '--seed', '2', '--stop', 'zzz'];
+    expect(await main(['chat', '--checkpoint', dir, '--image', png, '--prompt', 'how many objects are there ?', '--max-new-tokens', '3', ...sampled])).toBe(0);
     c.restore();
     expect(c.out.join('')).toMatch(/POPE random/);
     expect(c.out.join('')).toMatch(/detail {5}CHAIR_i \d\.\d{3} .* hallucinated claims: existence \d\.\d{3}  attribute \d\.\d{3}  relationship \d\.\d{3}/);

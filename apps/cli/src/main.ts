@@ -2,23 +2,32 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { ConfigError, MllmError, initBackend, type Logger } from '@mllm/core';
 import { loadImageFile } from '@mllm/data';
-import { answerImage } from './answerer';
+import { streamAnswer } from './answerer';
+import { generationOptionsFromFlags } from './generation-flags';
 import { evaluateSession, runPipeline } from './pipeline';
 import { readConfig } from './config-file';
 import { openRun } from './session';
+import { forwardHf } from './forward';
 import { formatLintReport, lintData, positiveInt } from './lint-data';
 import { runSweep, sweepMarkdown } from './sweep';
 import { writeFile } from 'node:fs/promises';
+import { chatOnnx, evaluateOnnx, exportCheckpoint } from './export';
 
 const USAGE = `mllm - build, train and evaluate multimodal LLMs
 
-  mllm run <config.json> [--out DIR] [--backend B] [--seed N] [--resume] [--force] [--on-bad-sample skip|fail]
+  mllm run <config.json> [--out DIR] [--backend B] [--seed N] [--resume] [--force] [--on-bad-sample skip|fail] [--workers N]
   mllm sweep <config.json>... [--out DIR] [--seeds N] [--backend B] [--force]
   mllm eval --checkpoint DIR [--backend B]
-  mllm chat --checkpoint DIR --image FILE.png --prompt TEXT [--max-new-tokens N]
+  mllm chat --checkpoint DIR --image FILE.png --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-k K]
+            [--top-p P] [--repetition-penalty R] [--seed N] [--stop TEXT]...
+  mllm forward --hf DIR --input IN.json --output OUT.json   (run a HuggingFace checkpoint once)
+  mllm export --checkpoint DIR --out DIR [--weights fp32|fp16|int8] [--max-positions N]   (ONNX, transformers.js layout)
+  mllm eval --runtime onnx --model DIR [--threads N]
+  mllm chat --runtime onnx --model DIR --image FILE.png --prompt TEXT [--threads N] [decoding flags as above]
   mllm lint-data <data.json|jsonl> [--images DIR] [--config C] [--max-length N] [--show N]
 
-Backends: auto (default), tensorflow-gpu, tensorflow, wasm, cpu (or env MLLM_BACKEND).`;
+Backends: auto (default), tensorflow-gpu, tensorflow, wasm, cpu (or env MLLM_BACKEND).
+chat decodes greedily unless --temperature > 0; sampling uses --seed (default 0), so a chat repeats.`;
 
 const consoleLogger: Logger = {
   info: (m) => process.stderr.write(`${m}\n`),
@@ -46,12 +55,26 @@ export async function main(argv: string[]): Promise<number> {
         image: { type: 'string' },
         prompt: { type: 'string' },
         'max-new-tokens': { type: 'string' },
+        temperature: { type: 'string' },
+        'top-k': { type: 'string' },
+        'top-p': { type: 'string' },
+        'repetition-penalty': { type: 'string' },
+        stop: { type: 'string', multiple: true },
         seeds: { type: 'string' },
         'on-bad-sample': { type: 'string' },
+        workers: { type: 'string' },
         images: { type: 'string' },
         config: { type: 'string' },
         'max-length': { type: 'string' },
         show: { type: 'string' },
+        hf: { type: 'string' },
+        input: { type: 'string' },
+        output: { type: 'string' },
+        runtime: { type: 'string' },
+        model: { type: 'string' },
+        weights: { type: 'string' },
+        threads: { type: 'string' },
+        'max-positions': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -67,7 +90,10 @@ export async function main(argv: string[]): Promise<number> {
       const out = values.out ?? join('runs', configPath.replace(/^.*\//, '').replace(/\.json$/, ''));
       const onBadSample = values['on-bad-sample'];
       if (onBadSample !== undefined && onBadSample !== 'skip' && onBadSample !== 'fail') throw new MllmError(`--on-bad-sample must be skip or fail, got ${onBadSample}`);
+      const workers = values.workers === undefined ? undefined : Number(values.workers);
+      if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new MllmError(`--workers must be a whole number >= 1 (data-parallel participants, e.g. the number of cores), got ${values.workers}`);
       const report = await runPipeline(await readConfig(configPath), {
+        workers,
         onBadSample,
         out,
         force: values.force,
@@ -88,6 +114,26 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${sweepMarkdown(rows, seeds)}\nwritten to ${out}/sweep.md, sweep.json, sweep-val-loss.svg\n`);
       return 0;
     }
+    if (values.runtime !== undefined && values.runtime !== 'tfjs' && values.runtime !== 'onnx') throw new MllmError(`--runtime must be tfjs or onnx, got ${values.runtime}`);
+    if (command === 'export') {
+      if (!values.checkpoint || !values.out) throw new MllmError('mllm export needs --checkpoint DIR (a finished run folder) and --out DIR');
+      await initBackend({ backend: values.backend, logger: consoleLogger });
+      await exportCheckpoint({ checkpoint: values.checkpoint, out: values.out, weights: values.weights, maxPositions: positiveInt('--max-positions', values['max-positions']), logger: consoleLogger });
+      return 0;
+    }
+    if (command === 'eval' && values.runtime === 'onnx') {
+      if (!values.model) throw new MllmError('mllm eval --runtime onnx needs --model DIR (a folder written by mllm export)');
+      const result = await evaluateOnnx({ model: values.model, threads: positiveInt('--threads', values.threads) });
+      printSummary(result, join(values.model, 'eval-onnx.json'));
+      return 0;
+    }
+    if (command === 'chat' && values.runtime === 'onnx') {
+      if (!values.model || !values.image || !values.prompt)
+        throw new MllmError('mllm chat --runtime onnx needs --model DIR --image FILE.png --prompt "what color is the circle ?"');
+      const options = generationOptionsFromFlags(values, { maxNewTokens: 40 });
+      await chatOnnx({ model: values.model, image: values.image, prompt: values.prompt, options, threads: positiveInt('--threads', values.threads), write: (t) => process.stdout.write(t) });
+      return 0;
+    }
     if (command === 'eval') {
       if (!values.checkpoint) throw new MllmError('mllm eval needs --checkpoint DIR (a finished run folder)');
       await initBackend({ backend: values.backend, logger: consoleLogger });
@@ -100,11 +146,19 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'chat') {
       if (!values.checkpoint || !values.image || !values.prompt)
         throw new MllmError('mllm chat needs --checkpoint DIR --image FILE.png --prompt "what color is the circle ?"');
+      const options = generationOptionsFromFlags(values, { maxNewTokens: 40 });
       await initBackend({ backend: values.backend, logger: consoleLogger });
       const session = await openRun(values.checkpoint);
       const image = await loadImageFile(values.image, session.model.encoder.imageSize);
-      const maxNew = Number(values['max-new-tokens'] ?? 40);
-      process.stdout.write(`${answerImage(session.model, session.tokenizer, image, values.prompt, maxNew)}\n`);
+      for await (const event of streamAnswer(session.model, session.tokenizer, image, values.prompt, options)) if (event.text) process.stdout.write(event.text);
+      process.stdout.write('\n');
+      return 0;
+    }
+    if (command === 'forward') {
+      if (!values.hf || !values.input || !values.output) throw new MllmError('mllm forward needs --hf DIR --input IN.json --output OUT.json');
+      await initBackend({ backend: values.backend, logger: consoleLogger });
+      const { kind, shape } = await forwardHf(values.hf, values.input, values.output);
+      process.stdout.write(`${kind} forward: ${kind === 'vision' ? 'last hidden state' : 'logits'} [${shape.join(', ')}] written to ${values.output}\n`);
       return 0;
     }
     if (command === 'lint-data') {
@@ -123,7 +177,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${formatLintReport(report)}\n`);
       return report.problems > 0 ? 1 : 0;
     }
-    throw new MllmError(`unknown command "${command}"; one of: run, sweep, eval, chat, lint-data (mllm --help)`);
+    throw new MllmError(`unknown command "${command}"; one of: run, sweep, eval, chat, lint-data, forward, export (mllm --help)`);
   } catch (e) {
     if (e instanceof MllmError || e instanceof ConfigError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`error: ${(e as Error).message}\n`);

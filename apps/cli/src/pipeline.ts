@@ -14,9 +14,12 @@ import {
   parseRunConfig,
   runStage,
   stageName,
+  DataParallel,
+  shardableStage,
   type AlignmentContext,
   type RunConfig,
   type StageResult,
+  type WorkerModelSpec,
 } from '@mllm/training';
 import { modelAnswerer } from './answerer';
 import { buildEvalSet } from './eval-set';
@@ -25,6 +28,7 @@ import { StageProgress } from './progress';
 import { writeReports, type RunReportJson } from './report';
 import { disposeAll, loadCheckpoint, prepareRunDir, saveCheckpoint, type RunState } from './run-dir';
 import { createSession, type Session } from './session';
+import { resolveHfSources } from './hf-sources';
 
 export interface RunOptions {
   out: string;
@@ -37,6 +41,20 @@ export interface RunOptions {
   progress?: boolean;
   /** Overrides every LLaVA source's `onBadSample` (`mllm run --on-bad-sample`). */
   onBadSample?: 'skip' | 'fail';
+  /** Data-parallel participants (`mllm run --workers N`): the main thread plus N - 1 worker threads; default 1. */
+  workers?: number;
+}
+
+/** Starts data-parallel workers when asked for and useful: a native backend already uses every core. */
+async function startWorkers(options: RunOptions, backend: string, model: WorkerModelSpec): Promise<DataParallel | undefined> {
+  const workers = options.workers ?? 1;
+  if (workers <= 1) return undefined;
+  if (backend !== 'wasm' && backend !== 'cpu') {
+    options.logger.info(`--workers ${workers} ignored: the ${backend} backend already runs on every core`);
+    return undefined;
+  }
+  options.logger.info(`data-parallel: ${workers} workers (this thread and ${workers - 1} worker thread${workers > 2 ? 's' : ''}), each with its own ${backend} backend`);
+  return DataParallel.start({ workers, model, backend });
 }
 
 /** `mllm run`: validate, train every stage with checkpoints, evaluate, write the run folder. */
@@ -44,7 +62,8 @@ export async function runPipeline(raw: unknown, options: RunOptions): Promise<Ru
   const started = performance.now();
   const registry = createRegistry();
   const withSeed = options.seed !== undefined && typeof raw === 'object' && raw ? { ...raw, seed: options.seed } : raw;
-  const config = withBadSamplePolicy(parseRunConfig(withSeed, registry), options.onBadSample); // every config error surfaces before any allocation
+  const hf = await resolveHfSources(withSeed); // an llm "from": "hf:DIR" takes its shape and tokenizer from the folder
+  const config = withBadSamplePolicy(parseRunConfig(hf.raw, registry), options.onBadSample); // every config error surfaces before any allocation
   const missing = mixtureFileIssues(config.stages);
   if (missing.length > 0) throw new ConfigError(missing);
   // LLaVA files are read (and bad records found) before the run folder is touched; the tokenizer learns their words
@@ -52,8 +71,9 @@ export async function runPipeline(raw: unknown, options: RunOptions): Promise<Ru
   const llavaText = await llava.corpus(config.stages);
   await prepareRunDir(options.out, options);
   const backend = await initBackend({ backend: options.backend, logger: options.logger });
-  const session = createSession(config, registry, undefined, llavaText);
+  const session = createSession(config, registry, hf.tokenizer, llavaText);
   const { model, tokenizer } = session;
+  await hf.loadInto(model);
   options.logger.info(
     `model: ${model.numParameters()} parameters (encoder ${model.encoder.numParameters()}, connector ${model.connector.numParameters()}, llm ${model.llm.numParameters()}); ${visualTokensPerImage(model) > 0 ? `${model.tokensPerImage} visual tokens per image` : `images read by fusion layers only (${model.encoder.numTokens} features each)`}; vocab ${tokenizer.vocabSize}`,
   );
@@ -76,12 +96,16 @@ export async function runPipeline(raw: unknown, options: RunOptions): Promise<Ru
   const data = new StageData(session.world, tokenizer, config.seed, llava);
   const context = alignmentContext(session);
   if (resume && state.completed.some((s) => s.type === 'reward')) context.rewardModel = await loadRewardModel(session, context, options.out);
+  // idle workers do not hold the process open, so a failure anywhere below needs no cleanup of them
+  const parallel = await startWorkers(options, backend.name, { config: config as unknown as Record<string, unknown>, vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: config.seed });
   for (let i = state.stageIndex; i < config.stages.length; i++) {
     const stage = config.stages[i]!;
     const name = stageName(stage, i);
     const resumeHere = resume && i === state.stageIndex && state.step > 0 ? { step: state.step, optimizer: resume.optimizer, extra: resume.extra } : undefined;
     const bar = options.progress ? new StageProgress(name, stage.steps, resumeHere?.step ?? 0) : undefined;
+    if (parallel && !shardableStage(stage)) options.logger.info(`stage ${name} (${stage.type}) trains in one process: --workers shares the steps of pretrain-llm, align and instruct stages only`);
     const result: StageResult = await runStage(stage, i, model, data, {
+      parallel,
       onStep: async (e) => {
         await metrics.append({ stage: name, stageIndex: i, step: e.step, loss: e.loss, valLoss: e.valLoss, lr: e.lr, gradNorm: e.gradNorm, tokens: e.tokens, seconds: e.seconds, ...(e.stats && { stats: e.stats }), ...(e.valStats && { valStats: e.valStats }) });
         bar?.update(e.step + 1, e.loss, e.seconds, e.tokens / e.seconds);
@@ -100,6 +124,7 @@ export async function runPipeline(raw: unknown, options: RunOptions): Promise<Ru
     const heldOut = result.heldOut ? `, held-out ${Object.entries(result.heldOut).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}` : '';
     options.logger.info(`stage ${name}: ${result.steps} steps, loss ${result.finalLoss.toFixed(4)}, val ${result.valLoss.toFixed(4)}${heldOut}, ${result.seconds.toFixed(1)} s`);
   }
+  await parallel?.close();
   context.rewardModel?.dispose();
   if (resume) {
     disposeAll(resume.model);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { CheckpointError, MllmError, Rng, loadSafetensors, type ComponentRegistry } from '@mllm/core';
 import { ShapesWorld, reasoningCorpus } from '@mllm/data';
 import { buildModel, createRegistry, type MultimodalModel } from '@mllm/model';
-import { WordTokenizer } from '@mllm/tokenizer';
+import { WordTokenizer, loadTokenizer } from '@mllm/tokenizer';
 import { parseRunConfig, trainsChainOfThought, type RunConfig } from '@mllm/training';
 
 /** Everything a run is made of, rebuilt the same way for training, evaluation and chat. */
@@ -64,7 +64,7 @@ export async function openRun(dir: string): Promise<Session> {
   }
   const registry = createRegistry();
   const config = parseRunConfig(raw, registry);
-  const tokenizer = await WordTokenizer.load(dir);
+  const tokenizer = await loadTokenizer(dir); // the word vocabulary, or the HF tokenizer a run started from
   const session = createSession(config, registry, tokenizer);
   const weights = join(dir, 'model.safetensors');
   const { tensors } = await loadSafetensors(weights);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MllmError } from './errors';
 import { silentLogger, type Logger } from './logger';
+import { installFastKernels } from './kernels/batch-matmul';
 
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKENDS)[number];
@@ -58,6 +59,7 @@ export async function initBackend(options: { backend?: string; logger?: Logger }
     const c = candidates[key];
     if ((await c.load()) && (await activate(c.name))) {
       active = { requested, name: c.name, provider: c.provider };
+      if (c.name === 'wasm') installFastKernels();
       logger.info(`backend: ${active.name} (${active.provider})`);
       return active;
     }

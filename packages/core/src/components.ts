@@ -4,6 +4,7 @@ import type { Registry } from './registry';
 import type { Rng } from './rng';
 import type { AttentionPattern } from './nn/masks';
 import type { ModalityRouting } from './nn/transformer-block';
+import type { MoeAux } from './nn/moe';
 
 /** Encoder plug point: pixels [B, H, W, C] in [0, 1] -> features [B, N, D_enc]. */
 export interface VisionEncoder extends Module {
@@ -59,6 +60,10 @@ export interface LmForwardOptions {
   /** Positions [B, T]; defaults to 0..T-1 (after any cached ones). */
   positions?: number[][];
   pattern?: AttentionPattern;
+  /**
+   * Per row, how many leading positions (left padding included) form the prefix: the prompt,
+   * up to the first trained token. Read by LLMs with `needsPrefix`; ignored by causal ones.
+   */
   prefixLengths?: number[];
   cache?: KvCache;
   /**
@@ -134,6 +139,12 @@ export interface KvCache {
   layers: ({ key: tf.Tensor4D; value: tf.Tensor4D } | undefined)[];
   /** Key mask so far, [B][S]. */
   keyMask: number[][];
+  /**
+   * An encoder-decoder's encoder side, filled at the prefill and read by every later step: each
+   * decoder layer's cross-attention keys/values [B, Hkv, S_enc, dh] and the encoder key mask
+   * [B][S_enc]. Absent for decoder-only LMs.
+   */
+  encoder?: { layers: { key: tf.Tensor4D; value: tf.Tensor4D }[]; keyMask: number[][] };
 }
 
 /** LLM plug point: token embeddings in, next-token logits out. */
@@ -144,11 +155,23 @@ export interface LanguageModel extends Module {
   readonly numLayers: number;
   /** Attention (query) heads per decoder layer, for connectors that gate per head. */
   readonly numHeads?: number;
+  /**
+   * True when `forward` reads `LmForwardOptions.prefixLengths` (a prefix LM, an encoder-decoder):
+   * the caller then passes, per row, where the prompt ends (the first trained token; the whole
+   * prompt when generating). Absent: the LLM ignores them (causal).
+   */
+  readonly needsPrefix?: boolean;
+  /** Experts per feed-forward of an MoE LLM, whose `forward` returns `aux`; absent for a dense LLM. */
+  readonly experts?: number;
   /** Fusion plug points this LLM honours in `LmForwardOptions.fusion`; absent means none. */
   readonly fusionPoints?: readonly FusionPoint[];
   embed(ids: tf.Tensor2D): tf.Tensor3D;
-  /** embeds [B, T, D] -> { logits [B, T, V], hidden [B, T, D] } (hidden after the final norm). */
-  forward(embeds: tf.Tensor3D, options?: LmForwardOptions): { logits: tf.Tensor3D; hidden: tf.Tensor3D };
+  /**
+   * embeds [B, T, D] -> { logits [B, T, V], hidden [B, T, D] } (hidden after the final norm).
+   * `aux`: an MoE LLM's auxiliary loss and routing statistics for this forward, which training
+   * adds to its loss (`aux.loss`, already weighted); absent for a dense LLM.
+   */
+  forward(embeds: tf.Tensor3D, options?: LmForwardOptions): { logits: tf.Tensor3D; hidden: tf.Tensor3D; aux?: MoeAux };
 }
 
 export interface EncoderContext {

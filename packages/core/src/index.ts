@@ -13,10 +13,12 @@ export { RotaryEmbedding, type RopeTables } from './nn/rope';
 export { buildAttentionMask, MASKED, type AttentionPattern, type MaskOptions } from './nn/masks';
 export { Attention, type AttentionConfig, type AttentionInputs, type AttentionPrefix, type AttentionRouting } from './nn/attention';
 export { TransformerBlock, type TransformerBlockConfig, type BlockStyle, type FeedForward, type ModalityRouting, type BlockInputs } from './nn/transformer-block';
+export { SparseMoeBlock, MixtralExpert, gatherRows, scatterAddRows, dispatchTokens, loadBalancingLoss, routerZLoss, moeAux, moeStats, type MoeOptions, type MoeRouting, type MoeAux, type MoeLossOptions } from './nn/moe';
 export { maskedCrossEntropy } from './losses';
-export { encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors, writeFileAtomic } from './safetensors';
+export { encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors, writeFileAtomic, MAX_HEADER_BYTES, type EncodeOptions } from './safetensors';
+export { loadHfFolder, saveHfFolder, parseHfSpec, type HfFolder, type SaveHfFolderOptions } from './hf-folder';
 export { Registry, zodIssues, type RegistryEntry } from './registry';
-export { batchMatMul, batchMatMulNT, batchMatMulTN, setFastKernels } from './kernels/batch-matmul';
+export { batchMatMul, batchMatMulNT, batchMatMulTN, setFastKernels, fastKernelsEnabled, installFastKernels } from './kernels/batch-matmul';
 export { checkGradients, checkParameterGradients, gradientMismatches, type GradCheckResult, type GradCheckOptions } from './grad-check';
 export type {
   VisionEncoder,

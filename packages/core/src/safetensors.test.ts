@@ -3,7 +3,9 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { saveSafetensors, loadSafetensors, decodeSafetensors } from './safetensors';
+import { saveSafetensors, loadSafetensors, decodeSafetensors, encodeSafetensors } from './safetensors';
+import { CheckpointError } from './errors';
+import { Rng } from './rng';
 
 describe('safetensors', () => {
   it('round-trips tensors and metadata, and leaves no temp file', async () => {
@@ -39,5 +41,102 @@ describe('safetensors', () => {
     head.writeBigUInt64LE(1000n);
     writeFileSync(bad, Buffer.concat([head, Buffer.from('{}')]));
     await expect(loadSafetensors(bad)).rejects.toThrow(/truncated/);
+  });
+});
+
+/** A file written by hand, so each test can break exactly one thing in it. */
+function rawFile(header: unknown, data: Buffer = Buffer.alloc(0), declaredLength?: bigint): Buffer {
+  const json = Buffer.from(typeof header === 'string' ? header : JSON.stringify(header));
+  const head = Buffer.alloc(8);
+  head.writeBigUInt64LE(declaredLength ?? BigInt(json.length));
+  return Buffer.concat([head, json, data]);
+}
+
+describe('safetensors validation', () => {
+  const f32 = (n: number) => Buffer.from(new Float32Array(n).fill(1).buffer);
+
+  it('refuses a header over 100 MB before reading it', () => {
+    expect(() => decodeSafetensors(rawFile({}, Buffer.alloc(0), 100_000_001n))).toThrow(/over the 100000000-byte limit/);
+    expect(() => decodeSafetensors(rawFile({}, Buffer.alloc(0), 2n ** 64n - 1n))).toThrow(CheckpointError);
+  });
+
+  it('refuses offsets out of bounds, overlapping, reversed, or not matching shape x dtype', () => {
+    expect(() => decodeSafetensors(rawFile({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, f32(2)))).toThrow(/data section has only 8 bytes/);
+    expect(() => decodeSafetensors(rawFile({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, f32(2)))).toThrow(/spans 8 bytes but shape \[3\] x F32 needs 12/);
+    expect(() => decodeSafetensors(rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [8, 4] } }, f32(2)))).toThrow(/end before start/);
+    expect(() =>
+      decodeSafetensors(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, f32(3))),
+    ).toThrow(/a \(bytes 0-8\) and b \(bytes 4-12\) overlap/);
+    expect(() => decodeSafetensors(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, -8] } }, f32(2)))).toThrow(/data_offsets/);
+    expect(() => decodeSafetensors(rawFile({ a: { dtype: 'F32', shape: [2.5], data_offsets: [0, 8] } }, f32(2)))).toThrow(/non-negative integers/);
+  });
+
+  it('refuses an unknown dtype naming the supported ones, and a header that is not a JSON object', () => {
+    expect(() => decodeSafetensors(rawFile({ a: { dtype: 'F8_E4M3', shape: [1], data_offsets: [0, 1] } }, Buffer.alloc(1)))).toThrow(/"F8_E4M3"; supported: .*BF16/);
+    expect(() => decodeSafetensors(rawFile({ a: { dtype: 'toString', shape: [1], data_offsets: [0, 1] } }, Buffer.alloc(1)))).toThrow(/supported/);
+    expect(() => decodeSafetensors(rawFile('{"a": '))).toThrow(/not valid JSON/);
+    expect(() => decodeSafetensors(rawFile('[1,2]'))).toThrow(/must be a JSON object/);
+    expect(() => decodeSafetensors(rawFile({ __metadata__: { a: 1 } }))).toThrow(/__metadata__.a must be a string/);
+  });
+
+  it('reads I64 (as int32), F64, I8, U8 and BOOL, and refuses I64 values past int32', () => {
+    const i64 = Buffer.from(new BigInt64Array([5n, -3n]).buffer);
+    const f64 = Buffer.from(new Float64Array([0.5]).buffer);
+    const { tensors } = decodeSafetensors(
+      rawFile(
+        {
+          i: { dtype: 'I64', shape: [2], data_offsets: [0, 16] },
+          d: { dtype: 'F64', shape: [1], data_offsets: [16, 24] },
+          s: { dtype: 'I8', shape: [1], data_offsets: [24, 25] },
+          u: { dtype: 'U8', shape: [1], data_offsets: [25, 26] },
+          b: { dtype: 'BOOL', shape: [1], data_offsets: [26, 27] },
+        },
+        Buffer.concat([i64, f64, Buffer.from([0xff, 0xff, 7])]),
+      ),
+    );
+    expect(tensors.i!.dtype).toBe('int32');
+    expect(Array.from(tensors.i!.dataSync())).toEqual([5, -3]);
+    expect(Array.from(tensors.d!.dataSync())).toEqual([0.5]);
+    expect([tensors.s!.dataSync()[0], tensors.u!.dataSync()[0], tensors.b!.dataSync()[0]]).toEqual([-1, 255, 1]);
+    const big = Buffer.from(new BigInt64Array([2n ** 40n]).buffer);
+    expect(() => decodeSafetensors(rawFile({ i: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, big))).toThrow(/outside int32/);
+  });
+
+  it('fuzz: random bytes, truncations and corruptions of a valid file either load or throw a CheckpointError', () => {
+    const rng = new Rng(11);
+    const valid = encodeSafetensors(
+      { 'model.embed_tokens.weight': tf.tensor2d([[1, 2, 3], [4, 5, 6]]), 'model.norm.weight': tf.tensor1d([1, 1, 1]), ids: tf.tensor1d([1, 2], 'int32') },
+      { format: 'pt' },
+    );
+    const cases: Buffer[] = [];
+    for (let n = 0; n <= valid.length; n++) cases.push(valid.subarray(0, n)); // every truncation
+    for (let i = 0; i < 1500; i++) {
+      const corrupt = Buffer.from(valid);
+      const flips = rng.range(1, 4);
+      for (let f = 0; f < flips; f++) corrupt[rng.int(corrupt.length)] = rng.int(256);
+      cases.push(corrupt);
+    }
+    for (let i = 0; i < 1000; i++) cases.push(Buffer.from(Array.from({ length: rng.int(300) }, () => rng.int(256))));
+    for (let i = 0; i < 300; i++) {
+      // plausible length prefix + random body: reaches the JSON and entry checks, not just the size check
+      const body = Buffer.from(Array.from({ length: rng.int(200) }, () => rng.int(256)));
+      const head = Buffer.alloc(8);
+      head.writeBigUInt64LE(BigInt(rng.int(body.length + 1)));
+      cases.push(Buffer.concat([head, body]));
+    }
+    let loaded = 0;
+    for (const bytes of cases) {
+      try {
+        const { tensors } = decodeSafetensors(bytes, 'fuzz.safetensors');
+        loaded++;
+        for (const t of Object.values(tensors)) t.dispose();
+      } catch (e) {
+        if (!(e instanceof CheckpointError)) throw new Error(`unexplained ${(e as Error).name}: ${(e as Error).message} for bytes ${bytes.toString('hex').slice(0, 80)}`);
+        expect(e.message).toMatch(/^Checkpoint fuzz\.safetensors: /);
+      }
+    }
+    expect(cases.length).toBeGreaterThan(2500);
+    expect(loaded).toBeGreaterThan(0); // flips inside the data section still load
+    expect(loaded).toBeLessThan(cases.length);
   });
 });

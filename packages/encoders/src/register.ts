@@ -1,11 +1,20 @@
-import type { ComponentRegistry } from '@mllm/core';
+import { parseHfSpec, type ComponentRegistry } from '@mllm/core';
 import { VisionTransformer, vitSchema } from './vit';
 import { HighResEncoder } from './high-res';
+import { loadHfVisionWeights } from './hf-vision';
 
-/** Adds this package's encoder types to a registry; `highRes` wraps the built encoder. */
+/** Adds this package's encoder types to a registry; `highRes` wraps the built encoder; `from` loads HF weights. */
 export function registerEncoders(registry: Pick<ComponentRegistry, 'encoders'>): void {
   registry.encoders.register('vit', vitSchema, (config, { rng }) => {
     const vit = new VisionTransformer(config, rng);
+    if (config.from) {
+      try {
+        loadHfVisionWeights(vit, parseHfSpec(config.from));
+      } catch (e) {
+        vit.dispose();
+        throw e;
+      }
+    }
     return config.highRes ? new HighResEncoder(vit, config.highRes, rng.fork('high-res')) : vit;
   });
 }

@@ -82,4 +82,77 @@ describe('CausalLM', () => {
     for (let i = 0; i < 30; i++) opt.minimize(loss);
     expect(loss().dataSync()[0]!).toBeLessThan(first * 0.5);
   });
+
+  describe('with a Mixture-of-Experts feed-forward', () => {
+    const moeConfig = (ffn: Record<string, unknown> = {}) =>
+      causalLmSchema.parse({ type: 'causal', dim: 16, layers: 2, heads: 4, ffn: { type: 'moe', experts: 4, topK: 2, ...ffn } });
+    const makeMoe = (seed = 1, ffn?: Record<string, unknown>) => new CausalLM(moeConfig(ffn), 11, new Rng(seed));
+
+    it('defaults to dense, and parses the moe options with their defaults', () => {
+      expect(causalLmSchema.parse({ type: 'causal' }).ffn).toEqual({ type: 'dense' });
+      expect(moeConfig().ffn).toEqual({ type: 'moe', experts: 4, topK: 2, auxLossCoef: 0.01, routerZLossCoef: 0 });
+      expect(causalLmSchema.safeParse({ type: 'causal', ffn: { type: 'moe', experts: 2, topK: 3 } }).success).toBe(false);
+      expect(causalLmSchema.safeParse({ type: 'causal', ffn: { type: 'moe', expert: 8 } }).success).toBe(false);
+    });
+
+    it('uses HF MixtralForCausalLM names', () => {
+      const names = Object.keys(makeMoe().stateDict());
+      for (const n of ['model.layers.1.block_sparse_moe.gate.weight', 'model.layers.0.block_sparse_moe.experts.3.w2.weight', 'model.layers.0.self_attn.q_proj.weight'])
+        expect(names).toContain(n);
+      expect(names.some((n) => n.includes('.mlp.'))).toBe(false);
+      expect(make().forward(make().embed(tf.tensor2d([[1, 2]], [1, 2], 'int32'))).aux).toBeUndefined();
+    });
+
+    it('returns the aux loss and per-layer utilisation of real tokens only', () => {
+      const lm = makeMoe(2, { auxLossCoef: 0.1, routerZLossCoef: 0.01 });
+      const { aux } = lm.forward(lm.embed(tf.tensor2d([[0, 0, 5, 6, 7]], [1, 5], 'int32')), { attentionMask: [[0, 0, 1, 1, 1]] });
+      expect(aux!.expertUtilisation).toHaveLength(2);
+      for (const u of aux!.expertUtilisation) expect(u.reduce((a, c) => a + c, 0)).toBeCloseTo(1, 6);
+      expect(aux!.expertRows).toBe(2 * 3 * 2); // layers x real tokens x topK
+      const want = 0.1 * aux!.balance.dataSync()[0]! + 0.01 * aux!.zLoss!.dataSync()[0]!;
+      expect(aux!.loss.dataSync()[0]).toBeCloseTo(want, 6);
+    });
+
+    it('left padding does not change a row', () => {
+      const lm = makeMoe(3);
+      const plain = lm.forward(lm.embed(tf.tensor2d([[5, 6, 7]], [1, 3], 'int32'))).logits;
+      const padded = lm.forward(lm.embed(tf.tensor2d([[0, 0, 5, 6, 7]], [1, 5], 'int32')), { attentionMask: [[0, 0, 1, 1, 1]] }).logits;
+      expect(maxDiff(plain, padded.slice([0, 2, 0], [1, 3, -1]))).toBeLessThan(1e-5);
+    });
+
+    it('KV-cache decode equals full recompute', () => {
+      const lm = makeMoe(3).eval();
+      const prompt = [[2, 4, 6]];
+      const cached = generateFromEmbeddings(lm, { embeds: lm.embed(tf.tensor2d(prompt, [1, 3], 'int32')), attentionMask: [[1, 1, 1]] }, { maxNewTokens: 6, stopTokens: [] })[0]!;
+      const seq = [...prompt[0]!];
+      for (let i = 0; i < 6; i++) {
+        const logits = lm.forward(lm.embed(tf.tensor2d([seq], [1, seq.length], 'int32'))).logits;
+        seq.push(logits.slice([0, seq.length - 1, 0], [1, 1, -1]).argMax(-1).dataSync()[0]!);
+      }
+      expect(cached).toEqual(seq.slice(3));
+    });
+
+    it('trains: loss + aux loss falls, and every parameter gets a gradient', () => {
+      const lm = makeMoe(5, { capacityFactor: 1.5 });
+      const ids = tf.tensor2d([[1, 2, 3, 4, 5, 6, 7, 8]], [1, 8], 'int32');
+      const opt = tf.train.adam(0.01);
+      const lmLoss = () => {
+        const { logits, aux } = lm.forward(lm.embed(ids.slice([0, 0], [1, 7])));
+        const ce = maskedCrossEntropy(logits.reshape([7, 11]) as tf.Tensor2D, ids.slice([0, 1], [1, 7]).reshape([7]) as tf.Tensor1D, tf.ones([7]) as tf.Tensor1D);
+        return ce.add(aux!.loss) as tf.Scalar;
+      };
+      const vars = lm.trainableParameters().map(([, p]) => p);
+      const first = lmLoss().dataSync()[0]!;
+      let reached = 0;
+      for (let i = 0; i < 30; i++) {
+        const { value, grads } = tf.variableGrads(lmLoss, vars);
+        value.dispose();
+        reached = Math.max(reached, Object.keys(grads).length);
+        // an expert no token reached this step has no gradient; tf's Adam keys its moments by position, so fill zeros
+        opt.applyGradients(vars.map((v) => ({ name: v.name, tensor: grads[v.name] ?? tf.zerosLike(v) })));
+      }
+      expect(lmLoss().dataSync()[0]!).toBeLessThan(first * 0.5);
+      expect(reached).toBe(vars.length);
+    });
+  });
 });

@@ -10,11 +10,44 @@ import {
   RotaryEmbedding,
   TransformerBlock,
   buildAttentionMask,
+  moeAux,
   type FusionPoint,
+  type MoeAux,
+  type MoeRouting,
   type LanguageModel,
   type LmForwardOptions,
   type Rng,
 } from '@mllm/core';
+
+/**
+ * The decoder's feed-forward: dense SwiGLU, or a sparse Mixture-of-Experts of SwiGLU experts
+ * (Mixtral) that grows parameters without growing compute per token.
+ */
+export const ffnSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('dense') }).strict(),
+  z
+    .object({
+      type: z.literal('moe'),
+      experts: z.number().int().min(2).default(8),
+      /** Experts per token; Mixtral uses 2 of 8. */
+      topK: z.number().int().min(1).default(2),
+      /** Load-balancing loss weight (Switch uses 0.01, HF Mixtral 0.02). */
+      auxLossCoef: z.number().min(0).default(0.01),
+      /** Router z-loss weight (ST-MoE uses 0.001); 0: off. */
+      routerZLossCoef: z.number().min(0).default(0),
+      /** Per-expert slots while training = ceil(capacityFactor * tokens * topK / experts); absent: no limit, no token dropped. */
+      capacityFactor: z.number().positive().optional(),
+    })
+    .strict()
+    .refine((c) => c.topK <= c.experts, { message: 'topK must be <= experts', path: ['topK'] }),
+]);
+
+export type FfnConfig = z.output<typeof ffnSchema>;
+
+/** The auxiliaries of one forward from its MoE layers (undefined for a dense feed-forward). */
+export function ffnAux(ffn: FfnConfig, routings: readonly MoeRouting[]): MoeAux | undefined {
+  return ffn.type === 'moe' ? moeAux(routings, ffn) : undefined;
+}
 
 export const causalLmSchema = z
   .object({
@@ -28,6 +61,7 @@ export const causalLmSchema = z
     mlpHidden: z.number().int().min(1).optional(),
     ropeTheta: z.number().positive().default(10000),
     normEps: z.number().positive().default(1e-6),
+    ffn: ffnSchema.default({ type: 'dense' }),
   })
   .strict()
   .refine((c) => c.dim % c.heads === 0, { message: 'dim must be divisible by heads', path: ['heads'] })
@@ -56,7 +90,7 @@ export class CausalLM extends Module implements LanguageModel {
     this.embedTokens = new Embedding(vocabSize, dim, rng);
     this.blocks = Array.from(
       { length: config.layers },
-      () => new TransformerBlock({ dim, numHeads: heads, numKvHeads: config.kvHeads, mlpHidden, style: 'llama', normEps: config.normEps }, rng),
+      () => new TransformerBlock({ dim, numHeads: heads, numKvHeads: config.kvHeads, mlpHidden, style: 'llama', normEps: config.normEps, ffn: config.ffn }, rng),
     );
     this.norm = new RMSNorm(dim, config.normEps);
     this.add('model', new ModuleGroup({ embed_tokens: this.embedTokens, layers: new ModuleList(this.blocks), norm: this.norm }));
@@ -73,12 +107,15 @@ export class CausalLM extends Module implements LanguageModel {
   get numHeads(): number {
     return this.config.heads;
   }
+  get experts(): number | undefined {
+    return this.config.ffn.type === 'moe' ? this.config.ffn.experts : undefined;
+  }
 
   embed(ids: tf.Tensor2D): tf.Tensor3D {
     return this.embedTokens.forward(ids) as tf.Tensor3D;
   }
 
-  forward(embeds: tf.Tensor3D, options: LmForwardOptions = {}): { logits: tf.Tensor3D; hidden: tf.Tensor3D } {
+  forward(embeds: tf.Tensor3D, options: LmForwardOptions = {}): { logits: tf.Tensor3D; hidden: tf.Tensor3D; aux?: MoeAux } {
     const [b, t] = embeds.shape;
     const cache = options.cache;
     const past = cache?.layers[0]?.key.shape[2] ?? 0;
@@ -94,13 +131,15 @@ export class CausalLM extends Module implements LanguageModel {
       });
       const rope = { rotary: this.rotary, tables: this.rotary.tables(positions) };
       let h = embeds; // [B, T, D]
+      const routings: MoeRouting[] = [];
       const fusion = options.fusion;
       this.blocks.forEach((block, i) => {
         if (fusion?.beforeLayer) h = fusion.beforeLayer(i, h, { past }); // [B, T, D]
         // asked at every call, never cached: the prefix is not part of the sequence
         const prefix = fusion?.kvPrefix?.(i);
         const routing = fusion?.routing?.(i, { past }, t);
-        const { out, present } = block.forward(h, { mask, rope, past: cache?.layers[i], prefix, routing });
+        const { out, present, moe } = block.forward(h, { mask, rope, past: cache?.layers[i], prefix, routing, tokenMask: keyMask });
+        if (moe) routings.push(moe);
         if (cache) {
           cache.layers[i]?.key.dispose();
           cache.layers[i]?.value.dispose();
@@ -110,7 +149,8 @@ export class CausalLM extends Module implements LanguageModel {
       });
       if (cache) cache.keyMask = fullKeyMask;
       const hidden = this.norm.forward(h); // [B, T, D]
-      return { hidden, logits: this.lmHead.forward(hidden) }; // logits [B, T, V]
+      const aux = ffnAux(this.config.ffn, routings);
+      return { hidden, logits: this.lmHead.forward(hidden), ...(aux && { aux }) }; // logits [B, T, V]
     });
   }
 }

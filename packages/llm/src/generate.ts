@@ -1,78 +1,195 @@
 import * as tf from '@tensorflow/tfjs';
-import type { LanguageModel, LayerFusion, Rng } from '@mllm/core';
+import { ConfigError, type LanguageModel, type LayerFusion } from '@mllm/core';
 import { createKvCache, disposeKvCache } from './kv-cache';
+import { resolveGenerateOptions, type GenerateOptions, type ResolvedGenerateOptions } from './generation-options';
+import { TokenPicker } from './token-picker';
+import { RowOutput, type ReleasedToken } from './row-output';
 
-export interface GenerateOptions {
-  maxNewTokens: number;
-  /** Generation of a row ends at the first of these ids (it is not included in the output). */
-  stopTokens: number[];
-  /** 0 (default) = greedy. */
-  temperature?: number;
-  topK?: number;
-  /** Required when temperature > 0, so sampling is reproducible. */
-  rng?: Rng;
-  /**
-   * Ids never to emit (HF's suppress_tokens), e.g. an image placeholder or role tokens that a
-   * sampled answer must not contain: their logits are set to -Infinity before picking.
-   */
-  suppressTokens?: number[];
+/** What `generate` continues. Shapes: B rows, T prompt tokens, D width. */
+export interface GenerationPrompt {
+  /** [B, T, D], left-padded so every row's next token sits at the end. */
+  embeds: tf.Tensor3D;
+  /** [B, T] 1 for real tokens, 0 for padding. */
+  attentionMask: number[][];
+  /** [B, T] the ids behind `embeds` (an image's positions hold its placeholder id); the repetition penalty needs them. */
+  inputIds?: number[][];
+  /** A fusion connector bound to the prompt images: it goes into every step, since the cache holds only self-attention keys/values. */
+  fusion?: LayerFusion;
+  /** For a prefix-LM attention pattern: per row, how many leading positions attend bidirectionally. */
+  prefixLengths?: number[];
+}
+
+export type FinishReason = 'stop-token' | 'stop-string' | 'max-new-tokens';
+
+/**
+ * A streamed generation event. Each row gets its tokens in order, then exactly one `end`. `text`
+ * (only with a `decode` option) is what the token adds to the row's text; the row's text is the
+ * concatenation of all its events' text, cut before a stop string.
+ */
+export type GenerationEvent =
+  | ({ type: 'token'; row: number } & ReleasedToken)
+  | { type: 'end'; row: number; reason: FinishReason; text?: string };
+
+export interface GenerationResult {
+  tokens: number[][];
+  /** Per row, present with a `decode` option. */
+  texts?: string[];
+  finishReasons: FinishReason[];
+}
+
+/** Next-token logits [B, V]: after the prompt, then after each step's new tokens. */
+interface LogitsSource {
+  afterPrompt(): tf.Tensor2D;
+  afterTokens(ids: number[]): tf.Tensor2D;
+  dispose(): void;
+}
+
+const lastPosition = (logits: tf.Tensor3D): tf.Tensor2D => {
+  const [b, t, v] = logits.shape;
+  return logits.slice([0, t - 1, 0], [b, 1, v]).reshape([b, v]);
+};
+
+/** KV cache: one prefill over the prompt, then one token per row and step. */
+function cachedLogits(lm: LanguageModel, prompt: GenerationPrompt): LogitsSource {
+  const cache = createKvCache();
+  const { fusion, prefixLengths } = prompt;
+  return {
+    afterPrompt: () => tf.tidy(() => lastPosition(lm.forward(prompt.embeds, { attentionMask: prompt.attentionMask, cache, fusion, prefixLengths }).logits)),
+    afterTokens: (ids) =>
+      tf.tidy(() => {
+        const embeds = lm.embed(tf.tensor2d(ids, [ids.length, 1], 'int32')); // [B, 1, D]
+        return lastPosition(lm.forward(embeds, { attentionMask: ids.map(() => [1]), cache, fusion, prefixLengths }).logits);
+      }),
+    dispose: () => disposeKvCache(cache),
+  };
+}
+
+/** No cache: the whole sequence through the LM at every step (HF use_cache=False). */
+function recomputedLogits(lm: LanguageModel, prompt: GenerationPrompt): LogitsSource {
+  let embeds = prompt.embeds; // [B, T + steps, D]
+  const attentionMask = prompt.attentionMask.map((row) => [...row]);
+  const forward = () => tf.tidy(() => lastPosition(lm.forward(embeds, { attentionMask, fusion: prompt.fusion, prefixLengths: prompt.prefixLengths }).logits));
+  return {
+    afterPrompt: forward,
+    afterTokens: (ids) => {
+      const grown = tf.tidy(() => tf.concat([embeds, lm.embed(tf.tensor2d(ids, [ids.length, 1], 'int32'))], 1) as tf.Tensor3D);
+      if (embeds !== prompt.embeds) embeds.dispose();
+      embeds = grown;
+      attentionMask.forEach((row) => row.push(1));
+      return forward();
+    },
+    dispose: () => {
+      if (embeds !== prompt.embeds) embeds.dispose();
+    },
+  };
 }
 
 /**
- * Autoregressive decoding with a KV cache: one prefill over the prompt embeddings,
- * then one token per step. Prompts are left-padded so every row's next token sits at the end.
- * `fusion` hooks (a fusion connector bound to the prompt images) go into every step: the
- * cache holds only self-attention keys/values, so the visual context must come again each time.
+ * The decoding loop every entry point shares: each step picks one token per row (HF processors,
+ * greedy or seeded sampling) and yields that step's events. The caller keeps owning the prompt
+ * tensors; stopping the iteration early frees everything the loop holds.
  */
-export function generateFromEmbeddings(
-  lm: LanguageModel,
-  prompt: { embeds: tf.Tensor3D; attentionMask: number[][]; fusion?: LayerFusion },
-  options: GenerateOptions,
-): number[][] {
+function* decodeSteps(lm: LanguageModel, prompt: GenerationPrompt, o: ResolvedGenerateOptions): Generator<GenerationEvent[], void, undefined> {
   const b = prompt.embeds.shape[0];
-  const temperature = options.temperature ?? 0;
-  if (temperature > 0 && !options.rng) throw new Error('generate: sampling with temperature > 0 needs options.rng (a seeded Rng)');
-  const outputs: number[][] = Array.from({ length: b }, () => []);
+  const picker = new TokenPicker(o, b, prompt.inputIds, prompt.attentionMask);
+  const rows = Array.from({ length: b }, () => new RowOutput(o.decode, o.stopStrings));
   const done = new Array<boolean>(b).fill(false);
-  const cache = createKvCache();
+  const source = o.useCache ? cachedLogits(lm, prompt) : recomputedLogits(lm, prompt);
+  let logits: tf.Tensor2D | undefined;
   try {
-    let logits = tf.tidy(() => {
-      const { logits: all } = lm.forward(prompt.embeds, { attentionMask: prompt.attentionMask, cache, fusion: prompt.fusion });
-      return all.slice([0, all.shape[1] - 1, 0], [-1, 1, -1]).reshape([b, lm.vocabSize]);
-    });
-    for (let step = 0; step < options.maxNewTokens; step++) {
-      const rows = logits.arraySync() as number[][];
+    logits = source.afterPrompt();
+    for (let step = 0; step < o.maxNewTokens; step++) {
+      const [, vocab] = logits.shape;
+      const flat = logits.dataSync(); // one flat read: nested arraySync costs ~10 ms at a 32k vocab
       logits.dispose();
-      if (options.suppressTokens) for (const row of rows) for (const id of options.suppressTokens) row[id] = -Infinity;
-      const next = rows.map((row) => pickToken(row, temperature, options.topK, options.rng));
-      next.forEach((id, i) => {
-        if (done[i]) return;
-        if (options.stopTokens.includes(id)) done[i] = true;
-        else outputs[i]!.push(id);
+      logits = undefined;
+      const next = picker.pick(Array.from({ length: b }, (_, r) => flat.subarray(r * vocab, (r + 1) * vocab)));
+      const events: GenerationEvent[] = [];
+      const emit = (row: number, released: ReleasedToken[]) => released.forEach((t) => events.push({ type: 'token', row, ...t }));
+      const finish = (row: number, reason: FinishReason, cut?: number) => {
+        done[row] = true;
+        const { released, text } = rows[row]!.end(cut);
+        emit(row, released);
+        events.push(text === undefined ? { type: 'end', row, reason } : { type: 'end', row, reason, text });
+      };
+      next.forEach((id, row) => {
+        if (done[row]) return;
+        if (o.stopTokens.includes(id)) return finish(row, 'stop-token');
+        const { released, stopAt } = rows[row]!.push(id);
+        emit(row, released);
+        if (stopAt !== undefined) finish(row, 'stop-string', stopAt);
+        else if (step === o.maxNewTokens - 1) finish(row, 'max-new-tokens');
       });
-      if (done.every(Boolean) || step === options.maxNewTokens - 1) break;
-      logits = tf.tidy(() => {
-        const embeds = lm.embed(tf.tensor2d(next, [b, 1], 'int32'));
-        const { logits: all } = lm.forward(embeds, { attentionMask: next.map(() => [1]), cache, fusion: prompt.fusion });
-        return all.reshape([b, lm.vocabSize]);
-      });
+      yield events;
+      if (done.every(Boolean)) return;
+      logits = source.afterTokens(next); // finished rows go on decoding, their tokens unused
     }
   } finally {
-    disposeKvCache(cache);
+    logits?.dispose();
+    source.dispose();
   }
-  return outputs;
 }
 
-function pickToken(logits: number[], temperature: number, topK: number | undefined, rng: Rng | undefined): number {
-  if (temperature <= 0) return logits.reduce((best, v, i) => (v > logits[best]! ? i : best), 0);
-  const order = logits.map((v, i) => [v / temperature, i] as const).sort((a, b) => b[0] - a[0]);
-  const kept = order.slice(0, topK ?? order.length);
-  const max = kept[0]![0];
-  const weights = kept.map(([v]) => Math.exp(v - max));
-  let r = rng!.next() * weights.reduce((a, w) => a + w, 0);
-  for (let i = 0; i < kept.length; i++) {
-    r -= weights[i]!;
-    if (r <= 0) return kept[i]![1];
+function checkedOptions(lm: LanguageModel, prompt: GenerationPrompt, options: GenerateOptions): ResolvedGenerateOptions {
+  const o = resolveGenerateOptions(options, lm.vocabSize);
+  const b = prompt.embeds.shape[0];
+  if (prompt.attentionMask.length !== b) throw new ConfigError([{ path: 'attentionMask', message: `${prompt.attentionMask.length} rows for ${b} prompts` }], 'Invalid generation prompt');
+  if (o.repetitionPenalty !== 1 && !prompt.inputIds)
+    throw new ConfigError([{ path: 'repetitionPenalty', message: 'needs the prompt ids (prompt.inputIds), since HF penalises the prompt tokens too' }], 'Invalid generation options');
+  return o;
+}
+
+/**
+ * Every step's events, one array per step, decoded lazily. Options are checked now; decoding starts
+ * at the first `next()`.
+ */
+export function generationSteps(lm: LanguageModel, prompt: GenerationPrompt, options: GenerateOptions): Generator<GenerationEvent[], void, undefined> {
+  return decodeSteps(lm, prompt, checkedOptions(lm, prompt, options));
+}
+
+/** Tokens, text and finish reason of every row, gathered from the steps' events. */
+export function collectGeneration(steps: Iterable<GenerationEvent[]>, rows: number): GenerationResult {
+  const tokens: number[][] = Array.from({ length: rows }, () => []);
+  const texts: string[] = new Array<string>(rows).fill('');
+  const finishReasons: FinishReason[] = new Array<FinishReason>(rows).fill('max-new-tokens');
+  let hasText = false;
+  for (const events of steps)
+    for (const e of events) {
+      if (e.type === 'token') tokens[e.row]!.push(e.token);
+      else finishReasons[e.row] = e.reason;
+      if (e.text !== undefined) {
+        hasText = true;
+        texts[e.row] += e.text;
+      }
+    }
+  return hasText ? { tokens, texts, finishReasons } : { tokens, finishReasons };
+}
+
+/** Generates to the end and returns tokens, text (with `decode`) and why each row ended. */
+export function generateDetailed(lm: LanguageModel, prompt: GenerationPrompt, options: GenerateOptions): GenerationResult {
+  return collectGeneration(generationSteps(lm, prompt, options), prompt.embeds.shape[0]);
+}
+
+/** Autoregressive decoding of a batch of prompts; the new token ids of each row (stop token excluded). */
+export function generateFromEmbeddings(lm: LanguageModel, prompt: GenerationPrompt, options: GenerateOptions): number[][] {
+  return generateDetailed(lm, prompt, options).tokens;
+}
+
+const nextTurn = () => new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+
+/**
+ * The same decoding as `generateFromEmbeddings`, streamed: events as each step makes them, with a
+ * turn of the event loop between steps so output written per token reaches the terminal. Options
+ * are checked now; `break` out of the loop to stop early.
+ */
+export function generateStream(lm: LanguageModel, prompt: GenerationPrompt, options: GenerateOptions): AsyncGenerator<GenerationEvent, void, undefined> {
+  return streamSteps(generationSteps(lm, prompt, options));
+}
+
+/** Any step iterator as an async stream of single events. */
+export async function* streamSteps(steps: Iterable<GenerationEvent[]>): AsyncGenerator<GenerationEvent, void, undefined> {
+  for (const events of steps) {
+    yield* events;
+    await nextTurn();
   }
-  return kept[kept.length - 1]![1];
 }

@@ -11,4 +11,9 @@ export function disposeKvCache(cache: KvCache): void {
   }
   cache.layers = [];
   cache.keyMask = [];
+  for (const layer of cache.encoder?.layers ?? []) {
+    layer.key.dispose();
+    layer.value.dispose();
+  }
+  delete cache.encoder;
 }

@@ -20,6 +20,27 @@ export interface ModelBatch {
   attentionMask: number[][];
   images: ModelImage[];
   slots: ImageSlot[];
+  /**
+   * Per row, where the prompt ends: the position of the first trained token (see
+   * `prefixLengthsFromWeights`); a prompt batch's whole width. Read by LLMs with `needsPrefix`
+   * (prefix LM, encoder-decoder). Absent: derived from `weights`.
+   */
+  prefixLengths?: number[];
+}
+
+/**
+ * Per row, the prefix a prefix LM attends to bidirectionally (an encoder-decoder encodes): every
+ * position before the first trained token, so image tokens and instruction, never a token the
+ * prefix would have to predict. `weights[t]` weighs the target at t + 1, so that token sits at
+ * t + 1. A row with no trained token is all prefix. Text-only pretraining rows train every token
+ * after the first, so their prefix is 1: the causal LM (and a one-token encoder input).
+ * Multi-turn rows: later instructions follow the first answer and stay causal.
+ */
+export function prefixLengthsFromWeights(weights: number[][]): number[] {
+  return weights.map((row) => {
+    const first = row.findIndex((w) => w > 0);
+    return first < 0 ? row.length : first + 1;
+  });
 }
 
 export interface BatchOptions {
@@ -62,7 +83,7 @@ export function expandImages(sample: TokenizedSample, options: BatchOptions): { 
 export function collateTraining(samples: TokenizedSample[], options: BatchOptions): ModelBatch {
   const expanded = samples.map((s) => expandImages(s, options));
   const length = Math.max(...expanded.map((e) => e.ids.length)) - 1;
-  const batch: ModelBatch = { inputIds: [], targets: [], weights: [], attentionMask: [], images: [], slots: [] };
+  const batch: ModelBatch = { inputIds: [], targets: [], weights: [], attentionMask: [], images: [], slots: [], prefixLengths: [] };
   expanded.forEach((e, row) => {
     const pad = length + 1 - e.ids.length;
     const ids = [...e.ids, ...new Array<number>(pad).fill(options.padId)];
@@ -71,6 +92,7 @@ export function collateTraining(samples: TokenizedSample[], options: BatchOption
     batch.targets.push(ids.slice(1));
     batch.weights.push(mask.slice(1));
     batch.attentionMask.push(ids.slice(0, length).map((_, t) => (t < e.ids.length ? 1 : 0)));
+    batch.prefixLengths!.push(prefixLengthsFromWeights([mask.slice(1)])[0]!);
     e.starts.forEach((start, k) => {
       batch.slots.push({ row, start });
       batch.images.push(samples[row]!.images[k]!);
@@ -79,11 +101,11 @@ export function collateTraining(samples: TokenizedSample[], options: BatchOption
   return batch;
 }
 
-/** Left-padded prompts for generation, so every row's next token is at the end. */
+/** Left-padded prompts for generation, so every row's next token is at the end; the whole prompt is each row's prefix. */
 export function collatePrompts(samples: TokenizedSample[], options: BatchOptions): Omit<ModelBatch, 'targets' | 'weights'> {
   const expanded = samples.map((s) => expandImages(s, options));
   const length = Math.max(...expanded.map((e) => e.ids.length));
-  const batch: Omit<ModelBatch, 'targets' | 'weights'> = { inputIds: [], attentionMask: [], images: [], slots: [] };
+  const batch: Omit<ModelBatch, 'targets' | 'weights'> = { inputIds: [], attentionMask: [], images: [], slots: [], prefixLengths: expanded.map(() => length) };
   expanded.forEach((e, row) => {
     const pad = length - e.ids.length;
     batch.inputIds.push([...new Array<number>(pad).fill(options.padId), ...e.ids]);

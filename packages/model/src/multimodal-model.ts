@@ -3,14 +3,24 @@ import {
   MllmError,
   Module,
   maskedCrossEntropy,
+  moeStats,
+  type MoeAux,
   type FusionConnector,
   type LanguageModel,
   type LayerFusion,
   type TokenConnector,
   type VisionEncoder,
 } from '@mllm/core';
-import { generateFromEmbeddings, type GenerateOptions } from '@mllm/llm';
-import { collatePrompts, collateTraining, type BatchOptions, type ModelBatch, type TokenizedSample } from './batch';
+import {
+  generateFromEmbeddings,
+  generationSteps,
+  resolveGenerateOptions,
+  streamSteps,
+  type GenerateOptions,
+  type GenerationEvent,
+  type GenerationPrompt,
+} from '@mllm/llm';
+import { collatePrompts, collateTraining, prefixLengthsFromWeights, type BatchOptions, type ModelBatch, type TokenizedSample } from './batch';
 import { placeImageTokens, type ImageSlot } from './splice';
 import { imageInput, type ModelImage } from './image-input';
 
@@ -23,6 +33,28 @@ interface EncodedGroup {
 function disposeGroups(groups: EncodedGroup[]): void {
   for (const g of groups) g.features.dispose();
 }
+
+/** Frees an MoE forward's auxiliary tensors that no loss is going to use. */
+export function disposeAux(aux: MoeAux | undefined): void {
+  if (!aux) return;
+  aux.loss.dispose();
+  aux.balance.dispose();
+  aux.zLoss?.dispose();
+}
+
+/**
+ * A training loss plus an MoE LLM's weighted auxiliary loss (Mixtral: loss += coef * aux_loss),
+ * its routing statistics written into `stats` (`moe/expert_k`, `moe/dropped`, ...). Without
+ * `aux` (a dense LLM) the loss is returned as it is.
+ */
+export function withAuxLoss(loss: tf.Scalar, aux: MoeAux | undefined, stats?: Record<string, number>): tf.Scalar {
+  if (!aux) return loss;
+  if (stats) Object.assign(stats, moeStats(aux));
+  return loss.add(aux.loss) as tf.Scalar;
+}
+
+/** What a forward reads of a batch; `weights` or `prefixLengths` give a prefix-reading LLM its prefixes. */
+export type ForwardBatch = Pick<ModelBatch, 'inputIds' | 'attentionMask' | 'images' | 'slots'> & Partial<Pick<ModelBatch, 'weights' | 'prefixLengths'>>;
 
 export interface SpecialIds {
   imageTokenId: number;
@@ -207,36 +239,49 @@ export class MultimodalModel extends Module {
   }
 
   /** Next-token logits [B, T, V] of a collated batch, whichever kind the connector is. */
-  forward(batch: Pick<ModelBatch, 'inputIds' | 'attentionMask' | 'images' | 'slots'>): tf.Tensor3D {
-    const { logits, hidden } = this.forwardWithHidden(batch);
+  forward(batch: ForwardBatch): tf.Tensor3D {
+    const { logits, hidden, aux } = this.forwardWithHidden(batch);
     hidden.dispose();
+    disposeAux(aux);
     return logits;
   }
 
   /**
    * Logits [B, T, V] and the LLM's last hidden states [B, T, D] (after its final norm), which
-   * scalar heads read: a reward model's score, PPO's value estimate.
+   * scalar heads read: a reward model's score, PPO's value estimate. An MoE LLM adds `aux`, its
+   * weighted auxiliary loss (a training loss adds it: `withAuxLoss`) and routing statistics.
    */
-  forwardWithHidden(batch: Pick<ModelBatch, 'inputIds' | 'attentionMask' | 'images' | 'slots'>): { logits: tf.Tensor3D; hidden: tf.Tensor3D } {
+  forwardWithHidden(batch: ForwardBatch): { logits: tf.Tensor3D; hidden: tf.Tensor3D; aux?: MoeAux } {
     return tf.tidy(() => {
       // encoded once, for both the spliced tokens and the fusion hooks
       const groups = this.encodeGroups(batch.images); // features [n_g, N_g, D_enc] per canvas shape
       const embeds = this.embedFeatures(batch.inputIds, groups, batch.images, batch.slots); // [B, T, D]
       const fusion = this.bindFeatures(groups, batch.images, batch.slots, batch.inputIds.length);
-      return this.llm.forward(embeds, { attentionMask: batch.attentionMask, fusion });
+      return this.llm.forward(embeds, { attentionMask: batch.attentionMask, fusion, prefixLengths: this.prefixLengthsOf(batch) });
     });
   }
 
-  /** Mean next-token loss over the trained (response) positions of a batch. */
-  loss(batch: ModelBatch): tf.Scalar {
+  /** The batch's prefix lengths when the LLM reads them (prefix LM, encoder-decoder); from its weights if it carries none. */
+  private prefixLengthsOf(batch: ForwardBatch): number[] | undefined {
+    if (!this.llm.needsPrefix) return undefined;
+    return batch.prefixLengths ?? (batch.weights ? prefixLengthsFromWeights(batch.weights) : undefined);
+  }
+
+  /**
+   * Mean next-token loss over the trained (response) positions of a batch, plus an MoE LLM's
+   * weighted auxiliary loss; `stats`, when given, receives its routing statistics.
+   */
+  loss(batch: ModelBatch, stats?: Record<string, number>): tf.Scalar {
     return tf.tidy(() => {
-      const logits = this.forward(batch);
+      const { logits, hidden, aux } = this.forwardWithHidden(batch);
+      hidden.dispose();
       const [b, t, v] = logits.shape;
-      return maskedCrossEntropy(
+      const lm = maskedCrossEntropy(
         logits.reshape([b * t, v]),
         tf.tensor1d(batch.targets.flat(), 'int32'),
         tf.tensor1d(batch.weights.flat(), 'float32'),
       );
+      return withAuxLoss(lm, aux, stats);
     });
   }
 
@@ -246,6 +291,34 @@ export class MultimodalModel extends Module {
 
   /** Continues each prompt (already ending with the assistant role token) and returns the new token ids. */
   generate(prompts: TokenizedSample[], options: GenerateOptions): number[][] {
+    const { prompt, dispose } = this.generationPrompt(prompts);
+    try {
+      return generateFromEmbeddings(this.llm, prompt, options);
+    } finally {
+      dispose();
+    }
+  }
+
+  /**
+   * `generate`, streamed: each row's tokens (and text, with `options.decode`) as they are made, then
+   * its `end` event. Options are checked at the call; the images are encoded at the first `next()`.
+   */
+  generateStream(prompts: TokenizedSample[], options: GenerateOptions): AsyncGenerator<GenerationEvent, void, undefined> {
+    resolveGenerateOptions(options, this.llm.vocabSize);
+    return streamSteps(this.generationEvents(prompts, options));
+  }
+
+  private *generationEvents(prompts: TokenizedSample[], options: GenerateOptions): Generator<GenerationEvent[], void, undefined> {
+    const { prompt, dispose } = this.generationPrompt(prompts);
+    try {
+      yield* generationSteps(this.llm, prompt, options);
+    } finally {
+      dispose();
+    }
+  }
+
+  /** Prompt embeddings (images spliced in), fusion hooks and ids of a batch of prompts, for decoding. */
+  private generationPrompt(prompts: TokenizedSample[]): { prompt: GenerationPrompt; dispose: () => void } {
     const batch = collatePrompts(prompts, this.batchOptions);
     const groups = this.encodeGroups(batch.images);
     let embeds: tf.Tensor3D;
@@ -256,11 +329,12 @@ export class MultimodalModel extends Module {
     } finally {
       disposeGroups(groups);
     }
-    try {
-      return generateFromEmbeddings(this.llm, { embeds, attentionMask: batch.attentionMask, fusion }, options);
-    } finally {
-      embeds.dispose();
-      fusion?.dispose();
-    }
+    return {
+      prompt: { embeds, attentionMask: batch.attentionMask, inputIds: batch.inputIds, fusion, prefixLengths: this.prefixLengthsOf(batch) },
+      dispose: () => {
+        embeds.dispose();
+        fusion?.dispose();
+      },
+    };
   }
 }

@@ -43,6 +43,9 @@ function check(conversation: readonly ChatTurn[], addGenerationPrompt: boolean):
  * pieces as they are concatenated: 1 on gpt content tokens, their `<|end|>` and the `<eos>`.
  */
 export function applyChatTemplate(tokenizer: WordTokenizer, conversation: readonly ChatTurn[], options: ChatTemplateOptions = {}): TemplatedIds {
+  // an HfTokenizer formats with its own chat_template (checked by shape: importing the class here would be a cycle)
+  const own = (tokenizer as { templated?: (c: readonly ChatTurn[], o: ChatTemplateOptions) => TemplatedIds }).templated;
+  if (typeof own === 'function') return own.call(tokenizer, conversation, options);
   const addGenerationPrompt = options.addGenerationPrompt ?? false;
   check(conversation, addGenerationPrompt);
   const sp = tokenizer.special;

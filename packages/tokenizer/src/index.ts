@@ -4,3 +4,4 @@ export { SPECIAL_TOKENS, SPECIAL_IDS, PUNCTUATION, preTokenize } from './special
 export type { SpecialToken, SpecialIds } from './special-tokens';
 export { applyChatTemplate, renderChatTemplate, CHAT_TEMPLATE_JINJA } from './chat-template';
 export type { ChatTurn, ChatTemplateOptions, TemplatedIds } from './chat-template';
+export { HfTokenizer, loadTokenizer, type HfTokenizerOptions } from './hf-tokenizer';

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { ModuleGroup } from '@mllm/core';
 import type { PreferenceTask } from '@mllm/data';
-import type { MultimodalModel } from '@mllm/model';
+import { withAuxLoss, type MultimodalModel } from '@mllm/model';
 import { dpoLoss } from './dpo-losses';
-import { HELD_OUT_BATCHES, batchLogProbs, heldOutPreference, pairBatch, preferenceBatch, type PreferenceMix } from './preference-batch';
+import { HELD_OUT_BATCHES, batchLogProbs, heldOutPreference, pairBatch, policyLogProbs, preferenceBatch, type PreferenceMix } from './preference-batch';
 import type { StageConfig } from './run-config';
 import { batchTokens, copyModel, scalarValue, type AlignmentContext, type StageObjective } from './stage-objective';
 import type { StageData } from './stage-data';
@@ -30,7 +30,7 @@ export function dpoObjective(stage: DpoStage, index: number, model: MultimodalMo
     const stats: Record<string, number> = {};
     const chosenTokens = Math.max(1, batch.weights.slice(0, b).flat().reduce((a, c) => a + c, 0));
     const loss = () => {
-      const logps = batchLogProbs(model, batch); // [2B]: chosen rows, then rejected rows
+      const { logps, aux } = policyLogProbs(model, batch); // [2B]: chosen rows, then rejected rows
       const refs = tf.tensor1d(ref);
       const out = dpoLoss(
         { policyChosen: logps.slice(0, b), policyRejected: logps.slice(b, b), referenceChosen: refs.slice(0, b), referenceRejected: refs.slice(b, b) },
@@ -40,11 +40,11 @@ export function dpoObjective(stage: DpoStage, index: number, model: MultimodalMo
       stats.rejectedReward = scalarValue(out.rejectedRewards.mean());
       stats.margin = scalarValue(out.margin);
       stats.accuracy = scalarValue(out.accuracy);
-      if (stage.sftWeight === 0) return out.loss;
+      if (stage.sftWeight === 0) return withAuxLoss(out.loss, aux, stats);
       // mean over the chosen answers' tokens, as the instruct stage's loss
       const nll = logps.slice(0, b).sum().neg().div(chosenTokens);
       stats.sftLoss = scalarValue(nll);
-      return out.loss.add(nll.mul(stage.sftWeight)) as tf.Scalar;
+      return withAuxLoss(out.loss.add(nll.mul(stage.sftWeight)) as tf.Scalar, aux, stats);
     };
     return { loss, stats, tokens: batchTokens(batch) };
   };

@@ -2,6 +2,8 @@ export { AdamW, type AdamWOptions } from './adamw';
 export { warmupCosine } from './schedule';
 export { clipGradNorm } from './clip-grads';
 export { trainLoop, type OptimConfig, type StepEvent, type TrainLoopOptions } from './train-loop';
+export { DataParallel, shardBatch, defaultWorkers, type DataParallelOptions, type WorkerModelSpec, type BatchShard } from './data-parallel';
+export { serveDataParallel, type WorkerHooks } from './dp-worker-serve';
 export { ClipHead, type ClipHeadConfig } from './clip-head';
 export { RegionHead } from './region-head';
 export {
@@ -48,7 +50,8 @@ export {
   type LlavaSourceConfig,
 } from './data-mixture';
 export { LlavaSources, llavaSourcesOf, type LlavaPrepareOptions, type SkippedReport } from './llava-source';
-export { runStage, stageName, type StageResult, type StageResumeState, type StageCallbacks } from './run-stage';
+export { runStage, stageName, shardableStage, type StageResult, type StageResumeState, type StageCallbacks } from './run-stage';
+export { MoeStageTracker, type MoeStageStats } from './moe-stage-stats';
 export { sequenceLogProbs, tokenLogProbs, dpoLoss, bradleyTerryLoss, type PreferenceLogProbs, type DpoOptions, type DpoOutput, type BradleyTerryOptions } from './dpo-losses';
 export { gae, gaeBatch, perTokenKl, ppoClippedLoss, clippedValueLoss, type GaeOptions, type KlEstimator, type PolicyLossInputs, type ValueLossInputs } from './ppo-losses';
 export { RewardModel, ValueHead, type RewardPooling } from './reward-model';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MllmError, ModuleGroup, Rng } from '@mllm/core';
 import { preferencePairs, type PreferenceTask, type Split } from '@mllm/data';
-import type { ModelBatch, MultimodalModel, TokenizedSample } from '@mllm/model';
+import { disposeAux, withAuxLoss, type ModelBatch, type MultimodalModel, type TokenizedSample } from '@mllm/model';
 import { applyChatTemplate } from '@mllm/tokenizer';
 import { tokenLogProbs } from './dpo-losses';
 import { clippedValueLoss, gaeBatch, perTokenKl, ppoClippedLoss } from './ppo-losses';
@@ -79,7 +79,11 @@ export function ppoObjective(stage: PpoStage, index: number, model: MultimodalMo
     const [b, t] = [batch.inputIds.length, batch.inputIds[0]!.length];
     const scores = tf.tidy(() => rewardModel.scores(scoreBatch)).dataSync().slice();
     const refLogProbs = tf.tidy(() => tokenLogProbs(reference.forward(batch), tf.tensor2d(batch.targets, [b, t], 'int32')));
-    const { logits, hidden } = tf.tidy(() => model.forwardWithHidden(batch));
+    const { logits, hidden } = tf.tidy(() => {
+      const { aux, ...out } = model.forwardWithHidden(batch);
+      disposeAux(aux);
+      return out;
+    });
     const oldLogProbs = tf.tidy(() => tokenLogProbs(logits, tf.tensor2d(batch.targets, [b, t], 'int32')));
     const values = tf.tidy(() => valueHead.forward(hidden));
     const kl = tf.tidy(() => perTokenKl(oldLogProbs, refLogProbs).mul(tf.tensor2d(mask, [b, t])));
@@ -132,7 +136,7 @@ export function ppoObjective(stage: PpoStage, index: number, model: MultimodalMo
       const stats: Record<string, number> = { ...r.stats };
       const [b, t] = [r.batch.inputIds.length, r.batch.inputIds[0]!.length];
       const loss = () => {
-        const { logits, hidden } = model.forwardWithHidden(r.batch);
+        const { logits, hidden, aux } = model.forwardWithHidden(r.batch);
         const m = tf.tensor2d(r.mask, [b, t]);
         const policy = ppoClippedLoss(
           { logProbs: tokenLogProbs(logits, tf.tensor2d(r.batch.targets, [b, t], 'int32')), oldLogProbs: tf.tensor2d(r.oldLogProbs, [b, t]), advantages: tf.tensor2d(r.advantages, [b, t]), mask: m },
@@ -145,7 +149,7 @@ export function ppoObjective(stage: PpoStage, index: number, model: MultimodalMo
         stats.policyLoss = scalarValue(policy.loss);
         stats.clipFraction = scalarValue(policy.clipFraction);
         stats.valueLoss = scalarValue(value.loss);
-        return policy.loss.add(value.loss.mul(stage.valueCoef)) as tf.Scalar;
+        return withAuxLoss(policy.loss.add(value.loss.mul(stage.valueCoef)) as tf.Scalar, aux, stats);
       };
       return { loss, stats, tokens: r.tokens };
     },

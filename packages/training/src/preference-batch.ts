@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '@mllm/core';
 import { preferencePairs, type HallucinationKind, type PreferencePair, type PreferenceTask, type Scene, type Split } from '@mllm/data';
 import type { MultimodalModel, TokenizedSample, ModelBatch } from '@mllm/model';
+import type { MoeAux } from '@mllm/core';
 import { sequenceLogProbs } from './dpo-losses';
 import type { StageData } from './stage-data';
 
@@ -27,6 +28,17 @@ export function answerSample(data: StageData, pair: PreferencePair, answer: 'cho
 /** Chosen answers then rejected ones, one batch of 2B rows, so each model runs once per step. */
 export function pairBatch(model: MultimodalModel, data: StageData, pairs: PreferencePair[]): ModelBatch {
   return model.collate([...pairs.map((p) => answerSample(data, p, 'chosen')), ...pairs.map((p) => answerSample(data, p, 'rejected'))]);
+}
+
+/**
+ * `batchLogProbs` of a policy being trained, with its MoE LLM's auxiliaries (absent for a dense
+ * LLM); the stage adds them to its loss with `withAuxLoss`.
+ */
+export function policyLogProbs(model: MultimodalModel, batch: ModelBatch): { logps: tf.Tensor1D; aux?: MoeAux } {
+  const { logits, hidden, aux } = model.forwardWithHidden(batch);
+  hidden.dispose();
+  const [b, t] = logits.shape;
+  return { logps: sequenceLogProbs(logits, tf.tensor2d(batch.targets, [b, t], 'int32'), tf.tensor2d(batch.weights, [b, t])), ...(aux && { aux }) };
 }
 
 /** Summed response log-probs of every row of a collated batch: [B]. */

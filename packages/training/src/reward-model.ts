@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Linear, Module, type Rng } from '@mllm/core';
+import { Linear, Module, type MoeAux, type Rng } from '@mllm/core';
 import type { ModelBatch, MultimodalModel } from '@mllm/model';
 import { sequenceLogProbs } from './dpo-losses';
 import { hiddenAt, lastResponsePositions } from './preference-batch';
@@ -38,8 +38,17 @@ export class RewardModel extends Module {
 
   /** One scalar per row of a training-collated batch: [B]. */
   scores(batch: ModelBatch): tf.Tensor1D {
+    return tf.tidy(() => this.scoresWithAux(batch).scores);
+  }
+
+  /** `scores`, with the MoE auxiliaries of the reward model's LLM (absent for a dense one), for training it. */
+  scoresWithAux(batch: ModelBatch): { scores: tf.Tensor1D; aux?: MoeAux } {
+    const { logits, hidden, aux } = this.model.forwardWithHidden(batch);
+    return { scores: this.pool(batch, logits, hidden), ...(aux && { aux }) };
+  }
+
+  private pool(batch: ModelBatch, logits: tf.Tensor3D, hidden: tf.Tensor3D): tf.Tensor1D {
     return tf.tidy(() => {
-      const { logits, hidden } = this.model.forwardWithHidden(batch);
       if (this.pooling === 'last') return this.score.forward(hiddenAt(hidden, lastResponsePositions(batch))).reshape([-1]) as tf.Tensor1D;
       const [b, t] = hidden.shape;
       const mask = tf.tensor2d(batch.weights, [b, t]); // the positions that read the answer's tokens

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ModuleGroup, Rng } from '@mllm/core';
 import type { PreferenceTask } from '@mllm/data';
-import type { MultimodalModel } from '@mllm/model';
+import { withAuxLoss, type MultimodalModel } from '@mllm/model';
 import { bradleyTerryLoss } from './dpo-losses';
 import { HELD_OUT_BATCHES, heldOutPreference, pairBatch, preferenceBatch, type PreferenceMix } from './preference-batch';
 import { RewardModel } from './reward-model';
@@ -41,13 +41,13 @@ export function rewardObjective(
     const b = pairs.length;
     const stats: Record<string, number> = {};
     const loss = () => {
-      const scores = rewardModel.scores(batch); // [2B]: chosen rows, then rejected rows
+      const { scores, aux } = rewardModel.scoresWithAux(batch); // [2B]: chosen rows, then rejected rows
       const chosen = scores.slice(0, b);
       const rejected = scores.slice(b, b);
       const out = bradleyTerryLoss(chosen, rejected, { centerRewardsCoefficient: stage.centerRewardsCoefficient });
       stats.accuracy = scalarValue(out.accuracy);
       stats.margin = scalarValue(chosen.sub(rejected).mean());
-      return out.loss;
+      return withAuxLoss(out.loss, aux, stats);
     };
     return { loss, stats, tokens: batchTokens(batch) };
   };

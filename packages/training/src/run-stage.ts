@@ -1,13 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { MllmError, ModuleGroup, Rng, type Module } from '@mllm/core';
-import type { MultimodalModel } from '@mllm/model';
+import type { ModelBatch, MultimodalModel } from '@mllm/model';
 import { caption } from '@mllm/data';
 import { ClipHead } from './clip-head';
 import { RegionHead } from './region-head';
 import { defaultTrains, type StageConfig, type TrainableModule } from './run-config';
 import { pickStageKind, validationEntries, type MixtureEntry, type StageData } from './stage-data';
-import { trainLoop, type StepEvent } from './train-loop';
+import { trainLoop, type StepEvent, type StepLoss } from './train-loop';
+import { shardBatch, type DataParallel } from './data-parallel';
 import { AdamW } from './adamw';
+import { MoeStageTracker, type MoeStageStats } from './moe-stage-stats';
 import { dpoObjective } from './dpo-stage';
 import { ppoObjective } from './ppo-stage';
 import { rewardObjective } from './reward-stage';
@@ -25,6 +27,8 @@ export interface StageResult {
   tokens: number;
   /** What the stage measured on held-out data at its end beyond the loss (reward accuracy, mean reward, ...). */
   heldOut?: Record<string, number>;
+  /** An MoE LLM's routing over the stage: per-expert utilisation at its end, dropped tokens. */
+  moe?: MoeStageStats;
 }
 
 /** Where a resumed stage picks up: finished steps, optimizer moments and any stage-only modules. */
@@ -38,6 +42,23 @@ export interface StageCallbacks {
   onStep?: (event: StepEvent & { valLoss?: number; valStats?: Record<string, number> }) => void | Promise<void>;
   /** Persist a mid-stage checkpoint (model + optimizer + extra modules). */
   onCheckpoint?: (state: { step: number; optimizer: AdamW; extra?: Module }) => Promise<void>;
+  /** Data-parallel workers (`mllm run --workers N`); stages whose loss is not a per-token mean over a batch ignore them. */
+  parallel?: DataParallel;
+  /** In one process, length-sorted micro-batches for batches of uneven rows (default true; `TrainLoopOptions.microBatches`). */
+  microBatches?: boolean;
+}
+
+/** Whether a stage's steps can be shared by data-parallel workers (see `StepLoss.shard`). */
+export function shardableStage(stage: StageConfig): boolean {
+  return stage.type === 'pretrain-llm' || stage.type === 'align' || stage.type === 'instruct';
+}
+
+/** A batch's loss under the model's per-token mean, splittable into row slices for data-parallel workers. */
+function tokenBatchLoss(model: MultimodalModel, batch: ModelBatch): StepLoss {
+  // an MoE LLM's routing statistics, filled while the loss runs (on this process's rows)
+  const stats: Record<string, number> | undefined = model.llm.experts ? {} : undefined;
+  const lossOf = (b: ModelBatch) => model.loss(b, stats);
+  return { tokens: batchTokens(batch), loss: () => lossOf(batch), ...(stats && { stats }), shard: { split: (parts) => shardBatch(batch, parts), lossOf } };
 }
 
 export function stageName(stage: StageConfig, index: number): string {
@@ -51,12 +72,11 @@ export function stageName(stage: StageConfig, index: number): string {
  */
 function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel, data: StageData, heads: EncoderHeads | undefined) {
   const mixture = data.mixture(index);
-  return (step: number, split: 'train' | 'val', only?: MixtureEntry): { loss: () => tf.Scalar; tokens: number } => {
+  return (step: number, split: 'train' | 'val', only?: MixtureEntry): StepLoss => {
     const rng = data.rngFor(index, step, split);
     const source = only ?? mixture?.pick(rng.fork('source'));
     if (source && source.source.source !== 'shapes') {
-      const batch = model.collate(data.sourceSamples(source, rng, split, stage.batchSize));
-      return { tokens: batchTokens(batch), loss: () => model.loss(batch) };
+      return tokenBatchLoss(model, model.collate(data.sourceSamples(source, rng, split, stage.batchSize)));
     }
     if (stage.type === 'pretrain-encoder') {
       const pairs = split === 'train' ? data.contrastivePairs(rng, stage.batchSize) : data.pickScenes(rng, split, stage.batchSize).map((s) => ({ scene: s, caption: caption(s), image: data.world.image(s.id) }));
@@ -82,8 +102,7 @@ function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel
     const samples = scenes.map((scene) =>
       stage.type !== 'pretrain-llm' ? data.tokenize(data.conversation(stage.type, scene, rng, kind)) : chat ? data.textConversation(scene, rng, kind) : data.text(scene, rng),
     );
-    const batch = model.collate(samples);
-    return { tokens: batchTokens(batch), loss: () => model.loss(batch) };
+    return tokenBatchLoss(model, model.collate(samples));
   };
 }
 
@@ -110,8 +129,11 @@ export async function runStage(
     optimizer = new AdamW(params, { weightDecay: stage.weightDecay });
     optimizer.loadStateDict(resume.optimizer, resume.step);
   }
+  const parallel = callbacks.parallel && shardableStage(stage) ? callbacks.parallel : undefined;
+  if (parallel) await parallel.beginStage(model, params);
   let tokens = 0;
   let held: { loss: number; stats?: Record<string, number> } = { loss: NaN };
+  const moe = new MoeStageTracker();
   try {
     const { lastLoss, optimizer: used } = await trainLoop({
       params,
@@ -119,8 +141,11 @@ export async function runStage(
       lossAt: (step) => objective.lossAt(step),
       startStep: resume?.step ?? 0,
       optimizer,
+      parallel,
+      microBatches: callbacks.microBatches,
       onStep: async (event) => {
         tokens += event.tokens;
+        moe.add(event.stats);
         const due = (stage.evalEvery > 0 && (event.step + 1) % stage.evalEvery === 0) || event.step === stage.steps - 1;
         if (due) held = objective.validate();
         await callbacks.onStep?.({ ...event, ...(due && { valLoss: held.loss, ...(held.stats && { valStats: held.stats }) }) });
@@ -139,6 +164,7 @@ export async function runStage(
       finalLoss: lastLoss,
       valLoss: held.loss,
       ...(held.stats && { heldOut: held.stats }),
+      ...(moe.result() && { moe: moe.result() }),
       seconds: (performance.now() - started) / 1000,
       trains,
       trainableParameters: params.reduce((n, [, p]) => n + p.size, 0),

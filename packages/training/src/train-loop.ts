@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { AdamW } from './adamw';
 import { clipGradNorm } from './clip-grads';
 import { warmupCosine } from './schedule';
+import { accumulateShards, microBatches, type BatchShard, type DataParallel } from './data-parallel';
+import type { ModelBatch } from '@mllm/model';
 
 export interface OptimConfig {
   steps: number;
@@ -30,6 +32,11 @@ export interface StepLoss {
   loss: () => tf.Scalar;
   tokens: number;
   stats?: Record<string, number>;
+  /**
+   * Present when the loss is a per-token mean over a collated batch: how to cut the batch into
+   * row slices and the loss of one slice, so data-parallel workers can share the step.
+   */
+  shard?: { split: (parts: number) => BatchShard[]; lossOf: (batch: ModelBatch) => tf.Scalar };
 }
 
 export interface TrainLoopOptions {
@@ -42,6 +49,10 @@ export interface TrainLoopOptions {
   onStep?: (event: StepEvent) => void | Promise<void>;
   /** Called after step `step` completed (1-based count of finished steps). */
   afterStep?: (finished: number, optimizer: AdamW) => void | Promise<void>;
+  /** Shares each step whose loss can be sharded with these workers (started, and `beginStage`d for these params). */
+  parallel?: DataParallel;
+  /** In one process, cut batches of uneven rows into length-sorted micro-batches (default true; see `microBatches`). */
+  microBatches?: boolean;
 }
 
 /** The shared step: loss, gradients, clip, AdamW, scheduled learning rate. */
@@ -53,15 +64,28 @@ export async function trainLoop(options: TrainLoopOptions): Promise<{ optimizer:
   let lastLoss = NaN;
   for (let step = options.startStep ?? 0; step < optim.steps; step++) {
     const started = performance.now();
-    const { loss, tokens, stats } = options.lossAt(step);
-    const { value, grads } = tf.variableGrads(loss, vars);
-    // parameters off the loss path (e.g. a ViT's unused last layer) get no gradient and stay as they are
-    const byName = new Map(params.filter(([, p]) => grads[p.name]).map(([name, p]) => [name, grads[p.name]!] as [string, tf.Tensor]));
+    const { loss, tokens, stats, shard } = options.lossAt(step);
+    let byName: Map<string, tf.Tensor>;
+    const micro = !options.parallel && shard && (options.microBatches ?? true) ? microBatches(shard.split) : undefined;
+    if (options.parallel && shard) {
+      const result = await options.parallel.step(step, shard.split(options.parallel.size), shard.lossOf);
+      byName = result.grads;
+      lastLoss = result.loss;
+    } else if (micro && shard) {
+      const result = accumulateShards(micro, shard.lossOf, params);
+      byName = result.grads;
+      lastLoss = result.loss;
+    } else {
+      const { value, grads } = tf.variableGrads(loss, vars);
+      // parameters off the loss path (e.g. a ViT's unused last layer) get no gradient and stay as they are
+      byName = new Map(params.filter(([, p]) => grads[p.name]).map(([name, p]) => [name, grads[p.name]!] as [string, tf.Tensor]));
+      lastLoss = value.dataSync()[0]!;
+      value.dispose();
+    }
     const { grads: clipped, norm } = clipGradNorm(byName, optim.clipNorm);
     const lr = warmupCosine(step, { lr: optim.lr, warmup: optim.warmup, total: optim.steps, minRatio: optim.minLrRatio });
     optimizer.apply(clipped, lr);
-    lastLoss = value.dataSync()[0]!;
-    value.dispose();
+    options.parallel?.publish();
     for (const g of clipped.values()) g.dispose();
     for (const g of byName.values()) if (!g.isDisposed) g.dispose();
     await options.onStep?.({ step, loss: lastLoss, lr, gradNorm: norm, tokens, seconds: (performance.now() - started) / 1000, ...(stats && { stats }) });

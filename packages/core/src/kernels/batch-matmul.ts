@@ -3,7 +3,8 @@ import { bmmWasmBase64 } from './bmm-wasm';
 
 /** Shapes: G batch of matrices (batch x heads), m rows, n columns, k the contracted width. */
 type Kernel = 'bmm_nt' | 'bmm_nn' | 'bmm_tn';
-type Exports = { bmm_rows(...args: number[]): void };
+/** bmm_rows(a, b, c, G, m, n, k, aBatch, aRowStride, aColStride): C[g] = A[g] . B[g] with B [k, n] row-major, A read through strides. */
+type BmmRows = (a: number, b: number, c: number, g: number, m: number, n: number, k: number, aBatch: number, aSi: number, aSr: number) => void;
 
 /** The slice of the WebAssembly API used here (ES2022 lib typings do not declare it). */
 interface WasmMemory {
@@ -13,44 +14,139 @@ interface WasmMemory {
 declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
 };
 
-interface BmmModule {
-  memory: WasmMemory;
-  run(kernel: Kernel, a: Float32Array, b: Float32Array, dims: [number, number, number, number]): Float32Array;
+let compiled: object | undefined;
+
+/** Our kernel module over `memory`: tfjs-wasm's own heap (tensors in place) or a private one (cpu backend). */
+function bmmRowsOver(memory: WasmMemory): BmmRows {
+  compiled ??= new WebAssembly.Module(Buffer.from(bmmWasmBase64, 'base64'));
+  return new WebAssembly.Instance(compiled, { env: { memory } }).exports.bmm_rows as BmmRows;
 }
 
-let instance: BmmModule | undefined;
+let fastKernels = true;
 
-function bmmModule(): BmmModule {
-  if (instance) return instance;
-  const wasm = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(bmmWasmBase64, 'base64')), {});
-  const memory = wasm.exports.memory as WasmMemory;
-  const kernels = wasm.exports as unknown as Exports;
-  instance = {
-    memory,
-    run(kernel, a, b, [g, m, n, k]) {
-      const outLength = g * m * n;
-      const bytes = 4 * (a.length + b.length + outLength);
-      const pages = Math.ceil(bytes / 65536) - memory.buffer.byteLength / 65536;
-      if (pages > 0) memory.grow(pages);
-      const aPtr = 0;
-      const bPtr = 4 * a.length;
-      const cPtr = bPtr + 4 * b.length;
-      const heap = new Float32Array(memory.buffer);
-      heap.set(a, aPtr / 4);
-      // A . B^T runs as A . (B^T): transposing B [n, k] -> [k, n] on the way in costs one pass and
-      // lets every product use the register-blocked row kernel (dot-product form needs a
-      // horizontal sum per output, which is slower at attention's small k)
-      if (kernel === 'bmm_nt') transposeInto(heap, bPtr / 4, b, g, n, k);
-      else heap.set(b, bPtr / 4);
-      // bmm_rows reads A's element (i, r) at g*aBatch + i*aRow + r*aCol: A is [m, k] for nn/nt, [k, m] for tn
-      if (kernel !== 'bmm_tn') kernels.bmm_rows(aPtr, bPtr, cPtr, g, m, n, k, m * k, k, 1);
-      else kernels.bmm_rows(aPtr, bPtr, cPtr, g, m, n, k, m * k, 1, m);
-      return heap.slice(cPtr / 4, cPtr / 4 + outLength);
-    },
+/** Turns our kernels off (plain tfjs ops and gradients everywhere), for side-by-side benchmarks and parity checks. */
+export function setFastKernels(enabled: boolean): void {
+  fastKernels = enabled;
+}
+
+export function fastKernelsEnabled(): boolean {
+  return fastKernels;
+}
+
+// ---- wasm backend: our BatchMatMul kernel, registered over tfjs's ----
+
+interface TensorInfo {
+  dataId: object;
+  shape: number[];
+  dtype: string;
+}
+interface WasmBackend {
+  wasm: { asm: { memory: WasmMemory } };
+  dataIdMap: { get(id: object): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: string): TensorInfo;
+  disposeData(id: object): void;
+}
+type KernelArgs = { inputs: Record<string, TensorInfo>; backend: WasmBackend; attrs: Record<string, unknown> };
+type KernelFunc = ((args: KernelArgs) => TensorInfo) & { mllmFast?: true };
+
+const product = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
+
+/**
+ * tfjs-wasm runs a matMul on XNNPACK only when it is one 2-D product without transpose flags;
+ * anything else (flags, batch > 1) falls to a scalar loop ~10x slower. Ours, for float32:
+ * - batch 1 with flags: transposes the flagged operand with tfjs's Transpose kernel, then XNNPACK;
+ * - batch > 1 (attention's [B*H, T, dh] products): our SIMD kernel on tfjs's heap in place, B^T
+ *   materialised by Transpose, A^T read through strides.
+ * Broadcast batches and other dtypes stay on tfjs's kernel. Stock gradients (which use the flags)
+ * come through here too, so autograd of tf.matMul is fast without custom gradients.
+ */
+function fastBatchMatMul(original: KernelFunc, transpose: KernelFunc): KernelFunc {
+  let bmmRows: BmmRows | undefined;
+  const fast: KernelFunc = (args) => {
+    const { inputs, backend, attrs } = args;
+    const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+    const transposeA = attrs.transposeA === true;
+    const transposeB = attrs.transposeB === true;
+    if (!fastKernels || a.dtype !== 'float32' || b.dtype !== 'float32') return original(args);
+    const ra = a.shape.length;
+    const rb = b.shape.length;
+    const g = product(a.shape.slice(0, -2));
+    if (g !== product(b.shape.slice(0, -2))) return original(args);
+    if (g === 1 && !transposeA && !transposeB) return original(args);
+    const k = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+    const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+    const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+    if (g * m * n * k === 0) return original(args);
+    const temps: TensorInfo[] = [];
+    const transposed = (x: TensorInfo) => {
+      const r = x.shape.length;
+      const y = transpose({ inputs: { x }, backend, attrs: { perm: [...Array(r - 2).keys(), r - 1, r - 2] } });
+      temps.push(y);
+      return y;
+    };
+    try {
+      if (g === 1) {
+        return original({ inputs: { a: transposeA ? transposed(a) : a, b: transposeB ? transposed(b) : b }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
+      }
+      const bRows = transposeB ? transposed(b) : b;
+      const out = backend.makeOutput([...(ra >= rb ? a.shape : b.shape).slice(0, -2), m, n], 'float32');
+      const at = (x: TensorInfo) => backend.dataIdMap.get(x.dataId).memoryOffset;
+      bmmRows ??= bmmRowsOver(backend.wasm.asm.memory);
+      if (transposeA) bmmRows(at(a), at(bRows), at(out), g, m, n, k, m * k, 1, m);
+      else bmmRows(at(a), at(bRows), at(out), g, m, n, k, m * k, k, 1);
+      return out;
+    } finally {
+      for (const t of temps) backend.disposeData(t.dataId);
+    }
   };
-  return instance;
+  fast.mllmFast = true;
+  return fast;
+}
+
+let wasmInstalled = false;
+
+/**
+ * Registers our BatchMatMul for the wasm backend (once; a no-op until tfjs-backend-wasm is loaded).
+ * Only the wasm kernel is replaced: native backends (tfjs-node) and WebGL keep theirs.
+ */
+export function installFastKernels(): void {
+  if (wasmInstalled) return;
+  const original = tf.getKernel('BatchMatMul', 'wasm');
+  const transpose = tf.getKernel('Transpose', 'wasm');
+  if (!original || !transpose) return;
+  wasmInstalled = true;
+  if ((original.kernelFunc as KernelFunc).mllmFast) return;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({ ...original, kernelFunc: fastBatchMatMul(original.kernelFunc as unknown as KernelFunc, transpose.kernelFunc as unknown as KernelFunc) as unknown as tf.KernelFunc });
+}
+
+// ---- cpu backend: our kernel on a private heap, as custom gradients ----
+
+let cpuHeap: { memory: WasmMemory; bmmRows: BmmRows } | undefined;
+
+function runOnCpuHeap(kernel: Kernel, a: Float32Array, b: Float32Array, [g, m, n, k]: [number, number, number, number]): Float32Array {
+  if (!cpuHeap) {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    cpuHeap = { memory, bmmRows: bmmRowsOver(memory) };
+  }
+  const { memory, bmmRows } = cpuHeap;
+  const outLength = g * m * n;
+  const bytes = 4 * (a.length + b.length + outLength);
+  const pages = Math.ceil(bytes / 65536) - memory.buffer.byteLength / 65536;
+  if (pages > 0) memory.grow(pages);
+  const aPtr = 0;
+  const bPtr = 4 * a.length;
+  const cPtr = bPtr + 4 * b.length;
+  const heap = new Float32Array(memory.buffer);
+  heap.set(a, aPtr / 4);
+  if (kernel === 'bmm_nt') transposeInto(heap, bPtr / 4, b, g, n, k);
+  else heap.set(b, bPtr / 4);
+  if (kernel !== 'bmm_tn') bmmRows(aPtr, bPtr, cPtr, g, m, n, k, m * k, k, 1);
+  else bmmRows(aPtr, bPtr, cPtr, g, m, n, k, m * k, 1, m);
+  return heap.slice(cPtr / 4, cPtr / 4 + outLength);
 }
 
 /** Writes each [rows, cols] matrix of src transposed, [cols, rows], at heap[offset...]. */
@@ -64,39 +160,28 @@ function transposeInto(heap: Float32Array, offset: number, src: Float32Array, g:
   }
 }
 
-let fastKernels = true;
-
-/** Turns our kernels off (plain tfjs ops everywhere), for side-by-side benchmarks and parity checks. */
-export function setFastKernels(enabled: boolean): void {
-  fastKernels = enabled;
-}
-
-/** Our SIMD kernels serve wasm and cpu; a native backend's own batched matMul is faster. */
-function useOwnKernels(): boolean {
-  const name = tf.getBackend();
-  return fastKernels && (name === 'wasm' || name === 'cpu');
-}
-
 function raw(kernel: Kernel, a: tf.Tensor3D, b: tf.Tensor3D, m: number, n: number, k: number): tf.Tensor3D {
   const g = a.shape[0];
-  const out = bmmModule().run(kernel, a.dataSync() as Float32Array, b.dataSync() as Float32Array, [g, m, n, k]);
+  const out = runOnCpuHeap(kernel, a.dataSync() as Float32Array, b.dataSync() as Float32Array, [g, m, n, k]);
   return tf.tensor3d(out, [g, m, n]);
 }
 
 type Product = (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
 
 /**
- * One batched product on our kernel with its gradient, which is again two of the three
- * products. `dims` reads (m, n, k) off the operands; `reference` is the plain tfjs op.
+ * One batched product: on wasm the stock op (served by our registered kernel), on cpu our kernel
+ * as a custom gradient (again two of the three products), elsewhere the stock op.
  */
-function product(
+function batched(
   kernel: Kernel,
   dims: (a: number[], b: number[]) => [number, number, number],
   grads: (dy: tf.Tensor3D, a: tf.Tensor3D, b: tf.Tensor3D) => [tf.Tensor3D, tf.Tensor3D],
   reference: Product,
 ): Product {
   return (a, b) => {
-    if (!useOwnKernels()) return reference(a, b);
+    const backend = tf.getBackend();
+    if (backend === 'wasm') installFastKernels();
+    if (!fastKernels || backend !== 'cpu') return reference(a, b);
     const f = tf.customGrad(((x: tf.Tensor3D, y: tf.Tensor3D, save: tf.GradSaveFunc) => {
       save([x, y]);
       return {
@@ -109,7 +194,7 @@ function product(
 }
 
 /** a [G, m, k] . b[G, n, k]^T -> [G, m, n] (attention scores Q K^T). */
-export const batchMatMulNT: Product = product(
+export const batchMatMulNT: Product = batched(
   'bmm_nt',
   ([, m, k], [, n]) => [m!, n!, k!],
   (dy, a, b) => [batchMatMul(dy, b), batchMatMulTN(dy, a)],
@@ -117,7 +202,7 @@ export const batchMatMulNT: Product = product(
 );
 
 /** a [G, m, k] . b [G, k, n] -> [G, m, n] (attention mixing P V). */
-export const batchMatMul: Product = product(
+export const batchMatMul: Product = batched(
   'bmm_nn',
   ([, m, k], [, , n]) => [m!, n!, k!],
   (dy, a, b) => [batchMatMulNT(dy, b), batchMatMulTN(a, dy)],
@@ -125,7 +210,7 @@ export const batchMatMul: Product = product(
 );
 
 /** a[G, k, m]^T . b [G, k, n] -> [G, m, n] (the gradients of the two above). */
-export const batchMatMulTN: Product = product(
+export const batchMatMulTN: Product = batched(
   'bmm_tn',
   ([, k, m], [, , n]) => [m!, n!, k!],
   (dy, a, b) => [batchMatMulNT(b, dy), batchMatMul(a, dy)],

@@ -1,8 +1,9 @@
 ;; Batched float32 matrix products for attention, 128-bit SIMD. tfjs's wasm backend runs
 ;; batched or transposed matMuls in a scalar loop (~1.5 GFLOP/s); these stay on SIMD.
-;; All pointers are byte offsets into this module's memory; matrices are row-major.
+;; All pointers are byte offsets into the imported memory, which on the wasm backend is tfjs's own
+;; heap (tensors are read and written in place); matrices are row-major.
 (module
-  (memory (export "memory") 1)
+  (import "env" "memory" (memory 1))
 
   ;; C[g] (m x n) = sum_r A[g](i, r) . B[g](r, :), with A's element (i, r) at a_batch*g + a_si*i + a_sr*r:
   ;; (a_si, a_sr) = (k, 1) for A . B and (1, m) for A^T . B. Sixteen columns of a row of C stay in

@@ -2,24 +2,15 @@ import * as tf from '@tensorflow/tfjs';
 import { Module } from '../module';
 import { fanInUniform, normalInit } from '../init';
 import type { Rng } from '../rng';
+import { installFastKernels } from '../kernels/batch-matmul';
 
 /**
- * y = x W^T + b with W stored [out, in] as in PyTorch/HF checkpoints.
- * The gradient is written by hand with explicit transposes: tfjs's stock matMul
- * gradient uses transpose flags, which on wasm leave XNNPACK for a ~10x slower loop.
+ * y = x W^T + b with W stored [out, in] as in PyTorch/HF checkpoints. Stock op and gradient: on
+ * wasm our registered BatchMatMul kernel serves the transpose flags on XNNPACK (kernels/batch-matmul.ts).
  */
 export function linear(x2d: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
-  const f = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([x, w]);
-    return {
-      value: tf.matMul(x as tf.Tensor2D, tf.transpose(w as tf.Tensor2D)),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-        return [tf.matMul(dy as tf.Tensor2D, ws), tf.matMul(tf.transpose(dy as tf.Tensor2D), xs)];
-      },
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor2D;
-  const y = f(x2d, weight);
+  installFastKernels();
+  const y = tf.matMul(x2d, weight, false, true) as tf.Tensor2D;
   return bias ? tf.add(y, bias) : y;
 }
 

@@ -18,3 +18,30 @@ describe('RotaryEmbedding', () => {
     want.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 5));
   });
 });
+
+describe('RotaryEmbedding angles', () => {
+  it('are built in float32 like HF (inv_freq = 1 / theta^(2i/d) in float32, angle = float32(p * inv_freq))', () => {
+    const d = 8;
+    const theta = 500000;
+    const rope = new RotaryEmbedding(d, theta);
+    const positions = [7919, 30011, 65521]; // far positions are where float32 and float64 angles part
+    const { cos, sin } = rope.tables([positions]);
+    const f = Math.fround;
+    let maxFloat64Gap = 0;
+    for (const [i, p] of positions.entries()) {
+      const c = cos.dataSync().subarray(i * d, (i + 1) * d);
+      const s = sin.dataSync().subarray(i * d, (i + 1) * d);
+      for (let k = 0; k < d / 2; k++) {
+        const invFreq = f(1 / f(Math.pow(theta, f((2 * k) / d))));
+        const angle = f(p * invFreq);
+        for (const j of [k, k + d / 2]) {
+          expect(Math.abs(c[j]! - Math.cos(angle))).toBeLessThan(1e-6);
+          expect(Math.abs(s[j]! - Math.sin(angle))).toBeLessThan(1e-6);
+        }
+        maxFloat64Gap = Math.max(maxFloat64Gap, Math.abs(Math.cos(angle) - Math.cos(p * Math.pow(theta, (-2 * k) / d))));
+      }
+    }
+    // the float32 convention is observable here, so this test would catch a float64 rewrite
+    expect(maxFloat64Gap).toBeGreaterThan(1e-5);
+  });
+});

@@ -15,13 +15,16 @@ export interface RopeTables {
 export class RotaryEmbedding {
   private readonly rotate: tf.Tensor2D;
   private readonly rotateT: tf.Tensor2D;
-  /** theta^(-2k/d) for k < d/2, computed once: tables are rebuilt every forward. */
-  private readonly inverseFrequencies: Float64Array;
+  /** 1 / theta^(2k/d) for k < d/2 as float32 values, computed once: tables are rebuilt every forward. */
+  private readonly inverseFrequencies: Float32Array;
 
   constructor(readonly headDim: number, readonly theta = 10000) {
     if (headDim % 2 !== 0) throw new Error(`RoPE needs an even head dimension, got ${headDim}`);
     const half = headDim / 2;
-    this.inverseFrequencies = Float64Array.from({ length: half }, (_, k) => Math.pow(theta, (-2 * k) / headDim));
+    // HF builds inv_freq and the angles in float32 (even for bf16 models, "since bfloat16 loses
+    // precision on long contexts"); rounding the same way keeps far positions within float32 of HF.
+    const f = Math.fround;
+    this.inverseFrequencies = Float32Array.from({ length: half }, (_, k) => f(1 / f(Math.pow(f(theta), f((2 * k) / headDim)))));
     const r = new Float32Array(headDim * headDim);
     // (x @ R)[j] = -x[j + half] for j < half, x[j - half] otherwise
     for (let j = 0; j < half; j++) {
@@ -43,7 +46,7 @@ export class RotaryEmbedding {
       row.forEach((p, j) => {
         const base = (i * t + j) * this.headDim;
         for (let k = 0; k < half; k++) {
-          const angle = p * this.inverseFrequencies[k]!;
+          const angle = Math.fround(p * this.inverseFrequencies[k]!); // float32 product, as HF's inv_freq @ position_ids
           cos[base + k] = cos[base + k + half] = Math.cos(angle);
           sin[base + k] = sin[base + k + half] = Math.sin(angle);
         }

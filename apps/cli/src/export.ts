@@ -1,0 +1,126 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MllmError, type Logger } from '@mllm/core';
+import { loadImageFile } from '@mllm/data';
+import { evaluate, type Answerer } from '@mllm/eval';
+import { OnnxMultimodalModel, exportModel, type OnnxManifest, type WeightFormat } from '@mllm/onnx';
+import { WordTokenizer, applyChatTemplate } from '@mllm/tokenizer';
+import { parseRunConfig } from '@mllm/training';
+import { createRegistry } from '@mllm/model';
+import { buildEvalSet } from './eval-set';
+import { createWorld, openRun } from './session';
+
+const WEIGHT_FORMATS: readonly WeightFormat[] = ['fp32', 'fp16', 'int8'];
+
+export interface ExportCommandOptions {
+  checkpoint: string;
+  out: string;
+  weights?: string;
+  maxPositions?: number;
+  logger: Logger;
+}
+
+/** `mllm export`: a finished run folder -> the ONNX folder transformers.js and `--runtime onnx` load. */
+export async function exportCheckpoint(options: ExportCommandOptions): Promise<OnnxManifest> {
+  const weights = (options.weights ?? 'fp32') as WeightFormat;
+  if (!WEIGHT_FORMATS.includes(weights)) throw new MllmError(`--weights must be one of ${WEIGHT_FORMATS.join(', ')}, got ${options.weights}`);
+  const session = await openRun(options.checkpoint);
+  try {
+    const manifest = await exportModel(session.model, options.out, {
+      weights,
+      tokenizer: session.tokenizer,
+      maxPositions: options.maxPositions,
+      maxNewTokens: session.config.eval.maxNewTokens,
+      runConfig: session.config,
+    });
+    options.logger.info(`exported ${options.checkpoint} to ${options.out} (${weights} weights): ${Object.values(manifest.files).join(', ')}, config.json (llava), tokenizer, mllm.json`);
+    return manifest;
+  } finally {
+    session.model.dispose();
+  }
+}
+
+/** onnxruntime's own errors about a folder become MllmErrors, so the CLI prints them without a stack. */
+async function loadOnnx(dir: string, threads?: number): Promise<OnnxMultimodalModel> {
+  try {
+    return await OnnxMultimodalModel.load(dir, { threads });
+  } catch (e) {
+    if ((e as Error).name === 'OnnxModelError') throw new MllmError((e as Error).message);
+    throw e;
+  }
+}
+
+/** Greedy answers from the ONNX model, the same prompts and stops as the tfjs answerer. */
+export function onnxAnswerer(model: OnnxMultimodalModel, tokenizer: WordTokenizer, image: (sceneId: string) => Float32Array, maxNewTokens: number): Answerer {
+  return {
+    async answer(requests) {
+      const prompts = requests.map((r) => ({
+        ids: applyChatTemplate(tokenizer, [{ from: 'human', value: `<image>\n${r.prompt}` }], { addGenerationPrompt: true }).ids,
+        images: [image(r.sceneId)],
+      }));
+      const outputs = await model.generate(prompts, { maxNewTokens, stopTokens: [tokenizer.special.end, tokenizer.special.eos] });
+      return outputs.map((ids) => tokenizer.decode(ids));
+    },
+  };
+}
+
+/** The decoding flags of `mllm chat` (generationOptionsFromFlags). */
+export interface ChatDecoding {
+  maxNewTokens: number;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  repetitionPenalty?: number;
+  seed?: number;
+  stopStrings?: string[];
+}
+
+/**
+ * `mllm chat --runtime onnx --model DIR`: streams the answer to `write` as it is decoded. With
+ * --stop strings the text is written once the answer is cut, so no stop string half-prints.
+ */
+export async function chatOnnx(options: { model: string; image: string; prompt: string; options: ChatDecoding; threads?: number; write: (text: string) => void }): Promise<string> {
+  const model = await loadOnnx(options.model, options.threads);
+  try {
+    const tokenizer = await WordTokenizer.load(options.model);
+    const image = await loadImageFile(options.image, model.manifest.image.size);
+    const { ids } = applyChatTemplate(tokenizer, [{ from: 'human', value: `<image>\n${options.prompt}` }], { addGenerationPrompt: true });
+    const { stopStrings = [], ...decoding } = options.options;
+    const stream = stopStrings.length === 0;
+    const words: string[] = [];
+    for await (const id of model.stream({ ids, images: [image] }, { ...decoding, stopTokens: [tokenizer.special.end, tokenizer.special.eos] })) {
+      const word = tokenizer.decode([id]);
+      if (!word) continue;
+      if (stream) options.write(`${words.length ? ' ' : ''}${word}`);
+      words.push(word);
+      if (stopStrings.some((s) => words.join(' ').includes(s))) break;
+    }
+    let text = words.join(' ');
+    for (const s of stopStrings) if (text.includes(s)) text = text.slice(0, text.indexOf(s)).trimEnd();
+    options.write(stream ? '\n' : `${text}\n`);
+    return text;
+  } finally {
+    await model.release();
+  }
+}
+
+/**
+ * `mllm eval --runtime onnx --model DIR`: the run's test set (rebuilt from the run config the
+ * export kept in mllm.json) answered by onnxruntime; writes DIR/eval-onnx.json.
+ */
+export async function evaluateOnnx(options: { model: string; threads?: number }) {
+  const model = await loadOnnx(options.model, options.threads);
+  try {
+    if (model.manifest.runConfig === undefined)
+      throw new MllmError(`${join(options.model, 'mllm.json')}: field "runConfig" is missing; export from a run folder (mllm export --checkpoint RUN_DIR) to evaluate on its test set`);
+    const config = parseRunConfig(model.manifest.runConfig, createRegistry());
+    const world = createWorld(config);
+    const tokenizer = await WordTokenizer.load(options.model);
+    const answerer = onnxAnswerer(model, tokenizer, (id) => world.image(id), config.eval.maxNewTokens);
+    const result = await evaluate(answerer, buildEvalSet(world, config), { batchSize: config.eval.batchSize });
+    await writeFile(join(options.model, 'eval-onnx.json'), JSON.stringify(result, null, 2));
+    return result;
+  } finally {
+    await model.release();
+  }
+}

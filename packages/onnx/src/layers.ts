@@ -1,0 +1,179 @@
+import type * as tf from '@tensorflow/tfjs';
+import { LayerNorm, type Attention, type GeluMLP, type Linear, type RMSNorm, type SwiGLU, type TransformerBlock } from '@mllm/core';
+import type { GraphBuilder } from './graph-builder';
+
+/**
+ * The @mllm/core layers written as ONNX nodes, op for op as their tfjs forward.
+ * Shapes: B batch, T query tokens, S key tokens, D width, H heads, Hkv kv heads, dh head width.
+ */
+
+export function values(t: tf.Tensor): Float32Array {
+  return Float32Array.from(t.dataSync() as Float32Array);
+}
+
+/** [rows, cols] row-major -> [cols, rows]. */
+export function transposeMatrix(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c]!;
+  return out;
+}
+
+/** x [..., in] -> x W^T + b; W is stored [out, in] as in HF, so the initializer is W^T [in, out]. */
+export function linear(g: GraphBuilder, x: string, layer: Linear, name: string): string {
+  const wT = transposeMatrix(values(layer.weight), layer.outFeatures, layer.inFeatures);
+  const y = g.op('MatMul', [x, g.weight(`${name}.weight`, wT, [layer.inFeatures, layer.outFeatures])]);
+  return layer.bias ? g.op('Add', [y, g.floatTensor(`${name}.bias`, values(layer.bias), [layer.outFeatures])]) : y;
+}
+
+export function layerNorm(g: GraphBuilder, x: string, norm: LayerNorm, name: string): string {
+  const w = g.floatTensor(`${name}.weight`, values(norm.weight), [norm.dim]);
+  const b = g.floatTensor(`${name}.bias`, values(norm.bias), [norm.dim]);
+  return g.op('LayerNormalization', [x, w, b], { axis: { int: -1 }, epsilon: { float: norm.eps } });
+}
+
+/** x * rsqrt(mean(x^2) + eps) * weight. */
+export function rmsNorm(g: GraphBuilder, x: string, norm: RMSNorm, name: string): string {
+  const meanSquare = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: { ints: [-1] }, keepdims: { int: 1 } });
+  const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [meanSquare, g.constFloat([norm.eps], [])])])]);
+  return g.op('Mul', [g.op('Mul', [x, inv]), g.floatTensor(`${name}.weight`, values(norm.weight), [norm.dim])]);
+}
+
+export function norm(g: GraphBuilder, x: string, n: LayerNorm | RMSNorm, name: string): string {
+  return n instanceof LayerNorm ? layerNorm(g, x, n, name) : rmsNorm(g, x, n, name);
+}
+
+/** Exact GELU 0.5 x (1 + erf(x / sqrt 2)), the form @mllm/core computes. */
+export function gelu(g: GraphBuilder, x: string): string {
+  const erf = g.op('Erf', [g.op('Mul', [x, g.constFloat([Math.SQRT1_2], [])])]);
+  return g.op('Mul', [g.op('Mul', [x, g.op('Add', [erf, g.constFloat([1], [])])]), g.constFloat([0.5], [])]);
+}
+
+export function geluMlp(g: GraphBuilder, x: string, mlp: GeluMLP, name: string): string {
+  return linear(g, gelu(g, linear(g, x, mlp.fc1, `${name}.fc1`)), mlp.fc2, `${name}.fc2`);
+}
+
+/** down(silu(gate(x)) * up(x)). */
+export function swiGlu(g: GraphBuilder, x: string, mlp: SwiGLU, name: string): string {
+  const gate = linear(g, x, mlp.gate, `${name}.gate_proj`);
+  const silu = g.op('Mul', [gate, g.op('Sigmoid', [gate])]);
+  return linear(g, g.op('Mul', [silu, linear(g, x, mlp.up, `${name}.up_proj`)]), mlp.down, `${name}.down_proj`);
+}
+
+/** Rotary tables gathered at the batch's positions, [B, 1, T, dh] each. */
+export interface RopeValues {
+  cos: string;
+  sin: string;
+}
+
+export interface AttentionGraphInputs {
+  /** Additive mask [B, 1, T, S]. */
+  mask?: string;
+  rope?: RopeValues;
+  /** Cached keys/values [B, Hkv, P, dh]; concatenated before the new ones. */
+  past?: { key: string; value: string };
+  /**
+   * LLaMA-Adapter prefix (core's AttentionPrefix): states [B, P, D] through this layer's own k/v
+   * projections, no RoPE, no mask, a softmax of their own scaled per head by `gate` [H].
+   */
+  prefix?: { states: string; gate: string };
+  /** CogVLM visual expert (core's ModalityRouting): image positions take their q/k/v and feed-forward from `expert`. */
+  routing?: GraphRouting;
+}
+
+export interface GraphRouting {
+  /** [B, T, 1] 1 at image positions, and 1 - that. */
+  imageMask: string;
+  textMask: string;
+  expert: { q: Linear; k: Linear; v: Linear; mlp: SwiGLU };
+  /** Initializer prefix of the expert's weights. */
+  name: string;
+}
+
+/** [B, T, n*dh] -> [B, n, T, dh]. */
+function heads(g: GraphBuilder, x: string, n: number, dh: number): string {
+  return g.op('Transpose', [g.op('Reshape', [x, g.constInt64([0, 0, n, dh])])], { perm: { ints: [0, 2, 1, 3] } });
+}
+
+/** x * cos + rotate_half(x) * sin, rotate_half(x) = [-x2, x1] (HF rotate-half convention). */
+function applyRope(g: GraphBuilder, x: string, rope: RopeValues, dh: number): string {
+  const half = dh / 2;
+  const x1 = g.op('Slice', [x, g.constInt64([0]), g.constInt64([half]), g.constInt64([-1])]);
+  const x2 = g.op('Slice', [x, g.constInt64([half]), g.constInt64([dh]), g.constInt64([-1])]);
+  const rotated = g.op('Concat', [g.op('Neg', [x2]), x1], { axis: { int: -1 } });
+  return g.op('Add', [g.op('Mul', [x, rope.cos]), g.op('Mul', [rotated, rope.sin])]);
+}
+
+/** Self-attention; returns the output [B, T, D] and the keys/values [B, Hkv, S, dh] to cache. */
+export function attention(
+  g: GraphBuilder,
+  x: string,
+  attn: Attention,
+  name: string,
+  inputs: AttentionGraphInputs = {},
+): { out: string; present: { key: string; value: string } } {
+  const h = attn.config.numHeads;
+  const hkv = attn.numKvHeads;
+  const dh = attn.headDim;
+  const outName = attn.config.outputName ?? 'o_proj';
+  const r = inputs.routing;
+  // x * text + y * image picks either side exactly (0/1 masks), as core's attention does
+  const pick = (text: string, expert: Linear, proj: string) =>
+    r ? g.op('Add', [g.op('Mul', [text, r.textMask]), g.op('Mul', [linear(g, x, expert, `${r.name}.self_attn.${proj}`), r.imageMask])]) : text;
+  let q = heads(g, pick(linear(g, x, attn.q, `${name}.q_proj`), r?.expert.q as Linear, 'q_proj'), h, dh); // [B, H, T, dh]
+  let k = heads(g, pick(linear(g, x, attn.k, `${name}.k_proj`), r?.expert.k as Linear, 'k_proj'), hkv, dh); // [B, Hkv, T, dh]
+  let v = heads(g, pick(linear(g, x, attn.v, `${name}.v_proj`), r?.expert.v as Linear, 'v_proj'), hkv, dh);
+  if (inputs.rope) {
+    q = applyRope(g, q, inputs.rope, dh);
+    k = applyRope(g, k, inputs.rope, dh);
+  }
+  if (inputs.past) {
+    k = g.op('Concat', [inputs.past.key, k], { axis: { int: 2 } }); // [B, Hkv, S, dh]
+    v = g.op('Concat', [inputs.past.value, v], { axis: { int: 2 } });
+  }
+  const present = { key: k, value: v };
+  const groups = h / hkv;
+  const kFull = groups > 1 ? repeatHeads(g, k, groups, h, dh) : k; // [B, H, S, dh]
+  const vFull = groups > 1 ? repeatHeads(g, v, groups, h, dh) : v;
+  const scores = g.op('Mul', [g.op('MatMul', [q, g.op('Transpose', [kFull], { perm: { ints: [0, 1, 3, 2] } })]), g.constFloat([1 / Math.sqrt(dh)], [])]); // [B, H, T, S]
+  const probs = g.op('Softmax', [inputs.mask ? g.op('Add', [scores, inputs.mask]) : scores], { axis: { int: -1 } });
+  let ctx = g.op('MatMul', [probs, vFull]); // [B, H, T, dh]
+  if (inputs.prefix) {
+    let kp = heads(g, linear(g, inputs.prefix.states, attn.k, `${name}.k_proj`), hkv, dh); // [B, Hkv, P, dh]
+    let vp = heads(g, linear(g, inputs.prefix.states, attn.v, `${name}.v_proj`), hkv, dh);
+    if (groups > 1) {
+      kp = repeatHeads(g, kp, groups, h, dh); // [B, H, P, dh]
+      vp = repeatHeads(g, vp, groups, h, dh);
+    }
+    const prefixScores = g.op('Mul', [g.op('MatMul', [q, g.op('Transpose', [kp], { perm: { ints: [0, 1, 3, 2] } })]), g.constFloat([1 / Math.sqrt(dh)], [])]); // [B, H, T, P]
+    const prefixCtx = g.op('MatMul', [g.op('Softmax', [prefixScores], { axis: { int: -1 } }), vp]); // [B, H, T, dh]
+    ctx = g.op('Add', [ctx, g.op('Mul', [prefixCtx, g.op('Reshape', [inputs.prefix.gate, g.constInt64([1, h, 1, 1])])])]);
+  }
+  const merged = g.op('Reshape', [g.op('Transpose', [ctx], { perm: { ints: [0, 2, 1, 3] } }), g.constInt64([0, 0, h * dh])]); // [B, T, D]
+  return { out: linear(g, merged, attn.o, `${name}.${outName}`), present };
+}
+
+/** [B, Hkv, S, dh] -> [B, Hkv * groups, S, dh], each kv head repeated for its query group (HF repeat_kv). */
+function repeatHeads(g: GraphBuilder, x: string, groups: number, h: number, dh: number): string {
+  const tiled = g.op('Tile', [g.op('Unsqueeze', [x, g.constInt64([2])]), g.constInt64([1, 1, groups, 1, 1])]); // [B, Hkv, groups, S, dh]
+  return g.op('Reshape', [tiled, g.constInt64([0, h, -1, dh])]);
+}
+
+/** Pre-norm block, Llama (RMSNorm, SwiGLU) or CLIP (LayerNorm, GELU MLP) style. */
+export function transformerBlock(
+  g: GraphBuilder,
+  x: string,
+  block: TransformerBlock,
+  name: string,
+  inputs: AttentionGraphInputs = {},
+): { out: string; present: { key: string; value: string } } {
+  const llama = block.config.style === 'llama';
+  const [n1, n2] = llama ? ['input_layernorm', 'post_attention_layernorm'] : ['layer_norm1', 'layer_norm2'];
+  const { out: a, present } = attention(g, norm(g, x, block.norm1, `${name}.${n1}`), block.attn, `${name}.self_attn`, inputs);
+  const hidden = g.op('Add', [x, a]);
+  const n = norm(g, hidden, block.norm2, `${name}.${n2}`);
+  let ff = llama ? swiGlu(g, n, block.mlp as unknown as SwiGLU, `${name}.mlp`) : geluMlp(g, n, block.mlp as unknown as GeluMLP, `${name}.mlp`);
+  const r = inputs.routing;
+  // norms stay shared (CogVLM); only the feed-forward is picked per position
+  if (r) ff = g.op('Add', [g.op('Mul', [ff, r.textMask]), g.op('Mul', [swiGlu(g, n, r.expert.mlp, `${r.name}.mlp`), r.imageMask])]);
+  return { out: g.op('Add', [hidden, ff]), present };
+}

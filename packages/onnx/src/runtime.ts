@@ -1,0 +1,311 @@
+import { readFile, access } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { MANIFEST_FILE, OnnxModelError, checkManifest, type OnnxManifest } from './manifest';
+import { TokenPicker, checkSamplingOptions, type SamplingOptions } from './sampling';
+import { HostMediaLayout } from './media-layout';
+
+/**
+ * onnxruntime-node inference of a folder written by exportModel. Imports nothing but
+ * onnxruntime-node: this file is the `@mllm/onnx/runtime` entry, loadable without tfjs.
+ * Shapes: B batch, T tokens, P cached tokens, D LLM width, V vocab, M visual tokens per image.
+ */
+
+export interface OnnxLoadOptions {
+  /** Intra-op threads per session (default: onnxruntime's choice, all cores). */
+  threads?: number;
+}
+
+/** One prompt: ids with one `<image>` id per image, images as HWC floats in [0, 1] at the encoder's size. */
+export interface OnnxPrompt {
+  ids: number[];
+  images: Float32Array[];
+}
+
+export interface OnnxGenerateOptions extends SamplingOptions {
+  maxNewTokens: number;
+  /** A row ends at the first of these ids (not included in its output). */
+  stopTokens: number[];
+  /** Called with each new token of each unfinished row, as it is picked. */
+  onToken?: (row: number, id: number) => void;
+}
+
+type Past = Record<string, ort.Tensor>;
+
+/** The decoder input each fusion connector adds. */
+const FUSION_INPUTS = { 'adapter-prompts': 'image_prefix_features', 'visual-expert': 'image_token_mask', 'gated-cross-attention': 'media' } as const;
+
+/** What a fusion connector's decoder input gets at one call. */
+export interface FusionFeeds {
+  /** adapter-prompts: [B, 1, D] per-row visual vector. */
+  imagePrefix?: ort.Tensor;
+  /** visual-expert: [B][T] 1 at this call's image positions. */
+  imageTokenMask?: number[][];
+  /** gated-cross-attention: each row's media keys [B, S, D] and where its images sit. */
+  media?: { keys: ort.Tensor; layout: HostMediaLayout };
+}
+
+/** The exported model on onnxruntime: encoder + connector, token embeddings and the KV-cached decoder. */
+export class OnnxMultimodalModel {
+  private constructor(
+    readonly manifest: OnnxManifest,
+    private readonly visionEncoder: ort.InferenceSession,
+    private readonly embedTokens: ort.InferenceSession,
+    private readonly decoder: ort.InferenceSession,
+  ) {}
+
+  static async load(dir: string, options: OnnxLoadOptions = {}): Promise<OnnxMultimodalModel> {
+    const manifestPath = join(dir, MANIFEST_FILE);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await readFile(manifestPath, 'utf8'));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new OnnxModelError(
+        code === 'ENOENT' ? `${manifestPath}: not found; pass a folder written by \`mllm export\`` : `${manifestPath}: not valid JSON (${(e as Error).message})`,
+      );
+    }
+    const manifest = checkManifest(raw, manifestPath);
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      graphOptimizationLevel: 'all',
+      ...(options.threads !== undefined && { intraOpNumThreads: options.threads, interOpNumThreads: 1 }),
+    };
+    const open = async (field: keyof OnnxManifest['files']) => {
+      const path = join(dir, manifest.files[field]);
+      try {
+        await access(path);
+      } catch {
+        throw new OnnxModelError(`${path}: not found (mllm.json files.${field}); the export is incomplete, re-export it`);
+      }
+      return ort.InferenceSession.create(path, sessionOptions);
+    };
+    const model = new OnnxMultimodalModel(manifest, await open('visionEncoder'), await open('embedTokens'), await open('decoder'));
+    model.checkSessions(manifestPath);
+    return model;
+  }
+
+  /** The decoder's cache inputs must be the manifest's layer count. */
+  private checkSessions(manifestPath: string): void {
+    const layers = this.decoder.inputNames.filter((n) => /^past_key_values\.\d+\.key$/.test(n)).length;
+    if (layers !== this.manifest.llm.layers)
+      throw new OnnxModelError(`${manifestPath}: field "llm.layers" is ${this.manifest.llm.layers} but ${this.manifest.files.decoder} has ${layers} layers of past_key_values; the files come from different exports`);
+    for (const [type, input] of Object.entries(FUSION_INPUTS)) {
+      const takes = this.decoder.inputNames.includes(input);
+      if (takes !== (this.manifest.fusion?.type === type))
+        throw new OnnxModelError(
+          `${manifestPath}: field "fusion" ${takes ? `is not ${type} but the decoder takes ${input}` : `says ${type} but the decoder has no ${input} input`}; the files come from different exports`,
+        );
+    }
+    for (const name of ['inputs_embeds', 'attention_mask', 'position_ids'])
+      if (!this.decoder.inputNames.includes(name)) throw new OnnxModelError(`${this.manifest.files.decoder}: has no input "${name}"; re-export the model`);
+  }
+
+  get vocabSize(): number {
+    return this.manifest.llm.vocabSize;
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([this.visionEncoder.release(), this.embedTokens.release(), this.decoder.release()]);
+  }
+
+  /** Images (HWC in [0, 1]) -> visual tokens [N, M, D]. */
+  async encodeImages(images: Float32Array[]): Promise<ort.Tensor> {
+    const { size, channels, mean, std } = this.manifest.image;
+    const pixels = new Float32Array(images.length * channels * size * size);
+    images.forEach((image, n) => {
+      if (image.length !== size * size * channels)
+        throw new OnnxModelError(`image ${n} has ${image.length} values; the encoder takes ${size}x${size}x${channels} (resize images to ${size}x${size})`);
+      for (let y = 0; y < size; y++)
+        for (let x = 0; x < size; x++)
+          for (let c = 0; c < channels; c++) pixels[((n * channels + c) * size + y) * size + x] = (image[(y * size + x) * channels + c]! - mean[c]!) / std[c]!;
+    });
+    const out = await this.visionEncoder.run({ pixel_values: new ort.Tensor('float32', pixels, [images.length, channels, size, size]) });
+    return out.image_features!;
+  }
+
+  async embed(ids: number[][]): Promise<ort.Tensor> {
+    const b = ids.length;
+    const t = ids[0]?.length ?? 0;
+    const out = await this.embedTokens.run({ input_ids: int64(ids.flat(), [b, t]) });
+    return out.inputs_embeds!;
+  }
+
+  /**
+   * Left-padded prompt embeddings with each image's M tokens in place of its expanded
+   * `<image>` placeholders, and the key mask: what MultimodalModel.generate feeds its LLM.
+   * `fusion` holds what a fusion connector's decoder input needs: adapter prompts and gated
+   * cross-attention leave `<image>` a text token and carry the images into every decoder call
+   * (a per-row visual vector; per-row media keys with their layout), the visual expert marks the
+   * spliced image positions.
+   */
+  async embedPrompts(prompts: OnnxPrompt[]): Promise<{ embeds: ort.Tensor; attentionMask: number[][]; inputIds: number[][]; fusion: FusionFeeds }> {
+    const { imageTokenId, padId } = this.manifest.special;
+    const m = this.manifest.image.tokensPerImage;
+    const expanded = prompts.map((p, row) => {
+      const count = p.ids.filter((id) => id === imageTokenId).length;
+      if (count !== p.images.length) throw new OnnxModelError(`prompt ${row} has ${count} <image> tokens but ${p.images.length} images; each <image> needs exactly one image`);
+      return p.ids.flatMap((id) => (id === imageTokenId ? new Array<number>(m).fill(id) : [id]));
+    });
+    const length = Math.max(...expanded.map((e) => e.length));
+    const inputIds = expanded.map((e) => [...new Array<number>(length - e.length).fill(padId), ...e]);
+    const attentionMask = expanded.map((e) => [...new Array<number>(length - e.length).fill(0), ...e.map(() => 1)]);
+    const embeds = await this.embed(inputIds);
+    const images = prompts.flatMap((p) => p.images);
+    if (this.manifest.fusion?.type === 'adapter-prompts') return { embeds, attentionMask, inputIds, fusion: { imagePrefix: await this.rowVisuals(prompts) } };
+    if (this.manifest.fusion?.type === 'gated-cross-attention') {
+      // `<image>` stays a text token; its position is where the row's image becomes visible
+      const starts = inputIds.flatMap((row, b) => row.flatMap((id, t) => (id === imageTokenId && attentionMask[b]![t] ? [[b, t] as [number, number]] : [])));
+      const layout = new HostMediaLayout(starts, prompts.length, this.manifest.fusion.mediaTokens);
+      const features = images.length > 0 ? ((await this.encodeImages(images)).data as Float32Array) : undefined;
+      return { embeds, attentionMask, inputIds, fusion: { media: { keys: layout.media(features, this.manifest.llm.dim), layout } } };
+    }
+    if (images.length > 0) {
+      const features = (await this.encodeImages(images)).data as Float32Array; // [N, M, D]
+      const d = this.manifest.llm.dim;
+      const data = embeds.data as Float32Array;
+      let next = 0; // image tokens in prompt order, as HF's masked scatter
+      inputIds.forEach((row, b) =>
+        row.forEach((id, t) => {
+          if (id === imageTokenId && attentionMask[b]![t]) data.set(features.subarray(next * d, ++next * d), (b * length + t) * d);
+        }),
+      );
+    }
+    // the visual expert routes exactly the spliced image positions
+    const imageTokenMask = inputIds.map((row, b) => row.map((id, t) => (id === imageTokenId && attentionMask[b]![t] ? 1 : 0)));
+    return { embeds, attentionMask, inputIds, fusion: this.manifest.fusion?.type === 'visual-expert' ? { imageTokenMask } : {} };
+  }
+
+  /** Adapter prompts: per row, the mean of its images' visual vectors [B, 1, D] (as AdapterPrompts.rowVisual). */
+  private async rowVisuals(prompts: OnnxPrompt[]): Promise<ort.Tensor> {
+    const d = this.manifest.llm.dim;
+    const out = new Float32Array(prompts.length * d);
+    const images = prompts.flatMap((p) => p.images);
+    if (images.length > 0) {
+      const vectors = (await this.encodeImages(images)).data as Float32Array; // [I, 1, D]
+      let next = 0;
+      prompts.forEach((p, row) => {
+        const weight = Math.fround(1 / p.images.length);
+        for (const _ of p.images) {
+          for (let k = 0; k < d; k++) out[row * d + k] = Math.fround(out[row * d + k]! + Math.fround(weight * vectors[next * d + k]!));
+          next++;
+        }
+      });
+    }
+    return new ort.Tensor('float32', out, [prompts.length, 1, d]);
+  }
+
+  private emptyPast(batch: number): Past {
+    const { layers, kvHeads, headDim } = this.manifest.llm;
+    const past: Past = {};
+    for (let i = 0; i < layers; i++)
+      for (const kind of ['key', 'value']) past[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [batch, kvHeads, 0, headDim]);
+    return past;
+  }
+
+  /**
+   * One decoder call: embeds [B, T, D] after `past` (P cached positions), full key mask [B][P+T]
+   * -> logits [B, T, V] and the cache holding P+T positions.
+   */
+  async decode(embeds: ort.Tensor, attentionMask: number[][], past?: Past, fusion: FusionFeeds = {}): Promise<{ logits: ort.Tensor; past: Past }> {
+    const [b, t] = embeds.dims as [number, number, number];
+    const length = attentionMask[0]!.length;
+    if (length > this.manifest.llm.maxPositions)
+      throw new OnnxModelError(`a sequence of ${length} tokens is longer than the export's RoPE table (mllm.json llm.maxPositions ${this.manifest.llm.maxPositions}); re-export with a larger --max-positions`);
+    const feeds: Record<string, ort.Tensor> = {
+      inputs_embeds: embeds,
+      attention_mask: int64(attentionMask.flat(), [b, attentionMask[0]!.length]),
+      position_ids: int64(positionsFromMask(attentionMask, t).flat(), [b, t]),
+      ...(past ?? this.emptyPast(b)),
+    };
+    if (this.manifest.fusion?.type === 'adapter-prompts') {
+      const d = this.manifest.llm.dim;
+      feeds.image_prefix_features = fusion.imagePrefix ?? new ort.Tensor('float32', new Float32Array(b * d), [b, 1, d]);
+    }
+    if (this.manifest.fusion?.type === 'gated-cross-attention') {
+      const layout = fusion.media?.layout ?? new HostMediaLayout([], b, this.manifest.fusion.mediaTokens);
+      const { mask, present } = layout.masks(attentionMask[0]!.length - t, t);
+      Object.assign(feeds, { media: fusion.media?.keys ?? layout.media(undefined, this.manifest.llm.dim), media_mask: mask, media_present: present });
+    }
+    if (this.manifest.fusion?.type === 'visual-expert')
+      feeds.image_token_mask = new ort.Tensor('float32', fusion.imageTokenMask ? Float32Array.from(fusion.imageTokenMask.flat()) : new Float32Array(b * t), [b, t]);
+    const out = await this.decoder.run(feeds);
+    const present: Past = {};
+    for (const [name, value] of Object.entries(out)) if (name.startsWith('present.')) present[name.replace('present.', 'past_key_values.')] = value;
+    return { logits: out.logits!, past: present };
+  }
+
+  /** Logits [B, T, V] of whole prompts in one call (no cache): the parity check's prefill. */
+  async promptLogits(prompts: OnnxPrompt[]): Promise<ort.Tensor> {
+    const { embeds, attentionMask, fusion } = await this.embedPrompts(prompts);
+    return (await this.decode(embeds, attentionMask, undefined, fusion)).logits;
+  }
+
+  /**
+   * Decoding with the KV cache: one prefill over the prompts, then one token per step; yields
+   * each step's picked ids ([B]) and which rows had already finished before it.
+   */
+  async *steps(prompts: OnnxPrompt[], options: OnnxGenerateOptions): AsyncGenerator<{ ids: number[]; finished: boolean[] }> {
+    checkSamplingOptions(options, this.vocabSize);
+    const { embeds, attentionMask, inputIds, fusion } = await this.embedPrompts(prompts);
+    // decode steps see the adapter's visual vector again; their new tokens are never image positions
+    const stepFusion: FusionFeeds = { imagePrefix: fusion.imagePrefix, media: fusion.media };
+    const picker = new TokenPicker(options, inputIds, attentionMask);
+    const b = prompts.length;
+    const v = this.vocabSize;
+    let mask = attentionMask;
+    let { logits, past } = await this.decode(embeds, mask, undefined, fusion);
+    let lastRows = lastPosition(logits, v);
+    const done = new Array<boolean>(b).fill(false);
+    for (let step = 0; step < options.maxNewTokens; step++) {
+      const next = picker.pick(lastRows);
+      const finished = [...done];
+      next.forEach((id, i) => {
+        if (!done[i] && options.stopTokens.includes(id)) done[i] = true;
+      });
+      yield { ids: next, finished };
+      if (done.every(Boolean) || step === options.maxNewTokens - 1) break;
+      mask = mask.map((row) => [...row, 1]);
+      ({ logits, past } = await this.decode(await this.embed(next.map((id) => [id])), mask, past, stepFusion));
+      lastRows = lastPosition(logits, v);
+    }
+  }
+
+  /** New token ids per prompt (stop tokens excluded), as MultimodalModel.generate returns them. */
+  async generate(prompts: OnnxPrompt[], options: OnnxGenerateOptions): Promise<number[][]> {
+    const outputs: number[][] = prompts.map(() => []);
+    for await (const { ids, finished } of this.steps(prompts, options))
+      ids.forEach((id, row) => {
+        if (finished[row] || options.stopTokens.includes(id)) return;
+        outputs[row]!.push(id);
+        options.onToken?.(row, id);
+      });
+    return outputs;
+  }
+
+  /** Streams one prompt's new tokens as they are decoded. */
+  async *stream(prompt: OnnxPrompt, options: OnnxGenerateOptions): AsyncGenerator<number> {
+    for await (const { ids } of this.steps([prompt], options)) {
+      if (options.stopTokens.includes(ids[0]!)) return;
+      yield ids[0]!;
+    }
+  }
+}
+
+function int64(values: number[], dims: number[]): ort.Tensor {
+  return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
+}
+
+/** The last position's logits of each row, [B][V]. */
+function lastPosition(logits: ort.Tensor, v: number): Float32Array[] {
+  const [b, t] = logits.dims as [number, number, number];
+  const data = logits.data as Float32Array;
+  return Array.from({ length: b }, (_, i) => data.subarray((i * t + t - 1) * v, (i * t + t) * v));
+}
+
+/** Positions count only real tokens, left padding sits at 0 (@mllm/llm positionsFromMask). */
+export function positionsFromMask(keyMask: number[][], queryLength: number): number[][] {
+  return keyMask.map((row) => {
+    let p = -1;
+    return row.map((m) => (m ? ++p : Math.max(p, 0))).slice(row.length - queryLength);
+  });
+}

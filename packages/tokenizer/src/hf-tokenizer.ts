@@ -1,0 +1,219 @@
+import { Tokenizer } from '@huggingface/tokenizers';
+import { Template } from '@huggingface/jinja';
+import { readFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SPECIAL_TOKENS } from './special-tokens';
+import type { SpecialIds } from './special-tokens';
+import type { ChatTemplateOptions, ChatTurn, TemplatedIds } from './chat-template';
+import { WordTokenizer, type DecodeOptions } from './word-tokenizer';
+
+const IMAGE = '<image>';
+/** Written into the saved tokenizer_config.json so a reopened run builds the same embedding size. */
+const MODEL_VOCAB_KEY = 'mllm_model_vocab_size';
+/** End-of-turn markers of common chat templates (Llama 3, ChatML, ours, Gemma); else the eos token ends a turn. */
+const END_OF_TURN = ['<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>'];
+
+export interface HfTokenizerOptions {
+  /** Rows of the LLM's embedding (config.json vocab_size); vocabSize is at least this. */
+  modelVocabSize?: number;
+}
+
+/**
+ * A HuggingFace tokenizer (tokenizer.json + tokenizer_config.json with its chat_template) behind
+ * the interface the pipeline uses: encode/decode, role ids in `special`, and chat templating
+ * with a loss mask on assistant turns.
+ *
+ * It extends WordTokenizer only because the pipeline's signatures name that class; every method
+ * is its own. The `<image>` placeholder keeps its id when the vocabulary has it, otherwise it is
+ * given the first id past the tokenizer's (the LLM's embedding grows to match, as LLaVA does).
+ * Roles without a token of their own (user, assistant) point at the image id, which is never
+ * generated; `end` is the template's end-of-turn token, else eos.
+ */
+export class HfTokenizer extends WordTokenizer {
+  override readonly special: Readonly<SpecialIds>;
+  private readonly imageAdded: boolean;
+  private readonly size: number;
+  private readonly template?: Template;
+
+  private constructor(
+    private readonly hf: Tokenizer,
+    private readonly files: { tokenizer: Record<string, unknown>; config: Record<string, unknown> },
+    options: HfTokenizerOptions,
+  ) {
+    super(SPECIAL_TOKENS); // unused: every method below reads the HF tokenizer
+    const vocab = hf.get_vocab(true);
+    const count = Math.max(...vocab.values()) + 1;
+    const id = (field: string): number | undefined => {
+      const value = files.config[field];
+      const content = typeof value === 'string' ? value : (value as { content?: unknown } | null)?.content;
+      return typeof content === 'string' ? vocab.get(content) : undefined;
+    };
+    const eos = id('eos_token');
+    if (eos === undefined) throw new Error('HfTokenizer: tokenizer_config.json has no eos_token found in the vocabulary; generation could never stop');
+    const imageId = vocab.get(IMAGE);
+    this.imageAdded = imageId === undefined;
+    const image = imageId ?? count;
+    this.size = Math.max(count + (this.imageAdded ? 1 : 0), options.modelVocabSize ?? 0);
+    this.special = {
+      pad: id('pad_token') ?? eos,
+      bos: id('bos_token') ?? eos,
+      eos,
+      unk: id('unk_token') ?? image,
+      image,
+      user: vocab.get('<|user|>') ?? image,
+      assistant: vocab.get('<|assistant|>') ?? image,
+      end: END_OF_TURN.map((t) => vocab.get(t)).find((v) => v !== undefined) ?? eos,
+    };
+    const template = chatTemplateText(files.config.chat_template);
+    if (template !== undefined) this.template = new Template(template);
+  }
+
+  /** Reads tokenizer.json and tokenizer_config.json from an HF model folder. */
+  static override async load(dir: string, options: HfTokenizerOptions = {}): Promise<HfTokenizer> {
+    const read = async (name: string): Promise<Record<string, unknown>> => {
+      const path = join(dir, name);
+      let text: string;
+      try {
+        text = await readFile(path, 'utf8');
+      } catch (cause) {
+        throw new Error(`HfTokenizer.load: cannot read ${path}; an HF model folder needs tokenizer.json and tokenizer_config.json (tokenizer.save_pretrained)`, { cause });
+      }
+      try {
+        return JSON.parse(text) as Record<string, unknown>;
+      } catch (cause) {
+        throw new Error(`HfTokenizer.load: ${path} is not valid JSON (${(cause as Error).message})`, { cause });
+      }
+    };
+    return HfTokenizer.fromJson(await read('tokenizer.json'), await read('tokenizer_config.json'), options);
+  }
+
+  static fromJson(tokenizer: Record<string, unknown>, config: Record<string, unknown>, options: HfTokenizerOptions = {}): HfTokenizer {
+    const saved = config[MODEL_VOCAB_KEY];
+    const modelVocabSize = Math.max(options.modelVocabSize ?? 0, typeof saved === 'number' ? saved : 0);
+    return new HfTokenizer(new Tokenizer(tokenizer, config), { tokenizer, config }, { modelVocabSize });
+  }
+
+  override get vocabSize(): number {
+    return this.size;
+  }
+
+  override tokens(): readonly string[] {
+    return Array.from({ length: this.size }, (_, i) => this.idToToken(i) ?? '');
+  }
+
+  override tokenToId(token: string): number | undefined {
+    return token === IMAGE ? this.special.image : this.hf.token_to_id(token);
+  }
+
+  override idToToken(id: number): string | undefined {
+    return id === this.special.image ? IMAGE : this.hf.id_to_token(id);
+  }
+
+  /** Text -> ids without added bos/eos (templates and callers add those); `<image>` maps to its id. */
+  override encode(text: string): number[] {
+    const out: number[] = [];
+    text.split(IMAGE).forEach((piece, i) => {
+      if (i > 0) out.push(this.special.image);
+      if (piece) out.push(...this.hf.encode(piece, { add_special_tokens: false }).ids);
+    });
+    return out;
+  }
+
+  override decode(ids: readonly number[], options: DecodeOptions = {}): string {
+    const skipSpecial = options.skipSpecial ?? true;
+    const kept = this.imageAdded ? ids.filter((id) => id !== this.special.image) : [...ids];
+    return this.hf.decode(kept, { skip_special_tokens: skipSpecial });
+  }
+
+  /** Renders the chat_template (HF roles user / assistant) exactly as transformers' apply_chat_template(tokenize=False). */
+  render(conversation: readonly ChatTurn[], options: ChatTemplateOptions = {}): string {
+    if (!this.template) throw new Error('HfTokenizer: tokenizer_config.json has no chat_template; conversations cannot be formatted');
+    const token = (field: string) => {
+      const v = this.files.config[field];
+      return typeof v === 'string' ? v : ((v as { content?: string } | null)?.content ?? '');
+    };
+    return this.template.render({
+      messages: conversation.map((t) => ({ role: t.from === 'gpt' ? 'assistant' : 'user', content: t.value })),
+      add_generation_prompt: options.addGenerationPrompt ?? false,
+      bos_token: token('bos_token'),
+      eos_token: token('eos_token'),
+      pad_token: token('pad_token'),
+      unk_token: token('unk_token'),
+    });
+  }
+
+  /**
+   * Ids and loss mask of a conversation through the chat template. The text of assistant turn i
+   * is what rendering turns 0..i adds after rendering turns 0..i-1 with the generation prompt;
+   * the template must be prefix-stable for that (every common one is), else this throws.
+   * Segments are tokenized separately so a mask boundary never falls inside a token.
+   */
+  templated(conversation: readonly ChatTurn[], options: ChatTemplateOptions = {}): TemplatedIds {
+    if (conversation.length === 0) throw new Error('chat template: the conversation is empty; pass at least one human turn');
+    const full = this.render(conversation, options);
+    const spans: [number, number][] = [];
+    conversation.forEach((turn, i) => {
+      if (turn.from !== 'gpt') return;
+      const before = i === 0 ? '' : this.render(conversation.slice(0, i), { addGenerationPrompt: true });
+      if (!full.startsWith(before))
+        throw new Error(`HfTokenizer: the chat template renders turn ${i}'s context differently once later turns follow; cannot locate the assistant text for the loss mask`);
+      const through = this.render(conversation.slice(0, i + 1));
+      let end = before.length;
+      while (end < through.length && end < full.length && through[end] === full[end]) end++;
+      spans.push([before.length, end]);
+    });
+    const lastIsGpt = conversation[conversation.length - 1]!.from === 'gpt' && !options.addGenerationPrompt;
+    if (lastIsGpt && spans.length) spans[spans.length - 1]![1] = full.length; // the closing tokens after the last answer are trained too
+    const ids: number[] = [];
+    const lossMask: number[] = [];
+    let at = 0;
+    const push = (text: string, trained: boolean) => {
+      for (const id of this.encode(text)) {
+        ids.push(id);
+        lossMask.push(trained ? 1 : 0);
+      }
+    };
+    for (const [start, end] of spans) {
+      push(full.slice(at, start), false);
+      push(full.slice(start, end), true);
+      at = end;
+    }
+    push(full.slice(at), false);
+    return { ids, lossMask };
+  }
+
+  /** The HF files as loaded, plus the model vocabulary size this run trained with. */
+  override toFiles(): Record<string, string> {
+    return {
+      'tokenizer.json': `${JSON.stringify(this.files.tokenizer)}\n`,
+      'tokenizer_config.json': `${JSON.stringify({ ...this.files.config, [MODEL_VOCAB_KEY]: this.size }, null, 2)}\n`,
+    };
+  }
+
+  override async save(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    for (const [name, text] of Object.entries(this.toFiles())) await writeFile(join(dir, name), text);
+  }
+}
+
+function chatTemplateText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  // newer exports store several named templates; "default" is the one apply_chat_template uses
+  if (Array.isArray(value)) {
+    const named = value as { name?: unknown; template?: unknown }[];
+    const pick = named.find((t) => t.name === 'default') ?? named[0];
+    return typeof pick?.template === 'string' ? pick.template : undefined;
+  }
+  return undefined;
+}
+
+/** A run folder's tokenizer: ours (WordLevel with our specials) or an HF one it was started from. */
+export async function loadTokenizer(dir: string): Promise<WordTokenizer> {
+  let config: Record<string, unknown> = {};
+  try {
+    config = JSON.parse(await readFile(join(dir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    // WordTokenizer.load names the missing file
+  }
+  return MODEL_VOCAB_KEY in config ? HfTokenizer.load(dir) : WordTokenizer.load(dir);
+}

@@ -1,0 +1,153 @@
+import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadSafetensors, saveSafetensors } from '@mllm/core';
+import { DataParallel, shardBatch, type WorkerModelSpec } from './data-parallel';
+import { runStage } from './run-stage';
+import { stageSchema } from './run-config';
+import { StageData } from './stage-data';
+import { make, tokenizer, valuesOf, world } from './tiny-run.test-helper';
+import { bundleWorker } from './dp-worker.test-helper';
+
+// the same model as tiny-run.test-helper's make(), as a worker builds it
+const spec: WorkerModelSpec = {
+  config: {
+    encoder: { type: 'vit', imageSize: 16, patchSize: 8, dim: 16, layers: 2, heads: 2 },
+    connector: { type: 'mlp' },
+    llm: { type: 'causal', dim: 32, layers: 1, heads: 2 },
+  },
+  vocabSize: tokenizer.vocabSize,
+  special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad },
+  seed: 2,
+};
+// 7 rows: slices of 4 and 3 rows with different trained-token counts
+const instruct = stageSchema.parse({ type: 'instruct', steps: 4, batchSize: 7, lr: 0.01, warmup: 1, evalEvery: 0 });
+
+let workerUrl: URL;
+let failingUrl: URL;
+let open: DataParallel | undefined;
+beforeAll(async () => {
+  workerUrl = await bundleWorker('dp-worker.ts');
+  failingUrl = await bundleWorker('dp-worker-failing.test-helper.ts');
+});
+afterAll(() => {
+  for (const url of [workerUrl, failingUrl]) if (url) rmSync(fileURLToPath(url), { force: true });
+});
+afterEach(async () => {
+  await open?.close();
+  open = undefined;
+  delete process.env.MLLM_TEST_FAIL_AT;
+  delete process.env.MLLM_TEST_EXIT_AT;
+});
+const start = async (url = workerUrl) => (open = await DataParallel.start({ workers: 2, model: spec, backend: tf.getBackend(), workerUrl: url }));
+
+describe('shardBatch', () => {
+  const m = make();
+  const data = new StageData(world, tokenizer, 5);
+  const rng = data.rngFor(3, 0, 'train');
+  const kinds = ['caption', 'detail', 'qa'] as const;
+  const samples = data.pickScenes(rng, 'train', 9).map((s, i) => data.tokenize(data.conversation('instruct', s, rng, kinds[i % 3]!)));
+  const batch = m.collate(samples);
+  const real = (b: typeof batch, r: number) => b.inputIds[r]!.slice(0, b.attentionMask[r]!.reduce((a, x) => a + x, 0)).join(',');
+
+  it('hands every row to exactly one shard, trimmed to its shard\'s longest row, with its images', () => {
+    const shards = shardBatch(batch, 2);
+    expect(shards).toHaveLength(2);
+    const rows = shards.flatMap((s) => s.batch.inputIds.map((_, r) => real(s.batch, r)));
+    expect(rows.sort()).toEqual(batch.inputIds.map((_, r) => real(batch, r)).sort());
+    for (const { batch: b } of shards) {
+      const longest = Math.max(...b.attentionMask.map((row) => row.reduce((a, x) => a + x, 0)));
+      expect(b.inputIds.every((row) => row.length === longest)).toBe(true);
+      expect(b.images).toHaveLength(b.slots.length);
+      // each slot still points at its <image> placeholders
+      for (const slot of b.slots) expect(b.inputIds[slot.row]![slot.start]).toBe(tokenizer.special.image);
+    }
+    expect(shards.reduce((a, s) => a + s.batch.images.length, 0)).toBe(batch.images.length);
+    // shorter rows go together, so the padded work is less than the whole batch's
+    const work = (b: typeof batch) => b.inputIds.length * b.inputIds[0]!.length;
+    expect(work(shards[0]!.batch) + work(shards[1]!.batch)).toBeLessThan(work(batch));
+  });
+
+  it('weighs shards by trained tokens so their weighted mean loss is the whole batch\'s per-token mean', () => {
+    for (const parts of [2, 3]) {
+      const shards = shardBatch(batch, parts);
+      const total = shards.reduce((a, s) => a + s.weight, 0);
+      expect(total).toBe(batch.weights.flat().reduce((a, b) => a + b, 0));
+      const whole = tf.tidy(() => m.loss(batch).dataSync()[0]!);
+      const parted = shards.reduce((a, s) => a + tf.tidy(() => m.loss(s.batch).dataSync()[0]!) * s.weight, 0) / total;
+      expect(Math.abs(parted - whole) / whole).toBeLessThan(1e-5);
+    }
+  });
+
+  it('makes one shard per part while rows last', () => {
+    expect(shardBatch(batch, 9)).toHaveLength(9);
+    expect(shardBatch(batch, 12)).toHaveLength(9);
+  });
+});
+
+describe('DataParallel', () => {
+  it('trains to the same losses and weights as one process with the same global batch', async () => {
+    const one = make();
+    const two = make();
+    const single: number[] = [];
+    const parallel: number[] = [];
+    await runStage(instruct, 3, one, new StageData(world, tokenizer, 9), { onStep: (e) => void single.push(e.loss) });
+    const counts: number[][] = [];
+    await runStage(instruct, 3, two, new StageData(world, tokenizer, 9), {
+      parallel: await start(),
+      onStep: (e) => {
+        parallel.push(e.loss);
+        counts.push(open!.workerTensorCounts());
+      },
+    });
+    expect(parallel).toHaveLength(4);
+    // fp32 summation order differs (two slice sums, then their sum): documented tolerance 1e-5 relative
+    parallel.forEach((l, i) => expect(Math.abs(l - single[i]!) / single[i]!).toBeLessThan(1e-5));
+    const a = valuesOf(one.trainableParameters());
+    const b = valuesOf(two.trainableParameters());
+    for (const name of Object.keys(a)) a[name]!.forEach((v, j) => expect(Math.abs(v - b[name]![j]!)).toBeLessThan(1e-4));
+    // the worker holds as many tensors after each step as after the first: nothing leaks
+    expect(counts[0]![0]).toBeGreaterThan(0);
+    expect(new Set(counts.map((c) => c[0])).size).toBe(1);
+    one.dispose();
+    two.dispose();
+  });
+
+  it('fails the run with a clear message when a worker throws, keeping the last checkpoint intact', async () => {
+    process.env.MLLM_TEST_FAIL_AT = '3';
+    const dir = mkdtempSync(join(tmpdir(), 'mllm-dp-'));
+    const m = make();
+    let saved: Record<string, number[]> = {};
+    try {
+      const run = runStage({ ...instruct, steps: 6, checkpointEvery: 2 }, 3, m, new StageData(world, tokenizer, 9), {
+        parallel: await start(failingUrl),
+        onCheckpoint: async () => {
+          await saveSafetensors(join(dir, 'model.safetensors'), m.stateDict());
+          saved = valuesOf(m.namedParameters());
+        },
+      });
+      await expect(run).rejects.toThrow(/data-parallel worker 1 failed: Error: injected failure at step 3[\s\S]*--workers 1/);
+      const { tensors } = await loadSafetensors(join(dir, 'model.safetensors'));
+      expect(valuesOf(Object.entries(tensors))).toEqual(saved);
+      expect(Object.keys(saved).length).toBeGreaterThan(0);
+    } finally {
+      m.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails, not hangs, when a worker exits in the middle of a step', async () => {
+    process.env.MLLM_TEST_EXIT_AT = '1';
+    const m = make();
+    const run = runStage(instruct, 3, m, new StageData(world, tokenizer, 9), { parallel: await start(failingUrl) });
+    await expect(run).rejects.toThrow(/data-parallel worker 1 failed: exited with code 3/);
+    m.dispose();
+  });
+
+  it('refuses fewer than 2 participants', async () => {
+    await expect(DataParallel.start({ workers: 1, model: spec, backend: 'wasm' })).rejects.toThrow(/at least 2 workers/);
+  });
+});

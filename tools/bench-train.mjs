@@ -1,0 +1,136 @@
+// Training throughput per stage: plain tfjs ops, our fast kernels, and fast kernels with
+// data-parallel workers, back to back on the same batches, for the default config and a wider LLM.
+import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { setFastKernels } from '@mllm/core';
+import { createRegistry } from '@mllm/model';
+import { DataParallel, StageData, parseRunConfig, runStage, shardableStage } from '@mllm/training';
+import { createSession } from '../apps/cli/dist/index.js';
+
+/** The backend's best 2-D matMul rate (GFLOP/s) on square sizes: the ceiling our steps are measured against. */
+export function matMulPeak() {
+  const results = [];
+  for (const n of [256, 512, 1024]) {
+    const a = tf.randomNormal([n, n]);
+    const b = tf.randomNormal([n, n]);
+    tf.matMul(a, b).dispose();
+    const reps = n >= 1024 ? 3 : 10;
+    const times = [];
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      tf.matMul(a, b).dataSync();
+      times.push((performance.now() - t0) / 1000);
+    }
+    results.push((2 * n ** 3) / Math.min(...times) / 1e9);
+    a.dispose();
+    b.dispose();
+  }
+  return Math.max(...results);
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** FLOPs of one step: 6 x trained-path parameters x tokens plus attention scores and mixing (12 x layers x T x D per token). */
+function stepFlops(model, stage, tokens) {
+  const isEncoder = stage.type === 'pretrain-encoder';
+  const layers = isEncoder ? model.encoder.config.layers : model.llm.numLayers;
+  const width = isEncoder ? model.encoder.outputDim : model.llm.dim;
+  const seq = tokens / stage.batchSize;
+  const params = isEncoder ? model.encoder.numParameters() : model.llm.numParameters() + model.connector.numParameters();
+  return (6 * params + 12 * layers * seq * width) * tokens;
+}
+
+/**
+ * Rows { config, stage, mode, tokensPerStep, msPerStep, tokensPerSecond, gflops } for each stage
+ * (DPO/reward/PPO left out: they run in one process and need an alignment context) and each mode.
+ */
+export async function benchTraining({ label, configPath = 'configs/default.json', llm, steps = 12, plainSteps = steps, warmup = 2, workers = Math.min(2, availableParallelism()), log = () => {} }) {
+  const raw = JSON.parse(readFileSync(configPath, 'utf8'));
+  if (llm) raw.llm = { ...raw.llm, ...llm };
+  const config = parseRunConfig(raw, createRegistry());
+  const session = createSession({ ...config, data: { ...config.data, train: 500 } });
+  const { model, tokenizer, world } = session;
+  const data = new StageData(world, tokenizer, config.seed);
+  const parallel =
+    workers > 1
+      ? await DataParallel.start({
+          workers,
+          backend: tf.getBackend(),
+          model: { config, vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: config.seed },
+        })
+      : undefined;
+  const rows = [];
+  try {
+    for (const [i, stage] of config.stages.entries()) {
+      if (stage.type === 'dpo' || stage.type === 'reward' || stage.type === 'ppo') continue;
+      const shardable = shardableStage(stage);
+      const modes = [['tfjs', false, false, false], ...(shardable ? [['fast-1mb', true, false, false]] : []), ['fast', true, false, true], ...(parallel && shardable ? [[`fast+${workers}w`, true, true, true]] : [])];
+      for (const [mode, fast, useWorkers, micro] of modes) {
+        setFastKernels(fast);
+        const timed = fast ? steps : plainSteps; // stock tfjs on a wide model takes tens of seconds a step
+        const times = [];
+        const flops = [];
+        let tokens = 0;
+        let cpuFrom;
+        let cpuTo;
+        await runStage({ ...stage, steps: timed + warmup, evalEvery: 0, checkpointEvery: 0, warmup: 1 }, i, model, data, {
+          ...(useWorkers && { parallel }),
+          microBatches: micro,
+          onStep: (e) => {
+            if (e.step === warmup - 1) cpuFrom = process.cpuUsage();
+            if (e.step === warmup + timed - 1) cpuTo = process.cpuUsage(cpuFrom);
+            if (e.step < warmup) return;
+            times.push(e.seconds);
+            tokens += e.tokens;
+            flops.push(stepFlops(model, stage, e.tokens) / e.seconds);
+          },
+        });
+        const ms = median(times) * 1000;
+        const row = { config: label, stage: `${i}-${stage.type}`, steps: stage.steps, batchSize: stage.batchSize, flopsPerStep: median(flops) * median(times), mode, tokensPerStep: Math.round(tokens / times.length), msPerStep: ms, tokensPerSecond: tokens / times.reduce((a, b) => a + b, 0), gflops: median(flops) / 1e9 };
+        // CPU time of all threads: on a machine other jobs share, GFLOP per CPU-second is what a quiet core would do
+        row.cpuMsPerStep = (cpuTo.user + cpuTo.system) / 1000 / timed;
+        row.gflopsPerCpuSecond = row.flopsPerStep / (row.cpuMsPerStep / 1000) / 1e9;
+        rows.push(row);
+        log(row);
+      }
+    }
+  } finally {
+    setFastKernels(true);
+    await parallel?.close();
+    model.dispose();
+  }
+  return rows;
+}
+
+/**
+ * Per config and mode: the training stages weighted by their step counts in the config (what
+ * `mllm run` spends), as estimated seconds and achieved GFLOP/s; a stage without a workers row
+ * counts with its single-process row, as the CLI runs it.
+ */
+export function summarizeTraining(rows) {
+  const lines = ['', 'whole training (stages above weighted by the config\'s step counts; DPO not included):'];
+  for (const label of [...new Set(rows.map((r) => r.config))]) {
+    const mine = rows.filter((r) => r.config === label);
+    const modes = [...new Set(mine.map((r) => r.mode))];
+    const totals = {};
+    for (const mode of modes) {
+      let seconds = 0;
+      let flops = 0;
+      for (const stage of [...new Set(mine.map((r) => r.stage))]) {
+        const row = mine.find((r) => r.stage === stage && r.mode === mode) ?? mine.find((r) => r.stage === stage && r.mode === 'fast');
+        seconds += (row.steps * row.msPerStep) / 1000;
+        flops += row.steps * row.flopsPerStep;
+      }
+      totals[mode] = { seconds, gflops: flops / seconds / 1e9 };
+    }
+    for (const mode of modes)
+      lines.push(`  ${label.padEnd(10)} ${mode.padEnd(8)} ~${totals[mode].seconds.toFixed(0).padStart(5)} s  ${totals[mode].gflops.toFixed(2).padStart(6)} GFLOP/s  ${(totals[mode].gflops / totals.tfjs.gflops).toFixed(2)}x tfjs`);
+  }
+  return lines.join('\n');
+}
+
+export function formatTrainingRow(r, peak) {
+  return `${r.config.padEnd(10)} ${r.stage.padEnd(18)} ${r.mode.padEnd(8)} ${String(r.tokensPerStep).padStart(7)} ${r.msPerStep.toFixed(0).padStart(8)} ${Math.round(r.tokensPerSecond).toString().padStart(9)} ${r.gflops.toFixed(2).padStart(8)} ${((100 * r.gflops) / peak).toFixed(1).padStart(7)} ${r.cpuMsPerStep.toFixed(0).padStart(8)} ${r.gflopsPerCpuSecond.toFixed(2).padStart(9)}`;
+}
+export const TRAINING_HEADER = 'config     stage              mode     tok/step  ms/step  tokens/s  GFLOP/s  %peak1 cpu-ms/st  GFLOP/cpu-s';
