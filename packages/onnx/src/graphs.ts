@@ -1,4 +1,4 @@
-import type { VisionTransformer } from '@mllm/encoders';
+import { featureDepth, type VisionTransformer } from '@mllm/encoders';
 import type { CausalLM } from '@mllm/llm';
 import { LinearProjector, MlpProjector } from '@mllm/connector-projection';
 import { PerceiverResampler, QFormer } from '@mllm/connector-query';
@@ -58,16 +58,9 @@ export function visionEncoderGraph(encoder: VisionTransformer, connector: Export
   return g.serialize();
 }
 
-/**
- * Blocks run before the feature layer (HF hidden_states index: 0 the embeddings, -1 the last
- * block), for the names and numbers VitConfig.featureLayer takes.
- */
+/** Blocks run before the feature layer: the encoder's own rule, so export and tfjs cannot disagree. */
 export function vitFeatureDepth(encoder: VisionTransformer): number {
-  const layers = encoder.blocks.length;
-  const featureLayer = encoder.config.featureLayer as string | number;
-  if (featureLayer === 'penultimate') return Math.max(1, layers - 1);
-  if (typeof featureLayer === 'number') return featureLayer >= 0 ? featureLayer : layers + 1 + featureLayer;
-  return layers; // 'last', and 'output' (a CLIP tower's last_hidden_state is the last block's output)
+  return featureDepth(encoder.config.featureLayer, encoder.blocks.length);
 }
 
 function connectorNodes(g: GraphBuilder, x: string, connector: ExportableConnector, name: string): string {

@@ -14,13 +14,16 @@ describe('Linear', () => {
     expect(Array.from(y.dataSync())).toEqual([1 - 3 + 0.5, 4 - 6 - 1, 2 + 2 + 0.5, 8 + 5 - 1]);
   });
 
-  it('hand-written gradient equals tfjs autograd of the plain expression', () => {
+  it('gradients equal dX = dY W and dW = dY^T X computed in plain JS', () => {
     const x = tf.randomNormal([5, 4], 0, 1, 'float32', 3) as tf.Tensor2D;
     const w = tf.randomNormal([3, 4], 0, 1, 'float32', 4) as tf.Tensor2D;
     const up = tf.randomNormal([5, 3], 0, 1, 'float32', 5);
-    const ours = tf.grads((a: tf.Tensor, b: tf.Tensor) => linear(a as tf.Tensor2D, b as tf.Tensor2D).mul(up).sum())([x, w]);
-    const ref = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b, false, true).mul(up).sum())([x, w]);
-    for (let i = 0; i < 2; i++) expect(tf.max(tf.abs(ours[i]!.sub(ref[i]!))).dataSync()[0]).toBeLessThan(1e-5);
+    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => linear(a as tf.Tensor2D, b as tf.Tensor2D).mul(up).sum())([x, w]);
+    const [X, W, U] = [x.arraySync(), w.arraySync(), up.arraySync() as number[][]];
+    const dxRef = X.map((_, i) => W[0]!.map((__, k) => U[i]!.reduce((acc, u, o) => acc + u * W[o]![k]!, 0)));
+    const dwRef = W.map((_, o) => X[0]!.map((__, k) => X.reduce((acc, row, i) => acc + U[i]![o]! * row[k]!, 0)));
+    expect(tf.max(tf.abs(dx!.sub(tf.tensor2d(dxRef)))).dataSync()[0]).toBeLessThan(1e-5);
+    expect(tf.max(tf.abs(dw!.sub(tf.tensor2d(dwRef)))).dataSync()[0]).toBeLessThan(1e-5);
   });
 
   it('passes a finite-difference check including the bias', () => {
