@@ -105,6 +105,11 @@ export class EncoderDecoderLM extends Module implements LanguageModel {
     return this.config.heads;
   }
 
+  /** Experts per MoE layer, so training logs their utilisation as it does for the causal LM. */
+  get experts(): number | undefined {
+    return this.config.ffn.type === 'moe' ? this.config.ffn.experts : undefined;
+  }
+
   embed(ids: tf.Tensor2D): tf.Tensor3D {
     return this.embedTokens.forward(ids) as tf.Tensor3D;
   }
