@@ -91,12 +91,8 @@ export class Module {
     return Object.fromEntries(this.namedParameters());
   }
 
-  /**
-   * Copies tensors into the parameters by name. Strict by default: any missing,
-   * unexpected or mis-shaped tensor throws, listing every offender by name.
-   */
-  loadStateDict(state: Record<string, tf.Tensor>, options: { strict?: boolean; source?: string } = {}): LoadReport {
-    const strict = options.strict ?? true;
+  /** Which tensors of `state` are missing, unexpected or mis-shaped for this module; loads nothing. */
+  compareStateDict(state: Record<string, tf.Tensor>): LoadReport {
     const own = new Map(this.namedParameters());
     const report: LoadReport = { missing: [], unexpected: [], shapeMismatches: [] };
     for (const name of own.keys()) if (!(name in state)) report.missing.push(name);
@@ -105,6 +101,17 @@ export class Module {
       if (!p) report.unexpected.push(name);
       else if (!tf.util.arraysEqual(p.shape, t.shape)) report.shapeMismatches.push({ name, expected: p.shape, got: t.shape });
     }
+    return report;
+  }
+
+  /**
+   * Copies tensors into the parameters by name. Strict by default: any missing,
+   * unexpected or mis-shaped tensor throws, listing every offender by name.
+   */
+  loadStateDict(state: Record<string, tf.Tensor>, options: { strict?: boolean; source?: string } = {}): LoadReport {
+    const strict = options.strict ?? true;
+    const own = new Map(this.namedParameters());
+    const report = this.compareStateDict(state);
     const bad = report.missing.length + report.unexpected.length + report.shapeMismatches.length > 0;
     if (bad && strict) throw new CheckpointError(options.source ?? '(state dict)', describeLoadReport(report));
     const mismatched = new Set(report.shapeMismatches.map((m) => m.name));

@@ -67,25 +67,13 @@ export function loadHfCausalWeights(model: LanguageModel, tensors: Record<string
     }
   }
   try {
-    const report = compareState(model, state);
+    const report = model.compareStateDict(state);
     if (report.missing.length + report.unexpected.length + report.shapeMismatches.length > 0)
       throw new CheckpointError(source, `does not fit the ${spec.architecture} config: ${describeFirstMismatches(report)}`);
     model.loadStateDict(state, { source });
   } finally {
     for (const t of made) t.dispose();
   }
-}
-
-function compareState(model: LanguageModel, state: Record<string, tf.Tensor>): LoadReport {
-  const own = new Map(model.namedParameters());
-  const report: LoadReport = { missing: [], unexpected: [], shapeMismatches: [] };
-  for (const name of own.keys()) if (!(name in state)) report.missing.push(name);
-  for (const [name, t] of Object.entries(state)) {
-    const p = own.get(name);
-    if (!p) report.unexpected.push(name);
-    else if (!tf.util.arraysEqual(p.shape, t.shape)) report.shapeMismatches.push({ name, expected: p.shape, got: t.shape });
-  }
-  return report;
 }
 
 /** A real checkpoint can mismatch in thousands of tensors; the first few by name say what is wrong. */
