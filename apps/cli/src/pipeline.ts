@@ -218,6 +218,25 @@ async function loadRewardModel(session: Session, context: AlignmentContext, dir:
 }
 
 /**
+ * The report of a finished run of this config and seed in `dir` (what `mllm sweep --resume`
+ * reuses instead of training again), or undefined when `dir` holds no finished run. A finished
+ * run of another config is an error, not a reason to overwrite it.
+ */
+export async function finishedRunReport(raw: unknown, dir: string, seed: number): Promise<RunReportJson | undefined> {
+  const reportPath = join(dir, 'report.json');
+  if (!existsSync(reportPath)) return undefined;
+  const registry = createRegistry();
+  const hf = await resolveHfSources(typeof raw === 'object' && raw ? { ...raw, seed } : raw);
+  const configJson = JSON.stringify(parseRunConfig(hf.raw, registry), null, 2);
+  try {
+    await assertSameConfig(join(dir, 'config.json'), configJson, registry);
+  } catch {
+    throw new MllmError(`${dir} holds a finished run of a different config or seed; move it away, or pass --force to train it again`);
+  }
+  return JSON.parse(await readFile(reportPath, 'utf8')) as RunReportJson;
+}
+
+/**
  * A resumed run must continue the run it started: same config, or the result would be neither.
  * The stored config is parsed again first, so fields this version added with their defaults
  * (written out in new runs only) do not make an older run's config look different.

@@ -44,6 +44,33 @@ describe('mllm sweep', () => {
     expect(sweepMarkdown(rows, 2)).toBe(md);
   });
 
+  it('--resume reuses finished runs of the same config and seed, and refuses a folder of another config', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mllm-sweep-resume-'));
+    const out = join(dir, 'out');
+    const first = await runSweep([tinyPath], { out, seeds: 1, logger: silentLogger });
+    const seed0Report = readFileSync(join(out, 'tiny-seed0', 'report.json'), 'utf8');
+    const lines: string[] = [];
+    const logger = { ...silentLogger, info: (m: string) => lines.push(m) };
+    const rows = await runSweep([tinyPath], { out, seeds: 2, resume: true, logger });
+    expect(lines.filter((l) => l.startsWith('sweep:'))).toEqual([
+      `sweep: tiny seed 0 finished before in ${join(out, 'tiny-seed0')}; its report is reused`,
+      `sweep: tiny seed 1 -> ${join(out, 'tiny-seed1')}`,
+    ]);
+    expect(readFileSync(join(out, 'tiny-seed0', 'report.json'), 'utf8')).toBe(seed0Report);
+    expect(rows[0]!.runs).toHaveLength(2);
+    const seed0 = JSON.parse(seed0Report);
+    const seed1 = JSON.parse(readFileSync(join(out, 'tiny-seed1', 'report.json'), 'utf8'));
+    expect(rows[0]!.closedSet.mean).toBeCloseTo((seed0.eval.closedSet.accuracy + seed1.eval.closedSet.accuracy) / 2, 10);
+    expect(first[0]!.closedSet.mean).toBe(seed0.eval.closedSet.accuracy);
+
+    // the same folder name for a config that differs: the finished run is not silently reused
+    const otherPath = join(dir, 'tiny.json');
+    writeFileSync(otherPath, JSON.stringify({ ...tiny, connector: { type: 'linear' } }));
+    await expect(runSweep([otherPath], { out, seeds: 1, resume: true, logger: silentLogger })).rejects.toThrow(/tiny-seed0 holds a finished run of a different config or seed/);
+    expect(readFileSync(join(out, 'tiny-seed0', 'report.json'), 'utf8')).toBe(seed0Report);
+    await expect(runSweep([tinyPath], { out, seeds: 1, resume: true, force: true, logger: silentLogger })).rejects.toThrow(/pass one of the two/);
+  });
+
   it('validates every config before the first run starts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mllm-sweep-bad-'));
     const badPath = join(dir, 'bad.json');

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { MllmError, type Logger } from '@mllm/core';
@@ -5,7 +6,7 @@ import { POPE_SAMPLINGS, fmt3, lineChartSvg, type PopeSampling } from '@mllm/eva
 import { createRegistry } from '@mllm/model';
 import { parseRunConfig } from '@mllm/training';
 import { readConfig } from './config-file';
-import { runPipeline } from './pipeline';
+import { finishedRunReport, runPipeline } from './pipeline';
 import type { RunReportJson } from './report';
 import type { MetricRecord } from './metrics-log';
 
@@ -14,6 +15,8 @@ export interface SweepOptions {
   /** Seeds 0..seeds-1, the same set for every config. */
   seeds: number;
   force?: boolean;
+  /** Reuse runs that finished (same config and seed) and continue interrupted ones from their checkpoint. */
+  resume?: boolean;
   backend?: string;
   logger: Logger;
   progress?: boolean;
@@ -138,6 +141,7 @@ function runNames(paths: string[]): string[] {
 export async function runSweep(configPaths: string[], options: SweepOptions): Promise<SweepRow[]> {
   if (configPaths.length === 0) throw new MllmError('mllm sweep needs at least one config: mllm sweep configs/default.json configs/qformer.json');
   if (!Number.isInteger(options.seeds) || options.seeds < 1) throw new MllmError(`--seeds must be an integer >= 1, got ${options.seeds}`);
+  if (options.resume && options.force) throw new MllmError('mllm sweep: --resume keeps finished runs and --force retrains them; pass one of the two');
   const configs = await Promise.all(configPaths.map(readConfig));
   configs.forEach((c, i) => {
     try {
@@ -154,8 +158,7 @@ export async function runSweep(configPaths: string[], options: SweepOptions): Pr
     const runs: { dir: string; report: RunReportJson }[] = [];
     for (let seed = 0; seed < options.seeds; seed++) {
       const dir = join(options.out, `${names[i]}-seed${seed}`);
-      options.logger.info(`sweep: ${names[i]} seed ${seed} -> ${dir}`);
-      const report = await runPipeline(raw, { out: dir, seed, force: options.force, backend: options.backend, logger: options.logger, progress: options.progress });
+      const report = await sweepRun(raw, dir, seed, `${names[i]} seed ${seed}`, options);
       runs.push({ dir, report });
       if (seed === 0) curves.push({ name: names[i]!, points: await lastStageValidation(dir, report) });
     }
@@ -168,6 +171,24 @@ export async function runSweep(configPaths: string[], options: SweepOptions): Pr
     lineChartSvg({ title: 'validation loss, last stage (seed 0)', xLabel: 'step', yLabel: 'loss', series: curves }),
   );
   return rows;
+}
+
+/** One run of the sweep: trained, continued from its checkpoint, or (--resume, finished) read back. */
+async function sweepRun(raw: unknown, dir: string, seed: number, label: string, options: SweepOptions): Promise<RunReportJson> {
+  const run = { out: dir, seed, force: options.force, backend: options.backend, logger: options.logger, progress: options.progress };
+  if (options.resume) {
+    const finished = await finishedRunReport(raw, dir, seed);
+    if (finished) {
+      options.logger.info(`sweep: ${label} finished before in ${dir}; its report is reused`);
+      return finished;
+    }
+    if (existsSync(join(dir, 'checkpoint', 'state.json'))) {
+      options.logger.info(`sweep: ${label} -> ${dir}, continued from its checkpoint`);
+      return runPipeline(raw, { ...run, resume: true });
+    }
+  }
+  options.logger.info(`sweep: ${label} -> ${dir}`);
+  return runPipeline(raw, run);
 }
 
 async function lastStageValidation(dir: string, report: RunReportJson): Promise<[number, number][]> {

@@ -38,7 +38,7 @@ describe('dpo stage', () => {
     expect(mean(events.slice(-5).map((e) => e.stats!.accuracy!))).toBeGreaterThan(0.6);
     expect(result.heldOut!.rewardAccuracy).toBeGreaterThanOrEqual(0);
     expect(result.heldOut!.rewardAccuracy).toBeLessThanOrEqual(1);
-    expect(Object.keys(result.heldOut!)).toEqual(expect.arrayContaining(['rewardAccuracy.caption', 'margin']));
+    expect(Object.keys(result.heldOut!)).toEqual(expect.arrayContaining(['rewardAccuracy.caption', 'rewardAccuracy.existence', 'margin']));
     // the reference is the policy as it was at the start, and stays so
     expect(Object.keys(referenceAtStart!).every((n) => n.startsWith('reference.'))).toBe(true);
     expect(referenceAtEnd).toEqual(referenceAtStart);
@@ -71,6 +71,8 @@ describe('reward and ppo stages', () => {
     expect(rewardLosses[0]).toBeCloseTo(Math.log(2), 1); // scores start near 0
     expect(mean(rewardLosses.slice(-5))).toBeLessThan(mean(rewardLosses.slice(0, 5)));
     expect(reward.heldOut?.rewardAccuracy).toBeDefined();
+    expect(reward.heldOut?.['rewardAccuracy.existence']).toBeDefined(); // only existence pairs were asked for
+    expect(reward.heldOut?.['rewardAccuracy.attribute']).toBeUndefined();
 
     const rewardBefore = snapshot(ctx.rewardModel!.namedParameters());
     const events: { stats?: Record<string, number> }[] = [];

@@ -3,7 +3,7 @@ import { ModuleGroup } from '@mllm/core';
 import type { PreferenceTask } from '@mllm/data';
 import { withAuxLoss, type MultimodalModel } from '@mllm/model';
 import { dpoLoss } from './dpo-losses';
-import { HELD_OUT_BATCHES, batchLogProbs, heldOutPreference, pairBatch, policyLogProbs, preferenceBatch, type PreferenceMix } from './preference-batch';
+import { HELD_OUT_BATCHES, batchLogProbs, heldOutPreference, pairBatch, policyLogProbs, preferenceBatch, rankedRight, type PreferenceMix } from './preference-batch';
 import type { StageConfig } from './run-config';
 import { batchTokens, copyModel, scalarValue, type AlignmentContext, type StageObjective } from './stage-objective';
 import type { StageData } from './stage-data';
@@ -28,6 +28,7 @@ export function dpoObjective(stage: DpoStage, index: number, model: MultimodalMo
     const b = pairs.length;
     const ref = tf.tidy(() => batchLogProbs(reference, batch)).dataSync().slice(); // [2B] constants
     const stats: Record<string, number> = {};
+    const correct: boolean[] = [];
     const chosenTokens = Math.max(1, batch.weights.slice(0, b).flat().reduce((a, c) => a + c, 0));
     const loss = () => {
       const { logps, aux } = policyLogProbs(model, batch); // [2B]: chosen rows, then rejected rows
@@ -40,13 +41,14 @@ export function dpoObjective(stage: DpoStage, index: number, model: MultimodalMo
       stats.rejectedReward = scalarValue(out.rejectedRewards.mean());
       stats.margin = scalarValue(out.margin);
       stats.accuracy = scalarValue(out.accuracy);
+      correct.splice(0, correct.length, ...rankedRight(out.chosenRewards, out.rejectedRewards));
       if (stage.sftWeight === 0) return withAuxLoss(out.loss, aux, stats);
       // mean over the chosen answers' tokens, as the instruct stage's loss
       const nll = logps.slice(0, b).sum().neg().div(chosenTokens);
       stats.sftLoss = scalarValue(nll);
       return withAuxLoss(out.loss.add(nll.mul(stage.sftWeight)) as tf.Scalar, aux, stats);
     };
-    return { loss, stats, tokens: batchTokens(batch) };
+    return { loss, stats, tokens: batchTokens(batch), kinds: pairs.map((p) => p.kind), correct };
   };
 
   return {

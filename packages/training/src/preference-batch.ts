@@ -76,30 +76,55 @@ export function hiddenAt(hidden: tf.Tensor3D, positions: number[]): tf.Tensor2D 
  */
 export const HELD_OUT_BATCHES = 8;
 
+/** One pair batch's loss for a held-out pass, with which pairs the rewards ranked right (filled when `loss` runs). */
+export interface ScoredPairs {
+  loss: () => tf.Scalar;
+  stats: Record<string, number>;
+  /** The hallucination kind of each pair's rejected answer. */
+  kinds: HallucinationKind[];
+  /** Per pair: chosen reward > rejected reward (a tie is wrong); written by `loss()`. */
+  correct: boolean[];
+}
+
+/** Per pair, whether the chosen answer's reward beats the rejected one's: chosen, rejected [B]. */
+export function rankedRight(chosen: tf.Tensor1D, rejected: tf.Tensor1D): boolean[] {
+  return Array.from(tf.tidy(() => chosen.greater(rejected)).dataSync(), (v) => v === 1);
+}
+
 /**
  * A held-out pass: `batches` fixed validation batches of each task with weight > 0, averaged;
- * `rewardAccuracy` over all of them, and `rewardAccuracy.<task>` per task.
+ * `rewardAccuracy` over all of them, `rewardAccuracy.<task>` per task, and
+ * `rewardAccuracy.<kind>` per hallucination kind of the rejected answers (kinds with weight > 0),
+ * which says which kind of hallucination the rewards cannot tell from the truth.
  */
 export function heldOutPreference(
   mix: PreferenceMix,
   batches: number,
-  pairLoss: (step: number, split: 'val', task: PreferenceTask) => { loss: () => tf.Scalar; stats: Record<string, number> },
+  pairLoss: (step: number, split: 'val', task: PreferenceTask) => ScoredPairs,
 ): { loss: number; stats: Record<string, number> } {
   const tasks = (Object.keys(mix.tasks) as PreferenceTask[]).filter((t) => mix.tasks[t] > 0);
   const sums = { loss: 0, accuracy: 0, margin: 0 };
   const byTask: Record<string, number> = {};
+  const byKind = new Map<HallucinationKind, { right: number; pairs: number }>();
   let n = 0;
   for (const task of tasks) {
     let correct = 0;
     for (let k = 0; k < batches; k++) {
-      const { loss, stats } = pairLoss(n, 'val', task);
-      sums.loss += tf.tidy(() => loss().dataSync()[0]!);
-      sums.accuracy += stats.accuracy!;
-      correct += stats.accuracy!;
-      sums.margin += stats.margin!;
+      const scored = pairLoss(n, 'val', task);
+      sums.loss += tf.tidy(() => scored.loss().dataSync()[0]!);
+      sums.accuracy += scored.stats.accuracy!;
+      correct += scored.stats.accuracy!;
+      sums.margin += scored.stats.margin!;
+      scored.kinds.forEach((kind, i) => {
+        const tally = byKind.get(kind) ?? { right: 0, pairs: 0 };
+        tally.pairs++;
+        if (scored.correct[i]) tally.right++;
+        byKind.set(kind, tally);
+      });
       n++;
     }
     byTask[`rewardAccuracy.${task}`] = correct / batches;
   }
-  return { loss: sums.loss / n, stats: { rewardAccuracy: sums.accuracy / n, margin: sums.margin / n, ...byTask } };
+  const kindStats = Object.fromEntries([...byKind].map(([kind, t]) => [`rewardAccuracy.${kind}`, t.right / t.pairs]));
+  return { loss: sums.loss / n, stats: { rewardAccuracy: sums.accuracy / n, margin: sums.margin / n, ...byTask, ...kindStats } };
 }

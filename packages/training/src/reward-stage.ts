@@ -3,7 +3,7 @@ import { ModuleGroup, Rng } from '@mllm/core';
 import type { PreferenceTask } from '@mllm/data';
 import { withAuxLoss, type MultimodalModel } from '@mllm/model';
 import { bradleyTerryLoss } from './dpo-losses';
-import { HELD_OUT_BATCHES, heldOutPreference, pairBatch, preferenceBatch, type PreferenceMix } from './preference-batch';
+import { HELD_OUT_BATCHES, heldOutPreference, pairBatch, preferenceBatch, rankedRight, type PreferenceMix } from './preference-batch';
 import { RewardModel } from './reward-model';
 import type { StageConfig, TrainableModule } from './run-config';
 import { batchTokens, copyModel, moduleOf, scalarValue, type AlignmentContext, type StageObjective } from './stage-objective';
@@ -40,6 +40,7 @@ export function rewardObjective(
     const batch = pairBatch(rewardModel.model, data, pairs);
     const b = pairs.length;
     const stats: Record<string, number> = {};
+    const correct: boolean[] = [];
     const loss = () => {
       const { scores, aux } = rewardModel.scoresWithAux(batch); // [2B]: chosen rows, then rejected rows
       const chosen = scores.slice(0, b);
@@ -47,9 +48,10 @@ export function rewardObjective(
       const out = bradleyTerryLoss(chosen, rejected, { centerRewardsCoefficient: stage.centerRewardsCoefficient });
       stats.accuracy = scalarValue(out.accuracy);
       stats.margin = scalarValue(chosen.sub(rejected).mean());
+      correct.splice(0, correct.length, ...rankedRight(chosen, rejected));
       return withAuxLoss(out.loss, aux, stats);
     };
-    return { loss, stats, tokens: batchTokens(batch) };
+    return { loss, stats, tokens: batchTokens(batch), kinds: pairs.map((p) => p.kind), correct };
   };
 
   return {
