@@ -126,6 +126,43 @@ describe('HighResEncoder: tiles with merge (pixel shuffle)', () => {
   });
 });
 
+describe('HighResEncoder: resize with merge', () => {
+  const { encoder, base } = build({ strategy: 'resize', inputSize: 32, merge: 2 });
+
+  it('merges the 2 x 2 patch grid of the resized view into one token of 4D channels, the same encoder underneath', () => {
+    expect(encoder.outputDim).toBe(32);
+    expect(encoder.numTokens).toBe(1);
+    expect(encoder.tokensFor(1, 1)).toBe(1);
+    expect(encoder.gridTokenCount).toBe(1);
+    expect(encoder.numParameters()).toBe(base.numParameters()); // no separator: one view
+    const x = pixels(32, 32);
+    const view = base.encode(downsample(x, 2)); // [B, 4, D] in raster order
+    expect(maxDiff(encoder.encode(x), view.reshape([2, 1, 32]))).toBeLessThan(1e-6);
+    expect(maxDiff(encoder.gridTokens(x), view.reshape([2, 1, 32]))).toBeLessThan(1e-6);
+    expect(() => encoder.pooled(x)).toThrow(/highRes resize with merge 2.*regions objective/);
+  });
+
+  it('keeps neighbouring patches together: on a 4 x 4 grid, token k holds the 2 x 2 block k in raster order', () => {
+    const big = new VisionTransformer(vitSchema.parse({ ...vitConfig, imageSize: 32 }), new Rng(1));
+    const merged = new HighResEncoder(big, highResSchema.parse({ strategy: 'resize', inputSize: 64, merge: 2 }), new Rng(2));
+    const x = pixels(64, 64);
+    const grid = big.encode(downsample(x, 2)).arraySync(); // [B, 16, D]
+    const out = merged.encode(x).arraySync(); // [B, 4, 4D]
+    expect(merged.numTokens).toBe(4);
+    for (let b = 0; b < 2; b++)
+      for (let k = 0; k < 4; k++) {
+        const [br, bc] = [Math.floor(k / 2), k % 2];
+        const block = [0, 1, 2, 3].flatMap((j) => grid[b]![(br * 2 + Math.floor(j / 2)) * 4 + bc * 2 + (j % 2)]!);
+        expect(out[b]![k]!.every((v, i) => Math.abs(v - block[i]!) < 1e-5)).toBe(true);
+      }
+  });
+
+  it('refuses a merge that does not divide the patch grid, and a CLS token', () => {
+    expect(() => build({ strategy: 'resize', inputSize: 32, merge: 4 })).toThrow(/merge.*divide the 2 x 2 patch grid/);
+    expect(vitSchema.safeParse({ ...vitConfig, includeCls: true, highRes: { strategy: 'resize', inputSize: 32, merge: 2 } }).error?.message).toMatch(/merge folds one patch grid; set includeCls to false/);
+  });
+});
+
 describe('HighResEncoder: resize', () => {
   const { encoder, base } = build({ strategy: 'resize', inputSize: 32 });
 

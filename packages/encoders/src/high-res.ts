@@ -31,9 +31,10 @@ export const highResSchema = z
     /** `tiles`: also encode the whole image downsampled to one tile (the global view AnyRes keeps). */
     thumbnail: z.boolean().default(true),
     /**
-     * `tiles`: merge each m x m block of neighbouring tokens into one of m*m*D channels (pixel
-     * shuffle: InternVL; Qwen2-VL's 2 x 2 merger). Fewer tokens, and a merged token holds what
-     * the block saw together (an object on a patch corner is split over 4 patches).
+     * Merge each m x m block of neighbouring tokens into one of m*m*D channels (pixel shuffle:
+     * InternVL; Qwen2-VL's 2 x 2 merger), in every view (tiles, thumbnail, or the resized one).
+     * Fewer tokens, and a merged token holds what the block saw together (an object on a patch
+     * corner is split over 4 patches).
      */
     merge: z.number().int().min(1).default(1),
   })
@@ -52,7 +53,12 @@ export function highResIssues(highRes: HighResConfig, imageSize: number, include
     issues.push({ path: ['highRes', 'inputSize'], message: `must be a multiple of imageSize ${imageSize} (e.g. ${imageSize * Math.max(2, Math.round(inputSize / imageSize))}), got ${inputSize}` });
     return issues;
   }
-  if (strategy !== 'tiles') return issues;
+  if (patchGrid !== undefined && patchGrid % highRes.merge !== 0)
+    issues.push({ path: ['highRes', 'merge'], message: `must divide the ${patchGrid} x ${patchGrid} patch grid of a view, got ${highRes.merge}` });
+  if (strategy !== 'tiles') {
+    if (includeCls && highRes.merge > 1) issues.push({ path: ['includeCls'], message: 'merge folds one patch grid; set includeCls to false' });
+    return issues;
+  }
   const k = inputSize / imageSize;
   const keys = grids.map(([r, c]) => `${r}x${c}`);
   if (new Set(keys).size !== keys.length) issues.push({ path: ['highRes', 'grids'], message: `list each grid once, got ${keys.join(', ')}` });
@@ -61,8 +67,6 @@ export function highResIssues(highRes: HighResConfig, imageSize: number, include
       path: ['highRes', 'grids'],
       message: `a ${inputSize} px square input is ${k}x${k} tiles of ${imageSize} px, but grids [${keys.join(', ')}] has no [${k}, ${k}]; add it or change inputSize`,
     });
-  if (patchGrid !== undefined && patchGrid % highRes.merge !== 0)
-    issues.push({ path: ['highRes', 'merge'], message: `must divide the ${patchGrid} x ${patchGrid} patch grid of a tile, got ${highRes.merge}` });
   if (includeCls) issues.push({ path: ['includeCls'], message: 'tiles are laid out as one patch grid; set includeCls to false' });
   return issues;
 }
@@ -109,8 +113,8 @@ export class HighResEncoder extends Module implements VisionEncoder {
     this.tileGrid = Math.round(Math.sqrt(base.numTokens));
     const issues = highResIssues(config, base.imageSize, false, this.tileGrid);
     if (issues.length) throw new MllmError(`highRes: ${issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    if (this.strategy === 'tiles' && this.tileGrid * this.tileGrid !== base.numTokens)
-      throw new MllmError(`highRes tiles: the base encoder must return a square patch grid without CLS, got ${base.numTokens} tokens`);
+    if ((this.strategy === 'tiles' || config.merge > 1) && this.tileGrid * this.tileGrid !== base.numTokens)
+      throw new MllmError(`highRes ${this.strategy}${config.merge > 1 ? ` with merge ${config.merge}` : ''}: the base encoder must return a square patch grid without CLS, got ${base.numTokens} tokens`);
     this.add('vision_model', base);
     // LLaVA-NeXT's init: randn * 1/sqrt(D), a marker as large as a unit-scale feature.
     if (this.strategy === 'tiles') this.imageNewline = this.param('image_newline', tf.tidy(() => tf.tensor1d(Array.from({ length: this.outputDim }, () => rng.normal() / Math.sqrt(this.outputDim)))));
@@ -120,13 +124,13 @@ export class HighResEncoder extends Module implements VisionEncoder {
   get imageSize(): number {
     return this.config.inputSize;
   }
-  /** m*m*D with `merge` m (tiles), else D. */
+  /** m*m*D with `merge` m. */
   get outputDim(): number {
-    return this.strategy === 'tiles' ? this.base.outputDim * this.config.merge ** 2 : this.base.outputDim;
+    return this.base.outputDim * this.config.merge ** 2;
   }
-  /** Token grid side of one tile after merging (g / m). */
+  /** Token grid side of one view after merging (g / m). */
   private get side(): number {
-    return this.strategy === 'tiles' ? this.tileGrid / this.config.merge : this.tileGrid;
+    return this.tileGrid / this.config.merge;
   }
   /** Tokens per image of the square input. */
   get numTokens(): number {
@@ -136,12 +140,17 @@ export class HighResEncoder extends Module implements VisionEncoder {
   /** Patch-grid tokens of the square input, without thumbnail or separators (see gridTokens). */
   get gridTokenCount(): number {
     const k = this.config.inputSize / this.base.imageSize;
-    return this.strategy === 'tiles' ? (k * this.side) ** 2 : this.base.numTokens;
+    return this.strategy === 'tiles' ? (k * this.side) ** 2 : this.resizedTokens;
+  }
+
+  /** Tokens of the resized view: the base encoder's, or its merged grid. */
+  private get resizedTokens(): number {
+    return this.config.merge > 1 ? this.side ** 2 : this.base.numTokens;
   }
 
   /** Tokens for an image cut into rows x cols tiles: thumbnail g^2, then rows*g lines of cols*g tokens plus a separator (g after merging). */
   tokensFor(rows: number, cols: number): number {
-    if (this.strategy === 'resize') return this.base.numTokens;
+    if (this.strategy === 'resize') return this.resizedTokens;
     const g = this.side;
     return (this.config.thumbnail ? g * g : 0) + rows * g * (cols * g + 1);
   }
@@ -168,7 +177,7 @@ export class HighResEncoder extends Module implements VisionEncoder {
   encode(pixels: tf.Tensor4D): tf.Tensor3D {
     const { rows, cols } = this.gridOf(pixels);
     return tf.tidy(() => {
-      if (this.strategy === 'resize') return this.base.encode(this.resized(pixels));
+      if (this.strategy === 'resize') return this.resizedView(pixels);
       const [b] = pixels.shape;
       const g = this.side;
       const d = this.outputDim;
@@ -190,7 +199,7 @@ export class HighResEncoder extends Module implements VisionEncoder {
   gridTokens(pixels: tf.Tensor4D): tf.Tensor3D {
     const { rows, cols } = this.gridOf(pixels);
     return tf.tidy(() => {
-      if (this.strategy === 'resize') return this.base.encode(this.resized(pixels));
+      if (this.strategy === 'resize') return this.resizedView(pixels);
       const [b] = pixels.shape;
       return this.tileMap(pixels, rows, cols).reshape([b, rows * cols * this.side ** 2, this.outputDim]) as tf.Tensor3D;
     });
@@ -200,7 +209,7 @@ export class HighResEncoder extends Module implements VisionEncoder {
   pooled(pixels: tf.Tensor4D): tf.Tensor2D {
     const { rows, cols } = this.gridOf(pixels);
     if (this.outputDim !== this.base.outputDim)
-      throw new MllmError(`highRes tiles with merge ${this.config.merge}: tokens are ${this.outputDim} wide but pooled() is ${this.base.outputDim}; pre-train with the regions objective, or use merge 1 for contrastive`);
+      throw new MllmError(`highRes ${this.strategy} with merge ${this.config.merge}: tokens are ${this.outputDim} wide but pooled() is ${this.base.outputDim}; pre-train with the regions objective, or use merge 1 for contrastive`);
     return tf.tidy(() => {
       if (this.strategy === 'resize') return this.base.pooled(this.resized(pixels));
       const [b] = pixels.shape;
@@ -233,6 +242,15 @@ export class HighResEncoder extends Module implements VisionEncoder {
       .reshape([b, h / m, m, w / m, m, d])
       .transpose([0, 1, 3, 2, 4, 5]) // [B, H/m, W/m, m, m, D]
       .reshape([b, h / m, w / m, m * m * d]) as tf.Tensor4D;
+  }
+
+  /** The resized view's tokens [B, M, D], merged when asked. */
+  private resizedView(pixels: tf.Tensor4D): tf.Tensor3D {
+    const tokens = this.base.encode(this.resized(pixels));
+    if (this.config.merge === 1) return tokens;
+    const [b] = pixels.shape;
+    const t = this.tileGrid;
+    return this.merged(tokens.reshape([b, t, t, this.base.outputDim]) as tf.Tensor4D).reshape([b, this.side ** 2, this.outputDim]) as tf.Tensor3D;
   }
 
   private resized(pixels: tf.Tensor4D): tf.Tensor4D {
