@@ -41,7 +41,7 @@ export function dpoObjective(stage: DpoStage, index: number, model: MultimodalMo
       stats.rejectedReward = scalarValue(out.rejectedRewards.mean());
       stats.margin = scalarValue(out.margin);
       stats.accuracy = scalarValue(out.accuracy);
-      correct.splice(0, correct.length, ...rankedRight(out.chosenRewards, out.rejectedRewards));
+      if (split === 'val') correct.splice(0, correct.length, ...rankedRight(out.chosenRewards, out.rejectedRewards)); // one more read-back, held out only
       if (stage.sftWeight === 0) return withAuxLoss(out.loss, aux, stats);
       // mean over the chosen answers' tokens, as the instruct stage's loss
       const nll = logps.slice(0, b).sum().neg().div(chosenTokens);

@@ -48,7 +48,7 @@ export function rewardObjective(
       const out = bradleyTerryLoss(chosen, rejected, { centerRewardsCoefficient: stage.centerRewardsCoefficient });
       stats.accuracy = scalarValue(out.accuracy);
       stats.margin = scalarValue(chosen.sub(rejected).mean());
-      correct.splice(0, correct.length, ...rankedRight(chosen, rejected));
+      if (split === 'val') correct.splice(0, correct.length, ...rankedRight(chosen, rejected)); // one more read-back, held out only
       return withAuxLoss(out.loss, aux, stats);
     };
     return { loss, stats, tokens: batchTokens(batch), kinds: pairs.map((p) => p.kind), correct };
