@@ -57,13 +57,19 @@ async function startWorkers(options: RunOptions, backend: string, model: WorkerM
   return DataParallel.start({ workers, model, backend });
 }
 
+/** The config a run of `raw` with this seed trains: seed override, HF sources resolved (an llm "from": "hf:DIR" takes its shape and tokenizer from the folder), validated. */
+async function resolveRunConfig(raw: unknown, seed: number | undefined, registry: ComponentRegistry) {
+  const hf = await resolveHfSources(seed !== undefined && typeof raw === 'object' && raw ? { ...raw, seed } : raw);
+  return { hf, config: parseRunConfig(hf.raw, registry) };
+}
+
 /** `mllm run`: validate, train every stage with checkpoints, evaluate, write the run folder. */
 export async function runPipeline(raw: unknown, options: RunOptions): Promise<RunReportJson> {
   const started = performance.now();
   const registry = createRegistry();
-  const withSeed = options.seed !== undefined && typeof raw === 'object' && raw ? { ...raw, seed: options.seed } : raw;
-  const hf = await resolveHfSources(withSeed); // an llm "from": "hf:DIR" takes its shape and tokenizer from the folder
-  const config = withBadSamplePolicy(parseRunConfig(hf.raw, registry), options.onBadSample); // every config error surfaces before any allocation
+  const resolved = await resolveRunConfig(raw, options.seed, registry);
+  const { hf } = resolved;
+  const config = withBadSamplePolicy(resolved.config, options.onBadSample); // every config error surfaces before any allocation
   const missing = mixtureFileIssues(config.stages);
   if (missing.length > 0) throw new ConfigError(missing);
   // LLaVA files are read (and bad records found) before the run folder is touched; the tokenizer learns their words
@@ -226,8 +232,7 @@ export async function finishedRunReport(raw: unknown, dir: string, seed: number)
   const reportPath = join(dir, 'report.json');
   if (!existsSync(reportPath)) return undefined;
   const registry = createRegistry();
-  const hf = await resolveHfSources(typeof raw === 'object' && raw ? { ...raw, seed } : raw);
-  const configJson = JSON.stringify(parseRunConfig(hf.raw, registry), null, 2);
+  const configJson = JSON.stringify((await resolveRunConfig(raw, seed, registry)).config, null, 2);
   try {
     await assertSameConfig(join(dir, 'config.json'), configJson, registry);
   } catch {
