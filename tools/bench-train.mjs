@@ -3,12 +3,35 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { setFastKernels } from '@mllm/core';
+import { matMulEngineInfo, setFastKernels, setMatMulEngine } from '@mllm/core';
 import { createRegistry } from '@mllm/model';
 import { DataParallel, StageData, parseRunConfig, runStage, shardableStage } from '@mllm/training';
 import { createSession } from '../apps/cli/dist/index.js';
 
-/** The backend's best 2-D matMul rate (GFLOP/s) on square sizes: the ceiling our steps are measured against. */
+/**
+ * The best 2-D matMul rate (GFLOP/s) on square sizes of each engine our kernels can use: tfjs-wasm's
+ * XNNPACK (one thread) and onnxruntime's GEMM on 1 and on all cores (when installed).
+ */
+export function matMulPeaks() {
+  const peaks = { wasm: undefined, onnxruntime1: undefined, onnxruntimeAll: undefined };
+  try {
+    setMatMulEngine('wasm');
+    peaks.wasm = matMulPeak();
+    if (tf.getBackend() === 'wasm') {
+      setMatMulEngine('auto', { threads: 1 });
+      if (matMulEngineInfo().engine === 'onnxruntime') {
+        peaks.onnxruntime1 = matMulPeak();
+        setMatMulEngine('auto', { threads: availableParallelism() });
+        peaks.onnxruntimeAll = matMulPeak();
+      }
+    }
+  } finally {
+    setMatMulEngine('auto');
+  }
+  return peaks;
+}
+
+/** The current engine's best 2-D matMul rate (GFLOP/s) on square sizes. */
 export function matMulPeak() {
   const results = [];
   for (const n of [256, 512, 1024]) {
@@ -65,9 +88,17 @@ export async function benchTraining({ label, configPath = 'configs/default.json'
     for (const [i, stage] of config.stages.entries()) {
       if (stage.type === 'dpo' || stage.type === 'reward' || stage.type === 'ppo') continue;
       const shardable = shardableStage(stage);
-      const modes = [['tfjs', false, false, false], ...(shardable ? [['fast-1mb', true, false, false]] : []), ['fast', true, false, true], ...(parallel && shardable ? [[`fast+${workers}w`, true, true, true]] : [])];
-      for (const [mode, fast, useWorkers, micro] of modes) {
+      // [label, fast kernels, matMul engine and its threads, data-parallel]
+      const cores = availableParallelism();
+      const modes = [
+        ['tfjs', false, 'wasm', 1, false],
+        ['wasm', true, 'wasm', 1, false],
+        ['fast', true, 'auto', cores, false],
+        ...(parallel && shardable ? [[`fast+${workers}w`, true, 'auto', 1, true]] : []),
+      ];
+      for (const [mode, fast, engine, threads, useWorkers] of modes) {
         setFastKernels(fast);
+        setMatMulEngine(engine, { threads });
         const timed = fast ? steps : plainSteps; // stock tfjs on a wide model takes tens of seconds a step
         const times = [];
         const flops = [];
@@ -76,18 +107,21 @@ export async function benchTraining({ label, configPath = 'configs/default.json'
         let cpuTo;
         await runStage({ ...stage, steps: timed + warmup, evalEvery: 0, checkpointEvery: 0, warmup: 1 }, i, model, data, {
           ...(useWorkers && { parallel }),
-          microBatches: micro,
+          microBatches: fast, // the stock baseline trains the batch as collated
           onStep: (e) => {
             if (e.step === warmup - 1) cpuFrom = process.cpuUsage();
             if (e.step === warmup + timed - 1) cpuTo = process.cpuUsage(cpuFrom);
             if (e.step < warmup) return;
             times.push(e.seconds);
             tokens += e.tokens;
-            flops.push(stepFlops(model, stage, e.tokens) / e.seconds);
+            flops.push(stepFlops(model, stage, e.tokens));
           },
         });
         const ms = median(times) * 1000;
-        const row = { config: label, stage: `${i}-${stage.type}`, steps: stage.steps, batchSize: stage.batchSize, flopsPerStep: median(flops) * median(times), mode, tokensPerStep: Math.round(tokens / times.length), msPerStep: ms, tokensPerSecond: tokens / times.reduce((a, b) => a + b, 0), gflops: median(flops) / 1e9 };
+        const seconds = times.reduce((a, b) => a + b, 0);
+        const flopsTotal = flops.reduce((a, b) => a + b, 0);
+        // rates over all timed steps (total work / total time), so whole-training sums add up
+        const row = { config: label, stage: `${i}-${stage.type}`, steps: stage.steps, batchSize: stage.batchSize, flopsPerStep: flopsTotal / times.length, secondsPerStep: seconds / times.length, mode, engine: fast ? matMulEngineInfo() : { engine: 'wasm', threads: 1 }, tokensPerStep: Math.round(tokens / times.length), msPerStep: ms, tokensPerSecond: tokens / seconds, gflops: flopsTotal / seconds / 1e9 };
         // CPU time of all threads: on a machine other jobs share, GFLOP per CPU-second is what a quiet core would do
         row.cpuMsPerStep = (cpuTo.user + cpuTo.system) / 1000 / timed;
         row.gflopsPerCpuSecond = row.flopsPerStep / (row.cpuMsPerStep / 1000) / 1e9;
@@ -97,6 +131,7 @@ export async function benchTraining({ label, configPath = 'configs/default.json'
     }
   } finally {
     setFastKernels(true);
+    setMatMulEngine('auto');
     await parallel?.close();
     model.dispose();
   }
@@ -119,7 +154,7 @@ export function summarizeTraining(rows) {
       let flops = 0;
       for (const stage of [...new Set(mine.map((r) => r.stage))]) {
         const row = mine.find((r) => r.stage === stage && r.mode === mode) ?? mine.find((r) => r.stage === stage && r.mode === 'fast');
-        seconds += (row.steps * row.msPerStep) / 1000;
+        seconds += row.steps * row.secondsPerStep;
         flops += row.steps * row.flopsPerStep;
       }
       totals[mode] = { seconds, gflops: flops / seconds / 1e9 };
@@ -133,4 +168,4 @@ export function summarizeTraining(rows) {
 export function formatTrainingRow(r, peak) {
   return `${r.config.padEnd(10)} ${r.stage.padEnd(18)} ${r.mode.padEnd(8)} ${String(r.tokensPerStep).padStart(7)} ${r.msPerStep.toFixed(0).padStart(8)} ${Math.round(r.tokensPerSecond).toString().padStart(9)} ${r.gflops.toFixed(2).padStart(8)} ${((100 * r.gflops) / peak).toFixed(1).padStart(7)} ${r.cpuMsPerStep.toFixed(0).padStart(8)} ${r.gflopsPerCpuSecond.toFixed(2).padStart(9)}`;
 }
-export const TRAINING_HEADER = 'config     stage              mode     tok/step  ms/step  tokens/s  GFLOP/s  %peak1 cpu-ms/st  GFLOP/cpu-s';
+export const TRAINING_HEADER = 'config     stage              mode     tok/step  ms/step  tokens/s  GFLOP/s   %peak cpu-ms/st  GFLOP/cpu-s';

@@ -8,7 +8,7 @@ import { initBackend } from '@mllm/core';
 import { createRegistry } from '@mllm/model';
 import { parseRunConfig } from '@mllm/training';
 import { createSession } from '../apps/cli/dist/index.js';
-import { TRAINING_HEADER, benchTraining, formatTrainingRow, matMulPeak, summarizeTraining } from './bench-train.mjs';
+import { TRAINING_HEADER, benchTraining, formatTrainingRow, matMulPeaks, summarizeTraining } from './bench-train.mjs';
 import { benchDataPipeline, formatDataBench } from './bench-data.mjs';
 import { benchGenerate, formatGenerateBench } from './bench-generate.mjs';
 import { benchOnnx, formatOnnxBench } from './bench-onnx.mjs';
@@ -21,9 +21,12 @@ const backend = await initBackend();
 
 const config = parseRunConfig(JSON.parse(readFileSync(configPath, 'utf8')), createRegistry());
 const { model } = createSession({ ...config, data: { ...config.data, train: 500 } });
-const peak = matMulPeak();
-console.log(`backend ${backend.name} (${backend.provider}); 2-D matMul peak ${peak.toFixed(1)} GFLOP/s on one thread; ${steps} timed steps per stage (${wideSteps} for the wide LLM, 1 for it on stock tfjs) after warm-up`);
-console.log('modes: tfjs = stock tfjs ops and gradients; fast = our kernels (setFastKernels); fast+Nw = fast kernels and N data-parallel participants');
+const peaks = matMulPeaks();
+const peak = peaks.onnxruntimeAll ?? peaks.wasm;
+const fmt = (x) => (x === undefined ? 'n/a (onnxruntime-node not installed)' : `${x.toFixed(1)}`);
+console.log(`backend ${backend.name} (${backend.provider}); ${steps} timed steps per stage (${wideSteps} for the wide LLM, 1 for it on stock tfjs) after warm-up`);
+console.log(`2-D matMul peak, GFLOP/s: tfjs-wasm XNNPACK ${fmt(peaks.wasm)} (1 thread); onnxruntime ${fmt(peaks.onnxruntime1)} (1 thread), ${fmt(peaks.onnxruntimeAll)} (all cores); %peak below is of the last`);
+console.log('modes: tfjs = stock tfjs ops and gradients; wasm = our kernels, matMuls on tfjs-wasm (XNNPACK + our SIMD); fast = our kernels, matMuls on onnxruntime (all cores); fast+Nw = N data-parallel participants');
 console.log(TRAINING_HEADER);
 const trainingRows = [];
 for (const [label, llm, n, plainSteps, warmup] of [['default', undefined, steps, steps, 2], ['llm 8x256', { layers: 8, dim: 256, heads: 8 }, wideSteps, 1, 1]])

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { ConfigError, MllmError, Rng, initBackend, loadSafetensors, saveSafetensors, writeFileAtomic, type ComponentRegistry, type Logger } from '@mllm/core';
+import { availableParallelism } from 'node:os';
+import { ConfigError, MllmError, Rng, initBackend, loadSafetensors, matMulEngineInfo, saveSafetensors, setMatMulEngine, writeFileAtomic, type ComponentRegistry, type Logger } from '@mllm/core';
 import { buildModel, createRegistry } from '@mllm/model';
 import { evaluate } from '@mllm/eval';
 import {
@@ -41,20 +42,31 @@ export interface RunOptions {
   progress?: boolean;
   /** Overrides every LLaVA source's `onBadSample` (`mllm run --on-bad-sample`). */
   onBadSample?: 'skip' | 'fail';
-  /** Data-parallel participants (`mllm run --workers N`): the main thread plus N - 1 worker threads; default 1. */
+  /** Data-parallel participants (`mllm run --workers N`): this process plus N - 1 workers; default 1. */
   workers?: number;
 }
 
-/** Starts data-parallel workers when asked for and useful: a native backend already uses every core. */
+function matMulEngineLabel(): string {
+  const engine = matMulEngineInfo();
+  if (engine.engine === 'onnxruntime') return `onnxruntime (${engine.threads} thread(s) per process)`;
+  return `tfjs-wasm${engine.note ? ` (${engine.note})` : ''}`;
+}
+
+/**
+ * Starts data-parallel workers when asked for and useful (a native backend already uses every
+ * core), and sets the matMul engine's threads: every core for one process, one per participant.
+ */
 async function startWorkers(options: RunOptions, backend: string, model: WorkerModelSpec): Promise<DataParallel | undefined> {
   const workers = options.workers ?? 1;
-  if (workers <= 1) return undefined;
-  if (backend !== 'wasm' && backend !== 'cpu') {
-    options.logger.info(`--workers ${workers} ignored: the ${backend} backend already runs on every core`);
-    return undefined;
-  }
-  options.logger.info(`data-parallel: ${workers} workers (this thread and ${workers - 1} worker thread${workers > 2 ? 's' : ''}), each with its own ${backend} backend`);
-  return DataParallel.start({ workers, model, backend });
+  const parallel = workers > 1 && (backend === 'wasm' || backend === 'cpu');
+  if (workers > 1 && !parallel) options.logger.info(`--workers ${workers} ignored: the ${backend} backend already runs on every core`);
+  setMatMulEngine('auto', { threads: parallel ? 1 : availableParallelism() });
+  if (backend === 'wasm') options.logger.info(`matMul: ${matMulEngineLabel()}`);
+  if (!parallel) return undefined;
+  const dp = await DataParallel.start({ workers, model, backend });
+  const others = dp.transport === 'threads' ? 'worker thread(s)' : 'child process(es)';
+  options.logger.info(`data-parallel: ${workers} participants (this process and ${workers - 1} ${others}), each with its own ${backend} backend`);
+  return dp;
 }
 
 /** The config a run of `raw` with this seed trains: seed override, HF sources resolved (an llm "from": "hf:DIR" takes its shape and tokenizer from the folder), validated. */
@@ -144,7 +156,7 @@ export async function runPipeline(raw: unknown, options: RunOptions): Promise<Ru
   const finalEval = lastEval && lastEval.after === stageName(config.stages.at(-1)!, config.stages.length - 1) ? lastEval.eval : undefined;
   const evalReport = finalEval ?? { ...(await evaluateSession(session)), seconds: 0 };
   const report: RunReportJson = {
-    backend: `${backend.name} (${backend.provider})`,
+    backend: `${backend.name} (${backend.provider})${backend.name === 'wasm' ? `, matMul on ${matMulEngineLabel()}` : ''}`,
     seed: config.seed,
     config: config.description ?? '',
     wallSeconds: (performance.now() - started) / 1000,

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSafetensors, saveSafetensors } from '@mllm/core';
-import { DataParallel, shardBatch, type WorkerModelSpec } from './data-parallel';
+import { DataParallel, shardBatch, type DataParallelTransport, type WorkerModelSpec } from './data-parallel';
 import { runStage } from './run-stage';
 import { stageSchema } from './run-config';
 import { StageData } from './stage-data';
@@ -42,7 +42,7 @@ afterEach(async () => {
   delete process.env.MLLM_TEST_FAIL_AT;
   delete process.env.MLLM_TEST_EXIT_AT;
 });
-const start = async (url = workerUrl) => (open = await DataParallel.start({ workers: 2, model: spec, backend: tf.getBackend(), workerUrl: url }));
+const start = async (transport: DataParallelTransport, url = workerUrl) => (open = await DataParallel.start({ workers: 2, model: spec, backend: tf.getBackend(), workerUrl: url, transport }));
 
 describe('shardBatch', () => {
   const m = make();
@@ -88,7 +88,8 @@ describe('shardBatch', () => {
   });
 });
 
-describe('DataParallel', () => {
+for (const transport of ['threads', 'processes'] as DataParallelTransport[])
+describe(`DataParallel over ${transport}`, () => {
   it('trains to the same losses and weights as one process with the same global batch', async () => {
     const one = make();
     const two = make();
@@ -97,13 +98,15 @@ describe('DataParallel', () => {
     await runStage(instruct, 3, one, new StageData(world, tokenizer, 9), { onStep: (e) => void single.push(e.loss) });
     const counts: number[][] = [];
     await runStage(instruct, 3, two, new StageData(world, tokenizer, 9), {
-      parallel: await start(),
+      parallel: await start(transport),
       onStep: (e) => {
         parallel.push(e.loss);
         counts.push(open!.workerTensorCounts());
       },
     });
     expect(parallel).toHaveLength(4);
+    // onnxruntime-node serves one thread per process: worker threads keep to wasm, child processes get it
+    expect(open!.workerMatMulEngines()).toEqual([transport === 'threads' ? 'wasm' : 'onnxruntime']);
     // fp32 summation order differs (two slice sums, then their sum): documented tolerance 1e-5 relative
     parallel.forEach((l, i) => expect(Math.abs(l - single[i]!) / single[i]!).toBeLessThan(1e-5));
     const a = valuesOf(one.trainableParameters());
@@ -123,7 +126,7 @@ describe('DataParallel', () => {
     let saved: Record<string, number[]> = {};
     try {
       const run = runStage({ ...instruct, steps: 6, checkpointEvery: 2 }, 3, m, new StageData(world, tokenizer, 9), {
-        parallel: await start(failingUrl),
+        parallel: await start(transport, failingUrl),
         onCheckpoint: async () => {
           await saveSafetensors(join(dir, 'model.safetensors'), m.stateDict());
           saved = valuesOf(m.namedParameters());
@@ -142,7 +145,7 @@ describe('DataParallel', () => {
   it('fails, not hangs, when a worker exits in the middle of a step', async () => {
     process.env.MLLM_TEST_EXIT_AT = '1';
     const m = make();
-    const run = runStage(instruct, 3, m, new StageData(world, tokenizer, 9), { parallel: await start(failingUrl) });
+    const run = runStage(instruct, 3, m, new StageData(world, tokenizer, 9), { parallel: await start(transport, failingUrl) });
     await expect(run).rejects.toThrow(/data-parallel worker 1 failed: exited with code 3/);
     m.dispose();
   });

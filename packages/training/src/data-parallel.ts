@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
-import { MllmError } from '@mllm/core';
+import { MllmError, matMulEngineInfo } from '@mllm/core';
 import type { ModelBatch, MultimodalModel } from '@mllm/model';
 
 /** What a worker needs to build the same model as the main thread (its weights come from the main thread). */
@@ -21,6 +23,24 @@ export interface DataParallelOptions {
   backend: string;
   /** The worker script; default: dp-worker.js beside this package's build. */
   workerUrl?: URL | string;
+  /**
+   * Where the other participants run: `threads` (worker_threads; parameters and gradients in
+   * SharedArrayBuffers) or `processes` (child processes; parameters and gradients copied through
+   * the IPC channel each step). Default `auto`: processes when this process's matMuls run on
+   * onnxruntime, since onnxruntime-node serves one thread per process and worker threads would be
+   * left with the slower wasm matMul; threads otherwise.
+   */
+  transport?: DataParallelTransport | 'auto';
+}
+
+export type DataParallelTransport = 'threads' | 'processes';
+
+/** What a worker needs to start: the model to build, the backend, and (processes) the matMul engine. */
+export interface WorkerInit {
+  model: WorkerModelSpec;
+  backend: string;
+  index: number;
+  matMulEngine: 'auto' | 'wasm';
 }
 
 /** One participant's part of a step: a row slice of the batch and its loss denominator (trained tokens). */
@@ -29,15 +49,20 @@ export interface BatchShard {
   weight: number;
 }
 
-/** Messages between the main thread and a worker (see dp-worker.ts). */
+/**
+ * Messages between the main thread and a worker (see dp-worker-serve.ts). Thread workers share
+ * `params` / `grads` buffers given with `stage`; process workers get the parameters with each
+ * `step` and send their gradient back in `grads`.
+ */
 export type ToWorker =
-  | { type: 'stage'; weights: Record<string, { shape: number[]; data: Float32Array }>; trainable: string[]; params: SharedArrayBuffer; grads: SharedArrayBuffer }
-  | { type: 'step'; step: number; shard: BatchShard }
+  | { type: 'init'; init: WorkerInit }
+  | { type: 'stage'; weights: Record<string, { shape: number[]; data: Float32Array }>; trainable: string[]; params?: SharedArrayBuffer; grads?: SharedArrayBuffer }
+  | { type: 'step'; step: number; shard: BatchShard; params?: Float32Array }
   | { type: 'stop' };
 export type FromWorker =
-  | { type: 'ready' }
+  | { type: 'ready'; matMul: string }
   | { type: 'stage-ready' }
-  | { type: 'grads'; step: number; loss: number; numTensors: number; present: Uint8Array }
+  | { type: 'grads'; step: number; loss: number; numTensors: number; present: Uint8Array; grads?: Float32Array }
   | { type: 'error'; message: string };
 
 /** The default participant count: the machine's cores. */
@@ -116,22 +141,66 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+/** A worker thread or child process, seen the same way from the main thread. */
+interface Channel {
+  /** Resolves once the message has left this process (a child's pipe drains only while our event loop runs). */
+  send(msg: ToWorker): Promise<void>;
+  /** Whether the worker keeps this process alive (only while a reply is awaited). */
+  hold(on: boolean): void;
+  stop(): Promise<void>;
+}
+
+function threadChannel(worker: Worker): Channel {
+  return {
+    send: async (msg) => worker.postMessage(msg),
+    hold: (on) => (on ? worker.ref() : worker.unref()),
+    stop: async () => {
+      worker.postMessage({ type: 'stop' } satisfies ToWorker);
+      await worker.terminate();
+    },
+  };
+}
+
+function processChannel(child: ChildProcess): Channel {
+  return {
+    send: (msg) => new Promise<void>((resolve, reject) => void child.send(msg, (e) => (e ? reject(e) : resolve()))),
+    hold: (on) => {
+      if (on) {
+        child.ref();
+        child.channel?.ref();
+      } else {
+        child.unref();
+        child.channel?.unref();
+      }
+    },
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill();
+      await exited;
+    },
+  };
+}
+
 interface Participant {
-  worker: Worker;
+  channel: Channel;
   grads?: Float32Array;
   pending?: Pending;
   /** The last tensor count the worker reported after a step (leak checks). */
   numTensors?: number;
+  /** The engine the worker's matMuls run on, as it reported when ready. */
+  matMul?: string;
 }
 
 /**
- * Data-parallel training over worker_threads: the main thread is participant 0 and keeps the
- * authoritative parameters and the optimizer; each worker thread has its own tfjs backend and
- * model copy. A step sends each worker its row slice of the batch, every participant computes
+ * Data-parallel training over worker threads or child processes: the main thread is participant
+ * 0 and keeps the authoritative parameters and the optimizer; each worker has its own tfjs
+ * backend and model copy. A step sends each worker its row slice of the batch, every participant computes
  * the gradient of (slice mean x slice weight) at the same parameters, the main thread sums them
- * from SharedArrayBuffers and divides by the batch's total weight, so the update is the one of
+ * (from SharedArrayBuffers, or the workers' replies) and divides by the batch's total weight, so the update is the one of
  * the whole batch's per-token mean (up to fp32 summation order). After the optimizer step the
- * main thread writes the new parameters into a SharedArrayBuffer the workers read at the next step.
+ * main thread writes the new parameters where the workers read them at the next step (a
+ * SharedArrayBuffer, or the next step's message).
  */
 export class DataParallel {
   private failure?: Error;
@@ -140,7 +209,10 @@ export class DataParallel {
   private offsets: number[] = [];
   private closed = false;
 
-  private constructor(private readonly participants: Participant[]) {}
+  private constructor(
+    private readonly participants: Participant[],
+    readonly transport: DataParallelTransport,
+  ) {}
 
   get size(): number {
     return this.participants.length + 1;
@@ -150,19 +222,36 @@ export class DataParallel {
   static async start(options: DataParallelOptions): Promise<DataParallel> {
     if (!Number.isInteger(options.workers) || options.workers < 2) throw new MllmError(`data-parallel training needs at least 2 workers, got ${options.workers}; use 1 to train in one process`);
     const url = options.workerUrl ?? new URL('./dp-worker.js', import.meta.url);
+    const requested = options.transport ?? 'auto';
+    const engine = matMulEngineInfo().engine;
+    const transport: DataParallelTransport = requested === 'auto' ? (engine === 'onnxruntime' ? 'processes' : 'threads') : requested;
     const participants: Participant[] = [];
-    const dp = new DataParallel(participants);
+    const dp = new DataParallel(participants, transport);
     const ready: Promise<void>[] = [];
     for (let i = 1; i < options.workers; i++) {
-      const worker = new Worker(url, { workerData: { model: options.model, backend: options.backend, index: i } });
-      const participant: Participant = { worker };
+      const init: WorkerInit = { model: options.model, backend: options.backend, index: i, matMulEngine: engine === 'onnxruntime' ? 'auto' : 'wasm' };
+      const onMessage = (msg: FromWorker) => dp.onMessage(participant, i, msg);
+      const onExit = (code: number | null, signal?: NodeJS.Signals | null) => {
+        if (!dp.closed) dp.fail(i, `exited with code ${code}${signal ? ` (${signal})` : ''}`);
+      };
+      let channel: Channel;
+      if (transport === 'threads') {
+        const worker = new Worker(url, { workerData: init });
+        worker.on('message', onMessage);
+        worker.on('error', (e) => dp.fail(i, e.message));
+        worker.on('exit', onExit);
+        channel = threadChannel(worker);
+      } else {
+        const child = fork(typeof url === 'string' ? url : fileURLToPath(url), [], { serialization: 'advanced' });
+        child.on('message', onMessage);
+        child.on('error', (e) => dp.fail(i, e.message));
+        child.on('exit', onExit);
+        channel = processChannel(child);
+        void channel.send({ type: 'init', init }).catch((e: Error) => dp.fail(i, e.message));
+      }
+      const participant: Participant = { channel };
       participants.push(participant);
       ready.push(dp.expect(participant).then(() => undefined));
-      worker.on('message', (msg: FromWorker) => dp.onMessage(participant, i, msg));
-      worker.on('error', (e) => dp.fail(i, e.message));
-      worker.on('exit', (code) => {
-        if (!dp.closed) dp.fail(i, `exited with code ${code}`);
-      });
     }
     try {
       await Promise.all(ready);
@@ -176,6 +265,7 @@ export class DataParallel {
   private onMessage(p: Participant, index: number, msg: FromWorker): void {
     if (msg.type === 'error') return this.fail(index, msg.message);
     if (msg.type === 'grads') p.numTensors = msg.numTensors;
+    if (msg.type === 'ready') p.matMul = msg.matMul;
     const pending = p.pending;
     p.pending = undefined;
     pending?.resolve(msg as Extract<FromWorker, { type: 'grads' }>);
@@ -200,10 +290,15 @@ export class DataParallel {
    */
   private expect(p: Participant): Promise<Extract<FromWorker, { type: 'grads' }>> {
     if (this.failure) return Promise.reject(this.failure);
-    p.worker.ref();
+    p.channel.hold(true);
     return new Promise<Extract<FromWorker, { type: 'grads' }>>((resolve, reject) => {
       p.pending = { resolve, reject };
-    }).finally(() => p.worker.unref());
+    }).finally(() => p.channel.hold(false));
+  }
+
+  /** The matMul engine of each worker (`onnxruntime` or `wasm`). */
+  workerMatMulEngines(): string[] {
+    return this.participants.map((p) => p.matMul ?? 'unknown');
   }
 
   /** Tensor counts the workers reported after their last step. */
@@ -224,15 +319,16 @@ export class DataParallel {
       this.offsets.push(total);
       total += p.size;
     }
-    const paramSab = new SharedArrayBuffer(4 * total);
-    this.paramBuffer = new Float32Array(paramSab);
+    const shared = this.transport === 'threads';
+    const paramSab = shared ? new SharedArrayBuffer(4 * total) : undefined;
+    this.paramBuffer = paramSab ? new Float32Array(paramSab) : new Float32Array(total);
     const weights: Record<string, { shape: number[]; data: Float32Array }> = {};
     for (const [name, p] of model.namedParameters()) weights[name] = { shape: p.shape, data: p.dataSync() as Float32Array };
     const waits = this.participants.map((p) => {
-      const gradSab = new SharedArrayBuffer(4 * total);
-      p.grads = new Float32Array(gradSab);
+      const gradSab = shared ? new SharedArrayBuffer(4 * total) : undefined;
+      p.grads = gradSab ? new Float32Array(gradSab) : undefined;
       const done = this.expect(p);
-      p.worker.postMessage({ type: 'stage', weights, trainable: params.map(([n]) => n), params: paramSab, grads: gradSab } satisfies ToWorker);
+      void p.channel.send({ type: 'stage', weights, trainable: params.map(([n]) => n), ...(paramSab && gradSab && { params: paramSab, grads: gradSab }) });
       return done;
     });
     await Promise.all(waits);
@@ -253,12 +349,19 @@ export class DataParallel {
   async step(step: number, shards: BatchShard[], lossOf: (batch: ModelBatch) => tf.Scalar): Promise<{ loss: number; grads: Map<string, tf.Tensor> }> {
     if (this.failure) throw this.failure;
     if (shards.length !== this.size) throw new MllmError(`data-parallel step got ${shards.length} shards for ${this.size} participants`);
+    const sent: Promise<void>[] = [];
     const replies = this.participants.map((p, i) => {
       const reply = this.expect(p);
-      p.worker.postMessage({ type: 'step', step, shard: shards[i + 1]! } satisfies ToWorker);
+      sent.push(p.channel.send({ type: 'step', step, shard: shards[i + 1]!, ...(this.transport === 'processes' && { params: this.paramBuffer! }) }));
       reply.catch(() => undefined); // awaited below; this only keeps an early throw here from leaving it unhandled
       return reply;
     });
+    // our own shard's compute blocks this event loop: the workers' inputs must be out before it starts
+    try {
+      await Promise.all(sent);
+    } catch (e) {
+      throw new MllmError(`data-parallel step ${step}: could not send a worker its shard (${(e as Error).message}). The run stopped; checkpoints already written are intact.`);
+    }
     const vars = this.stageParams.map(([, p]) => p);
     const own = shards[0]!;
     const { value, grads } = tf.variableGrads(() => tf.tidy(() => lossOf(own.batch).mul(own.weight)) as tf.Scalar, vars);
@@ -280,8 +383,8 @@ export class DataParallel {
       const sum = new Float32Array(p.size);
       if (g) sum.set(g.dataSync() as Float32Array);
       const offset = this.offsets[i]!;
-      for (const part of this.participants) {
-        const view = part.grads!.subarray(offset, offset + p.size);
+      for (const [k, part] of this.participants.entries()) {
+        const view = (part.grads ?? results[k]!.grads!).subarray(offset, offset + p.size);
         for (let j = 0; j < sum.length; j++) sum[j]! += view[j]!;
       }
       for (let j = 0; j < sum.length; j++) sum[j]! /= totalWeight;
@@ -296,12 +399,7 @@ export class DataParallel {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(
-      this.participants.map(async (p) => {
-        p.worker.postMessage({ type: 'stop' } satisfies ToWorker);
-        await p.worker.terminate();
-      }),
-    );
+    await Promise.all(this.participants.map((p) => p.channel.stop()));
   }
 }
 

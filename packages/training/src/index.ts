@@ -1,8 +1,8 @@
 export { AdamW, type AdamWOptions } from './adamw';
 export { warmupCosine } from './schedule';
-export { clipGradNorm } from './clip-grads';
+export { clipGradNorm, clipScale, globalGradNorm } from './clip-grads';
 export { trainLoop, type OptimConfig, type StepEvent, type TrainLoopOptions } from './train-loop';
-export { DataParallel, shardBatch, defaultWorkers, type DataParallelOptions, type WorkerModelSpec, type BatchShard } from './data-parallel';
+export { DataParallel, shardBatch, defaultWorkers, type DataParallelOptions, type DataParallelTransport, type WorkerModelSpec, type BatchShard } from './data-parallel';
 export { serveDataParallel, type WorkerHooks } from './dp-worker-serve';
 export { ClipHead, type ClipHeadConfig } from './clip-head';
 export { RegionHead } from './region-head';

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { AdamW } from './adamw';
 import { warmupCosine } from './schedule';
-import { clipGradNorm } from './clip-grads';
+import { clipGradNorm, clipScale } from './clip-grads';
 
 describe('AdamW', () => {
   it('matches a hand-computed first step with decoupled weight decay', () => {
@@ -13,6 +13,50 @@ describe('AdamW', () => {
     const got = w.dataSync();
     expect(got[0]).toBeCloseTo(1 * (1 - 0.001) - 0.01, 6);
     expect(got[1]).toBeCloseTo(-2 * (1 - 0.001) - 0.01, 6);
+  });
+
+  it('equals AdamW written as tfjs ops over several steps (decay on matrices only, scaled gradients)', () => {
+    const init = { w: tf.randomNormal([3, 4], 0, 1, 'float32', 1), b: tf.randomNormal([4], 0, 1, 'float32', 2) };
+    const ours = { w: tf.variable(init.w.clone()), b: tf.variable(init.b.clone()) };
+    const opt = new AdamW([['w', ours.w], ['b', ours.b]], { weightDecay: 0.1 });
+    const ref = { w: init.w.clone(), b: init.b.clone() };
+    const moments = { w: [tf.zerosLike(init.w), tf.zerosLike(init.w)], b: [tf.zerosLike(init.b), tf.zerosLike(init.b)] };
+    const [b1, b2, eps, wd] = [0.9, 0.999, 1e-8, 0.1];
+    for (let step = 1; step <= 5; step++) {
+      const lr = 0.01 * step;
+      const scale = step % 2 ? 1 : 0.5;
+      const grads = { w: tf.randomNormal([3, 4], 0, 1, 'float32', 10 + step), b: tf.randomNormal([4], 0, 1, 'float32', 20 + step) };
+      opt.apply(new Map(Object.entries(grads)), lr, scale);
+      for (const k of ['w', 'b'] as const) {
+        const g = grads[k].mul(scale);
+        const [m, v] = moments[k] as [tf.Tensor, tf.Tensor];
+        moments[k] = [m.mul(b1).add(g.mul(1 - b1)), v.mul(b2).add(g.square().mul(1 - b2))];
+        const update = moments[k][0]!.div(1 - b1 ** step).div(moments[k][1]!.div(1 - b2 ** step).sqrt().add(eps));
+        ref[k] = (k === 'w' ? ref[k].mul(1 - lr * wd) : ref[k]).sub(update.mul(lr));
+      }
+    }
+    for (const k of ['w', 'b'] as const) {
+      const got = ours[k].dataSync();
+      ref[k].dataSync().forEach((x, i) => expect(Math.abs(got[i]! - x)).toBeLessThan(1e-6));
+    }
+  });
+
+  it('resumes from its state dict exactly where it was', () => {
+    const make = () => tf.variable(tf.tensor2d([[0.5, -1, 2]]));
+    const grad = (i: number) => new Map([['w', tf.tensor2d([[Math.sin(i), Math.cos(i), 0.3]])]]);
+    const a = make();
+    const straight = new AdamW([['w', a]], { weightDecay: 0.01 });
+    for (let i = 0; i < 6; i++) straight.apply(grad(i), 0.05);
+    const b = make();
+    const first = new AdamW([['w', b]], { weightDecay: 0.01 });
+    for (let i = 0; i < 3; i++) first.apply(grad(i), 0.05);
+    const state = first.stateDict();
+    const resumed = new AdamW([['w', b]], { weightDecay: 0.01 });
+    resumed.loadStateDict(state, first.step);
+    first.dispose();
+    for (let i = 3; i < 6; i++) resumed.apply(grad(i), 0.05);
+    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    expect(() => resumed.loadStateDict({}, 0)).toThrow(/no moments for w/);
   });
 
   it('minimises a quadratic', () => {
@@ -39,5 +83,8 @@ describe('schedule and clipping', () => {
     expect(norm).toBeCloseTo(5);
     expect(grads.get('a')!.dataSync()[0]).toBeCloseTo(0.6);
     expect(() => clipGradNorm(new Map([['a', tf.tensor1d([NaN])]]), 1)).toThrow(/diverged/);
+    expect(clipScale(5, 1)).toBeCloseTo(0.2);
+    expect(clipScale(0.5, 1)).toBe(1);
+    expect(clipScale(5, 0)).toBe(1);
   });
 });

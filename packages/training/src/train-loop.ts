@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { AdamW } from './adamw';
-import { clipGradNorm } from './clip-grads';
+import { clipScale, globalGradNorm } from './clip-grads';
 import { warmupCosine } from './schedule';
 import { accumulateShards, microBatches, type BatchShard, type DataParallel } from './data-parallel';
 import type { ModelBatch } from '@mllm/model';
@@ -82,12 +82,11 @@ export async function trainLoop(options: TrainLoopOptions): Promise<{ optimizer:
       lastLoss = value.dataSync()[0]!;
       value.dispose();
     }
-    const { grads: clipped, norm } = clipGradNorm(byName, optim.clipNorm);
+    const norm = globalGradNorm(byName.values());
     const lr = warmupCosine(step, { lr: optim.lr, warmup: optim.warmup, total: optim.steps, minRatio: optim.minLrRatio });
-    optimizer.apply(clipped, lr);
+    optimizer.apply(byName, lr, clipScale(norm, optim.clipNorm));
     options.parallel?.publish();
-    for (const g of clipped.values()) g.dispose();
-    for (const g of byName.values()) if (!g.isDisposed) g.dispose();
+    for (const g of byName.values()) g.dispose();
     await options.onStep?.({ step, loss: lastLoss, lr, gradNorm: norm, tokens, seconds: (performance.now() - started) / 1000, ...(stats && { stats }) });
     await options.afterStep?.(step + 1, optimizer);
   }

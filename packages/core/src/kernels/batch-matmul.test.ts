@@ -1,6 +1,6 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { batchMatMul, batchMatMulNT, batchMatMulTN, setFastKernels, installFastKernels } from './batch-matmul';
+import { batchMatMul, batchMatMulNT, batchMatMulTN, setFastKernels, installFastKernels, setMatMulEngine, matMulEngineInfo, type MatMulEngine } from './batch-matmul';
 
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.max(tf.abs(a.sub(b))).dataSync()[0]!;
 const rand = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
@@ -23,7 +23,10 @@ function plain<T>(f: () => T): T {
   }
 }
 
-afterEach(() => setFastKernels(true));
+afterEach(() => {
+  setFastKernels(true);
+  setMatMulEngine('auto');
+});
 
 describe('SIMD batched matMul kernels', () => {
   // widths that are and are not multiples of the 4-lane vectors
@@ -56,30 +59,57 @@ describe('BatchMatMul registered for wasm', () => {
     expect(fast('cpu')).toBe(false);
   });
 
-  it.runIf(onWasm)('serves every transpose-flag combination, 2-D, 3-D and 4-D, equal to the stock kernel with gradients', () => {
+  // the small products stay on wasm under either engine (below the onnxruntime call's cost); the
+  // larger ones are what onnxruntime serves
+  const shapes: [number[], number, number, number][] = [[[], 6, 5, 7], [[1], 9, 16, 4], [[3], 5, 18, 6], [[2, 3], 4, 9, 24], [[], 70, 65, 48], [[2], 33, 40, 24], [[2, 2], 17, 30, 19]];
+  for (const engine of ['wasm', 'onnxruntime'] as MatMulEngine[])
+    it.runIf(onWasm)(`serves every transpose-flag combination, 2-D, 3-D and 4-D, equal to the stock kernel with gradients (${engine} engine)`, () => {
+      installFastKernels();
+      setMatMulEngine(engine);
+      expect(matMulEngineInfo().engine).toBe(engine);
+      for (const [lead, m, n, k] of shapes) {
+        for (const tA of [false, true])
+          for (const tB of [false, true]) {
+            const a = rand([...lead, ...(tA ? [k, m] : [m, k])], 11);
+            const b = rand([...lead, ...(tB ? [n, k] : [k, n])], 12);
+            const f = (x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y, tA, tB);
+            const ours = valueAndGrads(f, a, b, 13);
+            const ref = plain(() => valueAndGrads(f, a, b, 13));
+            expect(ours[0]!.shape).toEqual([...lead, m, n]);
+            ours.forEach((t, i) => expect(maxDiff(t, ref[i]!), `lead [${lead}] tA ${tA} tB ${tB} output ${i}`).toBeLessThan(1e-4));
+          }
+      }
+    });
+
+  it.runIf(onWasm)('onnxruntime writes into the output in place and leaves the operands as they were', () => {
     installFastKernels();
-    for (const [lead, m, n, k] of [[[], 6, 5, 7], [[1], 9, 16, 4], [[3], 5, 18, 6], [[2, 3], 4, 9, 24]] as [number[], number, number, number][]) {
-      for (const tA of [false, true])
-        for (const tB of [false, true]) {
-          const a = rand([...lead, ...(tA ? [k, m] : [m, k])], 11);
-          const b = rand([...lead, ...(tB ? [n, k] : [k, n])], 12);
-          const f = (x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y, tA, tB);
-          const ours = valueAndGrads(f, a, b, 13);
-          const ref = plain(() => valueAndGrads(f, a, b, 13));
-          expect(ours[0]!.shape).toEqual([...lead, m, n]);
-          ours.forEach((t, i) => expect(maxDiff(t, ref[i]!), `lead [${lead}] tA ${tA} tB ${tB} output ${i}`).toBeLessThan(1e-4));
-        }
-    }
+    setMatMulEngine('onnxruntime');
+    const a = rand([64, 48], 1);
+    const b = rand([40, 48], 2);
+    const before = [a.dataSync().slice(), b.dataSync().slice()];
+    const y = tf.matMul(a, b, false, true);
+    const z = tf.matMul(a, b, false, true);
+    expect(y.dataSync()).toEqual(z.dataSync());
+    expect(a.dataSync()).toEqual(before[0]);
+    expect(b.dataSync()).toEqual(before[1]);
   });
 
-  it.runIf(onWasm)('leaves no tensor or heap allocation behind (the transposed copies are freed)', () => {
+  it('refuses an unknown engine or thread count, saying what is allowed', () => {
+    expect(() => setMatMulEngine('gpu' as MatMulEngine)).toThrow(/unknown matMul engine "gpu"; choose one of auto, onnxruntime, wasm/);
+    expect(() => setMatMulEngine('auto', { threads: 0 })).toThrow(/positive integer, got 0/);
+  });
+
+  for (const engine of ['wasm', 'onnxruntime'] as MatMulEngine[])
+  it.runIf(onWasm)(`leaves no tensor or heap allocation behind (the transposed copies are freed; ${engine} engine)`, () => {
     installFastKernels();
-    const a = rand([4, 8, 6], 1);
-    const b = rand([4, 5, 6], 2);
-    const w = rand([6, 5], 3);
+    setMatMulEngine(engine);
+    const a = rand([4, 48, 36], 1);
+    const b = rand([4, 25, 36], 2);
+    const c = rand([4, 25, 48], 4);
+    const w = rand([36, 25], 3);
     const run = () => {
       tf.matMul(a, b, false, true).dispose();
-      tf.matMul(a, b, true, true).dispose();
+      tf.matMul(a, c, true, true).dispose();
       tf.matMul(w, w, true, false).dispose();
     };
     run();

@@ -1,5 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
+import { MllmError } from '../errors';
 import { bmmWasmBase64 } from './bmm-wasm';
+import { OrtMatMul } from './ort-matmul';
+import { rowGather, zeroCopyIdentity } from './copy-kernels';
+import type { KernelFunc, TensorInfo, WasmMemory } from './wasm-types';
 
 /** Shapes: G batch of matrices (batch x heads), m rows, n columns, k the contracted width. */
 type Kernel = 'bmm_nt' | 'bmm_nn' | 'bmm_tn';
@@ -7,10 +11,6 @@ type Kernel = 'bmm_nt' | 'bmm_nn' | 'bmm_tn';
 type BmmRows = (a: number, b: number, c: number, g: number, m: number, n: number, k: number, aBatch: number, aSi: number, aSr: number) => void;
 
 /** The slice of the WebAssembly API used here (ES2022 lib typings do not declare it). */
-interface WasmMemory {
-  buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
 declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
@@ -36,23 +36,55 @@ export function fastKernelsEnabled(): boolean {
   return fastKernels;
 }
 
+/** Who runs the wasm backend's float32 products: onnxruntime's GEMM, or tfjs-wasm's XNNPACK and our SIMD kernel. */
+export type MatMulEngine = 'auto' | 'onnxruntime' | 'wasm';
+export const MATMUL_ENGINES: readonly MatMulEngine[] = ['auto', 'onnxruntime', 'wasm'];
+
+let engineRequest: { engine: MatMulEngine; threads: number } = { engine: 'auto', threads: 1 };
+/** The loaded onnxruntime engine, or why there is none; undefined until the first product asks. */
+let ortEngine: OrtMatMul | string | undefined;
+
+/**
+ * Chooses the wasm backend's matMul engine. `auto` (the default, or env MLLM_MATMUL) takes
+ * onnxruntime-node when it is installed and this is the main thread, else the wasm kernels;
+ * `onnxruntime` insists (an error says why it cannot); `wasm` keeps to tfjs-wasm. `threads` are
+ * onnxruntime's threads per product: 1 leaves the other cores to data-parallel workers.
+ */
+export function setMatMulEngine(engine: MatMulEngine, options: { threads?: number } = {}): void {
+  if (!MATMUL_ENGINES.includes(engine)) throw new MllmError(`unknown matMul engine "${engine}"; choose one of ${MATMUL_ENGINES.join(', ')}`);
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) throw new MllmError(`matMul engine threads must be a positive integer, got ${threads}`);
+  if (typeof ortEngine === 'object' && ortEngine.threads !== threads) {
+    ortEngine.dispose();
+    ortEngine = undefined;
+  }
+  engineRequest = { engine, threads };
+  if (engine === 'onnxruntime') {
+    const loaded = loadedOrt();
+    if (!loaded) throw new MllmError(`matMul engine "onnxruntime" is not available: ${ortEngine as string}. Use "auto" or "wasm".`);
+  }
+}
+
+/** The engine products run on now, for reports (`note` says why onnxruntime is not used, when it is not). */
+export function matMulEngineInfo(): { engine: 'onnxruntime' | 'wasm'; threads: number; note?: string } {
+  const ort = loadedOrt();
+  if (ort) return { engine: 'onnxruntime', threads: ort.threads };
+  return { engine: 'wasm', threads: 1, ...(typeof ortEngine === 'string' && { note: ortEngine }) };
+}
+
+function loadedOrt(): OrtMatMul | undefined {
+  const requested = engineRequest.engine === 'auto' ? ((process.env.MLLM_MATMUL as MatMulEngine | undefined) ?? 'auto') : engineRequest.engine;
+  if (requested === 'wasm') return undefined;
+  ortEngine ??= OrtMatMul.load(engineRequest.threads);
+  return typeof ortEngine === 'object' ? ortEngine : undefined;
+}
+
 // ---- wasm backend: our BatchMatMul kernel, registered over tfjs's ----
 
-interface TensorInfo {
-  dataId: object;
-  shape: number[];
-  dtype: string;
-}
-interface WasmBackend {
-  wasm: { asm: { memory: WasmMemory } };
-  dataIdMap: { get(id: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  disposeData(id: object): void;
-}
-type KernelArgs = { inputs: Record<string, TensorInfo>; backend: WasmBackend; attrs: Record<string, unknown> };
-type KernelFunc = ((args: KernelArgs) => TensorInfo) & { mllmFast?: true };
-
 const product = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
+
+/** Below this many multiply-adds a product costs less on wasm than a call into onnxruntime. */
+const ORT_MIN_WORK = 4096;
 
 /**
  * tfjs-wasm runs a matMul on XNNPACK only when it is one 2-D product without transpose flags;
@@ -75,11 +107,23 @@ function fastBatchMatMul(original: KernelFunc, transpose: KernelFunc): KernelFun
     const rb = b.shape.length;
     const g = product(a.shape.slice(0, -2));
     if (g !== product(b.shape.slice(0, -2))) return original(args);
-    if (g === 1 && !transposeA && !transposeB) return original(args);
     const k = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
     const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
     const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
-    if (g * m * n * k === 0) return original(args);
+    const kb = transposeB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
+    if (g * m * n * k === 0 || k !== kb) return original(args);
+    const at = (x: TensorInfo) => backend.dataIdMap.get(x.dataId).memoryOffset;
+    const ort = g * m * n * k >= ORT_MIN_WORK ? loadedOrt() : undefined;
+    if (ort) {
+      const out = backend.makeOutput([...(ra >= rb ? a.shape : b.shape).slice(0, -2), m, n], 'float32');
+      const heap = backend.wasm.asm.memory.buffer; // after makeOutput: it may have grown the heap
+      const view = (x: TensorInfo, size: number) => new Float32Array(heap, at(x), size);
+      const aDims = [g, a.shape[ra - 2]!, a.shape[ra - 1]!];
+      const bDims = [g, b.shape[rb - 2]!, b.shape[rb - 1]!];
+      ort.run(transposeA, transposeB, view(a, g * m * k), aDims, view(b, g * k * n), bDims, view(out, g * m * n), [g, m, n]);
+      return out;
+    }
+    if (g === 1 && !transposeA && !transposeB) return original(args);
     const temps: TensorInfo[] = [];
     const transposed = (x: TensorInfo) => {
       const r = x.shape.length;
@@ -93,7 +137,6 @@ function fastBatchMatMul(original: KernelFunc, transpose: KernelFunc): KernelFun
       }
       const bRows = transposeB ? transposed(b) : b;
       const out = backend.makeOutput([...(ra >= rb ? a.shape : b.shape).slice(0, -2), m, n], 'float32');
-      const at = (x: TensorInfo) => backend.dataIdMap.get(x.dataId).memoryOffset;
       bmmRows ??= bmmRowsOver(backend.wasm.asm.memory);
       if (transposeA) bmmRows(at(a), at(bRows), at(out), g, m, n, k, m * k, 1, m);
       else bmmRows(at(a), at(bRows), at(out), g, m, n, k, m * k, k, 1);
@@ -108,19 +151,29 @@ function fastBatchMatMul(original: KernelFunc, transpose: KernelFunc): KernelFun
 
 let wasmInstalled = false;
 
+/** Puts `make(original)` in place of a wasm kernel, unless ours is there already. */
+function replaceWasmKernel(name: string, make: (original: KernelFunc) => KernelFunc): void {
+  const original = tf.getKernel(name, 'wasm');
+  if (!original || (original.kernelFunc as KernelFunc).mllmFast) return;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ ...original, kernelFunc: make(original.kernelFunc as unknown as KernelFunc) as unknown as tf.KernelFunc });
+}
+
 /**
- * Registers our BatchMatMul for the wasm backend (once; a no-op until tfjs-backend-wasm is loaded).
- * Only the wasm kernel is replaced: native backends (tfjs-node) and WebGL keep theirs.
+ * Registers our kernels for the wasm backend (once; a no-op until tfjs-backend-wasm is loaded):
+ * BatchMatMul, a zero-copy Identity and a row GatherV2. Only wasm kernels are replaced: native
+ * backends (tfjs-node) and WebGL keep theirs. `setFastKernels(false)` sends each call back to
+ * tfjs's own kernel.
  */
 export function installFastKernels(): void {
   if (wasmInstalled) return;
-  const original = tf.getKernel('BatchMatMul', 'wasm');
   const transpose = tf.getKernel('Transpose', 'wasm');
-  if (!original || !transpose) return;
+  if (!transpose || !tf.getKernel('BatchMatMul', 'wasm')) return;
   wasmInstalled = true;
-  if ((original.kernelFunc as KernelFunc).mllmFast) return;
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel({ ...original, kernelFunc: fastBatchMatMul(original.kernelFunc as unknown as KernelFunc, transpose.kernelFunc as unknown as KernelFunc) as unknown as tf.KernelFunc });
+  const enabled = () => fastKernels;
+  replaceWasmKernel('BatchMatMul', (original) => fastBatchMatMul(original, transpose.kernelFunc as unknown as KernelFunc));
+  replaceWasmKernel('Identity', (original) => zeroCopyIdentity(original, enabled));
+  replaceWasmKernel('GatherV2', (original) => rowGather(original, enabled));
 }
 
 // ---- cpu backend: our kernel on a private heap, as custom gradients ----
