@@ -1,10 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
+import { hostBackend } from './host-backend';
 
 export interface AdamWOptions {
   beta1?: number;
   beta2?: number;
   eps?: number;
   weightDecay?: number;
+  /**
+   * Where the update runs: `host` (moments in JS arrays, one loop per parameter) or `tensors`
+   * (tfjs ops, moments stay on the device). Default: `host` on the wasm and cpu backends, whose
+   * tensors live in this process's memory anyway; `tensors` on native / GPU backends.
+   */
+  update?: 'host' | 'tensors';
 }
 
 /**
@@ -18,10 +25,13 @@ export class AdamW {
   readonly eps: number;
   readonly weightDecay: number;
   step = 0;
-  // The moments live in JS arrays and the update is one loop per parameter: as tfjs ops it was ~12
-  // kernel calls per parameter (375 a default instruct step), each costing more than its arithmetic.
+  readonly update: 'host' | 'tensors';
+  // On the host the update is one loop per parameter: as tfjs ops it is ~12 kernel calls per
+  // parameter (375 a default instruct step), each costing more than its arithmetic.
   private readonly m = new Map<string, Float32Array>();
   private readonly v = new Map<string, Float32Array>();
+  private readonly mTensor = new Map<string, tf.Variable>();
+  private readonly vTensor = new Map<string, tf.Variable>();
   /** Tensor copies of the moments handed out by stateDict(), refreshed on each call. */
   private readonly exported = new Map<string, tf.Variable>();
 
@@ -30,9 +40,15 @@ export class AdamW {
     this.beta2 = options.beta2 ?? 0.999;
     this.eps = options.eps ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0;
+    this.update = options.update ?? (hostBackend() ? 'host' : 'tensors');
     for (const [name, p] of params) {
-      this.m.set(name, new Float32Array(p.size));
-      this.v.set(name, new Float32Array(p.size));
+      if (this.update === 'host') {
+        this.m.set(name, new Float32Array(p.size));
+        this.v.set(name, new Float32Array(p.size));
+      } else {
+        this.mTensor.set(name, tf.variable(tf.zerosLike(p), false));
+        this.vTensor.set(name, tf.variable(tf.zerosLike(p), false));
+      }
     }
   }
 
@@ -45,6 +61,7 @@ export class AdamW {
     const { beta1, beta2, eps } = this;
     const bc1 = 1 - beta1 ** this.step;
     const bc2 = 1 - beta2 ** this.step;
+    if (this.update === 'tensors') return this.applyTensors(grads, lr, gradScale, bc1, bc2);
     for (const [name, p] of this.params) {
       const grad = grads.get(name);
       if (!grad) continue;
@@ -67,9 +84,33 @@ export class AdamW {
     }
   }
 
+  private applyTensors(grads: Map<string, tf.Tensor>, lr: number, gradScale: number, bc1: number, bc2: number): void {
+    tf.tidy(() => {
+      for (const [name, p] of this.params) {
+        const grad = grads.get(name);
+        if (!grad) continue;
+        const g = gradScale === 1 ? grad : grad.mul(gradScale);
+        const m = this.mTensor.get(name)!;
+        const v = this.vTensor.get(name)!;
+        m.assign(m.mul(this.beta1).add(g.mul(1 - this.beta1)));
+        v.assign(v.mul(this.beta2).add(g.square().mul(1 - this.beta2)));
+        const update = m.div(bc1).div(v.div(bc2).sqrt().add(this.eps));
+        const decayed = this.weightDecay > 0 && p.rank >= 2 ? p.mul(1 - lr * this.weightDecay) : p;
+        p.assign(decayed.sub(update.mul(lr)));
+      }
+    });
+  }
+
   /** Moments as named tensors (`<param>.exp_avg`, `<param>.exp_avg_sq`) for checkpoints; the optimizer owns them. */
   stateDict(): Record<string, tf.Tensor> {
     const out: Record<string, tf.Tensor> = {};
+    if (this.update === 'tensors') {
+      for (const [name] of this.params) {
+        out[`${name}.exp_avg`] = this.mTensor.get(name)!;
+        out[`${name}.exp_avg_sq`] = this.vTensor.get(name)!;
+      }
+      return out;
+    }
     const share = (key: string, values: Float32Array, shape: number[]) => {
       const t = tf.tensor(values, shape, 'float32');
       const held = this.exported.get(key);
@@ -91,14 +132,19 @@ export class AdamW {
       const v = state[`${name}.exp_avg_sq`];
       if (!m || !v) throw new Error(`optimizer state has no moments for ${name}; the checkpoint is from a different stage setup`);
       if (m.size !== p.size || v.size !== p.size) throw new Error(`optimizer moments for ${name} have ${m.size} values for a parameter of ${p.size}; the checkpoint is from a different model`);
-      this.m.get(name)!.set(m.dataSync() as Float32Array);
-      this.v.get(name)!.set(v.dataSync() as Float32Array);
+      if (this.update === 'tensors') {
+        this.mTensor.get(name)!.assign(m);
+        this.vTensor.get(name)!.assign(v);
+      } else {
+        this.m.get(name)!.set(m.dataSync() as Float32Array);
+        this.v.get(name)!.set(v.dataSync() as Float32Array);
+      }
     }
     this.step = step;
   }
 
   dispose(): void {
-    for (const t of this.exported.values()) t.dispose();
+    for (const t of [...this.exported.values(), ...this.mTensor.values(), ...this.vTensor.values()]) t.dispose();
     this.exported.clear();
   }
 }

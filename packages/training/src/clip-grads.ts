@@ -1,16 +1,26 @@
 import * as tf from '@tensorflow/tfjs';
+import { hostBackend } from './host-backend';
 
 /**
- * The global L2 norm of all gradients (accumulated in float64); throws when it is not finite,
- * which means training diverged.
+ * The global L2 norm of all gradients; throws when it is not finite, which means training
+ * diverged. On host backends (wasm, cpu) one float64 loop over the values, elsewhere tfjs ops
+ * and one scalar read back from the device.
  */
 export function globalGradNorm(grads: Iterable<tf.Tensor>): number {
-  let sum = 0;
-  for (const g of grads) {
-    const values = g.dataSync() as Float32Array;
-    for (let i = 0; i < values.length; i++) sum += values[i]! * values[i]!;
+  let norm: number;
+  const all = [...grads];
+  if (hostBackend() || all.length === 0) {
+    let sum = 0;
+    for (const g of all) {
+      const values = g.dataSync() as Float32Array;
+      for (let i = 0; i < values.length; i++) sum += values[i]! * values[i]!;
+    }
+    norm = Math.sqrt(sum);
+  } else {
+    const t = tf.tidy(() => tf.sqrt(tf.addN(all.map((g) => g.square().sum()))));
+    norm = t.dataSync()[0]!;
+    t.dispose();
   }
-  const norm = Math.sqrt(sum);
   if (!Number.isFinite(norm)) throw new Error(`gradient norm is ${norm}: training diverged; lower the learning rate or enable clipping`);
   return norm;
 }

@@ -2,6 +2,8 @@ import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSafetensors, saveSafetensors } from '@mllm/core';
@@ -26,6 +28,7 @@ const spec: WorkerModelSpec = {
 // 7 rows: slices of 4 and 3 rows with different trained-token counts
 const instruct = stageSchema.parse({ type: 'instruct', steps: 4, batchSize: 7, lr: 0.01, warmup: 1, evalEvery: 0 });
 
+const execFileAsync = promisify(execFile);
 let workerUrl: URL;
 let failingUrl: URL;
 let open: DataParallel | undefined;
@@ -148,6 +151,16 @@ describe(`DataParallel over ${transport}`, () => {
     const run = runStage(instruct, 3, m, new StageData(world, tokenizer, 9), { parallel: await start(transport, failingUrl) });
     await expect(run).rejects.toThrow(/data-parallel worker 1 failed: exited with code 3/);
     m.dispose();
+  });
+
+  it('closes its workers and lets a program end (no unsettled await)', async () => {
+    const program = await bundleWorker('dp-close.test-helper.ts');
+    try {
+      const { stdout } = await execFileAsync(process.execPath, [fileURLToPath(program)], { env: { ...process.env, MLLM_TEST_WORKER_URL: workerUrl.href, MLLM_TEST_TRANSPORT: transport } });
+      expect(stdout.trim()).toBe('closed');
+    } finally {
+      rmSync(fileURLToPath(program), { force: true });
+    }
   });
 
   it('refuses fewer than 2 participants', async () => {

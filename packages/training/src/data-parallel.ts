@@ -21,7 +21,7 @@ export interface DataParallelOptions {
   model: WorkerModelSpec;
   /** The tfjs backend the workers start (the main thread's, normally wasm). */
   backend: string;
-  /** The worker script; default: dp-worker.js beside this package's build. */
+  /** The worker script (a path or file URL); default: dp-worker.js beside this package's build. */
   workerUrl?: URL | string;
   /**
    * Where the other participants run: `threads` (worker_threads; parameters and gradients in
@@ -175,6 +175,8 @@ function processChannel(child: ChildProcess): Channel {
     },
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
+      // an unreferenced child would let this process exit before its exit event arrives
+      child.ref();
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.kill();
       await exited;
@@ -221,7 +223,8 @@ export class DataParallel {
   /** Starts `workers - 1` worker threads and waits until each has built its model. */
   static async start(options: DataParallelOptions): Promise<DataParallel> {
     if (!Number.isInteger(options.workers) || options.workers < 2) throw new MllmError(`data-parallel training needs at least 2 workers, got ${options.workers}; use 1 to train in one process`);
-    const url = options.workerUrl ?? new URL('./dp-worker.js', import.meta.url);
+    const given = options.workerUrl ?? new URL('./dp-worker.js', import.meta.url);
+    const url = typeof given === 'string' && given.startsWith('file:') ? new URL(given) : given;
     const requested = options.transport ?? 'auto';
     const engine = matMulEngineInfo().engine;
     const transport: DataParallelTransport = requested === 'auto' ? (engine === 'onnxruntime' ? 'processes' : 'threads') : requested;

@@ -41,6 +41,21 @@ describe('AdamW', () => {
     }
   });
 
+  it('updates the same on the host and as tensor ops (the path native / GPU backends take)', () => {
+    const start = tf.randomNormal([4, 3], 0, 1, 'float32', 7);
+    const run = (update: 'host' | 'tensors') => {
+      const w = tf.variable(start.clone());
+      const opt = new AdamW([['w', w]], { weightDecay: 0.05, update });
+      for (let i = 0; i < 4; i++) opt.apply(new Map([['w', tf.randomNormal([4, 3], 0, 1, 'float32', 30 + i)]]), 0.02, i === 2 ? 0.3 : 1);
+      const state = Object.values(opt.stateDict()).map((t) => Array.from(t.dataSync()));
+      return { w: Array.from(w.dataSync()), state };
+    };
+    const host = run('host');
+    const tensors = run('tensors');
+    host.w.forEach((x, i) => expect(Math.abs(x - tensors.w[i]!)).toBeLessThan(1e-6));
+    host.state.flat().forEach((x, i) => expect(Math.abs(x - tensors.state.flat()[i]!)).toBeLessThan(1e-6));
+  });
+
   it('resumes from its state dict exactly where it was', () => {
     const make = () => tf.variable(tf.tensor2d([[0.5, -1, 2]]));
     const grad = (i: number) => new Map([['w', tf.tensor2d([[Math.sin(i), Math.cos(i), 0.3]])]]);
