@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { AdamW } from './adamw';
 import { clipScale, globalGradNorm } from './clip-grads';
 import { warmupCosine } from './schedule';
-import { accumulateShards, microBatches, type BatchShard, type DataParallel } from './data-parallel';
+import type { DataParallel } from './data-parallel';
+import { accumulateShards, microBatches, type BatchShard } from './batch-shards';
 import type { ModelBatch } from '@mllm/model';
 
 export interface OptimConfig {

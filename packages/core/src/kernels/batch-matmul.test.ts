@@ -99,6 +99,20 @@ describe('BatchMatMul registered for wasm', () => {
     expect(() => setMatMulEngine('auto', { threads: 0 })).toThrow(/positive integer, got 0/);
   });
 
+  it('reads MLLM_MATMUL under auto, and refuses a value it does not know', () => {
+    try {
+      process.env.MLLM_MATMUL = 'wasm';
+      setMatMulEngine('auto');
+      expect(matMulEngineInfo().engine).toBe('wasm');
+      process.env.MLLM_MATMUL = 'fast';
+      setMatMulEngine('auto');
+      expect(() => matMulEngineInfo()).toThrow(/MLLM_MATMUL="fast" is not a matMul engine; choose one of auto, onnxruntime, wasm/);
+    } finally {
+      delete process.env.MLLM_MATMUL;
+      setMatMulEngine('auto');
+    }
+  });
+
   for (const engine of ['wasm', 'onnxruntime'] as MatMulEngine[])
   it.runIf(onWasm)(`leaves no tensor or heap allocation behind (the transposed copies are freed; ${engine} engine)`, () => {
     installFastKernels();

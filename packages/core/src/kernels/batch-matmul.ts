@@ -59,6 +59,7 @@ export function setMatMulEngine(engine: MatMulEngine, options: { threads?: numbe
     ortEngine = undefined;
   }
   engineRequest = { engine, threads };
+  effectiveEngine = undefined;
   if (engine === 'onnxruntime') {
     const loaded = loadedOrt();
     if (!loaded) throw new MllmError(`matMul engine "onnxruntime" is not available: ${ortEngine as string}. Use "auto" or "wasm".`);
@@ -72,11 +73,21 @@ export function matMulEngineInfo(): { engine: 'onnxruntime' | 'wasm'; threads: n
   return { engine: 'wasm', threads: 1, ...(typeof ortEngine === 'string' && { note: ortEngine }) };
 }
 
+/** `auto` resolved against env MLLM_MATMUL once per request (this runs on every product). */
+let effectiveEngine: MatMulEngine | undefined;
+
 function loadedOrt(): OrtMatMul | undefined {
-  const requested = engineRequest.engine === 'auto' ? ((process.env.MLLM_MATMUL as MatMulEngine | undefined) ?? 'auto') : engineRequest.engine;
-  if (requested === 'wasm') return undefined;
+  effectiveEngine ??= engineRequest.engine === 'auto' ? engineFromEnv() : engineRequest.engine;
+  if (effectiveEngine === 'wasm') return undefined;
   ortEngine ??= OrtMatMul.load(engineRequest.threads);
   return typeof ortEngine === 'object' ? ortEngine : undefined;
+}
+
+function engineFromEnv(): MatMulEngine {
+  const raw = process.env.MLLM_MATMUL;
+  if (raw === undefined || raw === '') return 'auto';
+  if (!MATMUL_ENGINES.includes(raw as MatMulEngine)) throw new MllmError(`MLLM_MATMUL="${raw}" is not a matMul engine; choose one of ${MATMUL_ENGINES.join(', ')} or unset it`);
+  return raw as MatMulEngine;
 }
 
 // ---- wasm backend: our BatchMatMul kernel, registered over tfjs's ----
@@ -89,6 +100,9 @@ const ORT_MIN_WORK = 4096;
 /**
  * tfjs-wasm runs a matMul on XNNPACK only when it is one 2-D product without transpose flags;
  * anything else (flags, batch > 1) falls to a scalar loop ~10x slower. Ours, for float32:
+ * - on the onnxruntime engine, every product of at least ORT_MIN_WORK multiply-adds: one call to
+ *   its GEMM with the flags, operands and output in place on tfjs's heap;
+ * - batch 1 without flags: XNNPACK (tfjs's kernel);
  * - batch 1 with flags: transposes the flagged operand with tfjs's Transpose kernel, then XNNPACK;
  * - batch > 1 (attention's [B*H, T, dh] products): our SIMD kernel on tfjs's heap in place, B^T
  *   materialised by Transpose, A^T read through strides.
