@@ -110,6 +110,10 @@ describe('mllm run', () => {
     const err = await runPipeline(noPolicy, { out: fresh(), logger: silentLogger }).catch((e) => e);
     expect((err as Error).message).toMatch(/stages\[1\]\.type: a dpo stage needs a trained policy to start from; put an "instruct" stage before it/);
     expect((err as Error).message).toMatch(/stages\[2\]\.type: a ppo stage scores its samples with a reward model; put a "reward" stage before it/);
+
+    const lastPooled = { ...tiny, stages: [...tiny.stages, { type: 'reward', steps: 1 }, { type: 'ppo', steps: 1, credit: 'token' }] };
+    const creditErr = await runPipeline(lastPooled, { out: fresh(), logger: silentLogger }).catch((e) => e);
+    expect((creditErr as Error).message).toMatch(/stages\[5\]\.credit: "token" credit splits a mean-pooled score over the answer; set the reward stage's pooling to "mean" or "likelihood"/);
   });
 
   it('reward then ppo: the reward model is saved, and a run resumed after the reward stage loads it for ppo', async () => {

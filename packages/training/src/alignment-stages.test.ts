@@ -114,6 +114,17 @@ describe('reward and ppo stages', () => {
     expect(mean(scores.slice(-5))).toBeGreaterThan(mean(scores.slice(0, 5)) + 0.2);
   });
 
+  it('ppo with token credit runs on a mean-pooled reward model and leaves it unchanged', async () => {
+    const rm = new RewardModel(make(), new Rng(4), 'likelihood');
+    const before = snapshot(rm.namedParameters());
+    const events: { stats?: Record<string, number> }[] = [];
+    const ppo = stageSchema.parse({ type: 'ppo', steps: 4, epochs: 2, batchSize: 4, lr: 0.001, warmup: 0, maxNewTokens: 6, credit: 'token', evalEvery: 0 });
+    await runStage(ppo, 0, make(), new StageData(world, tokenizer, 5), { onStep: (e) => void events.push(e) }, undefined, { newModel: make, rewardModel: rm });
+    expect(events).toHaveLength(4);
+    for (const e of events) expect(Number.isFinite(e.stats!.score!)).toBe(true);
+    expect(snapshot(rm.namedParameters())).toEqual(before);
+  });
+
   it('ppo without a reward model says which stage is missing', async () => {
     const stage = stageSchema.parse({ type: 'ppo', steps: 1, batchSize: 2 });
     await expect(runStage(stage, 0, make(), new StageData(world, tokenizer, 3), {}, undefined, context())).rejects.toThrow(/"reward" stage must run before "ppo"/);
@@ -166,6 +177,25 @@ describe('RewardModel', () => {
     });
     got.forEach((g, r) => expect(g).toBeCloseTo(want[r]!, 4));
     expect(Object.keys(rm.stateDict())).toContain('likelihood_scale');
+  });
+
+  it('splits a mean-pooled score into per-position shares that sum to it, only on the answer', () => {
+    const data = new StageData(world, tokenizer, 9);
+    const scenes = world.scenes('train').slice(0, 2);
+    const samples = scenes.map((scene, i) => data.tokenize({ id: scene.id, image: scene.id, conversations: [{ from: 'human', value: '<image>\ndescribe' }, { from: 'gpt', value: i === 0 ? 'a red circle' : 'two blue objects at the top' }] }));
+    for (const pooling of ['mean', 'likelihood'] as const) {
+      const rm = new RewardModel(make(), new Rng(4), pooling);
+      tf.tidy(() => rm.score.weight.assign(tf.randomNormal([1, rm.model.llm.dim], 0, 1, 'float32', 6)));
+      const batch = rm.model.collate(samples);
+      const scores = Array.from(rm.scores(batch).dataSync());
+      const shares = rm.tokenScores(batch).arraySync();
+      shares.forEach((row, r) => {
+        expect(row.reduce((a, x) => a + x, 0)).toBeCloseTo(scores[r]!, 4);
+        row.forEach((x, t) => (batch.weights[r]![t] ? undefined : expect(Math.abs(x)).toBe(0)));
+        expect(new Set(row.filter((_, t) => batch.weights[r]![t]).map((x) => x.toFixed(6))).size).toBeGreaterThan(1);
+      });
+    }
+    expect(() => new RewardModel(make(), new Rng(4), 'last').tokenScores(make().collate(samples))).toThrow(/pooling 'mean' or 'likelihood'/);
   });
 });
 

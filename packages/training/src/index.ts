@@ -54,7 +54,7 @@ export { LlavaSources, llavaSourcesOf, type LlavaPrepareOptions, type SkippedRep
 export { runStage, stageName, shardableStage, type StageResult, type StageResumeState, type StageCallbacks } from './run-stage';
 export { MoeStageTracker, type MoeStageStats } from './moe-stage-stats';
 export { sequenceLogProbs, tokenLogProbs, dpoLoss, bradleyTerryLoss, type PreferenceLogProbs, type DpoOptions, type DpoOutput, type BradleyTerryOptions } from './dpo-losses';
-export { gae, gaeBatch, perTokenKl, ppoClippedLoss, clippedValueLoss, type GaeOptions, type KlEstimator, type PolicyLossInputs, type ValueLossInputs } from './ppo-losses';
+export { gae, gaeBatch, perTokenKl, perTokenRewards, ppoClippedLoss, clippedValueLoss, type GaeOptions, type KlEstimator, type PolicyLossInputs, type RewardInputs, type ValueLossInputs } from './ppo-losses';
 export { RewardModel, ValueHead, type RewardPooling } from './reward-model';
 export { copyModel, type AlignmentContext, type StageObjective } from './stage-objective';
 export { dpoObjective } from './dpo-stage';

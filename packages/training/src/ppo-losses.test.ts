@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { gradientMismatches } from '@mllm/core';
-import { clippedValueLoss, gae, gaeBatch, perTokenKl, ppoClippedLoss } from './ppo-losses';
+import { clippedValueLoss, gae, gaeBatch, perTokenKl, perTokenRewards, ppoClippedLoss } from './ppo-losses';
 
 const num = (x: tf.Tensor) => x.dataSync()[0]!;
 const closeAll = (got: number[], want: number[], digits = 6) => {
@@ -144,5 +144,25 @@ describe('clippedValueLoss', () => {
     const f = (v: tf.Tensor) => clippedValueLoss({ ...x, values: v as tf.Tensor2D }).loss;
     expect(gradientMismatches(f, [], [['values', x.values]], { eps: 1e-3 })).toEqual([]);
     tf.dispose(Object.values(x));
+  });
+});
+
+describe('perTokenRewards', () => {
+  const kl = [[0, 0.1, 0.2, 0.3, 0], [0, 0.5, 0, 0, 0]];
+  const mask = [[0, 1, 1, 1, 0], [0, 1, 0, 0, 0]];
+  it('pays the whole score at the last answer token, minus klCoef x KL everywhere', () => {
+    const r = perTokenRewards({ kl, mask, scores: [2, -1], klCoef: 0.5 });
+    expect(r[0]).toEqual([0, -0.05, -0.1, 2 - 0.15, 0]);
+    expect(r[1]).toEqual([0, -1 - 0.25, 0, 0, 0]);
+  });
+  it('with token credit pays each answer position its share, the shares off the answer at the last one', () => {
+    // row 0: shares on positions 1-3 plus 0.4 at position 4 (the unsampled end of turn), score 1.0
+    const r = perTokenRewards({ kl, mask, scores: [1, 0.3], tokenScores: [[0, 0.1, -0.2, 0.7, 0.4], [0, 0.2, 0.1, 0, 0]], klCoef: 0 });
+    expect(r[0]![1]).toBeCloseTo(0.1);
+    expect(r[0]![2]).toBeCloseTo(-0.2);
+    expect(r[0]![3]).toBeCloseTo(0.7 + 0.4);
+    expect(r[0]![4]).toBe(0);
+    expect(r[1]![1]).toBeCloseTo(0.3);
+    r.forEach((row, i) => expect(row.reduce((a, x) => a + x, 0)).toBeCloseTo([1, 0.3][i]!));
   });
 });

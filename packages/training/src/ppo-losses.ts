@@ -160,3 +160,32 @@ export function clippedValueLoss(inputs: ValueLossInputs, options: { clipRangeVa
     };
   });
 }
+
+export interface RewardInputs {
+  /** Per-token KL to the reference, [B][T] (0 off the answer). */
+  kl: number[][];
+  /** 1 where a sampled answer token is predicted, [B][T]. */
+  mask: number[][];
+  /** The reward model's score per answer, [B]. */
+  scores: number[];
+  /** The score's per-position shares [B][T] (token credit); absent: the whole score at the last token. */
+  tokenScores?: number[][];
+  klCoef: number;
+}
+
+/**
+ * PPO's per-token rewards: -klCoef x KL at every token, plus the reward model's score, all of it
+ * at the answer's last token (InstructGPT) or, with token credit, each answer position's share,
+ * where shares fall outside the sampled tokens (the end-of-turn the policy did not choose) going
+ * to the last one, so a row's rewards still sum to score - klCoef x KL.
+ */
+export function perTokenRewards({ kl, mask, scores, tokenScores, klCoef }: RewardInputs): number[][] {
+  return kl.map((row, r) => {
+    const m = mask[r]!;
+    const last = m.lastIndexOf(1);
+    const shares = tokenScores?.[r];
+    const paid = shares ? row.map((_, t) => (m[t] ? shares[t]! : 0)) : row.map((_, t) => (t === last ? scores[r]! : 0));
+    if (shares && last >= 0) paid[last]! += scores[r]! - paid.reduce((a, x) => a + x, 0);
+    return row.map((k, t) => -klCoef * k + paid[t]!);
+  });
+}

@@ -4,7 +4,7 @@ import { preferencePairs, type PreferenceTask, type Split } from '@mllm/data';
 import { disposeAux, withAuxLoss, type ModelBatch, type MultimodalModel, type TokenizedSample } from '@mllm/model';
 import { applyChatTemplate } from '@mllm/tokenizer';
 import { tokenLogProbs } from './dpo-losses';
-import { clippedValueLoss, gaeBatch, perTokenKl, ppoClippedLoss } from './ppo-losses';
+import { clippedValueLoss, gaeBatch, perTokenKl, perTokenRewards, ppoClippedLoss } from './ppo-losses';
 import { ValueHead } from './reward-model';
 import type { StageConfig } from './run-config';
 import { batchTokens, copyModel, scalarValue, type AlignmentContext, type StageObjective } from './stage-objective';
@@ -78,6 +78,7 @@ export function ppoObjective(stage: PpoStage, index: number, model: MultimodalMo
     const scoreBatch = model.collate(samples.map((s, r) => ({ ...s, lossMask: s.ids.map((_, k) => (k >= asked[r]!.ids.length ? 1 : 0)) })));
     const [b, t] = [batch.inputIds.length, batch.inputIds[0]!.length];
     const scores = tf.tidy(() => rewardModel.scores(scoreBatch)).dataSync().slice();
+    const tokenScores = stage.credit === 'token' ? (tf.tidy(() => rewardModel.tokenScores(scoreBatch)).arraySync() as number[][]) : undefined;
     const refLogProbs = tf.tidy(() => tokenLogProbs(reference.forward(batch), tf.tensor2d(batch.targets, [b, t], 'int32')));
     const { logits, hidden } = tf.tidy(() => {
       const { aux, ...out } = model.forwardWithHidden(batch);
@@ -91,6 +92,7 @@ export function ppoObjective(stage: PpoStage, index: number, model: MultimodalMo
       batch,
       mask,
       scores: Array.from(scores),
+      tokenScores,
       kl: kl.arraySync() as number[][],
       oldLogProbs: oldLogProbs.arraySync() as number[][],
       oldValues: values.arraySync() as number[][],
@@ -102,11 +104,7 @@ export function ppoObjective(stage: PpoStage, index: number, model: MultimodalMo
 
   const collect = (round: number): Rollout => {
     const s = sample(data.rngFor(index, round, 'train'), 'train', stage.temperature);
-    // per-token reward: -klCoef * KL at every sampled token, plus the score at the last one
-    const rewards = s.kl.map((row, r) => {
-      const last = s.mask[r]!.lastIndexOf(1);
-      return row.map((k, t) => -klCoef * k + (t === last ? s.scores[r]! : 0));
-    });
+    const rewards = perTokenRewards({ kl: s.kl, mask: s.mask, scores: s.scores, tokenScores: s.tokenScores, klCoef });
     const { advantages, returns } = gaeBatch(rewards, s.oldValues, s.mask, { gamma: stage.gamma, lambda: stage.lambda });
     const rolloutKl = mean(s.kl.map((row) => row.reduce((a, c) => a + c, 0)));
     const stats = { score: mean(s.scores), kl: rolloutKl, klCoef, answerLength: s.answerLength };

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { Linear, Module, type MoeAux, type Rng } from '@mllm/core';
-import type { ModelBatch, MultimodalModel } from '@mllm/model';
-import { sequenceLogProbs } from './dpo-losses';
+import { Linear, MllmError, Module, type MoeAux, type Rng } from '@mllm/core';
+import { disposeAux, type ModelBatch, type MultimodalModel } from '@mllm/model';
+import { sequenceLogProbs, tokenLogProbs } from './dpo-losses';
 import { hiddenAt, lastResponsePositions } from './preference-batch';
 
 /**
@@ -45,6 +45,27 @@ export class RewardModel extends Module {
   scoresWithAux(batch: ModelBatch): { scores: tf.Tensor1D; aux?: MoeAux } {
     const { logits, hidden, aux } = this.model.forwardWithHidden(batch);
     return { scores: this.pool(batch, logits, hidden), ...(aux && { aux }) };
+  }
+
+  /**
+   * The score of each row as per-position contributions [B, T] that sum to `scores(batch)`:
+   * with 'mean' or 'likelihood' pooling the score is a mean over the answer's positions, so each
+   * position's head output (plus its token's scaled log-probability) over the answer length is
+   * its share. A wrong word lowers the score where it stands: PPO's token-level credit. 'last'
+   * pooling has no such split.
+   */
+  tokenScores(batch: ModelBatch): tf.Tensor2D {
+    if (this.pooling === 'last') throw new MllmError("token-level reward needs a reward model with pooling 'mean' or 'likelihood' (a 'last'-pooled score is one number for the whole answer)");
+    return tf.tidy(() => {
+      const { logits, hidden, aux } = this.model.forwardWithHidden(batch);
+      disposeAux(aux);
+      const [b, t] = hidden.shape;
+      const mask = tf.tensor2d(batch.weights, [b, t]);
+      const answerLength = mask.sum(1, true).maximum(1);
+      let perPosition = this.score.forward(hidden).reshape([b, t]);
+      if (this.likelihoodScale) perPosition = perPosition.add(tokenLogProbs(logits, tf.tensor2d(batch.targets, [b, t], 'int32')).mul(this.likelihoodScale));
+      return perPosition.mul(mask).div(answerLength) as tf.Tensor2D;
+    });
   }
 
   private pool(batch: ModelBatch, logits: tf.Tensor3D, hidden: tf.Tensor3D): tf.Tensor1D {

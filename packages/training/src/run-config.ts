@@ -167,6 +167,12 @@ export const stageSchema = z.discriminatedUnion('type', [
       maxNewTokens: z.number().int().min(1).default(80),
       gamma: z.number().min(0).max(1).default(1),
       lambda: z.number().min(0).max(1).default(0.95),
+      /**
+       * Where the reward model's score is paid: `answer` (all of it at the last token, InstructGPT)
+       * or `token` (each answer position its share of a mean-pooled score, so a hallucinated word
+       * is paid for where it stands; needs the reward stage's pooling 'mean' or 'likelihood').
+       */
+      credit: z.enum(['answer', 'token']).default('answer'),
     })
     .strict(),
 ]);
@@ -256,6 +262,7 @@ export function parseRunConfig(raw: unknown, registry: ComponentRegistry): RunCo
     else issues.push(...zodIssues(r.error, `stages[${i}]`));
   });
   issues.push(...stageOrderIssues(cfg.stages.map((stage) => (stage as { type?: unknown } | null)?.type)));
+  issues.push(...tokenCreditIssues(cfg.stages));
   const encoder = model.value?.encoder as { imageSize?: number; highRes?: { inputSize?: number } } | undefined;
   // the world renders at what the model takes: a high-resolution encoder's input, else its own size
   const [rendered, from] = encoder?.highRes?.inputSize !== undefined ? [encoder.highRes.inputSize, 'encoder.highRes.inputSize'] : [encoder?.imageSize, 'encoder.imageSize'];
@@ -266,6 +273,22 @@ export function parseRunConfig(raw: unknown, registry: ComponentRegistry): RunCo
     });
   if (issues.length) throw new ConfigError(issues);
   return { ...cfg, ...model.value!, stages } as RunConfig;
+}
+
+/** A ppo stage with token-level credit needs the reward model before it to pool over the answer. */
+function tokenCreditIssues(stages: unknown[]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  let pooling = 'last';
+  stages.forEach((raw, i) => {
+    const stage = (raw ?? {}) as { type?: unknown; pooling?: unknown; credit?: unknown };
+    if (stage.type === 'reward') pooling = typeof stage.pooling === 'string' ? stage.pooling : 'last';
+    if (stage.type === 'ppo' && stage.credit === 'token' && pooling === 'last')
+      issues.push({
+        path: `stages[${i}].credit`,
+        message: '"token" credit splits a mean-pooled score over the answer; set the reward stage\'s pooling to "mean" or "likelihood", or use credit "answer"',
+      });
+  });
+  return issues;
 }
 
 /**
