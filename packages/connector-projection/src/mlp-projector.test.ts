@@ -22,6 +22,28 @@ describe('projection connectors', () => {
     expect(tf.max(tf.abs(mlp.forward(x).reshape([2, 4]).sub(want))).dataSync()[0]).toBeLessThan(1e-5);
   });
 
+  it('with inputNorm, LayerNorm over the encoder width first (HF name norm.*), then the MLP; gradients check', () => {
+    const mlp = new MlpProjector(mlpProjectorSchema.parse({ type: 'mlp', inputNorm: true }), 3, 4, new Rng(2));
+    expect(Object.keys(mlp.stateDict())).toEqual(expect.arrayContaining(['norm.weight', 'norm.bias']));
+    tf.tidy(() => {
+      mlp.inputNorm!.weight.assign(tf.tensor1d([0.5, 2, -1]));
+      mlp.inputNorm!.bias.assign(tf.tensor1d([0.1, 0, 0.3]));
+    });
+    const x = tf.randomNormal([1, 2, 3], 0, 40, 'float32', 1) as tf.Tensor3D; // large, as merged tokens are
+    const rows = x.reshape([2, 3]).arraySync();
+    const normed = rows.map((r) => {
+      const mu = r.reduce((a, v) => a + v, 0) / 3;
+      const variance = r.reduce((a, v) => a + (v - mu) ** 2, 0) / 3;
+      return r.map((v, k) => ((v - mu) / Math.sqrt(variance + 1e-5)) * [0.5, 2, -1][k]! + [0.1, 0, 0.3][k]!);
+    });
+    const plain = new MlpProjector({ type: 'mlp', depth: 2, inputNorm: false }, 3, 4, new Rng(2));
+    const want = plain.forward(tf.tensor3d([normed]) as tf.Tensor3D);
+    expect(tf.max(tf.abs(mlp.forward(x).sub(want))).dataSync()[0]).toBeLessThan(1e-4);
+    const up = tf.randomNormal([1, 2, 4], 0, 1, 'float32', 3);
+    const r = checkParameterGradients(() => mlp.forward(tf.randomNormal([1, 2, 3], 0, 1, 'float32', 4) as tf.Tensor3D).mul(up).sum(), mlp.parameters());
+    expect(r.maxRelError).toBeLessThan(3e-2);
+  });
+
   it('depth 3 has three linears; depth 1 is a plain linear', () => {
     expect(new MlpProjector({ type: 'mlp', depth: 3 }, 3, 4, new Rng(1)).layers.length).toBe(3);
     expect(mlpProjectorSchema.safeParse({ type: 'mlp', depth: 0 }).success).toBe(false);

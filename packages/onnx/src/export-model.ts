@@ -125,7 +125,7 @@ function pixelNormalization(encoder: VisionTransformer): { mean: number[]; std: 
 function connectorRecord(connector: ExportableConnector | AdapterPrompts | VisualExpert | GatedCrossAttention): Record<string, unknown> {
   if (connector instanceof VisualExpert) return { type: 'visual-expert', projection: connectorRecord(connector.projection as ExportableConnector) };
   if (connector instanceof LinearProjector) return { type: 'linear' };
-  if (connector instanceof MlpProjector) return { type: 'mlp', depth: connector.layers.length };
+  if (connector instanceof MlpProjector) return { type: 'mlp', depth: connector.layers.length, ...(connector.inputNorm && { inputNorm: true }) };
   return { ...connector.config };
 }
 

@@ -68,7 +68,7 @@ function connectorNodes(g: GraphBuilder, x: string, connector: ExportableConnect
   if (connector instanceof PerceiverResampler) return perceiverNodes(g, x, connector, name);
   if (connector instanceof LinearProjector) return linear(g, x, connector.proj, `${name}.linear`);
   if (!(connector instanceof MlpProjector)) throw new Error('unreachable: checkExportable admits only these connectors');
-  let h = x;
+  let h = connector.inputNorm ? layerNorm(g, x, connector.inputNorm, `${name}.norm`) : x;
   connector.layers.forEach((layer, i) => {
     h = linear(g, h, layer, `${name}.linear_${i + 1}`);
     if (i < connector.layers.length - 1) h = gelu(g, h);

@@ -127,6 +127,7 @@ function fusionFeatures(model: MultimodalModel, images: Float32Array[]): tf.Tens
 
 describe.each([
   ['linear', { type: 'linear' }],
+  ['mlp with an input LayerNorm (InternVL mlp1)', { type: 'mlp', inputNorm: true }],
   ['qformer', { type: 'qformer', numQueries: 3, layers: 2, heads: 2 }],
   ['perceiver (own width: media_proj)', { type: 'perceiver', numLatents: 3, layers: 2, heads: 2, dim: 12 }],
   ['gated-cross-attention (fusion: media keys, per-position image visibility)', { type: 'gated-cross-attention', heads: 2, mlpRatio: 2 }],
