@@ -30,7 +30,7 @@ describe('projection connectors', () => {
       mlp.inputNorm!.bias.assign(tf.tensor1d([0.1, 0, 0.3]));
     });
     const x = tf.randomNormal([1, 2, 3], 0, 40, 'float32', 1) as tf.Tensor3D; // large, as merged tokens are
-    const rows = x.reshape([2, 3]).arraySync();
+    const rows = x.reshape([2, 3]).arraySync() as number[][];
     const normed = rows.map((r) => {
       const mu = r.reduce((a, v) => a + v, 0) / 3;
       const variance = r.reduce((a, v) => a + (v - mu) ** 2, 0) / 3;

@@ -16,7 +16,8 @@ export const mlpProjectorSchema = z
   })
   .strict();
 
-export type MlpProjectorConfig = z.output<typeof mlpProjectorSchema>;
+/** The parsed config; `inputNorm` may be left out when building one by hand. */
+export type MlpProjectorConfig = Omit<z.output<typeof mlpProjectorSchema>, 'inputNorm'> & { inputNorm?: boolean };
 
 /**
  * Linear-GELU-Linear projector (LLaVA-1.5, arXiv:2310.03744). Parameter names follow
