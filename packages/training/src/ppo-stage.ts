@@ -77,8 +77,9 @@ export function ppoObjective(stage: PpoStage, index: number, model: MultimodalMo
     // the reward model reads the whole turn, as in its training pairs: answer, end, eos
     const scoreBatch = model.collate(samples.map((s, r) => ({ ...s, lossMask: s.ids.map((_, k) => (k >= asked[r]!.ids.length ? 1 : 0)) })));
     const [b, t] = [batch.inputIds.length, batch.inputIds[0]!.length];
-    const scores = tf.tidy(() => rewardModel.scores(scoreBatch)).dataSync().slice();
+    // token credit reads the score as its per-position shares: one reward-model forward either way
     const tokenScores = stage.credit === 'token' ? (tf.tidy(() => rewardModel.tokenScores(scoreBatch)).arraySync() as number[][]) : undefined;
+    const scores = tokenScores ? tokenScores.map((row) => row.reduce((a, x) => a + x, 0)) : tf.tidy(() => rewardModel.scores(scoreBatch)).dataSync().slice();
     const refLogProbs = tf.tidy(() => tokenLogProbs(reference.forward(batch), tf.tensor2d(batch.targets, [b, t], 'int32')));
     const { logits, hidden } = tf.tidy(() => {
       const { aux, ...out } = model.forwardWithHidden(batch);
