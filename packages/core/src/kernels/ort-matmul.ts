@@ -10,7 +10,6 @@ interface NativeSession {
 }
 interface OrtNative {
   binding: { InferenceSession: new () => NativeSession };
-  initOrt: () => void;
   Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => unknown;
 }
 
@@ -46,10 +45,10 @@ export class OrtMatMul {
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const req = typeof __filename === 'string' ? createRequire(__filename) : createRequire(import.meta.url);
-      const { binding, initOrt } = req('onnxruntime-node/dist/binding.js') as Pick<OrtNative, 'binding' | 'initOrt'>;
+      const { binding, initOrt } = req('onnxruntime-node/dist/binding.js') as Pick<OrtNative, 'binding'> & { initOrt: () => void };
       const { Tensor } = req('onnxruntime-node') as Pick<OrtNative, 'Tensor'>;
       initOrt();
-      ort = { binding, initOrt, Tensor };
+      ort = { binding, Tensor };
     } catch (e) {
       return `onnxruntime-node is not installed or does not load (${(e as Error).message.split('\n')[0]}); npm install onnxruntime-node for the faster matMul`;
     }
