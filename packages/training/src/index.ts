@@ -62,3 +62,5 @@ export { rewardObjective } from './reward-stage';
 export { ppoObjective, whiten } from './ppo-stage';
 export { preferenceBatch, pairBatch, batchLogProbs, type PreferenceMix } from './preference-batch';
 export type { StepLoss } from './train-loop';
+export { sampledPreferencePairs, judgeAnswer, judgementScore, ERROR_WEIGHT, type AnswerJudgement, type SampledPairOptions } from './sampled-pairs';
+export { askedSample, sampleAnswers, type SamplingOptions } from './policy-sampling';

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { MllmError, ModuleGroup, Rng } from '@mllm/core';
 import { preferencePairs, type PreferenceTask, type Split } from '@mllm/data';
 import { disposeAux, withAuxLoss, type ModelBatch, type MultimodalModel, type TokenizedSample } from '@mllm/model';
-import { applyChatTemplate } from '@mllm/tokenizer';
 import { tokenLogProbs } from './dpo-losses';
+import { askedSample, sampleAnswers } from './policy-sampling';
 import { clippedValueLoss, gaeBatch, perTokenKl, perTokenRewards, ppoClippedLoss } from './ppo-losses';
 import { ValueHead } from './reward-model';
 import type { StageConfig } from './run-config';
@@ -49,19 +49,14 @@ export function ppoObjective(stage: PpoStage, index: number, model: MultimodalMo
     const task: PreferenceTask = rng.weighted(stage.tasks);
     return data.pickScenes(rng, split, count).map((scene) => {
       const pair = preferencePairs(scene, rng, { tasks: [task] })[0]!;
-      const { ids } = applyChatTemplate(data.tokenizer, [{ from: 'human', value: pair.prompt }], { addGenerationPrompt: true });
-      return { ids, lossMask: ids.map(() => 0), images: [data.world.image(scene.id)] };
+      return askedSample(data, pair.prompt, pair.image);
     });
   };
 
   /** Samples answers and scores them: rewards and KL only, no advantages (held-out use). */
   const sample = (rng: Rng, split: Split, temperature: number) => {
     const asked = prompts(rng, split, stage.batchSize);
-    model.eval();
-    // an answer is text: a sampled image placeholder or role token would break the turn's layout
-    const suppressTokens = [special.image, special.pad, special.bos, special.unk, special.user, special.assistant];
-    const answers = model.generate(asked, { maxNewTokens: stage.maxNewTokens, stopTokens: [special.end, special.eos], temperature, rng: rng.fork('sample'), suppressTokens });
-    model.train();
+    const answers = sampleAnswers(model, data, asked, { maxNewTokens: stage.maxNewTokens, temperature, rng: rng.fork('sample') });
     // the stop token the policy chose is an action; a cut-off answer gets end-of-turn appended, not sampled
     const samples = asked.map((p, r) => {
       const answer = answers[r]!;

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { ModuleGroup, Rng } from '@mllm/core';
-import type { PreferenceTask } from '@mllm/data';
+import type { PreferencePair, PreferenceTask } from '@mllm/data';
 import { withAuxLoss, type MultimodalModel } from '@mllm/model';
 import { bradleyTerryLoss } from './dpo-losses';
 import { HELD_OUT_BATCHES, heldOutPreference, pairBatch, preferenceBatch, rankedRight, type PreferenceMix } from './preference-batch';
 import { RewardModel } from './reward-model';
+import { sampledPreferencePairs } from './sampled-pairs';
 import type { StageConfig, TrainableModule } from './run-config';
 import { batchTokens, copyModel, moduleOf, scalarValue, type AlignmentContext, type StageObjective } from './stage-objective';
 import type { StageData } from './stage-data';
@@ -35,8 +36,24 @@ export function rewardObjective(
   model.freeze(); // the policy is not this stage's to change
   const mix: PreferenceMix = { kinds: stage.kinds, tasks: stage.tasks };
 
-  const pairLoss = (step: number, split: 'train' | 'val', task?: PreferenceTask) => {
-    const pairs = preferenceBatch(data, data.rngFor(index, step, split), split, stage.batchSize, mix, task);
+  /** A training batch: by the `sampled` share, the policy's own answers ranked by the labeller; else synthetic pairs. */
+  const trainingPairs = (step: number): PreferencePair[] => {
+    const rng = data.rngFor(index, step, 'train');
+    const sampled = stage.sampled;
+    if (sampled && sampled.share > 0) {
+      const side = rng.fork('sampled');
+      if (side.next() < sampled.share) {
+        const pairs = sampledPreferencePairs(model, data, side, 'train', stage.batchSize, side.weighted(mix.tasks), sampled);
+        if (pairs.length > 0) return pairs; // every answer judged alike: a synthetic batch instead
+      }
+    }
+    return preferenceBatch(data, rng, 'train', stage.batchSize, mix);
+  };
+
+  const pairLoss = (step: number, split: 'train' | 'val', task?: PreferenceTask) =>
+    scorePairs(split === 'train' ? trainingPairs(step) : preferenceBatch(data, data.rngFor(index, step, split), split, stage.batchSize, mix, task), split);
+
+  const scorePairs = (pairs: PreferencePair[], split: 'train' | 'val') => {
     const batch = pairBatch(rewardModel.model, data, pairs);
     const b = pairs.length;
     const stats: Record<string, number> = {};
@@ -54,11 +71,32 @@ export function rewardObjective(
     return { loss, stats, tokens: batchTokens(batch), kinds: pairs.map((p) => p.kind), correct };
   };
 
+  /** Held-out on-policy pairs: HELD_OUT_BATCHES batches of each task with weight > 0, from validation scenes. */
+  let heldOutSampled: PreferencePair[][] | undefined;
+  const sampledHeldOut = () =>
+    (Object.keys(mix.tasks) as PreferenceTask[])
+      .filter((task) => mix.tasks[task] > 0)
+      .flatMap((task) => Array.from({ length: HELD_OUT_BATCHES }, (_, k) => sampledPreferencePairs(model, data, data.rngFor(index, k, 'val').fork(`sampled:${task}`), 'val', stage.batchSize, task, stage.sampled!)))
+      .filter((pairs) => pairs.length > 0);
+
   return {
     params: rewardModel.trainableParameters().map(([name, p]) => [`reward_model.${name}`, p]),
     extra,
     lossAt: (step) => pairLoss(step, 'train'),
-    validate: () => heldOutPreference(mix, HELD_OUT_BATCHES, pairLoss),
+    validate: () => {
+      const held = heldOutPreference(mix, HELD_OUT_BATCHES, pairLoss);
+      if (!stage.sampled) return held;
+      // the policy is frozen here: its held-out answers are sampled and judged once, then reused
+      heldOutSampled ??= sampledHeldOut();
+      let right = 0;
+      for (const pairs of heldOutSampled) {
+        const scored = scorePairs(pairs, 'val');
+        tf.dispose(tf.tidy(() => scored.loss()));
+        right += scored.correct.filter(Boolean).length;
+      }
+      const n = heldOutSampled.reduce((s, p) => s + p.length, 0);
+      return { ...held, stats: { ...held.stats, 'rewardAccuracy.sampled': n > 0 ? right / n : NaN, sampledPairs: n } };
+    },
     // the reward model outlives the stage: PPO scores with it
     dispose: () => {
       rewardModel.freeze().eval();

@@ -146,6 +146,20 @@ export const stageSchema = z.discriminatedUnion('type', [
       centerRewardsCoefficient: z.number().min(0).default(0.01),
       /** Where the scalar head reads: the last answer position (InstructGPT) or the mean over the answer. */
       pooling: z.enum(['last', 'mean', 'likelihood']).default('last'),
+      /**
+       * InstructGPT's comparison data: this share of training batches pairs the policy's own
+       * sampled answers, best against worst of `samples` per prompt as the Shapes world's checker
+       * ranks them (sampled-pairs.ts); the rest stay synthetic. Held out, `rewardAccuracy.sampled`.
+       */
+      sampled: z
+        .object({
+          share: z.number().min(0).max(1),
+          samples: z.number().int().min(2).default(4),
+          temperature: z.number().positive().default(1),
+          maxNewTokens: z.number().int().min(1).default(80),
+        })
+        .strict()
+        .optional(),
     })
     .strict(),
   z
