@@ -228,7 +228,9 @@ async function loadRewardModel(session: Session, context: AlignmentContext, dir:
   const path = join(dir, REWARD_MODEL_FILE);
   if (!existsSync(path)) throw new MllmError(`--resume: the run finished a reward stage but ${path} is missing; rerun from the start without --resume`);
   const stage = [...session.config.stages].reverse().find((s) => s.type === 'reward');
-  const rewardModel = new RewardModel(context.newModel(), new Rng(session.config.seed), stage?.type === 'reward' ? stage.pooling : 'last');
+  const pooling = stage?.type === 'reward' ? stage.pooling : 'last';
+  const ratio = stage?.type === 'reward' && pooling === 'ratio' ? { reference: context.newModel(), beta: stage.beta } : undefined;
+  const rewardModel = new RewardModel(context.newModel(), new Rng(session.config.seed), pooling, ratio);
   const { tensors } = await loadSafetensors(path);
   rewardModel.loadStateDict(tensors, { source: path });
   for (const t of Object.values(tensors)) t.dispose();

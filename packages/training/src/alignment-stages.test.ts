@@ -8,6 +8,8 @@ import { StageData } from './stage-data';
 import type { AlignmentContext } from './stage-objective';
 import { whiten } from './ppo-stage';
 import { RewardModel } from './reward-model';
+import { batchLogProbs } from './preference-batch';
+import { bradleyTerryLoss, dpoLoss } from './dpo-losses';
 import { make, tokenizer, valuesOf as snapshot, world } from './tiny-run.test-helper';
 
 const smallWorld = new ShapesWorld({ seed: 1, imageSize: 16, sizes: { train: 8, val: 4, test: 1 } });
@@ -125,6 +127,20 @@ describe('reward and ppo stages', () => {
     expect(snapshot(rm.namedParameters())).toEqual(before);
   });
 
+  it("a 'ratio' reward stage starts at log 2, trains the reward model's LM only and keeps its reference frozen", async () => {
+    const policy = make();
+    const ctx = context();
+    const losses: number[] = [];
+    // as the dpo test above: 8 scenes whose captions an untrained model learns in a few dozen steps
+    const stage = stageSchema.parse({ type: 'reward', steps: 40, batchSize: 8, lr: 0.01, warmup: 2, evalEvery: 0, pooling: 'ratio', beta: 0.5, tasks: { caption: 1, detail: 0, question: 0 }, kinds: { existence: 1, attribute: 0, relationship: 0 } });
+    const result = await runStage(stage, 0, policy, new StageData(smallWorld, tokenizer, 3), { onStep: (e) => void losses.push(e.loss) }, undefined, ctx);
+    expect(losses[0]).toBeCloseTo(Math.log(2), 5); // reward model == reference: every score is 0
+    expect(mean(losses.slice(-5))).toBeLessThan(0.9 * Math.log(2));
+    const rm = ctx.rewardModel!;
+    expect(result.trainableParameters).toBe(rm.model.connector.numParameters() + rm.model.llm.numParameters());
+    expect(snapshot(rm.reference!.namedParameters())).toEqual(snapshot(policy.namedParameters()));
+  });
+
   it('ppo without a reward model says which stage is missing', async () => {
     const stage = stageSchema.parse({ type: 'ppo', steps: 1, batchSize: 2 });
     await expect(runStage(stage, 0, make(), new StageData(world, tokenizer, 3), {}, undefined, context())).rejects.toThrow(/"reward" stage must run before "ppo"/);
@@ -179,6 +195,34 @@ describe('RewardModel', () => {
     expect(Object.keys(rm.stateDict())).toContain('likelihood_scale');
   });
 
+  it("'ratio' pooling is DPO's implicit reward: beta times the log-ratio to the reference, its Bradley-Terry loss DPO's", () => {
+    const data = new StageData(world, tokenizer, 9);
+    const scenes = world.scenes('train').slice(0, 2);
+    const answer = (scene: (typeof scenes)[number], text: string) => data.tokenize({ id: scene.id, image: scene.id, conversations: [{ from: 'human', value: '<image>\ndescribe' }, { from: 'gpt', value: text }] });
+    const chosen = scenes.map((s) => answer(s, 'a red circle'));
+    const rejected = scenes.map((s) => answer(s, 'two blue objects at the top'));
+    const reference = make();
+    const rm = new RewardModel(make(), new Rng(4), 'ratio', { reference, beta: 0.3 });
+    const batch = rm.model.collate([...chosen, ...rejected]);
+    // the same weights as the reference: every answer scores 0
+    expect(Array.from(rm.scores(batch).dataSync()).every((x) => Math.abs(x) < 1e-4)).toBe(true);
+    // move the reward model's own LM away from the reference
+    tf.tidy(() => rm.model.namedParameters().filter(([n]) => n.includes('lm_head') || n.includes('embed_tokens')).forEach(([, p]) => (p as tf.Variable).assign(p.add(tf.randomNormal(p.shape, 0, 0.5, 'float32', 7)))));
+    const scores = Array.from(rm.scores(batch).dataSync());
+    const own = batchLogProbs(rm.model, batch).dataSync();
+    const ref = batchLogProbs(reference, batch).dataSync();
+    scores.forEach((x, r) => expect(x).toBeCloseTo(0.3 * (own[r]! - ref[r]!), 4));
+    expect(scores.some((x) => Math.abs(x) > 0.01)).toBe(true);
+    const shares = rm.tokenScores(batch).arraySync();
+    shares.forEach((row, r) => expect(row.reduce((a, x) => a + x, 0)).toBeCloseTo(scores[r]!, 4));
+    // Bradley-Terry on these scores is DPO's loss with the same beta
+    const bt = bradleyTerryLoss(tf.tensor1d(scores.slice(0, 2)), tf.tensor1d(scores.slice(2)), { centerRewardsCoefficient: 0 }).loss.dataSync()[0]!;
+    const dpo = dpoLoss({ policyChosen: tf.tensor1d(own.slice(0, 2)), policyRejected: tf.tensor1d(own.slice(2)), referenceChosen: tf.tensor1d(ref.slice(0, 2)), referenceRejected: tf.tensor1d(ref.slice(2)) }, { beta: 0.3 }).loss.dataSync()[0]!;
+    expect(bt).toBeCloseTo(dpo, 4);
+    expect(Object.keys(rm.stateDict()).some((n) => n.startsWith('reference.'))).toBe(true);
+    expect(() => new RewardModel(make(), new Rng(4), 'ratio')).toThrow(/'ratio' pooling needs the reference model/);
+  });
+
   it('splits a mean-pooled score into per-position shares that sum to it, only on the answer', () => {
     const data = new StageData(world, tokenizer, 9);
     const scenes = world.scenes('train').slice(0, 2);
@@ -195,7 +239,7 @@ describe('RewardModel', () => {
         expect(new Set(row.filter((_, t) => batch.weights[r]![t]).map((x) => x.toFixed(6))).size).toBeGreaterThan(1);
       });
     }
-    expect(() => new RewardModel(make(), new Rng(4), 'last').tokenScores(make().collate(samples))).toThrow(/pooling 'mean' or 'likelihood'/);
+    expect(() => new RewardModel(make(), new Rng(4), 'last').tokenScores(make().collate(samples))).toThrow(/pooling 'mean', 'likelihood' or 'ratio'/);
   });
 });
 

@@ -11,11 +11,19 @@ import { hiddenAt, lastResponsePositions } from './preference-batch';
  * multimodal model, so it sees the image), `score.weight` and, with 'likelihood' pooling,
  * `likelihood_scale`.
  */
-export type RewardPooling = 'last' | 'mean' | 'likelihood';
+export type RewardPooling = 'last' | 'mean' | 'likelihood' | 'ratio';
+
+/** What 'ratio' pooling needs: the frozen model the ratio is taken against, and its scale. */
+export interface RatioReward {
+  reference: MultimodalModel;
+  beta: number;
+}
 
 export class RewardModel extends Module {
   readonly score: Linear;
   readonly likelihoodScale?: tf.Variable;
+  readonly reference?: MultimodalModel;
+  private readonly beta: number;
 
   /**
    * `pooling`: 'last' reads the hidden state that has seen the whole answer (InstructGPT);
@@ -27,10 +35,21 @@ export class RewardModel extends Module {
    * ranks the default run's held-out pairs 0.91 right), while a freshly initialised scalar head
    * has to learn that comparison from the preference pairs (0.875 after 800 steps). The mean, not
    * the sum, so that PPO is not paid for stopping early.
+   * 'ratio' is DPO's implicit reward (Rafailov et al. 2023, "your language model is secretly a
+   * reward model"): beta times the answer's summed log-probability ratio between the reward
+   * model's LM head and a frozen reference (the instruction-tuned model), no scalar head. Its
+   * Bradley-Terry loss is exactly the DPO loss, so it learns what DPO's policy learns, and each
+   * answer token carries its own share: the token that made the difference is paid for.
    */
-  constructor(readonly model: MultimodalModel, rng: Rng, readonly pooling: RewardPooling = 'last') {
+  constructor(readonly model: MultimodalModel, rng: Rng, readonly pooling: RewardPooling = 'last', ratio?: RatioReward) {
     super();
     this.add('model', model);
+    if (pooling === 'ratio') {
+      if (!ratio) throw new MllmError("RewardModel: 'ratio' pooling needs the reference model and beta ({ reference, beta })");
+      this.reference = this.add('reference', ratio.reference);
+      this.reference.freeze().eval();
+    }
+    this.beta = ratio?.beta ?? 0;
     // small init, as HF's initializer_range: scores start near 0, so the first steps' loss is ~log 2
     this.score = this.add('score', new Linear(model.llm.dim, 1, rng, { bias: false, std: 0.02 }));
     if (pooling === 'likelihood') this.likelihoodScale = this.param('likelihood_scale', tf.ones([1]));
@@ -51,16 +70,17 @@ export class RewardModel extends Module {
    * The score of each row as per-position contributions [B, T] that sum to `scores(batch)`:
    * with 'mean' or 'likelihood' pooling the score is a mean over the answer's positions, so each
    * position's head output (plus its token's scaled log-probability) over the answer length is
-   * its share. A wrong word lowers the score where it stands: PPO's token-level credit. 'last'
-   * pooling has no such split.
+   * its share; with 'ratio' each position's scaled log-ratio is. A wrong word lowers the score
+   * where it stands: PPO's token-level credit. 'last' pooling has no such split.
    */
   tokenScores(batch: ModelBatch): tf.Tensor2D {
-    if (this.pooling === 'last') throw new MllmError("token-level reward needs a reward model with pooling 'mean' or 'likelihood' (a 'last'-pooled score is one number for the whole answer)");
+    if (this.pooling === 'last') throw new MllmError("token-level reward needs a reward model with pooling 'mean', 'likelihood' or 'ratio' (a 'last'-pooled score is one number for the whole answer)");
     return tf.tidy(() => {
       const { logits, hidden, aux } = this.model.forwardWithHidden(batch);
       disposeAux(aux);
       const [b, t] = hidden.shape;
       const mask = tf.tensor2d(batch.weights, [b, t]);
+      if (this.reference) return this.logRatios(batch, logits).mul(mask) as tf.Tensor2D;
       const answerLength = mask.sum(1, true).maximum(1);
       let perPosition = this.score.forward(hidden).reshape([b, t]);
       if (this.likelihoodScale) perPosition = perPosition.add(tokenLogProbs(logits, tf.tensor2d(batch.targets, [b, t], 'int32')).mul(this.likelihoodScale));
@@ -68,8 +88,17 @@ export class RewardModel extends Module {
     });
   }
 
+  /** beta * (log p_model - log p_reference) of every position's target: [B, T]. */
+  private logRatios(batch: ModelBatch, logits: tf.Tensor3D): tf.Tensor2D {
+    const [b, t] = logits.shape;
+    const targets = tf.tensor2d(batch.targets, [b, t], 'int32');
+    const referenceLogProbs = tf.tidy(() => tokenLogProbs(this.reference!.forward(batch), targets));
+    return tokenLogProbs(logits, targets).sub(referenceLogProbs).mul(this.beta) as tf.Tensor2D;
+  }
+
   private pool(batch: ModelBatch, logits: tf.Tensor3D, hidden: tf.Tensor3D): tf.Tensor1D {
     return tf.tidy(() => {
+      if (this.reference) return this.logRatios(batch, logits).mul(tf.tensor2d(batch.weights, logits.shape.slice(0, 2) as [number, number])).sum(1) as tf.Tensor1D;
       if (this.pooling === 'last') return this.score.forward(hiddenAt(hidden, lastResponsePositions(batch))).reshape([-1]) as tf.Tensor1D;
       const [b, t] = hidden.shape;
       const mask = tf.tensor2d(batch.weights, [b, t]); // the positions that read the answer's tokens

@@ -27,12 +27,13 @@ export function rewardObjective(
   trains: TrainableModule[],
   resumeExtra?: Record<string, tf.Tensor>,
 ): StageObjective {
-  const rewardModel = new RewardModel(copyModel(model, context), new Rng(data.seed).fork(`stage${index}:reward-head`), stage.pooling);
+  const ratio = stage.pooling === 'ratio' ? { reference: copyModel(model, context), beta: stage.beta } : undefined;
+  const rewardModel = new RewardModel(copyModel(model, context), new Rng(data.seed).fork(`stage${index}:reward-head`), stage.pooling, ratio);
   const extra = new ModuleGroup({ reward_model: rewardModel });
   if (resumeExtra) extra.loadStateDict(resumeExtra, { source: 'reward stage state' });
   rewardModel.freeze();
   for (const which of trains) moduleOf(rewardModel.model, which).unfreeze();
-  rewardModel.score.unfreeze();
+  if (stage.pooling !== 'ratio') rewardModel.score.unfreeze(); // a ratio reward has no head to train
   model.freeze(); // the policy is not this stage's to change
   const mix: PreferenceMix = { kinds: stage.kinds, tasks: stage.tasks };
 

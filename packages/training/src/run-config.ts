@@ -145,7 +145,9 @@ export const stageSchema = z.discriminatedUnion('type', [
       /** Weight of mean((r_chosen + r_rejected)^2), keeping scores centred at 0 for PPO. */
       centerRewardsCoefficient: z.number().min(0).default(0.01),
       /** Where the scalar head reads: the last answer position (InstructGPT) or the mean over the answer. */
-      pooling: z.enum(['last', 'mean', 'likelihood']).default('last'),
+      pooling: z.enum(['last', 'mean', 'likelihood', 'ratio']).default('last'),
+      /** 'ratio' pooling's scale: the score is beta * log(p_reward_model / p_reference) of the answer (DPO's beta). */
+      beta: z.number().positive().default(0.1),
       /**
        * InstructGPT's comparison data: this share of training batches pairs the policy's own
        * sampled answers, best against worst of `samples` per prompt as the Shapes world's checker
@@ -184,7 +186,7 @@ export const stageSchema = z.discriminatedUnion('type', [
       /**
        * Where the reward model's score is paid: `answer` (all of it at the last token, InstructGPT)
        * or `token` (each answer position its share of a mean-pooled score, so a hallucinated word
-       * is paid for where it stands; needs the reward stage's pooling 'mean' or 'likelihood').
+       * is paid for where it stands; needs the reward stage's pooling 'mean', 'likelihood' or 'ratio').
        */
       credit: z.enum(['answer', 'token']).default('answer'),
     })
@@ -299,7 +301,7 @@ function tokenCreditIssues(stages: unknown[]): ConfigIssue[] {
     if (stage.type === 'ppo' && stage.credit === 'token' && pooling === 'last')
       issues.push({
         path: `stages[${i}].credit`,
-        message: '"token" credit splits a mean-pooled score over the answer; set the reward stage\'s pooling to "mean" or "likelihood", or use credit "answer"',
+        message: '"token" credit splits a mean-pooled score over the answer; set the reward stage\'s pooling to "mean", "likelihood" or "ratio", or use credit "answer"',
       });
   });
   return issues;
