@@ -113,12 +113,15 @@ describe('mllm run', () => {
 
     const lastPooled = { ...tiny, stages: [...tiny.stages, { type: 'reward', steps: 1 }, { type: 'ppo', steps: 1, credit: 'token' }] };
     const creditErr = await runPipeline(lastPooled, { out: fresh(), logger: silentLogger }).catch((e) => e);
-    expect((creditErr as Error).message).toMatch(/stages\[5\]\.credit: "token" credit splits a mean-pooled score over the answer; set the reward stage's pooling to "mean" or "likelihood"/);
+    expect((creditErr as Error).message).toMatch(/stages\[5\]\.credit: "token" credit splits a mean-pooled score over the answer; set the reward stage's pooling to "mean", "likelihood" or "ratio"/);
   });
 
-  it('reward then ppo: the reward model is saved, and a run resumed after the reward stage loads it for ppo', async () => {
+  it.each([
+    ['a scalar head', {}, {}],
+    ["DPO's implicit reward (its frozen reference saved with it)", { pooling: 'ratio' }, { credit: 'token' }],
+  ])('reward then ppo with %s: the reward model is saved, and a run resumed after the reward stage loads it for ppo', async (_, reward, ppo) => {
     const out = fresh();
-    const rlhf = { ...tiny, stages: [...tiny.stages, { type: 'reward', steps: 4, batchSize: 4, evalEvery: 2 }, { type: 'ppo', steps: 4, epochs: 2, batchSize: 4, maxNewTokens: 6, checkpointEvery: 2, evalEvery: 2 }] };
+    const rlhf = { ...tiny, stages: [...tiny.stages, { type: 'reward', steps: 4, batchSize: 4, evalEvery: 2, ...reward }, { type: 'ppo', steps: 4, epochs: 2, batchSize: 4, maxNewTokens: 6, checkpointEvery: 2, evalEvery: 2, ...ppo }] };
     const stop = new Error('interrupted');
     // stop right after the reward stage's checkpoint, so ppo must read the reward model from disk
     const stopAfterReward = { ...silentLogger, info: (m: string) => { if (m.startsWith('stage 4-reward')) throw stop; } };
