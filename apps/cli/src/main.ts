@@ -16,7 +16,7 @@ import { chatOnnx, evaluateOnnx, exportCheckpoint } from './export';
 const USAGE = `mllm - build, train and evaluate multimodal LLMs
 
   mllm run <config.json> [--out DIR] [--backend B] [--seed N] [--resume] [--force] [--on-bad-sample skip|fail] [--workers N]
-  mllm sweep <config.json>... [--out DIR] [--seeds N] [--backend B] [--force | --resume]
+  mllm sweep <config.json>... [--out DIR] [--seeds N] [--jobs N] [--backend B] [--force | --resume]
   mllm eval --checkpoint DIR [--backend B]
   mllm chat --checkpoint DIR --image FILE.png --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-k K]
             [--top-p P] [--repetition-penalty R] [--seed N] [--stop TEXT]...
@@ -63,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
         seeds: { type: 'string' },
         'on-bad-sample': { type: 'string' },
         workers: { type: 'string' },
+        jobs: { type: 'string' },
         images: { type: 'string' },
         config: { type: 'string' },
         'max-length': { type: 'string' },
@@ -110,7 +111,8 @@ export async function main(argv: string[]): Promise<number> {
       const seeds = Number(values.seeds ?? 1);
       if (!Number.isInteger(seeds) || seeds < 1) throw new MllmError(`--seeds must be an integer >= 1, got ${values.seeds}`);
       const out = values.out ?? join('runs', 'sweep');
-      const rows = await runSweep(positionals, { out, seeds, force: values.force, resume: values.resume, backend: values.backend, logger: consoleLogger, progress: true });
+      const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
+      const rows = await runSweep(positionals, { out, seeds, jobs, force: values.force, resume: values.resume, backend: values.backend, logger: consoleLogger, progress: true });
       process.stdout.write(`${sweepMarkdown(rows, seeds)}\nwritten to ${out}/sweep.md, sweep.json, sweep-val-loss.svg\n`);
       return 0;
     }

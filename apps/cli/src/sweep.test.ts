@@ -1,9 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@mllm/core';
 import { runSweep, spread, sweepMarkdown } from './sweep';
+import { runInChild, runPool } from './sweep-jobs';
 
 const tinyPath = new URL('../../../configs/tiny.json', import.meta.url).pathname;
 const tiny = JSON.parse(readFileSync(tinyPath, 'utf8')) as Record<string, unknown>;
@@ -79,5 +80,63 @@ describe('mllm sweep', () => {
     await expect(runSweep([tinyPath, badPath], { out, seeds: 1, logger: silentLogger })).rejects.toThrow(/bad\.json: [\s\S]*connector\.numQueries/);
     expect(existsSync(join(out, 'tiny-seed0'))).toBe(false);
     await expect(runSweep([tinyPath], { out, seeds: 0, logger: silentLogger })).rejects.toThrow(/--seeds must be an integer >= 1/);
+  });
+
+  it('--jobs 2 trains each run in its own process and gives the table one process gives; a failed run keeps the others', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mllm-sweep-jobs-'));
+    const inOne = await runSweep([tinyPath], { out: join(dir, 'one'), seeds: 2, logger: silentLogger });
+    const out = join(dir, 'jobs');
+    const lines: string[] = [];
+    const logger = { ...silentLogger, info: (m: string) => lines.push(m) };
+    const inTwo = await runSweep([tinyPath], { out, seeds: 2, jobs: 2, logger });
+    // Same seeds, same code, another process: the same numbers, to the last bit.
+    expect(inTwo[0]!.popeAccuracy).toEqual(inOne[0]!.popeAccuracy);
+    expect([inTwo[0]!.chairI, inTwo[0]!.closedSet]).toEqual([inOne[0]!.chairI, inOne[0]!.closedSet]);
+    for (const seed of [0, 1]) {
+      expect(lines).toContain(`sweep: tiny seed ${seed} -> ${join(out, `tiny-seed${seed}`)} (own process, output in ${join(out, `tiny-seed${seed}`)}.log)`);
+      expect(readFileSync(join(out, `tiny-seed${seed}.log`), 'utf8')).toContain(`written to ${join(out, `tiny-seed${seed}`)}`);
+    }
+
+    // A run that fails once it has started (a malformed data line): the other run still
+    // finishes, and the error names the failed run and its log.
+    mkdirSync(join(dir, 'img'));
+    writeFileSync(join(dir, 'broken.jsonl'), '{"id": 1, "conversations": \n');
+    const badPath = join(dir, 'bad.json');
+    const badStages = (tiny.stages as { type: string }[]).map((s) => (s.type === 'instruct' ? { ...s, data: [{ source: 'llava', file: join(dir, 'broken.jsonl'), images: join(dir, 'img') }] } : s));
+    writeFileSync(badPath, JSON.stringify({ ...tiny, stages: badStages }));
+    const linearPath = join(dir, 'tiny-linear.json');
+    writeFileSync(linearPath, JSON.stringify({ ...tiny, connector: { type: 'linear' } }));
+    const err = await runSweep([badPath, linearPath], { out, seeds: 1, jobs: 2, logger: silentLogger }).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(/^1 of 2 sweep runs failed:\n {2}sweep: bad seed 0 failed \(exit code 2\); its output is in .*bad-seed0\.log\n.*--resume/);
+    expect(readFileSync(join(out, 'bad-seed0.log'), 'utf8')).toMatch(/broken\.jsonl:1/);
+    expect(existsSync(join(out, 'tiny-linear-seed0', 'report.json'))).toBe(true);
+    await expect(runSweep([tinyPath], { out, seeds: 1, jobs: 0, logger: silentLogger })).rejects.toThrow(/--jobs must be a whole number >= 1/);
+  });
+
+  it('runPool keeps at most `limit` tasks in flight, runs them all despite failures, and keeps their order', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const task = (i: number) => async () => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 5 * ((i * 7) % 4)));
+      inFlight--;
+      if (i === 2) throw new Error('task 2');
+      return i;
+    };
+    const settled = await runPool([0, 1, 2, 3, 4, 5].map(task), 3);
+    expect(most).toBe(3);
+    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message))).toEqual([0, 1, 'task 2', 3, 4, 5]);
+    await expect(runPool([task(0)], 0)).rejects.toThrow(/--jobs must be a whole number >= 1, got 0/);
+  });
+
+  it('runInChild passes the run\'s flags, and says which run failed and where its output is', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mllm-sweep-child-'));
+    const echo = join(dir, 'echo.mjs');
+    writeFileSync(echo, 'console.log(JSON.stringify(process.argv.slice(2))); process.exitCode = process.argv.includes("--resume") ? 3 : 0;\n');
+    const run = { label: 'x seed 2', configPath: 'c.json', seed: 2, out: 'o', backend: 'wasm', logPath: join(dir, 'x.log') };
+    await runInChild({ ...run, mode: 'force' }, new URL(`file://${echo}`));
+    expect(JSON.parse(readFileSync(run.logPath, 'utf8'))).toEqual(['run', 'c.json', '--seed', '2', '--out', 'o', '--force', '--backend', 'wasm']);
+    await expect(runInChild({ ...run, mode: 'resume' }, new URL(`file://${echo}`))).rejects.toThrow(`sweep: x seed 2 failed (exit code 3); its output is in ${run.logPath}`);
+    await expect(runInChild({ ...run, mode: 'fresh', logPath: join(dir, 'no', 'such', 'dir.log') })).rejects.toThrow(/sweep: x seed 2 did not start: cannot write its log .*dir\.log \(ENOENT/);
   });
 });

@@ -9,6 +9,7 @@ import { readConfig } from './config-file';
 import { finishedRunReport, runPipeline } from './pipeline';
 import type { RunReportJson } from './report';
 import type { MetricRecord } from './metrics-log';
+import { runInChild, runPool, type ChildRun } from './sweep-jobs';
 
 export interface SweepOptions {
   out: string;
@@ -20,6 +21,11 @@ export interface SweepOptions {
   backend?: string;
   logger: Logger;
   progress?: boolean;
+  /**
+   * Runs trained at once (default 1, in this process). Above 1 each run is its own `mllm run`
+   * process writing its output to `<run folder>.log`; the table is the same as with 1.
+   */
+  jobs?: number;
 }
 
 /** Mean and spread (sample standard deviation; 0 for one seed) of one metric over seeds. */
@@ -142,6 +148,7 @@ export async function runSweep(configPaths: string[], options: SweepOptions): Pr
   if (configPaths.length === 0) throw new MllmError('mllm sweep needs at least one config: mllm sweep configs/default.json configs/qformer.json');
   if (!Number.isInteger(options.seeds) || options.seeds < 1) throw new MllmError(`--seeds must be an integer >= 1, got ${options.seeds}`);
   if (options.resume && options.force) throw new MllmError('mllm sweep: --resume keeps finished runs and --force retrains them; pass one of the two');
+  if (options.jobs !== undefined && !(Number.isInteger(options.jobs) && options.jobs >= 1)) throw new MllmError(`--jobs must be a whole number >= 1 (runs trained at once, e.g. the number of cores), got ${options.jobs}`);
   const configs = await Promise.all(configPaths.map(readConfig));
   configs.forEach((c, i) => {
     try {
@@ -154,15 +161,14 @@ export async function runSweep(configPaths: string[], options: SweepOptions): Pr
   const names = runNames(configPaths);
   const rows: SweepRow[] = [];
   const curves: { name: string; points: [number, number][] }[] = [];
-  for (const [i, raw] of configs.entries()) {
-    const runs: { dir: string; report: RunReportJson }[] = [];
-    for (let seed = 0; seed < options.seeds; seed++) {
-      const dir = join(options.out, `${names[i]}-seed${seed}`);
-      const report = await sweepRun(raw, dir, seed, `${names[i]} seed ${seed}`, options);
-      runs.push({ dir, report });
-      if (seed === 0) curves.push({ name: names[i]!, points: await lastStageValidation(dir, report) });
-    }
-    rows.push(summarizeRuns(names[i]!, configPaths[i]!, runs));
+  const plans: PlannedRun[] = configs.flatMap((raw, i) =>
+    Array.from({ length: options.seeds }, (_, seed) => ({ config: i, raw, configPath: configPaths[i]!, seed, dir: join(options.out, `${names[i]}-seed${seed}`), label: `${names[i]} seed ${seed}` })),
+  );
+  const reports = (options.jobs ?? 1) > 1 ? await sweepInProcesses(plans, options) : await sweepInThisProcess(plans, options);
+  for (const [i, name] of names.entries()) {
+    const runs = plans.flatMap((plan, k) => (plan.config === i ? [{ dir: plan.dir, report: reports[k]! }] : []));
+    curves.push({ name, points: await lastStageValidation(runs[0]!.dir, runs[0]!.report) });
+    rows.push(summarizeRuns(name, configPaths[i]!, runs));
   }
   await writeFile(join(options.out, 'sweep.json'), JSON.stringify({ seeds: options.seeds, rows }, null, 2));
   await writeFile(join(options.out, 'sweep.md'), sweepMarkdown(rows, options.seeds));
@@ -173,22 +179,71 @@ export async function runSweep(configPaths: string[], options: SweepOptions): Pr
   return rows;
 }
 
-/** One run of the sweep: trained, continued from its checkpoint, or (--resume, finished) read back. */
-async function sweepRun(raw: unknown, dir: string, seed: number, label: string, options: SweepOptions): Promise<RunReportJson> {
-  const run = { out: dir, seed, force: options.force, backend: options.backend, logger: options.logger, progress: options.progress };
+interface PlannedRun {
+  /** Index of its config in the sweep's list. */
+  config: number;
+  raw: unknown;
+  configPath: string;
+  seed: number;
+  dir: string;
+  label: string;
+}
+
+/** What a sweep run needs: nothing (--resume, finished: its report), or training from scratch or from its checkpoint. */
+type RunStart = { finished: RunReportJson } | { mode: ChildRun['mode'] };
+
+async function howToRun(plan: PlannedRun, options: SweepOptions): Promise<RunStart> {
   if (options.resume) {
-    const finished = await finishedRunReport(raw, dir, seed);
+    const finished = await finishedRunReport(plan.raw, plan.dir, plan.seed);
     if (finished) {
-      options.logger.info(`sweep: ${label} finished before in ${dir}; its report is reused`);
-      return finished;
+      options.logger.info(`sweep: ${plan.label} finished before in ${plan.dir}; its report is reused`);
+      return { finished };
     }
-    if (existsSync(join(dir, 'checkpoint', 'state.json'))) {
-      options.logger.info(`sweep: ${label} -> ${dir}, continued from its checkpoint`);
-      return runPipeline(raw, { ...run, resume: true });
-    }
+    if (existsSync(join(plan.dir, 'checkpoint', 'state.json'))) return { mode: 'resume' };
   }
-  options.logger.info(`sweep: ${label} -> ${dir}`);
-  return runPipeline(raw, run);
+  return { mode: options.force ? 'force' : 'fresh' };
+}
+
+/** The runs one after another in this process, stopping at the first that fails. */
+async function sweepInThisProcess(plans: PlannedRun[], options: SweepOptions): Promise<RunReportJson[]> {
+  const reports: RunReportJson[] = [];
+  for (const plan of plans) {
+    const start = await howToRun(plan, options);
+    if ('finished' in start) {
+      reports.push(start.finished);
+      continue;
+    }
+    const run = { out: plan.dir, seed: plan.seed, force: options.force, backend: options.backend, logger: options.logger, progress: options.progress };
+    options.logger.info(`sweep: ${plan.label} -> ${plan.dir}${start.mode === 'resume' ? ', continued from its checkpoint' : ''}`);
+    reports.push(await runPipeline(plan.raw, { ...run, resume: start.mode === 'resume' }));
+  }
+  return reports;
+}
+
+/**
+ * The runs as `options.jobs` processes at a time. Every run is tried even when one fails, so
+ * one bad seed does not throw away the others' hours; the error then names each failed run
+ * and its log.
+ */
+async function sweepInProcesses(plans: PlannedRun[], options: SweepOptions): Promise<RunReportJson[]> {
+  const tasks = plans.map((plan) => async () => {
+    const start = await howToRun(plan, options);
+    if ('finished' in start) return start.finished;
+    const logPath = `${plan.dir}.log`;
+    options.logger.info(`sweep: ${plan.label} -> ${plan.dir}${start.mode === 'resume' ? ', continued from its checkpoint' : ''} (own process, output in ${logPath})`);
+    await runInChild({ label: plan.label, configPath: plan.configPath, seed: plan.seed, out: plan.dir, mode: start.mode, backend: options.backend, logPath });
+    const report = JSON.parse(await readFile(join(plan.dir, 'report.json'), 'utf8')) as RunReportJson;
+    options.logger.info(`sweep: ${plan.label} done in ${report.wallSeconds.toFixed(0)} s`);
+    return report;
+  });
+  const settled = await runPool(tasks, options.jobs!);
+  const failed = settled.flatMap((s) => (s.status === 'rejected' ? [(s.reason as Error).message] : []));
+  if (failed.length > 0) {
+    throw new MllmError(
+      `${failed.length} of ${plans.length} sweep runs failed:\n  ${failed.join('\n  ')}\nthe runs that finished are kept: fix the cause and rerun the sweep with --resume to train only the rest`,
+    );
+  }
+  return settled.map((s) => (s as PromiseFulfilledResult<RunReportJson>).value);
 }
 
 async function lastStageValidation(dir: string, report: RunReportJson): Promise<[number, number][]> {

@@ -1,0 +1,70 @@
+import { spawn } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MllmError } from '@mllm/core';
+
+/** One `mllm run` of a sweep, as a separate process. */
+export interface ChildRun {
+  /** "highres-tiles seed 1", for messages. */
+  label: string;
+  configPath: string;
+  seed: number;
+  out: string;
+  /** What the run does with `out`: train from scratch over it, continue its checkpoint, or neither (it must be empty). */
+  mode: 'force' | 'resume' | 'fresh';
+  backend?: string;
+  /** The run's stdout and stderr go here, so parallel runs do not interleave on the terminal. */
+  logPath: string;
+}
+
+/**
+ * The CLI entry that children run. One level up from both `src/` (tests) and `dist/` (the
+ * built CLI), so both find the same script; it runs the built CLI.
+ */
+export const CLI_ENTRY = new URL('../bin/mllm.js', import.meta.url);
+
+/**
+ * Runs `mllm run` for one sweep run in its own process: tfjs keeps one backend per process,
+ * so runs that share a process cannot train at the same time. Resolves when it exits 0.
+ */
+export async function runInChild(run: ChildRun, entry: URL = CLI_ENTRY): Promise<void> {
+  const flags = run.mode === 'force' ? ['--force'] : run.mode === 'resume' ? ['--resume'] : [];
+  const args = [fileURLToPath(entry), 'run', run.configPath, '--seed', String(run.seed), '--out', run.out, ...flags, ...(run.backend ? ['--backend', run.backend] : [])];
+  let log: number;
+  try {
+    log = openSync(run.logPath, 'w');
+  } catch (e) {
+    throw new MllmError(`sweep: ${run.label} did not start: cannot write its log ${run.logPath} (${(e as Error).message})`);
+  }
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', log, log] });
+    child.on('error', (e) => reject(new MllmError(`sweep: ${run.label} could not start (${e.message})`)));
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new MllmError(`sweep: ${run.label} failed (${signal ? `signal ${signal}` : `exit code ${code}`}); its output is in ${run.logPath}`));
+    });
+  }).finally(() => closeSync(log));
+}
+
+/**
+ * Runs every task with at most `limit` in flight, in order of the list, and waits for all of
+ * them even when one fails: the others' finished runs are kept for `--resume`. The results
+ * are in the order of the list.
+ */
+export async function runPool<T>(tasks: (() => Promise<T>)[], limit: number): Promise<PromiseSettledResult<T>[]> {
+  if (!Number.isInteger(limit) || limit < 1) throw new MllmError(`--jobs must be a whole number >= 1, got ${limit}`);
+  const results: PromiseSettledResult<T>[] = new Array(tasks.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      try {
+        results[i] = { status: 'fulfilled', value: await tasks[i]!() };
+      } catch (reason) {
+        results[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
+  return results;
+}
