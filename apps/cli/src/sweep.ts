@@ -204,6 +204,10 @@ async function howToRun(plan: PlannedRun, options: SweepOptions): Promise<RunSta
   return { mode: options.force ? 'force' : 'fresh' };
 }
 
+function startLine(plan: PlannedRun, mode: ChildRun['mode']): string {
+  return `sweep: ${plan.label} -> ${plan.dir}${mode === 'resume' ? ', continued from its checkpoint' : ''}`;
+}
+
 /** The runs one after another in this process, stopping at the first that fails. */
 async function sweepInThisProcess(plans: PlannedRun[], options: SweepOptions): Promise<RunReportJson[]> {
   const reports: RunReportJson[] = [];
@@ -214,7 +218,7 @@ async function sweepInThisProcess(plans: PlannedRun[], options: SweepOptions): P
       continue;
     }
     const run = { out: plan.dir, seed: plan.seed, force: options.force, backend: options.backend, logger: options.logger, progress: options.progress };
-    options.logger.info(`sweep: ${plan.label} -> ${plan.dir}${start.mode === 'resume' ? ', continued from its checkpoint' : ''}`);
+    options.logger.info(startLine(plan, start.mode));
     reports.push(await runPipeline(plan.raw, { ...run, resume: start.mode === 'resume' }));
   }
   return reports;
@@ -230,7 +234,7 @@ async function sweepInProcesses(plans: PlannedRun[], options: SweepOptions): Pro
     const start = await howToRun(plan, options);
     if ('finished' in start) return start.finished;
     const logPath = `${plan.dir}.log`;
-    options.logger.info(`sweep: ${plan.label} -> ${plan.dir}${start.mode === 'resume' ? ', continued from its checkpoint' : ''} (own process, output in ${logPath})`);
+    options.logger.info(`${startLine(plan, start.mode)} (own process, output in ${logPath})`);
     await runInChild({ label: plan.label, configPath: plan.configPath, seed: plan.seed, out: plan.dir, mode: start.mode, backend: options.backend, logPath });
     const report = JSON.parse(await readFile(join(plan.dir, 'report.json'), 'utf8')) as RunReportJson;
     options.logger.info(`sweep: ${plan.label} done in ${report.wallSeconds.toFixed(0)} s`);
