@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { initBackend } from '@mllm/core';
-import { buildModel, createRegistry } from '@mllm/model';
+import { buildModel, createComponentRegistry } from '@mllm/model';
 import { createKvCache, disposeKvCache } from '@mllm/llm';
 import { exportModel, OnnxMultimodalModel } from '@mllm/onnx';
 
@@ -110,7 +110,7 @@ export async function benchOnnx(options = {}) {
   const rows = [];
   const recompute = [];
   for (const spec of options.models ?? ONNX_BENCH_MODELS) {
-    const model = buildModel(spec.config(), { registry: createRegistry(), vocabSize: spec.vocab, special: { imageTokenId: 4, padId: 0 }, seed: 0 });
+    const model = buildModel(spec.config(), { registry: createComponentRegistry(), vocabSize: spec.vocab, special: { imageTokenId: 4, padId: 0 }, seed: 0 });
     const dir = join(mkdtempSync(join(tmpdir(), 'mllm-bench-onnx-')), 'model');
     await exportModel(model, dir, { maxPositions: 512 });
     const ort = await OnnxMultimodalModel.load(dir);

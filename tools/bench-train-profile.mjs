@@ -4,16 +4,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { initBackend, setFastKernels } from '@mllm/core';
-import { createRegistry } from '@mllm/model';
+import { createComponentRegistry } from '@mllm/model';
 import { StageData, parseRunConfig, runStage } from '@mllm/training';
-import { createSession } from '../apps/cli/dist/index.js';
+import { createSession } from '@mllm/run';
 
 export async function profileStage({ configPath = 'configs/default.json', stageIndex = 3, fast = true, steps = 4, overrides = {} } = {}) {
   await initBackend();
   setFastKernels(fast);
   const raw = JSON.parse(readFileSync(configPath, 'utf8'));
   Object.assign(raw.llm, overrides.llm ?? {});
-  const config = parseRunConfig(raw, createRegistry());
+  const config = parseRunConfig(raw, createComponentRegistry());
   const session = createSession({ ...config, data: { ...config.data, train: 500 } });
   const data = new StageData(session.world, session.tokenizer, config.seed);
   const stage = { ...config.stages[stageIndex], steps: 2, evalEvery: 0, checkpointEvery: 0, warmup: 1 };

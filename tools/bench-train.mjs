@@ -4,9 +4,9 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { matMulEngineInfo, setFastKernels, setMatMulEngine } from '@mllm/core';
-import { createRegistry } from '@mllm/model';
+import { createComponentRegistry } from '@mllm/model';
 import { DataParallel, StageData, parseRunConfig, runStage, shardableStage } from '@mllm/training';
-import { createSession } from '../apps/cli/dist/index.js';
+import { createSession } from '@mllm/run';
 
 /**
  * The best 2-D matMul rate (GFLOP/s) on square sizes of each engine our kernels can use: tfjs-wasm's
@@ -71,7 +71,7 @@ function stepFlops(model, stage, tokens) {
 export async function benchTraining({ label, configPath = 'configs/default.json', llm, steps = 12, plainSteps = steps, warmup = 2, workers = Math.min(2, availableParallelism()), log = () => {} }) {
   const raw = JSON.parse(readFileSync(configPath, 'utf8'));
   if (llm) raw.llm = { ...raw.llm, ...llm };
-  const config = parseRunConfig(raw, createRegistry());
+  const config = parseRunConfig(raw, createComponentRegistry());
   const session = createSession({ ...config, data: { ...config.data, train: 500 } });
   const { model, tokenizer, world } = session;
   const data = new StageData(world, tokenizer, config.seed);

@@ -5,9 +5,9 @@
 // Numbers vary 30-50% run to run on a shared machine: compare within one run.
 import { readFileSync } from 'node:fs';
 import { initBackend } from '@mllm/core';
-import { createRegistry } from '@mllm/model';
+import { createComponentRegistry } from '@mllm/model';
 import { parseRunConfig } from '@mllm/training';
-import { createSession } from '../apps/cli/dist/index.js';
+import { createSession } from '@mllm/run';
 import { TRAINING_HEADER, benchTraining, formatTrainingRow, matMulPeaks, summarizeTraining } from './bench-train.mjs';
 import { benchDataPipeline, formatDataBench } from './bench-data.mjs';
 import { benchGenerate, formatGenerateBench } from './bench-generate.mjs';
@@ -19,7 +19,7 @@ const steps = Number(process.env.BENCH_STEPS ?? 12);
 const wideSteps = Number(process.env.BENCH_WIDE_STEPS ?? 4);
 const backend = await initBackend();
 
-const config = parseRunConfig(JSON.parse(readFileSync(configPath, 'utf8')), createRegistry());
+const config = parseRunConfig(JSON.parse(readFileSync(configPath, 'utf8')), createComponentRegistry());
 const { model } = createSession({ ...config, data: { ...config.data, train: 500 } });
 const peaks = matMulPeaks();
 const peak = peaks.onnxruntimeAll ?? peaks.wasm;

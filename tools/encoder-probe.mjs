@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, Rng, Linear } from '@mllm/core';
 import { CELLS, SHAPES } from '@mllm/data';
 import { AdamW } from '@mllm/training';
-import { openRun } from '../apps/cli/dist/index.js';
+import { openRun } from '@mllm/run';
 await initBackend({ backend: 'wasm' });
 const s = await openRun(process.argv[2]);
 const enc = s.model.encoder, world = s.world;

@@ -4,7 +4,7 @@
 // test scenes. node tools/feature-scale.mjs <run dir>...   (after npm run build)
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '@mllm/core';
-import { openRun } from '../apps/cli/dist/index.js';
+import { openRun } from '@mllm/run';
 await initBackend({ backend: 'wasm' });
 const meanNorm = (t) => tf.tidy(() => tf.norm(t, 'euclidean', -1).mean().dataSync()[0]).toFixed(2);
 for (const dir of process.argv.slice(2)) {

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '@mllm/core';
 import { CELLS, SHAPES } from '@mllm/data';
-import { openRun } from '../apps/cli/dist/index.js';
+import { openRun } from '@mllm/run';
 await initBackend({ backend: 'wasm' });
 const dir = process.argv[2];
 const positions = JSON.parse(process.argv[3] ?? '[0,1,2,3]');

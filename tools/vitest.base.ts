@@ -14,7 +14,10 @@ export function packageTests(overrides: { testTimeout?: number; setupFiles?: str
     resolve: { alias },
     test: {
       include: ['src/**/*.test.ts'],
-      testTimeout: overrides.testTimeout ?? 60_000,
+      // generous limits: on a loaded machine a slow test is still a passing test (hooks included,
+      // since a beforeAll that trains a tiny run is as slow as the tests it serves)
+      testTimeout: overrides.testTimeout ?? 600_000,
+      hookTimeout: 600_000,
       // every package's tests run on the wasm backend, chosen once per test process
       setupFiles: overrides.setupFiles ?? [join(packagesDir, 'core', 'src', 'test-setup.ts')],
       pool: 'forks',

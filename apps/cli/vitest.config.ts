@@ -1,3 +1,3 @@
 import { packageTests } from '../../tools/vitest.base';
 
-export default packageTests({ testTimeout: 300_000 });
+export default packageTests();

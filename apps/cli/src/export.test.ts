@@ -5,14 +5,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { saveSafetensors, silentLogger } from '@mllm/core';
 import { OnnxMultimodalModel } from '@mllm/onnx';
-import { modelAnswerer } from './answerer';
-import { buildEvalSet } from './eval-set';
-import { onnxAnswerer } from './export';
 import { imageToPngBuffer, renderScene } from '@mllm/data';
 import { main } from './main';
+import { modelAnswerer, buildEvalSet, onnxAnswerer, run as runPipeline, openRun } from '@mllm/run';
 import { capture } from './capture-output.test-helper';
-import { runPipeline } from './pipeline';
-import { openRun } from './session';
 
 const tiny = JSON.parse(readFileSync(new URL('../../../configs/tiny.json', import.meta.url), 'utf8'));
 // one short stage: the test is about the export, not the training

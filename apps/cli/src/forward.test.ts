@@ -6,7 +6,7 @@ import { main } from './main';
 import { capture } from './capture-output.test-helper';
 import { hfCausalLmReference, toFloat64, writeTinyHfCausalLm, type ReferenceConfig } from '../../../packages/llm/src/hf-reference.test-helper';
 import { loadHfFolder } from '@mllm/core';
-import { writeTinyHfClip } from './hf-vision-folder.test-helper';
+import { writeTinyHfClip } from '../../../packages/run/src/hf-vision-folder.test-helper';
 
 describe('mllm forward --hf', () => {
   it('writes the logits of a tiny HF Llama as [batch][seq][vocab] plain numbers, matching the float64 reference', async () => {

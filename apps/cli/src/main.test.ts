@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { silentLogger } from '@mllm/core';
 import { imageToPngBuffer, renderScene } from '@mllm/data';
 import { main } from './main';
+import { run as runPipeline, openRun } from '@mllm/run';
 import { capture } from './capture-output.test-helper';
-import { runPipeline } from './pipeline';
-import { openRun } from './session';
 
 const tiny = JSON.parse(readFileSync(new URL('../../../configs/tiny.json', import.meta.url), 'utf8'));
 

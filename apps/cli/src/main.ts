@@ -1,17 +1,13 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { ConfigError, MllmError, initBackend, type Logger } from '@mllm/core';
-import { loadImageFile } from '@mllm/data';
-import { streamAnswer } from './answerer';
-import { generationOptionsFromFlags } from './generation-flags';
-import { evaluateSession, runPipeline } from './pipeline';
-import { readConfig } from './config-file';
-import { openRun } from './session';
-import { forwardHf } from './forward';
-import { formatLintReport, lintData, positiveInt } from './lint-data';
-import { runSweep, sweepMarkdown } from './sweep';
+import type { EvalReport } from '@mllm/eval';
 import { writeFile } from 'node:fs/promises';
-import { chatOnnx, evaluateOnnx, exportCheckpoint } from './export';
+import { dirname } from 'node:path';
+import { chatOnnx, evaluateOnnx, exportCheckpoint, forwardHf, formatLintReport, lintData, openRun, readConfig, run, sweep, sweepMarkdown } from '@mllm/run';
+import { generationOptionsFromFlags } from './generation-flags';
+import { positiveInt } from './flags';
+import { progressBars } from './progress';
 
 const USAGE = `mllm - build, train and evaluate multimodal LLMs
 
@@ -93,7 +89,8 @@ export async function main(argv: string[]): Promise<number> {
       if (onBadSample !== undefined && onBadSample !== 'skip' && onBadSample !== 'fail') throw new MllmError(`--on-bad-sample must be skip or fail, got ${onBadSample}`);
       const workers = values.workers === undefined ? undefined : Number(values.workers);
       if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new MllmError(`--workers must be a whole number >= 1 (data-parallel participants, e.g. the number of cores), got ${values.workers}`);
-      const report = await runPipeline(await readConfig(configPath), {
+      const report = await run(await readConfig(configPath), {
+        baseDir: dirname(configPath),
         workers,
         onBadSample,
         out,
@@ -102,7 +99,7 @@ export async function main(argv: string[]): Promise<number> {
         backend: values.backend,
         seed,
         logger: consoleLogger,
-        progress: true,
+        onProgress: progressBars(),
       });
       printSummary(report.eval!, out, report.wallSeconds, report.backend);
       return 0;
@@ -112,7 +109,7 @@ export async function main(argv: string[]): Promise<number> {
       if (!Number.isInteger(seeds) || seeds < 1) throw new MllmError(`--seeds must be an integer >= 1, got ${values.seeds}`);
       const out = values.out ?? join('runs', 'sweep');
       const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
-      const rows = await runSweep(positionals, { out, seeds, jobs, force: values.force, resume: values.resume, backend: values.backend, logger: consoleLogger, progress: true });
+      const rows = await sweep(positionals, { out, seeds, jobs, force: values.force, resume: values.resume, backend: values.backend, logger: consoleLogger, onProgress: progressBars() });
       process.stdout.write(`${sweepMarkdown(rows, seeds)}\nwritten to ${out}/sweep.md, sweep.json, sweep-val-loss.svg\n`);
       return 0;
     }
@@ -139,8 +136,8 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'eval') {
       if (!values.checkpoint) throw new MllmError('mllm eval needs --checkpoint DIR (a finished run folder)');
       await initBackend({ backend: values.backend, logger: consoleLogger });
-      const session = await openRun(values.checkpoint);
-      const result = await evaluateSession(session);
+      const opened = await openRun(values.checkpoint);
+      const result = await opened.evaluate();
       await writeFile(join(values.checkpoint, 'eval.json'), JSON.stringify(result, null, 2));
       printSummary(result, values.checkpoint);
       return 0;
@@ -150,9 +147,8 @@ export async function main(argv: string[]): Promise<number> {
         throw new MllmError('mllm chat needs --checkpoint DIR --image FILE.png --prompt "what color is the circle ?"');
       const options = generationOptionsFromFlags(values, { maxNewTokens: 40 });
       await initBackend({ backend: values.backend, logger: consoleLogger });
-      const session = await openRun(values.checkpoint);
-      const image = await loadImageFile(values.image, session.model.encoder.imageSize);
-      for await (const event of streamAnswer(session.model, session.tokenizer, image, values.prompt, options)) if (event.text) process.stdout.write(event.text);
+      const opened = await openRun(values.checkpoint);
+      for await (const event of opened.stream(values.image, values.prompt, options)) if (event.type === 'token' && event.text) process.stdout.write(event.text);
       process.stdout.write('\n');
       return 0;
     }
@@ -189,7 +185,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function printSummary(r: Awaited<ReturnType<typeof evaluateSession>>, out: string, wallSeconds?: number, backend?: string): void {
+function printSummary(r: EvalReport, out: string, wallSeconds?: number, backend?: string): void {
   const f = (x: number) => x.toFixed(3);
   const lines = [
     '',

@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { ConfigError, Rng, silentLogger } from '@mllm/core';
 import { BadSampleError, generateScene, imageToPngBuffer, renderScene } from '@mllm/data';
 import { main } from './main';
-import { createRegistry } from '@mllm/model';
+import { createRegistry, run as runPipeline } from '@mllm/run';
 import { parseRunConfig } from '@mllm/training';
-import { runPipeline } from './pipeline';
 
 const tiny = JSON.parse(readFileSync(new URL('../../../configs/tiny.json', import.meta.url), 'utf8'));
 const fresh = () => join(mkdtempSync(join(tmpdir(), 'mllm-mix-')), 'run');

@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import type { RunProgress } from '@mllm/run';
 
 /** A terminal progress bar for a stage, showing loss and step rate; plain lines when not a TTY. */
 export class StageProgress {
@@ -31,4 +32,17 @@ export class StageProgress {
   stop(): void {
     this.bar?.stop();
   }
+}
+
+/** `run`'s progress events drawn as one bar per stage. */
+export function progressBars(): (event: RunProgress) => void {
+  let bar: StageProgress | undefined;
+  return (e) => {
+    if (e.type === 'stage-start') bar = new StageProgress(e.stage, e.steps, e.startStep);
+    else if (e.type === 'step') bar?.update(e.step, e.loss, e.seconds, e.tokens / e.seconds);
+    else {
+      bar?.stop();
+      bar = undefined;
+    }
+  };
 }

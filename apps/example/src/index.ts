@@ -5,7 +5,7 @@
  */
 import { initBackend } from '@mllm/core';
 import { ShapesWorld, caption } from '@mllm/data';
-import { buildModel, createRegistry } from '@mllm/model';
+import { buildModel, createComponentRegistry } from '@mllm/model';
 import { WordTokenizer, applyChatTemplate } from '@mllm/tokenizer';
 import { StageData, runStage, stageSchema } from '@mllm/training';
 
@@ -19,7 +19,7 @@ const model = buildModel(
     connector: { type: 'mlp', depth: 2 },
     llm: { type: 'causal', dim: 48, layers: 2, heads: 2 },
   },
-  { registry: createRegistry(), vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: 7 },
+  { registry: createComponentRegistry(), vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: 7 },
 );
 console.log(`backend ${backend.name}; ${model.numParameters()} parameters; ${model.tokensPerImage} visual tokens per image`);
 

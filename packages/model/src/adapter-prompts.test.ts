@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '@mllm/core';
 import type { AdapterPrompts } from '@mllm/connector-fusion';
-import { buildModel, createRegistry, collateTraining, validateModelConfig, type MultimodalModel } from './index';
+import { buildModel, createComponentRegistry, collateTraining, validateModelConfig, type MultimodalModel } from './index';
 import { greedyByRecompute } from './greedy-recompute.test-helper';
 
 const IMAGE = 4;
@@ -14,7 +14,7 @@ const config = {
   llm: { type: 'causal', dim: 16, layers: 3, heads: 2 },
 };
 const special = { imageTokenId: IMAGE, padId: PAD };
-const make = (connector: Record<string, unknown> = config.connector) => buildModel({ ...config, connector }, { registry: createRegistry(), vocabSize: 12, special, seed: 1 });
+const make = (connector: Record<string, unknown> = config.connector) => buildModel({ ...config, connector }, { registry: createComponentRegistry(), vocabSize: 12, special, seed: 1 });
 const img = (seed: number) => Float32Array.from({ length: 8 * 8 * 3 }, (_, i) => (Math.sin(i * 0.37 + seed * 1.7) + 1) / 2);
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(a.sub(b))).dataSync()[0]!);
 const adapterOf = (model: MultimodalModel) => model.connector as AdapterPrompts;
@@ -102,15 +102,15 @@ describe('MultimodalModel with adapter-prompts', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).issues).toEqual([{ path: 'connector.layers', message: "layers 4 is more than the LLM's 3 decoder layers; use 1..3" }]);
-    expect(validateModelConfig({ ...config, connector: { type: 'adapter-prompts', prompts: -1 } }, createRegistry()).issues).toEqual([
+    expect(validateModelConfig({ ...config, connector: { type: 'adapter-prompts', prompts: -1 } }, createComponentRegistry()).issues).toEqual([
       { path: 'connector.prompts', message: 'prompts must be >= 1: each adapted layer attends to this many learnable prompts' },
     ]);
   });
 
   it('configs/adapter-prompts.json builds: prompts in the top layers, one token per <image>', () => {
     const file = JSON.parse(readFileSync(new URL('../../../configs/adapter-prompts.json', import.meta.url), 'utf8')) as Record<string, unknown>;
-    expect(validateModelConfig(file, createRegistry()).issues).toEqual([]);
-    const model = buildModel(file, { registry: createRegistry(), vocabSize: 40, special, seed: 0 });
+    expect(validateModelConfig(file, createComponentRegistry()).issues).toEqual([]);
+    const model = buildModel(file, { registry: createComponentRegistry(), vocabSize: 40, special, seed: 0 });
     expect(model.tokensPerImage).toBe(1);
     expect(adapterOf(model).layers.size).toBe(Math.min(2, model.llm.numLayers));
     model.dispose();

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, type ComponentRegistry } from '@mllm/core';
 import { CausalLM, causalLmSchema } from '@mllm/llm';
 import { GatedCrossAttention } from '@mllm/connector-fusion';
-import { buildModel, createRegistry, collateTraining, validateModelConfig, type MultimodalModel } from './index';
+import { buildModel, createComponentRegistry, collateTraining, validateModelConfig, type MultimodalModel } from './index';
 import { greedyByRecompute } from './greedy-recompute.test-helper';
 
 const IMAGE = 4;
@@ -16,7 +16,7 @@ const config = {
   llm: { type: 'causal', dim: 16, layers: 2, heads: 2 },
 };
 const special = { imageTokenId: IMAGE, padId: PAD };
-const make = (connector: Record<string, unknown> = config.connector, registry: ComponentRegistry = createRegistry()) =>
+const make = (connector: Record<string, unknown> = config.connector, registry: ComponentRegistry = createComponentRegistry()) =>
   buildModel({ ...config, connector }, { registry, vocabSize: 12, special, seed: 1 });
 const img = (seed: number) => Float32Array.from({ length: 8 * 8 * 3 }, (_, i) => (Math.sin(i * 0.37 + seed * 1.7) + 1) / 2);
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(a.sub(b))).dataSync()[0]!);
@@ -162,7 +162,7 @@ describe('MultimodalModel with gated cross-attention', () => {
     class NoFusionLM extends CausalLM {
       override readonly fusionPoints = [] as const;
     }
-    const registry = createRegistry();
+    const registry = createComponentRegistry();
     registry.llms.register('no-fusion', z.looseObject({ type: z.literal('no-fusion') }), (c, { rng, vocabSize }) =>
       new NoFusionLM(causalLmSchema.parse({ ...c, type: 'causal' }), vocabSize, rng),
     );
@@ -173,8 +173,8 @@ describe('MultimodalModel with gated cross-attention', () => {
 
   it('configs/gated-cross-attention.json builds: a block before each of the LLM layers, one token per <image>', () => {
     const config = JSON.parse(readFileSync(new URL('../../../configs/gated-cross-attention.json', import.meta.url), 'utf8')) as Record<string, unknown>;
-    expect(validateModelConfig(config, createRegistry()).issues).toEqual([]);
-    const model = buildModel(config, { registry: createRegistry(), vocabSize: 40, special, seed: 0 });
+    expect(validateModelConfig(config, createComponentRegistry()).issues).toEqual([]);
+    const model = buildModel(config, { registry: createComponentRegistry(), vocabSize: 40, special, seed: 0 });
     expect(model.tokensPerImage).toBe(1);
     expect([...fusionOf(model).blocks.keys()]).toEqual(Array.from({ length: model.llm.numLayers }, (_, i) => i));
     model.dispose();

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { TokenPicker, resolveGenerateOptions, type GenerationEvent } from '@mllm/llm';
-import { buildModel, collatePrompts, createRegistry } from './index';
+import { buildModel, collatePrompts, createComponentRegistry } from './index';
 import { decodeByRecompute } from './greedy-recompute.test-helper';
 
 const IMAGE = 4;
@@ -13,7 +13,7 @@ const model = buildModel(
     connector: { type: 'mlp' },
     llm: { type: 'causal', dim: 16, layers: 2, heads: 2 },
   },
-  { registry: createRegistry(), vocabSize: VOCAB, special: { imageTokenId: IMAGE, padId: PAD }, seed: 2 },
+  { registry: createComponentRegistry(), vocabSize: VOCAB, special: { imageTokenId: IMAGE, padId: PAD }, seed: 2 },
 );
 const img = (v: number) => new Float32Array(8 * 8 * 3).fill(v);
 // rows of different lengths: the shorter one is left-padded

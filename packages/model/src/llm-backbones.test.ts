@@ -1,14 +1,14 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '@mllm/core';
-import { buildModel, collatePrompts, createRegistry, prefixLengthsFromWeights, type TokenizedSample } from './index';
+import { buildModel, collatePrompts, createComponentRegistry, prefixLengthsFromWeights, type TokenizedSample } from './index';
 import { greedyByRecompute } from './greedy-recompute.test-helper';
 
 const IMAGE = 4;
 const PAD = 0;
 const encoder = { type: 'vit', imageSize: 8, patchSize: 4, dim: 8, layers: 1, heads: 2 };
 const make = (llm: Record<string, unknown>, connector: Record<string, unknown> = { type: 'mlp' }) =>
-  buildModel({ encoder, connector, llm }, { registry: createRegistry(), vocabSize: 12, special: { imageTokenId: IMAGE, padId: PAD }, seed: 1 });
+  buildModel({ encoder, connector, llm }, { registry: createComponentRegistry(), vocabSize: 12, special: { imageTokenId: IMAGE, padId: PAD }, seed: 1 });
 const img = (v: number) => new Float32Array(8 * 8 * 3).map((_, i) => ((i * 7) % 11) / 11 * v);
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(a.sub(b))).dataSync()[0]!);
 

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { buildModel, createRegistry, collateTraining, collatePrompts, placeImageTokens, type ImageInput, type ModelImage } from './index';
+import { buildModel, createComponentRegistry, collateTraining, collatePrompts, placeImageTokens, type ImageInput, type ModelImage } from './index';
 import { greedyByRecompute } from './greedy-recompute.test-helper';
 
 const IMAGE = 4;
@@ -8,7 +8,7 @@ const PAD = 0;
 // 4 px tiles of 2x2 patches, 8 px square input: the [2, 2] grid; default grids add [1, 2] and [2, 1]
 const tiledEncoder = { type: 'vit', imageSize: 4, patchSize: 2, dim: 8, layers: 1, heads: 2, highRes: { strategy: 'tiles', inputSize: 8 } };
 const make = (connector: Record<string, unknown> = { type: 'mlp' }, encoder: Record<string, unknown> = tiledEncoder) =>
-  buildModel({ encoder, connector, llm: { type: 'causal', dim: 16, layers: 1, heads: 2 } }, { registry: createRegistry(), vocabSize: 12, special: { imageTokenId: IMAGE, padId: PAD }, seed: 1 });
+  buildModel({ encoder, connector, llm: { type: 'causal', dim: 16, layers: 1, heads: 2 } }, { registry: createComponentRegistry(), vocabSize: 12, special: { imageTokenId: IMAGE, padId: PAD }, seed: 1 });
 const pixels = (height: number, width: number, seed: number) => Float32Array.from({ length: height * width * 3 }, (_, i) => (Math.sin(i * 0.37 + seed * 1.7) + 1) / 2);
 const shaped = (height: number, width: number, seed: number): ImageInput => ({ pixels: pixels(height, width, seed), width, height });
 const wide = shaped(4, 8, 1); // 1x2 tiles

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '@mllm/core';
-import { buildModel, createRegistry, collateTraining } from './index';
+import { buildModel, createComponentRegistry, collateTraining } from './index';
 
 const IMAGE = 4;
 const PAD = 0;
@@ -10,7 +10,7 @@ const config = {
   connector: { type: 'mlp' },
   llm: { type: 'causal', dim: 16, layers: 1, heads: 2 },
 };
-const make = () => buildModel(config, { registry: createRegistry(), vocabSize: 12, special: { imageTokenId: IMAGE, padId: PAD }, seed: 1 });
+const make = () => buildModel(config, { registry: createComponentRegistry(), vocabSize: 12, special: { imageTokenId: IMAGE, padId: PAD }, seed: 1 });
 const img = (v: number) => new Float32Array(8 * 8 * 3).fill(v);
 
 describe('MultimodalModel', () => {
@@ -46,7 +46,7 @@ describe('MultimodalModel', () => {
 
   it('rejects an unknown connector type and a mismatched image count with clear errors', () => {
     expect(() =>
-      buildModel({ ...config, connector: { type: 'mlpp' } }, { registry: createRegistry(), vocabSize: 12, special: { imageTokenId: IMAGE, padId: PAD }, seed: 1 }),
+      buildModel({ ...config, connector: { type: 'mlpp' } }, { registry: createComponentRegistry(), vocabSize: 12, special: { imageTokenId: IMAGE, padId: PAD }, seed: 1 }),
     ).toThrow(ConfigError);
     const model = make();
     expect(() => model.collate([{ ids: [1, IMAGE, IMAGE], lossMask: [0, 0, 0], images: [img(0)] }])).toThrow(/2 <image> tokens but 1 images/);

@@ -2,14 +2,14 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '@mllm/core';
-import { buildModel, createRegistry, validateModelConfig } from './index';
+import { buildModel, createComponentRegistry, validateModelConfig } from './index';
 
 const IMAGE = 4;
 const base = {
   encoder: { type: 'vit', imageSize: 8, patchSize: 4, dim: 8, layers: 1, heads: 2 },
   llm: { type: 'causal', dim: 16, layers: 1, heads: 2 },
 };
-const options = () => ({ registry: createRegistry(), vocabSize: 12, special: { imageTokenId: IMAGE, padId: 0 }, seed: 1 });
+const options = () => ({ registry: createComponentRegistry(), vocabSize: 12, special: { imageTokenId: IMAGE, padId: 0 }, seed: 1 });
 const thrown = (f: () => unknown): ConfigError => {
   try {
     f();
@@ -21,14 +21,14 @@ const thrown = (f: () => unknown): ConfigError => {
 };
 
 describe('query connectors in a model config', () => {
-  it('createRegistry knows qformer and perceiver', () => {
-    expect(createRegistry().connectors.types()).toEqual(expect.arrayContaining(['qformer', 'perceiver']));
+  it('createComponentRegistry knows qformer and perceiver', () => {
+    expect(createComponentRegistry().connectors.types()).toEqual(expect.arrayContaining(['qformer', 'perceiver']));
   });
 
   it('numQueries: 0 / numLatents: 0 fail validation and the build with the JSON path named', () => {
     for (const [type, field] of [['qformer', 'numQueries'], ['perceiver', 'numLatents']] as const) {
       const config = { ...base, connector: { type, [field]: 0 } };
-      const { issues, value } = validateModelConfig(config, createRegistry());
+      const { issues, value } = validateModelConfig(config, createComponentRegistry());
       expect(value).toBeUndefined();
       expect(issues).toEqual([{ path: `connector.${field}`, message: `${field} must be >= 1: it is how many visual tokens each image becomes` }]);
       const error = thrown(() => buildModel(config, options()));
@@ -59,7 +59,7 @@ describe('query connectors in a model config', () => {
   it('configs/qformer.json and configs/perceiver.json build, with as many tokens per image as they ask for', () => {
     for (const file of ['qformer', 'perceiver']) {
       const config = JSON.parse(readFileSync(new URL(`../../../configs/${file}.json`, import.meta.url), 'utf8')) as { connector: { numQueries?: number; numLatents?: number } };
-      expect(validateModelConfig(config, createRegistry()).issues).toEqual([]);
+      expect(validateModelConfig(config, createComponentRegistry()).issues).toEqual([]);
       const model = buildModel(config, options());
       expect(model.tokensPerImage).toBe(config.connector.numQueries ?? config.connector.numLatents);
       model.dispose();

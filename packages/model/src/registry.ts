@@ -6,7 +6,7 @@ import { registerFusionConnectors } from '@mllm/connector-fusion';
 import { registerLlms } from '@mllm/llm';
 
 /** A fresh registry holding every built-in type; add third-party types with `registry.<slot>.register`. */
-export function createRegistry(): ComponentRegistry {
+export function createComponentRegistry(): ComponentRegistry {
   const registry: ComponentRegistry = {
     encoders: new Registry('encoder'),
     connectors: new Registry('connector'),

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '@mllm/core';
 import type { VisualExpert } from '@mllm/connector-fusion';
-import { buildModel, createRegistry, collateTraining, validateModelConfig, type MultimodalModel } from './index';
+import { buildModel, createComponentRegistry, collateTraining, validateModelConfig, type MultimodalModel } from './index';
 import { greedyByRecompute } from './greedy-recompute.test-helper';
 
 const IMAGE = 4;
@@ -14,7 +14,7 @@ const config = {
   llm: { type: 'causal', dim: 16, layers: 2, heads: 2 },
 };
 const special = { imageTokenId: IMAGE, padId: PAD };
-const make = (connector: Record<string, unknown> = config.connector) => buildModel({ ...config, connector }, { registry: createRegistry(), vocabSize: 12, special, seed: 1 });
+const make = (connector: Record<string, unknown> = config.connector) => buildModel({ ...config, connector }, { registry: createComponentRegistry(), vocabSize: 12, special, seed: 1 });
 const img = (seed: number) => Float32Array.from({ length: 8 * 8 * 3 }, (_, i) => (Math.sin(i * 0.37 + seed * 1.7) + 1) / 2);
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(a.sub(b))).dataSync()[0]!);
 const expertOf = (model: MultimodalModel) => model.connector as VisualExpert;
@@ -154,7 +154,7 @@ describe('MultimodalModel with visual-expert', () => {
   });
 
   it('reports a bad projection by its JSON path', () => {
-    const issuesOf = (connector: Record<string, unknown>) => validateModelConfig({ ...config, connector }, createRegistry()).issues;
+    const issuesOf = (connector: Record<string, unknown>) => validateModelConfig({ ...config, connector }, createComponentRegistry()).issues;
     expect(issuesOf({ type: 'visual-expert', projection: { type: 'mlp', depth: 0 } })).toEqual([{ path: 'connector.projection.depth', message: 'Too small: expected number to be >=1' }]);
     expect(issuesOf({ type: 'visual-expert', projection: { type: 'mpl' } })[0]!.path).toBe('connector.projection.type');
     expect(issuesOf({ type: 'visual-expert', experts: 2 })).toEqual([{ path: 'connector', message: 'unknown field(s) "experts"' }]);
@@ -172,8 +172,8 @@ describe('MultimodalModel with visual-expert', () => {
 
   it('configs/visual-expert.json builds: an expert per LLM layer, M tokens per <image>', () => {
     const file = JSON.parse(readFileSync(new URL('../../../configs/visual-expert.json', import.meta.url), 'utf8')) as Record<string, unknown>;
-    expect(validateModelConfig(file, createRegistry()).issues).toEqual([]);
-    const model = buildModel(file, { registry: createRegistry(), vocabSize: 40, special, seed: 0 });
+    expect(validateModelConfig(file, createComponentRegistry()).issues).toEqual([]);
+    const model = buildModel(file, { registry: createComponentRegistry(), vocabSize: 40, special, seed: 0 });
     expect(model.tokensPerImage).toBe(model.encoder.numTokens);
     expect(expertOf(model).experts.length).toBe(model.llm.numLayers);
     model.dispose();

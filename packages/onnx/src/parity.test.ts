@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { buildModel, collatePrompts, createRegistry, type MultimodalModel } from '@mllm/model';
+import { buildModel, collatePrompts, createComponentRegistry, type MultimodalModel } from '@mllm/model';
 import { createKvCache, disposeKvCache } from '@mllm/llm';
 import { exportModel } from './export-model';
 import { OnnxMultimodalModel } from './runtime';
@@ -165,7 +165,7 @@ describe('visual expert still as built', () => {
   it('exports the expert weights tfjs runs with: the LLM text weights re-copied at the first bind', async () => {
     const model = buildModel(
       { encoder: { type: 'vit', imageSize: 8, patchSize: 4, dim: 8, layers: 2, heads: 2 }, connector: { type: 'visual-expert' }, llm: { type: 'causal', dim: 16, layers: 2, heads: 4 } },
-      { registry: createRegistry(), vocabSize: 24, special: { imageTokenId: IMAGE, padId: 0 }, seed: 2 },
+      { registry: createComponentRegistry(), vocabSize: 24, special: { imageTokenId: IMAGE, padId: 0 }, seed: 2 },
     );
     // the LLM trains after the experts were built as its copies (stage pretrain-llm), so only its own weights change
     model.llm.namedParameters().forEach(([, p], i) => {

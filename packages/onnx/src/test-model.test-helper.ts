@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { buildModel, createRegistry, type MultimodalModel } from '@mllm/model';
+import { buildModel, createComponentRegistry, type MultimodalModel } from '@mllm/model';
 
 export const IMAGE = 4;
 export const PAD = 0;
@@ -17,7 +17,7 @@ export function tinyModel(overrides: Record<string, unknown> = {}, seed = 1): Mu
     llm: { type: 'causal', dim: 16, layers: 2, heads: 4, kvHeads: 2 },
     ...overrides,
   };
-  return sharpen(buildModel(config, { registry: createRegistry(), vocabSize: VOCAB, special: { imageTokenId: IMAGE, padId: PAD }, seed }), seed);
+  return sharpen(buildModel(config, { registry: createComponentRegistry(), vocabSize: VOCAB, special: { imageTokenId: IMAGE, padId: PAD }, seed }), seed);
 }
 
 /**

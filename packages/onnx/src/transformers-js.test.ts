@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { basename, dirname } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { WordTokenizer, applyChatTemplate } from '@mllm/tokenizer';
-import { buildModel, createRegistry } from '@mllm/model';
+import { buildModel, createComponentRegistry } from '@mllm/model';
 import { exportModel } from './export-model';
 import { OnnxMultimodalModel } from './runtime';
 import { sharpen, tempDir, testImage } from './test-model.test-helper';
@@ -27,7 +27,7 @@ describe('transformers.js interop', () => {
         connector,
         llm: { type: 'causal', dim: 16, layers: 2, heads: 4, kvHeads: 2 },
       },
-      { registry: createRegistry(), vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: SEED },
+      { registry: createComponentRegistry(), vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: SEED },
     ), SEED);
     const dir = `${tempDir('mllm-onnx-tjs-')}/tiny-llava`;
     await exportModel(model, dir, { tokenizer, weights });

@@ -1,12 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { initBackend, matMulEngineInfo, setMatMulEngine } from '@mllm/core';
-import { buildModel, createRegistry, type MultimodalModel } from '@mllm/model';
-import type { FromWorker, ToWorker, WorkerInit } from './data-parallel';
+import { initBackend, matMulEngineInfo, setMatMulEngine, type ComponentRegistry } from '@mllm/core';
+import { buildModel, createComponentRegistry, type MultimodalModel } from '@mllm/model';
+import type { FromWorker, ToWorker, WorkerInit, WorkerModelSpec } from './data-parallel';
 
 export interface WorkerHooks {
   /** Runs before each step's gradient (tests make a worker fail here). */
   beforeStep?: (step: number) => void;
+  /**
+   * The registry the worker builds its model from; default: the built-in component types. A
+   * run with plugins passes one that loads them, so every participant knows the same types.
+   */
+  registry?: (spec: WorkerModelSpec) => ComponentRegistry | Promise<ComponentRegistry>;
 }
 
 /** The main thread as a worker thread or a child process sees it. */
@@ -54,7 +59,8 @@ export async function serveDataParallel(hooks: WorkerHooks = {}): Promise<void> 
     await initBackend({ backend: init.backend });
     setMatMulEngine(init.matMulEngine);
     const spec = init.model;
-    model = buildModel(spec.config, { registry: createRegistry(), vocabSize: spec.vocabSize, special: spec.special, seed: spec.seed });
+    const registry = hooks.registry ? await hooks.registry(spec) : createComponentRegistry();
+    model = buildModel(spec.config, { registry, vocabSize: spec.vocabSize, special: spec.special, seed: spec.seed });
   } catch (e) {
     send({ type: 'error', message: `could not build the model: ${(e as Error).message}` });
     return;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng, saveHfFolder } from '@mllm/core';
 import { VisionTransformer, vitSchema } from '@mllm/encoders';
-import { buildModel, createRegistry } from '@mllm/model';
+import { buildModel, createComponentRegistry } from '@mllm/model';
 import { runStage } from './run-stage';
 import { parseRunConfig } from './run-config';
 import { StageData } from './stage-data';
@@ -41,11 +41,11 @@ describe('a run config whose encoder comes from a HuggingFace folder', () => {
         llm: { type: 'causal', dim: 32, layers: 1, heads: 2 },
         stages: [{ type: 'align', steps: 40, batchSize: 8, lr: 0.01, warmup: 2 }],
       },
-      createRegistry(),
+      createComponentRegistry(),
     );
     expect(config.encoder).toMatchObject({ from: `hf:${dir}`, variant, dim: 16, imageSize: 16, featureLayer: 'penultimate', includeCls: false });
     const model = buildModel(config as unknown as Record<string, unknown>, {
-      registry: createRegistry(),
+      registry: createComponentRegistry(),
       vocabSize: tokenizer.vocabSize,
       special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad },
       seed: 3,

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { ShapesWorld } from '@mllm/data';
-import { buildModel, createRegistry } from '@mllm/model';
+import { buildModel, createComponentRegistry } from '@mllm/model';
 import { runStage } from './run-stage';
 import { stageSchema } from './run-config';
 import { StageData } from './stage-data';
@@ -15,7 +15,7 @@ const make = (strategy: 'resize' | 'tiles', merge = 1) =>
       connector: { type: 'mlp' },
       llm: { type: 'causal', dim: 32, layers: 1, heads: 2 },
     },
-    { registry: createRegistry(), vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: 2 },
+    { registry: createComponentRegistry(), vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: 2 },
   );
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b) / xs.length;
 

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { BadSampleError } from '@mllm/data';
 import { WordTokenizer } from '@mllm/tokenizer';
-import { buildModel, createRegistry, type ModelImage } from '@mllm/model';
+import { buildModel, createComponentRegistry, type ModelImage } from '@mllm/model';
 import { llavaSourceSchema, mixtureSchema } from './data-mixture';
 import { LlavaSources } from './llava-source';
 import { stageSchema } from './run-config';
@@ -78,7 +78,7 @@ beforeAll(async () => {
     JSON.stringify({ id: 'gone', image: 'missing.png', conversations: [{ from: 'human', value: '<image>\nWhat is this?' }, { from: 'gpt', value: 'Nothing.' }] }),
   );
   await writeFile(join(dir, 'train.jsonl'), `${lines.join('\n')}\n`);
-}, 30000);
+});
 
 const source = (extra: Record<string, unknown> = {}) => llavaSourceSchema.parse({ source: 'llava', file: join(dir, 'train.jsonl'), images: join(dir, 'img'), onBadSample: 'skip', ...extra });
 
@@ -87,7 +87,7 @@ async function setup(sources = new LlavaSources()) {
   const tokenizer = WordTokenizer.train([...world.corpus(), ...(await sources.corpus([stageSchema.parse({ type: 'instruct', steps: 0, data: [source()] })]))]);
   const model = buildModel(
     { encoder: { type: 'vit', imageSize: 16, patchSize: 8, dim: 16, layers: 1, heads: 2 }, connector: { type: 'mlp' }, llm: { type: 'causal', dim: 32, layers: 1, heads: 2 } },
-    { registry: createRegistry(), vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: 2 },
+    { registry: createComponentRegistry(), vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: 2 },
   );
   return { tokenizer, model, data: new StageData(world, tokenizer, 1, sources) };
 }
@@ -113,7 +113,7 @@ describe('training on a LLaVA-format folder of real images', () => {
     const skipped = sources.skipped()[join(dir, 'train.jsonl')]!;
     expect(skipped.count).toBe(1);
     expect(skipped.reasons[0]).toMatch(new RegExp(`train\\.jsonl:15: sample "gone": .*missing\\.png`));
-  }, 60000);
+  });
 
   it('decodes the real pixels: the red background of a PNG reads as red after resizing', async () => {
     const { data, model } = await setup();
@@ -187,7 +187,7 @@ describe('training on a LLaVA-format folder of real images', () => {
     const tokenizer = WordTokenizer.train([...world.corpus(), ...turns.map((t) => t.value)]);
     const model = buildModel(
       { encoder: { type: 'vit', imageSize: 8, patchSize: 4, dim: 8, layers: 1, heads: 2, highRes: { strategy: 'tiles', inputSize: 16 } }, connector: { type: 'mlp' }, llm: { type: 'causal', dim: 16, layers: 1, heads: 2 } },
-      { registry: createRegistry(), vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: 2 },
+      { registry: createComponentRegistry(), vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: 2 },
     );
     const data = new StageData(world, tokenizer, 1, new LlavaSources());
     await data.prepareStage(stageSchema.parse({ type: 'instruct', steps: 0, data: [source({ file })] }), 0, model);

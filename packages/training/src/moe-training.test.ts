@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { maskedCrossEntropy } from '@mllm/core';
-import { buildModel, createRegistry } from '@mllm/model';
+import { buildModel, createComponentRegistry } from '@mllm/model';
 import { runStage } from './run-stage';
 import { stageSchema } from './run-config';
 import { StageData } from './stage-data';
@@ -16,7 +16,7 @@ const makeMoe = (auxLossCoef = 0.5) =>
       connector: { type: 'mlp' },
       llm: { type: 'causal', dim: 32, layers: 2, heads: 2, ffn: { type: 'moe', experts: 4, topK: 2, auxLossCoef, capacityFactor: 1 } },
     },
-    { registry: createRegistry(), vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: 2 },
+    { registry: createComponentRegistry(), vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: 2 },
   );
 
 describe('training an MoE LLM', () => {

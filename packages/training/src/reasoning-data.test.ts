@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { Rng } from '@mllm/core';
 import { ANSWER_MARKER, REASONING_PROMPT, reasoningCorpus } from '@mllm/data';
 import { WordTokenizer } from '@mllm/tokenizer';
-import { buildModel, createRegistry } from '@mllm/model';
+import { buildModel, createComponentRegistry } from '@mllm/model';
 import { runStage } from './run-stage';
 import { stageSchema } from './run-config';
 import { StageData } from './stage-data';
@@ -12,7 +12,7 @@ const tokenizer = WordTokenizer.train([...world.corpus(), ...reasoningCorpus(wor
 const makeModel = () =>
   buildModel(
     { encoder: { type: 'vit', imageSize: 16, patchSize: 8, dim: 16, layers: 1, heads: 2 }, connector: { type: 'mlp' }, llm: { type: 'causal', dim: 16, layers: 1, heads: 2 } },
-    { registry: createRegistry(), vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: 2 },
+    { registry: createComponentRegistry(), vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: 2 },
   );
 
 describe('chain-of-thought instruction data', () => {

@@ -232,6 +232,11 @@ const runShape = z
   .object({
     $schema: z.string().optional(),
     description: z.string().optional(),
+    /**
+     * Modules that add component types (`register(registry)`): paths (made absolute against the
+     * config file by the loader) or package names. They load before the rest is validated.
+     */
+    plugins: z.array(z.string().min(1)).optional(),
     seed: z.number().int().min(0).default(0),
     tokenizer: tokenizerSchema.default({ type: 'word', minFrequency: 1 }),
     encoder: z.unknown(),
@@ -246,6 +251,7 @@ const runShape = z
 export interface RunConfig {
   seed: number;
   description?: string;
+  plugins?: string[];
   tokenizer: z.output<typeof tokenizerSchema>;
   encoder: { type: string } & Record<string, unknown>;
   connector: { type: string } & Record<string, unknown>;

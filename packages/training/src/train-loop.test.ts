@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { buildModel, createRegistry, type TokenizedSample } from '@mllm/model';
+import { buildModel, createComponentRegistry, type TokenizedSample } from '@mllm/model';
 import { trainLoop } from './train-loop';
 
 const IMAGE = 4;
@@ -11,7 +11,7 @@ const model = () =>
       connector: { type: 'mlp' },
       llm: { type: 'causal', dim: 16, layers: 1, heads: 2 },
     },
-    { registry: createRegistry(), vocabSize: 12, special: { imageTokenId: IMAGE, padId: 0 }, seed: 3 },
+    { registry: createComponentRegistry(), vocabSize: 12, special: { imageTokenId: IMAGE, padId: 0 }, seed: 3 },
   );
 
 /** Image brightness decides the answer token (9 or 10): learnable only through the connector. */

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@mllm/core';
-import { runPipeline } from './pipeline';
+import { run } from './run';
 
 const tiny = JSON.parse(readFileSync(new URL('../../../configs/tiny.json', import.meta.url), 'utf8'));
 
@@ -11,7 +11,7 @@ describe('a run with an MoE LLM', () => {
   it('logs per-expert utilisation per step and reports each LLM stage final utilisation', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'mllm-moe-')), 'run');
     const config = { ...tiny, llm: { ...tiny.llm, ffn: { type: 'moe', experts: 4, topK: 2, capacityFactor: 1 } } };
-    await runPipeline(config, { out, logger: silentLogger });
+    await run(config, { out, logger: silentLogger });
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     const byName = Object.fromEntries(report.stages.map((s: { name: string }) => [s.name, s]));
     expect(byName['0-pretrain-encoder'].moe).toBeUndefined(); // the LLM does not run

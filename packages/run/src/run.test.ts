@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, silentLogger } from '@mllm/core';
-import { assertSameConfig, runPipeline } from './pipeline';
-import { createRegistry } from '@mllm/model';
+import { assertSameConfig, run } from './run';
+import { createRegistry } from './registry';
 import { parseRunConfig } from '@mllm/training';
 
 const tiny = JSON.parse(readFileSync(new URL('../../../configs/tiny.json', import.meta.url), 'utf8'));
@@ -43,18 +43,18 @@ describe('mllm run', () => {
       data: { ...tiny.data, imageSize: 64 },
       stages: [{ type: 'align', steps: 'ten' }, { type: 'dance', steps: 1 }],
     };
-    const err = await runPipeline(bad, { out, logger: silentLogger }).catch((e) => e);
+    const err = await run(bad, { out, logger: silentLogger }).catch((e) => e);
     expect(err).toBeInstanceOf(ConfigError);
     const paths = (err as ConfigError).issues.map((i) => i.path);
     expect(paths).toEqual(expect.arrayContaining(['connector.type', 'llm', 'stages[0].steps', 'stages[1].type']));
     expect((err as Error).message).toMatch(/connector.type: unknown connector type "mlpp"; allowed: [a-z, -]*\bmlp\b/);
     expect((err as Error).message).toMatch(/stages\[1\]\.type: unknown stage type "dance"; allowed: pretrain-encoder, pretrain-llm, align, instruct/);
     expect(existsSync(out)).toBe(false);
-    const mismatch = await runPipeline({ ...tiny, data: { ...tiny.data, imageSize: 64 } }, { out, logger: silentLogger }).catch((e) => e);
+    const mismatch = await run({ ...tiny, data: { ...tiny.data, imageSize: 64 } }, { out, logger: silentLogger }).catch((e) => e);
     expect((mismatch as Error).message).toMatch(/data.imageSize: 64 does not match encoder.imageSize 16/);
     // with a high-resolution encoder the world renders at its input size, which data.imageSize must then equal
     const highRes = { ...tiny.encoder, highRes: { strategy: 'tiles', inputSize: tiny.encoder.imageSize * 2 } };
-    const tiled = await runPipeline({ ...tiny, encoder: highRes, data: { ...tiny.data, imageSize: tiny.encoder.imageSize } }, { out, logger: silentLogger }).catch((e) => e);
+    const tiled = await run({ ...tiny, encoder: highRes, data: { ...tiny.data, imageSize: tiny.encoder.imageSize } }, { out, logger: silentLogger }).catch((e) => e);
     expect((tiled as Error).message).toMatch(/data.imageSize: 16 does not match encoder.highRes.inputSize 32/);
     expect(() => parseRunConfig({ ...tiny, encoder: highRes, data: { ...tiny.data, imageSize: 32 } }, createRegistry())).not.toThrow();
   });
@@ -63,13 +63,13 @@ describe('mllm run', () => {
     const out = fresh();
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, 'notes.txt'), 'keep me');
-    await expect(runPipeline(tiny, { out, logger: silentLogger })).rejects.toThrow(/already exists and is not empty; pass --force/);
+    await expect(run(tiny, { out, logger: silentLogger })).rejects.toThrow(/already exists and is not empty; pass --force/);
     expect(readFileSync(join(out, 'notes.txt'), 'utf8')).toBe('keep me');
   });
 
   it('runs every stage, evaluates, and writes the run folder', async () => {
     const out = fresh();
-    const report = await runPipeline(tiny, { out, logger: silentLogger });
+    const report = await run(tiny, { out, logger: silentLogger });
     for (const f of ['model.safetensors', 'config.json', 'tokenizer.json', 'tokenizer_config.json', 'metrics.jsonl', 'report.json', 'report.md', 'loss-3-instruct.svg'])
       expect(existsSync(join(out, f)), f).toBe(true);
     const json = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
@@ -87,7 +87,7 @@ describe('mllm run', () => {
   it('an untrained model (steps: 0) scores at chance', async () => {
     const out = fresh();
     const untrained = { ...tiny, stages: tiny.stages.map((s: object) => ({ ...s, steps: 0 })), eval: { ...tiny.eval, scenes: 10, popePerImage: 6 } };
-    const report = await runPipeline(untrained, { out, logger: silentLogger });
+    const report = await run(untrained, { out, logger: silentLogger });
     for (const k of ['random', 'popular', 'adversarial'] as const) {
       expect(report.eval!.pope[k].accuracy).toBeGreaterThan(0.3);
       expect(report.eval!.pope[k].accuracy).toBeLessThan(0.7);
@@ -98,7 +98,7 @@ describe('mllm run', () => {
   it('a dpo stage reports metrics after instruct and after dpo side by side; an alignment stage without a policy is a config error', async () => {
     const out = fresh();
     const withDpo = { ...tiny, stages: [...tiny.stages, { type: 'dpo', steps: 4, batchSize: 4, checkpointEvery: 2, evalEvery: 2, sftWeight: 1 }] };
-    const report = await runPipeline(withDpo, { out, logger: silentLogger });
+    const report = await run(withDpo, { out, logger: silentLogger });
     expect(report.evals!.map((e) => e.after)).toEqual(['3-instruct', '4-dpo']);
     expect(report.eval).toEqual(report.evals![1]!.eval);
     expect(report.stages[4]!.heldOut).toHaveProperty('rewardAccuracy');
@@ -107,12 +107,12 @@ describe('mllm run', () => {
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/after 3-instruct \| after 4-dpo/);
 
     const noPolicy = { ...tiny, stages: [tiny.stages[0], { type: 'dpo', steps: 1 }, { type: 'ppo', steps: 1 }] };
-    const err = await runPipeline(noPolicy, { out: fresh(), logger: silentLogger }).catch((e) => e);
+    const err = await run(noPolicy, { out: fresh(), logger: silentLogger }).catch((e) => e);
     expect((err as Error).message).toMatch(/stages\[1\]\.type: a dpo stage needs a trained policy to start from; put an "instruct" stage before it/);
     expect((err as Error).message).toMatch(/stages\[2\]\.type: a ppo stage scores its samples with a reward model; put a "reward" stage before it/);
 
     const lastPooled = { ...tiny, stages: [...tiny.stages, { type: 'reward', steps: 1 }, { type: 'ppo', steps: 1, credit: 'token' }] };
-    const creditErr = await runPipeline(lastPooled, { out: fresh(), logger: silentLogger }).catch((e) => e);
+    const creditErr = await run(lastPooled, { out: fresh(), logger: silentLogger }).catch((e) => e);
     expect((creditErr as Error).message).toMatch(/stages\[5\]\.credit: "token" credit splits a mean-pooled score over the answer; set the reward stage's pooling to "mean", "likelihood" or "ratio"/);
   });
 
@@ -125,9 +125,9 @@ describe('mllm run', () => {
     const stop = new Error('interrupted');
     // stop right after the reward stage's checkpoint, so ppo must read the reward model from disk
     const stopAfterReward = { ...silentLogger, info: (m: string) => { if (m.startsWith('stage 4-reward')) throw stop; } };
-    await expect(runPipeline(rlhf, { out, logger: stopAfterReward })).rejects.toBe(stop);
+    await expect(run(rlhf, { out, logger: stopAfterReward })).rejects.toBe(stop);
     expect(existsSync(join(out, 'reward-model.safetensors'))).toBe(true);
-    const report = await runPipeline(rlhf, { out, resume: true, logger: silentLogger });
+    const report = await run(rlhf, { out, resume: true, logger: silentLogger });
     expect(report.evals!.map((e) => e.after)).toEqual(['3-instruct', '5-ppo']);
     expect(report.stages[4]!.heldOut).toHaveProperty('rewardAccuracy');
     const ppoLines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.stage === '5-ppo');

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { MllmError, type Logger } from '@mllm/core';
 import { POPE_SAMPLINGS, fmt3, lineChartSvg, type PopeSampling } from '@mllm/eval';
-import { createRegistry } from '@mllm/model';
 import { parseRunConfig } from '@mllm/training';
 import { readConfig } from './config-file';
-import { finishedRunReport, runPipeline } from './pipeline';
+import { registryFor } from './plugins';
+import { finishedRunReport, run, type RunProgress } from './run';
 import type { RunReportJson } from './report';
 import type { MetricRecord } from './metrics-log';
 import { runInChild, runPool, type ChildRun } from './sweep-jobs';
@@ -20,7 +20,8 @@ export interface SweepOptions {
   resume?: boolean;
   backend?: string;
   logger: Logger;
-  progress?: boolean;
+  /** Progress of the runs trained in this process (with `jobs` above 1 it goes to each run's log). */
+  onProgress?: (event: RunProgress & { run: string }) => void;
   /**
    * Runs trained at once (default 1, in this process). Above 1 each run is its own `mllm run`
    * process writing its output to `<run folder>.log`; the table is the same as with 1.
@@ -144,19 +145,20 @@ function runNames(paths: string[]): string[] {
  * All configs are read and validated before the first run starts, so a typo in the last
  * file does not cost the first runs.
  */
-export async function runSweep(configPaths: string[], options: SweepOptions): Promise<SweepRow[]> {
+export async function sweep(configPaths: string[], options: SweepOptions): Promise<SweepRow[]> {
   if (configPaths.length === 0) throw new MllmError('mllm sweep needs at least one config: mllm sweep configs/default.json configs/qformer.json');
   if (!Number.isInteger(options.seeds) || options.seeds < 1) throw new MllmError(`--seeds must be an integer >= 1, got ${options.seeds}`);
   if (options.resume && options.force) throw new MllmError('mllm sweep: --resume keeps finished runs and --force retrains them; pass one of the two');
   if (options.jobs !== undefined && !(Number.isInteger(options.jobs) && options.jobs >= 1)) throw new MllmError(`--jobs must be a whole number >= 1 (runs trained at once, e.g. the number of cores), got ${options.jobs}`);
   const configs = await Promise.all(configPaths.map(readConfig));
-  configs.forEach((c, i) => {
+  for (const [i, c] of configs.entries()) {
     try {
-      parseRunConfig(c, createRegistry());
+      const { registry, raw } = await registryFor(c, dirname(configPaths[i]!));
+      parseRunConfig(raw, registry);
     } catch (e) {
       throw new MllmError(`${configPaths[i]}: ${(e as Error).message}`);
     }
-  });
+  }
   await mkdir(options.out, { recursive: true });
   const names = runNames(configPaths);
   const rows: SweepRow[] = [];
@@ -194,7 +196,7 @@ type RunStart = { finished: RunReportJson } | { mode: ChildRun['mode'] };
 
 async function howToRun(plan: PlannedRun, options: SweepOptions): Promise<RunStart> {
   if (options.resume) {
-    const finished = await finishedRunReport(plan.raw, plan.dir, plan.seed);
+    const finished = await finishedRunReport(plan.raw, plan.dir, plan.seed, dirname(plan.configPath));
     if (finished) {
       options.logger.info(`sweep: ${plan.label} finished before in ${plan.dir}; its report is reused`);
       return { finished };
@@ -217,9 +219,19 @@ async function sweepInThisProcess(plans: PlannedRun[], options: SweepOptions): P
       reports.push(start.finished);
       continue;
     }
-    const run = { out: plan.dir, seed: plan.seed, force: options.force, backend: options.backend, logger: options.logger, progress: options.progress };
     options.logger.info(startLine(plan, start.mode));
-    reports.push(await runPipeline(plan.raw, { ...run, resume: start.mode === 'resume' }));
+    reports.push(
+      await run(plan.raw, {
+        out: plan.dir,
+        seed: plan.seed,
+        force: options.force,
+        resume: start.mode === 'resume',
+        backend: options.backend,
+        baseDir: dirname(plan.configPath),
+        logger: options.logger,
+        onProgress: options.onProgress && ((e) => options.onProgress!({ ...e, run: plan.label })),
+      }),
+    );
   }
   return reports;
 }

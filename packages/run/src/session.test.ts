@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { createRegistry } from '@mllm/model';
+import { createRegistry } from './registry';
 import { parseRunConfig } from '@mllm/training';
 import { createSession, createWorld } from './session';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { ConfigError, MllmError, Rng, initBackend, loadSafetensors, matMulEngineInfo, saveSafetensors, setMatMulEngine, writeFileAtomic, type ComponentRegistry, type Logger } from '@mllm/core';
-import { buildModel, createRegistry } from '@mllm/model';
+import { buildModel } from '@mllm/model';
 import { evaluate } from '@mllm/eval';
 import {
   ALIGNMENT_STAGES,
@@ -25,11 +25,11 @@ import {
 import { modelAnswerer } from './answerer';
 import { buildEvalSet } from './eval-set';
 import { MetricsLog } from './metrics-log';
-import { StageProgress } from './progress';
 import { writeReports, type RunReportJson } from './report';
 import { disposeAll, loadCheckpoint, prepareRunDir, saveCheckpoint, type RunState } from './run-dir';
 import { createSession, type Session } from './session';
 import { resolveHfSources } from './hf-sources';
+import { registryFor } from './plugins';
 
 export interface RunOptions {
   out: string;
@@ -38,13 +38,24 @@ export interface RunOptions {
   backend?: string;
   seed?: number;
   logger: Logger;
-  /** Show progress bars (the CLI) or stay quiet (tests). */
-  progress?: boolean;
+  /** Called as training goes: a stage starts, a step ends, a stage ends (the CLI draws bars from these). */
+  onProgress?: (event: RunProgress) => void;
+  /** Folder that relative plugin paths in the config are taken against (default: the working directory). */
+  baseDir?: string;
   /** Overrides every LLaVA source's `onBadSample` (`mllm run --on-bad-sample`). */
   onBadSample?: 'skip' | 'fail';
   /** Data-parallel participants (`mllm run --workers N`): this process plus N - 1 workers; default 1. */
   workers?: number;
 }
+
+/** The data-parallel worker script, one level up from both `src/` (tests) and `dist/` (the build): the built one. */
+const DP_WORKER_ENTRY = new URL('../dist/dp-worker.js', import.meta.url);
+
+/** What `run` reports as it trains, for progress bars and logs. */
+export type RunProgress =
+  | { type: 'stage-start'; stage: string; index: number; steps: number; startStep: number }
+  | { type: 'step'; stage: string; index: number; step: number; steps: number; loss: number; seconds: number; tokens: number }
+  | { type: 'stage-end'; stage: string; index: number };
 
 function matMulEngineLabel(): string {
   const engine = matMulEngineInfo();
@@ -63,24 +74,30 @@ async function startWorkers(options: RunOptions, backend: string, model: WorkerM
   setMatMulEngine('auto', { threads: parallel ? 1 : availableParallelism() });
   if (backend === 'wasm') options.logger.info(`matMul: ${matMulEngineLabel()}`);
   if (!parallel) return undefined;
-  const dp = await DataParallel.start({ workers, model, backend });
+  // this package's worker entry, which loads the config's plugins before building the model
+  const dp = await DataParallel.start({ workers, model, backend, workerUrl: DP_WORKER_ENTRY });
   const others = dp.transport === 'threads' ? 'worker thread(s)' : 'child process(es)';
   options.logger.info(`data-parallel: ${workers} participants (this process and ${workers - 1} ${others}), each with its own ${backend} backend`);
   return dp;
 }
 
 /** The config a run of `raw` with this seed trains: seed override, HF sources resolved (an llm "from": "hf:DIR" takes its shape and tokenizer from the folder), validated. */
-async function resolveRunConfig(raw: unknown, seed: number | undefined, registry: ComponentRegistry) {
-  const hf = await resolveHfSources(seed !== undefined && typeof raw === 'object' && raw ? { ...raw, seed } : raw);
-  return { hf, config: parseRunConfig(hf.raw, registry) };
+async function resolveRunConfig(raw: unknown, seed: number | undefined, baseDir?: string) {
+  const withPlugins = await registryFor(raw, baseDir);
+  const { registry } = withPlugins;
+  const hf = await resolveHfSources(seed !== undefined && typeof withPlugins.raw === 'object' && withPlugins.raw ? { ...withPlugins.raw, seed } : withPlugins.raw);
+  return { hf, registry, config: parseRunConfig(hf.raw, registry) };
 }
 
-/** `mllm run`: validate, train every stage with checkpoints, evaluate, write the run folder. */
-export async function runPipeline(raw: unknown, options: RunOptions): Promise<RunReportJson> {
+/**
+ * Runs a config into the folder `options.out`: validates it whole, trains every stage with
+ * checkpoints (`resume` continues the last one), evaluates, and writes the run folder
+ * (`model.safetensors`, `config.json`, tokenizer, `metrics.jsonl`, `report.json`, `report.md`).
+ */
+export async function run(raw: unknown, options: RunOptions): Promise<RunReportJson> {
   const started = performance.now();
-  const registry = createRegistry();
-  const resolved = await resolveRunConfig(raw, options.seed, registry);
-  const { hf } = resolved;
+  const resolved = await resolveRunConfig(raw, options.seed, options.baseDir);
+  const { hf, registry } = resolved;
   const config = withBadSamplePolicy(resolved.config, options.onBadSample); // every config error surfaces before any allocation
   const missing = mixtureFileIssues(config.stages);
   if (missing.length > 0) throw new ConfigError(missing);
@@ -120,17 +137,17 @@ export async function runPipeline(raw: unknown, options: RunOptions): Promise<Ru
     const stage = config.stages[i]!;
     const name = stageName(stage, i);
     const resumeHere = resume && i === state.stageIndex && state.step > 0 ? { step: state.step, optimizer: resume.optimizer, extra: resume.extra } : undefined;
-    const bar = options.progress ? new StageProgress(name, stage.steps, resumeHere?.step ?? 0) : undefined;
+    options.onProgress?.({ type: 'stage-start', stage: name, index: i, steps: stage.steps, startStep: resumeHere?.step ?? 0 });
     if (parallel && !shardableStage(stage)) options.logger.info(`stage ${name} (${stage.type}) trains in one process: --workers shares the steps of pretrain-llm, align and instruct stages only`);
     const result: StageResult = await runStage(stage, i, model, data, {
       parallel,
       onStep: async (e) => {
         await metrics.append({ stage: name, stageIndex: i, step: e.step, loss: e.loss, valLoss: e.valLoss, lr: e.lr, gradNorm: e.gradNorm, tokens: e.tokens, seconds: e.seconds, ...(e.stats && { stats: e.stats }), ...(e.valStats && { valStats: e.valStats }) });
-        bar?.update(e.step + 1, e.loss, e.seconds, e.tokens / e.seconds);
+        options.onProgress?.({ type: 'step', stage: name, index: i, step: e.step + 1, steps: stage.steps, loss: e.loss, seconds: e.seconds, tokens: e.tokens });
       },
       onCheckpoint: async ({ step, optimizer, extra }) =>
         saveCheckpoint(options.out, { model, optimizer: optimizer.stateDict(), extra, state: { stageIndex: i, step, completed: state.completed } }),
-    }, resumeHere, context).finally(() => bar?.stop());
+    }, resumeHere, context).finally(() => options.onProgress?.({ type: 'stage-end', stage: name, index: i }));
     if (stage.type === 'reward') await saveSafetensors(join(options.out, REWARD_MODEL_FILE), context.rewardModel!.stateDict(), { format: 'pt' });
     const evals = [...(state.evals ?? [])];
     if (evaluatedAfter(config, i)) {
@@ -242,11 +259,11 @@ async function loadRewardModel(session: Session, context: AlignmentContext, dir:
  * reuses instead of training again), or undefined when `dir` holds no finished run. A finished
  * run of another config is an error, not a reason to overwrite it.
  */
-export async function finishedRunReport(raw: unknown, dir: string, seed: number): Promise<RunReportJson | undefined> {
+export async function finishedRunReport(raw: unknown, dir: string, seed: number, baseDir?: string): Promise<RunReportJson | undefined> {
   const reportPath = join(dir, 'report.json');
   if (!existsSync(reportPath)) return undefined;
-  const registry = createRegistry();
-  const configJson = JSON.stringify((await resolveRunConfig(raw, seed, registry)).config, null, 2);
+  const { config, registry } = await resolveRunConfig(raw, seed, baseDir);
+  const configJson = JSON.stringify(config, null, 2);
   try {
     await assertSameConfig(join(dir, 'config.json'), configJson, registry);
   } catch {

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createRegistry } from '@mllm/model';
+import { createRegistry } from './registry';
 import { parseRunConfig } from '@mllm/training';
 
 const dir = new URL('../../../configs/', import.meta.url);

@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { CheckpointError, MllmError, Rng, loadSafetensors, type ComponentRegistry } from '@mllm/core';
+import { MllmError, Rng, type ComponentRegistry } from '@mllm/core';
 import { ShapesWorld, reasoningCorpus } from '@mllm/data';
-import { buildModel, createRegistry, type MultimodalModel } from '@mllm/model';
-import { WordTokenizer, loadTokenizer } from '@mllm/tokenizer';
-import { parseRunConfig, trainsChainOfThought, type RunConfig } from '@mllm/training';
+import { buildModel, type MultimodalModel } from '@mllm/model';
+import { WordTokenizer } from '@mllm/tokenizer';
+import { trainsChainOfThought, type RunConfig } from '@mllm/training';
+import { createRegistry } from './registry';
 
 /** Everything a run is made of, rebuilt the same way for training, evaluation and chat. */
 export interface Session {
@@ -50,26 +49,4 @@ export function createSession(config: RunConfig, registry = createRegistry(), to
     seed: config.seed,
   });
   return { config, registry, world, tokenizer: tok, model };
-}
-
-/** Re-opens a finished run folder: its config, tokenizer and trained weights. */
-export async function openRun(dir: string): Promise<Session> {
-  const configPath = join(dir, 'config.json');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(configPath, 'utf8'));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CheckpointError(configPath, code === 'ENOENT' ? 'not found; pass the folder of a finished `mllm run`' : `is not valid JSON (${(e as Error).message})`);
-  }
-  const registry = createRegistry();
-  const config = parseRunConfig(raw, registry);
-  const tokenizer = await loadTokenizer(dir); // the word vocabulary, or the HF tokenizer a run started from
-  const session = createSession(config, registry, tokenizer);
-  const weights = join(dir, 'model.safetensors');
-  const { tensors } = await loadSafetensors(weights);
-  session.model.loadStateDict(tensors, { source: weights });
-  for (const t of Object.values(tensors)) t.dispose();
-  session.model.eval();
-  return session;
 }

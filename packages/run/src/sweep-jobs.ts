@@ -3,7 +3,17 @@ import { openSync, closeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MllmError } from '@mllm/core';
 
-/** One `mllm run` of a sweep, as a separate process. */
+/** What a sweep run's own process is told (run-child.ts reads it). */
+export interface ChildRunArgs {
+  configPath: string;
+  /** Overrides the config's seed; absent: the config's own. */
+  seed?: number;
+  out: string;
+  mode: ChildRun['mode'];
+  backend?: string;
+}
+
+/** One run of a sweep, as a separate process. */
 export interface ChildRun {
   /** "highres-tiles seed 1", for messages. */
   label: string;
@@ -18,18 +28,18 @@ export interface ChildRun {
 }
 
 /**
- * The CLI entry that children run. One level up from both `src/` (tests) and `dist/` (the
- * built CLI), so both find the same script; it runs the built CLI.
+ * The script children run. One level up from both `src/` (tests) and `dist/` (the build), so
+ * both find the same script: the built one.
  */
-export const CLI_ENTRY = new URL('../bin/mllm.js', import.meta.url);
+export const CHILD_ENTRY = new URL('../dist/run-child.js', import.meta.url);
 
 /**
- * Runs `mllm run` for one sweep run in its own process: tfjs keeps one backend per process,
- * so runs that share a process cannot train at the same time. Resolves when it exits 0.
+ * Runs one sweep run in its own process: tfjs keeps one backend per process, so runs that
+ * share a process cannot train at the same time. Resolves when it exits 0.
  */
-export async function runInChild(run: ChildRun, entry: URL = CLI_ENTRY): Promise<void> {
-  const flags = run.mode === 'force' ? ['--force'] : run.mode === 'resume' ? ['--resume'] : [];
-  const args = [fileURLToPath(entry), 'run', run.configPath, '--seed', String(run.seed), '--out', run.out, ...flags, ...(run.backend ? ['--backend', run.backend] : [])];
+export async function runInChild(run: ChildRun, entry: URL = CHILD_ENTRY): Promise<void> {
+  const childArgs: ChildRunArgs = { configPath: run.configPath, seed: run.seed, out: run.out, mode: run.mode, ...(run.backend && { backend: run.backend }) };
+  const args = [fileURLToPath(entry), JSON.stringify(childArgs)];
   let log: number;
   try {
     log = openSync(run.logPath, 'w');

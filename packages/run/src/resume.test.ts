@@ -5,15 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '@mllm/core';
-import { runPipeline } from './pipeline';
+import { run } from './run';
+import { CHILD_ENTRY, type ChildRunArgs } from './sweep-jobs';
 
 const configPath = fileURLToPath(new URL('./__fixtures__/resume.json', import.meta.url));
-const bin = fileURLToPath(new URL('../bin/mllm.js', import.meta.url));
+const childEntry = fileURLToPath(CHILD_ENTRY);
 
-/** Starts `mllm run` in a child process and SIGKILLs it once a mid-stage checkpoint of stage 1 exists. */
+/** Starts the run in a child process (as `sweep --jobs` does) and SIGKILLs it once a mid-stage checkpoint of stage 1 exists. */
 async function runAndKill(out: string): Promise<number> {
-  if (!existsSync(fileURLToPath(new URL('../dist/index.js', import.meta.url)))) throw new Error('build apps/cli first (npm test builds it through nx)');
-  const child = spawn(process.execPath, [bin, 'run', configPath, '--out', out, '--backend', 'wasm'], { stdio: 'ignore' });
+  if (!existsSync(childEntry)) throw new Error('build packages/run first (npm test builds it through nx)');
+  const args: ChildRunArgs = { configPath, out, mode: 'fresh', backend: 'wasm' };
+  const child = spawn(process.execPath, [childEntry, JSON.stringify(args)], { stdio: 'ignore' });
   const statePath = join(out, 'checkpoint', 'state.json');
   return new Promise((resolve, reject) => {
     const timer = setInterval(() => {
@@ -39,13 +41,13 @@ describe('--resume', () => {
   it('a run killed in the middle of a stage resumes to the same result as an uninterrupted run', async () => {
     const config = JSON.parse(readFileSync(configPath, 'utf8'));
     const straight = join(mkdtempSync(join(tmpdir(), 'mllm-straight-')), 'run');
-    const reference = await runPipeline(config, { out: straight, logger: silentLogger });
+    const reference = await run(config, { out: straight, logger: silentLogger });
 
     const killed = join(mkdtempSync(join(tmpdir(), 'mllm-killed-')), 'run');
     const stoppedAt = await runAndKill(killed);
     expect(stoppedAt).toBeLessThan(60);
     expect(existsSync(join(killed, 'report.json'))).toBe(false);
-    const resumed = await runPipeline(config, { out: killed, resume: true, logger: silentLogger });
+    const resumed = await run(config, { out: killed, resume: true, logger: silentLogger });
 
     expect(resumed.stages.map((s) => s.finalLoss)).toEqual(reference.stages.map((s) => s.finalLoss));
     const losses = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).loss);

@@ -6,9 +6,10 @@ import { evaluate, type Answerer } from '@mllm/eval';
 import { OnnxMultimodalModel, exportModel, type OnnxManifest, type WeightFormat } from '@mllm/onnx';
 import { WordTokenizer, applyChatTemplate } from '@mllm/tokenizer';
 import { parseRunConfig } from '@mllm/training';
-import { createRegistry } from '@mllm/model';
 import { buildEvalSet } from './eval-set';
-import { createWorld, openRun } from './session';
+import { createWorld } from './session';
+import { openRun } from './open-run';
+import { registryFor } from './plugins';
 
 const WEIGHT_FORMATS: readonly WeightFormat[] = ['fp32', 'fp16', 'int8'];
 
@@ -113,7 +114,8 @@ export async function evaluateOnnx(options: { model: string; threads?: number })
   try {
     if (model.manifest.runConfig === undefined)
       throw new MllmError(`${join(options.model, 'mllm.json')}: field "runConfig" is missing; export from a run folder (mllm export --checkpoint RUN_DIR) to evaluate on its test set`);
-    const config = parseRunConfig(model.manifest.runConfig, createRegistry());
+    const { registry, raw } = await registryFor(model.manifest.runConfig, options.model);
+    const config = parseRunConfig(raw, registry);
     const world = createWorld(config);
     const tokenizer = await WordTokenizer.load(options.model);
     const answerer = onnxAnswerer(model, tokenizer, (id) => world.image(id), config.eval.maxNewTokens);

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@mllm/core';
-import { runSweep, spread, sweepMarkdown } from './sweep';
+import { sweep as runSweep, spread, sweepMarkdown } from './sweep';
 import { runInChild, runPool } from './sweep-jobs';
 
 const tinyPath = new URL('../../../configs/tiny.json', import.meta.url).pathname;
@@ -132,10 +132,10 @@ describe('mllm sweep', () => {
   it('runInChild passes the run\'s flags, and says which run failed and where its output is', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mllm-sweep-child-'));
     const echo = join(dir, 'echo.mjs');
-    writeFileSync(echo, 'console.log(JSON.stringify(process.argv.slice(2))); process.exitCode = process.argv.includes("--resume") ? 3 : 0;\n');
+    writeFileSync(echo, 'const args = JSON.parse(process.argv[2]); console.log(JSON.stringify(args)); process.exitCode = args.mode === "resume" ? 3 : 0;\n');
     const run = { label: 'x seed 2', configPath: 'c.json', seed: 2, out: 'o', backend: 'wasm', logPath: join(dir, 'x.log') };
     await runInChild({ ...run, mode: 'force' }, new URL(`file://${echo}`));
-    expect(JSON.parse(readFileSync(run.logPath, 'utf8'))).toEqual(['run', 'c.json', '--seed', '2', '--out', 'o', '--force', '--backend', 'wasm']);
+    expect(JSON.parse(readFileSync(run.logPath, 'utf8'))).toEqual({ configPath: 'c.json', seed: 2, out: 'o', mode: 'force', backend: 'wasm' });
     await expect(runInChild({ ...run, mode: 'resume' }, new URL(`file://${echo}`))).rejects.toThrow(`sweep: x seed 2 failed (exit code 3); its output is in ${run.logPath}`);
     await expect(runInChild({ ...run, mode: 'fresh', logPath: join(dir, 'no', 'such', 'dir.log') })).rejects.toThrow(/sweep: x seed 2 did not start: cannot write its log .*dir\.log \(ENOENT/);
   });

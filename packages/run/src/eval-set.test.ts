@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Rng } from '@mllm/core';
 import { DETAIL_PROMPT, REASONING_PROMPT, detailedDescription, preferencePairs, reasoningQuestions } from '@mllm/data';
 import { evaluate } from '@mllm/eval';
-import { createRegistry } from '@mllm/model';
+import { createRegistry } from './registry';
 import { parseRunConfig } from '@mllm/training';
 import { buildEvalSet } from './eval-set';
 import { createWorld } from './session';

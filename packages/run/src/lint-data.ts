@@ -1,11 +1,11 @@
-import { resolve } from 'node:path';
-import { MllmError, initBackend, type Logger } from '@mllm/core';
+import { dirname, resolve } from 'node:path';
+import { initBackend, type Logger } from '@mllm/core';
 import { LlavaDataset, readImageHeader, resolveImagePath, type BadSample, type LlavaRecord, type LlavaTurn } from '@mllm/data';
-import { createRegistry } from '@mllm/model';
 import { WordTokenizer, applyChatTemplate } from '@mllm/tokenizer';
 import { parseRunConfig, type RunConfig } from '@mllm/training';
 import { readConfig } from './config-file';
 import { createSession, createWorld } from './session';
+import { registryFor } from './plugins';
 
 export interface LintOptions {
   /** Folder the image paths are relative to (default: the data file's folder). */
@@ -101,8 +101,8 @@ export async function lintData(file: string, options: LintOptions = {}): Promise
   let maxLength = options.maxLength;
   let disposeModel: (() => void) | undefined;
   if (options.configPath) {
-    const registry = createRegistry();
-    const config = parseRunConfig(await readConfig(options.configPath), registry);
+    const { registry, raw } = await registryFor(await readConfig(options.configPath), dirname(options.configPath));
+    const config = parseRunConfig(raw, registry);
     maxLength ??= sourceFor(config, file)?.maxTokens;
     await initBackend({ backend: options.backend, logger: options.logger });
     // the word tokenizer of a run that trains on this file: the Shapes corpus plus the file's text
@@ -189,12 +189,4 @@ export function formatLintReport(r: LintReport): string {
     `${r.samples} samples: ${ok} ok, ${r.bad.length} bad, ${r.tooLong.length} too long -> ${r.problems === 0 ? 'no problems' : `${r.problems} problem${r.problems === 1 ? '' : 's'}`}`,
   );
   return lines.join('\n');
-}
-
-/** Parses a positive integer flag or says how to write it. */
-export function positiveInt(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new MllmError(`${flag} must be an integer >= 1, got ${value}`);
-  return n;
 }

@@ -6,8 +6,8 @@ import { ConfigError, loadHfFolder, silentLogger } from '@mllm/core';
 import { HfTokenizer } from '@mllm/tokenizer';
 import { loadHfVisionEncoder } from '@mllm/encoders';
 import { writeTinyHfClip } from './hf-vision-folder.test-helper';
-import { runPipeline } from './pipeline';
-import { openRun } from './session';
+import { run } from './run';
+import { openRun } from './open-run';
 import { writeTinyHfCausalLm } from '../../../packages/llm/src/hf-reference.test-helper';
 import { tinyHfTokenizerFiles } from '../../../packages/tokenizer/src/hf-tokenizer.test-helper';
 
@@ -37,7 +37,7 @@ describe('a run that starts from an HF LLM', () => {
       stages: [{ type: 'align', steps: 12, batchSize: 8, lr: 0.01, evalEvery: 100, checkpointEvery: 100 }],
       eval: { scenes: 2, popePerImage: 2, batchSize: 8, maxNewTokens: 4 },
     };
-    await runPipeline(config, { out, logger: silentLogger });
+    await run(config, { out, logger: silentLogger });
     const losses = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { loss?: number }).filter((m) => m.loss !== undefined).map((m) => m.loss!);
     expect(losses.length).toBe(12);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -61,12 +61,12 @@ describe('a run that starts from an HF LLM', () => {
   it('refuses run-config fields that disagree with the checkpoint, naming both values, before creating the run folder', async () => {
     const llmDir = await tinyLlamaFolder();
     const out = join(mkdtempSync(join(tmpdir(), 'hf-run-out-')), 'run');
-    const err = await runPipeline({ ...tiny, llm: { type: 'causal', from: `hf:${llmDir}`, dim: 64 } }, { out, logger: silentLogger }).catch((e: Error) => e);
+    const err = await run({ ...tiny, llm: { type: 'causal', from: `hf:${llmDir}`, dim: 64 } }, { out, logger: silentLogger }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toMatch(/llm\.dim: is 64 but the HF checkpoint has 32/);
-    const missing = await runPipeline({ ...tiny, llm: { type: 'causal', from: 'hf:/nowhere/at/all' } }, { out, logger: silentLogger }).catch((e: Error) => e);
+    const missing = await run({ ...tiny, llm: { type: 'causal', from: 'hf:/nowhere/at/all' } }, { out, logger: silentLogger }).catch((e: Error) => e);
     expect((missing as Error).message).toMatch(/\/nowhere\/at\/all\/config\.json: not found; llm\.from "hf:\/nowhere\/at\/all" must name a HuggingFace model folder/);
-    const notHf = await runPipeline({ ...tiny, llm: { type: 'causal', from: llmDir } }, { out, logger: silentLogger }).catch((e: Error) => e);
+    const notHf = await run({ ...tiny, llm: { type: 'causal', from: llmDir } }, { out, logger: silentLogger }).catch((e: Error) => e);
     expect((notHf as Error).message).toMatch(/llm\.from: .*write "hf:path\/to\/folder"/);
     expect(existsSync(out)).toBe(false);
   });

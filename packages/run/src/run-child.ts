@@ -1,0 +1,39 @@
+// Entry of one sweep run in a process of its own (`sweep --jobs N`): tfjs holds one backend per
+// process, so runs trained at once each need one. Argument: the ChildRunArgs as JSON.
+import { dirname } from 'node:path';
+import { ConfigError, MllmError } from '@mllm/core';
+import { readConfig } from './config-file';
+import { run } from './run';
+import type { ChildRunArgs } from './sweep-jobs';
+
+const write = (line: string) => process.stderr.write(`${line}\n`);
+
+async function main(args: ChildRunArgs): Promise<void> {
+  const raw = await readConfig(args.configPath);
+  const lastLine = new Map<number, number>();
+  await run(raw, {
+    out: args.out,
+    seed: args.seed,
+    force: args.mode === 'force',
+    resume: args.mode === 'resume',
+    backend: args.backend,
+    baseDir: dirname(args.configPath),
+    logger: { info: write, warn: (m) => write(`warning: ${m}`) },
+    onProgress: (e) => {
+      // a line per tenth of a stage: a log file, not a terminal
+      if (e.type !== 'step') return;
+      const tenth = Math.floor((10 * e.step) / Math.max(1, e.steps));
+      if (lastLine.get(e.index) === tenth && e.step !== e.steps) return;
+      lastLine.set(e.index, tenth);
+      write(`${e.stage} ${e.step}/${e.steps} loss ${e.loss.toFixed(4)}`);
+    },
+  });
+  write(`written to ${args.out}`);
+}
+
+main(JSON.parse(process.argv[2] ?? '{}') as ChildRunArgs).catch((e: Error) => {
+  // the exit codes of the mllm command: 2 for an error the user can fix, 1 for a bug
+  const known = e instanceof MllmError || e instanceof ConfigError;
+  write(known ? `error: ${e.message}` : (e.stack ?? String(e)));
+  process.exitCode = known ? 2 : 1;
+});
