@@ -17,7 +17,7 @@ export { SparseMoeBlock, MixtralExpert, gatherRows, scatterAddRows, dispatchToke
 export { maskedCrossEntropy } from './losses';
 export { encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors, writeFileAtomic, MAX_HEADER_BYTES, type EncodeOptions } from './safetensors';
 export { loadHfFolder, saveHfFolder, parseHfSpec, type HfFolder, type SaveHfFolderOptions } from './hf-folder';
-export { Registry, zodIssues, type RegistryEntry } from './registry';
+export { Registry, zodIssues, type RegistryEntry, type RegisterOptions, type PretrainedSource, type FromSourceResolver } from './registry';
 export { batchMatMul, batchMatMulNT, batchMatMulTN, setFastKernels, fastKernelsEnabled, installFastKernels, setMatMulEngine, matMulEngineInfo, MATMUL_ENGINES, type MatMulEngine } from './kernels/batch-matmul';
 export { checkGradients, checkParameterGradients, gradientMismatches, type GradCheckResult, type GradCheckOptions } from './grad-check';
 export type {

@@ -28,4 +28,20 @@ describe('Registry', () => {
   it('refuses duplicate registration', () => {
     expect(() => reg.register('mlp', z.object({}), () => '')).toThrow(/already registered/);
   });
+
+  it('resolves "from" through the type that reads it, and leaves other configs alone', async () => {
+    const withSource = new Registry<{ width: number }, string>('llm');
+    const loaded: string[] = [];
+    withSource.register('hf-backed', z.object({ type: z.literal('hf-backed'), dim: z.number() }).strict(), (c) => `dim${c.dim}`, {
+      fromSource: async ({ from, ...rest }, path) => ({ config: { ...rest, dim: from.length }, load: async (c) => void loaded.push(`${path}:${c}`) }),
+    });
+    withSource.register('plain', z.object({ type: z.literal('plain'), from: z.string().optional() }).strict(), () => 'plain');
+    const source = await withSource.resolveFrom({ type: 'hf-backed', from: 'hf:abc' }, 'llm');
+    expect(source?.config).toEqual({ type: 'hf-backed', dim: 6 });
+    await source!.load(withSource.build(source!.config, { width: 1 }));
+    expect(loaded).toEqual(['llm:dim6']);
+    expect(await withSource.resolveFrom({ type: 'hf-backed', dim: 3 })).toBeUndefined();
+    expect(await withSource.resolveFrom({ type: 'plain', from: 'hf:x' })).toBeUndefined();
+    expect(await withSource.resolveFrom({ type: 'nope', from: 'hf:x' })).toBeUndefined();
+  });
 });

@@ -5,6 +5,31 @@ export interface RegistryEntry<TContext, TResult> {
   schema: z.ZodType;
   // each entry has its own schema; `register` types the builder against it, the map cannot
   build: (config: any, context: TContext) => TResult;
+  fromSource?: FromSourceResolver<TResult>;
+}
+
+/**
+ * A pretrained source a config names with `"from"` (e.g. `"hf:path/to/folder"`), read before the
+ * config is validated: the small files only, so config errors surface before weights load.
+ */
+export interface PretrainedSource<TResult> {
+  /** The slot's config with what the source fixes filled in and `from` removed, ready to validate. */
+  config: Record<string, unknown>;
+  /** Copies the source's weights into the component built from `config` (call once, after building). */
+  load(component: TResult): Promise<void>;
+  /** The tokenizer the source was trained with (an LLM's folder), and the vocabulary its weights cover. */
+  tokenizer?: { dir: string; vocabSize: number };
+}
+
+/** Resolves a slot config's `from` for one registered type; `path` is the slot's JSON path, for errors. */
+export type FromSourceResolver<TResult> = (config: Record<string, unknown> & { from: string }, path: string) => Promise<PretrainedSource<TResult>>;
+
+export interface RegisterOptions<TResult> {
+  /**
+   * How this type reads `"from"` before validation (an HF LLM: shape from config.json, tokenizer,
+   * weights after building). Absent: `from`, if the schema has it, is the type's own business.
+   */
+  fromSource?: FromSourceResolver<TResult>;
 }
 
 /**
@@ -16,9 +41,22 @@ export class Registry<TContext, TResult> {
 
   constructor(readonly slot: string) {}
 
-  register<S extends z.ZodType>(type: string, schema: S, build: (config: z.output<S>, context: TContext) => TResult): void {
+  register<S extends z.ZodType>(type: string, schema: S, build: (config: z.output<S>, context: TContext) => TResult, options: RegisterOptions<TResult> = {}): void {
     if (this.entries.has(type)) throw new Error(`${this.slot} type "${type}" is already registered`);
-    this.entries.set(type, { schema, build });
+    this.entries.set(type, { schema, build, ...(options.fromSource && { fromSource: options.fromSource }) });
+  }
+
+  /**
+   * The pretrained source a slot config names with `from`, resolved by its type's entry;
+   * undefined when the config has no `from`, or its type reads `from` itself (or is unknown:
+   * validation then reports it).
+   */
+  async resolveFrom(config: unknown, path = this.slot): Promise<PretrainedSource<TResult> | undefined> {
+    if (typeof config !== 'object' || config === null || !('from' in config)) return undefined;
+    const from = (config as { from?: unknown }).from;
+    if (typeof from !== 'string') return undefined;
+    const entry = this.entries.get(String((config as { type?: unknown }).type));
+    return entry?.fromSource?.({ ...(config as Record<string, unknown>), from }, path);
   }
 
   has(type: string): boolean {

@@ -22,3 +22,4 @@ export { applyRepetitionPenalty, applyTemperature, argmax, sampleFromLogits, sof
 export { registerLlms } from './register';
 export { loadHfCausalLm, loadHfCausalWeights, describeFirstMismatches, type HfCausalLm, type LoadHfCausalLmOptions } from './hf-import';
 export { causalSpecFromHf, mergeHfLlmConfig, SUPPORTED_HF_CAUSAL_ARCHITECTURES, type HfCausalSpec, type HfCausalArchitecture } from './hf-config';
+export { hfCausalSource } from './hf-source';

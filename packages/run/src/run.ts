@@ -28,7 +28,7 @@ import { MetricsLog } from './metrics-log';
 import { writeReports, type RunReportJson } from './report';
 import { disposeAll, loadCheckpoint, prepareRunDir, saveCheckpoint, type RunState } from './run-dir';
 import { createSession, type Session } from './session';
-import { resolveHfSources } from './hf-sources';
+import { resolvePretrainedSources } from './pretrained-sources';
 import { registryFor } from './plugins';
 
 export interface RunOptions {
@@ -81,11 +81,12 @@ async function startWorkers(options: RunOptions, backend: string, model: WorkerM
   return dp;
 }
 
-/** The config a run of `raw` with this seed trains: seed override, HF sources resolved (an llm "from": "hf:DIR" takes its shape and tokenizer from the folder), validated. */
+/** The config a run of `raw` with this seed trains: plugins loaded, seed override, pretrained sources resolved (an llm "from": "hf:DIR" takes its shape and tokenizer from the folder), validated. */
 async function resolveRunConfig(raw: unknown, seed: number | undefined, baseDir?: string) {
   const withPlugins = await registryFor(raw, baseDir);
   const { registry } = withPlugins;
-  const hf = await resolveHfSources(seed !== undefined && typeof withPlugins.raw === 'object' && withPlugins.raw ? { ...withPlugins.raw, seed } : withPlugins.raw);
+  const seeded = seed !== undefined && typeof withPlugins.raw === 'object' && withPlugins.raw ? { ...withPlugins.raw, seed } : withPlugins.raw;
+  const hf = await resolvePretrainedSources(seeded, registry);
   return { hf, registry, config: parseRunConfig(hf.raw, registry) };
 }
 
