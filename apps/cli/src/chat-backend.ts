@@ -23,8 +23,9 @@ export async function tfjsChatModel(checkpoint: string, options: AnswerOptions, 
     async reply(image, conversation, write) {
       let answer = '';
       for await (const event of opened.stream(image, conversation, options)) {
-        if (event.type === 'token' && event.text) write(event.text);
-        else if (event.type === 'end') answer = event.text ?? answer;
+        // the end event carries the text held back until the end (a stop string's possible start)
+        if (event.text) write(event.text);
+        answer += event.text ?? '';
       }
       write('\n');
       return answer;

@@ -22,7 +22,7 @@ type Payload = Record<string, string | number>;
 export class ProgressLine {
   private readonly bar?: cliProgress.SingleBar;
   private readonly started = performance.now();
-  private lastPrint = 0;
+  private lastPrint = -Infinity; // the first update prints
 
   /** `fields` is the cli-progress format after the counts, e.g. "loss {loss}"; `plain` writes the same for a log line. */
   constructor(

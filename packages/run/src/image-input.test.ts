@@ -30,7 +30,7 @@ describe('loadImageInput: an image to ask about, with the checks training data g
     ['truncated', /truncated\.png: cannot decode the image \(.+\); the file is truncated or damaged: save the image again as PNG or JPEG$/],
     ['cutHeader', /cut-header\.png: unreadable image \(.+\); the file is damaged: save the image again as PNG or JPEG$/],
     ['bmp', /red\.bmp: not an image format that can be read \(it reads PNG, JPEG, WebP, GIF, AVIF, TIFF or SVG\); save the image as PNG or JPEG$/],
-    ['huge', /huge\.png: image is 16000x16000 = 256000000 pixels, over the limit of 64000000; downscale the file/],
+    ['huge', /huge\.png: image is 16000x16000 = 256000000 pixels, over the limit of 64000000 that training data has too; downscale it \(the model sees it at 16x16\)$/],
   ] as const)('refuses a %s file with an ImageFileError naming it and what to do', async (kind, message) => {
     const error = await loadImageInput(files[kind], { size: 16 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ImageFileError);
@@ -40,7 +40,8 @@ describe('loadImageInput: an image to ask about, with the checks training data g
 
   it('refuses the huge PNG from its header, as lint-data and LLaVA training data do, and applies a lower limit when asked', async () => {
     await expect(readImageHeader(files.huge)).rejects.toThrow(/over the limit of 64000000/);
-    await expect(loadImageInput(files.png, { size: 16, maxPixels: 500 })).rejects.toThrow(/image is 24x24 = 576 pixels, over the limit of 500/);
+    await expect(loadImageInput(files.png, { size: 16, maxPixels: 500 })).rejects.toThrow(/image is 24x24 = 576 pixels, over the limit of 500 /);
+    expect(await loadImageInput(files.png, { size: 16, maxPixels: 576 })).toHaveLength(16 * 16 * 3);
     await expect(loadImageInput(new Uint8Array(readFileSync(files.bmp)), { size: 16 })).rejects.toThrow(/^image bytes \(\d+ bytes\): not an image format/);
   });
 });

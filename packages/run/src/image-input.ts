@@ -23,15 +23,20 @@ export async function loadImageInput(source: string | Uint8Array, options: Image
   const name = typeof source === 'string' ? source : `image bytes (${source.byteLength} bytes)`;
   const input = typeof source === 'string' ? source : Buffer.from(source.buffer, source.byteOffset, source.byteLength);
   if (typeof source === 'string') await assertFile(source);
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  let header: { width: number; height: number };
   try {
-    await readImageHeader(input, { maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS });
+    // the limit is checked below, to say what a chat user can do about it
+    header = await readImageHeader(input, { maxPixels: Infinity });
   } catch (e) {
     if (!(e instanceof ImageFileError)) throw e;
     if (/unsupported image format/i.test(e.reason))
       throw new ImageFileError(name, `not an image format that can be read (it reads ${READABLE_FORMATS}); save the image as PNG or JPEG`);
-    if (/unreadable image/.test(e.reason)) throw new ImageFileError(name, `${e.reason}; the file is damaged: save the image again as PNG or JPEG`);
-    throw new ImageFileError(name, e.reason); // over the pixel limit: the reason says to downscale
+    throw new ImageFileError(name, `${e.reason}; the file is damaged: save the image again as PNG or JPEG`);
   }
+  const { width, height } = header;
+  if (width * height > maxPixels)
+    throw new ImageFileError(name, `image is ${width}x${height} = ${width * height} pixels, over the limit of ${maxPixels} that training data has too; downscale it (the model sees it at ${options.size}x${options.size})`);
   try {
     return await loadImageFile(input, options.size);
   } catch (e) {

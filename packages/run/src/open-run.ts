@@ -84,8 +84,9 @@ export async function openRun(dir: string): Promise<OpenedRun> {
     dir,
     stream,
     async answer(image, prompt, options) {
+      // the tokens' texts, then the end event's rest (text held back for a stop string that did not come)
       let text = '';
-      for await (const event of stream(image, prompt, options)) if (event.type === 'end') text = event.text ?? text;
+      for await (const event of stream(image, prompt, options)) text += event.text ?? '';
       return text;
     },
     loadImage: (image) => loadImageInput(image, { size }),

@@ -33,14 +33,18 @@ export function sceneCommand(): Command {
       };
       const { pngPath, jsonPath, groundTruth } = await writeShapesScene(flags.out, options);
       const checkpoint = flags.checkpoint ?? 'runs/default';
-      const questions = [...groundTruth.questions.map((q) => [q.question, q.answer]), [CAPTION_PROMPTS[0], groundTruth.caption], [DETAIL_PROMPT, '']];
+      const questions = [
+        ...groundTruth.questions.map((q) => [q.question, q.answer]),
+        [CAPTION_PROMPTS[0], groundTruth.caption],
+        [DETAIL_PROMPT, `("description" in ${jsonPath})`],
+      ];
       const width = Math.max(...questions.map(([q]) => q!.length));
       process.stdout.write(
         [
           `${pngPath}: ${groundTruth.size}x${groundTruth.size} px, ${groundTruth.caption.replace(/ \.$/, '')}; ground truth in ${jsonPath}`,
           `ask about it: mllm chat --checkpoint ${checkpoint} --image ${pngPath}`,
           'questions a Shapes model is trained on, with the true answers:',
-          ...questions.map(([q, a]) => `  ${q!.padEnd(width)}${a ? `  -> ${a}` : ''}`),
+          ...questions.map(([q, a]) => `  ${q!.padEnd(width)}  -> ${a}`),
           '',
         ].join('\n'),
       );
