@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 import { main } from '../dist/index.js';
 
+// `mllm chat --help | head`: the reader left, so there is nobody to write to
+process.stdout.on('error', (e) => {
+  if (e.code !== 'EPIPE') throw e;
+  process.exit(process.exitCode ?? 0);
+});
+
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (e) {
