@@ -38,7 +38,7 @@ export interface RunOptions {
   backend?: string;
   seed?: number;
   logger: Logger;
-  /** Called as training goes: a stage starts, a step ends, a stage ends (the CLI draws bars from these). */
+  /** Called as training goes: a stage starts, a step ends, a stage ends, an evaluation answers a batch (the CLI draws bars from these). */
   onProgress?: (event: RunProgress) => void;
   /** Folder that relative plugin paths in the config are taken against (default: the working directory). */
   baseDir?: string;
