@@ -7,3 +7,16 @@ export function positiveInt(flag: string, value: string | undefined): number | u
   if (!Number.isInteger(n) || n < 1) throw new MllmError(`${flag} must be an integer >= 1, got ${value}`);
   return n;
 }
+
+/** Parses an integer flag (any sign) or says how to write it. */
+export function integer(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n)) throw new MllmError(`${flag} must be an integer, got ${value}`);
+  return n;
+}
+
+/** Collects a repeatable flag's values in order (`--stop a --stop b`). */
+export function repeatable(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}

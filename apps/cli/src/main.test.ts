@@ -22,7 +22,7 @@ describe('mllm command', () => {
     expect(await main(['--help'])).toBe(0);
     expect(await main(['dance'])).toBe(2);
     c.restore();
-    expect(c.out.join('')).toMatch(/mllm run <config.json>/);
+    expect(c.out.join('')).toMatch(/run \[options\] <config.json>/);
     expect(c.err.join('')).toMatch(/unknown command "dance"/);
   });
 

@@ -14,8 +14,8 @@ describe('mllm run --workers', () => {
 
   it('is listed in the usage', async () => {
     const c = capture();
-    await main(['--help']);
+    await main(['run', '--help']);
     c.restore();
-    expect(c.out.join('')).toMatch(/mllm run <config.json>.*\[--workers N\]/);
+    expect(c.out.join('')).toMatch(/Usage: mllm run \[options\] <config.json>[^]*--workers <n>/);
   });
 });

@@ -2,7 +2,33 @@ import type { Answerer } from '@mllm/eval';
 import type { ShapesWorld } from '@mllm/data';
 import type { GenerateOptions, GenerationEvent } from '@mllm/llm';
 import type { MultimodalModel } from '@mllm/model';
-import { applyChatTemplate, type WordTokenizer } from '@mllm/tokenizer';
+import { MllmError } from '@mllm/core';
+import { applyChatTemplate, type ChatTurn, type WordTokenizer } from '@mllm/tokenizer';
+
+/** What to answer: one prompt, or a conversation that ends with the human turn to answer (earlier turns alternate human / gpt). */
+export type Conversation = string | readonly ChatTurn[];
+
+const IMAGE = '<image>';
+
+/**
+ * The turns a conversation is templated from, with the image's `<image>` placeholder in the
+ * first human turn as the run trained (LLaVA's format). A prompt string becomes the one turn
+ * "<image>\n<prompt>", exactly as single-turn answers always were.
+ */
+export function conversationTurns(conversation: Conversation): ChatTurn[] {
+  if (typeof conversation === 'string') return [{ from: 'human', value: `${IMAGE}\n${conversation}` }];
+  if (conversation.length === 0 || conversation.at(-1)!.from !== 'human')
+    throw new MllmError('a conversation to answer must end with a human turn (turns alternate human, gpt, human, ...)');
+  conversation.forEach((turn, i) => {
+    if (turn.from !== (i % 2 === 0 ? 'human' : 'gpt'))
+      throw new MllmError(`conversation turn ${i} is from "${turn.from}"; turns alternate human, gpt, human, ... starting with human`);
+  });
+  const placeholders = conversation.reduce((n, t) => n + t.value.split(IMAGE).length - 1, 0);
+  if (placeholders > 1) throw new MllmError(`a conversation is about one image, but its turns hold ${placeholders} "${IMAGE}" placeholders; keep one (or none: it goes in the first turn)`);
+  if (placeholders === 1) return [...conversation];
+  const [first, ...rest] = conversation;
+  return [{ from: 'human', value: `${IMAGE}\n${first!.value}` }, ...rest];
+}
 
 /** Greedy single-turn answers from the model: "<image>\n<prompt>" in the chat template, stop at end-of-turn. */
 export function modelAnswerer(model: MultimodalModel, tokenizer: WordTokenizer, world: ShapesWorld, maxNewTokens: number): Answerer {
@@ -29,17 +55,17 @@ export function answerImage(model: MultimodalModel, tokenizer: WordTokenizer, im
 }
 
 /**
- * One prompt about an image, streamed: each token's text as it is made (stop strings held back
- * until they are ruled out), ending at end-of-turn.
+ * The answer to a prompt or conversation about an image, streamed: each token's text as it is
+ * made (stop strings held back until they are ruled out), ending at end-of-turn.
  */
 export function streamAnswer(
   model: MultimodalModel,
   tokenizer: WordTokenizer,
   image: Float32Array,
-  prompt: string,
+  conversation: Conversation,
   options: Omit<GenerateOptions, 'decode' | 'stopTokens'>,
 ): AsyncGenerator<GenerationEvent, void, undefined> {
-  const { ids } = applyChatTemplate(tokenizer, [{ from: 'human', value: `<image>\n${prompt}` }], { addGenerationPrompt: true });
+  const { ids } = applyChatTemplate(tokenizer, conversationTurns(conversation), { addGenerationPrompt: true });
   return model.generateStream([{ ids, lossMask: ids.map(() => 0), images: [image] }], {
     ...options,
     stopTokens: [tokenizer.special.end, tokenizer.special.eos],

@@ -1,7 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MllmError, type Logger } from '@mllm/core';
-import { loadImageFile } from '@mllm/data';
 import { evaluate, type Answerer } from '@mllm/eval';
 import { OnnxMultimodalModel, exportModel, type OnnxManifest, type WeightFormat } from '@mllm/onnx';
 import { WordTokenizer, applyChatTemplate } from '@mllm/tokenizer';
@@ -42,7 +41,7 @@ export async function exportCheckpoint(options: ExportCommandOptions): Promise<O
 }
 
 /** onnxruntime's own errors about a folder become MllmErrors, so the CLI prints them without a stack. */
-async function loadOnnx(dir: string, threads?: number): Promise<OnnxMultimodalModel> {
+export async function loadOnnx(dir: string, threads?: number): Promise<OnnxMultimodalModel> {
   try {
     return await OnnxMultimodalModel.load(dir, { threads });
   } catch (e) {
@@ -63,46 +62,6 @@ export function onnxAnswerer(model: OnnxMultimodalModel, tokenizer: WordTokenize
       return outputs.map((ids) => tokenizer.decode(ids));
     },
   };
-}
-
-/** The decoding flags of `mllm chat` (generationOptionsFromFlags). */
-export interface ChatDecoding {
-  maxNewTokens: number;
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  repetitionPenalty?: number;
-  seed?: number;
-  stopStrings?: string[];
-}
-
-/**
- * `mllm chat --runtime onnx --model DIR`: streams the answer to `write` as it is decoded. With
- * --stop strings the text is written once the answer is cut, so no stop string half-prints.
- */
-export async function chatOnnx(options: { model: string; image: string; prompt: string; options: ChatDecoding; threads?: number; write: (text: string) => void }): Promise<string> {
-  const model = await loadOnnx(options.model, options.threads);
-  try {
-    const tokenizer = await WordTokenizer.load(options.model);
-    const image = await loadImageFile(options.image, model.manifest.image.size);
-    const { ids } = applyChatTemplate(tokenizer, [{ from: 'human', value: `<image>\n${options.prompt}` }], { addGenerationPrompt: true });
-    const { stopStrings = [], ...decoding } = options.options;
-    const stream = stopStrings.length === 0;
-    const words: string[] = [];
-    for await (const id of model.stream({ ids, images: [image] }, { ...decoding, stopTokens: [tokenizer.special.end, tokenizer.special.eos] })) {
-      const word = tokenizer.decode([id]);
-      if (!word) continue;
-      if (stream) options.write(`${words.length ? ' ' : ''}${word}`);
-      words.push(word);
-      if (stopStrings.some((s) => words.join(' ').includes(s))) break;
-    }
-    let text = words.join(' ');
-    for (const s of stopStrings) if (text.includes(s)) text = text.slice(0, text.indexOf(s)).trimEnd();
-    options.write(stream ? '\n' : `${text}\n`);
-    return text;
-  } finally {
-    await model.release();
-  }
 }
 
 /**

@@ -1,11 +1,16 @@
 // Running: a config into a run folder, many configs and seeds side by side.
-export { run, evaluateSession, type RunOptions, type RunProgress } from './run';
+export { run, evaluateSession, type RunOptions, type RunProgress, type EvaluateProgress } from './run';
 export { sweep, sweepMarkdown, summarizeRuns, spread, type SweepOptions, type SweepRow, type Spread } from './sweep';
 export { readConfig } from './config-file';
 
 // Reopening a finished run: a ready object that answers and evaluates.
 export { openRun, type OpenedRun, type ImageSource, type AnswerOptions } from './open-run';
+export { loadImageInput, type ImageInputOptions } from './image-input';
+export { conversationTurns, type Conversation } from './answerer';
 export { createSession, createWorld, type Session } from './session';
+
+// Shapes-world scenes to ask a model about, with their ground truth.
+export { renderShapesScene, writeShapesScene, sceneOptionsOfRun, type SceneOptions, type SceneGroundTruth, type RenderedScene } from './shapes-scene';
 
 // Evaluation sets and reports of the Shapes world.
 export { buildEvalSet } from './eval-set';
@@ -18,7 +23,8 @@ export { createRegistry, type MllmRegistry } from './registry';
 export { loadPlugins, resolvePlugins, registryFor, type MllmPlugin } from './plugins';
 
 // Deployment and HuggingFace checkpoints.
-export { exportCheckpoint, evaluateOnnx, chatOnnx, onnxAnswerer, type ExportCommandOptions, type ChatDecoding } from './export';
+export { exportCheckpoint, evaluateOnnx, onnxAnswerer, type ExportCommandOptions } from './export';
+export { openOnnxChat, chatOnnx, type OnnxChat, type ChatDecoding } from './onnx-chat';
 export { forwardHf } from './forward';
 
 // Checking a LLaVA-format dataset before training on it.

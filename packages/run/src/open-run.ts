@@ -1,17 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError, loadSafetensors } from '@mllm/core';
-import { loadImageFile } from '@mllm/data';
 import type { EvalReport } from '@mllm/eval';
 import type { GenerateOptions, GenerationEvent } from '@mllm/llm';
 import { loadTokenizer } from '@mllm/tokenizer';
 import { parseRunConfig } from '@mllm/training';
-import { streamAnswer } from './answerer';
-import { evaluateSession } from './run';
+import { streamAnswer, type Conversation } from './answerer';
+import { loadImageInput } from './image-input';
+import { evaluateSession, type EvaluateProgress } from './run';
 import { registryFor } from './plugins';
 import { createSession, type Session } from './session';
 
-/** An image to ask about: a file path, encoded bytes (PNG, JPEG, ...), or HWC RGB pixels in [0, 1] at the encoder's size. */
+/**
+ * An image to ask about: a file path or encoded bytes (PNG, JPEG, ...), read with the checks
+ * training data gets (loadImageInput), or HWC RGB pixels in [0, 1] at the encoder's size.
+ */
 export type ImageSource = string | Uint8Array | Float32Array;
 
 /** Decoding options of `answer` (greedy by default; `temperature` > 0 samples with `seed`); maxNewTokens defaults to the run's eval.maxNewTokens. */
@@ -21,20 +24,27 @@ export type AnswerOptions = Partial<Omit<GenerateOptions, 'decode' | 'stopTokens
 export interface OpenedRun extends Session {
   /** The run folder. */
   dir: string;
-  /** One answer about `image`, the prompt put in the chat template the run trained with; greedy unless `options` sample. */
-  answer(image: ImageSource, prompt: string, options?: AnswerOptions): Promise<string>;
+  /**
+   * One answer about `image`, in the chat template the run trained with; greedy unless `options`
+   * sample. `prompt` is one question, or the conversation so far (earlier human and gpt turns,
+   * ending with the human turn to answer; the image goes in the first human turn).
+   */
+  answer(image: ImageSource, prompt: Conversation, options?: AnswerOptions): Promise<string>;
   /** `answer`, streamed: the text of each token as it is made, then an `end` event. */
-  stream(image: ImageSource, prompt: string, options?: AnswerOptions): AsyncGenerator<GenerationEvent, void, undefined>;
+  stream(image: ImageSource, prompt: Conversation, options?: AnswerOptions): AsyncGenerator<GenerationEvent, void, undefined>;
+  /** An image file or bytes as the model's pixels, decoded once (e.g. for every turn of a conversation) with the training data's checks. */
+  loadImage(image: string | Uint8Array): Promise<Float32Array>;
+  /** The words of `text` the run's vocabulary lacks (read as <unk>); empty for an HF tokenizer. */
+  unknownWords(text: string): string[];
   /** The run's evaluation (POPE, CHAIR, closed-set, ...) on its test scenes, as `report.json` has it. */
-  evaluate(): Promise<EvalReport>;
+  evaluate(options?: { onProgress?: EvaluateProgress }): Promise<EvalReport>;
   /** Frees the model's tensors. */
   dispose(): void;
 }
 
 /** The pixels an ImageSource stands for, at the encoder's size. */
 async function pixelsOf(image: ImageSource, size: number): Promise<Float32Array> {
-  if (image instanceof Float32Array) return image;
-  return loadImageFile(typeof image === 'string' ? image : Buffer.from(image.buffer, image.byteOffset, image.byteLength), size);
+  return image instanceof Float32Array ? image : loadImageInput(image, { size });
 }
 
 /**
@@ -66,7 +76,7 @@ export async function openRun(dir: string): Promise<OpenedRun> {
   session.model.eval();
   const { model } = session;
   const size = model.encoder.imageSize;
-  const stream = async function* (image: ImageSource, prompt: string, options: AnswerOptions = {}) {
+  const stream = async function* (image: ImageSource, prompt: Conversation, options: AnswerOptions = {}) {
     yield* streamAnswer(model, tokenizer, await pixelsOf(image, size), prompt, { ...options, maxNewTokens: options.maxNewTokens ?? config.eval.maxNewTokens });
   };
   return {
@@ -74,11 +84,14 @@ export async function openRun(dir: string): Promise<OpenedRun> {
     dir,
     stream,
     async answer(image, prompt, options) {
+      // the tokens' texts, then the end event's rest (text held back for a stop string that did not come)
       let text = '';
-      for await (const event of stream(image, prompt, options)) if (event.type === 'end') text = event.text ?? text;
+      for await (const event of stream(image, prompt, options)) text += event.text ?? '';
       return text;
     },
-    evaluate: () => evaluateSession(session),
+    loadImage: (image) => loadImageInput(image, { size }),
+    unknownWords: (text) => tokenizer.unknownWords(text),
+    evaluate: (options) => evaluateSession(session, options?.onProgress),
     dispose: () => model.dispose(),
   };
 }

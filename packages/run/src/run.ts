@@ -38,7 +38,7 @@ export interface RunOptions {
   backend?: string;
   seed?: number;
   logger: Logger;
-  /** Called as training goes: a stage starts, a step ends, a stage ends (the CLI draws bars from these). */
+  /** Called as training goes: a stage starts, a step ends, a stage ends, an evaluation answers a batch (the CLI draws bars from these). */
   onProgress?: (event: RunProgress) => void;
   /** Folder that relative plugin paths in the config are taken against (default: the working directory). */
   baseDir?: string;
@@ -55,7 +55,12 @@ const DP_WORKER_ENTRY = new URL('../dist/dp-worker.js', import.meta.url);
 export type RunProgress =
   | { type: 'stage-start'; stage: string; index: number; steps: number; startStep: number }
   | { type: 'step'; stage: string; index: number; step: number; steps: number; loss: number; seconds: number; tokens: number }
-  | { type: 'stage-end'; stage: string; index: number };
+  | { type: 'stage-end'; stage: string; index: number }
+  /** Evaluation after stage `after`: `done` of `total` prompts answered (one event per answered batch). */
+  | { type: 'eval'; after: string; done: number; total: number };
+
+/** Called as an evaluation answers its prompts, batch by batch. */
+export type EvaluateProgress = (done: number, total: number) => void;
 
 function matMulEngineLabel(): string {
   const engine = matMulEngineInfo();
@@ -153,7 +158,7 @@ export async function run(raw: unknown, options: RunOptions): Promise<RunReportJ
     const evals = [...(state.evals ?? [])];
     if (evaluatedAfter(config, i)) {
       const evalStarted = performance.now();
-      evals.push({ after: name, eval: { ...(await evaluateSession(session)), seconds: (performance.now() - evalStarted) / 1000 } });
+      evals.push({ after: name, eval: { ...(await evaluateSession(session, evalProgress(options, name))), seconds: (performance.now() - evalStarted) / 1000 } });
     }
     state = { stageIndex: i + 1, step: 0, completed: [...state.completed, result], ...(evals.length > 0 && { evals }) };
     await saveCheckpoint(options.out, { model, state });
@@ -172,7 +177,7 @@ export async function run(raw: unknown, options: RunOptions): Promise<RunReportJ
   const evalStarted = performance.now();
   const lastEval = state.evals?.at(-1);
   const finalEval = lastEval && lastEval.after === stageName(config.stages.at(-1)!, config.stages.length - 1) ? lastEval.eval : undefined;
-  const evalReport = finalEval ?? { ...(await evaluateSession(session)), seconds: 0 };
+  const evalReport = finalEval ?? { ...(await evaluateSession(session, evalProgress(options, stageName(config.stages.at(-1)!, config.stages.length - 1)))), seconds: 0 };
   const report: RunReportJson = {
     backend: `${backend.name} (${backend.provider})${backend.name === 'wasm' ? `, matMul on ${matMulEngineLabel()}` : ''}`,
     seed: config.seed,
@@ -291,10 +296,17 @@ export async function assertSameConfig(path: string, configJson: string, registr
     throw new MllmError(`--resume: the config differs from the one this run started with (${path}); resume with that config or start a new run`);
 }
 
-export async function evaluateSession(session: Session) {
+/** The run's evaluation of `session`'s model on its test scenes; `onProgress` hears of every answered batch. */
+export async function evaluateSession(session: Session, onProgress?: EvaluateProgress) {
   const { model, tokenizer, world, config } = session;
   model.eval();
-  return evaluate(modelAnswerer(model, tokenizer, world, config.eval.maxNewTokens), buildEvalSet(world, config), { batchSize: config.eval.batchSize });
+  return evaluate(modelAnswerer(model, tokenizer, world, config.eval.maxNewTokens), buildEvalSet(world, config), { batchSize: config.eval.batchSize, onProgress });
+}
+
+/** `run`'s eval progress events for the evaluation after stage `after`. */
+function evalProgress(options: RunOptions, after: string): EvaluateProgress | undefined {
+  const onProgress = options.onProgress;
+  return onProgress && ((done, total) => onProgress({ type: 'eval', after, done, total }));
 }
 
 export type { RunConfig };

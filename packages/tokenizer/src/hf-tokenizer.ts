@@ -119,6 +119,11 @@ export class HfTokenizer extends WordTokenizer {
     return out;
   }
 
+  /** Always empty: a subword tokenizer spells a word it has never seen from smaller pieces instead of dropping it. */
+  override unknownWords(_text: string): string[] {
+    return [];
+  }
+
   override decode(ids: readonly number[], options: DecodeOptions = {}): string {
     const skipSpecial = options.skipSpecial ?? true;
     const kept = this.imageAdded ? ids.filter((id) => id !== this.special.image) : [...ids];

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WordTokenizer } from './word-tokenizer';
 import { SPECIAL_TOKENS, preTokenize } from './special-tokens';
+import { HfTokenizer } from './hf-tokenizer';
+import { tinyHfTokenizerFiles } from './hf-tokenizer.test-helper';
 
 const corpus = [
   'a large red circle at the top left .',
@@ -99,5 +101,25 @@ describe('HuggingFace files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tok-'));
     await expect(WordTokenizer.load(dir)).rejects.toThrow(/tokenizer\.json/);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('names the words it lacks, once each, as encode reads them (lower case, punctuation split off)', () => {
+    const tok = WordTokenizer.train(corpus); // "is", "in", "?" and "red" are in it; "what", "this", "picture" and "," are not
+    const text = 'What is in this Picture? this picture, <image> red circle';
+    expect(tok.unknownWords(text)).toEqual(['what', 'this', 'picture', ',']);
+    // exactly the words encode turns into <unk>
+    const words = preTokenize(text);
+    const unk = words.filter((_, i) => tok.encode(text)[i] === tok.special.unk);
+    expect([...new Set(unk)]).toEqual(tok.unknownWords(text));
+    expect(tok.unknownWords('is there a red circle in the image ?')).toEqual([]);
+    expect(tok.unknownWords('')).toEqual([]);
+  });
+});
+
+describe('HfTokenizer.unknownWords', () => {
+  it('is empty: subword pieces spell any word', async () => {
+    const files = tinyHfTokenizerFiles();
+    const hf = HfTokenizer.fromJson(JSON.parse(files['tokenizer.json']), JSON.parse(files['tokenizer_config.json']));
+    expect(hf.unknownWords('a zebra nobody trained on')).toEqual([]);
   });
 });

@@ -75,6 +75,15 @@ export class WordTokenizer {
     return preTokenize(text).map((w) => this.ids.get(w) ?? SPECIAL_IDS.unk);
   }
 
+  /**
+   * The words of `text` this vocabulary lacks, each once, in order of first use, as encode
+   * sees them (lower-cased, punctuation split off). encode reads each of them as <unk>, so a
+   * caller can warn before a prompt loses its meaning silently.
+   */
+  unknownWords(text: string): string[] {
+    return [...new Set(preTokenize(text).filter((w) => !this.ids.has(w)))];
+  }
+
   /** Ids -> tokens joined by single spaces. Throws on an id outside the vocabulary. */
   decode(ids: readonly number[], options: DecodeOptions = {}): string {
     const skipSpecial = options.skipSpecial ?? true;

@@ -1,0 +1,46 @@
+import { initBackend } from '@mllm/core';
+import { openOnnxChat, openRun, type AnswerOptions, type ChatDecoding, type Conversation } from '@mllm/run';
+import { consoleLogger } from './output';
+
+/** A model loaded once for `mllm chat`, whichever runtime runs it. */
+export interface ChatModel {
+  /** An image file as the model's pixels (the training data's checks: a bad file is an ImageFileError). */
+  loadImage(file: string): Promise<Float32Array>;
+  /** Words of `text` the vocabulary lacks. */
+  unknownWords(text: string): string[];
+  /** Answers `conversation` about `image`, writing the text as it is made and a newline at the end; returns the answer. */
+  reply(image: Float32Array, conversation: Conversation, write: (text: string) => void): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** A finished run folder, on tfjs. */
+export async function tfjsChatModel(checkpoint: string, options: AnswerOptions, backend?: string): Promise<ChatModel> {
+  await initBackend({ backend, logger: consoleLogger });
+  const opened = await openRun(checkpoint);
+  return {
+    loadImage: (file) => opened.loadImage(file),
+    unknownWords: (text) => opened.unknownWords(text),
+    async reply(image, conversation, write) {
+      let answer = '';
+      for await (const event of opened.stream(image, conversation, options)) {
+        // the end event carries the text held back until the end (a stop string's possible start)
+        if (event.text) write(event.text);
+        answer += event.text ?? '';
+      }
+      write('\n');
+      return answer;
+    },
+    close: async () => opened.dispose(),
+  };
+}
+
+/** An `mllm export` folder, on onnxruntime. */
+export async function onnxChatModel(model: string, decoding: ChatDecoding, threads?: number): Promise<ChatModel> {
+  const chat = await openOnnxChat({ model, threads });
+  return {
+    loadImage: (file) => chat.loadImage(file),
+    unknownWords: (text) => chat.unknownWords(text),
+    reply: (image, conversation, write) => chat.reply(image, conversation, decoding, write),
+    close: () => chat.release(),
+  };
+}

@@ -1,0 +1,87 @@
+import { Command } from 'commander';
+import { MllmError } from '@mllm/core';
+import { onnxChatModel, tfjsChatModel, type ChatModel } from '../chat-backend';
+import { runChatSession, unknownWordsWarning } from '../chat-session';
+import { positiveInt, repeatable } from '../flags';
+import { generationOptionsFromFlags } from '../generation-flags';
+import { BACKEND_HELP, helpHint, withExamples } from '../help';
+import type { CommandContext } from '../output';
+import { runtimeOf } from './evaluate';
+
+interface ChatFlags {
+  checkpoint?: string;
+  runtime?: string;
+  model?: string;
+  image?: string;
+  prompt?: string;
+  maxNewTokens?: string;
+  temperature?: string;
+  topK?: string;
+  topP?: string;
+  repetitionPenalty?: string;
+  seed?: string;
+  stop?: string[];
+  threads?: string;
+  backend?: string;
+}
+
+const ASK = 'add --prompt "what color is the circle ?" for one answer, or leave it out to chat';
+const NEEDS = `mllm chat needs --checkpoint DIR (a finished run folder) and --image FILE.png; ${ASK}`;
+const NEEDS_ONNX = `mllm chat --runtime onnx needs --model DIR (a folder written by mllm export) and --image FILE.png; ${ASK}`;
+
+/** `mllm chat`: one answer with --prompt, else a conversation that keeps the model loaded. */
+export function chatCommand(context: CommandContext): Command {
+  const command = new Command('chat')
+    .description('ask a trained model about an image: one answer with --prompt, else a conversation (the model stays loaded)')
+    .option('--checkpoint <dir>', 'a finished run folder (tfjs runtime)')
+    .option('--runtime <name>', 'tfjs (default) or onnx')
+    .option('--model <dir>', 'a folder written by mllm export (onnx runtime)')
+    .option('--image <file>', 'the image to ask about (PNG, JPEG, WebP, ...; mllm scene makes one)')
+    .option('--prompt <text>', 'answer this one question and exit')
+    .option('--max-new-tokens <n>', 'longest answer in tokens (default: 40)')
+    .option('--temperature <t>', 'sample at this temperature (default: greedy)')
+    .option('--top-k <k>', 'sample from the k most likely tokens (with --temperature)')
+    .option('--top-p <p>', 'sample from the smallest set of tokens with probability p (with --temperature)')
+    .option('--repetition-penalty <r>', 'divide the logits of tokens already in the text by r')
+    .option('--seed <n>', 'sampling seed (default: 0, so a chat repeats)')
+    .option('--stop <text>', 'end the answer where this text appears (repeatable)', repeatable)
+    .option('--threads <n>', 'onnxruntime threads (onnx runtime)')
+    .option('--backend <name>', BACKEND_HELP)
+    .action(async (flags: ChatFlags) => {
+      const runtime = runtimeOf(flags.runtime);
+      const decoding = generationOptionsFromFlags(
+        {
+          'max-new-tokens': flags.maxNewTokens,
+          temperature: flags.temperature,
+          'top-k': flags.topK,
+          'top-p': flags.topP,
+          'repetition-penalty': flags.repetitionPenalty,
+          seed: flags.seed,
+          stop: flags.stop,
+        },
+        { maxNewTokens: 40 },
+      );
+      const threads = positiveInt('--threads', flags.threads);
+      if (runtime === 'onnx' && (!flags.model || !flags.image)) throw new MllmError(NEEDS_ONNX);
+      if (runtime === 'tfjs' && (!flags.checkpoint || !flags.image)) throw new MllmError(NEEDS);
+      const file = flags.image!;
+      const model: ChatModel = runtime === 'onnx' ? await onnxChatModel(flags.model!, decoding, threads) : await tfjsChatModel(flags.checkpoint!, decoding, flags.backend);
+      try {
+        const image = { file, pixels: await model.loadImage(file) };
+        if (flags.prompt !== undefined) {
+          const warning = unknownWordsWarning(model.unknownWords(flags.prompt));
+          if (warning) process.stderr.write(`${warning}\n`);
+          await model.reply(image.pixels, flags.prompt, (text) => process.stdout.write(text));
+        } else {
+          await runChatSession({ model, image, input: context.streams.input ?? process.stdin, output: context.streams.output ?? process.stdout });
+        }
+      } finally {
+        await model.close();
+      }
+    });
+  return withExamples(helpHint(command), [
+    ['mllm chat --checkpoint runs/default --image scene.png', 'a conversation about scene.png (mllm scene --out scene.png makes one); /help inside lists commands'],
+    ['mllm chat --checkpoint runs/default --image scene.png --prompt "what color is the circle ?"', 'one answer, printed as it is generated'],
+    ['mllm chat --runtime onnx --model exports/default --image scene.png --temperature 0.7 --seed 1', 'a sampled conversation on onnxruntime, from mllm export'],
+  ]);
+}

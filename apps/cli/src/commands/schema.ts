@@ -1,0 +1,26 @@
+import { writeFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import { MllmError } from '@mllm/core';
+import { createRegistry } from '@mllm/run';
+import { runConfigJsonSchema } from '../config-source';
+import { helpHint, withExamples } from '../help';
+
+/** `mllm schema`: the JSON Schema of run configs, for editors to complete and check configs. */
+export function schemaCommand(): Command {
+  const command = new Command('schema')
+    .description('print the JSON Schema of run configs (every built-in component type), or write it to a file')
+    .option('--out <file>', 'write the schema here instead of printing it')
+    .action(async (flags: { out?: string }) => {
+      const text = `${JSON.stringify(runConfigJsonSchema(createRegistry()), null, 2)}\n`;
+      if (!flags.out) return void process.stdout.write(text);
+      try {
+        await writeFile(flags.out, text);
+      } catch (e) {
+        throw new MllmError(`cannot write ${flags.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+      process.stdout.write(`JSON Schema of run configs written to ${flags.out}\n`);
+    });
+  return withExamples(helpHint(command), [
+    ['mllm schema --out mllm-config.schema.json', 'then "$schema": "./mllm-config.schema.json" in a config lets an editor complete it'],
+  ]);
+}

@@ -1,0 +1,92 @@
+import type { OnnxMultimodalModel } from '@mllm/onnx';
+import { WordTokenizer, applyChatTemplate } from '@mllm/tokenizer';
+import { conversationTurns, type Conversation } from './answerer';
+import { loadOnnx } from './export';
+import { loadImageInput } from './image-input';
+
+/** The decoding flags of `mllm chat` (generationOptionsFromFlags). */
+export interface ChatDecoding {
+  maxNewTokens: number;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  repetitionPenalty?: number;
+  seed?: number;
+  stopStrings?: string[];
+}
+
+/** An exported ONNX folder opened for chat: loaded once, answering any number of turns. */
+export interface OnnxChat {
+  /** Side of the square images are read at (the exported encoder's input). */
+  imageSize: number;
+  /** An image file or bytes as the model's pixels, with the training data's checks (loadImageInput). */
+  loadImage(image: string | Uint8Array): Promise<Float32Array>;
+  /** The words of `text` the exported vocabulary lacks (read as <unk>). */
+  unknownWords(text: string): string[];
+  /**
+   * Answers the conversation about `image` (pixels from loadImage), writing the text to `write`
+   * as it is decoded, then a newline. With stop strings the text is written once the answer is
+   * cut, so no stop string half-prints. Returns the answer.
+   */
+  reply(image: Float32Array, conversation: Conversation, decoding: ChatDecoding, write: (text: string) => void): Promise<string>;
+  /** Frees the onnxruntime sessions. */
+  release(): Promise<void>;
+}
+
+/** Opens `mllm export`'s folder `model` for chat (`mllm chat --runtime onnx`). */
+export async function openOnnxChat(options: { model: string; threads?: number }): Promise<OnnxChat> {
+  const model = await loadOnnx(options.model, options.threads);
+  let tokenizer: WordTokenizer;
+  try {
+    tokenizer = await WordTokenizer.load(options.model);
+  } catch (e) {
+    await model.release();
+    throw e;
+  }
+  const size = model.manifest.image.size;
+  return {
+    imageSize: size,
+    loadImage: (image) => loadImageInput(image, { size }),
+    unknownWords: (text) => tokenizer.unknownWords(text),
+    reply: (image, conversation, decoding, write) => reply(model, tokenizer, image, conversation, decoding, write),
+    release: () => model.release(),
+  };
+}
+
+async function reply(
+  model: OnnxMultimodalModel,
+  tokenizer: WordTokenizer,
+  image: Float32Array,
+  conversation: Conversation,
+  decoding: ChatDecoding,
+  write: (text: string) => void,
+): Promise<string> {
+  const { ids } = applyChatTemplate(tokenizer, conversationTurns(conversation), { addGenerationPrompt: true });
+  const { stopStrings = [], ...sampling } = decoding;
+  const stream = stopStrings.length === 0;
+  const words: string[] = [];
+  for await (const id of model.stream({ ids, images: [image] }, { ...sampling, stopTokens: [tokenizer.special.end, tokenizer.special.eos] })) {
+    const word = tokenizer.decode([id]);
+    if (!word) continue;
+    if (stream) write(`${words.length ? ' ' : ''}${word}`);
+    words.push(word);
+    if (stopStrings.some((s) => words.join(' ').includes(s))) break;
+  }
+  let text = words.join(' ');
+  for (const s of stopStrings) if (text.includes(s)) text = text.slice(0, text.indexOf(s)).trimEnd();
+  write(stream ? '\n' : `${text}\n`);
+  return text;
+}
+
+/**
+ * `mllm chat --runtime onnx --model DIR --prompt TEXT`: one answer, streamed to `write` as it is
+ * decoded (see OnnxChat.reply).
+ */
+export async function chatOnnx(options: { model: string; image: string; prompt: string; options: ChatDecoding; threads?: number; write: (text: string) => void }): Promise<string> {
+  const chat = await openOnnxChat(options);
+  try {
+    return await chat.reply(await chat.loadImage(options.image), options.prompt, options.options, options.write);
+  } finally {
+    await chat.release();
+  }
+}
