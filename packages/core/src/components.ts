@@ -6,6 +6,19 @@ import type { AttentionPattern } from './nn/masks';
 import type { ModalityRouting } from './nn/transformer-block';
 import type { MoeAux } from './nn/moe';
 
+/**
+ * Where an encoder's N tokens sit on the image: `leading` tokens that are not on the grid (CLIP's
+ * CLS when kept), then rows x columns patch tokens in raster order (row by row), then `trailing`
+ * ones, so N = leading + rows * columns + trailing. A spatial connector (C-Abstractor's pooling,
+ * pixel shuffle) slices the grid out of [B, N, D] and reshapes it to [B, rows, columns, D].
+ */
+export interface TokenGrid {
+  readonly rows: number;
+  readonly columns: number;
+  readonly leading: number;
+  readonly trailing: number;
+}
+
 /** Encoder plug point: pixels [B, H, W, C] in [0, 1] -> features [B, N, D_enc]. */
 export interface VisionEncoder extends Module {
   readonly kind: 'vision-encoder';
@@ -13,6 +26,11 @@ export interface VisionEncoder extends Module {
   readonly outputDim: number;
   /** N: feature tokens per image. */
   readonly numTokens: number;
+  /**
+   * The layout of `encode`'s tokens for the square imageSize input; absent when they are not one
+   * grid (tiles with separators and a thumbnail), so a connector that needs a grid can refuse.
+   */
+  readonly tokenGrid?: TokenGrid;
   /** How the features were made: one resized view, or tiles plus a global thumbnail. */
   readonly strategy: 'resize' | 'tiles';
   encode(pixels: tf.Tensor4D): tf.Tensor3D;
@@ -182,6 +200,8 @@ export interface ConnectorContext {
   inputDim: number;
   outputDim: number;
   inputTokens: number;
+  /** The encoder's token grid (its `tokenGrid`): a spatial connector reshapes [B, N, D] with it; absent when the encoder has none. */
+  tokenGrid?: TokenGrid;
   /** Decoder layers of the LLM, for fusion connectors that insert blocks between them. */
   llmLayers?: number;
   /** Attention heads per decoder layer of the LLM, for fusion connectors with per-head gates. */

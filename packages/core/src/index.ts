@@ -22,6 +22,7 @@ export { batchMatMul, batchMatMulNT, batchMatMulTN, setFastKernels, fastKernelsE
 export { checkGradients, checkParameterGradients, gradientMismatches, type GradCheckResult, type GradCheckOptions } from './grad-check';
 export type {
   VisionEncoder,
+  TokenGrid,
   TokenConnector,
   FusionConnector,
   FusionPoint,

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { MllmError, Module, type Rng, type VisionEncoder } from '@mllm/core';
+import { MllmError, Module, type Rng, type TokenGrid, type VisionEncoder } from '@mllm/core';
 import { downsample, extractTiles, selectGrid, type GridShape, type TileLayout } from './tile-grid';
 
 const gridShape = z.tuple([z.number().int().min(1), z.number().int().min(1)]);
@@ -136,6 +136,15 @@ export class HighResEncoder extends Module implements VisionEncoder {
   get numTokens(): number {
     const k = this.config.inputSize / this.base.imageSize;
     return this.tokensFor(k, k);
+  }
+  /**
+   * `resize`: the one view's grid (merged to g / m a side with `merge`). `tiles`: none, since the
+   * thumbnail comes first, a separator closes every row, and other aspect ratios change the layout.
+   */
+  get tokenGrid(): TokenGrid | undefined {
+    if (this.strategy === 'tiles') return undefined;
+    if (this.config.merge > 1) return { rows: this.side, columns: this.side, leading: 0, trailing: 0 };
+    return this.base.tokenGrid;
   }
   /** Patch-grid tokens of the square input, without thumbnail or separators (see gridTokens). */
   get gridTokenCount(): number {

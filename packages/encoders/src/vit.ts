@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { highResIssues, highResSchema } from './high-res';
-import { Module, ModuleGroup, ModuleList, Rng, LayerNorm, TransformerBlock, linear, normalInit, type VisionEncoder } from '@mllm/core';
+import { Module, ModuleGroup, ModuleList, Rng, LayerNorm, TransformerBlock, linear, normalInit, type TokenGrid, type VisionEncoder } from '@mllm/core';
 import { VIT_ACTIVATIONS } from './activations';
 import { VisionMLP } from './vision-mlp';
 import { AttentionPoolingHead } from './attention-pool';
@@ -164,6 +164,11 @@ export class VisionTransformer extends Module implements VisionEncoder {
   }
   get numTokens(): number {
     return (this.config.imageSize / this.config.patchSize) ** 2 + (this.config.includeCls && this.hasCls ? 1 : 0);
+  }
+  /** The patch grid, after the CLS token when `includeCls` keeps it. */
+  get tokenGrid(): TokenGrid {
+    const side = this.config.imageSize / this.config.patchSize;
+    return { rows: side, columns: side, leading: this.config.includeCls && this.hasCls ? 1 : 0, trailing: 0 };
   }
 
   /** Pixels in [0, 1] [B, H, W, C] -> what HF's image processor hands the model: (x - mean) / std. */

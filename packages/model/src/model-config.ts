@@ -49,12 +49,13 @@ export function buildModel(config: Record<string, unknown>, options: BuildModelO
       inputDim: encoder.outputDim,
       outputDim: llm.dim,
       inputTokens: encoder.numTokens,
+      tokenGrid: encoder.tokenGrid,
       llmLayers: llm.numLayers,
       llmHeads: llm.numHeads,
       llm,
     });
     checkFusionPoints(connector, llm, value);
-    return new MultimodalModel(encoder, connector, llm, options.special);
+    return new MultimodalModel(encoder, connector, llm, options.special, { encoder: value.encoder, connector: value.connector, llm: value.llm });
   } catch (error) {
     // a rejected connector must not leave the encoder and LLM weights allocated
     encoder.dispose();

@@ -56,6 +56,16 @@ export function withAuxLoss(loss: tf.Scalar, aux: MoeAux | undefined, stats?: Re
 /** What a forward reads of a batch; `weights` or `prefixLengths` give a prefix-reading LLM its prefixes. */
 export type ForwardBatch = Pick<ModelBatch, 'inputIds' | 'attentionMask' | 'images' | 'slots'> & Partial<Pick<ModelBatch, 'weights' | 'prefixLengths'>>;
 
+/** A slot's validated config: its registry `type` and the options its factory was given. */
+export type ComponentConfig = { type: string } & Record<string, unknown>;
+
+/** The config each part of a model was built from, by slot. */
+export interface ComponentConfigs {
+  encoder: ComponentConfig;
+  connector: ComponentConfig;
+  llm: ComponentConfig;
+}
+
 export interface SpecialIds {
   imageTokenId: number;
   padId: number;
@@ -78,6 +88,11 @@ export class MultimodalModel extends Module {
     readonly connector: TokenConnector | FusionConnector,
     readonly llm: LanguageModel,
     readonly special: SpecialIds,
+    /**
+     * Each slot's validated config as built, so other subsystems look a part up by its registry
+     * `type` (the ONNX export's exporters) instead of by its class. buildModel records it.
+     */
+    readonly componentConfigs?: ComponentConfigs,
   ) {
     super();
     this.add('vision_tower', encoder);

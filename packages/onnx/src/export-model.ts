@@ -1,17 +1,15 @@
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { MllmError } from '@mllm/core';
 import type { MultimodalModel } from '@mllm/model';
-import type { VisionTransformer } from '@mllm/encoders';
 import type { WeightFormat } from './graph-builder';
 import { decoderGraph, embedTokensGraph, visionEncoderGraph } from './graphs';
 import { generationConfig, hfConfig, preprocessorConfig, processorConfig } from './hf-configs';
 import { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, type OnnxManifest } from './manifest';
-import { checkExportable, type ExportableConnector } from './supported';
-import { LinearProjector, MlpProjector } from '@mllm/connector-projection';
-import { AdapterPrompts, GatedCrossAttention, VisualExpert } from '@mllm/connector-fusion';
+import { checkExportable } from './supported';
+import { createOnnxExporters, type OnnxExporters } from './exporter-registry';
+import { registerOnnxExporters } from './register-exporters';
 
 /** The tokenizer the folder ships with (WordTokenizer fits). */
 export interface ExportTokenizer {
@@ -29,6 +27,18 @@ export interface ExportOptions {
   maxNewTokens?: number;
   /** The training run's config, kept in mllm.json so `mllm eval --runtime onnx` rebuilds the test set. */
   runConfig?: unknown;
+  /**
+   * The exporters, by the registry type of each part (`registry.onnx` of @mllm/run, which holds
+   * plugins' exporters too). Default: the built-in types'.
+   */
+  exporters?: OnnxExporters;
+}
+
+/** The built-in types' exporters, in a fresh registry. */
+function builtInExporters(): OnnxExporters {
+  const exporters = createOnnxExporters();
+  registerOnnxExporters(exporters);
+  return exporters;
 }
 
 export const ONNX_FILES = {
@@ -47,46 +57,44 @@ const SUFFIX: Record<WeightFormat, string> = { fp32: '', fp16: '_fp16', int8: '_
  * temporary folder first, so a failed export leaves `dir` as it was.
  */
 export async function exportModel(model: MultimodalModel, dir: string, options: ExportOptions = {}): Promise<OnnxManifest> {
-  const parts = checkExportable(model);
+  const plan = checkExportable(model, options.exporters ?? builtInExporters());
   await checkReplaceable(dir);
   const weights = options.weights ?? 'fp32';
   const maxPositions = options.maxPositions ?? 2048;
   if (!Number.isInteger(maxPositions) || maxPositions < 1) throw new MllmError(`exportModel: maxPositions must be a positive integer, got ${maxPositions}`);
-  const { encoder, connector, llm } = parts;
-  if (connector instanceof VisualExpert) settleExperts(connector, encoder);
+  const { encoder, connector, llm } = plan;
+  connector.exporter.prepare?.(connector.component, connector.ctx);
   const files = {
     visionEncoder: ONNX_FILES.visionEncoder.replace('.onnx', `${SUFFIX[weights]}.onnx`),
     embedTokens: ONNX_FILES.embedTokens.replace('.onnx', `${SUFFIX[weights]}.onnx`),
     decoder: ONNX_FILES.decoder.replace('.onnx', `${SUFFIX[weights]}.onnx`),
   };
   const special = options.tokenizer?.special;
+  const record = <C, X extends { config: Record<string, unknown> }>(part: { component: C; ctx: X; exporter: { record?(c: C, ctx: X): Record<string, unknown> } }) =>
+    part.exporter.record ? part.exporter.record(part.component, part.ctx) : { ...part.ctx.config };
+  const fusion = connector.exporter.fusion?.(connector.component, connector.ctx);
   const manifest: OnnxManifest = {
     format: MANIFEST_FORMAT,
     version: MANIFEST_VERSION,
     weights,
     files,
-    image: { size: encoder.imageSize, channels: encoder.config.channels, ...pixelNormalization(encoder), tokensPerImage: model.tokensPerImage },
-    llm: { layers: llm.numLayers, kvHeads: llm.blocks[0]!.attn.numKvHeads, headDim: llm.blocks[0]!.attn.headDim, dim: llm.dim, vocabSize: llm.vocabSize, maxPositions },
+    image: { ...encoder.exporter.image(encoder.component), tokensPerImage: model.tokensPerImage },
+    llm: { ...llm.exporter.shape(llm.component), maxPositions },
     special: { imageTokenId: model.special.imageTokenId, padId: model.special.padId, ...(special && { bos: special.bos, eos: special.eos, end: special.end }) },
-    components: {
-      encoder: { ...encoder.config },
-      connector: connectorRecord(connector),
-      llm: { ...llm.config },
-    },
-    ...(connector instanceof AdapterPrompts && { fusion: { type: 'adapter-prompts' as const } }),
-    ...(connector instanceof VisualExpert && { fusion: { type: 'visual-expert' as const } }),
-    ...(connector instanceof GatedCrossAttention && { fusion: { type: 'gated-cross-attention' as const, mediaTokens: encoder.numTokens } }),
+    components: { encoder: record(encoder), connector: record(connector), llm: record(llm) },
+    ...(fusion && { fusion }),
     ...(options.runConfig !== undefined && { runConfig: options.runConfig }),
   };
+  const vision = encoder.exporter.hf(encoder.component);
   const json = (x: unknown) => JSON.stringify(x, null, 2) + '\n';
   const outputs: Record<string, Uint8Array | string> = {
-    [files.visionEncoder]: visionEncoderGraph(encoder, connector, weights),
-    [files.embedTokens]: embedTokensGraph(llm, weights),
-    [files.decoder]: decoderGraph(llm, weights, maxPositions, connector.kind === 'fusion-connector' ? connector : undefined),
-    'config.json': json(hfConfig(parts, manifest)),
+    [files.visionEncoder]: visionEncoderGraph(plan, weights),
+    [files.embedTokens]: embedTokensGraph(plan, weights),
+    [files.decoder]: decoderGraph(plan, weights, maxPositions),
+    'config.json': json(hfConfig(vision, llm.exporter.hf(llm.component, manifest), manifest)),
     'generation_config.json': json(generationConfig(manifest, options.maxNewTokens ?? 64)),
     'preprocessor_config.json': json(preprocessorConfig(manifest)),
-    'processor_config.json': json(processorConfig(parts, manifest.image.tokensPerImage)),
+    'processor_config.json': json(processorConfig(vision, manifest.image.tokensPerImage)),
     [MANIFEST_FILE]: json(manifest),
   };
   const staging = `${dir.replace(/\/+$/, '')}.partial-${process.pid}`;
@@ -113,32 +121,4 @@ async function checkReplaceable(dir: string): Promise<void> {
   const entries = await readdir(dir);
   if (entries.length > 0 && !entries.includes(MANIFEST_FILE))
     throw new MllmError(`exportModel: ${dir} exists and is not an ONNX export (no ${MANIFEST_FILE}; it holds ${entries.slice(0, 3).join(', ')}); pick a new or empty --out folder`);
-}
-
-/** The encoder's (x - mean) / std; encoders without the fields map [0, 1] to [-1, 1]. */
-function pixelNormalization(encoder: VisionTransformer): { mean: number[]; std: number[] } {
-  const config = encoder.config as { pixelMean?: number[]; pixelStd?: number[]; channels: number };
-  const half = new Array<number>(config.channels).fill(0.5);
-  return { mean: [...(config.pixelMean ?? half)], std: [...(config.pixelStd ?? half)] };
-}
-
-function connectorRecord(connector: ExportableConnector | AdapterPrompts | VisualExpert | GatedCrossAttention): Record<string, unknown> {
-  if (connector instanceof VisualExpert) return { type: 'visual-expert', projection: connectorRecord(connector.projection as ExportableConnector) };
-  if (connector instanceof LinearProjector) return { type: 'linear' };
-  if (connector instanceof MlpProjector) return { type: 'mlp', depth: connector.layers.length, ...(connector.inputNorm && { inputNorm: true }) };
-  return { ...connector.config };
-}
-
-/**
- * A visual expert still as built re-copies the LLM's text weights at its first bind with images
- * (CogVLM starts the experts from the trained LLM); bind once here so the export holds the
- * weights the tfjs model would run with.
- */
-function settleExperts(expert: VisualExpert, encoder: VisionTransformer): void {
-  const features = tf.zeros([1, encoder.numTokens, encoder.outputDim]) as tf.Tensor3D;
-  try {
-    expert.bind(features, [{ row: 0, start: 0 }], 1).dispose();
-  } finally {
-    features.dispose();
-  }
 }

@@ -27,6 +27,8 @@ export async function exportCheckpoint(options: ExportCommandOptions): Promise<O
   const session = await openRun(options.checkpoint);
   try {
     const manifest = await exportModel(session.model, options.out, {
+      // the run's own registry: the built-in exporters plus those its plugins registered
+      exporters: session.registry.onnx,
       weights,
       tokenizer: session.tokenizer,
       maxPositions: options.maxPositions,

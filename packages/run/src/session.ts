@@ -1,14 +1,14 @@
-import { MllmError, Rng, type ComponentRegistry } from '@mllm/core';
+import { MllmError, Rng } from '@mllm/core';
 import { ShapesWorld, reasoningCorpus } from '@mllm/data';
 import { buildModel, type MultimodalModel } from '@mllm/model';
 import { WordTokenizer } from '@mllm/tokenizer';
 import { trainsChainOfThought, type RunConfig } from '@mllm/training';
-import { createRegistry } from './registry';
+import { createRegistry, type MllmRegistry } from './registry';
 
 /** Everything a run is made of, rebuilt the same way for training, evaluation and chat. */
 export interface Session {
   config: RunConfig;
-  registry: ComponentRegistry;
+  registry: MllmRegistry;
   world: ShapesWorld;
   tokenizer: WordTokenizer;
   model: MultimodalModel;
@@ -38,7 +38,7 @@ export function createWorld(config: RunConfig): ShapesWorld {
  * thought, and `extraCorpus` (the text of the run's LLaVA files); a run without either gets
  * the same vocabulary, and so the same ids, as before they existed.
  */
-export function createSession(config: RunConfig, registry = createRegistry(), tokenizer?: WordTokenizer, extraCorpus: readonly string[] = []): Session {
+export function createSession(config: RunConfig, registry: MllmRegistry = createRegistry(), tokenizer?: WordTokenizer, extraCorpus: readonly string[] = []): Session {
   const world = createWorld(config);
   const reasoning = trainsChainOfThought(config.stages) ? reasoningCorpus(world.scenes('train'), new Rng(config.seed).fork('corpus:reasoning')) : [];
   const tok = tokenizer ?? WordTokenizer.train([...world.corpus(), ...reasoning, ...extraCorpus], { minFrequency: config.tokenizer.minFrequency });

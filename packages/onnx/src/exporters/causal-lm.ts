@@ -1,0 +1,111 @@
+import { RMSNorm, SwiGLU } from '@mllm/core';
+import type { CausalLM } from '@mllm/llm';
+import type { LlmExporter } from '../exporter-types';
+import { UnsupportedExportError } from '../unsupported-error';
+import { linear, norm, transformerBlock, values } from '../layers';
+
+/** Large negative instead of -Infinity, as @mllm/core's MASKED, so masked rows stay finite. */
+const MASKED = -1e9;
+
+/** cos/sin rows [maxPositions, dh] of positions 0..maxPositions-1, from the LM's own RotaryEmbedding so they round as the tfjs tables do. */
+export function ropeTables(llm: CausalLM, maxPositions: number): { cos: Float32Array; sin: Float32Array } {
+  const tables = llm.rotary.tables([Array.from({ length: maxPositions }, (_, p) => p)]);
+  const out = { cos: values(tables.cos), sin: values(tables.sin) };
+  tables.cos.dispose();
+  tables.sin.dispose();
+  return out;
+}
+
+/**
+ * LLM type `causal`: a Llama-style decoder (RMSNorm, SwiGLU, RoPE, GQA) with a KV cache,
+ * mirroring CausalLM.forward with a causal pattern. An MoE feed-forward is refused by `check`.
+ * Shapes: B batch, T new tokens, P cached, S = P + T keys, D width, V vocab, dh head width.
+ */
+export const causalLmExporter: LlmExporter<CausalLM> = {
+  check(llm, ctx) {
+    llm.blocks.forEach((block, i) => {
+      if (!(block.mlp instanceof SwiGLU))
+        throw new UnsupportedExportError(`${ctx.path}.layers[${i}].mlp ${block.mlp.constructor.name}`, 'Only the dense SwiGLU feed-forward is exported (no mixture of experts yet).');
+      if (!(block.norm1 instanceof RMSNorm)) throw new UnsupportedExportError(`${ctx.path}.layers[${i}] ${block.norm1.constructor.name}`, 'Llama-style blocks (RMSNorm) only.');
+    });
+  },
+
+  shape: (llm) => ({ layers: llm.numLayers, kvHeads: llm.blocks[0]!.attn.numKvHeads, headDim: llm.blocks[0]!.attn.headDim, dim: llm.dim, vocabSize: llm.vocabSize }),
+
+  embedTokens(g, llm) {
+    const ids = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
+    const table = g.weight('language_model.model.embed_tokens.weight', values(llm.embedTokens.weight), [llm.vocabSize, llm.dim], 0);
+    g.output(g.op('Gather', [table, ids], { axis: { int: 0 } }), 'inputs_embeds', 'float32', ['batch_size', 'sequence_length', llm.dim]);
+  },
+
+  decoder(g, llm, ctx) {
+    const { dim } = llm.config;
+    const { maxPositions } = ctx;
+    const kvHeads = llm.blocks[0]!.attn.numKvHeads;
+    const headDim = llm.blocks[0]!.attn.headDim;
+    const embeds = g.input('inputs_embeds', 'float32', ['batch_size', 'sequence_length', dim]);
+    const keyMask = g.input('attention_mask', 'int64', ['batch_size', 'total_sequence_length']);
+    const positions = g.input('position_ids', 'int64', ['batch_size', 'sequence_length']);
+    const past = llm.blocks.map((_, i) => ({
+      key: g.input(`past_key_values.${i}.key`, 'float32', ['batch_size', kvHeads, 'past_sequence_length', headDim]),
+      value: g.input(`past_key_values.${i}.value`, 'float32', ['batch_size', kvHeads, 'past_sequence_length', headDim]),
+    }));
+
+    // additive mask [B, 1, T, S]: key s visible to query t when s <= P + t and attention_mask[b, s] = 1
+    const scalar = (i: number) => g.constInt64([i], []);
+    const s = g.op('Gather', [g.op('Shape', [keyMask]), scalar(1)], { axis: { int: 0 } });
+    const t = g.op('Gather', [g.op('Shape', [embeds]), scalar(1)], { axis: { int: 0 } });
+    const keyIndex = g.op('Unsqueeze', [g.op('Range', [scalar(0), s, scalar(1)]), g.constInt64([0])]); // [1, S]
+    const queryIndex = g.op('Unsqueeze', [g.op('Range', [g.op('Sub', [s, t]), s, scalar(1)]), g.constInt64([1])]); // [T, 1]
+    const causal = g.op('LessOrEqual', [keyIndex, queryIndex]); // [T, S]
+    const real = g.op('Unsqueeze', [g.op('Cast', [keyMask], { to: { int: 9 } }), g.constInt64([1, 2])]); // bool [B, 1, 1, S]
+    const mask = g.op('Where', [g.op('And', [causal, real]), g.constFloat([0], []), g.constFloat([MASKED], [])]); // [B, 1, T, S]
+
+    const tables = ropeTables(llm, maxPositions);
+    const gatherRows = (table: string) => g.op('Unsqueeze', [g.op('Gather', [table, positions], { axis: { int: 0 } }), g.constInt64([1])]); // [B, 1, T, dh]
+    const rope = {
+      cos: gatherRows(g.floatTensor('rope.cos', tables.cos, [maxPositions, headDim])),
+      sin: gatherRows(g.floatTensor('rope.sin', tables.sin, [maxPositions, headDim])),
+    };
+
+    // a fusion connector's inputs come after the LLM's own; its nodes enter each layer as its tfjs hooks do
+    const fusion = ctx.fusion();
+    let h = embeds;
+    llm.blocks.forEach((block, i) => {
+      if (fusion.beforeLayer) h = fusion.beforeLayer(i, h); // [B, T, D]
+      const { out, present } = transformerBlock(g, h, block, `language_model.model.layers.${i}`, { mask, rope, past: past[i], prefix: fusion.kvPrefix?.(i), routing: fusion.routing?.(i) });
+      g.output(present.key, `present.${i}.key`, 'float32', ['batch_size', kvHeads, 'total_sequence_length', headDim]);
+      g.output(present.value, `present.${i}.value`, 'float32', ['batch_size', kvHeads, 'total_sequence_length', headDim]);
+      h = out;
+    });
+    const hidden = norm(g, h, llm.norm, 'language_model.model.norm');
+    g.output(linear(g, hidden, llm.lmHead, 'language_model.lm_head'), 'logits', 'float32', ['batch_size', 'sequence_length', llm.vocabSize]);
+  },
+
+  hf(llm, manifest) {
+    const { special } = manifest;
+    return {
+      model_type: 'llama',
+      architectures: ['LlamaForCausalLM'],
+      hidden_size: llm.dim,
+      intermediate_size: llm.blocks[0]!.config.mlpHidden,
+      num_hidden_layers: llm.numLayers,
+      num_attention_heads: llm.numHeads,
+      num_key_value_heads: manifest.llm.kvHeads,
+      head_dim: manifest.llm.headDim,
+      hidden_act: 'silu',
+      rms_norm_eps: llm.config.normEps,
+      rope_theta: llm.config.ropeTheta,
+      max_position_embeddings: manifest.llm.maxPositions,
+      vocab_size: llm.vocabSize,
+      tie_word_embeddings: false,
+      attention_bias: false,
+      mlp_bias: false,
+      ...(special.bos !== undefined && { bos_token_id: special.bos }),
+      ...(special.eos !== undefined && { eos_token_id: special.eos }),
+      pad_token_id: special.padId,
+    };
+  },
+
+  record: (llm) => ({ ...llm.config }),
+};
