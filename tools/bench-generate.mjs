@@ -5,10 +5,10 @@
 // prefill and every step. `node tools/bench-generate.mjs [config.json]` after a build, or part of
 // `npm run bench`.
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Rng, initBackend } from '@mllm/core';
 import { CausalLM, causalLmSchema, generateFromEmbeddings } from '@mllm/llm';
+import { loadConfig } from '@mllm/run';
 
 const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -53,7 +53,7 @@ export function formatGenerateBench(rows, lm) {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const backend = await initBackend();
-  const config = JSON.parse(readFileSync(process.argv[2] ?? 'configs/default.json', 'utf8'));
+  const config = await loadConfig(process.argv[2] ?? 'configs/default.json');
   // the default run's word vocabulary is ~60 words; BENCH_VOCAB=32000 shows a LLaMA-sized head
   const lm = new CausalLM(causalLmSchema.parse(config.llm), Number(process.env.BENCH_VOCAB ?? 64), new Rng(0));
   console.log(`backend ${backend.name} (${backend.provider})`);

@@ -2,16 +2,15 @@
 // Where a training step's time goes, per tfjs kernel (and input shapes), plus the JS outside kernels.
 // node tools/bench-train-profile.mjs [config] [stageIndex] [fast 0|1]
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
 import { initBackend, setFastKernels } from '@mllm/core';
 import { createComponentRegistry } from '@mllm/model';
 import { StageData, parseRunConfig, runStage } from '@mllm/training';
-import { createSession } from '@mllm/run';
+import { createSession, loadConfig } from '@mllm/run';
 
 export async function profileStage({ configPath = 'configs/default.json', stageIndex = 3, fast = true, steps = 4, overrides = {} } = {}) {
   await initBackend();
   setFastKernels(fast);
-  const raw = JSON.parse(readFileSync(configPath, 'utf8'));
+  const raw = await loadConfig(configPath);
   Object.assign(raw.llm, overrides.llm ?? {});
   const config = parseRunConfig(raw, createComponentRegistry());
   const session = createSession({ ...config, data: { ...config.data, train: 500 } });

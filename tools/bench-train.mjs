@@ -1,12 +1,11 @@
 // Training throughput per stage: plain tfjs ops, our fast kernels, and fast kernels with
 // data-parallel workers, back to back on the same batches, for the default config and a wider LLM.
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { matMulEngineInfo, setFastKernels, setMatMulEngine } from '@mllm/core';
 import { createComponentRegistry } from '@mllm/model';
 import { DataParallel, StageData, parseRunConfig, runStage, shardableStage } from '@mllm/training';
-import { createSession } from '@mllm/run';
+import { createSession, loadConfig } from '@mllm/run';
 
 /**
  * The best 2-D matMul rate (GFLOP/s) on square sizes of each engine our kernels can use: tfjs-wasm's
@@ -69,7 +68,7 @@ function stepFlops(model, stage, tokens) {
  * (DPO/reward/PPO left out: they run in one process and need an alignment context) and each mode.
  */
 export async function benchTraining({ label, configPath = 'configs/default.json', llm, steps = 12, plainSteps = steps, warmup = 2, workers = Math.min(2, availableParallelism()), log = () => {} }) {
-  const raw = JSON.parse(readFileSync(configPath, 'utf8'));
+  const raw = await loadConfig(configPath);
   if (llm) raw.llm = { ...raw.llm, ...llm };
   const config = parseRunConfig(raw, createComponentRegistry());
   const session = createSession({ ...config, data: { ...config.data, train: 500 } });

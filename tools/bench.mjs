@@ -3,11 +3,10 @@
 // machine's backend (stock tfjs, our fast kernels, fast kernels + data-parallel workers, same
 // batches), next to the backend's measured 2-D matMul peak; then the other areas' benchmarks.
 // Numbers vary 30-50% run to run on a shared machine: compare within one run.
-import { readFileSync } from 'node:fs';
 import { initBackend } from '@mllm/core';
 import { createComponentRegistry } from '@mllm/model';
 import { parseRunConfig } from '@mllm/training';
-import { createSession } from '@mllm/run';
+import { createSession, loadConfig } from '@mllm/run';
 import { TRAINING_HEADER, benchTraining, formatTrainingRow, matMulPeaks, summarizeTraining } from './bench-train.mjs';
 import { benchDataPipeline, formatDataBench } from './bench-data.mjs';
 import { benchGenerate, formatGenerateBench } from './bench-generate.mjs';
@@ -19,7 +18,7 @@ const steps = Number(process.env.BENCH_STEPS ?? 12);
 const wideSteps = Number(process.env.BENCH_WIDE_STEPS ?? 4);
 const backend = await initBackend();
 
-const config = parseRunConfig(JSON.parse(readFileSync(configPath, 'utf8')), createComponentRegistry());
+const config = parseRunConfig(await loadConfig(configPath), createComponentRegistry());
 const { model } = createSession({ ...config, data: { ...config.data, train: 500 } });
 const peaks = matMulPeaks();
 const peak = peaks.onnxruntimeAll ?? peaks.wasm;

@@ -25,6 +25,11 @@ describe('Registry', () => {
     expect(() => reg.build({ type: 'mlp', depth: 0 }, { width: 1 })).toThrow(ConfigError);
   });
 
+  it('gives the schema a type validates with, for a JSON Schema of configs', () => {
+    expect(reg.schemaOf('mlp').parse({ type: 'mlp' })).toEqual({ type: 'mlp', depth: 2 });
+    expect(() => reg.schemaOf('mlp2')).toThrow(/connector.type: unknown connector type "mlp2"; allowed: linear, mlp/);
+  });
+
   it('refuses duplicate registration', () => {
     expect(() => reg.register('mlp', z.object({}), () => '')).toThrow(/already registered/);
   });

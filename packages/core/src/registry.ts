@@ -67,6 +67,13 @@ export class Registry<TContext, TResult> {
     return [...this.entries.keys()].sort();
   }
 
+  /** The zod schema a type's config is validated with (for a JSON Schema of configs); an unknown type lists the known ones. */
+  schemaOf(type: string): z.ZodType {
+    const entry = this.entries.get(type);
+    if (!entry) throw new ConfigError([{ path: `${this.slot}.type`, message: `unknown ${this.slot} type ${JSON.stringify(type)}; allowed: ${this.types().join(', ')}` }]);
+    return entry.schema;
+  }
+
   /** Validates without building; returns the parsed config (defaults filled) or the issues, each with its path. */
   validate(config: unknown, path = this.slot): { ok: true; value: { type: string } & Record<string, unknown> } | { ok: false; issues: ConfigIssue[] } {
     if (typeof config !== 'object' || config === null || Array.isArray(config))

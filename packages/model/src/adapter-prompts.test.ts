@@ -108,7 +108,9 @@ describe('MultimodalModel with adapter-prompts', () => {
   });
 
   it('configs/adapter-prompts.json builds: prompts in the top layers, one token per <image>', () => {
-    const file = JSON.parse(readFileSync(new URL('../../../configs/adapter-prompts.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+    // the file extends configs/default.json; its connector, of another type, replaces the default's whole
+    const read = (name: string) => JSON.parse(readFileSync(new URL(`../../../configs/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
+    const file = { ...read('default'), ...read('adapter-prompts') };
     expect(validateModelConfig(file, createComponentRegistry()).issues).toEqual([]);
     const model = buildModel(file, { registry: createComponentRegistry(), vocabSize: 40, special, seed: 0 });
     expect(model.tokensPerImage).toBe(1);

@@ -172,7 +172,9 @@ describe('MultimodalModel with gated cross-attention', () => {
   });
 
   it('configs/gated-cross-attention.json builds: a block before each of the LLM layers, one token per <image>', () => {
-    const config = JSON.parse(readFileSync(new URL('../../../configs/gated-cross-attention.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+    // the file extends configs/default.json; its connector, of another type, replaces the default's whole
+    const read = (name: string) => JSON.parse(readFileSync(new URL(`../../../configs/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
+    const config = { ...read('default'), ...read('gated-cross-attention') };
     expect(validateModelConfig(config, createComponentRegistry()).issues).toEqual([]);
     const model = buildModel(config, { registry: createComponentRegistry(), vocabSize: 40, special, seed: 0 });
     expect(model.tokensPerImage).toBe(1);

@@ -58,7 +58,9 @@ describe('query connectors in a model config', () => {
 
   it('configs/qformer.json and configs/perceiver.json build, with as many tokens per image as they ask for', () => {
     for (const file of ['qformer', 'perceiver']) {
-      const config = JSON.parse(readFileSync(new URL(`../../../configs/${file}.json`, import.meta.url), 'utf8')) as { connector: { numQueries?: number; numLatents?: number } };
+      // the file extends configs/default.json; its connector, of another type, replaces the default's whole
+      const read = (name: string) => JSON.parse(readFileSync(new URL(`../../../configs/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
+      const config = { ...read('default'), ...read(file) } as { connector: { numQueries?: number; numLatents?: number } };
       expect(validateModelConfig(config, createComponentRegistry()).issues).toEqual([]);
       const model = buildModel(config, options());
       expect(model.tokensPerImage).toBe(config.connector.numQueries ?? config.connector.numLatents);

@@ -171,7 +171,9 @@ describe('MultimodalModel with visual-expert', () => {
   });
 
   it('configs/visual-expert.json builds: an expert per LLM layer, M tokens per <image>', () => {
-    const file = JSON.parse(readFileSync(new URL('../../../configs/visual-expert.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+    // the file extends configs/default.json; its connector, of another type, replaces the default's whole
+    const read = (name: string) => JSON.parse(readFileSync(new URL(`../../../configs/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
+    const file = { ...read('default'), ...read('visual-expert') };
     expect(validateModelConfig(file, createComponentRegistry()).issues).toEqual([]);
     const model = buildModel(file, { registry: createComponentRegistry(), vocabSize: 40, special, seed: 0 });
     expect(model.tokensPerImage).toBe(model.encoder.numTokens);

@@ -1,17 +1,56 @@
 import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
 import { MllmError } from '@mllm/core';
 
-/** A run config file as JSON; a missing or malformed file is an MllmError naming the path. */
-export async function readConfig(path: string): Promise<unknown> {
+/** A file's path as a person would type it: relative to the working directory when that is shorter. */
+export function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && rel.length < file.length ? rel : file;
+}
+
+/**
+ * Line and column (1-based) of a character offset, for JSON errors: Node 20's JSON.parse names
+ * only the offset ("at position 14"), which a person cannot find in a file.
+ */
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset).split('\n');
+  return { line: before.length, column: before[before.length - 1]!.length + 1 };
+}
+
+/** JSON.parse's message with the line and column of the offending character. */
+function jsonErrorMessage(text: string, error: Error): string {
+  const message = error.message;
+  if (/line \d+/.test(message)) return message; // newer V8 says the line itself
+  const at = /at position (\d+)/.exec(message);
+  if (!at) return message;
+  const { line, column } = lineAndColumn(text, Number(at[1]));
+  return `${message.replace(/ in JSON at position \d+.*$/, '')} at line ${line} column ${column}`;
+}
+
+/** Why a file could not be read, as a reason a person can act on. */
+export class ConfigFileError extends MllmError {
+  constructor(
+    readonly file: string,
+    readonly reason: 'missing' | 'unreadable' | 'invalid-json',
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/** One JSON file as written (no `extends` resolved); a missing, unreadable or malformed file is a ConfigFileError naming it. */
+export async function readJsonFile(file: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new MllmError(`cannot read config ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ConfigFileError(file, 'missing', `config ${displayPath(file)} not found`);
+    throw new ConfigFileError(file, 'unreadable', `cannot read config ${displayPath(file)}: ${code ?? (e as Error).message}`);
   }
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new MllmError(`config ${path} is not valid JSON: ${(e as Error).message}`);
+    throw new ConfigFileError(file, 'invalid-json', `config ${displayPath(file)} is not valid JSON: ${jsonErrorMessage(text, e as Error)}`);
   }
 }

@@ -1,7 +1,10 @@
 // Running: a config into a run folder, many configs and seeds side by side.
 export { run, evaluateSession, type RunOptions, type RunProgress, type EvaluateProgress } from './run';
 export { sweep, sweepMarkdown, summarizeRuns, spread, type SweepOptions, type SweepRow, type Spread } from './sweep';
-export { readConfig } from './config-file';
+
+// Config files: `extends` chains and `--set` overrides resolved, and the JSON Schema editors check them with.
+export { loadConfig, readConfig, type LoadConfigOptions } from './config-load';
+export { runConfigJsonSchema, type JsonSchema } from './config-schema';
 
 // Reopening a finished run: a ready object that answers and evaluates.
 export { openRun, type OpenedRun, type ImageSource, type AnswerOptions } from './open-run';

@@ -3,7 +3,7 @@ import { initBackend, type Logger } from '@mllm/core';
 import { LlavaDataset, readImageHeader, resolveImagePath, type BadSample, type LlavaRecord, type LlavaTurn } from '@mllm/data';
 import { WordTokenizer, applyChatTemplate } from '@mllm/tokenizer';
 import { parseRunConfig, type RunConfig } from '@mllm/training';
-import { readConfig } from './config-file';
+import { loadConfig } from './config-load';
 import { createSession, createWorld } from './session';
 import { registryFor } from './plugins';
 
@@ -101,7 +101,7 @@ export async function lintData(file: string, options: LintOptions = {}): Promise
   let maxLength = options.maxLength;
   let disposeModel: (() => void) | undefined;
   if (options.configPath) {
-    const { registry, raw } = await registryFor(await readConfig(options.configPath), dirname(options.configPath));
+    const { registry, raw } = await registryFor(await loadConfig(options.configPath), dirname(options.configPath));
     const config = parseRunConfig(raw, registry);
     maxLength ??= sourceFor(config, file)?.maxTokens;
     await initBackend({ backend: options.backend, logger: options.logger });

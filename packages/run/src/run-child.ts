@@ -2,14 +2,14 @@
 // process, so runs trained at once each need one. Argument: the ChildRunArgs as JSON.
 import { dirname } from 'node:path';
 import { ConfigError, MllmError } from '@mllm/core';
-import { readConfig } from './config-file';
+import { loadConfig } from './config-load';
 import { run } from './run';
 import type { ChildRunArgs } from './sweep-jobs';
 
 const write = (line: string) => process.stderr.write(`${line}\n`);
 
 async function main(args: ChildRunArgs): Promise<void> {
-  const raw = await readConfig(args.configPath);
+  const raw = await loadConfig(args.configPath);
   const lastLine = new Map<number, number>();
   await run(raw, {
     out: args.out,

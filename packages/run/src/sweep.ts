@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { MllmError, type Logger } from '@mllm/core';
 import { POPE_SAMPLINGS, fmt3, lineChartSvg, type PopeSampling } from '@mllm/eval';
 import { parseRunConfig } from '@mllm/training';
-import { readConfig } from './config-file';
+import { loadConfig } from './config-load';
 import { registryFor } from './plugins';
 import { finishedRunReport, run, type RunProgress } from './run';
 import type { RunReportJson } from './report';
@@ -150,7 +150,7 @@ export async function sweep(configPaths: string[], options: SweepOptions): Promi
   if (!Number.isInteger(options.seeds) || options.seeds < 1) throw new MllmError(`--seeds must be an integer >= 1, got ${options.seeds}`);
   if (options.resume && options.force) throw new MllmError('mllm sweep: --resume keeps finished runs and --force retrains them; pass one of the two');
   if (options.jobs !== undefined && !(Number.isInteger(options.jobs) && options.jobs >= 1)) throw new MllmError(`--jobs must be a whole number >= 1 (runs trained at once, e.g. the number of cores), got ${options.jobs}`);
-  const configs = await Promise.all(configPaths.map(readConfig));
+  const configs = await Promise.all(configPaths.map((path) => loadConfig(path)));
   for (const [i, c] of configs.entries()) {
     try {
       const { registry, raw } = await registryFor(c, dirname(configPaths[i]!));
