@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { ConfigError, Rng, silentLogger } from '@mllm/core';
 import { BadSampleError, generateScene, imageToPngBuffer, renderScene } from '@mllm/data';
 import { main } from './main';
-import { createRegistry, run as runPipeline } from '@mllm/run';
+import { createRegistry, loadConfig, run as runPipeline } from '@mllm/run';
+import { fileURLToPath } from 'node:url';
 import { parseRunConfig } from '@mllm/training';
 
 const tiny = JSON.parse(readFileSync(new URL('../../../configs/tiny.json', import.meta.url), 'utf8'));
@@ -79,9 +80,9 @@ describe('mllm run with a data mixture and chain-of-thought', () => {
     expect(err.join('')).toMatch(/--on-bad-sample must be skip or fail, got maybe/);
   });
 
-  it('configs/cot.json is the default run with a chain-of-thought share in instruct and nothing else changed', () => {
-    const read = (name: string) => parseRunConfig(JSON.parse(readFileSync(new URL(`../../../configs/${name}.json`, import.meta.url), 'utf8')), createRegistry());
-    const [cot, base] = [read('cot'), read('default')];
+  it('configs/cot.json is the default run with a chain-of-thought share in instruct and nothing else changed', async () => {
+    const read = async (name: string) => parseRunConfig(await loadConfig(fileURLToPath(new URL(`../../../configs/${name}.json`, import.meta.url))), createRegistry());
+    const [cot, base] = [await read('cot'), await read('default')];
     const instruct = cot.stages.findIndex((s) => s.type === 'instruct');
     expect(cot.stages[instruct]).toMatchObject({ chainOfThought: 0.15 });
     expect({ ...cot, description: '', stages: cot.stages.map((s, i) => (i === instruct ? { ...s, chainOfThought: 0 } : s)) }).toEqual({ ...base, description: '' });

@@ -30,9 +30,6 @@ export async function loadConfig(path: string, options: LoadConfigOptions = {}):
   return withSets;
 }
 
-/** @deprecated Use `loadConfig`, which this is. */
-export const readConfig = (path: string): Promise<unknown> => loadConfig(path);
-
 /** The config in `file` with what it extends merged in; `chain` holds the files that extend it, to find cycles. */
 async function loadChain(file: string, chain: readonly string[]): Promise<JsonObject> {
   const raw = await readJsonFile(file);

@@ -3,7 +3,7 @@ export { run, evaluateSession, type RunOptions, type RunProgress, type EvaluateP
 export { sweep, sweepMarkdown, summarizeRuns, spread, type SweepOptions, type SweepRow, type Spread } from './sweep';
 
 // Config files: `extends` chains and `--set` overrides resolved, and the JSON Schema editors check them with.
-export { loadConfig, readConfig, type LoadConfigOptions } from './config-load';
+export { loadConfig, type LoadConfigOptions } from './config-load';
 export { runConfigJsonSchema, type JsonSchema } from './config-schema';
 
 // Reopening a finished run: a ready object that answers and evaluates.

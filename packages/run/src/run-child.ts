@@ -9,7 +9,7 @@ import type { ChildRunArgs } from './sweep-jobs';
 const write = (line: string) => process.stderr.write(`${line}\n`);
 
 async function main(args: ChildRunArgs): Promise<void> {
-  const raw = await loadConfig(args.configPath);
+  const raw = await loadConfig(args.configPath, { set: args.set });
   const lastLine = new Map<number, number>();
   await run(raw, {
     out: args.out,

@@ -31,6 +31,11 @@ describe('--resume config check', () => {
     await expect(assertSameConfig(stored(changed), current, registry)).rejects.toThrow(/config differs/);
     await expect(assertSameConfig(stored('{ not json'), current, registry)).rejects.toThrow(/config differs/);
   });
+
+  it('accepts a reworded description: prose does not change what a run trains', async () => {
+    const reworded = { ...JSON.parse(current), description: 'the same run, described anew' };
+    await expect(assertSameConfig(stored(reworded), current, registry)).resolves.toBeUndefined();
+  });
 });
 
 describe('mllm run', () => {

@@ -281,19 +281,26 @@ export async function finishedRunReport(raw: unknown, dir: string, seed: number,
 /**
  * A resumed run must continue the run it started: same config, or the result would be neither.
  * The stored config is parsed again first, so fields this version added with their defaults
- * (written out in new runs only) do not make an older run's config look different.
+ * (written out in new runs only) do not make an older run's config look different; the
+ * `description` is prose, not training, and may have been reworded since.
  */
 export async function assertSameConfig(path: string, configJson: string, registry: ComponentRegistry): Promise<void> {
   const stored = await readFile(path, 'utf8').catch(() => undefined);
   if (stored === undefined) return;
   let reparsed: string | undefined;
   try {
-    reparsed = JSON.stringify(parseRunConfig(JSON.parse(stored), registry), null, 2);
+    reparsed = trainingIdentity(parseRunConfig(JSON.parse(stored), registry));
   } catch {
     reparsed = undefined; // unreadable or no longer valid: it cannot be the same config
   }
-  if (reparsed !== configJson)
+  if (reparsed !== trainingIdentity(JSON.parse(configJson) as RunConfig))
     throw new MllmError(`--resume: the config differs from the one this run started with (${path}); resume with that config or start a new run`);
+}
+
+/** What decides a run's result: the config without its description. */
+function trainingIdentity(config: RunConfig): string {
+  const { description: _description, ...rest } = config;
+  return JSON.stringify(rest);
 }
 
 /** The run's evaluation of `session`'s model on its test scenes; `onProgress` hears of every answered batch. */

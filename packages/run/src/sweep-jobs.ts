@@ -6,6 +6,8 @@ import { MllmError } from '@mllm/core';
 /** What a sweep run's own process is told (run-child.ts reads it). */
 export interface ChildRunArgs {
   configPath: string;
+  /** `--set path=value` overrides, applied when the child loads the config. */
+  set?: readonly string[];
   /** Overrides the config's seed; absent: the config's own. */
   seed?: number;
   out: string;
@@ -18,6 +20,7 @@ export interface ChildRun {
   /** "highres-tiles seed 1", for messages. */
   label: string;
   configPath: string;
+  set?: readonly string[];
   seed: number;
   out: string;
   /** What the run does with `out`: train from scratch over it, continue its checkpoint, or neither (it must be empty). */
@@ -38,7 +41,7 @@ export const CHILD_ENTRY = new URL('../dist/run-child.js', import.meta.url);
  * share a process cannot train at the same time. Resolves when it exits 0.
  */
 export async function runInChild(run: ChildRun, entry: URL = CHILD_ENTRY): Promise<void> {
-  const childArgs: ChildRunArgs = { configPath: run.configPath, seed: run.seed, out: run.out, mode: run.mode, ...(run.backend && { backend: run.backend }) };
+  const childArgs: ChildRunArgs = { configPath: run.configPath, ...(run.set?.length && { set: run.set }), seed: run.seed, out: run.out, mode: run.mode, ...(run.backend && { backend: run.backend }) };
   const args = [fileURLToPath(entry), JSON.stringify(childArgs)];
   let log: number;
   try {

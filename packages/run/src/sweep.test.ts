@@ -113,6 +113,19 @@ describe('mllm sweep', () => {
     await expect(runSweep([tinyPath], { out, seeds: 1, jobs: 0, logger: silentLogger })).rejects.toThrow(/--jobs must be a whole number >= 1/);
   });
 
+  it('--set reaches every run, in this process and in the runs of --jobs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mllm-sweep-set-'));
+    const set = ['stages.instruct.steps=3', 'eval.popePerImage=4'];
+    for (const jobs of [1, 2]) {
+      const out = join(dir, `jobs${jobs}`);
+      await runSweep([tinyPath], { out, seeds: 1, jobs, set, logger: silentLogger });
+      const stored = JSON.parse(readFileSync(join(out, 'tiny-seed0', 'config.json'), 'utf8'));
+      expect(stored.stages.at(-1)).toMatchObject({ type: 'instruct', steps: 3 });
+      expect(stored.eval.popePerImage).toBe(4);
+    }
+    await expect(runSweep([tinyPath], { out: join(dir, 'bad'), seeds: 1, set: ['connector.depht=3'], logger: silentLogger })).rejects.toThrow(/connector\.depht/);
+  });
+
   it('runPool keeps at most `limit` tasks in flight, runs them all despite failures, and keeps their order', async () => {
     let inFlight = 0;
     let most = 0;

@@ -22,6 +22,8 @@ export interface SweepOptions {
   logger: Logger;
   /** Progress of the runs trained in this process (with `jobs` above 1 it goes to each run's log). */
   onProgress?: (event: RunProgress & { run: string }) => void;
+  /** `--set path=value` overrides applied to every config (after its `extends`). */
+  set?: readonly string[];
   /**
    * Runs trained at once (default 1, in this process). Above 1 each run is its own `mllm run`
    * process writing its output to `<run folder>.log`; the table is the same as with 1.
@@ -150,7 +152,7 @@ export async function sweep(configPaths: string[], options: SweepOptions): Promi
   if (!Number.isInteger(options.seeds) || options.seeds < 1) throw new MllmError(`--seeds must be an integer >= 1, got ${options.seeds}`);
   if (options.resume && options.force) throw new MllmError('mllm sweep: --resume keeps finished runs and --force retrains them; pass one of the two');
   if (options.jobs !== undefined && !(Number.isInteger(options.jobs) && options.jobs >= 1)) throw new MllmError(`--jobs must be a whole number >= 1 (runs trained at once, e.g. the number of cores), got ${options.jobs}`);
-  const configs = await Promise.all(configPaths.map((path) => loadConfig(path)));
+  const configs = await Promise.all(configPaths.map((path) => loadConfig(path, { set: options.set })));
   for (const [i, c] of configs.entries()) {
     try {
       const { registry, raw } = await registryFor(c, dirname(configPaths[i]!));
@@ -247,7 +249,7 @@ async function sweepInProcesses(plans: PlannedRun[], options: SweepOptions): Pro
     if ('finished' in start) return start.finished;
     const logPath = `${plan.dir}.log`;
     options.logger.info(`${startLine(plan, start.mode)} (own process, output in ${logPath})`);
-    await runInChild({ label: plan.label, configPath: plan.configPath, seed: plan.seed, out: plan.dir, mode: start.mode, backend: options.backend, logPath });
+    await runInChild({ label: plan.label, configPath: plan.configPath, set: options.set, seed: plan.seed, out: plan.dir, mode: start.mode, backend: options.backend, logPath });
     const report = JSON.parse(await readFile(join(plan.dir, 'report.json'), 'utf8')) as RunReportJson;
     options.logger.info(`sweep: ${plan.label} done in ${report.wallSeconds.toFixed(0)} s`);
     return report;

@@ -1,8 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { MllmError } from '@mllm/core';
-import { createRegistry } from '@mllm/run';
-import { runConfigJsonSchema } from '../config-source';
+import { createRegistry, runConfigJsonSchema } from '@mllm/run';
 import { helpHint, withExamples } from '../help';
 
 /** `mllm schema`: the JSON Schema of run configs, for editors to complete and check configs. */

@@ -1,8 +1,8 @@
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { MllmError } from '@mllm/core';
-import { run, sweep, sweepMarkdown } from '@mllm/run';
-import { loadConfig } from '../config-source';
+import { loadConfig, run, sweep, sweepMarkdown } from '@mllm/run';
+
 import { integer, repeatable } from '../flags';
 import { BACKEND_HELP, helpHint, withExamples } from '../help';
 import { consoleLogger } from '../output';
@@ -88,10 +88,9 @@ export function sweepCommand(): Command {
     .action(async (configPaths: string[], flags: SweepFlags) => {
       const seeds = Number(flags.seeds ?? 1);
       if (!Number.isInteger(seeds) || seeds < 1) throw new MllmError(`--seeds must be an integer >= 1, got ${flags.seeds}`);
-      if (flags.set?.length) for (const path of configPaths) await loadConfig(path, { set: flags.set });
       const out = flags.out ?? join('runs', 'sweep');
       const jobs = flags.jobs === undefined ? undefined : Number(flags.jobs);
-      const rows = await sweep(configPaths, { out, seeds, jobs, force: flags.force, resume: flags.resume, backend: flags.backend, logger: consoleLogger, onProgress: progressBars() });
+      const rows = await sweep(configPaths, { out, seeds, jobs, set: flags.set, force: flags.force, resume: flags.resume, backend: flags.backend, logger: consoleLogger, onProgress: progressBars() });
       process.stdout.write(`${sweepMarkdown(rows, seeds)}\nwritten to ${out}/sweep.md, sweep.json, sweep-val-loss.svg\n`);
     });
   return withExamples(helpHint(command), [
