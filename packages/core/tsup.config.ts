@@ -1,4 +1,7 @@
 import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tools/tsup.base';
 
-export default defineConfig(packageBuild());
+// `@mllm/core/rng` imports no tfjs (the ONNX runtime's sampling loads it); `/testing` holds the
+// gradient checks, `/internal` what sibling packages share. Splitting (CJS too) keeps one copy of
+// each module across the entries, so a class or a kernel setting is the same whichever entry loaded it.
+export default defineConfig(packageBuild({ entry: ['src/index.ts', 'src/rng.ts', 'src/testing.ts', 'src/internal.ts'], splitting: true }));

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { Attention, ConfigError, Rng, zodIssues, gradientMismatches } from '@mllm/core';
+import { Attention, ConfigError, Rng, zodIssues } from '@mllm/core';
+import { gradientMismatches } from '@mllm/core/testing';
 import { AdapterPrompts, adaptedLayers, adapterPromptsSchema } from './adapter-prompts';
 
 const issues = (config: unknown) => {

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, gradientMismatches } from '@mllm/core';
+import { Rng } from '@mllm/core';
+import { gradientMismatches } from '@mllm/core/testing';
 import { GatedCrossAttention, gatedCrossAttentionSchema } from './gated-cross-attention';
 import { GatedCrossAttentionBlock } from './gated-cross-attention-block';
 import { MediaLayout } from './media-layout';

@@ -1,7 +1,10 @@
-export { GatedCrossAttention, gatedCrossAttentionSchema, crossAttentionLayers, type GatedCrossAttentionConfig } from './gated-cross-attention';
-export { GatedCrossAttentionBlock, MaskedCrossAttention, type CrossAttentionInputs } from './gated-cross-attention-block';
-export { MediaLayout, placeMedia } from './media-layout';
-export { registerFusionConnectors } from './register';
-export { AdapterPrompts, AdaptionPrompt, adapterPromptsSchema, adaptedLayers, type AdapterPromptsConfig } from './adapter-prompts';
+// Fusion connectors: the image reaches the LLM inside its decoder layers, the token sequence stays text.
+// Flamingo's gated cross-attention (its blocks, for exporters that walk them):
+export { GatedCrossAttention, gatedCrossAttentionSchema, type GatedCrossAttentionConfig } from './gated-cross-attention';
+export { GatedCrossAttentionBlock } from './gated-cross-attention-block';
+// LLaMA-Adapter's zero-initialised adaption prompts, CogVLM's visual expert:
+export { AdapterPrompts, adapterPromptsSchema, type AdapterPromptsConfig } from './adapter-prompts';
 export { VisualExpert, visualExpertSchema, type VisualExpertConfig } from './visual-expert';
-export { VisualExpertLayer, type ExpertShape } from './visual-expert-layer';
+
+// Registration of the `gated-cross-attention`, `adapter-prompts` and `visual-expert` connector types.
+export { registerFusionConnectors } from './register';

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, TransformerBlock, gradientMismatches } from '@mllm/core';
+import { Rng, TransformerBlock } from '@mllm/core';
+import { gradientMismatches } from '@mllm/core/testing';
 import { VisualExpertLayer } from './visual-expert-layer';
 import { visualExpertSchema } from './visual-expert';
 

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, checkParameterGradients } from '@mllm/core';
+import { Rng } from '@mllm/core';
+import { checkParameterGradients } from '@mllm/core/testing';
 import { MlpProjector, mlpProjectorSchema } from './mlp-projector';
 import { LinearProjector } from './linear-projector';
 

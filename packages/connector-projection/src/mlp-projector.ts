@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { LayerNorm, Linear, Module, gelu, type Rng, type TokenConnector } from '@mllm/core';
+import { LayerNorm, Linear, Module, geluErf, type Rng, type TokenConnector } from '@mllm/core';
 
 export const mlpProjectorSchema = z
   .object({
@@ -46,7 +46,7 @@ export class MlpProjector extends Module implements TokenConnector {
       let h = this.inputNorm ? this.inputNorm.forward(features) : features; // [B, N, D_enc]
       this.layers.forEach((layer, i) => {
         h = layer.forward(h); // [B, N, D_llm]
-        if (i < this.layers.length - 1) h = gelu(h);
+        if (i < this.layers.length - 1) h = geluErf(h);
       });
       return h;
     });

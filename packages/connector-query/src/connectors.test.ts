@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { Registry, Rng, type ConnectorContext, type TokenConnector, gradientMismatches } from '@mllm/core';
+import { Registry, Rng, type ConnectorContext, type TokenConnector } from '@mllm/core';
+import { gradientMismatches } from '@mllm/core/testing';
 import { QFormer, qformerSchema } from './qformer';
 import { PerceiverResampler, perceiverSchema } from './perceiver-resampler';
 import { registerQueryConnectors } from './register';

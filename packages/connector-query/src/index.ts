@@ -1,6 +1,6 @@
+// Query connectors: learned queries cross-attend to the image tokens (BLIP-2's Q-Former, Flamingo's Perceiver resampler).
 export { QFormer, qformerSchema, type QFormerConfig } from './qformer';
-export { QFormerLayer, type QFormerLayerConfig } from './qformer-layer';
-export { QFormerAttention, QFormerMultiHeadAttention } from './qformer-attention';
 export { PerceiverResampler, perceiverSchema, type PerceiverConfig } from './perceiver-resampler';
-export { PerceiverLayer, PerceiverAttention } from './perceiver-layer';
+
+// Registration of the `qformer` and `perceiver` connector types.
 export { registerQueryConnectors } from './register';

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, zodIssues, gradientMismatches } from '@mllm/core';
+import { Rng, zodIssues } from '@mllm/core';
+import { gradientMismatches } from '@mllm/core/testing';
 import { PerceiverResampler, perceiverSchema } from './perceiver-resampler';
 import { PerceiverAttention, PerceiverLayer } from './perceiver-layer';
 

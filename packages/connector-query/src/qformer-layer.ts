@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { LayerNorm, Linear, Module, ModuleGroup, gelu, type Rng } from '@mllm/core';
+import { LayerNorm, Linear, Module, ModuleGroup, geluErf, type Rng } from '@mllm/core';
 import { QFormerAttention } from './qformer-attention';
 
 export interface QFormerLayerConfig {
@@ -46,7 +46,7 @@ export class QFormerLayer extends Module {
     return tf.tidy(() => {
       let h = this.attention.forward(queries); // [B, Q, D]
       h = this.crossattention.forward(h, features); // [B, Q, D]
-      return h.add(this.output.forward(gelu(this.intermediate.forward(this.ffnNorm.forward(h))))) as tf.Tensor3D; // [B, Q, D]
+      return h.add(this.output.forward(geluErf(this.intermediate.forward(this.ffnNorm.forward(h))))) as tf.Tensor3D; // [B, Q, D]
     });
   }
 }

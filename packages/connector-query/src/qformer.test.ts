@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, Rng, zodIssues, gradientMismatches } from '@mllm/core';
+import { ConfigError, Rng, zodIssues } from '@mllm/core';
+import { gradientMismatches } from '@mllm/core/testing';
 import { QFormer, qformerSchema } from './qformer';
 import { QFormerLayer } from './qformer-layer';
 import { QFormerMultiHeadAttention } from './qformer-attention';

@@ -1,25 +1,38 @@
-export { Rng } from './rng';
+// Backend: the tfjs engine, chosen once at start, and which one runs.
+export { initBackend, backendInfo, BACKENDS, type BackendInfo, type BackendRequest } from './backend';
+
+// Errors, logging and seeded randomness (Rng is also `@mllm/core/rng`, which loads without tfjs).
 export { MllmError, ConfigError, CheckpointError, type ConfigIssue } from './errors';
 export { silentLogger, type Logger } from './logger';
-export { initBackend, backendInfo, BACKENDS, type BackendInfo, type BackendRequest } from './backend';
-export { ModuleList, ModuleGroup } from './module-list';
+export { Rng } from './rng';
+
+// Modules: parameters named by HF path, state dicts, freezing, initialisation.
 export { Module, describeLoadReport, type Parameter, type LoadReport } from './module';
+export { ModuleList, ModuleGroup } from './module-list';
 export { normalInit, fanInUniform } from './init';
-export { Linear, linear, matMulConstant, type LinearOptions } from './nn/linear';
-export { Embedding, embeddingLookup } from './nn/embedding';
+
+// Layers a component is built from.
+export { Linear, linearForward, type LinearOptions } from './nn/linear';
+export { Embedding } from './nn/embedding';
 export { LayerNorm, RMSNorm, makeNorm, type NormKind } from './nn/norms';
-export { GeluMLP, SwiGLU, PreNormFeedForward, gelu } from './nn/mlp';
+export { GeluMLP, SwiGLU, PreNormFeedForward, geluErf } from './nn/mlp';
 export { RotaryEmbedding, type RopeTables } from './nn/rope';
 export { buildAttentionMask, MASKED, type AttentionPattern, type MaskOptions } from './nn/masks';
 export { Attention, type AttentionConfig, type AttentionInputs, type AttentionPrefix, type AttentionRouting } from './nn/attention';
 export { TransformerBlock, type TransformerBlockConfig, type BlockStyle, type FeedForward, type ModalityRouting, type BlockInputs } from './nn/transformer-block';
-export { SparseMoeBlock, MixtralExpert, gatherRows, scatterAddRows, dispatchTokens, loadBalancingLoss, routerZLoss, moeAux, moeStats, type MoeOptions, type MoeRouting, type MoeAux, type MoeLossOptions } from './nn/moe';
 export { maskedCrossEntropy } from './losses';
-export { encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors, writeFileAtomic, MAX_HEADER_BYTES, type EncodeOptions } from './safetensors';
+
+// Mixture of experts: the sparse block, its routing and auxiliary losses.
+export { SparseMoeBlock, loadBalancingLoss, routerZLoss, moeAux, moeStats, type MoeOptions, type MoeRouting, type MoeAux, type MoeLossOptions } from './nn/moe';
+
+// Checkpoints: safetensors files and HF model folders.
+export { encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors, type EncodeOptions } from './safetensors';
 export { loadHfFolder, saveHfFolder, parseHfSpec, type HfFolder, type SaveHfFolderOptions } from './hf-folder';
+
+// Registry: component types by exact key, with their zod schemas and `from` resolvers.
 export { Registry, zodIssues, type RegistryEntry, type RegisterOptions, type PretrainedSource, type FromSourceResolver } from './registry';
-export { batchMatMul, batchMatMulNT, batchMatMulTN, setFastKernels, fastKernelsEnabled, installFastKernels, setMatMulEngine, matMulEngineInfo, MATMUL_ENGINES, type MatMulEngine } from './kernels/batch-matmul';
-export { checkGradients, checkParameterGradients, gradientMismatches, type GradCheckResult, type GradCheckOptions } from './grad-check';
+
+// Plug points: what an encoder, a connector and an LLM implement.
 export type {
   VisionEncoder,
   TokenGrid,
@@ -37,3 +50,6 @@ export type {
   LlmContext,
   ComponentRegistry,
 } from './components';
+
+// Matrix multiplication: which engine runs the matMuls, and the batched products layers call.
+export { batchMatMul, batchMatMulNT, setFastKernels, setMatMulEngine, matMulEngineInfo, MATMUL_ENGINES, type MatMulEngine } from './kernels/batch-matmul';

@@ -1,7 +1,8 @@
 /**
  * Seeded pseudo-random numbers (splitmix32 stream). Every random choice in a run
  * (data, initialisation, sampling) draws from one of these, so a seed fixes the run
- * whatever backend executes it.
+ * whatever backend executes it. Pure (no tfjs): also the `@mllm/core/rng` entry, which a
+ * tfjs-free deployment (the ONNX runtime's sampling) loads alone.
  */
 export class Rng {
   private state: number;

@@ -44,7 +44,7 @@ export function cellCentre(cell: Cell): { x: number; y: number } {
   return { x: (column === 'left' ? 0.5 : 1.5) * CELL_SIZE, y: (row === 'top' ? 0.5 : 1.5) * CELL_SIZE };
 }
 
-export interface GenerateOptions {
+export interface SceneGenerateOptions {
   /**
    * Grid the jittered centres snap to, in world pixels (default 1). A high-resolution canvas
    * of S pixels passes WORLD_SIZE / S so that objects move in steps of one rendered pixel:
@@ -65,7 +65,7 @@ export interface GenerateOptions {
  * shape follow the skewed, correlated distribution above; size is uniform; the centre is
  * jittered by a multiple of `positionStep` in [-JITTER, JITTER] on each axis.
  */
-export function generateScene(rng: Rng, id: string, options: GenerateOptions = {}): Scene {
+export function generateScene(rng: Rng, id: string, options: SceneGenerateOptions = {}): Scene {
   const step = options.positionStep ?? 1;
   const steps = Math.round(JITTER / step);
   const minBrightness = options.minBrightness ?? 1;

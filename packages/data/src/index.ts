@@ -1,44 +1,31 @@
-export {
-  SHAPES,
-  COLORS,
-  SIZES,
-  CELLS,
-  WORLD_SIZE,
-  CELL_SIZE,
-  ALL_CATEGORIES,
-  categoryOf,
-  cellPosition,
-  sceneCategories,
-  sceneSignature,
-} from './scene';
+// The Shapes world: scenes with exact ground truth, split into train/val/test, rendered to pixels.
+export { ShapesWorld, SPLITS, type ShapesWorldOptions, type Split } from './shapes-world';
+export { SHAPES, COLORS, SIZES, CELLS, WORLD_SIZE, ALL_CATEGORIES, categoryOf, sceneCategories } from './scene';
 export type { Shape, Color, Size, Cell, SceneObject, Scene, ObjectCategory } from './scene';
-export { generateScene, cellCentre, COLOR_WEIGHTS, SHAPE_PREFERENCE, DOMINANT_COLOR_P, JITTER } from './generate-scene';
-export type { GenerateOptions } from './generate-scene';
-export { renderScene, BACKGROUND, COLOR_RGB, SIZE_FRACTION } from './render';
-export type { RenderOptions } from './render';
+export { generateScene, type SceneGenerateOptions } from './generate-scene';
+export { renderScene, BACKGROUND, COLOR_RGB, type RenderOptions } from './render';
 export { imageToPngBuffer, loadImageFile } from './image-io';
-export { caption, detailedDescription, describeObject, parseMentions, holds, RELATIONS, NUMBER_WORDS } from './language';
-export type { Relation } from './language';
-export { closedSetQuestions, existenceQuestion, COUNT_QUESTION } from './closed-set';
-export type { ClosedSetQuestion, ClosedSetType } from './closed-set';
-export { categoryStats, popeQuestions } from './pope';
-export type { CategoryStats, PopeQuestion, PopeOptions, PopeSampling } from './pope';
-export { captionSample, instructSamples, CAPTION_PROMPTS, DETAIL_PROMPT, IMAGE_TOKEN } from './llava';
-export type { LlavaSample, LlavaTurn } from './llava';
-export { loadLlavaJson, parseLlavaSamples, llavaSampleSchema, llavaTurnSchema, llavaRecordSchema, conversationProblem } from './llava-json';
-export { LlavaDataset, readLlavaRecords, resolveImagePath, BadSampleError } from './llava-dataset';
-export type { LlavaRecord, BadSample, OnBadSample, LlavaDatasetOptions } from './llava-dataset';
-export { preprocessImage, readImageHeader, outputSize, ImageFileError, DEFAULT_MAX_PIXELS } from './image-preprocess';
-export type { ImagePreprocessOptions, ImageLimits, ResampleKernel, Rgb } from './image-preprocess';
-export { preprocessFromHf } from './preprocess-from-hf';
-export type { FromHfOptions } from './preprocess-from-hf';
-export { ShapesWorld, SPLITS } from './shapes-world';
-export type { ShapesWorldOptions, Split } from './shapes-world';
-export { preferencePairs, possibleKinds, HALLUCINATION_KINDS, PREFERENCE_TASKS } from './preference';
+
+// What the world says about a scene: captions, descriptions, questions, and the mentions a text makes.
+export { caption, detailedDescription, parseMentions, RELATIONS, type Relation } from './language';
+export { closedSetQuestions, type ClosedSetQuestion, type ClosedSetType } from './closed-set';
+export { popeQuestions, categoryStats, type PopeQuestion, type PopeOptions, type CategoryStats } from './pope';
+export { checkDescription, type DescriptionCheck } from './description-check';
+
+// Chain-of-thought: reasoning questions, their step-by-step prompt and the marker before the answer.
+export { reasoningQuestions, reasoningCorpus, withReasoningPrompt, REASONING_PROMPT, ANSWER_MARKER, type ReasoningQuestion, type ReasoningType } from './chain-of-thought';
+
+// Instruction data in the LLaVA conversation format, from the world or from files.
+export { captionSample, instructSamples, CAPTION_PROMPTS, DETAIL_PROMPT, IMAGE_TOKEN, type LlavaSample, type LlavaTurn } from './llava';
+export { loadLlavaJson, parseLlavaSamples } from './llava-json';
+export { LlavaDataset, BadSampleError, type LlavaRecord, type BadSample, type OnBadSample, type LlavaDatasetOptions } from './llava-dataset';
+
+// Image files: decode, check, resize and normalize as an HF image processor does.
+export { preprocessImage, readImageHeader, ImageFileError, DEFAULT_MAX_PIXELS } from './image-preprocess';
+export type { ImagePreprocessOptions, ImageLimits, ResampleKernel } from './image-preprocess';
+export { preprocessFromHf, type FromHfOptions } from './preprocess-from-hf';
+
+// Preference pairs: a faithful answer and one with a hallucination of the survey's three kinds.
+export { preferencePairs, HALLUCINATION_KINDS, PREFERENCE_TASKS } from './preference';
 export type { HallucinationKind, PreferenceTask, PreferenceRecord, PreferencePair, PreferenceOptions } from './preference';
-export { loadPreferenceJson, loadPreferenceJsonl, parsePreferenceJson, parsePreferenceJsonl, preferenceRecordSchema, PreferenceDataError } from './preference-json';
-export type { PreferenceIssue } from './preference-json';
-export { checkDescription } from './description-check';
-export type { DescriptionCheck, ObjectClaimCheck, RelationClaimCheck, StatedObject } from './description-check';
-export { reasoningQuestions, reasoningCorpus, withReasoningPrompt, listObjects, REASONING_PROMPT, ANSWER_MARKER } from './chain-of-thought';
-export type { ReasoningQuestion, ReasoningType } from './chain-of-thought';
+export { loadPreferenceJson, loadPreferenceJsonl, parsePreferenceJson, parsePreferenceJsonl, PreferenceDataError, type PreferenceIssue } from './preference-json';

@@ -30,6 +30,7 @@ export function categoryStats(scenes: readonly Scene[]): CategoryStats {
   return { scenes: scenes.length, frequency, cooccurrence };
 }
 
+/** POPE's three negative samplings; @mllm/eval's PopeSampling and POPE_SAMPLINGS are the public names. */
 export type PopeSampling = 'random' | 'popular' | 'adversarial';
 
 export interface PopeQuestion {

@@ -25,7 +25,7 @@ export interface ShapesWorldOptions {
    * take every sub-pixel phase of a downsampled view.
    */
   positionGrid?: 'world' | 'image';
-  /** Lowest object colour brightness (default 1); see GenerateOptions.minBrightness. */
+  /** Lowest object colour brightness (default 1); see SceneGenerateOptions.minBrightness. */
   minBrightness?: number;
   /** Number of scenes per split. */
   sizes: Record<Split, number>;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { gelu } from '@mllm/core';
+import { geluErf } from '@mllm/core';
 
 /** MLP activations of the vision towers we load (HF ACT2FN, by our own names). */
 export const VIT_ACTIVATIONS = ['gelu', 'gelu-tanh', 'quick-gelu', 'relu', 'silu'] as const;
@@ -32,7 +32,7 @@ export function quickGelu<T extends tf.Tensor>(x: T): T {
 export function applyActivation<T extends tf.Tensor>(name: VitActivation, x: T): T {
   switch (name) {
     case 'gelu':
-      return gelu(x);
+      return geluErf(x);
     case 'gelu-tanh':
       return geluTanh(x);
     case 'quick-gelu':

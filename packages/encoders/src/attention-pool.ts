@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { LayerNorm, Linear, Module, batchMatMul, batchMatMulNT, linear, normalInit, type Rng } from '@mllm/core';
+import { LayerNorm, Linear, Module, batchMatMul, batchMatMulNT, linearForward, normalInit, type Rng } from '@mllm/core';
 import type { VitActivation } from './activations';
 import { VisionMLP } from './vision-mlp';
 
@@ -29,7 +29,7 @@ class PackedMultiheadAttention extends Module {
         const w = this.inProjWeight.slice([part * d, 0], [d, d]) as tf.Tensor2D;
         const bias = this.inProjBias.slice([part * d], [d]) as tf.Tensor1D;
         const [rows, len] = x.shape;
-        return linear(x.reshape([rows * len, d]) as tf.Tensor2D, w, bias)
+        return linearForward(x.reshape([rows * len, d]) as tf.Tensor2D, w, bias)
           .reshape([rows, len, h, dh])
           .transpose([0, 2, 1, 3])
           .reshape([rows * h, len, dh]) as tf.Tensor3D; // [B*H, len, dh]

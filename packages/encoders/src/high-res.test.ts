@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { Registry, Rng, checkParameterGradients, type EncoderContext, type VisionEncoder } from '@mllm/core';
+import { Registry, Rng, type EncoderContext, type VisionEncoder } from '@mllm/core';
+import { checkParameterGradients } from '@mllm/core/testing';
 import { HighResEncoder, highResInputSize, highResSchema } from './high-res';
 import { VisionTransformer, vitSchema } from './vit';
 import { registerEncoders } from './register';

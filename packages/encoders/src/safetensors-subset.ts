@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type * as tf from '@tensorflow/tfjs';
-import { CheckpointError, MAX_HEADER_BYTES, decodeSafetensors } from '@mllm/core';
+import { CheckpointError, decodeSafetensors } from '@mllm/core';
+import { MAX_HEADER_BYTES } from '@mllm/core/internal';
 
 // readSync takes an int32 length; Node's readFile refuses files over 2 GiB outright
 const CHUNK = 1 << 30;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { highResIssues, highResSchema } from './high-res';
-import { Module, ModuleGroup, ModuleList, Rng, LayerNorm, TransformerBlock, linear, normalInit, type TokenGrid, type VisionEncoder } from '@mllm/core';
+import { Module, ModuleGroup, ModuleList, Rng, LayerNorm, TransformerBlock, linearForward, normalInit, type TokenGrid, type VisionEncoder } from '@mllm/core';
 import { VIT_ACTIVATIONS } from './activations';
 import { VisionMLP } from './vision-mlp';
 import { AttentionPoolingHead } from './attention-pool';
@@ -103,7 +103,7 @@ class VitEmbeddings extends Module {
       .reshape([b, g, p, g, p, c])
       .transpose([0, 1, 3, 5, 2, 4])
       .reshape([b * g * g, c * p * p]) as tf.Tensor2D; // [B*N, C*P*P]
-    const tokens = linear(patches, this.patchWeight.reshape([dim, c * p * p]) as tf.Tensor2D, this.patchBias as tf.Tensor1D | undefined).reshape([b, g * g, dim]); // [B, N, D]
+    const tokens = linearForward(patches, this.patchWeight.reshape([dim, c * p * p]) as tf.Tensor2D, this.patchBias as tf.Tensor1D | undefined).reshape([b, g * g, dim]); // [B, N, D]
     if (!this.classEmbedding) return tokens.add(this.positionEmbedding) as tf.Tensor3D; // [B, N, D]
     const cls = this.classEmbedding.reshape([1, 1, dim]).tile([b, 1, 1]);
     return tf.concat([cls, tokens], 1).add(this.positionEmbedding) as tf.Tensor3D; // [B, N+1, D]

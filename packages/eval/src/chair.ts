@@ -7,7 +7,7 @@
  * CHAIR alone rewards saying nothing, so `coverage` reports the other side: the share of
  * ground-truth categories the captions mention.
  */
-import { parseMentions, sceneCategories, SHAPES_VOCABULARY } from './mentions';
+import { chairMentions, groundTruthCategories, SHAPES_VOCABULARY } from './mentions';
 import type { GroundTruthScene, MentionVocabulary } from './mentions';
 import { safeRatio } from './ratio';
 
@@ -51,8 +51,8 @@ export function checkCaption(
   scene: GroundTruthScene,
   vocabulary: MentionVocabulary = SHAPES_VOCABULARY,
 ): CaptionCheck {
-  const truth = sceneCategories(scene);
-  const mentions = parseMentions(caption, vocabulary);
+  const truth = groundTruthCategories(scene);
+  const mentions = chairMentions(caption, vocabulary);
   const mentioned = new Set(mentions);
   return {
     mentions,

@@ -11,7 +11,7 @@ import type { ClosedSetResult } from './closed-set';
 import type { PopeMetrics } from './pope';
 import { safeRatio } from './ratio';
 
-/** The same kinds, and order, as @mllm/data's HallucinationKind. */
+/** The same kinds, and order, as @mllm/data's HallucinationKind and HALLUCINATION_KINDS, the public names (eval depends on no package). */
 export type HallucinationKind = 'existence' | 'attribute' | 'relationship';
 export const HALLUCINATION_KINDS: readonly HallucinationKind[] = ['existence', 'attribute', 'relationship'];
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { COLORS, SHAPES } from '../../data/src/scene';
 import type { Scene } from '../../data/src/scene';
-import { parseMentions, sceneCategories, SHAPES_VOCABULARY } from './mentions';
+import { chairMentions, groundTruthCategories, SHAPES_VOCABULARY } from './mentions';
 import type { GroundTruthScene } from './mentions';
 
-describe('parseMentions', () => {
+describe('chairMentions', () => {
   it('finds every adjacent colour-shape pair in order, duplicates kept', () => {
-    expect(parseMentions('a red circle and a blue square and a red circle')).toEqual([
+    expect(chairMentions('a red circle and a blue square and a red circle')).toEqual([
       'red circle',
       'blue square',
       'red circle',
@@ -15,17 +15,17 @@ describe('parseMentions', () => {
 
   it('reads the Shapes world caption format (size before colour)', () => {
     const caption = 'a large red circle at the top left and a small blue cross at the bottom right .';
-    expect(parseMentions(caption)).toEqual(['red circle', 'blue cross']);
+    expect(chairMentions(caption)).toEqual(['red circle', 'blue cross']);
   });
 
   it('ignores non-adjacent pairs and unknown words', () => {
-    expect(parseMentions('a red large circle')).toEqual([]);
-    expect(parseMentions('a purple circle and a red hexagon')).toEqual([]);
-    expect(parseMentions('')).toEqual([]);
+    expect(chairMentions('a red large circle')).toEqual([]);
+    expect(chairMentions('a purple circle and a red hexagon')).toEqual([]);
+    expect(chairMentions('')).toEqual([]);
   });
 
   it('tolerates case, punctuation and plurals', () => {
-    expect(parseMentions('Two Yellow Triangles. A green cross, blue crosses!')).toEqual([
+    expect(chairMentions('Two Yellow Triangles. A green cross, blue crosses!')).toEqual([
       'yellow triangle',
       'green cross',
       'blue cross',
@@ -33,7 +33,7 @@ describe('parseMentions', () => {
   });
 
   it('uses a custom vocabulary when given one', () => {
-    expect(parseMentions('a tall box and a red circle', { colors: ['tall'], shapes: ['box'] })).toEqual(['tall box']);
+    expect(chairMentions('a tall box and a red circle', { colors: ['tall'], shapes: ['box'] })).toEqual(['tall box']);
   });
 });
 
@@ -46,11 +46,11 @@ describe('SHAPES_VOCABULARY', () => {
   it("accepts @mllm/data's Scene as a GroundTruthScene (checked by tsc)", () => {
     const scene: Scene = { id: 's', objects: [{ shape: 'cross', color: 'red', size: 'small', cell: 'top left', x: 8, y: 8 }] };
     const truth: GroundTruthScene = scene;
-    expect([...sceneCategories(truth)]).toEqual(['red cross']);
+    expect([...groundTruthCategories(truth)]).toEqual(['red cross']);
   });
 });
 
-describe('sceneCategories', () => {
+describe('groundTruthCategories', () => {
   it('collects distinct colour-shape categories', () => {
     const scene = {
       id: 's',
@@ -60,6 +60,6 @@ describe('sceneCategories', () => {
         { color: 'blue', shape: 'cross' },
       ],
     };
-    expect([...sceneCategories(scene)].sort()).toEqual(['blue cross', 'red circle']);
+    expect([...groundTruthCategories(scene)].sort()).toEqual(['blue cross', 'red circle']);
   });
 });

@@ -30,7 +30,7 @@ export function categoryKey(o: { color: string; shape: string }): string {
 }
 
 /** The distinct categories present in a scene. */
-export function sceneCategories(scene: GroundTruthScene): Set<string> {
+export function groundTruthCategories(scene: GroundTruthScene): Set<string> {
   return new Set(scene.objects.map(categoryKey));
 }
 
@@ -47,10 +47,10 @@ function shapeForms(shapes: readonly string[]): Map<string, string> {
 /**
  * Every "<colour> <shape>" adjacent word pair in `text`, in order, duplicates kept.
  *
- *   parseMentions('A red circle left of two blue crosses.') // ['red circle', 'blue cross']
- *   parseMentions('a red large circle')                     // [] (not adjacent)
+ *   chairMentions('A red circle left of two blue crosses.') // ['red circle', 'blue cross']
+ *   chairMentions('a red large circle')                     // [] (not adjacent)
  */
-export function parseMentions(text: string, vocabulary: MentionVocabulary = SHAPES_VOCABULARY): string[] {
+export function chairMentions(text: string, vocabulary: MentionVocabulary = SHAPES_VOCABULARY): string[] {
   const colors = new Set(vocabulary.colors);
   const shapes = shapeForms(vocabulary.shapes);
   const words = text.toLowerCase().split(/[^a-z]+/).filter((w) => w.length > 0);

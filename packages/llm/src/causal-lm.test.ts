@@ -1,7 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, maskedCrossEntropy, checkParameterGradients } from '@mllm/core';
-import { CausalLM, causalLmSchema, positionsFromMask } from './causal-lm';
+import { Rng, maskedCrossEntropy } from '@mllm/core';
+import { checkParameterGradients } from '@mllm/core/testing';
+import { CausalLM, causalLmSchema } from './causal-lm';
+import { positionsFromMask } from './positions';
 import { generateFromEmbeddings } from './generate';
 
 const make = (seed = 1) => new CausalLM(causalLmSchema.parse({ type: 'causal', dim: 16, layers: 2, heads: 4, kvHeads: 2 }), 11, new Rng(seed));

@@ -18,6 +18,7 @@ import {
   type LmForwardOptions,
   type Rng,
 } from '@mllm/core';
+import { positionsFromMask } from './positions';
 
 /**
  * The decoder's feed-forward: dense SwiGLU, or a sparse Mixture-of-Experts of SwiGLU experts
@@ -155,11 +156,3 @@ export class CausalLM extends Module implements LanguageModel {
   }
 }
 
-/** Positions count only real tokens, so left-padded rows start at 0 (HF: cumsum(mask) - 1). */
-export function positionsFromMask(keyMask: number[][], queryLength: number): number[][] {
-  return keyMask.map((row) => {
-    let p = -1;
-    const positions = row.map((m) => (m ? ++p : Math.max(p, 0)));
-    return positions.slice(row.length - queryLength);
-  });
-}

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { Registry, Rng, buildAttentionMask, gradientMismatches, maskedCrossEntropy, type KvCache, type LanguageModel, type LlmContext } from '@mllm/core';
+import { Registry, Rng, buildAttentionMask, maskedCrossEntropy, type KvCache, type LanguageModel, type LlmContext } from '@mllm/core';
+import { gradientMismatches } from '@mllm/core/testing';
 import { EncoderDecoderLM, encoderDecoderLmSchema } from './encoder-decoder-lm';
 import { CrossAttention } from './decoder-block';
 import { splitAtPrefix } from './prefix-split';

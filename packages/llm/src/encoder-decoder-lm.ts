@@ -19,7 +19,8 @@ import {
   type MoeRouting,
   type Rng,
 } from '@mllm/core';
-import { ffnAux, positionsFromMask } from './causal-lm';
+import { ffnAux } from './causal-lm';
+import { positionsFromMask } from './positions';
 import { causalOptionsSchema } from './backbone-options';
 import { DecoderBlock, type CrossKeyValues } from './decoder-block';
 import { splitAtPrefix } from './prefix-split';

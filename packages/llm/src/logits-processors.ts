@@ -2,7 +2,7 @@
  * Next-token logits processors with HF transformers' semantics (generation/logits_process.py),
  * on one row of plain numbers (float64), in place. `generate` applies them in HF's order:
  * repetition penalty, suppressed tokens, then (sampling only) temperature, top-k, top-p.
- * Pure (no tfjs) on purpose: @mllm/onnx's runtime bundles this file to pick tokens alike.
+ * Pure (no tfjs) on purpose: part of `@mllm/llm/decoding`, which @mllm/onnx's runtime imports to pick tokens alike.
  */
 
 /** HF RepetitionPenaltyLogitsProcessor: each id seen so far once, negative logits x penalty, others / penalty. */

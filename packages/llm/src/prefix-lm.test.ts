@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { Registry, Rng, buildAttentionMask, gradientMismatches, maskedCrossEntropy, MASKED, type LanguageModel, type LlmContext } from '@mllm/core';
+import { Registry, Rng, buildAttentionMask, maskedCrossEntropy, MASKED, type LanguageModel, type LlmContext } from '@mllm/core';
+import { gradientMismatches } from '@mllm/core/testing';
 import { CausalLM, causalLmSchema } from './causal-lm';
 import { PrefixLM, prefixLmSchema } from './prefix-lm';
 import { generateFromEmbeddings } from './generate';

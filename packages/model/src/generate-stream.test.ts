@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { TokenPicker, resolveGenerateOptions, type GenerationEvent } from '@mllm/llm';
+import { resolveGenerateOptions, type GenerationEvent } from '@mllm/llm';
+import { TokenPicker } from '@mllm/llm/decoding';
 import { buildModel, collatePrompts, createComponentRegistry } from './index';
 import { decodeByRecompute } from './greedy-recompute.test-helper';
 

@@ -1,6 +1,10 @@
-export { MultimodalModel, withAuxLoss, disposeAux, type ForwardBatch, type SpecialIds, type ComponentConfig, type ComponentConfigs } from './multimodal-model';
+// The model: encoder -> connector -> `<image>` splice -> LLM, and the auxiliary (MoE) losses its forward returns.
+export { MultimodalModel, withAuxLoss, disposeAux, type ForwardBatch, type ModelTokenIds, type ComponentConfig, type ComponentConfigs } from './multimodal-model';
+
+// Building a model from a config through the component registry.
 export { buildModel, validateModelConfig, modelConfigSchema, type ModelConfig, type BuildModelOptions } from './model-config';
 export { createComponentRegistry } from './registry';
-export { collateTraining, collatePrompts, expandImages, prefixLengthsFromWeights, type TokenizedSample, type ModelBatch, type BatchOptions } from './batch';
-export { placeImageTokens, type ImageSlot } from './splice';
+
+// Batches: tokenized samples with images, collated for training or for generation.
+export { collateTraining, collatePrompts, type TokenizedSample, type ModelBatch, type BatchOptions } from './batch';
 export { imageInput, type ImageInput, type ModelImage } from './image-input';

@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '@mllm/core';
-import { buildModel, collatePrompts, createComponentRegistry, prefixLengthsFromWeights, type TokenizedSample } from './index';
+import { buildModel, collatePrompts, createComponentRegistry, type TokenizedSample } from './index';
+import { prefixLengthsFromWeights } from './batch';
 import { greedyByRecompute } from './greedy-recompute.test-helper';
 
 const IMAGE = 4;

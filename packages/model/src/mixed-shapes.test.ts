@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { buildModel, createComponentRegistry, collateTraining, collatePrompts, placeImageTokens, type ImageInput, type ModelImage } from './index';
+import { buildModel, createComponentRegistry, collateTraining, collatePrompts, type ImageInput, type ModelImage } from './index';
+import { placeImageTokens } from './splice';
 import { greedyByRecompute } from './greedy-recompute.test-helper';
 
 const IMAGE = 4;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, Rng, type ComponentRegistry, type ConfigIssue, type FusionConnector, type LanguageModel, type TokenConnector } from '@mllm/core';
-import { MultimodalModel, type SpecialIds } from './multimodal-model';
+import { MultimodalModel, type ModelTokenIds } from './multimodal-model';
 
 /** The model slots of a run config; each slot's options are checked by its registered type. */
 export const modelConfigSchema = z.object({
@@ -29,7 +29,7 @@ export function validateModelConfig(config: Record<string, unknown>, registry: C
 export interface BuildModelOptions {
   registry: ComponentRegistry;
   vocabSize: number;
-  special: SpecialIds;
+  special: ModelTokenIds;
   seed: number;
 }
 

@@ -11,15 +11,8 @@ import {
   type TokenConnector,
   type VisionEncoder,
 } from '@mllm/core';
-import {
-  generateFromEmbeddings,
-  generationSteps,
-  resolveGenerateOptions,
-  streamSteps,
-  type GenerateOptions,
-  type GenerationEvent,
-  type GenerationPrompt,
-} from '@mllm/llm';
+import { generateFromEmbeddings, resolveGenerateOptions, type GenerateOptions, type GenerationEvent, type GenerationPrompt } from '@mllm/llm';
+import { generationSteps, streamSteps } from '@mllm/llm/internal';
 import { collatePrompts, collateTraining, prefixLengthsFromWeights, type BatchOptions, type ModelBatch, type TokenizedSample } from './batch';
 import { placeImageTokens, type ImageSlot } from './splice';
 import { imageInput, type ModelImage } from './image-input';
@@ -66,7 +59,8 @@ export interface ComponentConfigs {
   llm: ComponentConfig;
 }
 
-export interface SpecialIds {
+/** The token ids the model itself needs: where `<image>` stands and what pads a batch (a tokenizer's full set is @mllm/tokenizer's SpecialIds). */
+export interface ModelTokenIds {
   imageTokenId: number;
   padId: number;
 }
@@ -87,7 +81,7 @@ export class MultimodalModel extends Module {
     readonly encoder: VisionEncoder,
     readonly connector: TokenConnector | FusionConnector,
     readonly llm: LanguageModel,
-    readonly special: SpecialIds,
+    readonly special: ModelTokenIds,
     /**
      * Each slot's validated config as built, so other subsystems look a part up by its registry
      * `type` (the ONNX export's exporters) instead of by its class. buildModel records it.

@@ -22,7 +22,7 @@ export type {
 // Graph building, for exporters (see `@mllm/onnx/graph` for the layer helpers).
 export { GraphBuilder, OPSET, toFloat16, quantizeInt8, type Attr, type Dim, type ElementType, type WeightFormat } from './graph-builder';
 
-// Inference on onnxruntime-node (also `@mllm/onnx/runtime`, which loads without tfjs).
-export { OnnxMultimodalModel, positionsFromMask, type OnnxGenerateOptions, type OnnxLoadOptions, type OnnxPrompt } from './runtime';
-export { TokenPicker, checkSamplingOptions, type RandomSource, type SamplingOptions } from './sampling';
+// Inference on onnxruntime-node (also `@mllm/onnx/runtime`, which loads without tfjs); tokens are
+// picked by `@mllm/llm/decoding`'s TokenPicker, as tfjs generation picks them.
+export { OnnxMultimodalModel, type OnnxGenerateOptions, type OnnxLoadOptions, type OnnxPrompt } from './runtime';
 export { checkManifest, OnnxModelError, MANIFEST_FILE, type OnnxManifest } from './manifest';

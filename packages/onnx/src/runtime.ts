@@ -2,12 +2,13 @@ import { readFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { MANIFEST_FILE, OnnxModelError, checkManifest, type OnnxManifest } from './manifest';
-import { TokenPicker, checkSamplingOptions, type SamplingOptions } from './sampling';
+import { TokenPicker, checkSamplingOptions, positionsFromMask, type SamplingOptions } from '@mllm/llm/decoding';
 import { HostMediaLayout } from './media-layout';
 
 /**
- * onnxruntime-node inference of a folder written by exportModel. Imports nothing but
- * onnxruntime-node: this file is the `@mllm/onnx/runtime` entry, loadable without tfjs.
+ * onnxruntime-node inference of a folder written by exportModel. Imports onnxruntime-node and the
+ * tfjs-free `@mllm/llm/decoding` (token picking, positions) only: this file is the
+ * `@mllm/onnx/runtime` entry, loadable without tfjs.
  * Shapes: B batch, T tokens, P cached tokens, D LLM width, V vocab, M visual tokens per image.
  */
 
@@ -249,7 +250,7 @@ export class OnnxMultimodalModel {
     const { embeds, attentionMask, inputIds, fusion } = await this.embedPrompts(prompts);
     // decode steps see the adapter's visual vector again; their new tokens are never image positions
     const stepFusion: FusionFeeds = { imagePrefix: fusion.imagePrefix, media: fusion.media };
-    const picker = new TokenPicker(options, inputIds, attentionMask);
+    const picker = new TokenPicker(options, inputIds.length, inputIds, attentionMask);
     const b = prompts.length;
     const v = this.vocabSize;
     let mask = attentionMask;
@@ -300,12 +301,4 @@ function lastPosition(logits: ort.Tensor, v: number): Float32Array[] {
   const [b, t] = logits.dims as [number, number, number];
   const data = logits.data as Float32Array;
   return Array.from({ length: b }, (_, i) => data.subarray((i * t + t - 1) * v, (i * t + t) * v));
-}
-
-/** Positions count only real tokens, left padding sits at 0 (@mllm/llm positionsFromMask). */
-export function positionsFromMask(keyMask: number[][], queryLength: number): number[][] {
-  return keyMask.map((row) => {
-    let p = -1;
-    return row.map((m) => (m ? ++p : Math.max(p, 0))).slice(row.length - queryLength);
-  });
 }

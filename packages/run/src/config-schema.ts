@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { dataSchema, evalSchema, stageSchema, tokenizerSchema } from '@mllm/training';
+import { stageSchema } from '@mllm/training';
+import { dataSchema, evalSchema, tokenizerSchema } from '@mllm/training/internal';
 import { APPEND_STAGES } from './config-stage-keys';
 import type { MllmRegistry } from './registry';
 

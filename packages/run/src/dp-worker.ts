@@ -1,6 +1,6 @@
 // Entry of a data-parallel worker (thread or process) of `run`: the model is built from the
 // built-in types plus the plugins the run config names (already absolute paths).
-import { serveDataParallel } from '@mllm/training';
+import { serveDataParallel } from '@mllm/training/internal';
 import { createRegistry } from './registry';
 import { loadPlugins } from './plugins';
 

@@ -12,7 +12,8 @@ import {
   type ShapesWorld,
 } from '@mllm/data';
 import type { EvalSet, PopeSampling } from '@mllm/eval';
-import { trainsChainOfThought, type RunConfig } from '@mllm/training';
+import { type RunConfig } from '@mllm/training';
+import { trainsChainOfThought } from '@mllm/training/internal';
 
 /**
  * The test-split questions: closed-set per scene, POPE in all three samplings, one caption

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CheckpointError, MllmError, loadHfFolder, writeFileAtomic } from '@mllm/core';
+import { CheckpointError, MllmError, loadHfFolder } from '@mllm/core';
+import { writeFileAtomic } from '@mllm/core/internal';
 import { HF_VISION_MODEL_TYPES, forwardHfVision } from '@mllm/encoders';
 import { loadHfCausalLm } from '@mllm/llm';
 

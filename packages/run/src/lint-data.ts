@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { initBackend, type Logger } from '@mllm/core';
-import { LlavaDataset, readImageHeader, resolveImagePath, type BadSample, type LlavaRecord, type LlavaTurn } from '@mllm/data';
+import { LlavaDataset, readImageHeader, type BadSample, type LlavaRecord, type LlavaTurn } from '@mllm/data';
+import { resolveImagePath } from '@mllm/data/internal';
 import { WordTokenizer, applyChatTemplate } from '@mllm/tokenizer';
 import { parseRunConfig, type RunConfig } from '@mllm/training';
 import { loadConfig } from './config-load';

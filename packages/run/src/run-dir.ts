@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CheckpointError, MllmError, loadSafetensors, saveSafetensors, writeFileAtomic, type Module } from '@mllm/core';
+import { CheckpointError, MllmError, loadSafetensors, saveSafetensors, type Module } from '@mllm/core';
+import { writeFileAtomic } from '@mllm/core/internal';
 import type { EvalReport } from '@mllm/eval';
 import type { StageResult } from '@mllm/training';
 

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { ConfigError, MllmError, Rng, initBackend, loadSafetensors, matMulEngineInfo, saveSafetensors, setMatMulEngine, writeFileAtomic, type ComponentRegistry, type Logger } from '@mllm/core';
+import { ConfigError, MllmError, Rng, initBackend, loadSafetensors, matMulEngineInfo, saveSafetensors, setMatMulEngine, type ComponentRegistry, type Logger } from '@mllm/core';
+import { writeFileAtomic } from '@mllm/core/internal';
 import { buildModel } from '@mllm/model';
 import { evaluate } from '@mllm/eval';
 import {
@@ -10,8 +11,6 @@ import {
   LlavaSources,
   RewardModel,
   StageData,
-  llavaSourcesOf,
-  mixtureFileIssues,
   parseRunConfig,
   runStage,
   stageName,
@@ -22,6 +21,7 @@ import {
   type StageResult,
   type WorkerModelSpec,
 } from '@mllm/training';
+import { llavaSourcesOf, mixtureFileIssues } from '@mllm/training/internal';
 import { modelAnswerer } from './answerer';
 import { buildEvalSet } from './eval-set';
 import { MetricsLog } from './metrics-log';

@@ -2,7 +2,8 @@ import { MllmError, Rng } from '@mllm/core';
 import { ShapesWorld, reasoningCorpus } from '@mllm/data';
 import { buildModel, type MultimodalModel } from '@mllm/model';
 import { WordTokenizer } from '@mllm/tokenizer';
-import { trainsChainOfThought, type RunConfig } from '@mllm/training';
+import { type RunConfig } from '@mllm/training';
+import { trainsChainOfThought } from '@mllm/training/internal';
 import { createRegistry, type MllmRegistry } from './registry';
 
 /** Everything a run is made of, rebuilt the same way for training, evaluation and chat. */

@@ -1,7 +1,9 @@
-export { WordTokenizer } from './word-tokenizer';
-export type { TrainOptions, DecodeOptions } from './word-tokenizer';
-export { SPECIAL_TOKENS, SPECIAL_IDS, PUNCTUATION, preTokenize } from './special-tokens';
-export type { SpecialToken, SpecialIds } from './special-tokens';
-export { applyChatTemplate, renderChatTemplate, CHAT_TEMPLATE_JINJA } from './chat-template';
-export type { ChatTurn, ChatTemplateOptions, TemplatedIds } from './chat-template';
+// Tokenizers: the word tokenizer trained on a corpus, and HF tokenizer.json folders.
+export { WordTokenizer, type TrainOptions, type DecodeOptions } from './word-tokenizer';
 export { HfTokenizer, loadTokenizer, type HfTokenizerOptions } from './hf-tokenizer';
+
+// Special tokens: fixed ids 0-7 in every tokenizer built here.
+export { SPECIAL_TOKENS, SPECIAL_IDS, type SpecialToken, type SpecialIds } from './special-tokens';
+
+// Chat template: conversations to ids with the trained-token mask (also as the Jinja template HF tools read).
+export { applyChatTemplate, renderChatTemplate, CHAT_TEMPLATE_JINJA, type ChatTurn, type ChatTemplateOptions, type TemplatedIds } from './chat-template';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, gradientMismatches } from '@mllm/core';
+import { Rng } from '@mllm/core';
+import { gradientMismatches } from '@mllm/core/testing';
 import { bradleyTerryLoss, dpoLoss, sequenceLogProbs } from './dpo-losses';
 
 const num = (x: tf.Tensor) => x.dataSync()[0]!;

@@ -9,7 +9,8 @@ export function askedSample(data: StageData, prompt: string, image: string): Tok
   return { ids, lossMask: ids.map(() => 0), images: [data.world.image(image)] };
 }
 
-export interface SamplingOptions {
+/** How the policy samples its rollouts (PPO, sampled comparison pairs). */
+export interface RolloutOptions {
   maxNewTokens: number;
   temperature: number;
   rng: Rng;
@@ -19,7 +20,7 @@ export interface SamplingOptions {
  * The policy's answers (token ids, without the stop token) to prompts built by `askedSample`.
  * The model is put in eval mode for the sampling and back in train mode after.
  */
-export function sampleAnswers(model: MultimodalModel, data: StageData, asked: TokenizedSample[], options: SamplingOptions): number[][] {
+export function sampleAnswers(model: MultimodalModel, data: StageData, asked: TokenizedSample[], options: RolloutOptions): number[][] {
   const { special } = data.tokenizer;
   model.eval();
   try {

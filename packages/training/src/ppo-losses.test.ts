@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { gradientMismatches } from '@mllm/core';
+import { gradientMismatches } from '@mllm/core/testing';
 import { clippedValueLoss, gae, gaeBatch, perTokenKl, perTokenRewards, ppoClippedLoss } from './ppo-losses';
 
 const num = (x: tf.Tensor) => x.dataSync()[0]!;

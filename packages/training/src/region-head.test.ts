@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, checkGradients, checkParameterGradients } from '@mllm/core';
+import { Rng } from '@mllm/core';
+import { checkGradients, checkParameterGradients } from '@mllm/core/testing';
 import type { Scene } from '@mllm/data';
 import { RegionHead } from './region-head';
 

@@ -3,8 +3,6 @@ import {
   ALL_CATEGORIES,
   COLORS,
   SHAPES,
-  sceneSignature,
-  existenceQuestion,
   sceneCategories,
   type ObjectCategory,
   captionSample,
@@ -20,6 +18,7 @@ import {
   type ShapesWorld,
   type Split,
 } from '@mllm/data';
+import { sceneSignature, existenceQuestion } from '@mllm/data/internal';
 import { applyChatTemplate, type WordTokenizer } from '@mllm/tokenizer';
 import type { MultimodalModel, TokenizedSample } from '@mllm/model';
 import type { StageConfig, StageType } from './run-config';

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { Linear, linear } from './linear';
+import { Linear, linearForward } from './linear';
 import { Rng } from '../rng';
 import { checkGradients } from '../grad-check';
 
@@ -18,7 +18,7 @@ describe('Linear', () => {
     const x = tf.randomNormal([5, 4], 0, 1, 'float32', 3) as tf.Tensor2D;
     const w = tf.randomNormal([3, 4], 0, 1, 'float32', 4) as tf.Tensor2D;
     const up = tf.randomNormal([5, 3], 0, 1, 'float32', 5);
-    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => linear(a as tf.Tensor2D, b as tf.Tensor2D).mul(up).sum())([x, w]);
+    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => linearForward(a as tf.Tensor2D, b as tf.Tensor2D).mul(up).sum())([x, w]);
     const [X, W, U] = [x.arraySync(), w.arraySync(), up.arraySync() as number[][]];
     const dxRef = X.map((_, i) => W[0]!.map((__, k) => U[i]!.reduce((acc, u, o) => acc + u * W[o]![k]!, 0)));
     const dwRef = W.map((_, o) => X[0]!.map((__, k) => X.reduce((acc, row, i) => acc + U[i]![o]! * row[k]!, 0)));
@@ -29,7 +29,7 @@ describe('Linear', () => {
   it('passes a finite-difference check including the bias', () => {
     const layer = new Linear(4, 3, new Rng(2));
     const x = tf.randomNormal([2, 4], 0, 1, 'float32', 6);
-    const r = checkGradients((xx, w, b) => linear(xx as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D).tanh().sum(), [x, layer.weight, layer.bias!]);
+    const r = checkGradients((xx, w, b) => linearForward(xx as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D).tanh().sum(), [x, layer.weight, layer.bias!]);
     expect(r.maxRelError).toBeLessThan(2e-2);
   });
 });

@@ -8,7 +8,7 @@ import { installFastKernels } from '../kernels/batch-matmul';
  * y = x W^T + b with W stored [out, in] as in PyTorch/HF checkpoints. Stock op and gradient: on
  * wasm our registered BatchMatMul kernel serves the transpose flags on XNNPACK (kernels/batch-matmul.ts).
  */
-export function linear(x2d: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
+export function linearForward(x2d: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
   installFastKernels();
   const y = tf.matMul(x2d, weight, false, true) as tf.Tensor2D;
   return bias ? tf.add(y, bias) : y;
@@ -53,7 +53,7 @@ export class Linear extends Module {
   forward<T extends tf.Tensor>(x: T): T {
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
-      const y = linear(x.reshape([-1, this.inFeatures]) as tf.Tensor2D, this.weight as tf.Tensor2D, this.bias as tf.Tensor1D | undefined);
+      const y = linearForward(x.reshape([-1, this.inFeatures]) as tf.Tensor2D, this.weight as tf.Tensor2D, this.bias as tf.Tensor1D | undefined);
       return y.reshape([...lead, this.outFeatures]) as T;
     });
   }

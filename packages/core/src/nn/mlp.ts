@@ -5,7 +5,7 @@ import { LayerNorm } from './norms';
 import type { Rng } from '../rng';
 
 /** Exact GELU, 0.5 x (1 + erf(x / sqrt 2)) (HF `gelu`). */
-export function gelu<T extends tf.Tensor>(x: T): T {
+export function geluErf<T extends tf.Tensor>(x: T): T {
   return tf.tidy(() => x.mul(tf.erf(x.mul(Math.SQRT1_2)).add(1)).mul(0.5) as T);
 }
 
@@ -21,7 +21,7 @@ export class GeluMLP extends Module {
   }
 
   forward<T extends tf.Tensor>(x: T): T {
-    return tf.tidy(() => this.fc2.forward(gelu(this.fc1.forward(x))));
+    return tf.tidy(() => this.fc2.forward(geluErf(this.fc1.forward(x))));
   }
 }
 
@@ -65,6 +65,6 @@ export class PreNormFeedForward extends Module {
 
   /** [B, T, D] -> [B, T, D] (no residual). */
   forward(x: tf.Tensor3D): tf.Tensor3D {
-    return tf.tidy(() => this.fc2.forward(gelu(this.fc1.forward(this.norm.forward(x)))));
+    return tf.tidy(() => this.fc2.forward(geluErf(this.fc1.forward(this.norm.forward(x)))));
   }
 }

@@ -1,0 +1,10 @@
+/**
+ * `@mllm/core/internal`: helpers the other @mllm packages share. Not a stable API: names here
+ * change or go without a major version; a consumer imports from `@mllm/core`.
+ */
+
+// File writes that a crash cannot leave half-written (checkpoints, run folders).
+export { writeFileAtomic } from './safetensors';
+
+// The safetensors header size a reader accepts, for readers that parse headers themselves.
+export { MAX_HEADER_BYTES } from './safetensors';

@@ -1,0 +1,15 @@
+/**
+ * `@mllm/training/internal`: what @mllm/run needs of this package to run configs. Not a stable
+ * API: names here change or go without a major version; a consumer imports from `@mllm/training`.
+ */
+
+// The data-parallel worker's side, which @mllm/run's worker script serves with its registry.
+export { serveDataParallel, type WorkerHooks } from './dp-worker-serve';
+
+// Parts of the run config schema, for the JSON Schema editors read.
+export { dataSchema, evalSchema, tokenizerSchema } from './run-config';
+
+// What a run prepares before its first stage: files to check, LLaVA sources to read, reasoning text to add.
+export { mixtureFileIssues } from './data-mixture';
+export { llavaSourcesOf } from './llava-source';
+export { trainsChainOfThought } from './stage-data';

@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+/**
+ * Checks the public surfaces of the @mllm packages, from what a consumer actually imports: the
+ * built declaration file of every `exports` subpath in each package.json (run after
+ * `nx run-many -t build`).
+ *
+ * Fails when
+ * - one name is exported by two packages (a re-export of the very same binding too: a name has
+ *   one home, and a consumer imports it from there);
+ * - one package exports one name from two of its entries bound to two different declarations;
+ * - a package's main entry (`.`) exports more names than its limit below.
+ *
+ * Usage: node tools/check-exports.mjs [--list]   (--list prints every entry's names)
+ * CI: after the build step, `node tools/check-exports.mjs` (exit code 1 on a finding).
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * Most names each package's main entry may export. A limit sits a little above today's count, so
+ * a new export is a decision (raise the limit in the same change) rather than a drift. Why each
+ * package needs about this many:
+ */
+const LIMITS = {
+  // the toolkit components are built from: backend, Module, nn layers, MoE, checkpoints, registry, plug-point interfaces
+  '@mllm/core': 100,
+  // word/BPE/HF tokenizers and the chat template
+  '@mllm/tokenizer': 16,
+  // the Shapes world (scenes, language, questions, preference pairs), LLaVA files, image preprocessing
+  '@mllm/data': 80,
+  // ViT, high-res tiling, HF vision import
+  '@mllm/encoders': 24,
+  // one class, schema and config per connector, and its register function
+  '@mllm/connector-projection': 8,
+  '@mllm/connector-query': 12,
+  '@mllm/connector-fusion': 14,
+  // backbones, generation, HF causal LM import
+  '@mllm/llm': 40,
+  // the assembled model, its config and batching
+  '@mllm/model': 22,
+  // stages, optimizer, data parallelism, alignment losses and reward model
+  '@mllm/training': 75,
+  // POPE, CHAIR, closed-set and reasoning scorers, the evaluation runner, reports and charts
+  '@mllm/eval': 45,
+  // export, exporter registry, graph building, the runtime
+  '@mllm/onnx': 36,
+  // running configs, reopening runs, plugins, deployment
+  '@mllm/run': 60,
+};
+
+/** Every publishable workspace package: name, folder and its `exports` subpaths with their declaration files. */
+function packages() {
+  return readdirSync(join(root, 'packages')).flatMap((dir) => {
+    const pkgPath = join(root, 'packages', dir, 'package.json');
+    if (!existsSync(pkgPath)) return [];
+    const pkg = JSON.parse(readFileSync(pkgPath, 'utf8'));
+    const entries = Object.entries(pkg.exports ?? {}).flatMap(([subpath, target]) => {
+      const types = typeof target === 'object' ? (target.import?.types ?? target.types) : undefined;
+      return types ? [{ subpath, file: join(root, 'packages', dir, types) }] : [];
+    });
+    return [{ name: pkg.name, dir, entries }];
+  });
+}
+
+/** The names a declaration file exports, each with the declaration it binds to (aliases followed). */
+function exportedNames(checker, sourceFile) {
+  const moduleSymbol = checker.getSymbolAtLocation(sourceFile);
+  if (!moduleSymbol) return new Map();
+  return new Map(
+    checker.getExportsOfModule(moduleSymbol).map((symbol) => {
+      const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+      const declaration = target.declarations?.[0];
+      const where = declaration ? `${declaration.getSourceFile().fileName}:${declaration.pos}` : symbol.name;
+      return [symbol.name, where];
+    }),
+  );
+}
+
+function main() {
+  const list = process.argv.includes('--list');
+  const all = packages();
+  const missing = all.flatMap((p) => p.entries.filter((e) => !existsSync(e.file)).map((e) => `${p.name}${e.subpath.slice(1)}: ${e.file}`));
+  if (missing.length) {
+    console.error(`check-exports: declaration files missing (run \`npx nx run-many -t build\` first):\n  ${missing.join('\n  ')}`);
+    process.exit(1);
+  }
+  const program = ts.createProgram(
+    all.flatMap((p) => p.entries.map((e) => e.file)),
+    { moduleResolution: ts.ModuleResolutionKind.Bundler, module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, skipLibCheck: true, noEmit: true, types: [] },
+  );
+  const checker = program.getTypeChecker();
+  const problems = [];
+  /** name -> the packages that export it */
+  const homes = new Map();
+  for (const p of all) {
+    /** name -> declaration, over all of this package's entries */
+    const bindings = new Map();
+    for (const entry of p.entries) {
+      const names = exportedNames(checker, program.getSourceFile(entry.file));
+      const label = `${p.name}${entry.subpath.slice(1)}`;
+      if (list) console.log(`${label} (${names.size}): ${[...names.keys()].sort().join(', ')}`);
+      if (entry.subpath === '.') {
+        const limit = LIMITS[p.name];
+        if (limit === undefined) problems.push(`${p.name}: no export limit set; add one to LIMITS in tools/check-exports.mjs`);
+        else if (names.size > limit) problems.push(`${p.name}: its index exports ${names.size} names, over its limit of ${limit}; move internals behind a subpath or raise the limit in tools/check-exports.mjs saying why`);
+        console.log(`${p.name.padEnd(28)} ${String(names.size).padStart(4)} / ${limit ?? '-'}${p.entries.length > 1 ? `   (+ ${p.entries.filter((e) => e.subpath !== '.').map((e) => e.subpath.slice(2)).join(', ')})` : ''}`);
+      }
+      for (const [name, where] of names) {
+        const earlier = bindings.get(name);
+        if (earlier && earlier.where !== where) problems.push(`${p.name}: "${name}" means two things in ${earlier.label} and ${label}`);
+        bindings.set(name, { where, label });
+        if (!homes.has(name)) homes.set(name, new Map());
+        if (!homes.get(name).has(p.name)) homes.get(name).set(p.name, label);
+      }
+    }
+  }
+  for (const [name, byPackage] of homes)
+    if (byPackage.size > 1) problems.push(`"${name}" is exported by ${[...byPackage.values()].join(' and ')}: give it one home (import it from there) or names that say what each is`);
+  if (problems.length) {
+    console.error(`\ncheck-exports: ${problems.length} problem(s)\n  ${problems.join('\n  ')}`);
+    process.exit(1);
+  }
+  console.log('check-exports: ok');
+}
+
+main();
