@@ -1,19 +1,19 @@
 // The Shapes world: scenes with exact ground truth, split into train/val/test, rendered to pixels.
-export { ShapesWorld, SPLITS, type ShapesWorldOptions, type Split } from './shapes-world';
-export { SHAPES, COLORS, SIZES, CELLS, WORLD_SIZE, ALL_CATEGORIES, categoryOf, sceneCategories } from './scene';
+export { ShapesWorld, type ShapesWorldOptions, type Split } from './shapes-world';
+export { SHAPES, COLORS, SIZES, CELLS, WORLD_SIZE, ALL_CATEGORIES, sceneCategories } from './scene';
 export type { Shape, Color, Size, Cell, SceneObject, Scene, ObjectCategory } from './scene';
 export { generateScene, type SceneGenerateOptions } from './generate-scene';
-export { renderScene, BACKGROUND, COLOR_RGB, type RenderOptions } from './render';
+export { renderScene, type RenderOptions } from './render';
 export { imageToPngBuffer, loadImageFile } from './image-io';
 
 // What the world says about a scene: captions, descriptions, questions, and the mentions a text makes.
-export { caption, detailedDescription, parseMentions, RELATIONS, type Relation } from './language';
+export { caption, detailedDescription, parseMentions } from './language';
 export { closedSetQuestions, type ClosedSetQuestion, type ClosedSetType } from './closed-set';
 export { popeQuestions, categoryStats, type PopeQuestion, type PopeOptions, type CategoryStats } from './pope';
 export { checkDescription, type DescriptionCheck } from './description-check';
 
 // Chain-of-thought: reasoning questions, their step-by-step prompt and the marker before the answer.
-export { reasoningQuestions, reasoningCorpus, withReasoningPrompt, REASONING_PROMPT, ANSWER_MARKER, type ReasoningQuestion, type ReasoningType } from './chain-of-thought';
+export { reasoningQuestions, reasoningCorpus, REASONING_PROMPT, ANSWER_MARKER, type ReasoningQuestion, type ReasoningType } from './chain-of-thought';
 
 // Instruction data in the LLaVA conversation format, from the world or from files.
 export { captionSample, instructSamples, CAPTION_PROMPTS, DETAIL_PROMPT, IMAGE_TOKEN, type LlavaSample, type LlavaTurn } from './llava';
@@ -28,4 +28,4 @@ export { preprocessFromHf, type FromHfOptions } from './preprocess-from-hf';
 // Preference pairs: a faithful answer and one with a hallucination of the survey's three kinds.
 export { preferencePairs, HALLUCINATION_KINDS, PREFERENCE_TASKS } from './preference';
 export type { HallucinationKind, PreferenceTask, PreferenceRecord, PreferencePair, PreferenceOptions } from './preference';
-export { loadPreferenceJson, loadPreferenceJsonl, parsePreferenceJson, parsePreferenceJsonl, PreferenceDataError, type PreferenceIssue } from './preference-json';
+export { loadPreferenceJson, loadPreferenceJsonl, PreferenceDataError } from './preference-json';

@@ -1,11 +1,16 @@
 /**
- * `@mllm/data/internal`: helpers that @mllm/training and @mllm/run share with this package. Not a
- * stable API: names here change or go without a major version; a consumer imports from `@mllm/data`.
+ * `@mllm/data/internal`: helpers that @mllm/training, @mllm/run and the CLI's tests share with this
+ * package. Not a stable API: names here change or go without a major version; a consumer imports
+ * from `@mllm/data`.
  */
 
-// Scene identity and single questions, as the training data builders draw them.
+// Scene identity, single questions and reasoning prompts, as the training data builders draw them.
 export { sceneSignature } from './scene';
 export { existenceQuestion } from './closed-set';
+export { withReasoningPrompt } from './chain-of-thought';
+
+// The palette renderScene paints with, for tests that read rendered pixels.
+export { BACKGROUND, COLOR_RGB } from './render';
 
 // Where a LLaVA record's image path points, refused when it leaves the image folder.
 export { resolveImagePath } from './llava-dataset';

@@ -14,7 +14,7 @@ export { closedSetAccuracy, isCorrect, type ClosedSetItem, type ClosedSetResult,
 export { finalAnswer, scoreReasoning, reasoningRequests, type ReasoningResult, type ReasoningSet } from './reasoning';
 
 // Hallucination by kind (existence, attribute, relationship) from the probes that target each.
-export { hallucinationByKind, kindRates, KIND_QUESTION_TYPES } from './hallucination-kinds';
+export { hallucinationByKind, kindRates } from './hallucination-kinds';
 export type { DescriptionJudge, DescriptionJudgement, HallucinationByKind, KindMetrics, KindRates, KindSources } from './hallucination-kinds';
 
 // The evaluation runner: one answerer over an evaluation set, every score in one report.

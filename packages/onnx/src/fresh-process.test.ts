@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { cpSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -58,4 +58,66 @@ console.log(JSON.stringify({ dims: logits.dims, logits: Array.from(logits.data),
     want.dispose();
     model.dispose();
   });
+
+  it('the built @mllm/onnx/runtime, ESM and CJS, samples as tfjs does with no @tensorflow module loaded', async () => {
+    const model = tinyModel();
+    const app = tempDir('mllm-onnx-built-');
+    await exportModel(model, join(app, 'model'), { maxPositions: 32 });
+    // the package as npm links it: node_modules/@mllm/onnx -> packages/onnx, resolved through its `exports`
+    mkdirSync(join(app, 'node_modules', '@mllm'), { recursive: true });
+    symlinkSync(realpathSync(join(here, '..')), join(app, 'node_modules', '@mllm', 'onnx'), 'dir');
+    const prompt = { ids: [1, IMAGE, 9, 10, 11], images: [Array.from(testImage(1))] };
+    const options = { maxNewTokens: 6, stopTokens: [], temperature: 1.5, topK: 10, topP: 0.9, repetitionPenalty: 1.3, seed: 7 };
+    const generate = `const model = await OnnxMultimodalModel.load('./model', { threads: 1 });
+const prompt = ${JSON.stringify(prompt)};
+const tokens = await model.generate([{ ids: prompt.ids, images: prompt.images.map((i) => Float32Array.from(i)) }], ${JSON.stringify(options)});`;
+    // every module the ESM loader resolves, logged by a resolve hook; CommonJS ones are in require.cache
+    writeFileSync(join(app, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const resolved = await next(specifier, context);
+  appendFileSync(process.env.LOAD_LOG, resolved.url + '\\n');
+  return resolved;
+}
+`);
+    writeFileSync(join(app, 'register.mjs'), `import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n`);
+    writeFileSync(
+      join(app, 'main.mjs'),
+      `import { createRequire } from 'node:module';
+import { OnnxMultimodalModel } from '@mllm/onnx/runtime';
+${generate}
+console.log(JSON.stringify({ tokens, cjs: Object.keys(createRequire(import.meta.url).cache) }));
+`,
+    );
+    writeFileSync(
+      join(app, 'main.cjs'),
+      `const { OnnxMultimodalModel } = require('@mllm/onnx/runtime');
+(async () => {
+${generate}
+console.log(JSON.stringify({ tokens, cjs: Object.keys(require.cache) }));
+})();
+`,
+    );
+    const want = model.generate([{ ...prompt, images: [testImage(1)], lossMask: [0, 0, 0, 0, 0] }], options);
+    const runs = [
+      ['ESM', ['--import', './register.mjs', 'main.mjs']],
+      ['CJS', ['main.cjs']],
+    ] as const;
+    for (const [format, args] of runs) {
+      const log = join(app, `${format}.log`);
+      writeFileSync(log, '');
+      const run = spawnSync(process.execPath, args, { cwd: app, encoding: 'utf8', env: { PATH: process.env.PATH, LOAD_LOG: log } });
+      expect(run.stderr, format).toBe('');
+      expect(run.status, format).toBe(0);
+      const out = JSON.parse(run.stdout) as { tokens: number[][]; cjs: string[] };
+      const loaded = [...readFileSync(log, 'utf8').split('\n'), ...out.cjs].filter((l) => l.length > 0);
+      expect(loaded.filter((l) => l.includes('@tensorflow')), format).toEqual([]);
+      // the one TokenPicker, reached by package name: @mllm/llm's decoding entry and @mllm/core's rng entry, not their indexes
+      expect(loaded.some((l) => /llm\/dist\/decoding\.c?js$/.test(l)), format).toBe(true);
+      expect(loaded.some((l) => /core\/dist\/rng\.c?js$/.test(l)), format).toBe(true);
+      expect(loaded.filter((l) => /(llm|core)\/dist\/index\.c?js$/.test(l)), format).toEqual([]);
+      expect(out.tokens, format).toEqual(want);
+    }
+    model.dispose();
+  });
 });
+

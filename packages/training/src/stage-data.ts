@@ -12,12 +12,14 @@ import {
   DETAIL_PROMPT,
   IMAGE_TOKEN,
   reasoningQuestions,
-  withReasoningPrompt,
   type LlavaSample,
   type Scene,
   type ShapesWorld,
   type Split,
 } from '@mllm/data';
+import {
+  withReasoningPrompt,
+} from '@mllm/data/internal';
 import { sceneSignature, existenceQuestion } from '@mllm/data/internal';
 import { applyChatTemplate, type WordTokenizer } from '@mllm/tokenizer';
 import type { MultimodalModel, TokenizedSample } from '@mllm/model';
