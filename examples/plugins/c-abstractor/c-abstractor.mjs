@@ -14,7 +14,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { ConfigError, Linear, MllmError, Module, gelu, normalInit } from '@mllm/core';
+import { ConfigError, Linear, MllmError, Module, geluErf, normalInit } from '@mllm/core';
 import { gelu as geluNodes, linear as linearNodes, values } from '@mllm/onnx/graph';
 
 /** The connector's config: `{ "type": "c-abstractor", "pool": 2 }`. */
@@ -79,7 +79,7 @@ export class CAbstractor extends Module {
       const map = features.slice([0, leading, 0], [b, rows * columns, d]).reshape([b, rows, columns, d]); // [B, R, C, D_enc]
       const mixed = map.add(this.conv.forward(map)); // [B, R, C, D_enc]
       const pooled = mixed.reshape([b, rows / s, s, columns / s, s, d]).mean([2, 4]).reshape([b, m, d]); // [B, M, D_enc]
-      return this.fc2.forward(gelu(this.fc1.forward(pooled))); // [B, M, D_llm]
+      return this.fc2.forward(geluErf(this.fc1.forward(pooled))); // [B, M, D_llm]
     });
   }
 }

@@ -13,8 +13,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /**
  * A deployment: the exported folder, a package.json and node_modules holding only
- * onnxruntime-node and @mllm/onnx's runtime entry (bundled from source as `npm run build`
- * bundles it), run by a fresh Node process. No tfjs, no other @mllm package resolves there.
+ * onnxruntime-node and @mllm/onnx's runtime entry bundled into one file with the tfjs-free
+ * modules it imports (`@mllm/llm/decoding`, `@mllm/core/rng`), run by a fresh Node process. No
+ * tfjs, no other @mllm package resolves there. The second test loads the built entry as npm links it.
  */
 describe('the exported folder in a fresh Node process', () => {
   it('loads with only onnxruntime-node and @mllm/onnx, and gives the tfjs logits', async () => {
@@ -24,7 +25,7 @@ describe('the exported folder in a fresh Node process', () => {
     cpSync(join(app, 'export-tmp'), join(app, 'model'), { recursive: true });
 
     const pkg = join(app, 'node_modules', '@mllm', 'onnx');
-    await build({ entry: { runtime: join(here, 'runtime.ts') }, format: ['esm'], outDir: join(pkg, 'dist'), platform: 'node', target: 'node20', external: ['onnxruntime-node'], config: false, silent: true, dts: false });
+    await build({ entry: { runtime: join(here, 'runtime.ts') }, format: ['esm'], outDir: join(pkg, 'dist'), platform: 'node', target: 'node20', external: ['onnxruntime-node'], noExternal: [/^@mllm\//], config: false, silent: true, dts: false });
     writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: '@mllm/onnx', version: '0.1.0', type: 'module', exports: { './runtime': './dist/runtime.js' } }));
     const ortDir = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
     symlinkSync(realpathSync(ortDir), join(app, 'node_modules', 'onnxruntime-node'), 'dir');

@@ -29,8 +29,9 @@ export async function bundleWorker(entry: string): Promise<URL> {
         name: 'mllm-from-source',
         setup(b) {
           b.onResolve({ filter: /^@mllm\// }, (args) => {
-            const name = args.path.slice('@mllm/'.length);
-            return names.has(name) ? { path: join(packagesDir, name, 'src', 'index.ts') } : undefined;
+            // `@mllm/<name>` -> src/index.ts, a subpath `@mllm/<name>/<entry>` -> src/<entry>.ts
+            const [name, entry = 'index'] = args.path.slice('@mllm/'.length).split('/');
+            return names.has(name!) ? { path: join(packagesDir, name!, 'src', `${entry}.ts`) } : undefined;
           });
           b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@mllm/') ? undefined : { path: args.path, external: true }));
         },
