@@ -19,6 +19,13 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const builtins = new Set(builtinModules);
 
+// Relative imports that reach into another package, allowed for the stated reason only.
+const crossPackageImports = {
+  'packages/onnx/src/sampling.ts':
+    "@mllm/onnx's tfjs-free runtime entry bundles @mllm/llm's logits processors and @mllm/core's rng from source until they live in a tfjs-free module of their own (issue 20, part 7)",
+};
+const usedExceptions = new Set();
+
 // Tests and their helpers may use devDependencies.
 const isTestFile = (file) => /\.test(-helper)?\.[cm]?[jt]sx?$/.test(file) || /(^|[\\/])(test-setup|__tests__)/.test(file);
 
@@ -73,7 +80,9 @@ function check(dir) {
       if (spec.startsWith('.')) {
         // a relative import that leaves the package reaches into another package's files
         const target = resolve(dirname(file), spec);
-        if (target !== dir && !target.startsWith(dir + sep)) problems.push(`${at}: imports "${spec}" outside the package; import the package by name`);
+        if (target === dir || target.startsWith(dir + sep)) continue;
+        if (at.split(sep).join('/') in crossPackageImports) usedExceptions.add(at.split(sep).join('/'));
+        else problems.push(`${at}: imports "${spec}" outside the package; import the package by name`);
         continue;
       }
       if (spec.startsWith('node:') || builtins.has(packageOf(spec))) continue;
@@ -97,6 +106,8 @@ for (const dir of workspaces()) {
   for (const p of problems) console.error(`${name} (${relative(root, dir)}): ${p}`);
   failed += problems.length;
 }
+for (const file of Object.keys(crossPackageImports))
+  if (!usedExceptions.has(file)) console.warn(`check-deps: ${file} no longer imports another package's files; remove its entry from crossPackageImports`);
 if (failed) {
   console.error(`check-deps: ${failed} problem(s)`);
   process.exit(1);

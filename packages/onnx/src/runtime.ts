@@ -1,19 +1,24 @@
 import { readFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from './ort-loader';
 import { MANIFEST_FILE, OnnxModelError, checkManifest, type OnnxManifest } from './manifest';
 import { TokenPicker, checkSamplingOptions, type SamplingOptions } from './sampling';
 import { HostMediaLayout } from './media-layout';
 
+export { ortEngine, type OrtPackage } from './ort-loader';
+
 /**
- * onnxruntime-node inference of a folder written by exportModel. Imports nothing but
- * onnxruntime-node: this file is the `@mllm/onnx/runtime` entry, loadable without tfjs.
+ * onnxruntime inference of a folder written by exportModel, on onnxruntime-node or, where that
+ * is not installed, onnxruntime-web (./ort-loader). Imports nothing else: this file is the
+ * `@mllm/onnx/runtime` entry, loadable without tfjs.
  * Shapes: B batch, T tokens, P cached tokens, D LLM width, V vocab, M visual tokens per image.
  */
 
 export interface OnnxLoadOptions {
   /** Intra-op threads per session (default: onnxruntime's choice, all cores). */
   threads?: number;
+  /** Told once when onnxruntime-web stands in for onnxruntime-node (default: a Node process warning). */
+  logger?: { warn(message: string): void };
 }
 
 /** One prompt: ids with one `<image>` id per image, images as HWC floats in [0, 1] at the encoder's size. */
@@ -66,6 +71,7 @@ export class OnnxMultimodalModel {
       );
     }
     const manifest = checkManifest(raw, manifestPath);
+    ort.warnIfOrtFallback(options.logger);
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: 'all',
       ...(options.threads !== undefined && { intraOpNumThreads: options.threads, interOpNumThreads: 1 }),
