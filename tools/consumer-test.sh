@@ -2,7 +2,8 @@
 # The packages as an npm user gets them: every public workspace packed, its tarball linted
 # (publint, @arethetypeswrong/cli), then installed with a plain `npm install` into a fresh
 # project outside the repository, where a strict TypeScript program (ESM and CJS) compiles
-# against them and runs, and the installed `mllm` command trains the tiny config.
+# against them and runs, and the installed `mllm` command trains the tiny config, exports it
+# to ONNX and evaluates the export.
 #
 #   bash tools/consumer-test.sh          (KEEP_CONSUMER=1 keeps the temp folder to look at)
 #
@@ -88,5 +89,10 @@ typescript=$(node -p 'require("typescript/package.json").version')
   npx mllm run tiny.json --out "$work/cli-run" 2>&1 | tail -n 3
   [ -f "$work/cli-run/report.json" ] || fail 'npx mllm run wrote no report.json'
   echo "report.json: $(node -p "const r = require('$work/cli-run/report.json'); \`\${r.stages.length} stages on \${r.backend}\`")"
+
+  step 'ONNX export of that run, evaluated on whichever onnxruntime the install got'
+  npx mllm export --checkpoint "$work/cli-run" --out "$work/onnx" 2>&1 | tail -n 1
+  npx mllm eval --runtime onnx --model "$work/onnx" 2>&1 | tail -n 3
+  [ -f "$work/onnx/eval-onnx.json" ] || fail 'npx mllm eval --runtime onnx wrote no eval-onnx.json'
 )
 step 'passed'

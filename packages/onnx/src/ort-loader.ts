@@ -60,7 +60,7 @@ export function ortEngine(): { package: OrtPackage; fallbackReason?: string } {
 /** The warning for a process that runs on onnxruntime-web because onnxruntime-node did not load. */
 export function ortFallbackWarning(reason: string): string {
   return (
-    `ONNX inference runs on onnxruntime-web (wasm), several times slower than onnxruntime-node, which did not load (${reason}). ` +
+    `ONNX inference runs on onnxruntime-web (wasm), slower than the native onnxruntime-node, which did not load (${reason}). ` +
     `Install it with \`${ORT_NODE_INSTALL}\` (the variable skips its CUDA download from GitHub, which fails where GitHub cannot be reached).`
   );
 }
