@@ -36,7 +36,7 @@ export async function tfjsChatModel(checkpoint: string, options: AnswerOptions, 
 
 /** An `mllm export` folder, on onnxruntime. */
 export async function onnxChatModel(model: string, decoding: ChatDecoding, threads?: number): Promise<ChatModel> {
-  const chat = await openOnnxChat({ model, threads });
+  const chat = await openOnnxChat({ model, threads, logger: consoleLogger });
   return {
     loadImage: (file) => chat.loadImage(file),
     unknownWords: (text) => chat.unknownWords(text),

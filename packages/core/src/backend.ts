@@ -18,12 +18,13 @@ export interface BackendInfo {
 let active: BackendInfo | undefined;
 
 // Native engines are optional peers: users with libtensorflow installed get them, nobody else pays.
-async function tryImport(pkg: string): Promise<boolean> {
+// Resolves to why the package did not load, or '' when it did.
+async function tryImport(pkg: string): Promise<string> {
   try {
     await import(/* @vite-ignore */ pkg);
-    return true;
-  } catch {
-    return false;
+    return '';
+  } catch (e) {
+    return (e as Error).message.split('\n')[0]!;
   }
 }
 
@@ -35,11 +36,11 @@ async function activate(name: string): Promise<boolean> {
   }
 }
 
-const candidates: Record<Exclude<BackendRequest, 'auto'>, { provider: string; load: () => Promise<boolean>; name: string }> = {
+const candidates: Record<Exclude<BackendRequest, 'auto'>, { provider: string; load: () => Promise<string>; name: string }> = {
   'tensorflow-gpu': { provider: '@tensorflow/tfjs-node-gpu', name: 'tensorflow', load: () => tryImport('@tensorflow/tfjs-node-gpu') },
   tensorflow: { provider: '@tensorflow/tfjs-node', name: 'tensorflow', load: () => tryImport('@tensorflow/tfjs-node') },
   wasm: { provider: '@tensorflow/tfjs-backend-wasm', name: 'wasm', load: () => tryImport('@tensorflow/tfjs-backend-wasm') },
-  cpu: { provider: '@tensorflow/tfjs (pure JS)', name: 'cpu', load: async () => true },
+  cpu: { provider: '@tensorflow/tfjs (pure JS)', name: 'cpu', load: async () => '' },
 };
 
 /**
@@ -55,18 +56,40 @@ export async function initBackend(options: { backend?: string; logger?: Logger }
   const requested = raw as BackendRequest;
   if (active && (requested === 'auto' || requested === active.requested)) return active;
   const order = requested === 'auto' ? (['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const) : [requested];
+  const failures: Partial<Record<BackendRequest, string>> = {};
   for (const key of order) {
     const c = candidates[key];
-    if ((await c.load()) && (await activate(c.name))) {
+    const loadError = await c.load();
+    if (loadError) failures[key] = loadError;
+    else if (!(await activate(c.name))) failures[key] = `the ${c.name} backend did not initialise`;
+    else {
       active = { requested, name: c.name, provider: c.provider };
       if (c.name === 'wasm') installFastKernels();
       logger.info(`backend: ${active.name} (${active.provider})`);
+      if (requested === 'auto' && key === 'cpu') warn(options.logger, cpuFallbackWarning(failures.wasm ?? 'not installed'));
       return active;
     }
   }
   throw new MllmError(
     `Backend "${requested}" is not available. Install its package (${order.map((k) => candidates[k].provider).join(', ')}) or choose another with --backend.`,
   );
+}
+
+/** What `auto` says when it lands on the pure-JS engine: the wasm engine is a dependency, so its absence is a broken install. */
+function cpuFallbackWarning(why: string): string {
+  return (
+    `backend: falling back to cpu (pure JS), ~50x slower per matMul than wasm, because @tensorflow/tfjs-backend-wasm did not load (${why}). ` +
+    'Install it with `npm install @tensorflow/tfjs-backend-wasm`, or ask for cpu by name (--backend cpu, MLLM_BACKEND=cpu) to use it on purpose.'
+  );
+}
+
+/**
+ * A warning a user cannot miss: through the injected logger, or Node's process warning (stderr)
+ * when the caller injected none, since a silent 50x slowdown is what this warning exists to end.
+ */
+function warn(logger: Logger | undefined, message: string): void {
+  if (logger) logger.warn(message);
+  else process.emitWarning(message, { code: 'MLLM_CPU_BACKEND' });
 }
 
 /** The backend chosen by initBackend, for reports. */

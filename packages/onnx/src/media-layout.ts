@@ -1,4 +1,4 @@
-import * as ort from 'onnxruntime-node';
+import * as ort from './ort-loader';
 
 /** Large negative instead of -Infinity, as @mllm/core's MASKED. */
 const MASKED = -1e9;

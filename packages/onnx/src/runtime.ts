@@ -1,13 +1,16 @@
 import { readFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from './ort-loader';
 import { MANIFEST_FILE, OnnxModelError, checkManifest, type OnnxManifest } from './manifest';
 import { TokenPicker, checkSamplingOptions, positionsFromMask, type SamplingOptions } from '@mllm/llm/decoding';
 import { HostMediaLayout } from './media-layout';
 
+export { ortEngine, type OrtPackage } from './ort-loader';
+
 /**
- * onnxruntime-node inference of a folder written by exportModel. Imports onnxruntime-node and the
- * tfjs-free `@mllm/llm/decoding` (token picking, positions) only: this file is the
+ * onnxruntime inference of a folder written by exportModel, on onnxruntime-node or, where that
+ * is not installed, onnxruntime-web (./ort-loader). Imports nothing else but the tfjs-free
+ * `@mllm/llm/decoding` (token picking, positions): this file is the
  * `@mllm/onnx/runtime` entry, loadable without tfjs.
  * Shapes: B batch, T tokens, P cached tokens, D LLM width, V vocab, M visual tokens per image.
  */
@@ -15,6 +18,8 @@ import { HostMediaLayout } from './media-layout';
 export interface OnnxLoadOptions {
   /** Intra-op threads per session (default: onnxruntime's choice, all cores). */
   threads?: number;
+  /** Told once when onnxruntime-web stands in for onnxruntime-node (default: a Node process warning). */
+  logger?: { warn(message: string): void };
 }
 
 /** One prompt: ids with one `<image>` id per image, images as HWC floats in [0, 1] at the encoder's size. */
@@ -67,6 +72,7 @@ export class OnnxMultimodalModel {
       );
     }
     const manifest = checkManifest(raw, manifestPath);
+    ort.warnIfOrtFallback(options.logger);
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: 'all',
       ...(options.threads !== undefined && { intraOpNumThreads: options.threads, interOpNumThreads: 1 }),

@@ -43,9 +43,9 @@ export async function exportCheckpoint(options: ExportCommandOptions): Promise<O
 }
 
 /** onnxruntime's own errors about a folder become MllmErrors, so the CLI prints them without a stack. */
-export async function loadOnnx(dir: string, threads?: number): Promise<OnnxMultimodalModel> {
+export async function loadOnnx(dir: string, threads?: number, logger?: Logger): Promise<OnnxMultimodalModel> {
   try {
-    return await OnnxMultimodalModel.load(dir, { threads });
+    return await OnnxMultimodalModel.load(dir, { threads, ...(logger && { logger }) });
   } catch (e) {
     if ((e as Error).name === 'OnnxModelError') throw new MllmError((e as Error).message);
     throw e;
@@ -70,8 +70,8 @@ export function onnxAnswerer(model: OnnxMultimodalModel, tokenizer: WordTokenize
  * `mllm eval --runtime onnx --model DIR`: the run's test set (rebuilt from the run config the
  * export kept in mllm.json) answered by onnxruntime; writes DIR/eval-onnx.json.
  */
-export async function evaluateOnnx(options: { model: string; threads?: number }) {
-  const model = await loadOnnx(options.model, options.threads);
+export async function evaluateOnnx(options: { model: string; threads?: number; logger?: Logger }) {
+  const model = await loadOnnx(options.model, options.threads, options.logger);
   try {
     if (model.manifest.runConfig === undefined)
       throw new MllmError(`${join(options.model, 'mllm.json')}: field "runConfig" is missing; export from a run folder (mllm export --checkpoint RUN_DIR) to evaluate on its test set`);

@@ -1,3 +1,4 @@
+import type { Logger } from '@mllm/core';
 import type { OnnxMultimodalModel } from '@mllm/onnx';
 import { WordTokenizer, applyChatTemplate } from '@mllm/tokenizer';
 import { conversationTurns, type Conversation } from './answerer';
@@ -34,8 +35,8 @@ export interface OnnxChat {
 }
 
 /** Opens `mllm export`'s folder `model` for chat (`mllm chat --runtime onnx`). */
-export async function openOnnxChat(options: { model: string; threads?: number }): Promise<OnnxChat> {
-  const model = await loadOnnx(options.model, options.threads);
+export async function openOnnxChat(options: { model: string; threads?: number; logger?: Logger }): Promise<OnnxChat> {
+  const model = await loadOnnx(options.model, options.threads, options.logger);
   let tokenizer: WordTokenizer;
   try {
     tokenizer = await WordTokenizer.load(options.model);

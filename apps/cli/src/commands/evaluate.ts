@@ -35,7 +35,7 @@ export function evalCommand(): Command {
     .action(async (flags: EvalFlags) => {
       if (runtimeOf(flags.runtime) === 'onnx') {
         if (!flags.model) throw new MllmError('mllm eval --runtime onnx needs --model DIR (a folder written by mllm export)');
-        const result = await evaluateOnnx({ model: flags.model, threads: positiveInt('--threads', flags.threads) });
+        const result = await evaluateOnnx({ model: flags.model, threads: positiveInt('--threads', flags.threads), logger: consoleLogger });
         printSummary(result, join(flags.model, 'eval-onnx.json'));
         return;
       }

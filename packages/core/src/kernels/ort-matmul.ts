@@ -50,7 +50,7 @@ export class OrtMatMul {
       initOrt();
       ort = { binding, Tensor };
     } catch (e) {
-      return `onnxruntime-node is not installed or does not load (${(e as Error).message.split('\n')[0]}); npm install onnxruntime-node for the faster matMul`;
+      return `onnxruntime-node is not installed or does not load (${(e as Error).message.split('\n')[0]}); \`ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm install onnxruntime-node@1.21.0\` for the faster matMul (the variable skips its CUDA download)`;
     }
     return new OrtMatMul(ort, threads);
   }
