@@ -140,4 +140,19 @@ describe('a connector plugin in a folder outside the repository (examples/plugin
     const losses = lossesByStage(run)['2-instruct']!;
     expect(mean(losses.slice(-5))).toBeLessThan(mean(losses.slice(0, 5)));
   });
+
+  it('reaches both paths of mllm sweep: runs in this process and runs of --jobs in their own', async () => {
+    const short = ['--set', 'stages.pretrain-llm.steps=4', '--set', 'stages.align.steps=4', '--set', 'stages.instruct.steps=6'];
+    const reports: unknown[] = [];
+    for (const jobs of ['1', '2']) {
+      const out = join(dir, `sweep-jobs${jobs}`);
+      const swept = await mllm(['sweep', join(dir, 'config.json'), '--seeds', '1', '--jobs', jobs, '--out', out, ...short], dir);
+      expect(swept.stdout).toMatch(/\| config \| c-abstractor \|/);
+      const report = JSON.parse(readFileSync(join(out, 'config-seed0', 'report.json'), 'utf8'));
+      expect(report.connector).toMatchObject({ type: 'c-abstractor', tokensPerImage: 4 });
+      reports.push(report.eval);
+    }
+    // the same run in another process: the same numbers
+    expect(reports[1]).toMatchObject({ pope: (reports[0] as { pope: unknown }).pope });
+  });
 });
