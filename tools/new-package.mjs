@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Scaffolds packages/<name> with the shared build/test recipe: node tools/new-package.mjs <name> "<description>" [dep ...]
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [name, description = '', ...deps] = process.argv.slice(2);
@@ -19,6 +19,12 @@ const pkg = {
   version: '0.1.0',
   description,
   license: 'MIT',
+  author: 'mllm-ts contributors',
+  repository: { type: 'git', url: 'git+https://github.com/mllm-ts/mllm-ts.git', directory: `packages/${name}` },
+  homepage: `https://github.com/mllm-ts/mllm-ts/tree/main/packages/${name}#readme`,
+  bugs: { url: 'https://github.com/mllm-ts/mllm-ts/issues' },
+  keywords: ['multimodal', 'llm', 'mllm', 'vision-language', 'tensorflowjs'],
+  engines: { node: '>=20' },
   type: 'module',
   sideEffects: false,
   main: './dist/index.cjs',
@@ -39,8 +45,10 @@ const pkg = {
 const w = (f, s) => writeFileSync(join(dir, f), s);
 w('package.json', JSON.stringify(pkg, null, 2) + '\n');
 w('tsup.config.ts', "import { defineConfig } from 'tsup';\nimport { packageBuild } from '../../tools/tsup.base';\n\nexport default defineConfig(packageBuild());\n");
-w('vitest.config.ts', "import { packageTests } from '../../tools/vitest.base';\n\nexport default packageTests();\n");
+w('vitest.config.ts', "import { packageTests } from '../../tools/vitest.base.ts';\n\nexport default packageTests();\n");
 w('tsconfig.json', JSON.stringify({ extends: '../../tsconfig.base.json', compilerOptions: { noEmit: true }, include: ['src'] }, null, 2) + '\n');
 w('src/index.ts', 'export {};\n');
-w('README.md', `# @mllm/${name}\n\n${description}\n`);
+w('README.md', `# @mllm/${name}\n\n\`\`\`sh\nnpm install @mllm/${name} @tensorflow/tfjs\n\`\`\`\n\n${description}\n`);
+// npm pack takes the LICENSE beside package.json; every published package carries the root's
+copyFileSync('LICENSE', join(dir, 'LICENSE'));
 console.log(`created ${dir}`);

@@ -1,3 +1,3 @@
-import { packageTests } from '../../tools/vitest.base';
+import { packageTests } from '../../tools/vitest.base.ts';
 
 export default packageTests();
