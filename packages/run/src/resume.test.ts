@@ -11,30 +11,16 @@ import { CHILD_ENTRY, type ChildRunArgs } from './sweep-jobs';
 const configPath = fileURLToPath(new URL('./__fixtures__/resume.json', import.meta.url));
 const childEntry = fileURLToPath(CHILD_ENTRY);
 
-/** Starts the run in a child process (as `sweep --jobs` does) and SIGKILLs it once a mid-stage checkpoint of stage 1 exists. */
-async function runAndKill(out: string): Promise<number> {
+/**
+ * Runs the config in a child process (as `sweep --jobs` does) that kills itself with SIGKILL
+ * right after the mid-stage checkpoint of stage 1, step 10 (MLLM_FAILPOINT, failpoint.ts): an
+ * exact point, whatever the machine's load.
+ */
+async function runAndKill(out: string): Promise<NodeJS.Signals | null> {
   if (!existsSync(childEntry)) throw new Error('build packages/run first (npm test builds it through nx)');
   const args: ChildRunArgs = { configPath, out, mode: 'fresh', backend: 'wasm' };
-  const child = spawn(process.execPath, [childEntry, JSON.stringify(args)], { stdio: 'ignore' });
-  const statePath = join(out, 'checkpoint', 'state.json');
-  return new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      try {
-        const state = JSON.parse(readFileSync(statePath, 'utf8'));
-        if (state.stageIndex === 1 && state.step >= 10) {
-          clearInterval(timer);
-          child.kill('SIGKILL');
-          resolve(state.step);
-        }
-      } catch {
-        // not written yet
-      }
-    }, 20);
-    child.on('exit', () => {
-      clearInterval(timer);
-      reject(new Error('the run finished before it could be killed; lengthen the fixture stage'));
-    });
-  });
+  const child = spawn(process.execPath, [childEntry, JSON.stringify(args)], { stdio: 'ignore', env: { ...process.env, MLLM_FAILPOINT: 'after-checkpoint:1:10' } });
+  return new Promise((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
 }
 
 describe('--resume', () => {
@@ -44,8 +30,8 @@ describe('--resume', () => {
     const reference = await run(config, { out: straight, logger: silentLogger });
 
     const killed = join(mkdtempSync(join(tmpdir(), 'mllm-killed-')), 'run');
-    const stoppedAt = await runAndKill(killed);
-    expect(stoppedAt).toBeLessThan(60);
+    expect(await runAndKill(killed)).toBe('SIGKILL');
+    expect(JSON.parse(readFileSync(join(killed, 'checkpoint', 'state.json'), 'utf8'))).toMatchObject({ stageIndex: 1, step: 10 });
     expect(existsSync(join(killed, 'report.json'))).toBe(false);
     const resumed = await run(config, { out: killed, resume: true, logger: silentLogger });
 

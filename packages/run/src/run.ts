@@ -30,6 +30,7 @@ import { disposeAll, loadCheckpoint, prepareRunDir, saveCheckpoint, type RunStat
 import { createSession, type Session } from './session';
 import { resolvePretrainedSources } from './pretrained-sources';
 import { registryFor } from './plugins';
+import { failpoint } from './failpoint';
 
 export interface RunOptions {
   out: string;
@@ -151,8 +152,10 @@ export async function run(raw: unknown, options: RunOptions): Promise<RunReportJ
         await metrics.append({ stage: name, stageIndex: i, step: e.step, loss: e.loss, valLoss: e.valLoss, lr: e.lr, gradNorm: e.gradNorm, tokens: e.tokens, seconds: e.seconds, ...(e.stats && { stats: e.stats }), ...(e.valStats && { valStats: e.valStats }) });
         options.onProgress?.({ type: 'step', stage: name, index: i, step: e.step + 1, steps: stage.steps, loss: e.loss, seconds: e.seconds, tokens: e.tokens });
       },
-      onCheckpoint: async ({ step, optimizer, extra }) =>
-        saveCheckpoint(options.out, { model, optimizer: optimizer.stateDict(), extra, state: { stageIndex: i, step, completed: state.completed } }),
+      onCheckpoint: async ({ step, optimizer, extra }) => {
+        await saveCheckpoint(options.out, { model, optimizer: optimizer.stateDict(), extra, state: { stageIndex: i, step, completed: state.completed } });
+        failpoint('after-checkpoint', i, step);
+      },
     }, resumeHere, context).finally(() => options.onProgress?.({ type: 'stage-end', stage: name, index: i }));
     if (stage.type === 'reward') await saveSafetensors(join(options.out, REWARD_MODEL_FILE), context.rewardModel!.stateDict(), { format: 'pt' });
     const evals = [...(state.evals ?? [])];

@@ -1,0 +1,10 @@
+/**
+ * Fault injection for crash tests (etcd / TiKV "failpoints"): `MLLM_FAILPOINT=<name>:<a>:<b>`
+ * kills this process with SIGKILL when `failpoint(name, a, b)` is reached, so a test can stop a
+ * run at an exact point (after the checkpoint of stage 1, step 10) instead of racing a timer.
+ * Unset (always, outside tests), it costs one string comparison.
+ */
+export function failpoint(name: string, ...at: number[]): void {
+  const armed = process.env.MLLM_FAILPOINT;
+  if (armed !== undefined && armed === [name, ...at].join(':')) process.kill(process.pid, 'SIGKILL');
+}
