@@ -43,8 +43,8 @@ describe('chooseOrt', () => {
 
 /**
  * A user's install where onnxruntime-node's postinstall failed and npm dropped the optional
- * package: node_modules holds @mllm/onnx's runtime entry (bundled from source) and
- * onnxruntime-web only. The same export must give onnxruntime-node's tokens.
+ * package: node_modules holds @mllm/onnx's runtime entry (bundled from source, with the tfjs-free
+ * @mllm/llm/decoding and @mllm/core/rng it imports) and onnxruntime-web only. The same export must give onnxruntime-node's tokens.
  */
 describe('an install without onnxruntime-node', () => {
   it('runs the exported model on onnxruntime-web, warns once with the fix, and gives the same tokens', async () => {
@@ -55,7 +55,7 @@ describe('an install without onnxruntime-node', () => {
     model.dispose();
 
     const pkg = join(app, 'node_modules', '@mllm', 'onnx');
-    await build({ entry: { runtime: join(here, 'runtime.ts') }, format: ['esm'], outDir: join(pkg, 'dist'), platform: 'node', target: 'node20', external: ['onnxruntime-node', 'onnxruntime-web'], config: false, silent: true, dts: false });
+    await build({ entry: { runtime: join(here, 'runtime.ts') }, format: ['esm'], outDir: join(pkg, 'dist'), platform: 'node', target: 'node20', external: ['onnxruntime-node', 'onnxruntime-web'], noExternal: [/^@mllm\//], config: false, silent: true, dts: false });
     writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: '@mllm/onnx', version: '0.1.0', type: 'module', exports: { './runtime': './dist/runtime.js' } }));
     const webDir = join(dirname(requireHere.resolve('onnxruntime-web')), '..'); // its exports hide package.json
     symlinkSync(realpathSync(webDir), join(app, 'node_modules', 'onnxruntime-web'), 'dir');
