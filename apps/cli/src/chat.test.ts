@@ -8,7 +8,7 @@ import { saveSafetensors, silentLogger } from '@mllm/core';
 import { imageToPngBuffer, renderScene } from '@mllm/data';
 import type { ChatTurn } from '@mllm/tokenizer';
 import { main } from './main';
-import { capture } from './capture-output.test-helper';
+import { capture, mllmInProcess } from './capture-output.test-helper';
 import { writeImageCases } from '../../../packages/run/src/image-files.test-helper';
 
 // every model load of the chat command goes through openRun: count them
@@ -39,15 +39,7 @@ async function session(args: string[], lines: string[]): Promise<{ code: number;
   }
 }
 
-async function once(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const c = capture();
-  try {
-    const code = await main(args);
-    return { code, out: c.out.join(''), err: c.err.join('') };
-  } finally {
-    c.restore();
-  }
-}
+const once = mllmInProcess;
 
 describe('mllm chat', () => {
   const root = mkdtempSync(join(tmpdir(), 'mllm-chat-'));

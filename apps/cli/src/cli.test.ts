@@ -2,21 +2,12 @@ import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { main } from './main';
-import { capture } from './capture-output.test-helper';
+import { mllmInProcess } from './capture-output.test-helper';
 
 const COMMANDS = ['run', 'sweep', 'eval', 'chat', 'scene', 'export', 'forward', 'lint-data', 'schema'];
 const packageVersion = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version as string;
 
-async function mllm(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const c = capture();
-  try {
-    const code = await main(args);
-    return { code, out: c.out.join(''), err: c.err.join('') };
-  } finally {
-    c.restore();
-  }
-}
+const mllm = mllmInProcess;
 
 describe('mllm help, version and usage errors', () => {
   it('--version prints the version in apps/cli/package.json, from the sources and from the built bin', async () => {

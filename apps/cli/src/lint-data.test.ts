@@ -5,19 +5,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { imageToPngBuffer } from '@mllm/data';
-import { main } from './main';
-import { capture } from './capture-output.test-helper';
+import { mllmInProcess } from './capture-output.test-helper';
 
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const c = capture();
-  try {
-    const code = await main(args);
-    return { code, out: c.out.join(''), err: c.err.join('') };
-  } finally {
-    c.restore();
-  }
-}
+const run = mllmInProcess;
 
 const tiny = fileURLToPath(new URL('../../../configs/tiny.json', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'lint-data-'));

@@ -6,21 +6,12 @@ import sharp from 'sharp';
 import type { Color } from '@mllm/data';
 import { BACKGROUND, COLOR_RGB } from '@mllm/data/internal';
 import type { SceneGroundTruth } from '@mllm/run';
-import { main } from './main';
-import { capture } from './capture-output.test-helper';
+import { mllmInProcess } from './capture-output.test-helper';
 
 const dir = mkdtempSync(join(tmpdir(), 'mllm-scene-'));
 const tiny = JSON.parse(readFileSync(new URL('../../../configs/tiny.json', import.meta.url), 'utf8'));
 
-async function mllm(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const c = capture();
-  try {
-    const code = await main(args);
-    return { code, out: c.out.join(''), err: c.err.join('') };
-  } finally {
-    c.restore();
-  }
-}
+const mllm = mllmInProcess;
 
 async function pixelsOf(png: string): Promise<{ data: Buffer; width: number; height: number }> {
   const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });

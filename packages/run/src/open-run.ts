@@ -4,11 +4,12 @@ import { CheckpointError, loadSafetensors } from '@mllm/core';
 import type { EvalReport } from '@mllm/eval';
 import type { GenerateOptions, GenerationEvent } from '@mllm/llm';
 import { loadTokenizer } from '@mllm/tokenizer';
-import { parseRunConfig } from '@mllm/training';
+import { parseRunConfig, type RunConfig } from '@mllm/training';
 import { streamAnswer, type Conversation } from './answerer';
 import { loadImageInput } from './image-input';
 import { evaluateSession, type EvaluateProgress } from './run';
 import { registryFor } from './plugins';
+import type { MllmRegistry } from './registry';
 import { createSession, type Session } from './session';
 
 /**
@@ -48,10 +49,10 @@ async function pixelsOf(image: ImageSource, size: number): Promise<Float32Array>
 }
 
 /**
- * Reopens a finished run folder: its config (with the plugins it names), tokenizer and trained
- * weights, ready to answer.
+ * The config a run folder keeps, validated with the plugins it names: what the run trained, for
+ * anything that rebuilds its model or its world.
  */
-export async function openRun(dir: string): Promise<OpenedRun> {
+export async function readRunConfig(dir: string): Promise<{ config: RunConfig; registry: MllmRegistry }> {
   const configPath = join(dir, 'config.json');
   let stored: unknown;
   try {
@@ -61,7 +62,15 @@ export async function openRun(dir: string): Promise<OpenedRun> {
     throw new CheckpointError(configPath, code === 'ENOENT' ? 'not found; pass the folder of a finished `mllm run`' : `is not valid JSON (${(e as Error).message})`);
   }
   const { registry, raw } = await registryFor(stored, dir);
-  const config = parseRunConfig(raw, registry);
+  return { config: parseRunConfig(raw, registry), registry };
+}
+
+/**
+ * Reopens a finished run folder: its config (with the plugins it names), tokenizer and trained
+ * weights, ready to answer.
+ */
+export async function openRun(dir: string): Promise<OpenedRun> {
+  const { config, registry } = await readRunConfig(dir);
   const tokenizer = await loadTokenizer(dir); // the word vocabulary, or the HF tokenizer a run started from
   const session = createSession(config, registry, tokenizer);
   const weights = join(dir, 'model.safetensors');

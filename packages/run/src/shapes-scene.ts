@@ -1,6 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { CheckpointError, MllmError, Rng } from '@mllm/core';
+import { writeFile } from 'node:fs/promises';
+import { MllmError, Rng } from '@mllm/core';
 import {
   WORLD_SIZE,
   caption,
@@ -12,8 +11,7 @@ import {
   type ClosedSetQuestion,
   type Scene,
 } from '@mllm/data';
-import { parseRunConfig } from '@mllm/training';
-import { registryFor } from './plugins';
+import { readRunConfig } from './open-run';
 import { createWorld } from './session';
 
 /** How a Shapes scene is drawn and rendered; the defaults are the default run's world. */
@@ -96,16 +94,7 @@ export async function renderShapesScene(options: SceneOptions = {}): Promise<Ren
 
 /** The scene options that render as the run in `dir` saw its images: its image size and data settings. */
 export async function sceneOptionsOfRun(dir: string): Promise<Pick<SceneOptions, 'size' | 'objectScale' | 'minBrightness' | 'imagePositionGrid'>> {
-  const configPath = join(dir, 'config.json');
-  let stored: unknown;
-  try {
-    stored = JSON.parse(await readFile(configPath, 'utf8'));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CheckpointError(configPath, code === 'ENOENT' ? 'not found; pass the folder of a finished `mllm run`' : `is not valid JSON (${(e as Error).message})`);
-  }
-  const { registry, raw } = await registryFor(stored, dir);
-  const config = parseRunConfig(raw, registry);
+  const { config } = await readRunConfig(dir);
   const world = createWorld(config);
   return { size: world.imageSize, objectScale: world.objectScale, minBrightness: config.data.minBrightness, imagePositionGrid: config.data.positionGrid === 'image' };
 }
