@@ -30,28 +30,23 @@ export function conversationTurns(conversation: Conversation): ChatTurn[] {
   return [{ from: 'human', value: `${IMAGE}\n${first!.value}` }, ...rest];
 }
 
+/** The ids the model continues for `conversation`: its turns in the chat template, ending with the assistant's role token. */
+export function promptIds(tokenizer: WordTokenizer, conversation: Conversation): number[] {
+  return applyChatTemplate(tokenizer, conversationTurns(conversation), { addGenerationPrompt: true }).ids;
+}
+
 /** Greedy single-turn answers from the model: "<image>\n<prompt>" in the chat template, stop at end-of-turn. */
 export function modelAnswerer(model: MultimodalModel, tokenizer: WordTokenizer, world: ShapesWorld, maxNewTokens: number): Answerer {
   return {
     async answer(requests) {
       const prompts = requests.map((r) => {
-        const { ids } = applyChatTemplate(tokenizer, [{ from: 'human', value: `<image>\n${r.prompt}` }], { addGenerationPrompt: true });
+        const ids = promptIds(tokenizer, r.prompt);
         return { ids, lossMask: ids.map(() => 0), images: [world.image(r.sceneId)] };
       });
       const outputs = model.generate(prompts, { maxNewTokens, stopTokens: [tokenizer.special.end, tokenizer.special.eos] });
       return outputs.map((ids) => tokenizer.decode(ids));
     },
   };
-}
-
-/** Answers one prompt about an arbitrary image (pixels already at the encoder's size). */
-export function answerImage(model: MultimodalModel, tokenizer: WordTokenizer, image: Float32Array, prompt: string, maxNewTokens: number): string {
-  const { ids } = applyChatTemplate(tokenizer, [{ from: 'human', value: `<image>\n${prompt}` }], { addGenerationPrompt: true });
-  const [out] = model.generate([{ ids, lossMask: ids.map(() => 0), images: [image] }], {
-    maxNewTokens,
-    stopTokens: [tokenizer.special.end, tokenizer.special.eos],
-  });
-  return tokenizer.decode(out!);
 }
 
 /**
@@ -65,7 +60,7 @@ export function streamAnswer(
   conversation: Conversation,
   options: Omit<GenerateOptions, 'decode' | 'stopTokens'>,
 ): AsyncGenerator<GenerationEvent, void, undefined> {
-  const { ids } = applyChatTemplate(tokenizer, conversationTurns(conversation), { addGenerationPrompt: true });
+  const ids = promptIds(tokenizer, conversation);
   return model.generateStream([{ ids, lossMask: ids.map(() => 0), images: [image] }], {
     ...options,
     stopTokens: [tokenizer.special.end, tokenizer.special.eos],

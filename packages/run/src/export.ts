@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { MllmError, type Logger } from '@mllm/core';
 import { evaluate, type Answerer } from '@mllm/eval';
 import { OnnxMultimodalModel, exportModel, type OnnxManifest, type WeightFormat } from '@mllm/onnx';
-import { WordTokenizer, applyChatTemplate } from '@mllm/tokenizer';
+import { WordTokenizer } from '@mllm/tokenizer';
+import { promptIds } from './answerer';
 import { parseRunConfig } from '@mllm/training';
 import { buildEvalSet } from './eval-set';
 import { createWorld } from './session';
@@ -57,7 +58,7 @@ export function onnxAnswerer(model: OnnxMultimodalModel, tokenizer: WordTokenize
   return {
     async answer(requests) {
       const prompts = requests.map((r) => ({
-        ids: applyChatTemplate(tokenizer, [{ from: 'human', value: `<image>\n${r.prompt}` }], { addGenerationPrompt: true }).ids,
+        ids: promptIds(tokenizer, r.prompt),
         images: [image(r.sceneId)],
       }));
       const outputs = await model.generate(prompts, { maxNewTokens, stopTokens: [tokenizer.special.end, tokenizer.special.eos] });

@@ -27,7 +27,7 @@ export { loadPlugins, resolvePlugins, registryFor, type MllmPlugin } from './plu
 
 // Deployment and HuggingFace checkpoints.
 export { exportCheckpoint, evaluateOnnx, onnxAnswerer, type ExportCommandOptions } from './export';
-export { openOnnxChat, chatOnnx, type OnnxChat, type ChatDecoding } from './onnx-chat';
+export { openOnnxChat, type OnnxChat, type ChatDecoding } from './onnx-chat';
 export { forwardHf } from './forward';
 
 // Checking a LLaVA-format dataset before training on it.

@@ -1,7 +1,7 @@
 import type { Logger } from '@mllm/core';
 import type { OnnxMultimodalModel } from '@mllm/onnx';
-import { WordTokenizer, applyChatTemplate } from '@mllm/tokenizer';
-import { conversationTurns, type Conversation } from './answerer';
+import { WordTokenizer } from '@mllm/tokenizer';
+import { promptIds, type Conversation } from './answerer';
 import { loadOnnx } from './export';
 import { loadImageInput } from './image-input';
 
@@ -62,7 +62,7 @@ async function reply(
   decoding: ChatDecoding,
   write: (text: string) => void,
 ): Promise<string> {
-  const { ids } = applyChatTemplate(tokenizer, conversationTurns(conversation), { addGenerationPrompt: true });
+  const ids = promptIds(tokenizer, conversation);
   const { stopStrings = [], ...sampling } = decoding;
   const stream = stopStrings.length === 0;
   const words: string[] = [];
@@ -77,17 +77,4 @@ async function reply(
   for (const s of stopStrings) if (text.includes(s)) text = text.slice(0, text.indexOf(s)).trimEnd();
   write(stream ? '\n' : `${text}\n`);
   return text;
-}
-
-/**
- * `mllm chat --runtime onnx --model DIR --prompt TEXT`: one answer, streamed to `write` as it is
- * decoded (see OnnxChat.reply).
- */
-export async function chatOnnx(options: { model: string; image: string; prompt: string; options: ChatDecoding; threads?: number; write: (text: string) => void }): Promise<string> {
-  const chat = await openOnnxChat(options);
-  try {
-    return await chat.reply(await chat.loadImage(options.image), options.prompt, options.options, options.write);
-  } finally {
-    await chat.release();
-  }
 }

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { MllmError } from '@mllm/core';
 import { loadConfig, run, sweep, sweepMarkdown } from '@mllm/run';
 
-import { integer, repeatable } from '../flags';
+import { integer, positiveInt, repeatable } from '../flags';
 import { BACKEND_HELP, helpHint, withExamples } from '../help';
 import { consoleLogger } from '../output';
 import { printSummary } from '../print-eval';
@@ -86,8 +86,7 @@ export function sweepCommand(): Command {
     .option('--resume', 'reuse finished runs and continue interrupted ones')
     .option('--set <path=value>', 'change one value in every config (repeatable)', repeatable)
     .action(async (configPaths: string[], flags: SweepFlags) => {
-      const seeds = Number(flags.seeds ?? 1);
-      if (!Number.isInteger(seeds) || seeds < 1) throw new MllmError(`--seeds must be an integer >= 1, got ${flags.seeds}`);
+      const seeds = positiveInt('--seeds', flags.seeds) ?? 1;
       const out = flags.out ?? join('runs', 'sweep');
       const jobs = flags.jobs === undefined ? undefined : Number(flags.jobs);
       const rows = await sweep(configPaths, { out, seeds, jobs, set: flags.set, force: flags.force, resume: flags.resume, backend: flags.backend, logger: consoleLogger, onProgress: progressBars() });
