@@ -1,7 +1,8 @@
 // Backend: the tfjs engine, chosen once at start, and which one runs.
 export { initBackend, backendInfo, BACKENDS, type BackendInfo, type BackendRequest } from './backend';
 
-// Errors, logging and seeded randomness (Rng is also `@mllm/core/rng`, which loads without tfjs).
+// Errors, logging and seeded randomness (Rng is also `@mllm/core/rng`, the errors `@mllm/core/errors`:
+// both load without tfjs).
 export { MllmError, ConfigError, CheckpointError, type ConfigIssue } from './errors';
 export { silentLogger, type Logger } from './logger';
 export { Rng } from './rng';

@@ -2,7 +2,7 @@ import type { Answerer } from '@mllm/eval';
 import type { ShapesWorld } from '@mllm/data';
 import type { GenerateOptions, GenerationEvent } from '@mllm/llm';
 import type { MultimodalModel } from '@mllm/model';
-import { MllmError } from '@mllm/core';
+import { MllmError } from '@mllm/core/errors'; // tfjs-free: `@mllm/run/browser` bundles this file
 import { applyChatTemplate, type ChatTurn, type WordTokenizer } from '@mllm/tokenizer';
 
 /** What to answer: one prompt, or a conversation that ends with the human turn to answer (earlier turns alternate human / gpt). */

@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { CHROMIUM_ARGS, chromiumPath } from '../scripts/chromium.mjs';
+import { DIST, startServer } from '../scripts/serve.mjs';
+
+/**
+ * The playground in headless Chromium against `mllm chat --runtime onnx`: a tiny run is trained
+ * and exported, the page loads that export as its default model, generates a Shapes scene, and
+ * every streamed answer must be, token for token, what the CLI answers for the page's PNG with
+ * the same prompt and options. Screenshots go to docs/images/.
+ */
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..', '..');
+const mllm = join(root, 'apps', 'cli', 'bin', 'mllm.js');
+const screenshots = join(root, 'docs', 'images');
+const SEED = 3;
+
+function cli(args: string[]): string {
+  const result = spawnSync(process.execPath, [mllm, ...args], { cwd: root, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`mllm ${args.join(' ')} failed (${result.status}):\n${result.stderr}`);
+  return result.stdout;
+}
+
+let work: string;
+let browser: Browser;
+let server: { url: string; close(): Promise<void> };
+const requests: string[] = [];
+
+beforeAll(async () => {
+  const executablePath = chromiumPath(); // fails here, with the install command, when there is no browser
+  if (!readFileSync(join(DIST, 'index.html'), 'utf8').includes('<script')) throw new Error('apps/playground/dist is not built: run `npx nx build @mllm/playground`');
+  work = mkdtempSync(join(tmpdir(), 'mllm-playground-'));
+  cli(['run', 'configs/tiny.json', '--out', join(work, 'run'), '--force']);
+  cli(['export', '--checkpoint', join(work, 'run'), '--out', join(work, 'export')]);
+  server = await startServer({ model: join(work, 'export'), port: 0 });
+  browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+async function openPage(): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 860 } });
+  page.on('request', (r) => requests.push(r.url()));
+  await page.goto(server.url);
+  await page.locator('#model-status[data-state="ready"]').waitFor({ timeout: 120_000 });
+  return page;
+}
+
+/** Asks the page and returns the answer's words, and every word list the page showed while it streamed. */
+async function ask(page: Page, prompt: string): Promise<{ words: string[]; seen: string[][] }> {
+  const index = await page.locator('.message.gpt').count();
+  await page.evaluate((i) => {
+    // record each state of the answer as it streams in
+    const w = window as unknown as { streamed: string[][] };
+    w.streamed = [];
+    new MutationObserver(() => {
+      const el = document.querySelectorAll<HTMLElement>('.message.gpt')[i];
+      if (el?.dataset.words) w.streamed.push(JSON.parse(el.dataset.words));
+    }).observe(document.getElementById('messages')!, { subtree: true, attributes: true, childList: true });
+  }, index);
+  await page.fill('#prompt', prompt);
+  await page.click('#send');
+  const answer = page.locator('.message.gpt').nth(index);
+  await page.waitForFunction((i) => ['done', 'stopped', 'error'].includes(document.querySelectorAll<HTMLElement>('.message.gpt')[i]?.dataset.state ?? ''), index, { timeout: 120_000 });
+  expect(await answer.getAttribute('data-state')).toBe('done');
+  const words = JSON.parse((await answer.getAttribute('data-words')) ?? '[]') as string[];
+  const seen = await page.evaluate(() => (window as unknown as { streamed: string[][] }).streamed);
+  return { words, seen };
+}
+
+describe('the playground in headless Chromium', () => {
+  it('answers about a generated Shapes scene token for token as mllm chat --runtime onnx', async () => {
+    const page = await openPage();
+    await page.fill('#scene-seed', String(SEED));
+    await page.click('#scene-generate');
+    await page.locator('#token-grid div').first().waitFor();
+
+    // the page's scene is `mllm scene`'s: same ground truth, same pixels
+    const size = JSON.parse(readFileSync(join(work, 'export', 'mllm.json'), 'utf8')).image.size as number;
+    cli(['scene', '--seed', String(SEED), '--size', String(size), '--out', join(work, 'cli-scene.png')]);
+    const truth = JSON.parse((await page.locator('#ground-truth').getAttribute('data-ground-truth'))!);
+    expect(truth).toEqual(JSON.parse(readFileSync(join(work, 'cli-scene.json'), 'utf8')));
+    const png = Buffer.from(await page.evaluate(async () => [...new Uint8Array(await (await fetch((document.getElementById('scene-download') as HTMLAnchorElement).href)).arrayBuffer())]));
+    writeFileSync(join(work, 'page-scene.png'), png);
+    const raw = async (file: string) => (await sharp(file).removeAlpha().raw().toBuffer()).toString('hex');
+    expect(await raw(join(work, 'page-scene.png'))).toBe(await raw(join(work, 'cli-scene.png')));
+
+    for (const prompt of ['describe the image .', 'how many objects are there ?']) {
+      await page.click('#new-chat');
+      const { words, seen } = await ask(page, prompt);
+      const expected = cli(['chat', '--runtime', 'onnx', '--model', join(work, 'export'), '--image', join(work, 'page-scene.png'), '--prompt', prompt]).trim().split(/\s+/).filter(Boolean);
+      expect(words).toEqual(expected);
+      expect(words.length).toBeGreaterThan(0);
+      // streamed: the answer grew one word at a time, every state a prefix of the final answer
+      if (words.length > 1) expect(seen.some((s) => s.length > 0 && s.length < words.length)).toBe(true);
+      for (const s of seen) expect(words.slice(0, s.length)).toEqual(s);
+    }
+    // per-token probabilities are shown for every word
+    const probabilities = await page.locator('.message.gpt').last().locator('.word').evaluateAll((spans) => spans.map((s) => Number((s as HTMLElement).dataset.p)));
+    for (const p of probabilities) expect(p).toBeGreaterThan(0);
+    mkdirSync(screenshots, { recursive: true });
+    await page.screenshot({ path: join(screenshots, 'playground-chat.png'), fullPage: true });
+
+    // nothing came from outside the server: no CDN, no remote model
+    expect(requests.filter((u) => !u.startsWith(server.url) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
+    await page.close();
+  });
+
+  it('says what is wrong with an image that is not one, and with a folder that is not an export', async () => {
+    const page = await openPage();
+    const bad = join(work, 'not-an-image.png');
+    writeFileSync(bad, 'this is text, not a PNG');
+    await page.setInputFiles('#image-file', bad);
+    await expect.poll(() => page.locator('#error').textContent()).toContain('not-an-image.png cannot be decoded as an image');
+
+    const folder = join(work, 'not-an-export');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'notes.txt'), 'not a model');
+    await page.setInputFiles('#model-folder', folder);
+    await expect.poll(() => page.locator('#error').textContent(), { timeout: 60_000 }).toContain('not-an-export/mllm.json: not found; pass a folder written by `mllm export`');
+    await page.screenshot({ path: join(screenshots, 'playground-error.png') });
+    await page.close();
+  });
+});
