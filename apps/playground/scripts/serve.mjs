@@ -39,7 +39,11 @@ function fileUnder(root, urlPath) {
   }
 }
 
-/** Starts the server; resolves with its address and a close(). */
+/**
+ * Starts the server; resolves with its address and a close().
+ * @param {{ dist?: string, model?: string, port?: number, host?: string }} [options]
+ * @returns {Promise<{ url: string, close(): Promise<void> }>}
+ */
 export function startServer({ dist = DIST, model, port = 5180, host = '127.0.0.1' } = {}) {
   const roots = { dist: resolve(dist), model: model && resolve(model) };
   const server = createServer((req, res) => {

@@ -6,7 +6,7 @@ import { clearVisualTokens, generateScene, showUserImage, showVisualTokens, type
 import { readImage } from './image-input';
 import { ModelClient } from './model-client';
 import { renderRun } from './run-view';
-import type { Decoding, ModelSource } from './worker/protocol';
+import type { Decoding, ModelInfo, ModelSource } from './worker/protocol';
 
 /**
  * The page: a model (the served default, or a folder), an image (file, drop, paste or a Shapes
@@ -44,16 +44,19 @@ function setStatus(text: string, state: string): void {
   $<HTMLButtonElement>('send').disabled = state !== 'ready' || busy !== undefined;
 }
 
+function describe(info: ModelInfo): string {
+  const threads = info.executionProvider === 'wasm' ? `, ${info.threads} thread${info.threads === 1 ? '' : 's'}` : '';
+  return `${info.label}: ${info.connector} connector, ${info.tokensPerImage} visual tokens, ${info.imageSize}px images, vocabulary ${info.vocabSize}, ${info.weights} (${(info.totalBytes / 2 ** 20).toFixed(1)} MiB) on ${info.executionProvider}${threads}`;
+}
+
 async function loadModel(source: ModelSource): Promise<void> {
   setStatus(`loading ${source.label}...`, 'loading');
   try {
-    const info = await client.load(source, MAX_MODEL_BYTES);
-    setStatus(
-      `${info.label}: ${info.connector} connector, ${info.tokensPerImage} visual tokens, ${info.imageSize}px images, vocabulary ${info.vocabSize}, ${info.weights} (${(info.totalBytes / 2 ** 20).toFixed(1)} MiB) on ${info.executionProvider}${info.executionProvider === 'wasm' ? `, ${info.threads} thread${info.threads === 1 ? '' : 's'}` : ''}`,
-      'ready',
-    );
+    setStatus(describe(await client.load(source, MAX_MODEL_BYTES)), 'ready');
   } catch (e) {
-    setStatus(`no model (${source.label} did not load)`, 'error');
+    // the worker keeps the model it had when another one fails to load
+    if (client.info) setStatus(`${describe(client.info)} (${source.label} did not load)`, 'ready');
+    else setStatus(`no model (${source.label} did not load)`, 'error');
     throw e;
   }
   newChat();

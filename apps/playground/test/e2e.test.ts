@@ -13,17 +13,18 @@ import { DIST, startServer } from '../scripts/serve.mjs';
  * The playground in headless Chromium against `mllm chat --runtime onnx`: a tiny run is trained
  * and exported, the page loads that export as its default model, generates a Shapes scene, and
  * every streamed answer must be, token for token, what the CLI answers for the page's PNG with
- * the same prompt and options. Screenshots go to docs/images/.
+ * the same prompt and options. PLAYGROUND_SCREENSHOTS=DIR keeps screenshots of the page.
  */
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
 const mllm = join(root, 'apps', 'cli', 'bin', 'mllm.js');
-const screenshots = join(root, 'docs', 'images');
+/** Where to keep the page's screenshots, if anywhere (the README's come from scripts/screenshots.mjs). */
+const screenshots = process.env.PLAYGROUND_SCREENSHOTS;
 const SEED = 3;
 
-function cli(args: string[]): string {
-  const result = spawnSync(process.execPath, [mllm, ...args], { cwd: root, encoding: 'utf8' });
+function cli(args: string[], input?: string): string {
+  const result = spawnSync(process.execPath, [mllm, ...args], { cwd: root, encoding: 'utf8', input });
   if (result.status !== 0) throw new Error(`mllm ${args.join(' ')} failed (${result.status}):\n${result.stderr}`);
   return result.stdout;
 }
@@ -106,11 +107,20 @@ describe('the playground in headless Chromium', () => {
       if (words.length > 1) expect(seen.some((s) => s.length > 0 && s.length < words.length)).toBe(true);
       for (const s of seen) expect(words.slice(0, s.length)).toEqual(s);
     }
+    // a conversation: the second answer continues the first turn's, as `mllm chat` without --prompt
+    const questions = ['describe the image .', 'how many objects are there ?'];
+    await page.click('#new-chat');
+    const conversation: string[][] = [];
+    for (const q of questions) conversation.push((await ask(page, q)).words);
+    const session = cli(['chat', '--runtime', 'onnx', '--model', join(work, 'export'), '--image', join(work, 'page-scene.png')], `${questions.join('\n')}\n`);
+    // after its greeting line, each answer follows the "> " prompt on a line of its own
+    const answers = session.split('\n').slice(1, 1 + questions.length).map((line) => line.replace(/^> /, '').trim().split(/\s+/).filter(Boolean));
+    expect(conversation).toEqual(answers);
+
     // per-token probabilities are shown for every word
     const probabilities = await page.locator('.message.gpt').last().locator('.word').evaluateAll((spans) => spans.map((s) => Number((s as HTMLElement).dataset.p)));
     for (const p of probabilities) expect(p).toBeGreaterThan(0);
-    mkdirSync(screenshots, { recursive: true });
-    await page.screenshot({ path: join(screenshots, 'playground-chat.png'), fullPage: true });
+    if (screenshots) await page.screenshot({ path: join(screenshots, 'e2e-chat.png'), fullPage: true });
 
     // nothing came from outside the server: no CDN, no remote model
     expect(requests.filter((u) => !u.startsWith(server.url) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
@@ -122,14 +132,14 @@ describe('the playground in headless Chromium', () => {
     const bad = join(work, 'not-an-image.png');
     writeFileSync(bad, 'this is text, not a PNG');
     await page.setInputFiles('#image-file', bad);
-    await expect.poll(() => page.locator('#error').textContent()).toContain('not-an-image.png cannot be decoded as an image');
+    await expect.poll(() => page.locator('#error').textContent(), { timeout: 60_000 }).toContain('not-an-image.png cannot be decoded as an image');
 
     const folder = join(work, 'not-an-export');
     mkdirSync(folder);
     writeFileSync(join(folder, 'notes.txt'), 'not a model');
     await page.setInputFiles('#model-folder', folder);
     await expect.poll(() => page.locator('#error').textContent(), { timeout: 60_000 }).toContain('not-an-export/mllm.json: not found; pass a folder written by `mllm export`');
-    await page.screenshot({ path: join(screenshots, 'playground-error.png') });
+    if (screenshots) await page.screenshot({ path: join(screenshots, 'e2e-errors.png') });
     await page.close();
   });
 });
