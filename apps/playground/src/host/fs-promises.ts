@@ -1,4 +1,4 @@
-import { readBytes, sizeOf } from './virtual-files';
+import { readBytes, statOf, type VirtualStat } from './virtual-files';
 
 /**
  * Browser stand-in for the part of node:fs/promises that the ONNX runtime and the word tokenizer
@@ -13,9 +13,18 @@ export async function readFile(path: string, encoding?: string | { encoding?: st
 }
 
 export async function access(path: string): Promise<void> {
-  await sizeOf(path);
+  await statOf(path);
 }
 
+export async function stat(path: string): Promise<VirtualStat> {
+  return statOf(path);
+}
+
+/** Mounted folders have no links: a path is its own real path, once it exists. */
+export async function realpath(path: string): Promise<string> {
+  await statOf(path);
+  return path.replace(/\/+$/, '');
+}
 
 /** What a page cannot do: the Node-only paths of the same modules (export, saving) import these. */
 function notInBrowser(name: string) {
@@ -33,9 +42,7 @@ export const rename = notInBrowser('fs.rename');
 export const rm = notInBrowser('fs.rm');
 export const unlink = notInBrowser('fs.unlink');
 export const copyFile = notInBrowser('fs.copyFile');
-export const stat = notInBrowser('fs.stat');
 export const lstat = notInBrowser('fs.lstat');
-export const realpath = notInBrowser('fs.realpath');
 export const open = notInBrowser('fs.open');
 
 export default { readFile, access, writeFile, appendFile, mkdir, mkdtemp, readdir, rename, rm, unlink, copyFile, stat, lstat, realpath, open };

@@ -59,16 +59,31 @@ export async function readBytes(path: string): Promise<Uint8Array> {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-/** Total size in bytes of the named files of a mount (undefined where the server does not say). */
-export async function sizeOf(path: string): Promise<number | undefined> {
-  const { source, name } = find(path);
+export interface VirtualStat {
+  size: number;
+  isFile(): boolean;
+  isDirectory(): boolean;
+}
+
+/** A mounted file's size (0 where the server does not say), or the mount's own folder. */
+export async function statOf(path: string): Promise<VirtualStat> {
+  const trimmed = trimSlashes(path);
+  if (mounts.has(trimmed)) return { size: 0, isFile: () => false, isDirectory: () => true };
+  const { source, name } = find(trimmed);
+  let size: number;
   if (source.kind === 'files') {
     const file = source.files.get(name);
     if (!file) throw new VirtualFileError('ENOENT', path, 'no such file or directory');
-    return file.size;
+    size = file.size;
+  } else {
+    const response = await fetch(`${source.base}${name.split('/').map(encodeURIComponent).join('/')}`, { method: 'HEAD' });
+    if (response.status === 404) throw new VirtualFileError('ENOENT', path, 'no such file or directory');
+    size = Number(response.headers.get('content-length') ?? 0);
   }
-  const response = await fetch(`${source.base}${name}`, { method: 'HEAD' });
-  if (response.status === 404) throw new VirtualFileError('ENOENT', path, 'no such file or directory');
-  const length = response.headers.get('content-length');
-  return length === null ? undefined : Number(length);
+  return { size, isFile: () => true, isDirectory: () => false };
+}
+
+/** Total size in bytes of a mounted file. */
+export async function sizeOf(path: string): Promise<number> {
+  return (await statOf(path)).size;
 }
