@@ -127,7 +127,7 @@ describe('the playground in headless Chromium', () => {
     await page.close();
   });
 
-  it('says what is wrong with an image that is not one, and with a folder that is not an export', async () => {
+  it('says what is wrong with an image that is not one, a folder that is not an export, and a model too big', async () => {
     const page = await openPage();
     const bad = join(work, 'not-an-image.png');
     writeFileSync(bad, 'this is text, not a PNG');
@@ -141,5 +141,12 @@ describe('the playground in headless Chromium', () => {
     await expect.poll(() => page.locator('#error').textContent(), { timeout: 60_000 }).toContain('not-an-export/mllm.json: not found; pass a folder written by `mllm export`');
     if (screenshots) await page.screenshot({ path: join(screenshots, 'e2e-errors.png') });
     await page.close();
+
+    // a model over the page's memory limit (lowered here to 10 KiB) is refused before it is loaded
+    const small = await browser.newPage();
+    await small.goto(`${server.url}?maxModelMiB=0.01`);
+    await expect.poll(() => small.locator('#error').textContent(), { timeout: 60_000 }).toMatch(/default model is too big for the browser: its ONNX files hold [\d.]+ MiB/);
+    expect(await small.locator('#model-status').getAttribute('data-state')).toBe('error');
+    await small.close();
   });
 });
