@@ -7,6 +7,8 @@ export interface CurrentImage {
   pixels: Float32Array;
   /** A generated Shapes scene (ground truth known), or undefined for the user's own image. */
   scene?: DrawnScene;
+  /** The user's decoded image, to read again at another model's size. */
+  bitmap?: ImageBitmap;
   name: string;
 }
 
@@ -41,7 +43,7 @@ export function showUserImage(input: ImageInput, name: string, size: number): Cu
     : `${name}: ${size}x${size}, the model's own size (read as is)`;
   $('ground-truth').replaceChildren();
   $<HTMLAnchorElement>('scene-download').hidden = true;
-  return { pixels: input.pixels, name };
+  return { pixels: input.pixels, bitmap: input.bitmap, name };
 }
 
 function showImage(image: ImageData, size: number): void {

@@ -3,7 +3,7 @@ import { checkAnswer, summarize } from './answer-check';
 import { AnswerView, showQuestion } from './chat-view';
 import { folderFromDrop, folderFromFileList, folderKind, type PickedFolder } from './folder-input';
 import { clearVisualTokens, generateScene, showUserImage, showVisualTokens, type CurrentImage } from './image-panel';
-import { readImage } from './image-input';
+import { pixelsOf, readImage } from './image-input';
 import { ModelClient } from './model-client';
 import { renderRun } from './run-view';
 import type { Decoding, ModelInfo, ModelSource } from './worker/protocol';
@@ -60,8 +60,10 @@ async function loadModel(source: ModelSource): Promise<void> {
     throw e;
   }
   newChat();
-  if (image?.scene) await setImage(await generateScene(image.scene.groundTruth.seed, undefined, client.info!.imageSize));
-  else if (image) await updateVisualTokens();
+  // the image again at the new model's size
+  const size = client.info!.imageSize;
+  if (image?.scene) await setImage(await generateScene(image.scene.groundTruth.seed, undefined, size));
+  else if (image?.bitmap) await setImage({ ...image, pixels: pixelsOf(image.bitmap, size) });
 }
 
 async function loadDefaultModel(): Promise<void> {
@@ -139,6 +141,7 @@ async function ask(question: string): Promise<void> {
     turns = [...asked, { from: 'gpt', value: view.answer }];
   } catch (e) {
     view.fail((e as Error).message);
+    if (!client.info) setStatus('no model: its worker was restarted, open the model again', 'error');
     throw e;
   } finally {
     busy = undefined;

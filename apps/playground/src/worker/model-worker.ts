@@ -20,12 +20,15 @@ const post = (reply: Reply) => self.postMessage(reply);
 
 let loaded: { model: OnnxMultimodalModel; tokenizer: WordTokenizer; dir: string } | undefined;
 let embeddings: Float32Array | undefined;
-const stops = new Set<number>();
+/** The generation running now, and whether the page asked it to stop. */
+let generating: { id: number; stop: boolean } | undefined;
 let mounts = 0;
 
 self.onmessage = (event: MessageEvent<Request>) => {
   const request = event.data;
-  if (request.type === 'stop') stops.add(request.id);
+  if (request.type === 'stop') {
+    if (generating?.id === request.id) generating.stop = true;
+  }
   else if (request.type === 'load') void load(request);
   else if (request.type === 'visual') void run(request.id, async () => post({ type: 'visual', id: request.id, tokens: await visual(request.pixels) }));
   else void run(request.id, () => generate(request.id, request.turns, request.pixels, request.decoding));
@@ -127,6 +130,7 @@ async function generate(id: number, turns: ChatTurn[], pixels: Float32Array, dec
   const words: string[] = [];
   const wordAt: number[] = []; // which token each shown word came from
   let stopped = false;
+  generating = { id, stop: false };
   // the loop of onnx-chat.ts's reply(): decode each id, skip the ones that decode to nothing
   for await (const tokenId of model.stream({ ids, images: [pixels] }, { ...decoding, stopTokens })) {
     last = performance.now();
@@ -138,12 +142,12 @@ async function generate(id: number, turns: ChatTurn[], pixels: Float32Array, dec
       wordAt.push(out.length - 1);
       post({ type: 'token', id, tokenId, word });
     }
-    if (stops.has(id)) {
+    if (generating.stop) {
       stopped = true;
       break;
     }
   }
-  stops.delete(id);
+  generating = undefined;
   const result: GenerationResult = {
     ids: out,
     words,
