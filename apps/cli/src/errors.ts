@@ -11,6 +11,6 @@ const EXPLAINED_BY_NAME = new Set(['OnnxModelError', 'TokenizerFileError']);
  * or tokenizer that does not fit): its message says what and where, printed as
  * `error: <message>`, exit code 2.
  */
-export function isUserError(e: unknown): e is Error {
+export function isUserError(e: unknown): boolean {
   return e instanceof MllmError || e instanceof ConfigError || (e instanceof Error && EXPLAINED_BY_NAME.has(e.name));
 }

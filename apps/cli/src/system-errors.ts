@@ -11,8 +11,9 @@ export interface SystemError extends Error {
 
 /** Node sets `syscall` on every error that comes from the OS; its own ERR_* codes (bugs) have none. */
 export function isSystemError(e: unknown): e is SystemError {
-  const s = e as Partial<SystemError> | null;
-  return s instanceof Error && typeof s.code === 'string' && /^E[A-Z]+$/.test(s.code) && typeof s.syscall === 'string';
+  if (!(e instanceof Error)) return false;
+  const { code, syscall } = e as Partial<SystemError>;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code) && typeof syscall === 'string';
 }
 
 interface Explained {

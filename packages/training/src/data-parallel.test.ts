@@ -91,7 +91,7 @@ describe(`DataParallel over ${transport}`, () => {
           saved = valuesOf(m.namedParameters());
         },
       });
-      const error = await run.catch((e: unknown) => e as Error);
+      const error = (await run.then(() => undefined, (e: unknown) => e)) as Error;
       // one line for the user; the worker's stack is kept as the cause, for --debug
       expect(error.message).toMatch(/^data-parallel worker 1 failed: Error: injected failure at step 3\. The run stopped; .*--workers 1\.$/);
       expect((error.cause as Error).stack).toMatch(/injected failure at step 3\n\s+at /);
