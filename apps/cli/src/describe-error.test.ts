@@ -49,9 +49,16 @@ describe('describeError', () => {
     expect(describeError(new RangeError('Array buffer allocation failed'), { argv: ['run', 'big.json'] })).toMatchObject({ what: 'out of memory: Array buffer allocation failed (during mllm run big.json)', exitCode: 2 });
   });
 
-  it('puts onnxruntime failures in the command they happened in; anything else is an internal error (exit 1)', () => {
-    const ort = describeError(new Error("Non-zero status code returned while running Gather node. Name:'/Gather'"), context);
-    expect(ort).toMatchObject({ what: "onnxruntime failed: Non-zero status code returned while running Gather node. Name:'/Gather' (during mllm chat --model exports/x --image photo.png)", exitCode: 2 });
+  it('names the export folder onnxruntime failed on; anything else is an internal error (exit 1)', () => {
+    // onnxruntime-node's words for a file that is not ONNX
+    const ort = describeError(new Error('Load model from exports/x/onnx/decoder_model_merged.onnx failed:Protobuf parsing failed.'), context);
+    expect(ort).toMatchObject({
+      what: 'onnxruntime failed on exports/x: Load model from exports/x/onnx/decoder_model_merged.onnx failed:Protobuf parsing failed. (during mllm chat --model exports/x --image photo.png)',
+      hint: expect.stringMatching(/export the run again with mllm export/),
+      exitCode: 2,
+    });
+    // outside an export folder (the matMul engine while training) it is a bug
+    expect(describeError(new Error("Non-zero status code returned while running MatMul node. Name:'m'"), { argv: ['run', 'c.json'] })).toMatchObject({ exitCode: 1, what: expect.stringMatching(/^internal error in onnxruntime: /) });
     const bug = new TypeError("Cannot read properties of undefined (reading 'shape')");
     expect(describeError(bug, { argv: ['eval', '--debug'] })).toEqual({
       what: "internal error: Cannot read properties of undefined (reading 'shape') (during mllm eval)",

@@ -50,7 +50,7 @@ const LIBRARY = {
 
 /** sharp / libvips decode failures: the file is not an image, or not one libvips can read. */
 const SHARP_MESSAGE = /^(Input (file|buffer|image)\b|Vips\w*:|\w+load(_buffer)?:|Image (too large|exceeds)|Expected .* for (width|height))/;
-const ONNXRUNTIME_MESSAGE = /\[ErrorCode:|ONNXRuntimeError|Non-zero status code returned|Load model from .* failed|onnxruntime/i;
+const ONNXRUNTIME_MESSAGE = /\[ErrorCode:|ONNXRuntimeError|Non-zero status code returned|Load model from .* failed/;
 const OUT_OF_MEMORY = /Array buffer allocation failed|Invalid (typed )?array length|Invalid string length|out of memory|Aborted\(OOM\)|Cannot enlarge memory/i;
 
 /**
@@ -79,7 +79,11 @@ export function describeError(e: unknown, context: ErrorContext): ErrorReport {
     return { what: `out of memory: ${message} (during ${during})`, hint: 'a size in the config (batch size, dim, layers, vocabulary, image size) is likely too large; make it smaller', exitCode: 2 };
   }
   if (ONNXRUNTIME_MESSAGE.test(e.message) || LIBRARY.onnxruntime.test(stack)) {
-    return { what: `onnxruntime failed: ${message} (during ${during})`, hint: `the ONNX files may be damaged or come from different exports: export the run again with mllm export; if that does not help, ${REPORT_IT}`, exitCode: 2 };
+    // reading a user's export folder (--model): its files are the likely cause; elsewhere (the
+    // matMul engine of training) onnxruntime only runs graphs mllm built, so it is a bug
+    const model = flagValue(context.argv, '--model');
+    if (model) return { what: `onnxruntime failed on ${model}: ${message} (during ${during})`, hint: `the ONNX files may be damaged or come from different exports: export the run again with mllm export; if that does not help, ${REPORT_IT}`, exitCode: 2 };
+    return { what: `internal error in onnxruntime: ${message} (during ${during})`, hint: REPORT_IT, exitCode: 1, internal: true };
   }
   if (LIBRARY.tfjs.test(stack)) return { what: `internal error in tfjs: ${message} (during ${during})`, hint: REPORT_IT, exitCode: 1, internal: true };
   return { what: `internal error: ${message} (during ${during})`, hint: REPORT_IT, exitCode: 1, internal: true };
