@@ -16,7 +16,7 @@ export async function main(argv: string[], streams: CliStreams = {}): Promise<nu
   let exitCode = 0;
   try {
     const program = createProgram({ streams, setExitCode: (code) => (exitCode = code) });
-    if (argv.length === 0) {
+    if (argv.every((a) => a === '--debug')) {
       program.outputHelp(); // the overview, as --help prints it; exit 1 as nothing was done
       return 1;
     }
