@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { main } from '../dist/index.js';
+import { main, reportError } from '../dist/index.js';
+
+const argv = process.argv.slice(2);
 
 // `mllm chat --help | head`: the reader left, so there is nobody to write to
 process.stdout.on('error', (e) => {
@@ -7,10 +9,10 @@ process.stdout.on('error', (e) => {
   process.exit(process.exitCode ?? 0);
 });
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (e) {
-  // main prints every mistake a user can fix in one line; what reaches here is a bug in mllm
-  process.stderr.write(`${e instanceof Error && e.stack ? e.stack : String(e)}\nthis is a bug in mllm: please report it with the command that caused it\n`);
-  process.exitCode = 1;
-}
+// a failure outside the command's await chain (an emitter's 'error', a forgotten promise) is
+// printed as main prints the others: one `error:` line, the stack only with --debug
+const fatal = (e) => process.exit(reportError(e, argv));
+process.on('uncaughtException', fatal);
+process.on('unhandledRejection', fatal);
+
+process.exitCode = await main(argv);

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { ChatTurn } from '@mllm/tokenizer';
 import type { ChatModel } from './chat-backend';
-import { isUserError } from './errors';
+import { describeError } from './describe-error';
 
 const COMMANDS = `commands:
   /image FILE   ask about another image (and start a new conversation)
@@ -43,13 +43,15 @@ export async function runChatSession(options: ChatSessionOptions): Promise<void>
   lines.setPrompt('> ');
   let image = options.image;
   let turns: ChatTurn[] = [];
-  /** Runs `step`; a user error is printed and the session goes on, a bug ends it. */
+  /** Runs `step`; a user error is printed and the session goes on, a bug ends it (main prints it). */
   const guarded = async (step: () => Promise<void>) => {
     try {
       await step();
     } catch (e) {
-      if (!isUserError(e)) throw e;
-      write(`error: ${e.message}\n`);
+      // described as main would; the session goes on after anything the user can fix
+      const report = describeError(e, { argv: ['chat'] });
+      if (report.exitCode !== 2) throw e;
+      write(`error: ${report.what}\n${report.hint ? `hint: ${report.hint}\n` : ''}`);
     }
   };
 

@@ -51,6 +51,7 @@ describe('mllm help, version and usage errors', () => {
     for (const command of COMMANDS) expect(out).toMatch(new RegExp(`^ {2}${command} `, 'm'));
     expect(out).toContain('mllm chat --checkpoint runs/default --image scene.png');
     expect((await mllm(['--help'])).out).toBe(out);
+    expect(await mllm(['--debug'])).toEqual({ code: 1, out, err: '' });
   });
 
   it('an unknown command or flag, or a missing argument, is a usage error (exit 2) pointing at the help', async () => {

@@ -1,10 +1,16 @@
 import { ConfigError, MllmError } from '@mllm/core';
 
 /**
- * An error the user can fix (bad flag, missing file, bad config, unusable image, an ONNX folder
- * that does not fit): printed as `error: <message>` without a stack, exit code 2. Anything
- * else is a bug and keeps its stack.
+ * Errors of packages that do not depend on @mllm/core (so they stay free of tfjs), known by
+ * name: each says what is wrong with which file, as an MllmError does.
  */
-export function isUserError(e: unknown): e is Error {
-  return e instanceof MllmError || e instanceof ConfigError || (e instanceof Error && e.name === 'OnnxModelError');
+const EXPLAINED_BY_NAME = new Set(['OnnxModelError', 'TokenizerFileError']);
+
+/**
+ * An error the user can fix (bad flag, missing file, bad config, unusable image, an ONNX folder
+ * or tokenizer that does not fit): its message says what and where, printed as
+ * `error: <message>`, exit code 2.
+ */
+export function isUserError(e: unknown): boolean {
+  return e instanceof MllmError || e instanceof ConfigError || (e instanceof Error && EXPLAINED_BY_NAME.has(e.name));
 }

@@ -32,6 +32,9 @@ export function createProgram(context: CommandContext): Command {
     .usage('<command> [options]')
     .version(cliVersion(), '-v, --version', 'print the version of mllm')
     .helpOption('-h, --help', 'show help (mllm <command> --help for one command)')
+    // read by main from argv (an error can come before commander has parsed it); declared here so
+    // commander accepts it before or after the command and --help lists it
+    .option('--debug', 'print the stack of an error below its message (or set MLLM_DEBUG=1)')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => process.stdout.write(text),

@@ -61,12 +61,18 @@ async function readHfConfig(dir: string): Promise<Record<string, unknown>> {
 }
 
 async function readInput(path: string): Promise<Record<string, unknown>> {
-  let raw: unknown;
+  let text: string;
   try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
+    text = await readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new MllmError(`${path}: ${code === 'ENOENT' ? 'input file not found' : `is not valid JSON (${(e as Error).message})`}`);
+    throw new MllmError(`${path}: ${code === 'ENOENT' ? 'input file not found' : code === 'EISDIR' ? 'is a folder; --input takes a JSON file' : `cannot be read (${code ?? (e as Error).message})`}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new MllmError(`${path}: is not valid JSON (${(e as Error).message})`);
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new MllmError(`${path}: must hold a JSON object ({ "inputIds": ... } or { "pixelValues": ... })`);
   return raw as Record<string, unknown>;

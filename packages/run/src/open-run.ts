@@ -54,12 +54,19 @@ async function pixelsOf(image: ImageSource, size: number): Promise<Float32Array>
  */
 export async function readRunConfig(dir: string): Promise<{ config: RunConfig; registry: MllmRegistry }> {
   const configPath = join(dir, 'config.json');
-  let stored: unknown;
+  let text: string;
   try {
-    stored = JSON.parse(await readFile(configPath, 'utf8'));
+    text = await readFile(configPath, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new CheckpointError(configPath, code === 'ENOENT' ? 'not found; pass the folder of a finished `mllm run`' : `is not valid JSON (${(e as Error).message})`);
+    const why = code === 'ENOENT' || code === 'ENOTDIR' ? `not found${code === 'ENOTDIR' ? ` (${dir} is not a folder)` : ''}` : `cannot be read (${code ?? (e as Error).message})`;
+    throw new CheckpointError(configPath, `${why}; pass the folder of a finished \`mllm run\``);
+  }
+  let stored: unknown;
+  try {
+    stored = JSON.parse(text);
+  } catch (e) {
+    throw new CheckpointError(configPath, `is not valid JSON (${(e as Error).message})`);
   }
   const { registry, raw } = await registryFor(stored, dir);
   return { config: parseRunConfig(raw, registry), registry };

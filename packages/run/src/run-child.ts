@@ -31,9 +31,17 @@ async function main(args: ChildRunArgs): Promise<void> {
   write(`written to ${args.out}`);
 }
 
-main(JSON.parse(process.argv[2] ?? '{}') as ChildRunArgs).catch((e: Error) => {
-  // the exit codes of the mllm command: 2 for an error the user can fix, 1 for a bug
-  const known = e instanceof MllmError || e instanceof ConfigError;
-  write(known ? `error: ${e.message}` : (e.stack ?? String(e)));
-  process.exitCode = known ? 2 : 1;
+/** Errors of packages that keep clear of @mllm/core, each naming its file as an MllmError does. */
+const EXPLAINED_BY_NAME = new Set(['OnnxModelError', 'TokenizerFileError']);
+
+main(JSON.parse(process.argv[2] ?? '{}') as ChildRunArgs).catch((e: unknown) => {
+  // the exit codes of the mllm command: 2 for an error the user can fix (mllm's own, or the OS
+  // refusing a path), 1 for a bug. The `error:` line is what the parent sweep reports; the
+  // stack of a bug stays in the log file, for the report.
+  const error = e instanceof Error ? e : new Error(String(e));
+  const explained = e instanceof MllmError || e instanceof ConfigError || EXPLAINED_BY_NAME.has(error.name);
+  const system = typeof (e as NodeJS.ErrnoException).syscall === 'string';
+  write(`error: ${explained || system ? '' : 'internal error: '}${error.message}`);
+  if (!explained) write(error.stack ?? '');
+  process.exitCode = explained || system ? 2 : 1;
 });

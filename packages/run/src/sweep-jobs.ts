@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MllmError } from '@mllm/core';
 
@@ -54,9 +54,33 @@ export async function runInChild(run: ChildRun, entry: URL = CHILD_ENTRY): Promi
     child.on('error', (e) => reject(new MllmError(`sweep: ${run.label} could not start (${e.message})`)));
     child.on('exit', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new MllmError(`sweep: ${run.label} failed (${signal ? `signal ${signal}` : `exit code ${code}`}); its output is in ${run.logPath}`));
+      else {
+        const why = childError(run.logPath);
+        reject(new MllmError(`sweep: ${run.label} failed${why ? `: ${why}` : ''} (${signal ? `signal ${signal}` : `exit code ${code}`}); its output is in ${run.logPath}`));
+      }
     });
   }).finally(() => closeSync(log));
+}
+
+/**
+ * The child's own `error: <message>` line (run-child.ts writes one before it exits), so the
+ * sweep says why a run failed in one line; undefined when it wrote none (killed, crashed).
+ */
+export function childError(logPath: string): string | undefined {
+  let log: string;
+  try {
+    log = readFileSync(logPath, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const lines = log.split('\n');
+  let at = lines.length - 1;
+  while (at >= 0 && !lines[at]!.startsWith('error: ')) at--;
+  if (at < 0) return undefined;
+  // a config error lists its paths on indented lines below; joined, so one run is one line
+  const detail = [];
+  for (let i = at + 1; i < lines.length && /^\s+\S/.test(lines[i]!) && !/^\s+at /.test(lines[i]!); i++) detail.push(lines[i]!.trim());
+  return [lines[at]!.slice('error: '.length), ...detail].join(' ');
 }
 
 /**

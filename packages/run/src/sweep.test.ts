@@ -107,7 +107,8 @@ describe('mllm sweep', () => {
     const linearPath = join(dir, 'tiny-linear.json');
     writeFileSync(linearPath, JSON.stringify({ ...tiny, connector: { type: 'linear' } }));
     const err = await runSweep([badPath, linearPath], { out, seeds: 1, jobs: 2, logger: silentLogger }).catch((e: Error) => e);
-    expect((err as Error).message).toMatch(/^1 of 2 sweep runs failed:\n {2}sweep: bad seed 0 failed \(exit code 2\); its output is in .*bad-seed0\.log\n.*--resume/);
+    // the child's own error line, in one line of the parent's message
+    expect((err as Error).message).toMatch(/^1 of 2 sweep runs failed:\n {2}sweep: bad seed 0 failed: .*broken\.jsonl:1.* \(exit code 2\); its output is in .*bad-seed0\.log\n.*--resume/);
     expect(readFileSync(join(out, 'bad-seed0.log'), 'utf8')).toMatch(/broken\.jsonl:1/);
     expect(existsSync(join(out, 'tiny-linear-seed0', 'report.json'))).toBe(true);
     await expect(runSweep([tinyPath], { out, seeds: 1, jobs: 0, logger: silentLogger })).rejects.toThrow(/--jobs must be a whole number >= 1/);

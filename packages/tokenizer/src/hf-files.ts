@@ -1,5 +1,6 @@
 import { PUNCTUATION, SPECIAL_TOKENS } from './special-tokens';
 import { CHAT_TEMPLATE_JINJA } from './chat-template';
+import { TokenizerFileError } from './tokenizer-file-error';
 
 /**
  * HuggingFace `tokenizers` files for a word-level vocabulary. The pipeline mirrors
@@ -54,14 +55,15 @@ export function toHfFiles(vocab: readonly string[]): Record<string, string> {
 
 function parse(files: Record<string, string>, name: string): Record<string, unknown> {
   const text = files[name];
-  if (text === undefined) throw new Error(`WordTokenizer.fromFiles: missing ${name}; pass both tokenizer.json and tokenizer_config.json`);
+  if (text === undefined) throw new TokenizerFileError(name, 'missing; WordTokenizer.fromFiles needs both tokenizer.json and tokenizer_config.json');
+  let json: unknown;
   try {
-    const json: unknown = JSON.parse(text);
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('not a JSON object');
-    return json as Record<string, unknown>;
+    json = JSON.parse(text);
   } catch (cause) {
-    throw new Error(`WordTokenizer.fromFiles: ${name} is not a valid JSON object: ${(cause as Error).message}`, { cause });
+    throw new TokenizerFileError(name, `is not a valid JSON object: ${(cause as Error).message}`, { cause });
   }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new TokenizerFileError(name, 'is not a valid JSON object: not a JSON object');
+  return json as Record<string, unknown>;
 }
 
 /** Reads the vocabulary (index = id) back from toHfFiles output; checks every invariant it relies on. */
@@ -70,20 +72,20 @@ export function fromHfFiles(files: Record<string, string>): string[] {
   const config = parse(files, 'tokenizer_config.json');
   const model = tokenizer.model as { type?: unknown; vocab?: unknown; unk_token?: unknown } | undefined;
   if (model?.type !== 'WordLevel') {
-    throw new Error(`tokenizer.json: model.type must be "WordLevel" for WordTokenizer, got ${JSON.stringify(model?.type)}`);
+    throw new TokenizerFileError('tokenizer.json', `model.type must be "WordLevel" for WordTokenizer, got ${JSON.stringify(model?.type)}`);
   }
-  if (model.unk_token !== '<unk>') throw new Error(`tokenizer.json: model.unk_token must be "<unk>", got ${JSON.stringify(model.unk_token)}`);
-  if (typeof model.vocab !== 'object' || model.vocab === null) throw new Error('tokenizer.json: model.vocab must be an object {token: id}');
+  if (model.unk_token !== '<unk>') throw new TokenizerFileError('tokenizer.json', `model.unk_token must be "<unk>", got ${JSON.stringify(model.unk_token)}`);
+  if (typeof model.vocab !== 'object' || model.vocab === null) throw new TokenizerFileError('tokenizer.json', 'model.vocab must be an object {token: id}');
   const entries = Object.entries(model.vocab as Record<string, unknown>);
   const vocab: string[] = new Array<string>(entries.length);
   for (const [token, id] of entries) {
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= entries.length || vocab[id] !== undefined) {
-      throw new Error(`tokenizer.json: model.vocab["${token}"] = ${JSON.stringify(id)}; ids must be distinct integers 0..${entries.length - 1}`);
+      throw new TokenizerFileError('tokenizer.json', `model.vocab["${token}"] = ${JSON.stringify(id)}; ids must be distinct integers 0..${entries.length - 1}`);
     }
     vocab[id] = token;
   }
   for (const [key, token] of [['bos_token', '<bos>'], ['eos_token', '<eos>'], ['pad_token', '<pad>'], ['unk_token', '<unk>']] as const) {
-    if (config[key] !== token) throw new Error(`tokenizer_config.json: ${key} must be "${token}", got ${JSON.stringify(config[key])}`);
+    if (config[key] !== token) throw new TokenizerFileError('tokenizer_config.json', `${key} must be "${token}", got ${JSON.stringify(config[key])}`);
   }
   return vocab;
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { HfTokenizer, loadTokenizer } from './hf-tokenizer';
 import { applyChatTemplate } from './chat-template';
 import { WordTokenizer } from './word-tokenizer';
+import { TokenizerFileError } from './tokenizer-file-error';
 import { tinyHfTokenizerFiles } from './hf-tokenizer.test-helper';
 
 async function tinyFolder(): Promise<string> {
@@ -73,6 +74,18 @@ describe('HfTokenizer', () => {
   });
 
   it('names the missing file', async () => {
-    await expect(HfTokenizer.load(mkdtempSync(join(tmpdir(), 'empty-')))).rejects.toThrow(/cannot read .*tokenizer\.json; an HF model folder needs/);
+    await expect(HfTokenizer.load(mkdtempSync(join(tmpdir(), 'empty-')))).rejects.toThrow(/tokenizer\.json: not found; an HF model folder needs/);
+  });
+
+  it('names a garbage tokenizer.json by path, whether it is not JSON or not a tokenizer', async () => {
+    const dir = await tinyFolder();
+    writeFileSync(join(dir, 'tokenizer.json'), '\u0000\u0001 not json');
+    const notJson = await HfTokenizer.load(dir).catch((e: unknown) => e);
+    expect(notJson).toBeInstanceOf(TokenizerFileError);
+    expect((notJson as Error).message).toMatch(new RegExp(`^${join(dir, 'tokenizer.json')}: is not valid JSON \\(`));
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify({ model: { type: 'BPE', vocab: 7 } }));
+    const notTokenizer = await HfTokenizer.load(dir).catch((e: unknown) => e);
+    expect(notTokenizer).toBeInstanceOf(TokenizerFileError);
+    expect((notTokenizer as Error).message).toMatch(/tokenizer\.json: with tokenizer_config\.json, not a tokenizer @huggingface\/tokenizers can load \(.+\); save it again/);
   });
 });

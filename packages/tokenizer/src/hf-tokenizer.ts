@@ -6,6 +6,7 @@ import { SPECIAL_TOKENS } from './special-tokens';
 import type { SpecialIds } from './special-tokens';
 import type { ChatTemplateOptions, ChatTurn, TemplatedIds } from './chat-template';
 import { WordTokenizer, type DecodeOptions } from './word-tokenizer';
+import { TokenizerFileError, readFailure } from './tokenizer-file-error';
 
 const IMAGE = '<image>';
 /** Written into the saved tokenizer_config.json so a reopened run builds the same embedding size. */
@@ -76,15 +77,26 @@ export class HfTokenizer extends WordTokenizer {
       try {
         text = await readFile(path, 'utf8');
       } catch (cause) {
-        throw new Error(`HfTokenizer.load: cannot read ${path}; an HF model folder needs tokenizer.json and tokenizer_config.json (tokenizer.save_pretrained)`, { cause });
+        throw new TokenizerFileError(path, `${readFailure(cause)}; an HF model folder needs tokenizer.json and tokenizer_config.json (tokenizer.save_pretrained)`, { cause });
       }
+      let json: unknown;
       try {
-        return JSON.parse(text) as Record<string, unknown>;
+        json = JSON.parse(text);
       } catch (cause) {
-        throw new Error(`HfTokenizer.load: ${path} is not valid JSON (${(cause as Error).message})`, { cause });
+        throw new TokenizerFileError(path, `is not valid JSON (${(cause as Error).message})`, { cause });
       }
+      if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new TokenizerFileError(path, 'is not a JSON object');
+      return json as Record<string, unknown>;
     };
-    return HfTokenizer.fromJson(await read('tokenizer.json'), await read('tokenizer_config.json'), options);
+    const tokenizer = await read('tokenizer.json');
+    const config = await read('tokenizer_config.json');
+    try {
+      return HfTokenizer.fromJson(tokenizer, config, options);
+    } catch (cause) {
+      // @huggingface/tokenizers and the template parser throw TypeErrors on shapes they do not expect
+      const reason = (cause as Error).message.split('\n')[0];
+      throw new TokenizerFileError(join(dir, 'tokenizer.json'), `with tokenizer_config.json, not a tokenizer @huggingface/tokenizers can load (${reason}); save it again with tokenizer.save_pretrained`, { cause });
+    }
   }
 
   static fromJson(tokenizer: Record<string, unknown>, config: Record<string, unknown>, options: HfTokenizerOptions = {}): HfTokenizer {

@@ -1,6 +1,7 @@
 // Tokenizers: the word tokenizer trained on a corpus, and HF tokenizer.json folders.
 export { WordTokenizer, type TrainOptions, type DecodeOptions } from './word-tokenizer';
 export { HfTokenizer, loadTokenizer, type HfTokenizerOptions } from './hf-tokenizer';
+export { TokenizerFileError } from './tokenizer-file-error';
 
 // Special tokens: fixed ids 0-7 in every tokenizer built here.
 export { SPECIAL_TOKENS, SPECIAL_IDS, type SpecialToken, type SpecialIds } from './special-tokens';

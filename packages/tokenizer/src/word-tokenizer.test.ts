@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WordTokenizer } from './word-tokenizer';
 import { SPECIAL_TOKENS, preTokenize } from './special-tokens';
 import { HfTokenizer } from './hf-tokenizer';
+import { TokenizerFileError } from './tokenizer-file-error';
 import { tinyHfTokenizerFiles } from './hf-tokenizer.test-helper';
 
 const corpus = [
@@ -93,14 +94,33 @@ describe('HuggingFace files', () => {
 
   it('names a missing or broken file', async () => {
     const files = tok.toFiles();
-    expect(() => WordTokenizer.fromFiles({ 'tokenizer.json': files['tokenizer.json']! })).toThrow(/missing tokenizer_config\.json/);
-    expect(() => WordTokenizer.fromFiles({ ...files, 'tokenizer.json': '{' })).toThrow(/tokenizer\.json is not a valid JSON object/);
+    expect(() => WordTokenizer.fromFiles({ 'tokenizer.json': files['tokenizer.json']! })).toThrow(/^tokenizer_config\.json: missing; WordTokenizer.fromFiles needs both/);
+    expect(() => WordTokenizer.fromFiles({ ...files, 'tokenizer.json': '{' })).toThrow(/^tokenizer\.json: is not a valid JSON object/);
     const bpe = JSON.parse(files['tokenizer.json']!);
     bpe.model.type = 'BPE';
     expect(() => WordTokenizer.fromFiles({ ...files, 'tokenizer.json': JSON.stringify(bpe) })).toThrow(/WordLevel/);
     const dir = mkdtempSync(join(tmpdir(), 'tok-'));
-    await expect(WordTokenizer.load(dir)).rejects.toThrow(/tokenizer\.json/);
+    await expect(WordTokenizer.load(dir)).rejects.toThrow(/tokenizer\.json: not found; a run folder gets it from mllm run/);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('names the damaged file of a folder by its path, as a TokenizerFileError', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tok-'));
+    try {
+      await tok.save(dir);
+      writeFileSync(join(dir, 'tokenizer.json'), 'garbage{');
+      const error = await WordTokenizer.load(dir).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TokenizerFileError);
+      expect((error as TokenizerFileError).file).toBe(join(dir, 'tokenizer.json'));
+      expect((error as Error).message).toMatch(new RegExp(`^${join(dir, 'tokenizer.json')}: is not a valid JSON object: .*; the file is damaged`));
+      writeFileSync(join(dir, 'tokenizer.json'), '[1, 2]');
+      await expect(WordTokenizer.load(dir)).rejects.toThrow(/tokenizer\.json: is not a valid JSON object: not a JSON object/);
+      rmSync(join(dir, 'tokenizer_config.json'));
+      mkdirSync(join(dir, 'tokenizer_config.json'));
+      await expect(WordTokenizer.load(dir)).rejects.toThrow(/tokenizer_config\.json: is a folder, a file was expected/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the words it lacks, once each, as encode reads them (lower case, punctuation split off)', () => {

@@ -1,6 +1,7 @@
 import { SPECIAL_IDS, SPECIAL_TOKENS, preTokenize } from './special-tokens';
 import type { SpecialIds } from './special-tokens';
 import { fromHfFiles, toHfFiles } from './hf-files';
+import { TokenizerFileError, readFailure } from './tokenizer-file-error';
 
 export interface TrainOptions {
   /** Words seen fewer times than this map to <unk>. Default 1 (keep every word). */
@@ -123,9 +124,15 @@ export class WordTokenizer {
       try {
         files[name] = await readFile(path, 'utf8');
       } catch (cause) {
-        throw new Error(`WordTokenizer.load: cannot read ${path}; save the tokenizer there with tokenizer.save(dir)`, { cause });
+        throw new TokenizerFileError(path, `${readFailure(cause)}; a run folder gets it from mllm run (tokenizer.save(dir) in code)`, { cause });
       }
     }
-    return WordTokenizer.fromFiles(files);
+    try {
+      return WordTokenizer.fromFiles(files);
+    } catch (e) {
+      if (!(e instanceof TokenizerFileError)) throw e;
+      // fromFiles names the file only; the folder is known here
+      throw new TokenizerFileError(join(dir, e.file), `${e.reason}; the file is damaged: copy it again from where the run was trained, or train again`, { cause: e });
+    }
   }
 }

@@ -59,7 +59,8 @@ export type FromWorker =
   | { type: 'ready'; matMul: string }
   | { type: 'stage-ready' }
   | { type: 'grads'; step: number; loss: number; numTensors: number; present: Uint8Array; grads?: Float32Array }
-  | { type: 'error'; message: string };
+  /** `message` is what the parent prints; `stack`, the worker's, is kept as the error's cause (shown with --debug). */
+  | { type: 'error'; message: string; stack?: string };
 
 /** The default participant count: the machine's cores. */
 export function defaultWorkers(): number {
@@ -128,13 +129,13 @@ export class DataParallel {
       if (transport === 'threads') {
         const worker = new Worker(url, { workerData: init });
         worker.on('message', onMessage);
-        worker.on('error', (e) => dp.fail(i, e.message));
+        worker.on('error', (e) => dp.fail(i, e.message, e.stack));
         worker.on('exit', onExit);
         channel = threadChannel(worker);
       } else {
         const child = fork(typeof url === 'string' ? url : fileURLToPath(url), [], { serialization: 'advanced' });
         child.on('message', onMessage);
-        child.on('error', (e) => dp.fail(i, e.message));
+        child.on('error', (e) => dp.fail(i, e.message, e.stack));
         child.on('exit', onExit);
         channel = processChannel(child);
         void channel.send({ type: 'init', init }).catch((e: Error) => dp.fail(i, e.message));
@@ -153,7 +154,7 @@ export class DataParallel {
   }
 
   private onMessage(p: Participant, index: number, msg: FromWorker): void {
-    if (msg.type === 'error') return this.fail(index, msg.message);
+    if (msg.type === 'error') return this.fail(index, msg.message, msg.stack);
     if (msg.type === 'grads') p.numTensors = msg.numTensors;
     if (msg.type === 'ready') p.matMul = msg.matMul;
     const pending = p.pending;
@@ -161,11 +162,17 @@ export class DataParallel {
     pending?.resolve(msg as Extract<FromWorker, { type: 'grads' }>);
   }
 
-  private fail(index: number, reason: string): void {
+  private fail(index: number, reason: string, stack?: string): void {
     if (this.closed) return;
     const error = new MllmError(
       `data-parallel worker ${index} failed: ${reason}. The run stopped; checkpoints already written are intact. Resume with --resume, or train in one process with --workers 1.`,
     );
+    if (stack) {
+      // the worker's own stack, for `mllm --debug`; the message stays one readable line
+      const inWorker = new Error(reason);
+      inWorker.stack = stack;
+      error.cause = inWorker;
+    }
     this.failure ??= error;
     for (const p of this.participants) {
       const pending = p.pending;

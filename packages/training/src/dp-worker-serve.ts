@@ -62,7 +62,7 @@ export async function serveDataParallel(hooks: WorkerHooks = {}): Promise<void> 
     const registry = hooks.registry ? await hooks.registry(spec) : createComponentRegistry();
     model = buildModel(spec.config, { registry, vocabSize: spec.vocabSize, special: spec.special, seed: spec.seed });
   } catch (e) {
-    send({ type: 'error', message: `could not build the model: ${(e as Error).message}` });
+    send({ type: 'error', message: `could not build the model: ${(e as Error).message}`, stack: (e as Error).stack });
     return;
   }
   const byName = new Map(model.namedParameters());
@@ -120,7 +120,8 @@ export async function serveDataParallel(hooks: WorkerHooks = {}): Promise<void> 
       for (const t of Object.values(g)) t.dispose();
       send({ type: 'grads', step: msg.step, loss, numTensors: tf.memory().numTensors, present, ...(!shared && { grads }) });
     } catch (e) {
-      send({ type: 'error', message: (e as Error).stack ?? String(e) });
+      const error = e instanceof Error ? e : new Error(String(e));
+      send({ type: 'error', message: `${error.name}: ${error.message}`, stack: error.stack });
     }
   });
   send({ type: 'ready', matMul: matMulEngineInfo().engine });

@@ -1,6 +1,5 @@
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { MllmError } from '@mllm/core';
 import { createRegistry, runConfigJsonSchema } from '@mllm/run';
 import { helpHint, withExamples } from '../help';
 
@@ -12,11 +11,7 @@ export function schemaCommand(): Command {
     .action(async (flags: { out?: string }) => {
       const text = `${JSON.stringify(runConfigJsonSchema(createRegistry()), null, 2)}\n`;
       if (!flags.out) return void process.stdout.write(text);
-      try {
-        await writeFile(flags.out, text);
-      } catch (e) {
-        throw new MllmError(`cannot write ${flags.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
+      await writeFile(flags.out, text); // an OS error names the path and is explained by main
       process.stdout.write(`JSON Schema of run configs written to ${flags.out}\n`);
     });
   return withExamples(helpHint(command), [

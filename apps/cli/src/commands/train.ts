@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { MllmError } from '@mllm/core';
 import { loadConfig, run, sweep, sweepMarkdown } from '@mllm/run';
 
-import { integer, positiveInt, repeatable } from '../flags';
+import { backendName, integer, positiveInt, repeatable } from '../flags';
 import { BACKEND_HELP, helpHint, withExamples } from '../help';
 import { consoleLogger } from '../output';
 import { printSummary } from '../print-eval';
@@ -35,6 +35,7 @@ export function runCommand(): Command {
     .option('--set <path=value>', 'change one config value, e.g. --set stages[3].steps=200 (repeatable)', repeatable)
     .action(async (configPath: string, flags: RunFlags) => {
       const seed = integer('--seed', flags.seed);
+      const backend = backendName(flags.backend);
       const onBadSample = flags.onBadSample;
       if (onBadSample !== undefined && onBadSample !== 'skip' && onBadSample !== 'fail') throw new MllmError(`--on-bad-sample must be skip or fail, got ${onBadSample}`);
       const workers = flags.workers === undefined ? undefined : Number(flags.workers);
@@ -49,7 +50,7 @@ export function runCommand(): Command {
         out,
         force: flags.force,
         resume: flags.resume,
-        backend: flags.backend,
+        backend,
         seed,
         logger: consoleLogger,
         onProgress: progressBars(),
@@ -87,9 +88,10 @@ export function sweepCommand(): Command {
     .option('--set <path=value>', 'change one value in every config (repeatable)', repeatable)
     .action(async (configPaths: string[], flags: SweepFlags) => {
       const seeds = positiveInt('--seeds', flags.seeds) ?? 1;
+      const backend = backendName(flags.backend);
       const out = flags.out ?? join('runs', 'sweep');
       const jobs = flags.jobs === undefined ? undefined : Number(flags.jobs);
-      const rows = await sweep(configPaths, { out, seeds, jobs, set: flags.set, force: flags.force, resume: flags.resume, backend: flags.backend, logger: consoleLogger, onProgress: progressBars() });
+      const rows = await sweep(configPaths, { out, seeds, jobs, set: flags.set, force: flags.force, resume: flags.resume, backend, logger: consoleLogger, onProgress: progressBars() });
       process.stdout.write(`${sweepMarkdown(rows, seeds)}\nwritten to ${out}/sweep.md, sweep.json, sweep-val-loss.svg\n`);
     });
   return withExamples(helpHint(command), [
