@@ -2,6 +2,7 @@ import { parseHfSpec, type ComponentRegistry } from '@mllm/core';
 import { VisionTransformer, vitSchema } from './vit';
 import { HighResEncoder } from './high-res';
 import { loadHfVisionWeights } from './hf-vision';
+import { estimateVit } from './size-estimate';
 
 /** Adds this package's encoder types to a registry; `highRes` wraps the built encoder; `from` loads HF weights. */
 export function registerEncoders(registry: Pick<ComponentRegistry, 'encoders'>): void {
@@ -16,5 +17,5 @@ export function registerEncoders(registry: Pick<ComponentRegistry, 'encoders'>):
       }
     }
     return config.highRes ? new HighResEncoder(vit, config.highRes, rng.fork('high-res')) : vit;
-  });
+  }, { estimate: estimateVit });
 }
