@@ -137,7 +137,8 @@ function checkedHeaderLength(declared: bigint, fileSize: number, file: string): 
   return headerLength;
 }
 
-function validateHeader(headerBytes: Buffer, dataLength: number, file: string): { entries: ValidEntry[]; metadata: Record<string, string> } {
+/** A header's JSON checked against a data section of `dataLength` bytes (see parseSafetensorsHeader), for readers that read by position. */
+export function validateHeader(headerBytes: Buffer, dataLength: number, file: string): { entries: ValidEntry[]; metadata: Record<string, string> } {
   const fail = (reason: string): never => {
     throw new CheckpointError(file, reason);
   };
