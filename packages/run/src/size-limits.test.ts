@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, silentLogger } from '@mllm/core';
 import { parseRunConfig } from '@mllm/training';
 import { createRegistry } from './registry';
+import { loadConfig } from './config-load';
 import { run } from './run';
+import { sweep } from './sweep';
 import { checkSizeLimits, sizeLimits, WASM_HEAP_BYTES } from './size-limits';
 import { estimateRunSize } from './size-estimate';
 
@@ -70,6 +72,19 @@ describe('size limits', () => {
   });
 });
 
+describe('every shipped config fits the limits of the wasm backend', () => {
+  const dir = new URL('../../../configs/', import.meta.url);
+  const names = readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((n) => n.endsWith('.json') && n !== 'mllm.schema.json');
+  it.each(names)('%s', async (name) => {
+    const registry = createRegistry();
+    const config = parseRunConfig(await loadConfig(new URL(name, dir).pathname), registry);
+    const estimate = checkSizeLimits(config, registry, { backend: 'wasm' });
+    expect(estimate.totalParameters).toBeGreaterThan(0);
+  });
+});
+
 describe('run refuses absurd sizes with a config error, before the run folder exists', () => {
   const cases: [string, unknown, RegExp][] = [
     ['batch 1e7 in stage 0', { ...tiny, stages: [{ ...tiny.stages[0], batchSize: 1e7 }, ...tiny.stages.slice(1)] }, /^stages\[0\]\.batchSize$/],
@@ -94,5 +109,19 @@ describe('run refuses absurd sizes with a config error, before the run folder ex
     expect(error.issues.map((i) => i.path)).toEqual([`stages[${last}].batchSize`]);
     expect(error.message).toMatch(/batch 10000000 needs about .* over the .* of the wasm backend's 4 GiB heap/);
     expect(created).toBe(false);
+  });
+});
+
+describe('sweep', () => {
+  it('refuses a config too large for the limits before the first run trains or the sweep folder exists', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mllm-limits-sweep-'));
+    const small = join(dir, 'small.json');
+    const large = join(dir, 'large.json');
+    writeFileSync(small, JSON.stringify(tiny));
+    writeFileSync(large, JSON.stringify({ ...tiny, stages: tiny.stages.map((s: object, i: number) => (i === 2 ? { ...s, batchSize: 1e7 } : s)) }));
+    const out = join(dir, 'sweep');
+    const error = await sweep([small, large], { out, seeds: 1, logger: silentLogger, backend: 'wasm' }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/large\.json: Config too large for the limits:\n {2}- stages\[2\]\.batchSize: batch 10000000 needs about/);
+    expect(existsSync(out)).toBe(false);
   });
 });
