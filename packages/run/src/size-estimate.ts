@@ -13,6 +13,8 @@ export interface RunSizeEstimate {
   /** The sum, when every slot is known. */
   totalParameters?: number;
   vocabSize: number;
+  /** True when no tokenizer was given and `vocabSize` is WORD_VOCAB_ESTIMATE. */
+  vocabSizeEstimated: boolean;
   /** LLM sequence per sample: text plus the visual tokens of one image. */
   sequenceTokens: number;
   /** Activation bytes of each stage's batch, and of the evaluation batch (path `eval.batchSize`). */
@@ -64,6 +66,7 @@ export function estimateRunSize(config: RunConfig, registry: MllmRegistry, optio
     parameters,
     ...(known && { totalParameters: encoder!.parameters + connector!.parameters + llm!.parameters }),
     vocabSize,
+    vocabSizeEstimated: options.vocabSize === undefined,
     sequenceTokens,
     batches,
     scenes,

@@ -27,14 +27,15 @@ export interface SizeLimits {
 export function sizeLimits(config: Pick<RunConfig, 'limits'>, backend: string = process.env.MLLM_BACKEND ?? 'auto'): SizeLimits {
   const machine = Math.floor(totalmem() * MACHINE_SHARE);
   const wasm = backend === 'wasm' || (backend === 'auto' && !nativeBackendInstalled());
-  const [derived, source] = wasm ? [Math.min(WASM_HEAP_BYTES, machine), 'the wasm backend\'s 4 GiB heap (or half the machine\'s memory, if less)'] : [machine, `half of this machine's ${formatBytes(totalmem())}`];
+  const halfMachine = `half of this machine's ${formatBytes(totalmem())}`;
+  const [derived, source] = wasm && WASM_HEAP_BYTES <= machine ? [WASM_HEAP_BYTES, "the wasm backend's 4 GiB heap"] : [machine, halfMachine];
   const memoryBytes = config.limits?.memoryBytes ?? derived;
   const memorySource = config.limits?.memoryBytes !== undefined ? 'limits.memoryBytes' : source;
   return {
     memoryBytes,
     parameters: config.limits?.parameters ?? Math.floor(memoryBytes / TRAINING_BYTES_PER_PARAMETER),
     memorySource,
-    parametersSource: config.limits?.parameters !== undefined ? 'limits.parameters' : `${formatBytes(memoryBytes)} of ${memorySource} at ${TRAINING_BYTES_PER_PARAMETER} bytes each`,
+    parametersSource: config.limits?.parameters !== undefined ? 'limits.parameters' : `${memorySource}, ${formatBytes(memoryBytes)}, at ${TRAINING_BYTES_PER_PARAMETER} bytes each`,
   };
 }
 
@@ -77,7 +78,7 @@ export function sizeIssues(estimate: RunSizeEstimate, limits: SizeLimits): Confi
     issues.push({
       path: largest,
       message:
-        `the model would have ${formatCount(total)} parameters (${parts}; vocabulary ${estimate.vocabSize}), ${formatBytes(total * TRAINING_BYTES_PER_PARAMETER)} to train, ` +
+        `the model would have ${formatCount(total)} parameters (${parts}; vocabulary ${estimate.vocabSizeEstimated ? `~${estimate.vocabSize}, estimated` : estimate.vocabSize}), ${formatBytes(total * TRAINING_BYTES_PER_PARAMETER)} to train, ` +
         `over the limit of ${formatCount(limits.parameters)} parameters (${limits.parametersSource}); ` +
         `make ${largest} smaller (layers, dim), or raise the limit with "limits": { "parameters": N } in the config (--set limits.parameters=N)`,
     });
