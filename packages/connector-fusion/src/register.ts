@@ -2,6 +2,7 @@ import { ConfigError, type ComponentRegistry } from '@mllm/core';
 import { VisualExpert, visualExpertSchema } from './visual-expert';
 import { GatedCrossAttention, gatedCrossAttentionSchema } from './gated-cross-attention';
 import { AdapterPrompts, adapterPromptsSchema } from './adapter-prompts';
+import { estimateAdapterPrompts, estimateGatedCrossAttention, visualExpertEstimator } from './size-estimate';
 
 /** Adds the `gated-cross-attention`, `visual-expert` and `adapter-prompts` connector types to a registry. */
 export function registerFusionConnectors(registry: Pick<ComponentRegistry, 'connectors'>): void {
@@ -10,7 +11,7 @@ export function registerFusionConnectors(registry: Pick<ComponentRegistry, 'conn
     if (ctx.llmLayers === undefined)
       throw new ConfigError([{ path: 'connector.type', message: 'gated-cross-attention needs the LLM layer count (ConnectorContext.llmLayers); build it through @mllm/model buildModel' }]);
     return new GatedCrossAttention(c, ctx.inputDim, ctx.outputDim, ctx.llmLayers, ctx.rng);
-  });
+  }, { estimate: estimateGatedCrossAttention });
   registry.connectors.register('adapter-prompts', adapterPromptsSchema, (c, ctx) => {
     // prompts go into the top layers and the gates are per head, so both counts shape the parameters
     if (ctx.llmLayers === undefined || ctx.llmHeads === undefined)
@@ -18,7 +19,7 @@ export function registerFusionConnectors(registry: Pick<ComponentRegistry, 'conn
         { path: 'connector.type', message: 'adapter-prompts needs the LLM layer and head counts (ConnectorContext.llmLayers, llmHeads); build it through @mllm/model buildModel with an LLM that exposes numHeads' },
       ]);
     return new AdapterPrompts(c, ctx.inputDim, ctx.outputDim, { layers: ctx.llmLayers, heads: ctx.llmHeads }, ctx.rng);
-  });
+  }, { estimate: estimateAdapterPrompts });
   // the projection is any token-level type of this same registry, checked with the rest of the config
   const visualExpert = visualExpertSchema.superRefine((c, zctx) => {
     const r = registry.connectors.validate(c.projection, 'projection');
@@ -40,5 +41,5 @@ export function registerFusionConnectors(registry: Pick<ComponentRegistry, 'conn
       projection.dispose();
       throw error;
     }
-  });
+  }, { estimate: visualExpertEstimator(registry.connectors) });
 }

@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CheckpointError, MllmError } from './errors';
-import { loadSafetensors, saveSafetensors, writeFileAtomic, type EncodeOptions } from './safetensors';
+import { loadSafetensors, readSafetensorsHeader, saveSafetensors, writeFileAtomic, type EncodeOptions, type ValidEntry } from './safetensors';
 
 /** A HuggingFace model folder as published: config.json plus its safetensors weights. */
 export interface HfFolder {
@@ -36,18 +36,23 @@ export async function loadHfFolder(dir: string): Promise<HfFolder> {
   const indexPath = join(root, 'model.safetensors.index.json');
   if (await exists(indexPath)) return { config: config as Record<string, unknown>, ...(await loadShards(root, indexPath)) };
 
-  const single = join(root, 'model.safetensors');
-  if (!(await exists(single))) {
-    const hasBin = (await exists(join(root, 'pytorch_model.bin'))) || (await exists(join(root, 'pytorch_model.bin.index.json')));
-    throw new CheckpointError(
-      root,
-      hasBin
-        ? 'holds only PyTorch .bin weights; convert them to safetensors (transformers: model.save_pretrained(dir, safe_serialization=True))'
-        : 'has neither model.safetensors nor model.safetensors.index.json',
-    );
-  }
+  const single = await singleWeightFile(root);
   const { tensors } = await loadSafetensors(single);
   return { config: config as Record<string, unknown>, tensors, files: [single] };
+}
+
+/**
+ * The tensors an HF folder's weight files declare (names, dtypes, shapes), read from the
+ * safetensors headers alone: no weight is read or allocated, so a config.json can be compared
+ * with the weights before a model of its shape is built. Each header is checked as on load.
+ */
+export async function readHfFolderHeaders(dir: string): Promise<{ entries: (ValidEntry & { file: string })[]; files: string[] }> {
+  const root = resolve(dir);
+  const indexPath = join(root, 'model.safetensors.index.json');
+  const files = (await exists(indexPath)) ? [...(await shardNames(indexPath)).keys()].map((shard) => join(root, shard)) : [await singleWeightFile(root)];
+  const entries: (ValidEntry & { file: string })[] = [];
+  for (const file of files) for (const entry of (await readSafetensorsHeader(file)).entries) entries.push({ ...entry, file });
+  return { entries, files };
 }
 
 export interface SaveHfFolderOptions extends EncodeOptions {
@@ -85,7 +90,21 @@ export async function saveHfFolder(dir: string, config: Record<string, unknown>,
   return files;
 }
 
-async function loadShards(root: string, indexPath: string): Promise<{ tensors: Record<string, tf.Tensor>; files: string[] }> {
+/** `model.safetensors` of an unsharded folder; its absence says what the folder holds instead. */
+async function singleWeightFile(root: string): Promise<string> {
+  const single = join(root, 'model.safetensors');
+  if (await exists(single)) return single;
+  const hasBin = (await exists(join(root, 'pytorch_model.bin'))) || (await exists(join(root, 'pytorch_model.bin.index.json')));
+  throw new CheckpointError(
+    root,
+    hasBin
+      ? 'holds only PyTorch .bin weights; convert them to safetensors (transformers: model.save_pretrained(dir, safe_serialization=True))'
+      : 'has neither model.safetensors nor model.safetensors.index.json',
+  );
+}
+
+/** The index's shards, each with the tensor names it holds; a shard path leaving the folder is refused. */
+async function shardNames(indexPath: string): Promise<Map<string, string[]>> {
   const index = await readJson(indexPath, 'cannot be read');
   const weightMap = (index as { weight_map?: unknown } | null)?.weight_map;
   if (!weightMap || typeof weightMap !== 'object' || Array.isArray(weightMap))
@@ -97,6 +116,11 @@ async function loadShards(root: string, indexPath: string): Promise<{ tensors: R
       throw new CheckpointError(indexPath, `weight_map["${name}"] must be a file name in the same folder, got ${JSON.stringify(shard)}`);
     byShard.set(shard, [...(byShard.get(shard) ?? []), name]);
   }
+  return byShard;
+}
+
+async function loadShards(root: string, indexPath: string): Promise<{ tensors: Record<string, tf.Tensor>; files: string[] }> {
+  const byShard = await shardNames(indexPath);
   const tensors: Record<string, tf.Tensor> = {};
   const files: string[] = [];
   for (const [shard, names] of byShard) {

@@ -7,4 +7,4 @@
 export { writeFileAtomic } from './safetensors';
 
 // The safetensors header size a reader accepts, for readers that parse headers themselves.
-export { MAX_HEADER_BYTES } from './safetensors';
+export { MAX_HEADER_BYTES, validateHeader as checkSafetensorsHeader } from './safetensors';

@@ -1,11 +1,13 @@
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './errors';
+import type { ComponentSize, EstimateContext, SizeEstimator } from './size-estimate';
 
 export interface RegistryEntry<TContext, TResult> {
   schema: z.ZodType;
   // each entry has its own schema; `register` types the builder against it, the map cannot
   build: (config: any, context: TContext) => TResult;
   fromSource?: FromSourceResolver<TResult>;
+  estimate?: SizeEstimator;
 }
 
 /**
@@ -24,12 +26,18 @@ export interface PretrainedSource<TResult> {
 /** Resolves a slot config's `from` for one registered type; `path` is the slot's JSON path, for errors. */
 export type FromSourceResolver<TResult> = (config: Record<string, unknown> & { from: string }, path: string) => Promise<PretrainedSource<TResult>>;
 
-export interface RegisterOptions<TResult> {
+export interface RegisterOptions<TResult, TConfig = any> {
   /**
    * How this type reads `"from"` before validation (an HF LLM: shape from config.json, tokenizer,
    * weights after building). Absent: `from`, if the schema has it, is the type's own business.
    */
   fromSource?: FromSourceResolver<TResult>;
+  /**
+   * The type's size (parameters, width, tokens, layers) from its validated config, without
+   * building it, so a run refuses a config too large for the machine first. Absent (a plugin
+   * type without one): the size is unknown, and no limit refuses the type.
+   */
+  estimate?: (config: TConfig, context: EstimateContext) => ComponentSize | undefined;
 }
 
 /**
@@ -41,9 +49,14 @@ export class Registry<TContext, TResult> {
 
   constructor(readonly slot: string) {}
 
-  register<S extends z.ZodType>(type: string, schema: S, build: (config: z.output<S>, context: TContext) => TResult, options: RegisterOptions<TResult> = {}): void {
+  register<S extends z.ZodType>(type: string, schema: S, build: (config: z.output<S>, context: TContext) => TResult, options: RegisterOptions<TResult, z.output<S>> = {}): void {
     if (this.entries.has(type)) throw new Error(`${this.slot} type "${type}" is already registered`);
-    this.entries.set(type, { schema, build, ...(options.fromSource && { fromSource: options.fromSource }) });
+    this.entries.set(type, { schema, build, ...(options.fromSource && { fromSource: options.fromSource }), ...(options.estimate && { estimate: options.estimate as SizeEstimator }) });
+  }
+
+  /** The size a validated config implies (see `RegisterOptions.estimate`); undefined when its type has no estimator. */
+  estimate(config: { type: string }, context: EstimateContext = {}): ComponentSize | undefined {
+    return this.entries.get(config.type)?.estimate?.(config, context);
   }
 
   /**

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { saveSafetensors, loadSafetensors, decodeSafetensors, encodeSafetensors } from './safetensors';
+import { saveSafetensors, loadSafetensors, decodeSafetensors, encodeSafetensors, readSafetensorsHeader } from './safetensors';
 import { CheckpointError } from './errors';
 import { Rng } from './rng';
 
@@ -69,6 +69,41 @@ describe('safetensors validation', () => {
     ).toThrow(/a \(bytes 0-8\) and b \(bytes 4-12\) overlap/);
     expect(() => decodeSafetensors(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, -8] } }, f32(2)))).toThrow(/data_offsets/);
     expect(() => decodeSafetensors(rawFile({ a: { dtype: 'F32', shape: [2.5], data_offsets: [0, 8] } }, f32(2)))).toThrow(/non-negative integers/);
+  });
+
+  it('refuses a data section the tensors do not tile exactly: a hole between two, before the first, or bytes after the last (safetensors spec)', () => {
+    const two = { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [12, 16] } };
+    expect(() => decodeSafetensors(rawFile(two, f32(4)), 'holed.safetensors')).toThrow(/holed\.safetensors: tensor b starts at byte 12 but a ends at 8: 4 bytes belong to no tensor \(a hole\)/);
+    expect(() => decodeSafetensors(rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32(2)))).toThrow(/tensor a starts at byte 4 but the data section starts at 0/);
+    expect(() => decodeSafetensors(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, f32(3)), 'long.safetensors')).toThrow(
+      /long\.safetensors: 4 bytes follow the last tensor \(a ends at byte 8\) in a data section of 12 bytes/,
+    );
+    expect(() => decodeSafetensors(rawFile({ __metadata__: { format: 'pt' } }, f32(1)))).toThrow(/4 bytes follow the last tensor in a data section of 4 bytes/);
+    // the same tensors tiled without gaps load, in any header order, empty tensors included
+    const tiled = { b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] }, e: { dtype: 'F32', shape: [0], data_offsets: [8, 8] }, a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } };
+    const { tensors } = decodeSafetensors(rawFile(tiled, f32(3)));
+    expect(Object.keys(tensors).sort()).toEqual(['a', 'b', 'e']);
+    expect(tensors.e!.shape).toEqual([0]);
+  });
+
+  it('reads a header without the data, checked against the file size, and refuses a tampered or truncated file by name', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st-'));
+    const path = join(dir, 'model.safetensors');
+    await saveSafetensors(path, { 'w.weight': tf.zeros([3, 5]), ids: tf.tensor1d([1, 2], 'int32') }, { format: 'pt' });
+    const { entries, metadata } = await readSafetensorsHeader(path);
+    expect(entries.map((e) => [e.name, e.dtype, e.shape])).toEqual([
+      ['ids', 'I32', [2]],
+      ['w.weight', 'F32', [3, 5]],
+    ]);
+    expect(metadata).toEqual({ format: 'pt' });
+    const bytes = readFileSync(path);
+    writeFileSync(path, Buffer.concat([bytes, Buffer.alloc(4)]));
+    await expect(readSafetensorsHeader(path)).rejects.toThrow(/model\.safetensors: 4 bytes follow the last tensor \(w\.weight ends at byte 68\)/);
+    writeFileSync(path, bytes.subarray(0, bytes.length - 4));
+    await expect(readSafetensorsHeader(path)).rejects.toThrow(/model\.safetensors: tensor w\.weight spans bytes 8-68 but the data section has only 64 bytes/);
+    writeFileSync(path, bytes.subarray(0, 20));
+    await expect(readSafetensorsHeader(path)).rejects.toThrow(/model\.safetensors: header length \d+ exceeds the file size \(20 bytes\)/);
+    await expect(readSafetensorsHeader(join(dir, 'nope.safetensors'))).rejects.toThrow(/nope\.safetensors: file not found/);
   });
 
   it('refuses an unknown dtype naming the supported ones, and a header that is not a JSON object', () => {

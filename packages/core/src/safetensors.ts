@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { readFile, writeFile, rename, mkdir } from 'node:fs/promises';
+import { open, readFile, writeFile, rename, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CheckpointError } from './errors';
 
@@ -80,7 +80,8 @@ export function decodeSafetensors(buffer: Buffer, file = '(buffer)'): { tensors:
   return { tensors, metadata };
 }
 
-interface ValidEntry {
+/** One tensor of a checked header: its name, dtype, shape and byte range in the data section. */
+export interface ValidEntry {
   name: string;
   dtype: string;
   shape: number[];
@@ -88,24 +89,66 @@ interface ValidEntry {
   end: number;
 }
 
-/** Validates the header against the file: sizes, dtypes, shapes and byte ranges (in bounds, exact size, no overlap). */
+/**
+ * Validates the header against the file as the safetensors spec (and its Rust reader) does:
+ * header length, dtypes, shapes, and byte ranges that tile the data section exactly: every
+ * range in bounds and as long as its shape and dtype need, no overlap, no hole between two
+ * tensors, no byte after the last one. A file that passes holds exactly what its header says.
+ */
 export function parseSafetensorsHeader(buffer: Buffer, file = '(buffer)'): { entries: ValidEntry[]; metadata: Record<string, string>; data: Buffer } {
+  if (buffer.length < 8) throw new CheckpointError(file, `is ${buffer.length} bytes, too short to be safetensors (truncated write?)`);
+  const headerLength = checkedHeaderLength(buffer.readBigUInt64LE(0), buffer.length, file);
+  const data = buffer.subarray(8 + headerLength);
+  return { ...validateHeader(buffer.subarray(8, 8 + headerLength), data.length, file), data };
+}
+
+/**
+ * The header of a safetensors file, read without its data (8 bytes, then the header): tensor
+ * names, dtypes and shapes, checked against the file's size as `parseSafetensorsHeader` checks
+ * them, so shapes can be compared with a config before any weight is read or allocated.
+ */
+export async function readSafetensorsHeader(path: string): Promise<{ entries: ValidEntry[]; metadata: Record<string, string> }> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CheckpointError(path, code === 'ENOENT' ? 'file not found' : `cannot be read (${code})`);
+  }
+  try {
+    const { size } = await handle.stat();
+    const head = Buffer.alloc(8);
+    if (size < 8 || (await handle.read(head, 0, 8, 0)).bytesRead < 8) throw new CheckpointError(path, `is ${size} bytes, too short to be safetensors (truncated write?)`);
+    const headerLength = checkedHeaderLength(head.readBigUInt64LE(0), size, path);
+    const header = Buffer.alloc(headerLength);
+    const { bytesRead } = await handle.read(header, 0, headerLength, 8);
+    if (bytesRead < headerLength) throw new CheckpointError(path, `header is cut short (${bytesRead} of ${headerLength} bytes read): the file is truncated`);
+    return validateHeader(header, size - 8 - headerLength, path);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The declared header length, refused when absurd or past the end of a file of `fileSize` bytes. */
+function checkedHeaderLength(declared: bigint, fileSize: number, file: string): number {
+  if (declared > BigInt(MAX_HEADER_BYTES)) throw new CheckpointError(file, `declares a ${declared}-byte header, over the ${MAX_HEADER_BYTES}-byte limit: the file is corrupt or not safetensors`);
+  const headerLength = Number(declared);
+  if (headerLength > fileSize - 8) throw new CheckpointError(file, `header length ${headerLength} exceeds the file size (${fileSize} bytes): the file is truncated or not safetensors`);
+  return headerLength;
+}
+
+/** A header's JSON checked against a data section of `dataLength` bytes (see parseSafetensorsHeader), for readers that read by position. */
+export function validateHeader(headerBytes: Buffer, dataLength: number, file: string): { entries: ValidEntry[]; metadata: Record<string, string> } {
   const fail = (reason: string): never => {
     throw new CheckpointError(file, reason);
   };
-  if (buffer.length < 8) fail(`is ${buffer.length} bytes, too short to be safetensors (truncated write?)`);
-  const declared = buffer.readBigUInt64LE(0);
-  if (declared > BigInt(MAX_HEADER_BYTES)) fail(`declares a ${declared}-byte header, over the ${MAX_HEADER_BYTES}-byte limit: the file is corrupt or not safetensors`);
-  const headerLength = Number(declared);
-  if (headerLength > buffer.length - 8) fail(`header length ${headerLength} exceeds the file size (${buffer.length} bytes): the file is truncated or not safetensors`);
   let header: unknown;
   try {
-    header = JSON.parse(buffer.subarray(8, 8 + headerLength).toString('utf8'));
+    header = JSON.parse(headerBytes.toString('utf8'));
   } catch (e) {
     fail(`header is not valid JSON (${(e as Error).message}); the file is corrupt or not safetensors`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header must be a JSON object of tensor name -> {dtype, shape, data_offsets}');
-  const data = buffer.subarray(8 + headerLength);
   let metadata: Record<string, string> = {};
   const entries: ValidEntry[] = [];
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
@@ -113,15 +156,26 @@ export function parseSafetensorsHeader(buffer: Buffer, file = '(buffer)'): { ent
       metadata = parseMetadata(entry, fail);
       continue;
     }
-    entries.push(parseEntry(name, entry, data.length, fail));
+    entries.push(parseEntry(name, entry, dataLength, fail));
   }
+  checkTiling(entries, dataLength, fail);
+  return { entries, metadata };
+}
+
+/** The spec's rule: sorted by offset, each tensor starts where the one before ends, and the last ends where the data does. */
+function checkTiling(entries: readonly ValidEntry[], dataLength: number, fail: (reason: string) => never): void {
   const sorted = [...entries].sort((a, b) => a.start - b.start || a.end - b.end);
-  for (let i = 1; i < sorted.length; i++) {
-    const prev = sorted[i - 1]!;
-    const cur = sorted[i]!;
-    if (cur.start < prev.end) fail(`tensors ${prev.name} (bytes ${prev.start}-${prev.end}) and ${cur.name} (bytes ${cur.start}-${cur.end}) overlap: the file is corrupt`);
+  let end = 0;
+  let previous: ValidEntry | undefined;
+  for (const cur of sorted) {
+    if (cur.start < end) fail(`tensors ${previous!.name} (bytes ${previous!.start}-${previous!.end}) and ${cur.name} (bytes ${cur.start}-${cur.end}) overlap: the file is corrupt`);
+    if (cur.start > end)
+      fail(`tensor ${cur.name} starts at byte ${cur.start} but ${previous ? `${previous.name} ends at ${end}` : 'the data section starts at 0'}: ${cur.start - end} bytes belong to no tensor (a hole); the file is corrupt or was edited`);
+    end = cur.end;
+    previous = cur;
   }
-  return { entries, metadata, data };
+  if (end !== dataLength)
+    fail(`${dataLength - end} bytes follow the last tensor${previous ? ` (${previous.name} ends at byte ${end})` : ''} in a data section of ${dataLength} bytes: trailing bytes belong to no tensor; the file is corrupt or was appended to`);
 }
 
 function parseEntry(name: string, entry: unknown, dataLength: number, fail: (reason: string) => never): ValidEntry {

@@ -1,9 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, Registry, Rng, saveHfFolder, type EncoderContext, type VisionEncoder } from '@mllm/core';
+import { CheckpointError, ConfigError, Registry, Rng, saveHfFolder, type EncoderContext, type VisionEncoder } from '@mllm/core';
 import { forwardHfVision, loadHfVisionEncoder } from './hf-vision';
 import { hfVitFields } from './hf-vision-config';
 import { registerEncoders } from './register';
@@ -259,6 +259,23 @@ describe('"encoder": { "type": "vit", "from": "hf:..." }', () => {
     expect(() => loadHfVisionEncoder(join(root, 'nope'))).toThrow(/config\.json is missing; "from" names a HuggingFace model folder/);
     await writeFolder(join(root, 'relu6'), { model_type: 'clip_vision_model', ...SHAPE, hidden_act: 'relu6' }, { x: { shape: [1], data: [0] } });
     expect(() => loadHfVisionEncoder(join(root, 'relu6'))).toThrow(/hidden_act "relu6" is not supported; supported: gelu, gelu_pytorch_tanh/);
+  });
+
+  it('a config.json larger than its weights is refused from the headers before a tower is built; so are tampered weight files', async () => {
+    const dir = join(root, 'too-large');
+    await writeFolder(dir, { model_type: 'clip_vision_model', ...SHAPE }, prefixed(towerWeights('clip', 13), 'vision_model.'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'clip_vision_model', ...SHAPE, hidden_size: 1024, intermediate_size: 4096, num_hidden_layers: 24, num_attention_heads: 16 }));
+    const before = tf.memory().numTensors;
+    for (const build of [() => loadHfVisionEncoder(dir), () => registry().encoders.build({ type: 'vit', from: `hf:${dir}` }, { rng: new Rng(1) })]) {
+      expect(build).toThrow(CheckpointError);
+      expect(build).toThrow(/config\.json: describes a vision tower of 3\.02e\+8 parameters \(hidden_size 1024, 24 layers, image_size 8, patch_size 4\) but the weights hold \d+ in its tensors/);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    const appended = join(root, 'appended');
+    await writeFolder(appended, { model_type: 'clip_vision_model', ...SHAPE }, prefixed(towerWeights('clip', 13), 'vision_model.'));
+    const weights = join(appended, 'model.safetensors');
+    writeFileSync(weights, Buffer.concat([readFileSync(weights), Buffer.alloc(8)]));
+    expect(() => loadHfVisionEncoder(appended)).toThrow(/model\.safetensors: 8 bytes follow the last tensor/);
   });
 
   it('weights that do not fit config.json list the first mismatches by name', async () => {

@@ -2,8 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError, ConfigError, MllmError, Rng, parseHfSpec, zodIssues, type LoadReport } from '@mllm/core';
-import { readSafetensorsSubset } from './safetensors-subset';
-import { VisionTransformer, vitSchema } from './vit';
+import { readSafetensorsEntriesSync, readSafetensorsSubset } from './safetensors-subset';
+import { estimateVit } from './size-estimate';
+import { VisionTransformer, vitSchema, type VitConfig } from './vit';
 
 /** Tensors of a full CLIPModel / SiglipModel (or a buffer HF skips) that are not the vision tower. */
 const NOT_VISION = /^(text_model\.|visual_projection\.|text_projection\.|logit_scale$|logit_bias$)/;
@@ -15,11 +16,10 @@ const IGNORED_BUFFER = /(^|\.)position_ids$/;
 const wanted = (name: string) => !NOT_VISION.test(name) && !IGNORED_BUFFER.test(name);
 
 /**
- * The tensors of an HF folder that may belong to the vision tower, read synchronously (the
- * component registry builds synchronously): model.safetensors, or the shards
- * model.safetensors.index.json names. A full CLIPModel's text tower is never read.
+ * The weight files of an HF folder that may hold vision-tower tensors: model.safetensors, or the
+ * shards model.safetensors.index.json names (a shard holding only text-tower tensors is left out).
  */
-export function readHfTensorsSync(dir: string, keep: (name: string) => boolean = wanted): Record<string, tf.Tensor> {
+function visionWeightFiles(dir: string, keep: (name: string) => boolean): string[] {
   const root = resolve(dir);
   const indexPath = join(root, 'model.safetensors.index.json');
   const single = join(root, 'model.safetensors');
@@ -33,22 +33,14 @@ export function readHfTensorsSync(dir: string, keep: (name: string) => boolean =
     const weightMap = (index as { weight_map?: unknown } | null)?.weight_map;
     if (!weightMap || typeof weightMap !== 'object' || Array.isArray(weightMap))
       throw new CheckpointError(indexPath, 'has no "weight_map" object (tensor name -> shard file)');
-    // a shard holding only text-tower tensors is not even opened
     const shards = [...new Set(Object.entries(weightMap as Record<string, unknown>).filter(([name]) => keep(name)).map(([, shard]) => shard))];
-    const tensors: Record<string, tf.Tensor> = {};
-    try {
-      for (const shard of shards) {
-        if (typeof shard !== 'string' || shard.includes('/') || shard.includes('\\') || shard === '..')
-          throw new CheckpointError(indexPath, `weight_map names ${JSON.stringify(shard)}; shards must be file names in the same folder`);
-        const path = join(root, shard);
-        if (!existsSync(path)) throw new CheckpointError(path, 'shard listed in model.safetensors.index.json is missing');
-        Object.assign(tensors, readSafetensorsSubset(path, keep));
-      }
-    } catch (e) {
-      for (const t of Object.values(tensors)) t.dispose();
-      throw e;
-    }
-    return tensors;
+    return shards.map((shard) => {
+      if (typeof shard !== 'string' || shard.includes('/') || shard.includes('\\') || shard === '..')
+        throw new CheckpointError(indexPath, `weight_map names ${JSON.stringify(shard)}; shards must be file names in the same folder`);
+      const path = join(root, shard);
+      if (!existsSync(path)) throw new CheckpointError(path, 'shard listed in model.safetensors.index.json is missing');
+      return path;
+    });
   }
   if (!existsSync(single))
     throw new CheckpointError(
@@ -57,7 +49,42 @@ export function readHfTensorsSync(dir: string, keep: (name: string) => boolean =
         ? 'holds only PyTorch .bin weights; convert them to safetensors (transformers: model.save_pretrained(dir, safe_serialization=True))'
         : 'has neither model.safetensors nor model.safetensors.index.json',
     );
-  return readSafetensorsSubset(single, keep);
+  return [single];
+}
+
+/**
+ * The tensors of an HF folder that may belong to the vision tower, read synchronously (the
+ * component registry builds synchronously). A full CLIPModel's text tower is never read.
+ */
+export function readHfTensorsSync(dir: string, keep: (name: string) => boolean = wanted): Record<string, tf.Tensor> {
+  const tensors: Record<string, tf.Tensor> = {};
+  try {
+    for (const file of visionWeightFiles(dir, keep)) Object.assign(tensors, readSafetensorsSubset(file, keep));
+  } catch (e) {
+    for (const t of Object.values(tensors)) t.dispose();
+    throw e;
+  }
+  return tensors;
+}
+
+/**
+ * Refuses an HF vision folder whose weights are not the tower its config.json describes, from
+ * the safetensors headers alone, before the tower is built: a large config.json over a small
+ * checkpoint would otherwise allocate the large tower first. The parameter count the config
+ * implies (the estimate the size limits use) must not pass the vision tensors' element count; a
+ * config no larger than its weights is built, and the load names each mismatched tensor.
+ */
+export function checkHfVisionWeights(config: VitConfig, dir: string): void {
+  const expected = estimateVit({ ...config, highRes: undefined }).parameters;
+  const files = visionWeightFiles(dir, wanted);
+  const held = files.flatMap((file) => readSafetensorsEntriesSync(file)).filter((e) => wanted(e.name)).reduce((sum, e) => sum + e.shape.reduce((a, b) => a * b, 1), 0);
+  if (expected <= held) return; // no larger than the weights: built, then the load lists each mismatch by name
+  const format = (n: number) => (n < 1e5 ? String(n) : n.toExponential(2));
+  throw new CheckpointError(
+    join(resolve(dir), 'config.json'),
+    `describes a vision tower of ${format(expected)} parameters (hidden_size ${config.dim}, ${config.layers} layers, image_size ${config.imageSize}, patch_size ${config.patchSize}) ` +
+      `but the weights hold ${format(held)} in its tensors; config.json does not describe these weights, so no encoder was built. Use the config.json saved with them`,
+  );
 }
 
 /** The vision tower's tensors under our names; the text tower, projections and stale buffers dropped; anything else kept for the mismatch report. */
@@ -100,6 +127,7 @@ export function loadHfVisionWeights(vit: VisionTransformer, dir: string): void {
 export function loadHfVisionEncoder(dir: string, overrides: Record<string, unknown> = {}): VisionTransformer {
   const parsed = vitSchema.safeParse({ type: 'vit', ...overrides, from: `hf:${dir}` });
   if (!parsed.success) throw new ConfigError(zodIssues(parsed.error, 'encoder'));
+  checkHfVisionWeights(parsed.data, dir);
   const vit = new VisionTransformer(parsed.data, new Rng(0));
   try {
     loadHfVisionWeights(vit, dir);

@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type * as tf from '@tensorflow/tfjs';
-import { CheckpointError, decodeSafetensors } from '@mllm/core';
-import { MAX_HEADER_BYTES } from '@mllm/core/internal';
+import { CheckpointError, decodeSafetensors, type SafetensorsEntry } from '@mllm/core';
+import { MAX_HEADER_BYTES, checkSafetensorsHeader } from '@mllm/core/internal';
 
 // readSync takes an int32 length; Node's readFile refuses files over 2 GiB outright
 const CHUNK = 1 << 30;
@@ -12,6 +12,34 @@ function readAt(fd: number, target: Buffer, targetOffset: number, length: number
     const n = readSync(fd, target, targetOffset + done, Math.min(CHUNK, length - done), position + done);
     if (n === 0) throw new CheckpointError(file, `ends at byte ${position + done}, before the ${length} bytes its header promises: the file is truncated`);
     done += n;
+  }
+}
+
+/** A file's header, read by position and checked whole (sizes, dtypes, byte ranges that tile the data section), with where its data starts. */
+function readHeaderSync(fd: number, file: string): { headerBytes: Buffer; entries: SafetensorsEntry[]; dataStart: number; dataLength: number } {
+  const size = fstatSync(fd).size;
+  if (size < 8) throw new CheckpointError(file, `is ${size} bytes, too short to be safetensors (truncated write?)`);
+  const prefix = Buffer.alloc(8);
+  readAt(fd, prefix, 0, 8, 0, file);
+  const declared = prefix.readBigUInt64LE(0);
+  if (declared > BigInt(MAX_HEADER_BYTES)) throw new CheckpointError(file, `declares a ${declared}-byte header, over the ${MAX_HEADER_BYTES}-byte limit: the file is corrupt or not safetensors`);
+  const headerLength = Number(declared);
+  if (headerLength > size - 8) throw new CheckpointError(file, `header length ${headerLength} exceeds the file size (${size} bytes): the file is truncated or not safetensors`);
+  const headerBytes = Buffer.alloc(headerLength);
+  readAt(fd, headerBytes, 0, headerLength, 8, file);
+  const dataStart = 8 + headerLength;
+  // the whole header is checked, the tensors not read included: a hole or trailing bytes anywhere refuse the file
+  const { entries } = checkSafetensorsHeader(headerBytes, size - dataStart, file);
+  return { headerBytes, entries, dataStart, dataLength: size - dataStart };
+}
+
+/** The tensors one safetensors file declares (names, dtypes, shapes), from its header alone, synchronously. */
+export function readSafetensorsEntriesSync(file: string): SafetensorsEntry[] {
+  const fd = openSync(file, 'r');
+  try {
+    return readHeaderSync(fd, file).entries;
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -27,25 +55,8 @@ export function readSafetensorsSubset(file: string, keep: (name: string) => bool
   };
   const fd = openSync(file, 'r');
   try {
-    const size = fstatSync(fd).size;
-    if (size < 8) fail(`is ${size} bytes, too short to be safetensors (truncated write?)`);
-    const prefix = Buffer.alloc(8);
-    readAt(fd, prefix, 0, 8, 0, file);
-    const declared = prefix.readBigUInt64LE(0);
-    if (declared > BigInt(MAX_HEADER_BYTES)) fail(`declares a ${declared}-byte header, over the ${MAX_HEADER_BYTES}-byte limit: the file is corrupt or not safetensors`);
-    const headerLength = Number(declared);
-    if (headerLength > size - 8) fail(`header length ${headerLength} exceeds the file size (${size} bytes): the file is truncated or not safetensors`);
-    const headerBytes = Buffer.alloc(headerLength);
-    readAt(fd, headerBytes, 0, headerLength, 8, file);
-    let header: unknown;
-    try {
-      header = JSON.parse(headerBytes.toString('utf8'));
-    } catch (e) {
-      fail(`header is not valid JSON (${(e as Error).message}); the file is corrupt or not safetensors`);
-    }
-    if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header must be a JSON object of tensor name -> {dtype, shape, data_offsets}');
-    const dataStart = 8 + headerLength;
-    const dataLength = size - dataStart;
+    const { headerBytes, dataStart, dataLength } = readHeaderSync(fd, file);
+    const header = JSON.parse(headerBytes.toString('utf8')) as Record<string, unknown>;
     const picked: { name: string; entry: Record<string, unknown>; start: number; end: number }[] = [];
     for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
       if (name === '__metadata__' || !keep(name)) continue;

@@ -3,12 +3,13 @@ import { join, resolve } from 'node:path';
 import { CheckpointError, ConfigError, loadHfFolder, parseHfSpec, type LanguageModel, type PretrainedSource } from '@mllm/core';
 import { causalSpecFromHf, mergeHfLlmConfig } from './hf-config';
 import { loadHfCausalWeights } from './hf-import';
+import { checkHfCausalWeights } from './hf-weights-check';
 
 /**
  * `"llm": { "type": "causal", "from": "hf:path/to/folder" }`: the LLM's shape comes from the
  * folder's config.json (fields the run config also sets must agree), its tokenizer from the
- * folder, and its weights are copied in once the model is built. Reads only config.json here,
- * so config errors surface before any weights load.
+ * folder, and its weights are copied in once the model is built. Reads only config.json and the
+ * weights' safetensors headers here, so config errors surface before any weights load.
  */
 export async function hfCausalSource(config: Record<string, unknown> & { from: string }, path: string): Promise<PretrainedSource<LanguageModel>> {
   let dir: string;
@@ -26,6 +27,7 @@ export async function hfCausalSource(config: Record<string, unknown> & { from: s
     throw new CheckpointError(configPath, code === 'ENOENT' ? `not found; ${path}.from "${config.from}" must name a HuggingFace model folder` : `cannot be read (${(e as Error).message})`);
   }
   const spec = causalSpecFromHf(hfConfig, configPath);
+  await checkHfCausalWeights(dir, spec, configPath); // headers only: a config.json that is not its weights' is refused before a model of its size exists
   return {
     config: mergeHfLlmConfig(config, spec, path),
     tokenizer: { dir, vocabSize: spec.vocabSize },

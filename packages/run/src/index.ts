@@ -8,6 +8,10 @@ export { runConfigJsonSchema, type JsonSchema } from './config-schema';
 
 // Reopening a finished run: a ready object that answers and evaluates.
 export { openRun, type OpenedRun, type ImageSource, type AnswerOptions } from './open-run';
+
+// What a config implies in sizes, and the limits run, sweep and openRun hold it to before allocating.
+export { estimateRunSize, type RunSizeEstimate } from './size-estimate';
+export { checkSizeLimits, sizeLimits, type SizeLimits } from './size-limits';
 export { loadImageInput, type ImageInputOptions } from './image-input';
 export { conversationTurns, type Conversation } from './answerer';
 export { createSession, createWorld, type Session } from './session';

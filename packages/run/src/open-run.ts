@@ -11,6 +11,8 @@ import { evaluateSession, type EvaluateProgress } from './run';
 import { registryFor } from './plugins';
 import type { MllmRegistry } from './registry';
 import { createSession, type Session } from './session';
+import { checkSizeLimits } from './size-limits';
+import { checkWeightsFitConfig } from './weights-check';
 
 /**
  * An image to ask about: a file path or encoded bytes (PNG, JPEG, ...), read with the checks
@@ -49,8 +51,9 @@ async function pixelsOf(image: ImageSource, size: number): Promise<Float32Array>
 }
 
 /**
- * The config a run folder keeps, validated with the plugins it names: what the run trained, for
- * anything that rebuilds its model or its world.
+ * The config a run folder keeps, validated with the plugins it names and held to the size
+ * limits as a run's is (a config edited after the run is checked whole): what the run trained,
+ * for anything that rebuilds its model or its world.
  */
 export async function readRunConfig(dir: string): Promise<{ config: RunConfig; registry: MllmRegistry }> {
   const configPath = join(dir, 'config.json');
@@ -69,7 +72,9 @@ export async function readRunConfig(dir: string): Promise<{ config: RunConfig; r
     throw new CheckpointError(configPath, `is not valid JSON (${(e as Error).message})`);
   }
   const { registry, raw } = await registryFor(stored, dir);
-  return { config: parseRunConfig(raw, registry), registry };
+  const config = parseRunConfig(raw, registry);
+  checkSizeLimits(config, registry);
+  return { config, registry };
 }
 
 /**
@@ -79,8 +84,10 @@ export async function readRunConfig(dir: string): Promise<{ config: RunConfig; r
 export async function openRun(dir: string): Promise<OpenedRun> {
   const { config, registry } = await readRunConfig(dir);
   const tokenizer = await loadTokenizer(dir); // the word vocabulary, or the HF tokenizer a run started from
-  const session = createSession(config, registry, tokenizer);
   const weights = join(dir, 'model.safetensors');
+  // the weights' header against the config, with the run's real vocabulary, before a model of the config's size exists
+  await checkWeightsFitConfig(weights, checkSizeLimits(config, registry, { vocabSize: tokenizer.vocabSize }));
+  const session = createSession(config, registry, tokenizer);
   try {
     const { tensors } = await loadSafetensors(weights);
     session.model.loadStateDict(tensors, { source: weights });

@@ -31,6 +31,7 @@ import { createSession, type Session } from './session';
 import { resolvePretrainedSources } from './pretrained-sources';
 import { registryFor } from './plugins';
 import { failpoint } from './failpoint';
+import { checkSizeLimits } from './size-limits';
 
 export interface RunOptions {
   out: string;
@@ -106,6 +107,7 @@ export async function run(raw: unknown, options: RunOptions): Promise<RunReportJ
   const resolved = await resolveRunConfig(raw, options.seed, options.baseDir);
   const { hf, registry } = resolved;
   const config = withBadSamplePolicy(resolved.config, options.onBadSample); // every config error surfaces before any allocation
+  checkSizeLimits(config, registry, { vocabSize: hf.tokenizer?.vocabSize, backend: options.backend }); // every stage's batch, before the first one trains
   const missing = mixtureFileIssues(config.stages);
   if (missing.length > 0) throw new ConfigError(missing);
   // LLaVA files are read (and bad records found) before the run folder is touched; the tokenizer learns their words

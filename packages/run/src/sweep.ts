@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { MllmError, type Logger } from '@mllm/core';
 import { POPE_SAMPLINGS, fmt3, lineChartSvg, type PopeSampling } from '@mllm/eval';
 import { parseRunConfig } from '@mllm/training';
+import { checkSizeLimits } from './size-limits';
 import { loadConfig } from './config-load';
 import { registryFor } from './plugins';
 import { finishedRunReport, run, type RunProgress } from './run';
@@ -156,7 +157,7 @@ export async function sweep(configPaths: string[], options: SweepOptions): Promi
   for (const [i, c] of configs.entries()) {
     try {
       const { registry, raw } = await registryFor(c, dirname(configPaths[i]!));
-      parseRunConfig(raw, registry);
+      checkSizeLimits(parseRunConfig(raw, registry), registry, { backend: options.backend }); // a config too large for the machine is refused before the first run trains
     } catch (e) {
       throw new MllmError(`${configPaths[i]}: ${(e as Error).message}`);
     }

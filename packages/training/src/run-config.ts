@@ -194,6 +194,9 @@ export const stageSchema = z.discriminatedUnion('type', [
 ]);
 export type StageConfig = z.output<typeof stageSchema>;
 
+/** Most scenes a run may ask of the Shapes world (about 1.2 million distinct ones exist). */
+export const MAX_SHAPES_SCENES = 1_000_000;
+
 export const dataSchema = z
   .object({
     type: z.literal('shapes').default('shapes'),
@@ -212,6 +215,31 @@ export const dataSchema = z
     positionGrid: z.enum(['world', 'image']).optional(),
     /** Lowest object colour brightness in (0, 1] (default 1): a blurred small object's colour mass then no longer tells its shape. */
     minBrightness: z.number().positive().max(1).optional(),
+  })
+  .strict()
+  // the world draws every scene up front and dedupes them; asking for more than exist would draw for hours
+  .superRefine((d, ctx) => {
+    const total = d.train + d.val + d.test;
+    if (total <= MAX_SHAPES_SCENES) return;
+    const largest = (['train', 'val', 'test'] as const).reduce((a, b) => (d[b] > d[a] ? b : a));
+    ctx.addIssue({
+      code: 'custom',
+      path: [largest],
+      message: `${d[largest]} is too many: train + val + test (${total}) must be <= ${MAX_SHAPES_SCENES}, since the Shapes world has about 1.2 million distinct scenes and draws them all before training`,
+    });
+  });
+
+/**
+ * Ceilings a run's derived sizes are checked against before anything is allocated (see
+ * @mllm/run's size limits). Absent, they follow from the machine: the wasm heap's 4 GiB on the
+ * wasm backend, half the machine's memory on a native one.
+ */
+export const limitsSchema = z
+  .object({
+    /** Bytes a run may plan for: parameters with gradients and AdamW moments, the largest batch's activations, the rendered images. */
+    memoryBytes: z.number().positive().optional(),
+    /** Parameters of the whole model (default: memoryBytes / 16, float32 weights, gradients and two AdamW moments). */
+    parameters: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -245,6 +273,7 @@ const runShape = z
     data: dataSchema.default({ type: 'shapes', train: 4000, val: 200, test: 200 }),
     stages: z.array(z.unknown()).min(1, 'needs at least one stage'),
     eval: evalSchema.default({ popePerImage: 6, batchSize: 64, maxNewTokens: 80 }),
+    limits: limitsSchema.optional(),
   })
   .strict();
 
@@ -259,6 +288,7 @@ export interface RunConfig {
   data: z.output<typeof dataSchema>;
   stages: StageConfig[];
   eval: z.output<typeof evalSchema>;
+  limits?: z.output<typeof limitsSchema>;
 }
 
 /**
