@@ -6,5 +6,5 @@ import { packageBuild } from '../../tools/tsup.base';
 // building blocks) imports no onnxruntime, so a plugin loads it anywhere. Splitting (CJS too) keeps
 // one copy of each module across the entries.
 export default defineConfig(
-  packageBuild({ entry: ['src/index.ts', 'src/runtime.ts', 'src/graph.ts'], external: [/^@tensorflow\//, /^@mllm\//, 'onnxruntime-node', 'onnx-proto'], splitting: true }),
+  packageBuild({ entry: ['src/index.ts', 'src/runtime.ts', 'src/graph.ts'], external: [/^@tensorflow\//, /^@mllm\//, 'onnxruntime-node', 'onnx-proto', 'zod'], splitting: true }),
 );
