@@ -12,8 +12,9 @@ export { ortEngine, type OrtPackage } from './ort-loader';
 /**
  * onnxruntime inference of a folder written by exportModel, on onnxruntime-node or, where that
  * is not installed, onnxruntime-web (./ort-loader). Imports nothing else but the tfjs-free
- * `@mllm/llm/decoding` (token picking, positions): this file is the
- * `@mllm/onnx/runtime` entry, loadable without tfjs.
+ * `@mllm/llm/decoding` (token picking, positions), zod (mllm.json) and onnx-proto (each graph's
+ * inputs and outputs, checked on load): this file is the `@mllm/onnx/runtime` entry, loadable
+ * without tfjs.
  * Shapes: B batch, T tokens, P cached tokens, D LLM width, V vocab, M visual tokens per image.
  */
 

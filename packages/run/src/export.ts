@@ -65,7 +65,7 @@ export async function loadOnnxTokenizer(model: OnnxMultimodalModel, dir: string)
   const file = join(dir, 'tokenizer.json');
   const { llm, special } = model.manifest;
   const fail = (what: string): never => {
-    throw new MllmError(`${file}: ${what}; the tokenizer and the graphs come from different exports, re-export the model with \`mllm export\``);
+    throw new MllmError(`${file}: ${what}; mllm.json was edited or the tokenizer comes from another export, re-export the model with \`mllm export\``);
   };
   if (tokenizer.vocabSize !== llm.vocabSize) fail(`has ${tokenizer.vocabSize} tokens but mllm.json llm.vocabSize and the decoder's logits have ${llm.vocabSize}`);
   const pairs = [
