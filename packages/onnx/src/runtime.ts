@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import * as ort from './ort-loader';
 import { MANIFEST_FILE, OnnxModelError, REEXPORT_HINT, checkManifest, type OnnxManifest } from './manifest';
-import { readModelFile } from './model-files';
+import { readModelFile, resolveModelFile } from './model-files';
 import { readGraphSignature } from './graph-signature';
 import { checkGraph, type GraphRole } from './graph-contract';
 import { TokenPicker, checkSamplingOptions, positionsFromMask, type SamplingOptions } from '@mllm/llm/decoding';
@@ -79,15 +79,15 @@ export class OnnxMultimodalModel {
     // every file is read and checked against mllm.json before onnxruntime builds any session
     const roles = ['visionEncoder', 'embedTokens', 'decoder'] as const;
     const files = Object.fromEntries(roles.map((role) => [role, join(dir, manifest.files[role])])) as Record<GraphRole, string>;
-    const graphs: Uint8Array[] = [];
+    const realPaths: string[] = [];
     for (const role of roles) {
-      const bytes = await readModelFile(dir, manifest.files[role], { field: `files.${role}` });
-      checkGraph(role, readGraphSignature(bytes, files[role]), manifest, { manifestPath, files });
-      graphs.push(bytes);
+      const real = await resolveModelFile(dir, manifest.files[role], { field: `files.${role}` });
+      checkGraph(role, await readGraphSignature(real, files[role]), manifest, { manifestPath, files });
+      realPaths.push(real);
     }
     const sessions: ort.InferenceSession[] = [];
     try {
-      for (const [i, role] of roles.entries()) sessions.push(await createSession(graphs[i]!, files[role], sessionOptions));
+      for (const [i, role] of roles.entries()) sessions.push(await createSession(realPaths[i]!, files[role], sessionOptions));
     } catch (e) {
       await Promise.all(sessions.map((s) => s.release()));
       throw e;
@@ -324,10 +324,10 @@ async function readManifestJson(dir: string, manifestPath: string): Promise<unkn
   }
 }
 
-/** An InferenceSession of `bytes`; onnxruntime's refusal (corrupt protobuf, unknown op, bad initializer) names the file. */
-async function createSession(bytes: Uint8Array, file: string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+/** An InferenceSession of the graph at `path`; onnxruntime's refusal (corrupt protobuf, unknown op, bad initializer) names the file. */
+async function createSession(path: string, file: string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
   try {
-    return await ort.InferenceSession.create(bytes, options);
+    return await ort.InferenceSession.create(path, options);
   } catch (e) {
     throw new OnnxModelError(`${file}: onnxruntime cannot load it (${firstLine(e)}); the file is corrupt or not from \`mllm export\`, ${REEXPORT_HINT}`);
   }
