@@ -35,6 +35,11 @@ const ROLE_NAME: Record<GraphRole, string> = { visionEncoder: 'vision encoder', 
 /** The decoder inputs each fusion connector adds (beyond inputs_embeds, masks, positions and the cache). */
 export const FUSION_INPUTS = { 'adapter-prompts': ['image_prefix_features'], 'visual-expert': ['image_token_mask'], 'gated-cross-attention': ['media', 'media_mask', 'media_present'] } as const;
 
+/** Visual tokens per image out of the vision encoder: one vector for adapter prompts, every encoder token for cross-attention. */
+export function visualTokensPerImage({ fusion, image }: OnnxManifest): number {
+  return fusion?.type === 'adapter-prompts' ? 1 : fusion?.type === 'gated-cross-attention' ? fusion.mediaTokens : image.tokensPerImage;
+}
+
 /** The three graphs' inputs and outputs as the runtime feeds and reads them, for `manifest`. */
 export function graphContracts(manifest: OnnxManifest): Record<GraphRole, GraphContract> {
   const fixed = (field: string, value: number): ExpectedDim => ({ field, value });
@@ -42,9 +47,7 @@ export function graphContracts(manifest: OnnxManifest): Record<GraphRole, GraphC
   const one: ExpectedDim = { value: 1 };
   const { image, llm, fusion } = manifest;
   const dim = fixed('llm.dim', llm.dim);
-  // visual tokens per image out of the encoder: one vector for adapter prompts, every encoder token for cross-attention
-  const visualTokens =
-    fusion?.type === 'adapter-prompts' ? one : fusion?.type === 'gated-cross-attention' ? fixed('fusion.mediaTokens', fusion.mediaTokens) : fixed('image.tokensPerImage', image.tokensPerImage);
+  const visualTokens = fixed(fusion?.type === 'adapter-prompts' ? 'fusion.type' : fusion?.type === 'gated-cross-attention' ? 'fusion.mediaTokens' : 'image.tokensPerImage', visualTokensPerImage(manifest));
   const cache = (kind: 'past_key_values' | 'present') =>
     Array.from({ length: llm.layers }, (_, i) =>
       (['key', 'value'] as const).map((part) => ({ name: `${kind}.${i}.${part}`, type: 'float32' as const, dims: [any, fixed('llm.kvHeads', llm.kvHeads), any, fixed('llm.headDim', llm.headDim)] })),

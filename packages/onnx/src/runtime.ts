@@ -3,7 +3,7 @@ import * as ort from './ort-loader';
 import { MANIFEST_FILE, OnnxModelError, REEXPORT_HINT, checkManifest, type OnnxManifest } from './manifest';
 import { readModelFile, resolveModelFile } from './model-files';
 import { readGraphSignature } from './graph-signature';
-import { checkGraph, type GraphRole } from './graph-contract';
+import { checkGraph, visualTokensPerImage, type GraphRole } from './graph-contract';
 import { TokenPicker, checkSamplingOptions, positionsFromMask, type SamplingOptions } from '@mllm/llm/decoding';
 import { HostMediaLayout } from './media-layout';
 
@@ -116,12 +116,6 @@ export class OnnxMultimodalModel {
     return value;
   }
 
-  /** Visual tokens per image out of the vision encoder (graphContracts: one for adapter prompts, the media tokens for cross-attention). */
-  private get visualTokens(): number {
-    const { fusion, image } = this.manifest;
-    return fusion?.type === 'adapter-prompts' ? 1 : fusion?.type === 'gated-cross-attention' ? fusion.mediaTokens : image.tokensPerImage;
-  }
-
   get vocabSize(): number {
     return this.manifest.llm.vocabSize;
   }
@@ -142,7 +136,7 @@ export class OnnxMultimodalModel {
           for (let c = 0; c < channels; c++) pixels[((n * channels + c) * size + y) * size + x] = (image[(y * size + x) * channels + c]! - mean[c]!) / std[c]!;
     });
     const out = await this.run('visionEncoder', { pixel_values: new ort.Tensor('float32', pixels, [images.length, channels, size, size]) });
-    return this.output('visionEncoder', out, 'image_features', [images.length, this.visualTokens, this.manifest.llm.dim]);
+    return this.output('visionEncoder', out, 'image_features', [images.length, visualTokensPerImage(this.manifest), this.manifest.llm.dim]);
   }
 
   async embed(ids: number[][]): Promise<ort.Tensor> {
