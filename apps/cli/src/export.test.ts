@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -87,5 +87,38 @@ describe('mllm export / --runtime onnx', () => {
     expect(err).toMatch(/--weights must be one of fp32, fp16, int8, got int4/);
     expect(err).toMatch(/nope\/mllm\.json: not found/);
     expect(err).toMatch(/--runtime must be tfjs or onnx, got torch/);
+  });
+
+  it('refuses a tampered ONNX folder with the file and field, and no stack trace', async () => {
+    const tampered = (name: string, tamper: (dir: string) => void) => {
+      const dir = join(root, name);
+      cpSync(onnx, dir, { recursive: true });
+      tamper(dir);
+      return dir;
+    };
+    const editManifest = (edit: (m: Record<string, any>) => void) => (dir: string) => {
+      const m = JSON.parse(readFileSync(join(dir, 'mllm.json'), 'utf8'));
+      edit(m);
+      writeFileSync(join(dir, 'mllm.json'), JSON.stringify(m));
+    };
+    const png = join(root, 'scene.png');
+    const cases = [
+      [tampered('huge-image', editManifest((m) => (m.image.size = 100000))), /mllm\.json: field "image\.size" must be at most 4096 \(got 100000\)/],
+      [tampered('tokens', editManifest((m) => (m.image.tokensPerImage += 1))), /mllm\.json: field "image\.tokensPerImage" is \d+ but \S*vision_encoder\.onnx: output "image_features" has \d+ there/],
+      [tampered('outside', editManifest((m) => (m.files.decoder = '../onnx/onnx/decoder_model_merged.onnx'))), /field "files\.decoder" must be a path inside the model folder/],
+      [tampered('truncated', (d) => writeFileSync(join(d, 'onnx/decoder_model_merged.onnx'), readFileSync(join(d, 'onnx/decoder_model_merged.onnx')).subarray(0, 1000))), /decoder_model_merged\.onnx: not a readable ONNX model/],
+    ] as const;
+    for (const [dir, message] of cases) {
+      const c = capture();
+      const codes = [
+        await main(['chat', '--runtime', 'onnx', '--model', dir, '--image', png, '--prompt', 'hi']),
+        await main(['eval', '--runtime', 'onnx', '--model', dir]),
+      ];
+      c.restore();
+      expect(codes, dir).toEqual([2, 2]);
+      const err = c.err.join('');
+      expect(err.match(new RegExp(message.source, 'g')), err).toHaveLength(2);
+      expect(err, dir).not.toMatch(/\n\s+at /);
+    }
   });
 });

@@ -7,14 +7,15 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'tsup';
 import { collatePrompts } from '@mllm/model';
 import { exportModel } from './export-model';
-import { IMAGE, tempDir, testImage, tinyModel } from './test-model.test-helper';
+import { IMAGE, linkRuntimeDependencies, tempDir, testImage, tinyModel } from './test-model.test-helper';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 /**
  * A deployment: the exported folder, a package.json and node_modules holding only
- * onnxruntime-node and @mllm/onnx's runtime entry bundled into one file with the tfjs-free
- * modules it imports (`@mllm/llm/decoding`, `@mllm/core/rng`), run by a fresh Node process. No
+ * onnxruntime-node, @mllm/onnx's own dependencies that the runtime imports (zod, onnx-proto) and
+ * @mllm/onnx's runtime entry bundled into one file with the tfjs-free modules it imports
+ * (`@mllm/llm/decoding`, `@mllm/core/rng`), run by a fresh Node process. No
  * tfjs, no other @mllm package resolves there. The second test loads the built entry as npm links it.
  */
 describe('the exported folder in a fresh Node process', () => {
@@ -29,6 +30,7 @@ describe('the exported folder in a fresh Node process', () => {
     writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: '@mllm/onnx', version: '0.1.0', type: 'module', exports: { './runtime': './dist/runtime.js' } }));
     const ortDir = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
     symlinkSync(realpathSync(ortDir), join(app, 'node_modules', 'onnxruntime-node'), 'dir');
+    linkRuntimeDependencies(app);
     mkdirSync(join(app, 'out'));
     writeFileSync(join(app, 'package.json'), JSON.stringify({ private: true, type: 'module', dependencies: { '@mllm/onnx': '0.1.0', 'onnxruntime-node': '1.21.0' } }));
     const prompt = { ids: [1, IMAGE, 9, 10, 11], images: [Array.from(testImage(1))] };

@@ -8,7 +8,7 @@ import { build } from 'tsup';
 import { exportModel } from './export-model';
 import { OnnxMultimodalModel } from './runtime';
 import { ORT_NODE_INSTALL, chooseOrt, ortEngine } from './ort-loader';
-import { IMAGE, tempDir, testImage, tinyModel } from './test-model.test-helper';
+import { IMAGE, linkRuntimeDependencies, tempDir, testImage, tinyModel } from './test-model.test-helper';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const requireHere = createRequire(import.meta.url);
@@ -59,6 +59,7 @@ describe('an install without onnxruntime-node', () => {
     writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: '@mllm/onnx', version: '0.1.0', type: 'module', exports: { './runtime': './dist/runtime.js' } }));
     const webDir = join(dirname(requireHere.resolve('onnxruntime-web')), '..'); // its exports hide package.json
     symlinkSync(realpathSync(webDir), join(app, 'node_modules', 'onnxruntime-web'), 'dir');
+    linkRuntimeDependencies(app);
     mkdirSync(join(app, 'out'));
     writeFileSync(join(app, 'package.json'), JSON.stringify({ private: true, type: 'module', dependencies: { '@mllm/onnx': '0.1.0' } }));
 

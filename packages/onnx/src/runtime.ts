@@ -1,7 +1,9 @@
-import { readFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from './ort-loader';
-import { MANIFEST_FILE, OnnxModelError, checkManifest, type OnnxManifest } from './manifest';
+import { MANIFEST_FILE, OnnxModelError, REEXPORT_HINT, checkManifest, type OnnxManifest } from './manifest';
+import { readModelFile, resolveModelFile } from './model-files';
+import { readGraphSignature } from './graph-signature';
+import { checkGraph, visualTokensPerImage, type GraphRole } from './graph-contract';
 import { TokenPicker, checkSamplingOptions, positionsFromMask, type SamplingOptions } from '@mllm/llm/decoding';
 import { HostMediaLayout } from './media-layout';
 
@@ -10,8 +12,9 @@ export { ortEngine, type OrtPackage } from './ort-loader';
 /**
  * onnxruntime inference of a folder written by exportModel, on onnxruntime-node or, where that
  * is not installed, onnxruntime-web (./ort-loader). Imports nothing else but the tfjs-free
- * `@mllm/llm/decoding` (token picking, positions): this file is the
- * `@mllm/onnx/runtime` entry, loadable without tfjs.
+ * `@mllm/llm/decoding` (token picking, positions), zod (mllm.json) and onnx-proto (each graph's
+ * inputs and outputs, checked on load): this file is the `@mllm/onnx/runtime` entry, loadable
+ * without tfjs.
  * Shapes: B batch, T tokens, P cached tokens, D LLM width, V vocab, M visual tokens per image.
  */
 
@@ -38,8 +41,8 @@ export interface OnnxGenerateOptions extends SamplingOptions {
 
 type Past = Record<string, ort.Tensor>;
 
-/** The decoder input each fusion connector adds. */
-const FUSION_INPUTS = { 'adapter-prompts': 'image_prefix_features', 'visual-expert': 'image_token_mask', 'gated-cross-attention': 'media' } as const;
+/** mllm.json holds the run config too, a few kB; a file of many MB is not one the exporter wrote. */
+const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 
 /** What a fusion connector's decoder input gets at one call. */
 export interface FusionFeeds {
@@ -55,6 +58,8 @@ export interface FusionFeeds {
 export class OnnxMultimodalModel {
   private constructor(
     readonly manifest: OnnxManifest,
+    /** Each graph's path, for messages. */
+    private readonly files: Record<GraphRole, string>,
     private readonly visionEncoder: ort.InferenceSession,
     private readonly embedTokens: ort.InferenceSession,
     private readonly decoder: ort.InferenceSession,
@@ -62,49 +67,53 @@ export class OnnxMultimodalModel {
 
   static async load(dir: string, options: OnnxLoadOptions = {}): Promise<OnnxMultimodalModel> {
     const manifestPath = join(dir, MANIFEST_FILE);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(await readFile(manifestPath, 'utf8'));
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new OnnxModelError(
-        code === 'ENOENT' ? `${manifestPath}: not found; pass a folder written by \`mllm export\`` : `${manifestPath}: not valid JSON (${(e as Error).message})`,
-      );
-    }
-    const manifest = checkManifest(raw, manifestPath);
+    const manifest = checkManifest(await readManifestJson(dir, manifestPath), manifestPath);
     ort.warnIfOrtFallback(options.logger);
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: 'all',
+      // onnxruntime's own log would print each failure a second time, unasked, on stderr; the thrown
+      // OnnxModelError carries its message with the file (fatal errors still print)
+      logSeverityLevel: 4,
       ...(options.threads !== undefined && { intraOpNumThreads: options.threads, interOpNumThreads: 1 }),
     };
-    const open = async (field: keyof OnnxManifest['files']) => {
-      const path = join(dir, manifest.files[field]);
-      try {
-        await access(path);
-      } catch {
-        throw new OnnxModelError(`${path}: not found (mllm.json files.${field}); the export is incomplete, re-export it`);
-      }
-      return ort.InferenceSession.create(path, sessionOptions);
-    };
-    const model = new OnnxMultimodalModel(manifest, await open('visionEncoder'), await open('embedTokens'), await open('decoder'));
-    model.checkSessions(manifestPath);
-    return model;
+    // every file is read and checked against mllm.json before onnxruntime builds any session
+    const roles = ['visionEncoder', 'embedTokens', 'decoder'] as const;
+    const files = Object.fromEntries(roles.map((role) => [role, join(dir, manifest.files[role])])) as Record<GraphRole, string>;
+    const realPaths: string[] = [];
+    for (const role of roles) {
+      const real = await resolveModelFile(dir, manifest.files[role], { field: `files.${role}` });
+      checkGraph(role, await readGraphSignature(real, files[role]), manifest, { manifestPath, files });
+      realPaths.push(real);
+    }
+    const sessions: ort.InferenceSession[] = [];
+    try {
+      for (const [i, role] of roles.entries()) sessions.push(await createSession(realPaths[i]!, files[role], sessionOptions));
+    } catch (e) {
+      await Promise.all(sessions.map((s) => s.release()));
+      throw e;
+    }
+    const [visionEncoder, embedTokens, decoder] = sessions as [ort.InferenceSession, ort.InferenceSession, ort.InferenceSession];
+    return new OnnxMultimodalModel(manifest, files, visionEncoder, embedTokens, decoder);
   }
 
-  /** The decoder's cache inputs must be the manifest's layer count. */
-  private checkSessions(manifestPath: string): void {
-    const layers = this.decoder.inputNames.filter((n) => /^past_key_values\.\d+\.key$/.test(n)).length;
-    if (layers !== this.manifest.llm.layers)
-      throw new OnnxModelError(`${manifestPath}: field "llm.layers" is ${this.manifest.llm.layers} but ${this.manifest.files.decoder} has ${layers} layers of past_key_values; the files come from different exports`);
-    for (const [type, input] of Object.entries(FUSION_INPUTS)) {
-      const takes = this.decoder.inputNames.includes(input);
-      if (takes !== (this.manifest.fusion?.type === type))
-        throw new OnnxModelError(
-          `${manifestPath}: field "fusion" ${takes ? `is not ${type} but the decoder takes ${input}` : `says ${type} but the decoder has no ${input} input`}; the files come from different exports`,
-        );
+  /** Runs one graph; an onnxruntime failure (a shape it refuses, a kernel error) names the file. */
+  private async run(role: GraphRole, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
+    const session = role === 'visionEncoder' ? this.visionEncoder : role === 'embedTokens' ? this.embedTokens : this.decoder;
+    try {
+      return await session.run(feeds);
+    } catch (e) {
+      throw new OnnxModelError(`${this.files[role]}: onnxruntime failed to run it (${firstLine(e)}); the graph does not fit mllm.json, ${REEXPORT_HINT}`);
     }
-    for (const name of ['inputs_embeds', 'attention_mask', 'position_ids'])
-      if (!this.decoder.inputNames.includes(name)) throw new OnnxModelError(`${this.manifest.files.decoder}: has no input "${name}"; re-export the model`);
+  }
+
+  /** An output of a graph run, with the shape the runtime reads it as. */
+  private output(role: GraphRole, out: Record<string, ort.Tensor>, name: string, dims: number[]): ort.Tensor {
+    const value = out[name];
+    if (!value || value.dims.length !== dims.length || value.dims.some((d, i) => d !== dims[i]))
+      throw new OnnxModelError(
+        `${this.files[role]}: output "${name}" is ${value ? `[${value.dims.join(', ')}]` : 'missing'} where mllm.json makes it [${dims.join(', ')}]; the graph and mllm.json come from different exports, ${REEXPORT_HINT}`,
+      );
+    return value;
   }
 
   get vocabSize(): number {
@@ -126,15 +135,15 @@ export class OnnxMultimodalModel {
         for (let x = 0; x < size; x++)
           for (let c = 0; c < channels; c++) pixels[((n * channels + c) * size + y) * size + x] = (image[(y * size + x) * channels + c]! - mean[c]!) / std[c]!;
     });
-    const out = await this.visionEncoder.run({ pixel_values: new ort.Tensor('float32', pixels, [images.length, channels, size, size]) });
-    return out.image_features!;
+    const out = await this.run('visionEncoder', { pixel_values: new ort.Tensor('float32', pixels, [images.length, channels, size, size]) });
+    return this.output('visionEncoder', out, 'image_features', [images.length, visualTokensPerImage(this.manifest), this.manifest.llm.dim]);
   }
 
   async embed(ids: number[][]): Promise<ort.Tensor> {
     const b = ids.length;
     const t = ids[0]?.length ?? 0;
-    const out = await this.embedTokens.run({ input_ids: int64(ids.flat(), [b, t]) });
-    return out.inputs_embeds!;
+    const out = await this.run('embedTokens', { input_ids: int64(ids.flat(), [b, t]) });
+    return this.output('embedTokens', out, 'inputs_embeds', [b, t, this.manifest.llm.dim]);
   }
 
   /**
@@ -235,10 +244,10 @@ export class OnnxMultimodalModel {
     }
     if (this.manifest.fusion?.type === 'visual-expert')
       feeds.image_token_mask = new ort.Tensor('float32', fusion.imageTokenMask ? Float32Array.from(fusion.imageTokenMask.flat()) : new Float32Array(b * t), [b, t]);
-    const out = await this.decoder.run(feeds);
+    const out = await this.run('decoder', feeds);
     const present: Past = {};
     for (const [name, value] of Object.entries(out)) if (name.startsWith('present.')) present[name.replace('present.', 'past_key_values.')] = value;
-    return { logits: out.logits!, past: present };
+    return { logits: this.output('decoder', out, 'logits', [b, t, this.vocabSize]), past: present };
   }
 
   /** Logits [B, T, V] of whole prompts in one call (no cache): the parity check's prefill. */
@@ -296,6 +305,30 @@ export class OnnxMultimodalModel {
       yield ids[0]!;
     }
   }
+}
+
+/** mllm.json read as JSON: inside the folder, a regular file of at most MAX_MANIFEST_BYTES. */
+async function readManifestJson(dir: string, manifestPath: string): Promise<unknown> {
+  const bytes = await readModelFile(dir, MANIFEST_FILE, { maxBytes: MAX_MANIFEST_BYTES, missingHint: 'pass a folder written by `mllm export`' });
+  const text = new TextDecoder().decode(bytes);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new OnnxModelError(`${manifestPath}: not valid JSON (${(e as Error).message}); ${REEXPORT_HINT}`);
+  }
+}
+
+/** An InferenceSession of the graph at `path`; onnxruntime's refusal (corrupt protobuf, unknown op, bad initializer) names the file. */
+async function createSession(path: string, file: string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(path, options);
+  } catch (e) {
+    throw new OnnxModelError(`${file}: onnxruntime cannot load it (${firstLine(e)}); the file is corrupt or not from \`mllm export\`, ${REEXPORT_HINT}`);
+  }
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.trim();
 }
 
 function int64(values: number[], dims: number[]): ort.Tensor {

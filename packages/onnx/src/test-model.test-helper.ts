@@ -1,6 +1,7 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { buildModel, createComponentRegistry, type MultimodalModel } from '@mllm/model';
 
@@ -46,4 +47,19 @@ export function testImage(seed: number, size = IMAGE_SIZE): Float32Array {
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** The packages `@mllm/onnx/runtime` imports besides onnxruntime (npm installs them with @mllm/onnx). */
+export const RUNTIME_DEPENDENCIES = ['zod', 'onnx-proto'] as const;
+
+/** Links this repository's copies of RUNTIME_DEPENDENCIES into `app`/node_modules, as an install of @mllm/onnx places them. */
+export function linkRuntimeDependencies(app: string): void {
+  const require = createRequire(import.meta.url);
+  mkdirSync(join(app, 'node_modules'), { recursive: true });
+  for (const name of RUNTIME_DEPENDENCIES) {
+    // the package folder: up from its entry to the package.json that names it (exports may hide package.json)
+    let dir = dirname(require.resolve(name));
+    while (!(existsSync(join(dir, 'package.json')) && JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name === name)) dir = dirname(dir);
+    symlinkSync(realpathSync(dir), join(app, 'node_modules', name), 'dir');
+  }
 }

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MllmError, type Logger } from '@mllm/core';
 import { evaluate, type Answerer } from '@mllm/eval';
-import { OnnxMultimodalModel, exportModel, type OnnxManifest, type WeightFormat } from '@mllm/onnx';
+import { OnnxMultimodalModel, exportModel, resolveModelFile, type OnnxManifest, type WeightFormat } from '@mllm/onnx';
 import { WordTokenizer } from '@mllm/tokenizer';
 import { promptIds } from './answerer';
 import { parseRunConfig } from '@mllm/training';
@@ -53,6 +53,32 @@ export async function loadOnnx(dir: string, threads?: number, logger?: Logger): 
   }
 }
 
+/**
+ * The tokenizer an ONNX folder ships with, checked against its mllm.json (which load checked
+ * against the graphs): the decoder's logits index this vocabulary, so one of another size or
+ * with other special ids would decode the wrong words.
+ */
+export async function loadOnnxTokenizer(model: OnnxMultimodalModel, dir: string): Promise<WordTokenizer> {
+  // the tokenizer files, like the graphs, must be regular files inside the folder
+  for (const name of ['tokenizer.json', 'tokenizer_config.json']) await resolveModelFile(dir, name);
+  const tokenizer = await WordTokenizer.load(dir);
+  const file = join(dir, 'tokenizer.json');
+  const { llm, special } = model.manifest;
+  const fail = (what: string): never => {
+    throw new MllmError(`${file}: ${what}; mllm.json was edited or the tokenizer comes from another export, re-export the model with \`mllm export\``);
+  };
+  if (tokenizer.vocabSize !== llm.vocabSize) fail(`has ${tokenizer.vocabSize} tokens but mllm.json llm.vocabSize and the decoder's logits have ${llm.vocabSize}`);
+  const pairs = [
+    ['imageTokenId', special.imageTokenId, tokenizer.special.image],
+    ['padId', special.padId, tokenizer.special.pad],
+    ['bos', special.bos, tokenizer.special.bos],
+    ['eos', special.eos, tokenizer.special.eos],
+    ['end', special.end, tokenizer.special.end],
+  ] as const;
+  for (const [field, id, ours] of pairs) if (id !== undefined && id !== ours) fail(`has id ${ours} where mllm.json special.${field} is ${id}`);
+  return tokenizer;
+}
+
 /** Greedy answers from the ONNX model, the same prompts and stops as the tfjs answerer. */
 export function onnxAnswerer(model: OnnxMultimodalModel, tokenizer: WordTokenizer, image: (sceneId: string) => Float32Array, maxNewTokens: number): Answerer {
   return {
@@ -79,7 +105,7 @@ export async function evaluateOnnx(options: { model: string; threads?: number; l
     const { registry, raw } = await registryFor(model.manifest.runConfig, options.model);
     const config = parseRunConfig(raw, registry);
     const world = createWorld(config);
-    const tokenizer = await WordTokenizer.load(options.model);
+    const tokenizer = await loadOnnxTokenizer(model, options.model);
     const answerer = onnxAnswerer(model, tokenizer, (id) => world.image(id), config.eval.maxNewTokens);
     const result = await evaluate(answerer, buildEvalSet(world, config), { batchSize: config.eval.batchSize });
     await writeFile(join(options.model, 'eval-onnx.json'), JSON.stringify(result, null, 2));

@@ -1,8 +1,8 @@
 import type { Logger } from '@mllm/core';
 import type { OnnxMultimodalModel } from '@mllm/onnx';
-import { WordTokenizer } from '@mllm/tokenizer';
+import type { WordTokenizer } from '@mllm/tokenizer';
 import { promptIds, type Conversation } from './answerer';
-import { loadOnnx } from './export';
+import { loadOnnx, loadOnnxTokenizer } from './export';
 import { loadImageInput } from './image-input';
 
 /** The decoding flags of `mllm chat` (generationOptionsFromFlags). */
@@ -39,7 +39,7 @@ export async function openOnnxChat(options: { model: string; threads?: number; l
   const model = await loadOnnx(options.model, options.threads, options.logger);
   let tokenizer: WordTokenizer;
   try {
-    tokenizer = await WordTokenizer.load(options.model);
+    tokenizer = await loadOnnxTokenizer(model, options.model);
   } catch (e) {
     await model.release();
     throw e;
