@@ -28,7 +28,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  */
 const LIMITS = {
   // the toolkit components are built from: backend, Module, nn layers, MoE, checkpoints, registry, plug-point interfaces
-  '@mllm/core': 100,
+  // (among them the size-estimator types a component registers with its build function)
+  '@mllm/core': 102,
   // word/BPE/HF tokenizers and the chat template
   '@mllm/tokenizer': 18,
   // the Shapes world (scenes, language, questions, preference pairs), LLaVA files, image preprocessing
@@ -47,10 +48,11 @@ const LIMITS = {
   '@mllm/training': 68,
   // POPE, CHAIR, closed-set and reasoning scorers, the evaluation runner, reports and charts
   '@mllm/eval': 52,
-  // export, exporter registry, graph building, the runtime: the plugin-author surface, kept whole
-  '@mllm/onnx': 42,
-  // running configs, reopening runs, plugins, deployment
-  '@mllm/run': 58,
+  // export, exporter registry, graph building, the runtime: the plugin-author surface, kept whole;
+  // the manifest's schema and limits, for tools that write or check an export folder
+  '@mllm/onnx': 45,
+  // running configs, reopening runs, plugins, deployment, size estimates and their limits
+  '@mllm/run': 60,
 };
 
 /** Every publishable workspace package: name, folder and its `exports` subpaths with their declaration files. */

@@ -1,4 +1,5 @@
-import { parameterCount, type ComponentSize, type EstimateContext, type Registry } from '@mllm/core';
+import type { ComponentSize, EstimateContext, Registry } from '@mllm/core';
+import { parameterCount } from '@mllm/core/internal';
 import type { GatedCrossAttentionConfig } from './gated-cross-attention';
 import type { AdapterPromptsConfig } from './adapter-prompts';
 import type { VisualExpertConfig } from './visual-expert';

@@ -1,4 +1,5 @@
-import { parameterCount, type ComponentSize, type EstimateContext } from '@mllm/core';
+import type { ComponentSize, EstimateContext } from '@mllm/core';
+import { parameterCount } from '@mllm/core/internal';
 import type { QFormerConfig } from './qformer';
 import type { PerceiverConfig } from './perceiver-resampler';
 

@@ -28,10 +28,10 @@ export { SparseMoeBlock, loadBalancingLoss, routerZLoss, moeAux, moeStats, type 
 
 // Checkpoints: safetensors files and HF model folders.
 export { encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors, readSafetensorsHeader, type EncodeOptions, type ValidEntry as SafetensorsEntry } from './safetensors';
-export { loadHfFolder, readHfFolderHeaders, saveHfFolder, parseHfSpec, type HfFolder, type SaveHfFolderOptions } from './hf-folder';
+export { loadHfFolder, saveHfFolder, parseHfSpec, type HfFolder, type SaveHfFolderOptions } from './hf-folder';
 
 // Registry: component types by exact key, with their zod schemas and `from` resolvers.
-export { parameterCount, type ComponentSize, type EstimateContext, type SizeEstimator } from './size-estimate';
+export { type ComponentSize, type EstimateContext, type SizeEstimator } from './size-estimate';
 export { Registry, zodIssues, type RegistryEntry, type RegisterOptions, type PretrainedSource, type FromSourceResolver } from './registry';
 
 // Plug points: what an encoder, a connector and an LLM implement.

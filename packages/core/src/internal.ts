@@ -8,3 +8,5 @@ export { writeFileAtomic } from './safetensors';
 
 // The safetensors header size a reader accepts, for readers that parse headers themselves.
 export { MAX_HEADER_BYTES, validateHeader as checkSafetensorsHeader } from './safetensors';
+export { readHfFolderHeaders } from './hf-folder';
+export { parameterCount } from './size-estimate';

@@ -1,4 +1,5 @@
-import { parameterCount, type ComponentSize } from '@mllm/core';
+import type { ComponentSize } from '@mllm/core';
+import { parameterCount } from '@mllm/core/internal';
 import type { VitConfig } from './vit';
 
 /**

@@ -1,4 +1,5 @@
-import { CheckpointError, readHfFolderHeaders } from '@mllm/core';
+import { CheckpointError } from '@mllm/core';
+import { readHfFolderHeaders } from '@mllm/core/internal';
 import { causalLmSchema } from './causal-lm';
 import type { HfCausalSpec } from './hf-config';
 import { estimateDecoderOnly } from './size-estimate';

@@ -1,4 +1,5 @@
-import { parameterCount, type ComponentSize, type EstimateContext } from '@mllm/core';
+import type { ComponentSize, EstimateContext } from '@mllm/core';
+import { parameterCount } from '@mllm/core/internal';
 import type { CausalLmConfig } from './causal-lm';
 import type { PrefixLmConfig } from './prefix-lm';
 import type { EncoderDecoderLmConfig } from './encoder-decoder-lm';

@@ -26,7 +26,5 @@ export { GraphBuilder, OPSET, toFloat16, quantizeInt8, type Attr, type Dim, type
 // picked by `@mllm/llm/decoding`'s TokenPicker, as tfjs generation picks them.
 export { OnnxMultimodalModel, type OnnxGenerateOptions, type OnnxLoadOptions, type OnnxPrompt } from './runtime';
 export { checkManifest, manifestSchema, OnnxModelError, MANIFEST_FILE, MANIFEST_LIMITS, type OnnxManifest } from './manifest';
-// What load checks: files inside the folder, each graph's inputs and outputs against mllm.json.
-export { resolveModelFile, readModelFile, type ModelFileOptions } from './model-files';
-export { readGraphSignature, type GraphSignature, type ValueSignature } from './graph-signature';
-export { graphContracts, checkGraph, type GraphContract, type GraphRole } from './graph-contract';
+// A file named by mllm.json, resolved inside the folder (load checks the graphs against mllm.json itself).
+export { resolveModelFile } from './model-files';
