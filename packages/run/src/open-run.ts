@@ -11,6 +11,7 @@ import { evaluateSession, type EvaluateProgress } from './run';
 import { registryFor } from './plugins';
 import type { MllmRegistry } from './registry';
 import { createSession, type Session } from './session';
+import { chatTemplateConfigError } from './chat-template-error';
 
 /**
  * An image to ask about: a file path or encoded bytes (PNG, JPEG, ...), read with the checks
@@ -71,7 +72,10 @@ export async function readRunConfig(dir: string): Promise<{ config: RunConfig; r
  */
 export async function openRun(dir: string): Promise<OpenedRun> {
   const { config, registry } = await readRunConfig(dir);
-  const tokenizer = await loadTokenizer(dir); // the word vocabulary, or the HF tokenizer a run started from
+  // the word vocabulary, or the HF tokenizer a run started from (its chat template rendered once, bounded)
+  const tokenizer = await loadTokenizer(dir).catch((e: unknown) => {
+    throw chatTemplateConfigError(e, 'chat_template');
+  });
   const session = createSession(config, registry, tokenizer);
   const weights = join(dir, 'model.safetensors');
   try {

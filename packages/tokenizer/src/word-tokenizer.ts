@@ -115,15 +115,16 @@ export class WordTokenizer {
   }
 
   static async load(dir: string): Promise<WordTokenizer> {
-    const { readFile } = await import('node:fs/promises');
+    const { readTextFile } = await import('./read-text-file');
     const { join } = await import('node:path');
     const files: Record<string, string> = {};
     for (const name of ['tokenizer.json', 'tokenizer_config.json']) {
       const path = join(dir, name);
       try {
-        files[name] = await readFile(path, 'utf8');
+        files[name] = await readTextFile(path);
       } catch (cause) {
-        throw new Error(`WordTokenizer.load: cannot read ${path}; save the tokenizer there with tokenizer.save(dir)`, { cause });
+        const why = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? '' : ` (${(cause as Error).message})`;
+        throw new Error(`WordTokenizer.load: cannot read ${path}${why}; save the tokenizer there with tokenizer.save(dir)`, { cause });
       }
     }
     return WordTokenizer.fromFiles(files);
