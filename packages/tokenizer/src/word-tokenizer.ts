@@ -5,6 +5,13 @@ import { fromHfFiles, toHfFiles } from './hf-files';
 export interface TrainOptions {
   /** Words seen fewer times than this map to <unk>. Default 1 (keep every word). */
   minFrequency?: number;
+  /**
+   * At most this many tokens, the special tokens included: past it the least frequent words
+   * map to <unk>, as a BPE or WordLevel trainer's vocab_size does. Default: no cap.
+   */
+  maxVocab?: number;
+  /** Hears how many distinct words the corpus had (after minFrequency) when maxVocab left some out. */
+  onCapped?: (info: { words: number; kept: number }) => void;
 }
 
 export interface DecodeOptions {
@@ -46,11 +53,15 @@ export class WordTokenizer {
     for (const text of corpus) {
       for (const w of preTokenize(text)) if (!specials.has(w)) counts.set(w, (counts.get(w) ?? 0) + 1);
     }
+    const maxWords = (options.maxVocab ?? Infinity) - SPECIAL_TOKENS.length;
+    if (!(maxWords >= 1)) throw new Error(`WordTokenizer.train: maxVocab must be above the ${SPECIAL_TOKENS.length} special tokens, got ${options.maxVocab}`);
     const words = [...counts]
       .filter(([, n]) => n >= minFrequency)
       .sort(([a, na], [b, nb]) => nb - na || (a < b ? -1 : a > b ? 1 : 0))
       .map(([w]) => w);
-    return new WordTokenizer([...SPECIAL_TOKENS, ...words]);
+    // frequency order makes the cut deterministic: ties fall alphabetically, as the ids do
+    if (words.length > maxWords) options.onCapped?.({ words: words.length, kept: maxWords });
+    return new WordTokenizer([...SPECIAL_TOKENS, ...words.slice(0, maxWords)]);
   }
 
   get vocabSize(): number {

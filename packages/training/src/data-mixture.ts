@@ -35,6 +35,8 @@ export const llavaSourceSchema = z
     resize: z.enum(LLAVA_RESIZE_MODES).default('stretch'),
     /** Records longer than this many tokens after image expansion are bad samples (attention cost grows with T^2). */
     maxTokens: z.number().int().min(8).default(512),
+    /** A record over this many bytes of JSON is a bad sample, never parsed nor held (1 MiB: published records are a few KB). */
+    maxRecordBytes: z.number().int().min(1024).default(1 << 20),
   })
   .strict();
 
