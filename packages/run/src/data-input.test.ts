@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { ConfigError, silentLogger, type Logger } from '@mllm/core';
 import { BadSampleError } from '@mllm/data';
 import { WordTokenizer } from '@mllm/tokenizer';
+import { loadConfig } from './config-load';
 import { lintData } from './lint-data';
 import { loadImageInput } from './image-input';
 import { openRun } from './open-run';
@@ -90,6 +91,17 @@ describe.skipIf(process.platform === 'win32')('data a run reads: regular files o
     await run(llavaConfig('skip', { maxVocab: 40 }), { out, logger });
     expect((await WordTokenizer.load(out)).vocabSize).toBe(40);
     expect(warnings.some((w) => /^tokenizer: the data has \d+ distinct words, over tokenizer\.maxVocab 40: the \d+ least frequent read as <unk>; raise tokenizer\.maxVocab to keep them$/.test(w))).toBe(true);
+  });
+
+  it('a FIFO named as the data file or the config is refused by what it is, before anything reads it', async () => {
+    const pipe = join(dir, 'data-pipe.jsonl');
+    execFileSync('mkfifo', [pipe]);
+    const config = llavaConfig('fail');
+    config.stages[0].data[0].file = pipe;
+    const error = await run(config, { out: fresh(), logger: silentLogger }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues).toEqual([{ path: 'stages[0].data[0].file', message: expect.stringContaining(`${pipe} is a FIFO (named pipe), not a regular file`) }]);
+    await expect(loadConfig(pipe)).rejects.toThrow(/config .*data-pipe\.jsonl is a FIFO \(named pipe\), not a regular file; pass a JSON config file/);
   });
 
   it('an image input that is a FIFO or /dev/zero is refused by what it is', async () => {
