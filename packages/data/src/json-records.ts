@@ -69,17 +69,19 @@ class RecordText {
 async function* jsonLines(handle: FileHandle, maxBytes: number): AsyncGenerator<RawRecord> {
   const text = new RecordText(maxBytes);
   let line = 1;
+  // the line as a record: none for a blank line, a byte-order mark off the first
   const finish = (): RawRecord | undefined => {
     const blank = text.blank;
     const record = text.take(line);
-    return blank ? undefined : record;
+    if (blank) return undefined;
+    return 'text' in record && line === 1 ? { line, text: record.text.replace(/^\uFEFF/, '') } : record;
   };
   for await (const chunk of chunks(handle)) {
     let start = 0;
     for (let nl = chunk.indexOf('\n'); nl !== -1; nl = chunk.indexOf('\n', start)) {
       text.push(chunk.slice(start, nl > start && chunk[nl - 1] === '\r' ? nl - 1 : nl));
       const record = finish();
-      if (record) yield 'text' in record && line === 1 ? { line, text: record.text.replace(/^\uFEFF/, '') } : record;
+      if (record) yield record;
       line++;
       start = nl + 1;
     }
@@ -87,7 +89,7 @@ async function* jsonLines(handle: FileHandle, maxBytes: number): AsyncGenerator<
   }
   if (!text.empty) {
     const record = finish();
-    if (record) yield 'text' in record && line === 1 ? { line, text: record.text.replace(/^\uFEFF/, '') } : record;
+    if (record) yield record;
   }
 }
 

@@ -39,7 +39,7 @@ export interface SkippedReport {
 export class LlavaSources {
   private readonly datasets = new Map<string, Promise<LlavaDataset>>();
   private readonly prepared = new Map<string, Promise<TokenizedSample[]>>();
-  /** Records dropped while preparing (too long, image that would not decode), by file. */
+  /** Records dropped before training (too long, image that would not decode), by file. */
   private readonly dropped = new Map<string, BadSample[]>();
   /** Datasets whose open has finished, for skipped(). */
   private readonly opened: LlavaDataset[] = [];
@@ -47,7 +47,7 @@ export class LlavaSources {
   /** The file opened with the source's image folder and bad-sample policy (once per combination). */
   dataset(source: LlavaSourceConfig, which: 'file' | 'valFile' = 'file'): Promise<LlavaDataset> {
     const file = source[which]!;
-    const key = JSON.stringify([file, source.images, source.onBadSample]);
+    const key = JSON.stringify([file, source.images, source.onBadSample, source.maxRecordBytes]);
     let pending = this.datasets.get(key);
     if (!pending) {
       // image headers are read with the text (a missing, non-regular or oversized image is a bad sample
@@ -100,7 +100,7 @@ export class LlavaSources {
 
   /** The source's records as training samples with decoded images; bad records skipped or fatal per `onBadSample`. */
   samples(source: LlavaSourceConfig, which: 'file' | 'valFile', options: LlavaPrepareOptions): Promise<TokenizedSample[]> {
-    const key = JSON.stringify([source[which], source.images, source.onBadSample, source.resize, source.maxTokens, options.imageSize, options.tokensPerImage, options.canvasFor !== undefined]);
+    const key = JSON.stringify([source[which], source.images, source.onBadSample, source.maxRecordBytes, source.resize, source.maxTokens, options.imageSize, options.tokensPerImage, options.canvasFor !== undefined]);
     let samples = this.prepared.get(key);
     if (!samples) {
       samples = this.prepare(source, which, options);
