@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '@mllm/core';
 
 export type Sharp = typeof import('sharp');
 
@@ -32,7 +32,8 @@ export async function imageToPngBuffer(pixels: Float32Array, size: number): Prom
  * (stretching, no crop) and returns HWC RGB in [0, 1].
  */
 export async function loadImageFile(pathOrBuffer: string | Buffer, size: number): Promise<Float32Array> {
-  const input = typeof pathOrBuffer === 'string' ? await readFile(pathOrBuffer) : pathOrBuffer;
+  // read here, not by sharp: only a regular file is opened (a FIFO would block the decoder)
+  const input = typeof pathOrBuffer === 'string' ? await readRegularFile(pathOrBuffer, { what: 'image file' }) : pathOrBuffer;
   const sharp = await loadSharp();
   const { data, info } = await sharp(input)
     .removeAlpha()

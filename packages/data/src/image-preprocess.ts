@@ -1,4 +1,4 @@
-import { MllmError } from '@mllm/core';
+import { MllmError, NotRegularFileError, readRegularFile } from '@mllm/core';
 import { loadSharp } from './image-io';
 
 export type Rgb = [number, number, number];
@@ -47,6 +47,33 @@ function describe(input: string | Buffer): string {
   return typeof input === 'string' ? input : `image buffer (${input.length} bytes)`;
 }
 
+/**
+ * Image files are read whole, this size at most: an image within DEFAULT_MAX_PIXELS is under
+ * 512 MiB even stored raw at 16 bits per RGBA channel, and a larger buffer would not be allocated.
+ */
+export const MAX_IMAGE_FILE_BYTES = 1 << 30;
+
+/**
+ * The bytes of an image file, read here rather than by the decoder: only a regular file is
+ * opened (a FIFO would block the decoder's thread for ever, /dev/zero would never end), and the
+ * handle that was checked is the one read. Every refusal is an ImageFileError naming the file.
+ */
+export async function readImageBytes(path: string): Promise<Buffer> {
+  try {
+    return await readRegularFile(path, { what: 'image file', maxBytes: MAX_IMAGE_FILE_BYTES });
+  } catch (e) {
+    if (e instanceof NotRegularFileError) throw new ImageFileError(path, `is ${e.kind}, not a regular file; image paths must name image files`);
+    if (e instanceof MllmError) throw new ImageFileError(path, `is over ${MAX_IMAGE_FILE_BYTES} bytes; no image within the pixel limit is that large`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ImageFileError(path, code === 'ENOENT' ? 'image file not found' : `image file cannot be read (${code ?? (e as Error).message})`);
+  }
+}
+
+/** A path's bytes (see readImageBytes) or the buffer as given; sharp never opens a path itself. */
+async function imageBytes(input: string | Buffer): Promise<Buffer> {
+  return typeof input === 'string' ? readImageBytes(input) : input;
+}
+
 export function outputSize(options: ImagePreprocessOptions): { width: number; height: number } {
   const { width, height } = typeof options.size === 'number' ? { width: options.size, height: options.size } : options.size;
   if (!(Number.isInteger(width) && Number.isInteger(height) && width >= 1 && height >= 1))
@@ -57,15 +84,14 @@ export function outputSize(options: ImagePreprocessOptions): { width: number; he
 /** Width, height and format from the file header; refuses images over the pixel limit without decoding them. */
 export async function readImageHeader(input: string | Buffer, limits: ImageLimits = {}): Promise<{ width: number; height: number; format: string }> {
   const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const bytes = await imageBytes(input);
   const sharp = await loadSharp();
   let meta;
   try {
     // lenient here: a damaged body is found when decoding; the header only has to give the size
-    meta = await sharp(input, { limitInputPixels: false, failOn: 'none' }).metadata();
+    meta = await sharp(bytes, { limitInputPixels: false, failOn: 'none' }).metadata();
   } catch (e) {
-    const message = (e as Error).message;
-    const missing = /missing|no such file|ENOENT/i.test(message);
-    throw new ImageFileError(describe(input), missing ? 'image file not found' : `unreadable image (${message})`);
+    throw new ImageFileError(describe(input), `unreadable image (${(e as Error).message})`);
   }
   const { width, height, format } = meta;
   if (!width || !height) throw new ImageFileError(describe(input), 'unreadable image (no size in its header)');
@@ -122,12 +148,15 @@ function toFloat(bytes: Buffer, mean?: Rgb, std?: Rgb): Float32Array {
 export async function preprocessImage(input: string | Buffer, options: ImagePreprocessOptions, limits: ImageLimits = {}): Promise<Float32Array> {
   const out = outputSize(options);
   const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const src = await readImageHeader(input, { maxPixels });
+  const bytes = await imageBytes(input);
+  const src = await readImageHeader(bytes, { maxPixels }).catch((e: unknown) => {
+    throw e instanceof ImageFileError ? new ImageFileError(describe(input), e.reason) : e;
+  });
   const sharp = await loadSharp();
   const kernel = KERNELS[options.resample ?? 'bicubic'];
   const resize = { fit: 'fill', kernel, fastShrinkOnLoad: false } as const;
   try {
-    let image = sharp(input, { limitInputPixels: maxPixels }).removeAlpha().toColourspace('srgb');
+    let image = sharp(bytes, { limitInputPixels: maxPixels }).removeAlpha().toColourspace('srgb');
     if (options.mode === 'crop') {
       const g = cropGeometry(src, out, options.shortestEdge);
       image = image.resize(g.width, g.height, resize).extract({ left: g.left, top: g.top, width: out.width, height: out.height });

@@ -21,7 +21,7 @@ export { loadLlavaJson, parseLlavaSamples } from './llava-json';
 export { LlavaDataset, BadSampleError, type LlavaRecord, type BadSample, type OnBadSample, type LlavaDatasetOptions } from './llava-dataset';
 
 // Image files: decode, check, resize and normalize as an HF image processor does.
-export { preprocessImage, readImageHeader, ImageFileError, DEFAULT_MAX_PIXELS } from './image-preprocess';
+export { preprocessImage, readImageHeader, readImageBytes, ImageFileError, DEFAULT_MAX_PIXELS, MAX_IMAGE_FILE_BYTES } from './image-preprocess';
 export type { ImagePreprocessOptions, ImageLimits, ResampleKernel } from './image-preprocess';
 export { preprocessFromHf, type FromHfOptions } from './preprocess-from-hf';
 

@@ -1,6 +1,6 @@
 import { realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep, win32 } from 'node:path';
-import { MllmError } from '@mllm/core';
+import { MllmError, NotRegularFileError, openRegularFile } from '@mllm/core';
 import type { LlavaTurn } from './llava';
 import { conversationProblem, firstIssue, llavaRecordSchema, recordImages } from './llava-json';
 import { readJsonRecords } from './json-records';
@@ -34,6 +34,8 @@ export interface LlavaDatasetOptions {
   maxPixels?: number;
   /** Check every image while reading: true reads each header (exists, readable, size); 'decode' also decodes it. */
   checkImages?: boolean | 'decode';
+  /** A record over this many bytes of JSON is a bad sample, never parsed (default DEFAULT_MAX_RECORD_BYTES, 1 MiB). */
+  maxRecordBytes?: number;
 }
 
 /** A bad sample under `onBadSample: 'fail'` (or from loadImages): the message is `file:line: reason` and how to go on. */
@@ -146,9 +148,7 @@ export async function* readLlavaRecords(
   const imageDir = resolve(options.imageDir ?? dirname(file));
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const checkImages = options.checkImages || undefined;
-  const isFile = await stat(file).then((s) => s.isFile(), () => undefined);
-  if (isFile === undefined) throw new MllmError(`data file ${file} not found; check the path`);
-  if (!isFile) throw new MllmError(`data file ${file} is not a file; pass a LLaVA-format .json or .jsonl file`);
+  const handle = await openDataFile(file);
   const realRoot = checkImages ? await realFolder(imageDir) : imageDir;
   const settle = (c: Checked): LlavaRecord | undefined => {
     if ('record' in c) return c.record;
@@ -167,11 +167,26 @@ export async function* readLlavaRecords(
       if (record) yield record;
     }
   };
-  for await (const raw of readJsonRecords(file)) {
-    window.push('error' in raw ? { bad: { file, line: raw.line, reason: raw.error } } : validate(file, raw.line, raw.text, imageDir));
-    if (window.length >= CHECK_WINDOW || !checkImages) yield* flush();
+  try {
+    for await (const raw of readJsonRecords(handle, { maxRecordBytes: options.maxRecordBytes })) {
+      window.push('error' in raw ? { bad: { file, line: raw.line, reason: raw.error } } : validate(file, raw.line, raw.text, imageDir));
+      if (window.length >= CHECK_WINDOW || !checkImages) yield* flush();
+    }
+    yield* flush();
+  } finally {
+    await handle.close();
   }
-  yield* flush();
+}
+
+/** The data file opened for reading, refused unless it is a regular file (a FIFO would block the run for ever). */
+async function openDataFile(file: string) {
+  try {
+    return await openRegularFile(file, 'data file');
+  } catch (e) {
+    if (e instanceof NotRegularFileError) throw new MllmError(`data file ${file} is ${e.kind}, not a regular file; pass a LLaVA-format .json or .jsonl file`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new MllmError(code === 'ENOENT' ? `data file ${file} not found; check the path` : `data file ${file} cannot be read (${code}); check its permissions`);
+  }
 }
 
 /** A LLaVA-format dataset: every record's text in memory, images decoded on demand. */

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { MllmError } from '@mllm/core';
+import { MllmError, NotRegularFileError, readRegularFile } from '@mllm/core';
 import type { PreferenceRecord } from './preference';
 
 export const preferenceRecordSchema = z.object({
@@ -150,8 +149,10 @@ export function parsePreferenceJsonl(text: string, file = 'preference data'): Pr
 
 async function read(path: string, caller: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    // a regular file only: a FIFO would block the read for ever (see openRegularFile)
+    return (await readRegularFile(path, { what: 'preference file' })).toString('utf8');
   } catch (cause) {
+    if (cause instanceof NotRegularFileError) throw new Error(`${caller}: ${cause.message}`, { cause });
     throw new Error(`${caller}: cannot read ${path}; check the path`, { cause });
   }
 }

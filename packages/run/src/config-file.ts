@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { MllmError } from '@mllm/core';
+import { MllmError, NotRegularFileError, readRegularFile } from '@mllm/core';
 
 /** A file's path as a person would type it: relative to the working directory when that is shorter. */
 export function displayPath(file: string): string {
@@ -42,8 +41,10 @@ export class ConfigFileError extends MllmError {
 export async function readJsonFile(file: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // a regular file only: a FIFO given as --config would block the read for ever
+    text = (await readRegularFile(file, { what: 'config' })).toString('utf8');
   } catch (e) {
+    if (e instanceof NotRegularFileError) throw new ConfigFileError(file, 'unreadable', `config ${displayPath(file)} is ${e.kind}, not a regular file; pass a JSON config file`);
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new ConfigFileError(file, 'missing', `config ${displayPath(file)} not found`);
     throw new ConfigFileError(file, 'unreadable', `cannot read config ${displayPath(file)}: ${code ?? (e as Error).message}`);

@@ -1,5 +1,4 @@
-import { stat } from 'node:fs/promises';
-import { DEFAULT_MAX_PIXELS, ImageFileError, loadImageFile, readImageHeader } from '@mllm/data';
+import { DEFAULT_MAX_PIXELS, ImageFileError, loadImageFile, readImageBytes, readImageHeader } from '@mllm/data';
 
 /** What sharp decodes in the build the data pipeline uses; anything else is refused from its first bytes. */
 const READABLE_FORMATS = 'PNG, JPEG, WebP, GIF, AVIF, TIFF or SVG';
@@ -21,8 +20,7 @@ export interface ImageInputOptions {
  */
 export async function loadImageInput(source: string | Uint8Array, options: ImageInputOptions): Promise<Float32Array> {
   const name = typeof source === 'string' ? source : `image bytes (${source.byteLength} bytes)`;
-  const input = typeof source === 'string' ? source : Buffer.from(source.buffer, source.byteOffset, source.byteLength);
-  if (typeof source === 'string') await assertFile(source);
+  const input = typeof source === 'string' ? await readImageInput(source) : Buffer.from(source.buffer, source.byteOffset, source.byteLength);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   let header: { width: number; height: number };
   try {
@@ -45,14 +43,17 @@ export async function loadImageInput(source: string | Uint8Array, options: Image
   }
 }
 
-/** A path that is not a readable file is named as such, before any decoder sees it. */
-async function assertFile(path: string): Promise<void> {
-  let isFile: boolean;
+/**
+ * The image file's bytes, read once: only a regular file is opened (a FIFO or a device such as
+ * /dev/zero is refused by what it is, without blocking), and a missing one is named as such.
+ */
+async function readImageInput(path: string): Promise<Buffer> {
   try {
-    isFile = (await stat(path)).isFile();
+    return await readImageBytes(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ImageFileError(path, code === 'ENOENT' ? 'image file not found; check the path (relative paths start in the current folder)' : `cannot read the image file (${code})`);
+    if (!(e instanceof ImageFileError)) throw e;
+    if (/image file not found/.test(e.reason)) throw new ImageFileError(path, 'image file not found; check the path (relative paths start in the current folder)');
+    if (/is a folder/.test(e.reason)) throw new ImageFileError(path, 'is a folder, not an image file; pass the path of a PNG or JPEG file');
+    throw e;
   }
-  if (!isFile) throw new ImageFileError(path, 'is a folder, not an image file; pass the path of a PNG or JPEG file');
 }

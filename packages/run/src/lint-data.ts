@@ -108,7 +108,7 @@ export async function lintData(file: string, options: LintOptions = {}): Promise
     await initBackend({ backend: options.backend, logger: options.logger });
     // the word tokenizer of a run that trains on this file: the Shapes corpus plus the file's text
     const corpus = [...createWorld(config).corpus(), ...dataset.records.flatMap((r) => r.conversations.map((t) => t.value))];
-    const tokenizer = WordTokenizer.train(corpus, { minFrequency: config.tokenizer.minFrequency });
+    const tokenizer = WordTokenizer.train(corpus, { minFrequency: config.tokenizer.minFrequency, maxVocab: config.tokenizer.maxVocab });
     const { model } = createSession(config, registry, tokenizer);
     const perImage = model.tokensPerImage;
     // a tiled encoder gives an image the grid of its aspect ratio, and that grid's token count
@@ -178,7 +178,7 @@ export function formatLintReport(r: LintReport): string {
       `lengths after image expansion (${t.perImage} tokens per image): max ${t.max}, mean ${t.mean.toFixed(1)}; ` +
         (t.maxLength !== undefined ? `${r.tooLong.length} over the max length ${t.maxLength}` : 'no max length known: pass --max-length N to check truncation'),
     );
-    if (t.withUnknownWords) lines.push(`${t.withUnknownWords} samples hold words the tokenizer maps to <unk> (below tokenizer.minFrequency)`);
+    if (t.withUnknownWords) lines.push(`${t.withUnknownWords} samples hold words the tokenizer maps to <unk> (below tokenizer.minFrequency, or past tokenizer.maxVocab)`);
   }
   if (r.rendered.length) {
     lines.push('', `first ${r.rendered.length} sample${r.rendered.length === 1 ? '' : 's'} as the model reads ${r.rendered.length === 1 ? 'it' : 'them'}, trained tokens inside [[ ]]:`);

@@ -13,6 +13,7 @@ import type { MllmRegistry } from './registry';
 import { createSession, type Session } from './session';
 import { checkSizeLimits } from './size-limits';
 import { checkWeightsFitConfig } from './weights-check';
+import { chatTemplateConfigError } from './chat-template-error';
 
 /**
  * An image to ask about: a file path or encoded bytes (PNG, JPEG, ...), read with the checks
@@ -83,7 +84,10 @@ export async function readRunConfig(dir: string): Promise<{ config: RunConfig; r
  */
 export async function openRun(dir: string): Promise<OpenedRun> {
   const { config, registry } = await readRunConfig(dir);
-  const tokenizer = await loadTokenizer(dir); // the word vocabulary, or the HF tokenizer a run started from
+  // the word vocabulary, or the HF tokenizer a run started from (its chat template rendered once, bounded)
+  const tokenizer = await loadTokenizer(dir).catch((e: unknown) => {
+    throw chatTemplateConfigError(e, 'chat_template');
+  });
   const weights = join(dir, 'model.safetensors');
   // the weights' header against the config, with the run's real vocabulary, before a model of the config's size exists
   await checkWeightsFitConfig(weights, checkSizeLimits(config, registry, { vocabSize: tokenizer.vocabSize }));

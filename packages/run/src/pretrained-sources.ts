@@ -1,6 +1,7 @@
 import { MllmError, type ComponentRegistry, type PretrainedSource } from '@mllm/core';
 import type { MultimodalModel } from '@mllm/model';
 import { HfTokenizer } from '@mllm/tokenizer';
+import { chatTemplateConfigError } from './chat-template-error';
 
 const SLOTS = [
   ['encoder', 'encoders'],
@@ -44,7 +45,8 @@ export async function resolvePretrainedSources(raw: unknown, registry: Component
     try {
       tokenizer = await HfTokenizer.load(tokenizerSource.dir, { modelVocabSize: tokenizerSource.vocabSize });
     } catch (e) {
-      throw new MllmError(`llm.from: ${(e as Error).message}`);
+      const templateError = chatTemplateConfigError(e, 'llm.from');
+      throw templateError !== e ? templateError : new MllmError(`llm.from: ${(e as Error).message}`);
     }
   }
   return {

@@ -110,13 +110,14 @@ export async function run(raw: unknown, options: RunOptions): Promise<RunReportJ
   checkSizeLimits(config, registry, { vocabSize: hf.tokenizer?.vocabSize, backend: options.backend }); // every stage's batch, before the first one trains
   const missing = mixtureFileIssues(config.stages);
   if (missing.length > 0) throw new ConfigError(missing);
-  // LLaVA files are read (and bad records found) before the run folder is touched; the tokenizer learns their words
+  // LLaVA files are read (and bad records found) before the run folder is touched; the tokenizer learns the words of the records it accepts
   const llava = new LlavaSources();
-  const llavaText = await llava.corpus(config.stages);
+  const llavaText = await llava.corpus(config.stages, hf.tokenizer);
   await prepareRunDir(options.out, options);
   const backend = await initBackend({ backend: options.backend, logger: options.logger });
   const session = createSession(config, registry, hf.tokenizer, llavaText);
   const { model, tokenizer } = session;
+  if (session.vocabCapped) options.logger.warn(`tokenizer: the data has ${session.vocabCapped.words} distinct words, over tokenizer.maxVocab ${config.tokenizer.maxVocab}: the ${session.vocabCapped.words - session.vocabCapped.kept} least frequent read as <unk>; raise tokenizer.maxVocab to keep them`);
   await hf.loadInto(model);
   options.logger.info(
     `model: ${model.numParameters()} parameters (encoder ${model.encoder.numParameters()}, connector ${model.connector.numParameters()}, llm ${model.llm.numParameters()}); ${visualTokensPerImage(model) > 0 ? `${model.tokensPerImage} visual tokens per image` : `images read by fusion layers only (${model.encoder.numTokens} features each)`}; vocab ${tokenizer.vocabSize}`,

@@ -13,6 +13,8 @@ export interface Session {
   world: ShapesWorld;
   tokenizer: WordTokenizer;
   model: MultimodalModel;
+  /** Set when the new tokenizer met more distinct words than `tokenizer.maxVocab` allows: the rest read as <unk>. */
+  vocabCapped?: { words: number; kept: number };
 }
 
 /**
@@ -42,12 +44,19 @@ export function createWorld(config: RunConfig): ShapesWorld {
 export function createSession(config: RunConfig, registry: MllmRegistry = createRegistry(), tokenizer?: WordTokenizer, extraCorpus: readonly string[] = []): Session {
   const world = createWorld(config);
   const reasoning = trainsChainOfThought(config.stages) ? reasoningCorpus(world.scenes('train'), new Rng(config.seed).fork('corpus:reasoning')) : [];
-  const tok = tokenizer ?? WordTokenizer.train([...world.corpus(), ...reasoning, ...extraCorpus], { minFrequency: config.tokenizer.minFrequency });
+  let vocabCapped: Session['vocabCapped'];
+  const tok =
+    tokenizer ??
+    WordTokenizer.train([...world.corpus(), ...reasoning, ...extraCorpus], {
+      minFrequency: config.tokenizer.minFrequency,
+      maxVocab: config.tokenizer.maxVocab,
+      onCapped: (info) => (vocabCapped = info),
+    });
   const model = buildModel(config as unknown as Record<string, unknown>, {
     registry,
     vocabSize: tok.vocabSize,
     special: { imageTokenId: tok.special.image, padId: tok.special.pad },
     seed: config.seed,
   });
-  return { config, registry, world, tokenizer: tok, model };
+  return { config, registry, world, tokenizer: tok, model, ...(vocabCapped && { vocabCapped }) };
 }

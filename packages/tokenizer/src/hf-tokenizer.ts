@@ -1,6 +1,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
-import { Template } from '@huggingface/jinja';
-import { readFile, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { readTextFile } from './read-text-file';
+import { BoundedTemplate, ChatTemplateError } from './bounded-template';
 import { join } from 'node:path';
 import { SPECIAL_TOKENS } from './special-tokens';
 import type { SpecialIds } from './special-tokens';
@@ -17,7 +18,16 @@ const END_OF_TURN = ['<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>'];
 export interface HfTokenizerOptions {
   /** Rows of the LLM's embedding (config.json vocab_size); vocabSize is at least this. */
   modelVocabSize?: number;
+  /** Where tokenizer_config.json was read, for errors about its chat_template (load sets it). */
+  source?: string;
 }
+
+/** The conversation every chat template is rendered on once, when the tokenizer is made: an image, an answer, a follow-up. */
+const PROBE: readonly ChatTurn[] = [
+  { from: 'human', value: '<image>\nWhat colour is the square?' },
+  { from: 'gpt', value: 'The square is red.' },
+  { from: 'human', value: 'And the circle?' },
+];
 
 /**
  * A HuggingFace tokenizer (tokenizer.json + tokenizer_config.json with its chat_template) behind
@@ -34,7 +44,7 @@ export class HfTokenizer extends WordTokenizer {
   override readonly special: Readonly<SpecialIds>;
   private readonly imageAdded: boolean;
   private readonly size: number;
-  private readonly template?: Template;
+  private readonly template?: BoundedTemplate;
 
   private constructor(
     private readonly hf: Tokenizer,
@@ -66,7 +76,12 @@ export class HfTokenizer extends WordTokenizer {
       end: END_OF_TURN.map((t) => vocab.get(t)).find((v) => v !== undefined) ?? eos,
     };
     const template = chatTemplateText(files.config.chat_template);
-    if (template !== undefined) this.template = new Template(template);
+    if (template !== undefined) {
+      this.template = new BoundedTemplate(template, options.source ?? 'tokenizer_config.json');
+      // rendered once now, bounded: a template that raises, loops or floods fails here, before any run writes a file
+      this.render(PROBE, { addGenerationPrompt: true });
+      this.render(PROBE.slice(0, 2));
+    }
   }
 
   /** Reads tokenizer.json and tokenizer_config.json from an HF model folder. */
@@ -75,7 +90,7 @@ export class HfTokenizer extends WordTokenizer {
       const path = join(dir, name);
       let text: string;
       try {
-        text = await readFile(path, 'utf8');
+        text = await readTextFile(path);
       } catch (cause) {
         throw new TokenizerFileError(path, `${readFailure(cause)}; an HF model folder needs tokenizer.json and tokenizer_config.json (tokenizer.save_pretrained)`, { cause });
       }
@@ -91,8 +106,9 @@ export class HfTokenizer extends WordTokenizer {
     const tokenizer = await read('tokenizer.json');
     const config = await read('tokenizer_config.json');
     try {
-      return HfTokenizer.fromJson(tokenizer, config, options);
+      return HfTokenizer.fromJson(tokenizer, config, { source: join(dir, 'tokenizer_config.json'), ...options });
     } catch (cause) {
+      if (cause instanceof ChatTemplateError) throw cause; // its own message names the template and what failed
       // @huggingface/tokenizers and the template parser throw TypeErrors on shapes they do not expect
       const reason = (cause as Error).message.split('\n')[0];
       throw new TokenizerFileError(join(dir, 'tokenizer.json'), `with tokenizer_config.json, not a tokenizer @huggingface/tokenizers can load (${reason}); save it again with tokenizer.save_pretrained`, { cause });
@@ -102,7 +118,7 @@ export class HfTokenizer extends WordTokenizer {
   static fromJson(tokenizer: Record<string, unknown>, config: Record<string, unknown>, options: HfTokenizerOptions = {}): HfTokenizer {
     const saved = config[MODEL_VOCAB_KEY];
     const modelVocabSize = Math.max(options.modelVocabSize ?? 0, typeof saved === 'number' ? saved : 0);
-    return new HfTokenizer(new Tokenizer(tokenizer, config), { tokenizer, config }, { modelVocabSize });
+    return new HfTokenizer(new Tokenizer(tokenizer, config), { tokenizer, config }, { ...options, modelVocabSize });
   }
 
   override get vocabSize(): number {
@@ -228,7 +244,7 @@ function chatTemplateText(value: unknown): string | undefined {
 export async function loadTokenizer(dir: string): Promise<WordTokenizer> {
   let config: Record<string, unknown> = {};
   try {
-    config = JSON.parse(await readFile(join(dir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+    config = JSON.parse(await readTextFile(join(dir, 'tokenizer_config.json'))) as Record<string, unknown>;
   } catch {
     // WordTokenizer.load names the missing file
   }

@@ -55,6 +55,22 @@ describe('WordTokenizer', () => {
     expect(rare.tokenToId('red')).toBeDefined();
   });
 
+  it('caps the vocabulary at maxVocab: the most frequent words stay, ties alphabetical, and the cut is reported', () => {
+    const full = WordTokenizer.train(corpus);
+    const reports: { words: number; kept: number }[] = [];
+    const capped = WordTokenizer.train(corpus, { maxVocab: SPECIAL_TOKENS.length + 5, onCapped: (info) => reports.push(info) });
+    expect(capped.vocabSize).toBe(SPECIAL_TOKENS.length + 5);
+    // the same ids as the uncapped vocabulary, cut after its fifth word
+    expect(capped.tokens()).toEqual(full.tokens().slice(0, SPECIAL_TOKENS.length + 5));
+    expect(reports).toEqual([{ words: full.vocabSize - SPECIAL_TOKENS.length, kept: 5 }]);
+    // counted by hand: 'a' and 'the' 4 times, 'at' 'circle' 'red' 3 times; 'large' 'left' 'top' '.' twice are cut
+    expect(capped.tokens().slice(SPECIAL_TOKENS.length)).toEqual(['a', 'the', 'at', 'circle', 'red']);
+    expect(capped.encode('a small square')).toEqual([capped.tokenToId('a'), capped.special.unk, capped.special.unk]);
+    WordTokenizer.train(corpus, { maxVocab: full.vocabSize, onCapped: (info) => reports.push(info) });
+    expect(reports).toHaveLength(1); // at the cap exactly: nothing left out, nothing reported
+    expect(() => WordTokenizer.train(corpus, { maxVocab: SPECIAL_TOKENS.length })).toThrow(/maxVocab must be above the 8 special tokens/);
+  });
+
   it('rejects ids outside the vocabulary', () => {
     expect(() => tok.decode([tok.vocabSize])).toThrow(/outside the vocabulary/);
   });

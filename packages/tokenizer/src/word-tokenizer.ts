@@ -6,6 +6,13 @@ import { TokenizerFileError, readFailure } from './tokenizer-file-error';
 export interface TrainOptions {
   /** Words seen fewer times than this map to <unk>. Default 1 (keep every word). */
   minFrequency?: number;
+  /**
+   * At most this many tokens, the special tokens included: past it the least frequent words
+   * map to <unk>, as a BPE or WordLevel trainer's vocab_size does. Default: no cap.
+   */
+  maxVocab?: number;
+  /** Hears how many distinct words the corpus had (after minFrequency) when maxVocab left some out. */
+  onCapped?: (info: { words: number; kept: number }) => void;
 }
 
 export interface DecodeOptions {
@@ -47,11 +54,15 @@ export class WordTokenizer {
     for (const text of corpus) {
       for (const w of preTokenize(text)) if (!specials.has(w)) counts.set(w, (counts.get(w) ?? 0) + 1);
     }
+    const maxWords = (options.maxVocab ?? Infinity) - SPECIAL_TOKENS.length;
+    if (!(maxWords >= 1)) throw new Error(`WordTokenizer.train: maxVocab must be above the ${SPECIAL_TOKENS.length} special tokens, got ${options.maxVocab}`);
     const words = [...counts]
       .filter(([, n]) => n >= minFrequency)
       .sort(([a, na], [b, nb]) => nb - na || (a < b ? -1 : a > b ? 1 : 0))
       .map(([w]) => w);
-    return new WordTokenizer([...SPECIAL_TOKENS, ...words]);
+    // frequency order makes the cut deterministic: ties fall alphabetically, as the ids do
+    if (words.length > maxWords) options.onCapped?.({ words: words.length, kept: maxWords });
+    return new WordTokenizer([...SPECIAL_TOKENS, ...words.slice(0, maxWords)]);
   }
 
   get vocabSize(): number {
@@ -116,13 +127,13 @@ export class WordTokenizer {
   }
 
   static async load(dir: string): Promise<WordTokenizer> {
-    const { readFile } = await import('node:fs/promises');
+    const { readTextFile } = await import('./read-text-file');
     const { join } = await import('node:path');
     const files: Record<string, string> = {};
     for (const name of ['tokenizer.json', 'tokenizer_config.json']) {
       const path = join(dir, name);
       try {
-        files[name] = await readFile(path, 'utf8');
+        files[name] = await readTextFile(path);
       } catch (cause) {
         throw new TokenizerFileError(path, `${readFailure(cause)}; a run folder gets it from mllm run (tokenizer.save(dir) in code)`, { cause });
       }

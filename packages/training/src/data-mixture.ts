@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { z } from 'zod';
-import type { ConfigIssue, Rng } from '@mllm/core';
+import { fileKind, type ConfigIssue, type Rng } from '@mllm/core';
 import type { StageConfig } from './run-config';
 
 /**
@@ -35,6 +35,8 @@ export const llavaSourceSchema = z
     resize: z.enum(LLAVA_RESIZE_MODES).default('stretch'),
     /** Records longer than this many tokens after image expansion are bad samples (attention cost grows with T^2). */
     maxTokens: z.number().int().min(8).default(512),
+    /** A record over this many bytes of JSON is a bad sample, never parsed nor held (1 MiB: published records are a few KB). */
+    maxRecordBytes: z.number().int().min(1024).default(1 << 20),
   })
   .strict();
 
@@ -77,7 +79,8 @@ export function mixtureFileIssues(stages: readonly StageConfig[]): ConfigIssue[]
       const at = `stages[${i}].data[${k}]`;
       for (const field of ['file', 'valFile'] as const) {
         const path = source[field];
-        if (path !== undefined && !isFile(path)) issues.push({ path: `${at}.${field}`, message: `${path} does not exist or is not a file (paths are relative to the working directory ${process.cwd()})` });
+        const problem = path === undefined ? undefined : notAFile(path);
+        if (problem) issues.push({ path: `${at}.${field}`, message: `${path} ${problem} (paths are relative to the working directory ${process.cwd()})` });
       }
       if (source.images !== undefined && !isDirectory(source.images))
         issues.push({ path: `${at}.images`, message: `${source.images} is not a folder (paths are relative to the working directory ${process.cwd()})` });
@@ -91,7 +94,12 @@ export function stageSources(stage: StageConfig): readonly MixtureSource[] {
   return ('data' in stage && stage.data) || [];
 }
 
-const isFile = (path: string) => existsSync(path) && statSync(path).isFile();
+/** Why `path` cannot be a data file (missing, or a FIFO, device, socket or folder that would block or never end), or undefined. */
+function notAFile(path: string): string | undefined {
+  if (!existsSync(path)) return 'does not exist';
+  const stats = statSync(path);
+  return stats.isFile() ? undefined : `is ${fileKind(stats)}, not a regular file`;
+}
 const isDirectory = (path: string) => existsSync(path) && statSync(path).isDirectory();
 
 /**

@@ -1,7 +1,7 @@
 import { MllmError } from '@mllm/core';
 import { BadSampleError, LlavaDataset, type BadSample, type LlavaRecord } from '@mllm/data';
 import type { ModelImage, TokenizedSample } from '@mllm/model';
-import { applyChatTemplate, type WordTokenizer } from '@mllm/tokenizer';
+import { SPECIAL_TOKENS, WordTokenizer, applyChatTemplate } from '@mllm/tokenizer';
 import { stageSources, type LlavaSourceConfig } from './data-mixture';
 import type { StageConfig } from './run-config';
 
@@ -39,7 +39,7 @@ export interface SkippedReport {
 export class LlavaSources {
   private readonly datasets = new Map<string, Promise<LlavaDataset>>();
   private readonly prepared = new Map<string, Promise<TokenizedSample[]>>();
-  /** Records dropped while preparing (too long, image that would not decode), by file. */
+  /** Records dropped before training (too long, image that would not decode), by file. */
   private readonly dropped = new Map<string, BadSample[]>();
   /** Datasets whose open has finished, for skipped(). */
   private readonly opened: LlavaDataset[] = [];
@@ -47,10 +47,13 @@ export class LlavaSources {
   /** The file opened with the source's image folder and bad-sample policy (once per combination). */
   dataset(source: LlavaSourceConfig, which: 'file' | 'valFile' = 'file'): Promise<LlavaDataset> {
     const file = source[which]!;
-    const key = JSON.stringify([file, source.images, source.onBadSample]);
+    const key = JSON.stringify([file, source.images, source.onBadSample, source.maxRecordBytes]);
     let pending = this.datasets.get(key);
     if (!pending) {
-      pending = LlavaDataset.open(file, { ...(source.images !== undefined && { imageDir: source.images }), onBadSample: source.onBadSample }).then((d) => {
+      // image headers are read with the text (a missing, non-regular or oversized image is a bad sample
+      // before the tokenizer learns the record's words); pixels are decoded when a stage prepares
+      const options = { ...(source.images !== undefined && { imageDir: source.images }), onBadSample: source.onBadSample, maxRecordBytes: source.maxRecordBytes, checkImages: true };
+      pending = LlavaDataset.open(file, options).then((d) => {
         this.opened.push(d);
         return d;
       });
@@ -60,23 +63,44 @@ export class LlavaSources {
   }
 
   /**
-   * Every turn of every LLaVA file the stages read (training and validation files), for the
-   * word tokenizer: a word it never saw would be `<unk>` in training.
+   * Every turn of the records the stages can train on, from every LLaVA file they read (training
+   * and validation files), for the word tokenizer: a word it never saw would be `<unk>` in
+   * training. A record is accepted here by every check that needs no model: the reader's (JSON,
+   * schema, turns, size, image headers) and its length without image expansion, counted with
+   * `tokenizer` (the run's HF tokenizer; else a word-level count, which any vocabulary gives the
+   * same). A record too long already is a bad sample now, so its words never reach the vocabulary;
+   * what needs the model (tokens per image, decoded pixels) is checked when a stage prepares.
    */
-  async corpus(stages: readonly StageConfig[]): Promise<string[]> {
+  async corpus(stages: readonly StageConfig[], tokenizer: WordTokenizer = new WordTokenizer(SPECIAL_TOKENS)): Promise<string[]> {
     const text: string[] = [];
     for (const source of llavaSourcesOf(stages)) {
       for (const which of ['file', 'valFile'] as const) {
         if (source[which] === undefined) continue;
-        for (const record of (await this.dataset(source, which)).records) for (const turn of record.conversations) text.push(turn.value);
+        for (const record of (await this.dataset(source, which)).records) {
+          const length = applyChatTemplate(tokenizer, record.conversations).ids.length;
+          if (length > source.maxTokens) {
+            this.refuse(record, source, `${length} tokens before its ${record.images.length} image(s) are expanded, over the source's maxTokens ${source.maxTokens}; raise maxTokens or shorten the conversation`);
+            continue;
+          }
+          for (const turn of record.conversations) text.push(turn.value);
+        }
       }
     }
     return text;
   }
 
+  /** A record left out before training: a bad sample, skipped and counted or fatal per `onBadSample` (prepare drops it again; skipped() counts each line once). */
+  private refuse(record: LlavaRecord, source: LlavaSourceConfig, reason: string): void {
+    const error = new BadSampleError({ file: record.file, line: record.line, reason: `sample "${record.id}": ${reason}` });
+    if (source.onBadSample === 'fail') throw error;
+    const list = this.dropped.get(record.file) ?? [];
+    list.push(error.bad);
+    this.dropped.set(record.file, list);
+  }
+
   /** The source's records as training samples with decoded images; bad records skipped or fatal per `onBadSample`. */
   samples(source: LlavaSourceConfig, which: 'file' | 'valFile', options: LlavaPrepareOptions): Promise<TokenizedSample[]> {
-    const key = JSON.stringify([source[which], source.images, source.onBadSample, source.resize, source.maxTokens, options.imageSize, options.tokensPerImage, options.canvasFor !== undefined]);
+    const key = JSON.stringify([source[which], source.images, source.onBadSample, source.maxRecordBytes, source.resize, source.maxTokens, options.imageSize, options.tokensPerImage, options.canvasFor !== undefined]);
     let samples = this.prepared.get(key);
     if (!samples) {
       samples = this.prepare(source, which, options);

@@ -254,7 +254,20 @@ export const evalSchema = z
   })
   .strict();
 
-export const tokenizerSchema = z.object({ type: z.literal('word').default('word'), minFrequency: z.number().int().min(1).default(1) }).strict();
+/**
+ * 32000 tokens, Llama's vocabulary size: far above the Shapes world's ~100 words, and what keeps a
+ * data file with a flood of distinct words (one long record can hold 300,000) from making an
+ * embedding of gigabytes. Past it the least frequent words read as <unk> and `mllm run` says how many.
+ */
+export const DEFAULT_MAX_VOCAB = 32000;
+
+export const tokenizerSchema = z
+  .object({
+    type: z.literal('word').default('word'),
+    minFrequency: z.number().int().min(1).default(1),
+    maxVocab: z.number().int().min(16, 'must be >= 16: the 8 special tokens and some words').default(DEFAULT_MAX_VOCAB),
+  })
+  .strict();
 
 const runShape = z
   .object({
@@ -266,7 +279,7 @@ const runShape = z
      */
     plugins: z.array(z.string().min(1)).optional(),
     seed: z.number().int().min(0).default(0),
-    tokenizer: tokenizerSchema.default({ type: 'word', minFrequency: 1 }),
+    tokenizer: tokenizerSchema.default({ type: 'word', minFrequency: 1, maxVocab: DEFAULT_MAX_VOCAB }),
     encoder: z.unknown(),
     connector: z.unknown(),
     llm: z.unknown(),
