@@ -28,8 +28,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  */
 const LIMITS = {
   // the toolkit components are built from: backend, Module, nn layers, MoE, checkpoints, registry, plug-point interfaces
-  // (among them the size-estimator types a component registers with its build function)
-  '@mllm/core': 102,
+  // (among them the size-estimator types a component registers with its build function, and
+  // NotRegularFileError, which every reader of user files throws for a FIFO, device or folder)
+  '@mllm/core': 103,
   // word/BPE/HF tokenizers and the chat template
   '@mllm/tokenizer': 18,
   // the Shapes world (scenes, language, questions, preference pairs), LLaVA files, image preprocessing

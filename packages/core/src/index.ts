@@ -8,7 +8,7 @@ export { silentLogger, type Logger } from './logger';
 export { Rng } from './rng';
 
 // User data files: opened only when they are regular files (a FIFO or device would block or never end).
-export { openRegularFile, readRegularFile, fileKind, NotRegularFileError } from './regular-file';
+export { NotRegularFileError } from './regular-file';
 
 // Modules: parameters named by HF path, state dicts, freezing, initialisation.
 export { Module, describeLoadReport, type Parameter, type LoadReport } from './module';

@@ -10,3 +10,4 @@ export { writeFileAtomic } from './safetensors';
 export { MAX_HEADER_BYTES, validateHeader as checkSafetensorsHeader } from './safetensors';
 export { readHfFolderHeaders } from './hf-folder';
 export { parameterCount } from './size-estimate';
+export { openRegularFile, readRegularFile, fileKind } from './regular-file';

@@ -1,4 +1,4 @@
-import { readRegularFile } from '@mllm/core';
+import { readRegularFile } from '@mllm/core/internal';
 
 export type Sharp = typeof import('sharp');
 

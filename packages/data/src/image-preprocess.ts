@@ -1,4 +1,5 @@
-import { MllmError, NotRegularFileError, readRegularFile } from '@mllm/core';
+import { MllmError, NotRegularFileError } from '@mllm/core';
+import { readRegularFile } from '@mllm/core/internal';
 import { loadSharp } from './image-io';
 
 export type Rgb = [number, number, number];

@@ -1,6 +1,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep, win32 } from 'node:path';
-import { MllmError, NotRegularFileError, openRegularFile } from '@mllm/core';
+import { MllmError, NotRegularFileError } from '@mllm/core';
+import { openRegularFile } from '@mllm/core/internal';
 import type { LlavaTurn } from './llava';
 import { conversationProblem, firstIssue, llavaRecordSchema, recordImages } from './llava-json';
 import { readJsonRecords } from './json-records';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { MllmError, NotRegularFileError, readRegularFile } from '@mllm/core';
+import { MllmError, NotRegularFileError } from '@mllm/core';
+import { readRegularFile } from '@mllm/core/internal';
 import type { PreferenceRecord } from './preference';
 
 export const preferenceRecordSchema = z.object({

@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
-import { MllmError, NotRegularFileError, readRegularFile } from '@mllm/core';
+import { MllmError, NotRegularFileError } from '@mllm/core';
+import { readRegularFile } from '@mllm/core/internal';
 
 /** A file's path as a person would type it: relative to the working directory when that is shorter. */
 export function displayPath(file: string): string {

@@ -10,4 +10,4 @@ export { SPECIAL_TOKENS, SPECIAL_IDS, type SpecialToken, type SpecialIds } from 
 export { applyChatTemplate, renderChatTemplate, CHAT_TEMPLATE_JINJA, type ChatTurn, type ChatTemplateOptions, type TemplatedIds } from './chat-template';
 
 // Jinja chat templates from tokenizer files, rendered with a step and output budget.
-export { BoundedTemplate, ChatTemplateError, DEFAULT_TEMPLATE_STEPS, type TemplateBudget } from './bounded-template';
+export { ChatTemplateError } from './bounded-template';

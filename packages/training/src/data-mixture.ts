@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { z } from 'zod';
-import { fileKind, type ConfigIssue, type Rng } from '@mllm/core';
+import { type ConfigIssue, type Rng } from '@mllm/core';
+import { fileKind } from '@mllm/core/internal';
 import type { StageConfig } from './run-config';
 
 /**
