@@ -21,5 +21,5 @@ export type { DescriptionJudge, DescriptionJudgement, HallucinationByKind, KindM
 export { evaluate, POPE_SAMPLINGS, type Answerer, type DetailReport, type EvalReport, type EvalSet, type EvaluateOptions, type PopeSampling } from './evaluate';
 
 // Reports: report.md and SVG line charts.
-export { reportMarkdown, fmt3, type ReportEval, type RunReport, type StageEval, type StageSummary } from './report-md';
+export { reportMarkdown, fmt3, type ReportEnvironment, type ReportEval, type RunReport, type StageEval, type StageSummary } from './report-md';
 export { lineChartSvg, type ChartSeries, type LineChartOptions } from './svg-chart';

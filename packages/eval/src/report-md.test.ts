@@ -102,6 +102,16 @@ describe('reportMarkdown', () => {
     expect(plain).toContain('No training stages.');
     expect(plain).toContain('Not evaluated.');
     expect(plain).not.toContain('config:');
+    expect(plain).not.toContain('environment:');
+  });
+
+  it('prints what the numbers depend on, and what changed at a resume', () => {
+    const environment = { node: 'v20.1.0', platform: 'linux-x64', cpu: 'Test CPU', matMul: { engine: 'onnxruntime', threads: 2 }, workers: 1, versions: { 'onnxruntime-node': '1.2.3' } };
+    const md = reportMarkdown({ backend: 'cpu', seed: 0, stages: [], environment });
+    expect(md).toContain('- environment: node v20.1.0 on linux-x64 (Test CPU), matMul on onnxruntime with 2 thread(s), 1 data-parallel participant(s); onnxruntime-node 1.2.3');
+    expect(md).not.toContain('resumed in another environment');
+    const resumed = reportMarkdown({ backend: 'cpu', seed: 0, stages: [], environment: { ...environment, resumedAcross: ['matMul threads: 4 -> 2'] } });
+    expect(resumed).toContain('- resumed in another environment: matMul threads: 4 -> 2');
   });
 });
 

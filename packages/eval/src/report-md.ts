@@ -39,6 +39,29 @@ export interface RunReport {
    */
   evals?: StageEval[];
   wallSeconds?: number;
+  /** What the numbers depend on beyond config and seed; a run repeats bit for bit where all of it matches. */
+  environment?: ReportEnvironment;
+}
+
+/** A run's environment as the report prints it (`@mllm/run` records it in report.json). */
+export interface ReportEnvironment {
+  node: string;
+  platform: string;
+  cpu: string;
+  matMul: { engine: string; threads: number };
+  workers: number;
+  versions: Record<string, string>;
+  /** What changed when the run was resumed (`name: before -> now`). */
+  resumedAcross?: string[];
+}
+
+function environmentLines(env: ReportEnvironment): string[] {
+  const versions = Object.entries(env.versions).map(([name, version]) => `${name} ${version}`).join(', ');
+  const lines = [
+    `- environment: node ${env.node} on ${env.platform} (${env.cpu}), matMul on ${env.matMul.engine} with ${env.matMul.threads} thread(s), ${env.workers} data-parallel participant(s); ${versions}`,
+  ];
+  if (env.resumedAcross?.length) lines.push(`- resumed in another environment: ${env.resumedAcross.join(', ')}`);
+  return lines;
 }
 
 /** Evaluation scores as a report renders them; all but the scores is optional, so stored (older) reports render. */
@@ -243,6 +266,7 @@ export function reportMarkdown(report: RunReport): string {
   const setup = [`- backend: \`${report.backend}\``, `- seed: ${report.seed}`];
   if (report.config !== undefined) setup.push(`- config: \`${report.config}\``);
   if (report.wallSeconds !== undefined) setup.push(`- wall time: ${fmt3(report.wallSeconds)} s`);
+  if (report.environment) setup.push(...environmentLines(report.environment));
   const sections: string[][] = [['# Run report', '', ...setup], stagesSection(report.stages)];
   const evals = report.evals ?? [];
   const last = report.eval ?? evals.at(-1)?.eval;

@@ -3,10 +3,13 @@ import { join } from 'node:path';
 import { lineChartSvg, reportMarkdown, type EvalReport } from '@mllm/eval';
 import type { SkippedReport, StageResult } from '@mllm/training';
 import type { MetricRecord } from './metrics-log';
+import type { RunEnvironment } from './environment';
 
 export interface RunReportJson {
   backend: string;
   seed: number;
+  /** What the numbers depend on beyond config and seed (versions, matMul engine and threads); `resumedAcross` lists what changed at a --resume. */
+  environment?: RunEnvironment & { resumedAcross?: string[] };
   config: string;
   wallSeconds: number;
   parameters: { total: number; encoder: number; connector: number; llm: number };

@@ -17,6 +17,7 @@ async function main(args: ChildRunArgs): Promise<void> {
     force: args.mode === 'force',
     resume: args.mode === 'resume',
     backend: args.backend,
+    threads: args.threads,
     baseDir: dirname(args.configPath),
     logger: { info: write, warn: (m) => write(`warning: ${m}`) },
     onProgress: (e) => {

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { ConfigError, MllmError, Rng, initBackend, loadSafetensors, matMulEngineInfo, saveSafetensors, setMatMulEngine, type ComponentRegistry, type Logger } from '@mllm/core';
 import { writeFileAtomic } from '@mllm/core/internal';
 import { buildModel } from '@mllm/model';
@@ -32,6 +31,7 @@ import { resolvePretrainedSources } from './pretrained-sources';
 import { registryFor } from './plugins';
 import { failpoint } from './failpoint';
 import { checkSizeLimits } from './size-limits';
+import { environmentChanges, matMulThreads, readRunEnvironment, runEnvironment, writeRunEnvironment, type RunEnvironment } from './environment';
 
 export interface RunOptions {
   out: string;
@@ -48,6 +48,8 @@ export interface RunOptions {
   onBadSample?: 'skip' | 'fail';
   /** Data-parallel participants (`mllm run --workers N`): this process plus N - 1 workers; default 1. */
   workers?: number;
+  /** onnxruntime matMul threads of a single-process run (`--threads`; default env MLLM_THREADS, else every core); the result depends on it. */
+  threads?: number;
 }
 
 /** The data-parallel worker script, one level up from both `src/` (tests) and `dist/` (the build): the built one. */
@@ -74,11 +76,11 @@ function matMulEngineLabel(): string {
  * Starts data-parallel workers when asked for and useful (a native backend already uses every
  * core), and sets the matMul engine's threads: every core for one process, one per participant.
  */
-async function startWorkers(options: RunOptions, backend: string, model: WorkerModelSpec): Promise<DataParallel | undefined> {
+async function startWorkers(options: RunOptions, backend: string, threads: number, model: WorkerModelSpec): Promise<DataParallel | undefined> {
   const workers = options.workers ?? 1;
   const parallel = workers > 1 && (backend === 'wasm' || backend === 'cpu');
   if (workers > 1 && !parallel) options.logger.info(`--workers ${workers} ignored: the ${backend} backend already runs on every core`);
-  setMatMulEngine('auto', { threads: parallel ? 1 : availableParallelism() });
+  setMatMulEngine('auto', { threads: parallel ? 1 : threads });
   if (backend === 'wasm') options.logger.info(`matMul: ${matMulEngineLabel()}`);
   if (!parallel) return undefined;
   // this package's worker entry, which loads the config's plugins before building the model
@@ -113,6 +115,7 @@ export async function run(raw: unknown, options: RunOptions): Promise<RunReportJ
   // LLaVA files are read (and bad records found) before the run folder is touched; the tokenizer learns the words of the records it accepts
   const llava = new LlavaSources();
   const llavaText = await llava.corpus(config.stages, hf.tokenizer);
+  const threads = matMulThreads(options.threads);
   await prepareRunDir(options.out, options);
   const backend = await initBackend({ backend: options.backend, logger: options.logger });
   const session = createSession(config, registry, hf.tokenizer, llavaText);
@@ -142,7 +145,10 @@ export async function run(raw: unknown, options: RunOptions): Promise<RunReportJ
   const context = alignmentContext(session);
   if (resume && state.completed.some((s) => s.type === 'reward')) context.rewardModel = await loadRewardModel(session, context, options.out);
   // idle workers do not hold the process open, so a failure anywhere below needs no cleanup of them
-  const parallel = await startWorkers(options, backend.name, { config: config as unknown as Record<string, unknown>, vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: config.seed });
+  const parallel = await startWorkers(options, backend.name, threads, { config: config as unknown as Record<string, unknown>, vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: config.seed });
+  const environment = runEnvironment(`${backend.name} (${backend.provider})`, parallel ? options.workers! : 1);
+  const resumedAcross = options.resume ? await environmentChangesSinceStart(options, environment) : [];
+  if (!options.resume) await writeRunEnvironment(options.out, environment);
   for (let i = state.stageIndex; i < config.stages.length; i++) {
     const stage = config.stages[i]!;
     const name = stageName(stage, i);
@@ -187,6 +193,7 @@ export async function run(raw: unknown, options: RunOptions): Promise<RunReportJ
   const report: RunReportJson = {
     backend: `${backend.name} (${backend.provider})${backend.name === 'wasm' ? `, matMul on ${matMulEngineLabel()}` : ''}`,
     seed: config.seed,
+    environment: { ...environment, ...(resumedAcross.length > 0 && { resumedAcross }) },
     config: config.description ?? '',
     wallSeconds: (performance.now() - started) / 1000,
     parameters: {
@@ -205,6 +212,17 @@ export async function run(raw: unknown, options: RunOptions): Promise<RunReportJ
     if (skipped.count > 0) options.logger.warn(`${file}: skipped ${skipped.count} bad sample(s) (report.json data.skipped), e.g. ${skipped.reasons[0]}`);
   await writeReports(options.out, report, await metrics.read());
   return report;
+}
+
+/** What changed since the run started (logged: a resumed run then differs from an uninterrupted one in its low bits). */
+async function environmentChangesSinceStart(options: RunOptions, now: RunEnvironment): Promise<string[]> {
+  const before = await readRunEnvironment(options.out);
+  const changes = before ? environmentChanges(before, now) : [];
+  if (changes.length > 0) {
+    const hint = before!.matMul.threads !== now.matMul.threads ? `; pass --threads ${before!.matMul.threads} to match` : '';
+    options.logger.warn(`--resume in another environment than the run started in (${changes.join(', ')}): the result will not repeat an uninterrupted run bit for bit${hint}`);
+  }
+  return changes;
 }
 
 /** The config with every LLaVA source's bad-sample policy set to `policy` (the CLI flag wins over the file). */

@@ -13,6 +13,7 @@ export interface ChildRunArgs {
   out: string;
   mode: ChildRun['mode'];
   backend?: string;
+  threads?: number;
 }
 
 /** One run of a sweep, as a separate process. */
@@ -26,6 +27,7 @@ export interface ChildRun {
   /** What the run does with `out`: train from scratch over it, continue its checkpoint, or neither (it must be empty). */
   mode: 'force' | 'resume' | 'fresh';
   backend?: string;
+  threads?: number;
   /** The run's stdout and stderr go here, so parallel runs do not interleave on the terminal. */
   logPath: string;
 }
@@ -41,7 +43,7 @@ export const CHILD_ENTRY = new URL('../dist/run-child.js', import.meta.url);
  * share a process cannot train at the same time. Resolves when it exits 0.
  */
 export async function runInChild(run: ChildRun, entry: URL = CHILD_ENTRY): Promise<void> {
-  const childArgs: ChildRunArgs = { configPath: run.configPath, ...(run.set?.length && { set: run.set }), seed: run.seed, out: run.out, mode: run.mode, ...(run.backend && { backend: run.backend }) };
+  const childArgs: ChildRunArgs = { configPath: run.configPath, ...(run.set?.length && { set: run.set }), seed: run.seed, out: run.out, mode: run.mode, ...(run.backend && { backend: run.backend }), ...(run.threads && { threads: run.threads }) };
   const args = [fileURLToPath(entry), JSON.stringify(childArgs)];
   let log: number;
   try {

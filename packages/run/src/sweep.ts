@@ -20,6 +20,8 @@ export interface SweepOptions {
   /** Reuse runs that finished (same config and seed) and continue interrupted ones from their checkpoint. */
   resume?: boolean;
   backend?: string;
+  /** onnxruntime matMul threads of every run (see RunOptions.threads). */
+  threads?: number;
   logger: Logger;
   /** Progress of the runs trained in this process (with `jobs` above 1 it goes to each run's log). */
   onProgress?: (event: RunProgress & { run: string }) => void;
@@ -230,6 +232,7 @@ async function sweepInThisProcess(plans: PlannedRun[], options: SweepOptions): P
         force: options.force,
         resume: start.mode === 'resume',
         backend: options.backend,
+        threads: options.threads,
         baseDir: dirname(plan.configPath),
         logger: options.logger,
         onProgress: options.onProgress && ((e) => options.onProgress!({ ...e, run: plan.label })),
@@ -250,7 +253,7 @@ async function sweepInProcesses(plans: PlannedRun[], options: SweepOptions): Pro
     if ('finished' in start) return start.finished;
     const logPath = `${plan.dir}.log`;
     options.logger.info(`${startLine(plan, start.mode)} (own process, output in ${logPath})`);
-    await runInChild({ label: plan.label, configPath: plan.configPath, set: options.set, seed: plan.seed, out: plan.dir, mode: start.mode, backend: options.backend, logPath });
+    await runInChild({ label: plan.label, configPath: plan.configPath, set: options.set, seed: plan.seed, out: plan.dir, mode: start.mode, backend: options.backend, threads: options.threads, logPath });
     const report = JSON.parse(await readFile(join(plan.dir, 'report.json'), 'utf8')) as RunReportJson;
     options.logger.info(`sweep: ${plan.label} done in ${report.wallSeconds.toFixed(0)} s`);
     return report;

@@ -9,6 +9,9 @@ import { consoleLogger } from '../output';
 import { printSummary } from '../print-eval';
 import { progressBars } from '../progress';
 
+/** Results depend on it: the same seed repeats bit for bit only with the same thread count (docs/reproducibility.md). */
+const THREADS_HELP = 'onnxruntime matMul threads (default: env MLLM_THREADS, else every core); pin it to repeat a run on another machine';
+
 interface RunFlags {
   out?: string;
   backend?: string;
@@ -17,6 +20,7 @@ interface RunFlags {
   force?: boolean;
   onBadSample?: string;
   workers?: string;
+  threads?: string;
   set?: string[];
 }
 
@@ -32,6 +36,7 @@ export function runCommand(): Command {
     .option('--force', 'train again over a finished run in --out')
     .option('--on-bad-sample <policy>', 'skip or fail on a bad record of a LLaVA data file (default: the config, else fail)')
     .option('--workers <n>', 'data-parallel participants on this machine (wasm and cpu backends)')
+    .option('--threads <n>', THREADS_HELP)
     .option('--set <path=value>', 'change one config value, e.g. --set stages[3].steps=200 (repeatable)', repeatable)
     .action(async (configPath: string, flags: RunFlags) => {
       const seed = integer('--seed', flags.seed);
@@ -46,6 +51,7 @@ export function runCommand(): Command {
       const report = await run(raw, {
         baseDir: dirname(configPath),
         workers,
+        threads: positiveInt('--threads', flags.threads),
         onBadSample,
         out,
         force: flags.force,
@@ -69,6 +75,7 @@ interface SweepFlags {
   seeds?: string;
   jobs?: string;
   backend?: string;
+  threads?: string;
   force?: boolean;
   resume?: boolean;
   set?: string[];
@@ -83,6 +90,7 @@ export function sweepCommand(): Command {
     .option('--seeds <n>', 'seeds 0..n-1 for every config (default: 1)')
     .option('--jobs <n>', 'runs trained at once, each in its own process (default: 1)')
     .option('--backend <name>', BACKEND_HELP)
+    .option('--threads <n>', THREADS_HELP)
     .option('--force', 'train again over finished runs')
     .option('--resume', 'reuse finished runs and continue interrupted ones')
     .option('--set <path=value>', 'change one value in every config (repeatable)', repeatable)
@@ -91,7 +99,7 @@ export function sweepCommand(): Command {
       const backend = backendName(flags.backend);
       const out = flags.out ?? join('runs', 'sweep');
       const jobs = flags.jobs === undefined ? undefined : Number(flags.jobs);
-      const rows = await sweep(configPaths, { out, seeds, jobs, set: flags.set, force: flags.force, resume: flags.resume, backend, logger: consoleLogger, onProgress: progressBars() });
+      const rows = await sweep(configPaths, { out, seeds, jobs, set: flags.set, force: flags.force, resume: flags.resume, backend, threads: positiveInt('--threads', flags.threads), logger: consoleLogger, onProgress: progressBars() });
       process.stdout.write(`${sweepMarkdown(rows, seeds)}\nwritten to ${out}/sweep.md, sweep.json, sweep-val-loss.svg\n`);
     });
   return withExamples(helpHint(command), [
