@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSy
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointError, MllmError, type Logger } from '@mllm/core';
-import { openRunDir, RUN_MARKER } from './run-dir';
+import { mergeSkipped, openRunDir, RUN_MARKER } from './run-dir';
 import { acquireRunLock, LOCK_FILE } from './run-lock';
 import { swapCheckpoint } from './checkpoint-swap';
 
@@ -124,5 +124,20 @@ describe('--force and --resume on a folder', () => {
     expect(logger.warnings[0]).toMatch(/left mid-swap by an interrupted run; recovered it from .*checkpoint\.tmp \(stage 2 step 4\)/);
     expect(JSON.parse(readFileSync(join(dir, 'checkpoint', 'state.json'), 'utf8'))).toEqual({ stageIndex: 2, step: 4 });
     await lock.release();
+  });
+});
+
+describe('mergeSkipped', () => {
+  it('unions the records skipped before a checkpoint with those of the resumed process, one per line, in line order', () => {
+    const stored = { 'd/a.jsonl': { count: 2, reasons: ['d/a.jsonl:3: 900 tokens', 'd/a.jsonl:10: image missing'] } };
+    const current = {
+      'd/a.jsonl': { count: 2, reasons: ['d/a.jsonl:3: 900 tokens', 'd/a.jsonl:7: not JSON'] },
+      'd/b.jsonl': { count: 0, reasons: [] },
+    };
+    expect(mergeSkipped(stored, current)).toEqual({
+      'd/a.jsonl': { count: 3, reasons: ['d/a.jsonl:3: 900 tokens', 'd/a.jsonl:7: not JSON', 'd/a.jsonl:10: image missing'] },
+      'd/b.jsonl': { count: 0, reasons: [] },
+    });
+    expect(mergeSkipped(undefined, current)).toEqual(current);
   });
 });
