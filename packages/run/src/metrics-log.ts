@@ -2,6 +2,7 @@ import { appendFile, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { MllmError } from '@mllm/core';
 import { writeFileAtomic } from '@mllm/core/internal';
+import { isDiskFull } from './run-dir-fs';
 
 export interface MetricRecord {
   stage: string;
@@ -24,7 +25,13 @@ export class MetricsLog {
   constructor(readonly path: string) {}
 
   async append(record: MetricRecord): Promise<void> {
-    await appendFile(this.path, JSON.stringify(record) + '\n');
+    try {
+      await appendFile(this.path, JSON.stringify(record) + '\n');
+    } catch (e) {
+      // a torn line this leaves is dropped by truncateTo on --resume
+      if (isDiskFull(e)) throw new MllmError(`disk full while appending to ${this.path}; free space and rerun with --resume (the run continues from its last checkpoint)`);
+      throw e;
+    }
   }
 
   async read(): Promise<MetricRecord[]> {
