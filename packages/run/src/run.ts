@@ -25,7 +25,7 @@ import { modelAnswerer } from './answerer';
 import { buildEvalSet } from './eval-set';
 import { MetricsLog } from './metrics-log';
 import { writeReports, type RunReportJson } from './report';
-import { disposeAll, loadCheckpoint, prepareRunDir, saveCheckpoint, type RunState } from './run-dir';
+import { disposeAll, loadCheckpoint, mergeSkipped, openRunDir, saveCheckpoint, type RunState } from './run-dir';
 import { createSession, type Session } from './session';
 import { resolvePretrainedSources } from './pretrained-sources';
 import { registryFor } from './plugins';
@@ -116,7 +116,28 @@ export async function run(raw: unknown, options: RunOptions): Promise<RunReportJ
   const llava = new LlavaSources();
   const llavaText = await llava.corpus(config.stages, hf.tokenizer);
   const threads = matMulThreads(options.threads);
-  await prepareRunDir(options.out, options);
+  // one run at a time per folder: the lock is held until the report is written or the run fails
+  const lock = await openRunDir(options.out, options);
+  try {
+    return await trainInRunDir({ ...resolved, config, llava, llavaText, started, threads }, options);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** What `run` has read and validated before it takes the run folder. */
+interface PreparedRun extends Awaited<ReturnType<typeof resolveRunConfig>> {
+  llava: LlavaSources;
+  llavaText: Awaited<ReturnType<LlavaSources['corpus']>>;
+  /** performance.now() when the run started, for wallSeconds. */
+  started: number;
+  /** onnxruntime matMul threads (options.threads resolved). */
+  threads: number;
+}
+
+/** `run` once it holds the run folder: trains from the start or the checkpoint, evaluates, writes the reports. */
+async function trainInRunDir(prepared: PreparedRun, options: RunOptions): Promise<RunReportJson> {
+  const { config, registry, hf, llava, llavaText, started, threads } = prepared;
   const backend = await initBackend({ backend: options.backend, logger: options.logger });
   const session = createSession(config, registry, hf.tokenizer, llavaText);
   const { model, tokenizer } = session;
@@ -152,17 +173,20 @@ export async function run(raw: unknown, options: RunOptions): Promise<RunReportJ
   for (let i = state.stageIndex; i < config.stages.length; i++) {
     const stage = config.stages[i]!;
     const name = stageName(stage, i);
-    const resumeHere = resume && i === state.stageIndex && state.step > 0 ? { step: state.step, optimizer: resume.optimizer, extra: resume.extra } : undefined;
+    const resumeHere = resume && i === state.stageIndex && state.step > 0 ? { step: state.step, optimizer: resume.optimizer, extra: resume.extra, progress: state.stage } : undefined;
     options.onProgress?.({ type: 'stage-start', stage: name, index: i, steps: stage.steps, startStep: resumeHere?.step ?? 0 });
     if (parallel && !shardableStage(stage)) options.logger.info(`stage ${name} (${stage.type}) trains in one process: --workers shares the steps of pretrain-llm, align and instruct stages only`);
     const result: StageResult = await runStage(stage, i, model, data, {
       parallel,
       onStep: async (e) => {
         await metrics.append({ stage: name, stageIndex: i, step: e.step, loss: e.loss, valLoss: e.valLoss, lr: e.lr, gradNorm: e.gradNorm, tokens: e.tokens, seconds: e.seconds, ...(e.stats && { stats: e.stats }), ...(e.valStats && { valStats: e.valStats }) });
+        failpoint('after-metrics', i, e.step);
         options.onProgress?.({ type: 'step', stage: name, index: i, step: e.step + 1, steps: stage.steps, loss: e.loss, seconds: e.seconds, tokens: e.tokens });
       },
-      onCheckpoint: async ({ step, optimizer, extra }) => {
-        await saveCheckpoint(options.out, { model, optimizer: optimizer.stateDict(), extra, state: { stageIndex: i, step, completed: state.completed } });
+      onCheckpoint: async ({ step, optimizer, extra, progress }) => {
+        // everything the report takes from earlier stages (results, evaluations, skipped records) travels with every checkpoint
+        const midStage: RunState = { ...state, stageIndex: i, step, stage: progress, ...skippedSoFar(state, llava, config) };
+        await saveCheckpoint(options.out, { model, optimizer: optimizer.stateDict(), extra, state: midStage });
         failpoint('after-checkpoint', i, step);
       },
     }, resumeHere, context).finally(() => options.onProgress?.({ type: 'stage-end', stage: name, index: i }));
@@ -172,8 +196,9 @@ export async function run(raw: unknown, options: RunOptions): Promise<RunReportJ
       const evalStarted = performance.now();
       evals.push({ after: name, eval: { ...(await evaluateSession(session, evalProgress(options, name))), seconds: (performance.now() - evalStarted) / 1000 } });
     }
-    state = { stageIndex: i + 1, step: 0, completed: [...state.completed, result], ...(evals.length > 0 && { evals }) };
+    state = { stageIndex: i + 1, step: 0, completed: [...state.completed, result], ...(evals.length > 0 && { evals }), ...skippedSoFar(state, llava, config) };
     await saveCheckpoint(options.out, { model, state });
+    failpoint('after-stage', i);
     const heldOut = result.heldOut ? `, held-out ${Object.entries(result.heldOut).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}` : '';
     options.logger.info(`stage ${name}: ${result.steps} steps, loss ${result.finalLoss.toFixed(4)}, val ${result.valLoss.toFixed(4)}${heldOut}, ${result.seconds.toFixed(1)} s`);
   }
@@ -205,7 +230,7 @@ export async function run(raw: unknown, options: RunOptions): Promise<RunReportJ
     connector: { type: config.connector.type, kind: model.connector.kind, tokensPerImage: visualTokensPerImage(model), encoderTokens: model.encoder.numTokens },
     stages: state.completed.map((s) => ({ ...s, tokensPerSecond: s.seconds > 0 ? s.tokens / s.seconds : 0 })),
     eval: { ...evalReport, seconds: finalEval ? finalEval.seconds : (performance.now() - evalStarted) / 1000 },
-    ...(llavaSourcesOf(config.stages).length > 0 && { data: { skipped: llava.skipped() } }),
+    ...(llavaSourcesOf(config.stages).length > 0 && { data: { skipped: mergeSkipped(state.skipped, llava.skipped()) } }),
     ...(state.evals && { evals: finalEval ? state.evals : [...state.evals, { after: stageName(config.stages.at(-1)!, config.stages.length - 1), eval: { ...evalReport, seconds: (performance.now() - evalStarted) / 1000 } }] }),
   };
   for (const [file, skipped] of Object.entries(report.data?.skipped ?? {}))
@@ -223,6 +248,11 @@ async function environmentChangesSinceStart(options: RunOptions, now: RunEnviron
     options.logger.warn(`--resume in another environment than the run started in (${changes.join(', ')}): the result will not repeat an uninterrupted run bit for bit${hint}`);
   }
   return changes;
+}
+
+/** The skipped LLaVA records to store in a checkpoint: those of the checkpoint resumed from and those of this process. */
+function skippedSoFar(state: RunState, llava: LlavaSources, config: RunConfig): Pick<RunState, 'skipped'> {
+  return llavaSourcesOf(config.stages).length > 0 ? { skipped: mergeSkipped(state.skipped, llava.skipped()) } : {};
 }
 
 /** The config with every LLaVA source's bad-sample policy set to `policy` (the CLI flag wins over the file). */

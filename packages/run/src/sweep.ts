@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { MllmError, type Logger } from '@mllm/core';
@@ -11,6 +10,8 @@ import { finishedRunReport, run, type RunProgress } from './run';
 import type { RunReportJson } from './report';
 import type { MetricRecord } from './metrics-log';
 import { runInChild, runPool, type ChildRun } from './sweep-jobs';
+import { hasCheckpoint } from './checkpoint-swap';
+import { acquireRunLock } from './run-lock';
 
 export interface SweepOptions {
   out: string;
@@ -165,6 +166,16 @@ export async function sweep(configPaths: string[], options: SweepOptions): Promi
     }
   }
   await mkdir(options.out, { recursive: true });
+  // a second sweep into the same folder would train the same runs and overwrite sweep.json: refused while this one holds it
+  const lock = await acquireRunLock(options.out, options.logger);
+  try {
+    return await sweepInFolder(configPaths, configs, options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function sweepInFolder(configPaths: string[], configs: unknown[], options: SweepOptions): Promise<SweepRow[]> {
   const names = runNames(configPaths);
   const rows: SweepRow[] = [];
   const curves: { name: string; points: [number, number][] }[] = [];
@@ -206,7 +217,7 @@ async function howToRun(plan: PlannedRun, options: SweepOptions): Promise<RunSta
       options.logger.info(`sweep: ${plan.label} finished before in ${plan.dir}; its report is reused`);
       return { finished };
     }
-    if (existsSync(join(plan.dir, 'checkpoint', 'state.json'))) return { mode: 'resume' };
+    if (hasCheckpoint(plan.dir)) return { mode: 'resume' };
   }
   return { mode: options.force ? 'force' : 'fresh' };
 }

@@ -14,7 +14,7 @@ export async function readTextFile(path: string): Promise<string> {
     const stats = await handle.stat();
     if (!stats.isFile()) {
       const kind = stats.isDirectory() ? 'a folder' : stats.isFIFO() ? 'a FIFO (named pipe)' : stats.isSocket() ? 'a socket' : 'a device';
-      throw new Error(`${path} is ${kind}, not a regular file`);
+      throw Object.assign(new Error(`${path} is ${kind}, not a regular file`), { notRegularKind: kind });
     }
     return await handle.readFile('utf8');
   } finally {

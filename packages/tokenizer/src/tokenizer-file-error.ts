@@ -18,6 +18,8 @@ export class TokenizerFileError extends Error {
 
 /** Why reading a file failed, short: `not found`, `is a folder`, else the OS's words. */
 export function readFailure(e: unknown): string {
+  const notRegularKind = (e as { notRegularKind?: string }).notRegularKind; // readTextFile's refusal of a folder, FIFO or device
+  if (notRegularKind) return `is ${notRegularKind}, a file was expected`;
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'not found';
   if (code === 'EISDIR') return 'is a folder, a file was expected';

@@ -2,7 +2,7 @@
 export { parseRunConfig, stageSchema, STAGE_TYPES, ALIGNMENT_STAGES, TRAINABLE_MODULES, type RunConfig, type StageConfig, type StageType, type TrainableModule } from './run-config';
 
 // Running a stage: its data, the shared step loop, what it returns and how it resumes.
-export { runStage, stageName, shardableStage, type StageResult, type StageResumeState, type StageCallbacks } from './run-stage';
+export { runStage, stageName, shardableStage, type StageResult, type StageResumeState, type StageProgress, type StageCallbacks } from './run-stage';
 export { StageData } from './stage-data';
 export { LlavaSources, type LlavaPrepareOptions, type SkippedReport } from './llava-source';
 export type { AlignmentContext } from './stage-objective';

@@ -8,12 +8,32 @@ export interface MoeStageStats {
   dropped: number;
 }
 
+/** What a MoeStageTracker has collected so far, stored in a mid-stage checkpoint so a resumed stage reports the whole stage. */
+export interface MoeTrackerState {
+  recent: number[][];
+  dropped: number;
+}
+
 /** Collects the `moe/*` step stats of an MoE LLM (see `withAuxLoss`); silent for a dense one. */
 export class MoeStageTracker {
   private readonly recent: number[][] = [];
   private dropped = 0;
 
   constructor(private readonly window = 50) {}
+
+  /** The tracker as it was at a checkpoint (`state()`), for a resumed stage. */
+  static restore(state: MoeTrackerState | undefined): MoeStageTracker {
+    const tracker = new MoeStageTracker();
+    if (state) {
+      tracker.recent.push(...state.recent.map((u) => [...u]));
+      tracker.dropped = state.dropped;
+    }
+    return tracker;
+  }
+
+  state(): MoeTrackerState {
+    return { recent: this.recent.map((u) => [...u]), dropped: this.dropped };
+  }
 
   add(stats: Record<string, number> | undefined): void {
     if (!stats || stats['moe/expert_0'] === undefined) return;

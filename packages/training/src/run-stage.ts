@@ -10,7 +10,7 @@ import { trainLoop, type StepEvent, type StepLoss } from './train-loop';
 import type { DataParallel } from './data-parallel';
 import { shardBatch } from './batch-shards';
 import { AdamW } from './adamw';
-import { MoeStageTracker, type MoeStageStats } from './moe-stage-stats';
+import { MoeStageTracker, type MoeStageStats, type MoeTrackerState } from './moe-stage-stats';
 import { dpoObjective } from './dpo-stage';
 import { ppoObjective } from './ppo-stage';
 import { rewardObjective } from './reward-stage';
@@ -32,17 +32,28 @@ export interface StageResult {
   moe?: MoeStageStats;
 }
 
-/** Where a resumed stage picks up: finished steps, optimizer moments and any stage-only modules. */
+/**
+ * What a stage has counted over its finished steps (its StageResult sums them), saved with a
+ * mid-stage checkpoint so a resumed stage reports the whole stage, not only the steps after it.
+ */
+export interface StageProgress {
+  tokens: number;
+  moe?: MoeTrackerState;
+}
+
+/** Where a resumed stage picks up: finished steps, optimizer moments, any stage-only modules and the counts so far. */
 export interface StageResumeState {
   step: number;
   optimizer: Record<string, tf.Tensor>;
   extra: Record<string, tf.Tensor>;
+  /** Absent in checkpoints written before it was stored: the counts then start at the resumed step. */
+  progress?: StageProgress;
 }
 
 export interface StageCallbacks {
   onStep?: (event: StepEvent & { valLoss?: number; valStats?: Record<string, number> }) => void | Promise<void>;
   /** Persist a mid-stage checkpoint (model + optimizer + extra modules). */
-  onCheckpoint?: (state: { step: number; optimizer: AdamW; extra?: Module }) => Promise<void>;
+  onCheckpoint?: (state: { step: number; optimizer: AdamW; extra?: Module; progress: StageProgress }) => Promise<void>;
   /** Data-parallel workers (`mllm run --workers N`); stages whose loss is not a per-token mean over a batch ignore them. */
   parallel?: DataParallel;
   /** In one process, length-sorted micro-batches for batches of uneven rows (default true; `TrainLoopOptions.microBatches`). */
@@ -132,9 +143,9 @@ export async function runStage(
   }
   const parallel = callbacks.parallel && shardableStage(stage) ? callbacks.parallel : undefined;
   if (parallel) await parallel.beginStage(model, params);
-  let tokens = 0;
+  let tokens = resume?.progress?.tokens ?? 0;
   let held: { loss: number; stats?: Record<string, number> } = { loss: NaN };
-  const moe = new MoeStageTracker();
+  const moe = MoeStageTracker.restore(resume?.progress?.moe);
   try {
     const { lastLoss, optimizer: used } = await trainLoop({
       params,
@@ -153,7 +164,7 @@ export async function runStage(
       },
       afterStep: async (finished, opt) => {
         if (stage.checkpointEvery > 0 && finished % stage.checkpointEvery === 0 && finished < stage.steps)
-          await callbacks.onCheckpoint?.({ step: finished, optimizer: opt, extra });
+          await callbacks.onCheckpoint?.({ step: finished, optimizer: opt, extra, progress: { tokens, ...(moe.result() && { moe: moe.state() }) } });
       },
     });
     if (stage.steps === 0) held = objective.validate();
