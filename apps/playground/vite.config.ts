@@ -34,7 +34,7 @@ function ortWasm(): Plugin {
   };
 }
 
-const HOST_MODULES: Record<string, string> = { 'fs/promises': 'fs-promises.ts', path: 'path.ts', module: 'module.ts', url: 'url.ts' };
+const HOST_MODULES: Record<string, string> = { fs: 'fs.ts', 'fs/promises': 'fs-promises.ts', path: 'path.ts', module: 'module.ts', url: 'url.ts' };
 
 /**
  * The ONNX runtime and the word tokenizer read model folders with node:fs/promises and node:path,

@@ -26,6 +26,45 @@ export async function realpath(path: string): Promise<string> {
   return path.replace(/\/+$/, '');
 }
 
+/** A file handle over a mounted file, as the ONNX graph reader and the tokenizer's file reader use one: the bytes are fetched once, on first read. */
+class VirtualFileHandle {
+  private bytes?: Promise<Uint8Array>;
+  constructor(private readonly path: string) {}
+
+  private all(): Promise<Uint8Array> {
+    this.bytes ??= readBytes(this.path);
+    return this.bytes;
+  }
+
+  async stat(): Promise<VirtualStat & { isFIFO(): boolean; isSocket(): boolean }> {
+    return { ...(await statOf(this.path)), isFIFO: () => false, isSocket: () => false };
+  }
+
+  async read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number; buffer: Uint8Array }> {
+    const bytes = await this.all();
+    const chunk = bytes.subarray(position, Math.min(bytes.length, position + length));
+    buffer.set(chunk, offset);
+    return { bytesRead: chunk.length, buffer };
+  }
+
+  async readFile(encoding?: string | { encoding?: string }): Promise<Uint8Array | string> {
+    const bytes = await this.all();
+    const enc = typeof encoding === 'string' ? encoding : encoding?.encoding;
+    return enc ? new TextDecoder().decode(bytes) : bytes;
+  }
+
+  async close(): Promise<void> {
+    this.bytes = undefined;
+  }
+}
+
+/** Opens a mounted file for reading (any flags: a mounted file is read-only and regular). */
+export async function open(path: string): Promise<VirtualFileHandle> {
+  const stats = await statOf(path);
+  if (!stats.isFile()) throw Object.assign(new Error(`EISDIR: illegal operation on a directory, open '${path}'`), { code: 'EISDIR', path });
+  return new VirtualFileHandle(path);
+}
+
 /** What a page cannot do: the Node-only paths of the same modules (export, saving) import these. */
 function notInBrowser(name: string) {
   return async (): Promise<never> => {
@@ -43,6 +82,5 @@ export const rm = notInBrowser('fs.rm');
 export const unlink = notInBrowser('fs.unlink');
 export const copyFile = notInBrowser('fs.copyFile');
 export const lstat = notInBrowser('fs.lstat');
-export const open = notInBrowser('fs.open');
 
 export default { readFile, access, writeFile, appendFile, mkdir, mkdtemp, readdir, rename, rm, unlink, copyFile, stat, lstat, realpath, open };
