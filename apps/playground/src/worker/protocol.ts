@@ -1,3 +1,4 @@
+import type { ChatDecoding } from '@mllm/run';
 import type { ChatTurn } from '@mllm/tokenizer';
 
 /** Messages between the page and the model worker (./model-worker.ts). */
@@ -5,15 +6,8 @@ import type { ChatTurn } from '@mllm/tokenizer';
 /** Where an export folder's files come from: the serving origin, or a folder the user picked. */
 export type ModelSource = { kind: 'url'; base: string; label: string } | { kind: 'files'; files: [string, File][]; label: string };
 
-/** `mllm chat`'s decoding options (ChatDecoding in @mllm/run), minus stop strings. */
-export interface Decoding {
-  maxNewTokens: number;
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  repetitionPenalty?: number;
-  seed?: number;
-}
+/** `mllm chat`'s decoding options, minus stop strings (a type only: nothing of @mllm/run's Node entry reaches the page). */
+export type Decoding = Omit<ChatDecoding, 'stopStrings'>;
 
 export interface ModelInfo {
   label: string;
