@@ -6,10 +6,16 @@ import { readBytes, statOf, type VirtualStat } from './virtual-files';
  * (./virtual-files); everything that would write is absent on purpose.
  */
 
-export async function readFile(path: string, encoding?: string | { encoding?: string }): Promise<Uint8Array | string> {
-  const bytes = await readBytes(path);
+type Encoding = string | { encoding?: string };
+
+/** Bytes as fs returns them: text when an encoding is named (every caller names utf8), else the bytes. */
+function asRead(bytes: Uint8Array, encoding?: Encoding): Uint8Array | string {
   const enc = typeof encoding === 'string' ? encoding : encoding?.encoding;
   return enc ? new TextDecoder().decode(bytes) : bytes;
+}
+
+export async function readFile(path: string, encoding?: Encoding): Promise<Uint8Array | string> {
+  return asRead(await readBytes(path), encoding);
 }
 
 export async function access(path: string): Promise<void> {
@@ -47,10 +53,8 @@ class VirtualFileHandle {
     return { bytesRead: chunk.length, buffer };
   }
 
-  async readFile(encoding?: string | { encoding?: string }): Promise<Uint8Array | string> {
-    const bytes = await this.all();
-    const enc = typeof encoding === 'string' ? encoding : encoding?.encoding;
-    return enc ? new TextDecoder().decode(bytes) : bytes;
+  async readFile(encoding?: Encoding): Promise<Uint8Array | string> {
+    return asRead(await this.all(), encoding);
   }
 
   async close(): Promise<void> {
