@@ -1,8 +1,12 @@
 import type { WordTokenizer } from './word-tokenizer';
 
-/** A conversation turn in LLaVA's format (structurally the same as @mllm/data's LlavaTurn). */
+/**
+ * A conversation turn in LLaVA's format (structurally the same as @mllm/data's LlavaTurn):
+ * `human` and `gpt` are HF's `user` and `assistant`; `system` (HF `system`) is context for the
+ * whole conversation and is never trained.
+ */
 export interface ChatTurn {
-  from: 'human' | 'gpt';
+  from: 'human' | 'gpt' | 'system';
   value: string;
 }
 
@@ -18,22 +22,38 @@ export interface TemplatedIds {
 }
 
 /**
- * The same template as Jinja for tokenizer_config.json (messages use HF roles: user /
+ * The same template as Jinja for tokenizer_config.json (messages use HF roles: system / user /
  * assistant). It renders exactly the string renderChatTemplate produces.
  */
 export const CHAT_TEMPLATE_JINJA =
-  "{{ bos_token }}{% for message in messages %}{% if message['role'] == 'user' %}{{ ' <|user|> ' + message['content'] + ' <|end|>' }}" +
+  "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{% set prefix = messages[0]['content'] + '\n\n' %}{% set loop_messages = messages[1:] %}" +
+  "{% else %}{% set prefix = '' %}{% set loop_messages = messages %}{% endif %}" +
+  "{% for message in loop_messages %}{% if message['role'] == 'system' %}{{ raise_exception('a system message is allowed only first') }}" +
+  "{% elif message['role'] == 'user' %}{{ ' <|user|> ' + (prefix if loop.first else '') + message['content'] + ' <|end|>' }}" +
   "{% else %}{{ ' <|assistant|> ' + message['content'] + ' <|end|>' }}{% endif %}{% endfor %}" +
   "{% if add_generation_prompt %}{{ ' <|assistant|>' }}{% elif messages[-1]['role'] == 'assistant' %}{{ ' ' + eos_token }}{% endif %}";
 
-function check(conversation: readonly ChatTurn[], addGenerationPrompt: boolean): void {
+/**
+ * The turns our template lays out: a leading system turn has no role token of its own (the
+ * vocabulary's special tokens are fixed), so, as Gemma's template does, its text opens the first
+ * human turn, followed by a blank line; it is context, never trained.
+ */
+function laidOut(conversation: readonly ChatTurn[], addGenerationPrompt: boolean): ChatTurn[] {
   if (conversation.length === 0) throw new Error('chat template: the conversation is empty; pass at least one human turn');
   conversation.forEach((t, i) => {
-    if (t.from !== 'human' && t.from !== 'gpt') throw new Error(`chat template: turn ${i} has from="${String(t.from)}"; use "human" or "gpt"`);
+    if (t.from !== 'human' && t.from !== 'gpt' && t.from !== 'system') throw new Error(`chat template: turn ${i} has from="${String(t.from)}"; use "human", "gpt" or "system"`);
+    if (t.from === 'system' && i > 0) throw new Error(`chat template: turn ${i} is a system turn; a system turn may only come first`);
   });
-  if (addGenerationPrompt && conversation[conversation.length - 1]!.from !== 'human') {
+  let turns = [...conversation];
+  if (turns[0]!.from === 'system') {
+    const [system, first, ...rest] = turns;
+    if (first?.from !== 'human') throw new Error('chat template: a system turn must be followed by a human turn, which it opens');
+    turns = [{ from: 'human', value: `${system!.value}\n\n${first.value}` }, ...rest];
+  }
+  if (addGenerationPrompt && turns[turns.length - 1]!.from !== 'human') {
     throw new Error('chat template: addGenerationPrompt needs the conversation to end with a human turn');
   }
+  return turns;
 }
 
 /**
@@ -41,13 +61,14 @@ function check(conversation: readonly ChatTurn[], addGenerationPrompt: boolean):
  *   <bos> (<|user|> human <|end|> | <|assistant|> gpt <|end|>)* [<eos> if the last turn is gpt]
  * or, with addGenerationPrompt, a final `<|assistant|>` instead. The mask is built from the
  * pieces as they are concatenated: 1 on gpt content tokens, their `<|end|>` and the `<eos>`.
+ * A leading system turn opens the first human turn (see laidOut).
  */
 export function applyChatTemplate(tokenizer: WordTokenizer, conversation: readonly ChatTurn[], options: ChatTemplateOptions = {}): TemplatedIds {
   // an HfTokenizer formats with its own chat_template (checked by shape: importing the class here would be a cycle)
   const own = (tokenizer as { templated?: (c: readonly ChatTurn[], o: ChatTemplateOptions) => TemplatedIds }).templated;
   if (typeof own === 'function') return own.call(tokenizer, conversation, options);
   const addGenerationPrompt = options.addGenerationPrompt ?? false;
-  check(conversation, addGenerationPrompt);
+  const turns = laidOut(conversation, addGenerationPrompt);
   const sp = tokenizer.special;
   const ids: number[] = [];
   const lossMask: number[] = [];
@@ -58,24 +79,24 @@ export function applyChatTemplate(tokenizer: WordTokenizer, conversation: readon
     }
   };
   push([sp.bos], false);
-  for (const turn of conversation) {
+  for (const turn of turns) {
     const gpt = turn.from === 'gpt';
     push([gpt ? sp.assistant : sp.user], false);
     push(tokenizer.encode(turn.value), gpt);
     push([sp.end], gpt);
   }
   if (addGenerationPrompt) push([sp.assistant], false);
-  else if (conversation[conversation.length - 1]!.from === 'gpt') push([sp.eos], true);
+  else if (turns[turns.length - 1]!.from === 'gpt') push([sp.eos], true);
   return { ids, lossMask };
 }
 
 /** The same layout as text, tokens separated by spaces; encode(render) === applyChatTemplate(...).ids. */
 export function renderChatTemplate(conversation: readonly ChatTurn[], options: ChatTemplateOptions = {}): string {
   const addGenerationPrompt = options.addGenerationPrompt ?? false;
-  check(conversation, addGenerationPrompt);
+  const turns = laidOut(conversation, addGenerationPrompt);
   const parts = ['<bos>'];
-  for (const turn of conversation) parts.push(turn.from === 'gpt' ? '<|assistant|>' : '<|user|>', turn.value, '<|end|>');
+  for (const turn of turns) parts.push(turn.from === 'gpt' ? '<|assistant|>' : '<|user|>', turn.value, '<|end|>');
   if (addGenerationPrompt) parts.push('<|assistant|>');
-  else if (conversation[conversation.length - 1]!.from === 'gpt') parts.push('<eos>');
+  else if (turns[turns.length - 1]!.from === 'gpt') parts.push('<eos>');
   return parts.join(' ');
 }

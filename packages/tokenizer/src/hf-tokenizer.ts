@@ -8,6 +8,8 @@ import type { SpecialIds } from './special-tokens';
 import type { ChatTemplateOptions, ChatTurn, TemplatedIds } from './chat-template';
 import { WordTokenizer, type DecodeOptions } from './word-tokenizer';
 import { TokenizerFileError, readFailure } from './tokenizer-file-error';
+import { assistantSpans, sentinel } from './assistant-spans';
+import { spanMask } from './span-mask';
 
 const IMAGE = '<image>';
 /** Written into the saved tokenizer_config.json so a reopened run builds the same embedding size. */
@@ -20,6 +22,12 @@ export interface HfTokenizerOptions {
   modelVocabSize?: number;
   /** Where tokenizer_config.json was read, for errors about its chat_template (load sets it). */
   source?: string;
+  /**
+   * Extra variables for every render of the chat template, as keyword arguments to transformers'
+   * apply_chat_template: e.g. `{ enable_thinking: false }` (Qwen 3) or `{ date_string: '26 Jul 2024' }`
+   * (Llama 3.1/3.2, which otherwise print today's date).
+   */
+  templateVariables?: Record<string, unknown>;
 }
 
 /** The conversation every chat template is rendered on once, when the tokenizer is made: an image, an answer, a follow-up. */
@@ -45,6 +53,9 @@ export class HfTokenizer extends WordTokenizer {
   private readonly imageAdded: boolean;
   private readonly size: number;
   private readonly template?: BoundedTemplate;
+  private readonly templateVariables: Record<string, unknown>;
+  /** Contents of the added tokens marked special: a template closes each turn with one. */
+  private readonly specialTokens: readonly string[];
 
   private constructor(
     private readonly hf: Tokenizer,
@@ -53,7 +64,11 @@ export class HfTokenizer extends WordTokenizer {
   ) {
     super(SPECIAL_TOKENS); // unused: every method below reads the HF tokenizer
     const vocab = hf.get_vocab(true);
-    const count = Math.max(...vocab.values()) + 1;
+    // a loop, not Math.max(...values): spreading 128k+ arguments overflows V8's stack (Llama 3, Qwen)
+    let count = 0;
+    for (const v of vocab.values()) if (v >= count) count = v + 1;
+    this.templateVariables = options.templateVariables ?? {};
+    this.specialTokens = [...hf.get_added_tokens_decoder().values()].filter((t) => t.special).map((t) => t.content);
     const id = (field: string): number | undefined => {
       const value = files.config[field];
       const content = typeof value === 'string' ? value : (value as { content?: unknown } | null)?.content;
@@ -125,8 +140,11 @@ export class HfTokenizer extends WordTokenizer {
     return this.size;
   }
 
+  /** All tokens, index = id ('' for ids the tokenizer leaves unused); O(vocabulary), built on each call. */
   override tokens(): readonly string[] {
-    return Array.from({ length: this.size }, (_, i) => this.idToToken(i) ?? '');
+    const out = new Array<string>(this.size);
+    for (let i = 0; i < this.size; i++) out[i] = this.idToToken(i) ?? '';
+    return out;
   }
 
   override tokenToId(token: string): number | undefined {
@@ -142,7 +160,8 @@ export class HfTokenizer extends WordTokenizer {
     const out: number[] = [];
     text.split(IMAGE).forEach((piece, i) => {
       if (i > 0) out.push(this.special.image);
-      if (piece) out.push(...this.hf.encode(piece, { add_special_tokens: false }).ids);
+      // a loop, not push(...ids): a long document has more ids than V8 takes as arguments
+      if (piece) for (const id of this.hf.encode(piece, { add_special_tokens: false }).ids) out.push(id);
     });
     return out;
   }
@@ -155,18 +174,28 @@ export class HfTokenizer extends WordTokenizer {
   override decode(ids: readonly number[], options: DecodeOptions = {}): string {
     const skipSpecial = options.skipSpecial ?? true;
     const kept = this.imageAdded ? ids.filter((id) => id !== this.special.image) : [...ids];
-    return this.hf.decode(kept, { skip_special_tokens: skipSpecial });
+    // @huggingface/tokenizers throws on an empty list; transformers decodes it to ''
+    return kept.length === 0 ? '' : this.hf.decode(kept, { skip_special_tokens: skipSpecial });
   }
 
-  /** Renders the chat_template (HF roles user / assistant) exactly as transformers' apply_chat_template(tokenize=False). */
+  /**
+   * Renders the chat_template exactly as transformers' apply_chat_template(tokenize=False), with
+   * HF roles system / user / assistant. A template without a system role does what it does in
+   * Python: Gemma 2 raises (a ChatTemplateError here), Gemma 3 and Mistral merge it into a user turn.
+   */
   render(conversation: readonly ChatTurn[], options: ChatTemplateOptions = {}): string {
+    return this.renderContents(conversation, conversation.map((t) => t.value), options);
+  }
+
+  private renderContents(conversation: readonly ChatTurn[], contents: readonly string[], options: ChatTemplateOptions): string {
     if (!this.template) throw new Error('HfTokenizer: tokenizer_config.json has no chat_template; conversations cannot be formatted');
     const token = (field: string) => {
       const v = this.files.config[field];
       return typeof v === 'string' ? v : ((v as { content?: string } | null)?.content ?? '');
     };
     return this.template.render({
-      messages: conversation.map((t) => ({ role: t.from === 'gpt' ? 'assistant' : 'user', content: t.value })),
+      ...this.templateVariables,
+      messages: conversation.map((t, i) => ({ role: hfRole(t.from, i), content: contents[i] })),
       add_generation_prompt: options.addGenerationPrompt ?? false,
       bos_token: token('bos_token'),
       eos_token: token('eos_token'),
@@ -176,43 +205,28 @@ export class HfTokenizer extends WordTokenizer {
   }
 
   /**
-   * Ids and loss mask of a conversation through the chat template. The text of assistant turn i
-   * is what rendering turns 0..i adds after rendering turns 0..i-1 with the generation prompt;
-   * the template must be prefix-stable for that (every common one is), else this throws.
-   * Segments are tokenized separately so a mask boundary never falls inside a token.
+   * Ids and loss mask of a conversation through the chat template: the ids of the whole render
+   * (what inference sees), 1 on each assistant turn's content and the special token that ends
+   * it, 0 elsewhere (system and user turns, role headers, the next turn's header). See
+   * assistant-spans.ts for the convention (TRL's assistant_only_loss) and how turns are located.
    */
   templated(conversation: readonly ChatTurn[], options: ChatTemplateOptions = {}): TemplatedIds {
     if (conversation.length === 0) throw new Error('chat template: the conversation is empty; pass at least one human turn');
-    const full = this.render(conversation, options);
-    const spans: [number, number][] = [];
-    conversation.forEach((turn, i) => {
-      if (turn.from !== 'gpt') return;
-      const before = i === 0 ? '' : this.render(conversation.slice(0, i), { addGenerationPrompt: true });
-      if (!full.startsWith(before))
-        throw new Error(`HfTokenizer: the chat template renders turn ${i}'s context differently once later turns follow; cannot locate the assistant text for the loss mask`);
-      const through = this.render(conversation.slice(0, i + 1));
-      let end = before.length;
-      while (end < through.length && end < full.length && through[end] === full[end]) end++;
-      spans.push([before.length, end]);
+    conversation.forEach((t, i) => {
+      hfRole(t.from, i);
     });
-    const lastIsGpt = conversation[conversation.length - 1]!.from === 'gpt' && !options.addGenerationPrompt;
-    if (lastIsGpt && spans.length) spans[spans.length - 1]![1] = full.length; // the closing tokens after the last answer are trained too
-    const ids: number[] = [];
-    const lossMask: number[] = [];
-    let at = 0;
-    const push = (text: string, trained: boolean) => {
-      for (const id of this.encode(text)) {
-        ids.push(id);
-        lossMask.push(trained ? 1 : 0);
-      }
-    };
-    for (const [start, end] of spans) {
-      push(full.slice(at, start), false);
-      push(full.slice(start, end), true);
-      at = end;
-    }
-    push(full.slice(at), false);
-    return { ids, lossMask };
+    const full = this.render(conversation, options);
+    const skeleton = this.renderContents(conversation, conversation.map((_, i) => sentinel(i)), options);
+    const eos = this.idToToken(this.special.eos);
+    const spans = assistantSpans({
+      full,
+      skeleton,
+      turns: conversation.map((t) => ({ content: t.value, assistant: t.from === 'gpt' })),
+      specialTokens: this.specialTokens,
+      ...(!options.addGenerationPrompt && eos !== undefined && { eosToken: eos }),
+    });
+    const ids = this.encode(full);
+    return { ids, lossMask: spanMask(full, ids, spans, (text) => this.encode(text)) };
   }
 
   /** The HF files as loaded, plus the model vocabulary size this run trained with. */
@@ -227,6 +241,14 @@ export class HfTokenizer extends WordTokenizer {
     await mkdir(dir, { recursive: true });
     for (const [name, text] of Object.entries(this.toFiles())) await writeFile(join(dir, name), text);
   }
+}
+
+/** HF's role for a turn; a bad `from` is refused (a typo must not silently become a user turn). */
+function hfRole(from: ChatTurn['from'], index: number): string {
+  if (from === 'gpt') return 'assistant';
+  if (from === 'human') return 'user';
+  if (from === 'system') return 'system';
+  throw new Error(`chat template: turn ${index} has from="${String(from)}"; use "human", "gpt" or "system"`);
 }
 
 function chatTemplateText(value: unknown): string | undefined {
