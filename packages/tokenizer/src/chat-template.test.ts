@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WordTokenizer } from './word-tokenizer';
-import { applyChatTemplate, renderChatTemplate } from './chat-template';
+import { Template } from '@huggingface/jinja';
+import { applyChatTemplate, renderChatTemplate, CHAT_TEMPLATE_JINJA } from './chat-template';
 import type { ChatTurn } from './chat-template';
 
 const tok = WordTokenizer.train(['what color is the circle ? red', 'how many objects are there ? two']);
@@ -51,9 +52,28 @@ describe('applyChatTemplate', () => {
     );
   });
 
+  it('opens the first human turn with a leading system turn, untrained; the Jinja template renders the same', () => {
+    const withSystem: ChatTurn[] = [{ from: 'system', value: 'answer in one word .' }, ...conversation];
+    const { ids, lossMask } = applyChatTemplate(tok, withSystem);
+    const tokens = ids.map((id) => tok.idToToken(id));
+    expect(tokens.slice(0, 6)).toEqual(['<bos>', '<|user|>', '<unk>', '<unk>', '<unk>', '<unk>']);
+    expect(tokens.filter((_, i) => lossMask[i] === 1)).toEqual(['red', '<|end|>', 'two', '<|end|>', '<eos>']);
+    expect(renderChatTemplate(withSystem)).toBe(
+      '<bos> <|user|> answer in one word .\n\n<image>\nwhat color is the circle ? <|end|> <|assistant|> red <|end|> <|user|> how many objects are there ? <|end|> <|assistant|> two <|end|> <eos>',
+    );
+    expect(ids).toEqual(tok.encode(renderChatTemplate(withSystem)));
+    const jinja = new Template(CHAT_TEMPLATE_JINJA);
+    const messages = (turns: ChatTurn[]) => turns.map((t) => ({ role: { human: 'user', gpt: 'assistant', system: 'system' }[t.from], content: t.value }));
+    for (const turns of [withSystem, conversation]) {
+      expect(jinja.render({ messages: messages(turns), bos_token: '<bos>', eos_token: '<eos>', add_generation_prompt: false })).toBe(renderChatTemplate(turns));
+    }
+  });
+
   it('rejects empty conversations, bad roles and a generation prompt after gpt', () => {
     expect(() => applyChatTemplate(tok, [])).toThrow(/empty/);
     expect(() => applyChatTemplate(tok, [{ from: 'user' as 'human', value: 'x' }])).toThrow(/turn 0/);
+    expect(() => applyChatTemplate(tok, [conversation[0]!, { from: 'system', value: 'x' }])).toThrow(/turn 1 is a system turn; a system turn may only come first/);
+    expect(() => applyChatTemplate(tok, [{ from: 'system', value: 'x' }, conversation[1]!])).toThrow(/must be followed by a human turn/);
     expect(() => applyChatTemplate(tok, conversation, { addGenerationPrompt: true })).toThrow(/end with a human turn/);
   });
 });

@@ -57,6 +57,27 @@ describe('HfTokenizer', () => {
     expect(tok.decode(context, { skipSpecial: false })).not.toContain('red');
   });
 
+  it('takes empty and image-only inputs: decode([]) is the empty string, as in transformers', async () => {
+    const tok = await HfTokenizer.load(await tinyFolder());
+    expect(tok.decode([])).toBe('');
+    expect(tok.decode([], { skipSpecial: false })).toBe('');
+    expect(tok.decode([tok.special.image])).toBe('');
+    expect(tok.decode([tok.special.eos])).toBe('');
+    expect(tok.encode('')).toEqual([]);
+    expect(tok.encode('<image>')).toEqual([tok.special.image]);
+    expect(tok.encode('<image><image>')).toEqual([tok.special.image, tok.special.image]);
+  });
+
+  it('renders a system turn with the system role, untrained; a template without one raises, as in Python', async () => {
+    const tok = await HfTokenizer.load(await tinyFolder());
+    // the tiny Llama 2 template has no system branch: it renders the message in its else (assistant) branch,
+    // exactly what transformers does with it; the mask still trains only the gpt turns
+    const withSystem = [{ from: 'system' as const, value: 'be brief' }, ...conversation];
+    expect(tok.render(withSystem).startsWith('<s> be brief </s>[INST]')).toBe(true);
+    const { ids, lossMask } = applyChatTemplate(tok, withSystem);
+    expect(tok.decode(ids.filter((_, i) => lossMask[i] === 1), { skipSpecial: false })).toBe('red </s> color red </s>');
+  });
+
   it('round-trips through a run folder: loadTokenizer tells an HF tokenizer from a word-level one', async () => {
     const tok = await HfTokenizer.load(await tinyFolder(), { modelVocabSize: 150 });
     const run = mkdtempSync(join(tmpdir(), 'hf-tok-run-'));

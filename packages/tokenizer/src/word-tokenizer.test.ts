@@ -41,6 +41,14 @@ describe('WordTokenizer', () => {
     expect(tok.decode(ids, { skipSpecial: false })).toBe('<image> is there a red circle ?');
   });
 
+  it('takes empty and image-only inputs', () => {
+    expect(tok.encode('')).toEqual([]);
+    expect(tok.encode('  \n ')).toEqual([]);
+    expect(tok.decode([])).toBe('');
+    expect(tok.encode('<image>')).toEqual([tok.special.image]);
+    expect(tok.decode([tok.special.image])).toBe('');
+  });
+
   it('maps unknown words to <unk>', () => {
     const ids = tok.encode('a purple circle');
     expect(ids).toEqual([tok.tokenToId('a'), tok.special.unk, tok.tokenToId('circle')]);
