@@ -63,20 +63,20 @@ export class HfTokenizer extends WordTokenizer {
     options: HfTokenizerOptions,
   ) {
     super(SPECIAL_TOKENS); // unused: every method below reads the HF tokenizer
-    const vocab = hf.get_vocab(true);
-    // a loop, not Math.max(...values): spreading 128k+ arguments overflows V8's stack (Llama 3, Qwen)
-    let count = 0;
-    for (const v of vocab.values()) if (v >= count) count = v + 1;
+    // the id-indexed token array (added tokens included), read in O(1): Math.max(...ids) over a
+    // 128k+ vocabulary overflowed V8's stack (Llama 3, Qwen), and get_vocab() copies it into a Map
+    const count = hf.model?.vocab.length ?? 0;
+    if (count === 0) throw new Error('HfTokenizer: tokenizer.json has an empty vocabulary');
     this.templateVariables = options.templateVariables ?? {};
     this.specialTokens = [...hf.get_added_tokens_decoder().values()].filter((t) => t.special).map((t) => t.content);
     const id = (field: string): number | undefined => {
       const value = files.config[field];
       const content = typeof value === 'string' ? value : (value as { content?: unknown } | null)?.content;
-      return typeof content === 'string' ? vocab.get(content) : undefined;
+      return typeof content === 'string' ? hf.token_to_id(content) : undefined;
     };
     const eos = id('eos_token');
     if (eos === undefined) throw new Error('HfTokenizer: tokenizer_config.json has no eos_token found in the vocabulary; generation could never stop');
-    const imageId = vocab.get(IMAGE);
+    const imageId = hf.token_to_id(IMAGE);
     this.imageAdded = imageId === undefined;
     const image = imageId ?? count;
     this.size = Math.max(count + (this.imageAdded ? 1 : 0), options.modelVocabSize ?? 0);
@@ -86,9 +86,9 @@ export class HfTokenizer extends WordTokenizer {
       eos,
       unk: id('unk_token') ?? image,
       image,
-      user: vocab.get('<|user|>') ?? image,
-      assistant: vocab.get('<|assistant|>') ?? image,
-      end: END_OF_TURN.map((t) => vocab.get(t)).find((v) => v !== undefined) ?? eos,
+      user: hf.token_to_id('<|user|>') ?? image,
+      assistant: hf.token_to_id('<|assistant|>') ?? image,
+      end: END_OF_TURN.map((t) => hf.token_to_id(t)).find((v) => v !== undefined) ?? eos,
     };
     const template = chatTemplateText(files.config.chat_template);
     if (template !== undefined) {
