@@ -10,7 +10,7 @@ const root = mkdtempSync(join(tmpdir(), 'llava-dataset-'));
 const images = join(root, 'images');
 mkdirSync(join(images, 'sub'), { recursive: true });
 
-const turn = (from: 'human' | 'gpt', value: string) => ({ from, value });
+const turn = (from: 'human' | 'gpt' | 'system', value: string) => ({ from, value });
 const chat = (question: string, answer = 'an answer .') => [turn('human', question), turn('gpt', answer)];
 
 async function writeImage(name: string, width: number, height: number, colour: [number, number, number], format: 'png' | 'jpeg'): Promise<void> {
@@ -87,6 +87,24 @@ describe('readLlavaRecords', () => {
     expect(reasons[8]).toMatch(/sample "abs": image path "\/etc\/passwd" is absolute/);
     expect(reasons[9]).toMatch(/sample "sneaky": image path "sub\/..\/..\/secret.png" leaves the image folder/);
     expect(reasons[10]).toMatch(/sample "gptimage": conversations.1.value: has <image> in a gpt turn/);
+  });
+
+  it('takes one leading system turn (never with an image) and refuses one anywhere else', async () => {
+    const system = turn('system', 'you answer briefly .');
+    const lines = [
+      JSON.stringify({ id: 'sys', conversations: [system, ...chat('hello ?', 'hi .')] }),
+      JSON.stringify({ id: 'late', conversations: [...chat('hello ?', 'hi .'), system, ...chat('and ?', 'bye .')] }),
+      JSON.stringify({ id: 'sysimage', image: 'red.png', conversations: [turn('system', '<image>'), ...chat('what ?')] }),
+      JSON.stringify({ id: 'alone', conversations: [system] }),
+      JSON.stringify({ id: 'sysempty', conversations: [turn('system', ' '), ...chat('hello ?')] }),
+    ];
+    const { records, skipped } = await readAll(write('system.jsonl', lines.join('\n')));
+    expect(records.map((r) => [r.id, r.conversations.map((t) => t.from)])).toEqual([['sys', ['system', 'human', 'gpt']]]);
+    const reasons = skipped.map((b) => b.reason);
+    expect(reasons[0]).toMatch(/sample "late": conversations.2.from: is "system", expected "human"/);
+    expect(reasons[1]).toMatch(/sample "sysimage": conversations.0.value: has <image> in the system turn/);
+    expect(reasons[2]).toMatch(/sample "alone": conversations: has only a system turn/);
+    expect(reasons[3]).toMatch(/sample "sysempty": conversations.0.value: is empty/);
   });
 
   it("under 'fail' (the default) stops at the first bad sample with file:line and how to go on, after yielding the good ones before it", async () => {

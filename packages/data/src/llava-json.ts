@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { IMAGE_TOKEN, type LlavaSample, type LlavaTurn } from './llava';
 
 export const llavaTurnSchema = z.object({
-  from: z.enum(['human', 'gpt']),
+  from: z.enum(['human', 'gpt', 'system']),
   value: z.string(),
 });
 
@@ -43,19 +43,25 @@ function countPlaceholders(text: string): number {
 }
 
 /**
- * What is wrong with a conversation that the schema cannot see, or undefined: turns must
- * alternate human, gpt, ... and end with gpt (the answer is what trains), no turn may be empty,
- * `<image>` stands only in human turns, once per image.
+ * What is wrong with a conversation that the schema cannot see, or undefined: after an optional
+ * leading system turn, turns must alternate human, gpt, ... and end with gpt (the answer is what
+ * trains), no turn may be empty, `<image>` stands only in human turns, once per image.
  */
 export function conversationProblem(conversations: readonly LlavaTurn[], imageCount: number): string | undefined {
+  const first = conversations[0]?.from === 'system' ? 1 : 0;
   for (const [i, turn] of conversations.entries()) {
-    const expected = i % 2 === 0 ? 'human' : 'gpt';
-    if (turn.from !== expected)
-      return `conversations.${i}.from: is "${turn.from}", expected "${expected}"; turns alternate human, gpt, ... starting with human`;
     if (turn.value.trim() === '') return `conversations.${i}.value: is empty; every turn needs text`;
+    if (i < first) {
+      if (countPlaceholders(turn.value) > 0) return `conversations.${i}.value: has ${IMAGE_TOKEN} in the system turn; images go in human turns`;
+      continue;
+    }
+    const expected = (i - first) % 2 === 0 ? 'human' : 'gpt';
+    if (turn.from !== expected)
+      return `conversations.${i}.from: is "${turn.from}", expected "${expected}"; turns alternate human, gpt, ... starting with human (after an optional first system turn)`;
     if (turn.from === 'gpt' && countPlaceholders(turn.value) > 0)
       return `conversations.${i}.value: has ${IMAGE_TOKEN} in a gpt turn; images go in human turns`;
   }
+  if (conversations.length === first) return 'conversations: has only a system turn; add the human question and the gpt answer';
   if (conversations[conversations.length - 1]!.from !== 'gpt')
     return `conversations: ends with a human turn; end with the gpt answer (the tokens that train)`;
   const placeholders = conversations.reduce((n, t) => n + countPlaceholders(t.value), 0);

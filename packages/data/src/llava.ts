@@ -3,9 +3,9 @@ import type { Scene } from './scene';
 import { caption, detailedDescription } from './language';
 import { closedSetQuestions } from './closed-set';
 
-/** One turn of a LLaVA conversation. */
+/** One turn of a LLaVA conversation; a `system` turn (some datasets open with one) is context, never trained. */
 export interface LlavaTurn {
-  from: 'human' | 'gpt';
+  from: 'human' | 'gpt' | 'system';
   value: string;
 }
 
