@@ -227,11 +227,13 @@ describe('chat templates of released families: render and loss mask', () => {
     const tok = tokenizer('qwen2.5-instruct', CHATML);
     const { ids, lossMask } = applyChatTemplate(tok, echo);
     expect(trainedRuns(tok, echo)).toEqual(['Blue.<|im_end|>', 'Blue.<|im_end|>']);
-    // the user's "Blue." (third turn) stays untrained: the trained runs are the 2nd and 4th turn's
-    const render = tok.render(echo);
-    const userBlue = render.indexOf('<|im_start|>user\nBlue.');
-    expect(tok.decode(ids.slice(0, lossMask.indexOf(1)), { skipSpecial: false })).toBe(render.slice(0, render.indexOf('Blue.<|im_end|>\n<|im_start|>user')));
-    expect(userBlue).toBeGreaterThan(0);
+    // what lies before and between the two trained runs: the question quoting the answer, and the user's "Blue." turn
+    const untrained = (from: number, to: number) => tok.decode(ids.slice(from, to), { skipSpecial: false });
+    const firstRun = lossMask.indexOf(1);
+    const gap = lossMask.indexOf(0, firstRun);
+    const secondRun = lossMask.indexOf(1, gap);
+    expect(untrained(0, firstRun).endsWith('<|im_start|>user\nSay "Blue." please<|im_end|>\n<|im_start|>assistant\n')).toBe(true);
+    expect(untrained(gap, secondRun)).toBe('\n<|im_start|>user\nBlue.<|im_end|>\n<|im_start|>assistant\n');
   });
 
   it('Gemma 2 has no system role: a system turn raises as in transformers', () => {
