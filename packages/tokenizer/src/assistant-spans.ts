@@ -21,9 +21,11 @@
  * on `</think>`), which gives the template's own text between turns (its headers, default system
  * prompts, a system message merged into a user turn). Walking the real render, that text is
  * matched in order; what lies between is the turn's content as the template rendered it,
- * trimmed, or with its reasoning stripped (Qwen 3 drops `<think>` from earlier turns). A turn
- * the template renders twice or not at all, or text around it that changes with its content,
- * is refused with an error that names the turn.
+ * trimmed, or with its reasoning stripped (Qwen 3 drops `<think>` from earlier turns). Where the
+ * template's text around an answer changes with the answer (Qwen 3 writes a reasoning block
+ * around the last one), one more render per answer shows what it writes for that answer
+ * (foldTurnDependentText). A turn the template renders twice or not at all, or that still
+ * cannot be found, is refused with an error that names the turn.
  */
 
 /** A character that the sentinels use and rendered conversations never contain. */
@@ -55,6 +57,8 @@ export interface SpanInput {
   specialTokens: readonly string[];
   /** eos: trained too when only whitespace and it follow the last assistant turn (Phi-3 ends so). */
   eosToken?: string;
+  /** Text the template renders for a turn, where known (foldTurnDependentText); tried first. */
+  rendered?: ReadonlyMap<number, string>;
 }
 
 interface Piece {
@@ -85,8 +89,8 @@ function pieces(skeleton: string, turnCount: number): Piece[] {
  * must follow it: the content as given or trimmed when `next` follows either (the usual case,
  * and unambiguous even when `next` is short), else the first place `next` occurs.
  */
-function contentEnd(full: string, start: number, content: string, next: Piece, isLast: boolean): number | undefined {
-  for (const rendered of [content, content.trim()]) {
+function contentEnd(full: string, start: number, candidates: readonly string[], next: Piece, isLast: boolean): number | undefined {
+  for (const rendered of candidates) {
     const end = start + rendered.length;
     if (!full.startsWith(rendered, start)) continue;
     if (isLast ? end + next.text.length === full.length && full.endsWith(next.text) : full.startsWith(next.text, end)) return end;
@@ -110,7 +114,9 @@ export function assistantSpans(input: SpanInput): [number, number][] {
   for (let p = 0; p + 1 < parts.length; p++) {
     const turn = parts[p]!.turn;
     const next = parts[p + 1]!;
-    const end = contentEnd(full, cursor, turns[turn]!.content, next, next.turn === -1);
+    const content = turns[turn]!.content;
+    const known = input.rendered?.get(turn);
+    const end = contentEnd(full, cursor, [...(known === undefined ? [] : [known]), content, content.trim()], next, next.turn === -1);
     if (end === undefined) {
       throw new AssistantSpanError(
         `cannot find where turn ${turn}'s text ends in the render: the template text that follows it (${JSON.stringify(next.text.slice(0, 60))}) is not there, ` +
@@ -151,4 +157,46 @@ function closingToken(full: string, at: number, specials: readonly string[]): nu
   while (i < full.length && /\s/.test(full[i]!)) i++;
   const token = specials.find((t) => full.startsWith(t, i));
   return token === undefined ? undefined : i + token.length;
+}
+
+/**
+ * The skeleton with the template text that depends on an assistant turn's own text folded into
+ * that turn's sentinel, for templates whose text around a turn changes with it (Qwen 3 writes a
+ * `<think>` block around the reasoning of the last answer). `alone` holds, per assistant turn,
+ * the render with that turn's real text and sentinels elsewhere: what differs from the skeleton
+ * is the text the template renders for the turn (widened back to the turn's own text when the
+ * render holds it whole, so a leading `<think>` is the turn's, not the template's). Undefined when
+ * the differing regions overlap or miss the sentinel.
+ */
+export function foldTurnDependentText(
+  skeleton: string,
+  alone: ReadonlyMap<number, string>,
+  contents: readonly string[],
+): { skeleton: string; rendered: Map<number, string> } | undefined {
+  const regions: { turn: number; from: number; to: number }[] = [];
+  const rendered = new Map<number, string>();
+  for (const [turn, render] of alone) {
+    let prefix = 0;
+    while (prefix < skeleton.length && prefix < render.length && skeleton[prefix] === render[prefix]) prefix++;
+    let suffix = 0;
+    const room = Math.min(skeleton.length, render.length) - prefix;
+    while (suffix < room && skeleton[skeleton.length - 1 - suffix] === render[render.length - 1 - suffix]) suffix++;
+    const end = render.length - suffix;
+    for (const own of [contents[turn]!, contents[turn]!.trim()]) {
+      const start = end - own.length;
+      if (own && start >= 0 && start < prefix && render.slice(start, end) === own) {
+        prefix = start;
+        break;
+      }
+    }
+    const to = skeleton.length - suffix;
+    if (!skeleton.slice(prefix, to).includes(sentinel(turn))) return undefined;
+    regions.push({ turn, from: prefix, to });
+    rendered.set(turn, render.slice(prefix, end));
+  }
+  regions.sort((a, b) => a.from - b.from);
+  if (regions.some((r, i) => i > 0 && r.from < regions[i - 1]!.to)) return undefined;
+  let folded = skeleton;
+  for (const r of [...regions].reverse()) folded = folded.slice(0, r.from) + sentinel(r.turn) + folded.slice(r.to);
+  return { skeleton: folded, rendered };
 }

@@ -242,11 +242,22 @@ describe('chat templates of released families: render and loss mask', () => {
     expect(() => applyChatTemplate(tok, [SYSTEM, ...CHAT])).toThrow(/System role not supported/);
   });
 
-  it('refuses, naming the turn, a final answer whose reasoning changes the template around it (Qwen 3)', () => {
+  it('trains a final Qwen 3 answer with its reasoning block, which the template writes only for that turn', () => {
     const tok = tokenizer('qwen3', QWEN3);
-    const thinking: ChatTurn[] = [CHAT[0]!, { from: 'gpt', value: '<think>\nIt looks red.\n</think>\n\nThe square is red.' }];
-    expect(tok.render(thinking)).toContain('<think>\nIt looks red.\n</think>\n\nThe square is red.<|im_end|>');
-    expect(() => applyChatTemplate(tok, thinking)).toThrow(/turn 0's text ends|turn 1/);
+    const answer = '<think>\nIt looks red.\n</think>\n\nThe square is red.';
+    const thinking: ChatTurn[] = [CHAT[0]!, { from: 'gpt', value: answer }];
+    expect(tok.render(thinking)).toBe('<|im_start|>user\n<image>\nWhat colour is the square?<|im_end|>\n<|im_start|>assistant\n' + answer + '<|im_end|>\n');
+    expect(trainedRuns(tok, thinking)).toEqual([answer + '<|im_end|>']);
+    // an earlier answer loses its reasoning in the render; the last keeps it
+    const twice: ChatTurn[] = [CHAT[0]!, { from: 'gpt', value: answer }, CHAT[2]!, { from: 'gpt', value: '<think>\nSky colour.\n</think>\n\nBlue.' }];
+    expect(trainedRuns(tok, twice)).toEqual(['The square is red.<|im_end|>', '<think>\nSky colour.\n</think>\n\nBlue.<|im_end|>']);
+  });
+
+  it('refuses, naming the turn, a template that renders an answer twice', () => {
+    const twice = "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}{% if m['role'] == 'assistant' %}{{ '(' + m['content'] + ')' }}{% endif %}{% endfor %}";
+    const { tokenizer: files, config } = byteLevelFiles(CHATML, twice);
+    const tok = HfTokenizer.fromJson(files, config);
+    expect(() => applyChatTemplate(tok, CHAT.slice(0, 2))).toThrow(/renders turn 1's text more than once/);
   });
 
   it('refuses a bad role instead of rendering it as a user turn', () => {

@@ -8,7 +8,7 @@ import type { SpecialIds } from './special-tokens';
 import type { ChatTemplateOptions, ChatTurn, TemplatedIds } from './chat-template';
 import { WordTokenizer, type DecodeOptions } from './word-tokenizer';
 import { TokenizerFileError, readFailure } from './tokenizer-file-error';
-import { assistantSpans, sentinel } from './assistant-spans';
+import { AssistantSpanError, assistantSpans, foldTurnDependentText, sentinel } from './assistant-spans';
 import { spanMask } from './span-mask';
 
 const IMAGE = '<image>';
@@ -216,15 +216,35 @@ export class HfTokenizer extends WordTokenizer {
       hfRole(t.from, i);
     });
     const full = this.render(conversation, options);
-    const skeleton = this.renderContents(conversation, conversation.map((_, i) => sentinel(i)), options);
+    const sentinels = conversation.map((_, i) => sentinel(i));
+    const skeleton = this.renderContents(conversation, sentinels, options);
     const eos = this.idToToken(this.special.eos);
-    const spans = assistantSpans({
+    const input = {
       full,
       skeleton,
       turns: conversation.map((t) => ({ content: t.value, assistant: t.from === 'gpt' })),
       specialTokens: this.specialTokens,
       ...(!options.addGenerationPrompt && eos !== undefined && { eosToken: eos }),
-    });
+    };
+    let spans: [number, number][];
+    try {
+      spans = assistantSpans(input);
+    } catch (error) {
+      if (!(error instanceof AssistantSpanError)) throw error;
+      // text around a turn that changes with the turn (Qwen 3's reasoning block): one render per
+      // answer with only its own text real shows what the template writes for it
+      const alone = new Map<number, string>();
+      conversation.forEach((t, i) => {
+        if (t.from === 'gpt') alone.set(i, this.renderContents(conversation, sentinels.map((s, j) => (j === i ? t.value : s)), options));
+      });
+      const folded = foldTurnDependentText(skeleton, alone, conversation.map((t) => t.value));
+      if (!folded) throw error;
+      try {
+        spans = assistantSpans({ ...input, ...folded });
+      } catch {
+        throw error; // the first failure names what the template does
+      }
+    }
     const ids = this.encode(full);
     return { ids, lossMask: spanMask(full, ids, spans, (text) => this.encode(text)) };
   }
