@@ -1,4 +1,4 @@
-import type { WordTokenizer } from '@mllm/tokenizer';
+import { CHAT_TEMPLATE_JINJA, type WordTokenizer } from '@mllm/tokenizer';
 
 const IMAGE = '<image>';
 
@@ -37,4 +37,24 @@ export function hfTokenizerFiles(tokenizer: WordTokenizer): Record<string, strin
     'tokenizer.json': `${JSON.stringify(json)}\n`,
     'tokenizer_config.json': `${JSON.stringify(config, null, 2)}\n`,
   };
+}
+
+/**
+ * The processor's chat template (chat_template.json), for the word tokenizer's template: the
+ * same text, also from HF's multimodal messages, whose content is a list of
+ * `{ type: "image" }` / `{ type: "text", text }` items (an image renders as `<image>` and a line
+ * break, as LLaVA data writes it). `processor.apply_chat_template` reads this file, not the
+ * tokenizer's. An HF tokenizer's own template is left as the tokenizer has it.
+ */
+export const PROCESSOR_CHAT_TEMPLATE =
+  "{{ bos_token }}{% for message in messages %}{% if message['role'] == 'user' %}{{ ' <|user|> ' }}{% else %}{{ ' <|assistant|> ' }}{% endif %}" +
+  "{% if message['content'] is string %}{{ message['content'] }}{% else %}{% for item in message['content'] %}" +
+  "{% if item['type'] == 'image' %}{{ '<image>\\n' }}{% elif item['type'] == 'text' %}{{ item['text'] }}{% endif %}{% endfor %}{% endif %}{{ ' <|end|>' }}{% endfor %}" +
+  "{% if add_generation_prompt %}{{ ' <|assistant|>' }}{% elif messages[-1]['role'] == 'assistant' %}{{ ' ' + eos_token }}{% endif %}";
+
+/** chat_template.json for LlavaProcessor, when the tokenizer is the word tokenizer (its template is ours). */
+export function hfProcessorChatTemplate(tokenizer: WordTokenizer): Record<string, string> {
+  const config = JSON.parse(tokenizer.toFiles()['tokenizer_config.json']!) as { chat_template?: unknown };
+  if (config.chat_template !== CHAT_TEMPLATE_JINJA) return {};
+  return { 'chat_template.json': `${JSON.stringify({ chat_template: PROCESSOR_CHAT_TEMPLATE }, null, 2)}\n` };
 }

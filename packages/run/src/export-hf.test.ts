@@ -192,6 +192,17 @@ describe('mllm export --format hf', () => {
     const ours = applyChatTemplate(session.tokenizer, conversation).ids.flatMap((id) => (id === image ? new Array<number>(session.model.tokensPerImage).fill(image) : [id]));
     expect(ids).toEqual(ours);
     expect(ids.filter((id) => id === session.tokenizer.special.unk)).toEqual([]);
+    // the processor's template renders HF's multimodal messages (content items) to the same text
+    const processorTemplate = JSON.parse(readFileSync(join(dir, 'chat_template.json'), 'utf8')).chat_template;
+    const items = [
+      { role: 'user', content: [{ type: 'image' }, { type: 'text', text: conversation[0]!.value.replace('<image>\n', '') }] },
+      { role: 'assistant', content: [{ type: 'text', text: conversation[1]!.value }] },
+    ];
+    const specials = { bos_token: tokenizerConfig.bos_token, eos_token: tokenizerConfig.eos_token };
+    expect(new Template(processorTemplate).render({ messages: items, ...specials, add_generation_prompt: false })).toBe(text);
+    expect(new Template(processorTemplate).render({ messages: messages.slice(0, 1), ...specials, add_generation_prompt: true })).toBe(
+      new Template(tokenizerConfig.chat_template).render({ messages: messages.slice(0, 1), ...specials, add_generation_prompt: true }),
+    );
     session.model.dispose();
   });
 

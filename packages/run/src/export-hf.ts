@@ -6,7 +6,7 @@ import { MllmError, saveHfFolder, type Logger } from '@mllm/core';
 import type { MultimodalModel } from '@mllm/model';
 import { HF_DTYPES, hfGenerationConfig, hfLlavaConfig, hfPreprocessorConfig, hfProcessorConfig, type HfDtype } from './export-hf-config';
 import { hfLlavaParts } from './export-hf-parts';
-import { hfTokenizerFiles } from './export-hf-tokenizer';
+import { hfProcessorChatTemplate, hfTokenizerFiles } from './export-hf-tokenizer';
 import { openRun } from './open-run';
 
 export interface HfExportOptions {
@@ -79,6 +79,7 @@ export async function exportHfCheckpoint(options: HfExportOptions): Promise<HfEx
         'preprocessor_config.json': json(hfPreprocessorConfig(parts)),
         'processor_config.json': json(hfProcessorConfig(parts)),
         ...hfTokenizerFiles(session.tokenizer),
+        ...hfProcessorChatTemplate(session.tokenizer),
       };
       for (const [name, text] of Object.entries(others)) await writeFile(join(staging, name), text);
       await rm(options.out, { recursive: true, force: true });
