@@ -232,6 +232,13 @@ describe('mllm export --format hf', () => {
     expect(refused({ encoder: { ...encoder, highRes: { strategy: 'tiles' } }, connector: mlp, llm })).toMatch(/encoder\.highRes/);
     expect(refused({ encoder: { type: 'conv' }, connector: mlp, llm })).toMatch(/encoder \(type "conv"\)/);
     await expect(exportCheckpoint({ checkpoint: runDir, out, format: 'safetensors', logger: silentLogger })).rejects.toThrow(/--format must be onnx or hf/);
+    // a folder that is not an earlier export is left alone
+    const foreign = mkdtempSync(join(tmpdir(), 'hf-export-foreign-'));
+    writeFileSync(join(foreign, 'notes.txt'), 'mine');
+    const mlpRun = join(mkdtempSync(join(tmpdir(), 'hf-export-')), 'run');
+    await run({ ...tiny, ...short }, { out: mlpRun, logger: silentLogger });
+    await expect(exportHfCheckpoint({ checkpoint: mlpRun, out: foreign, logger: silentLogger })).rejects.toThrow(/is not an earlier export.*notes\.txt/);
+    expect(readFileSync(join(foreign, 'notes.txt'), 'utf8')).toBe('mine');
     await expect(exportCheckpoint({ checkpoint: runDir, out, format: 'hf', dtype: 'int8', logger: silentLogger })).rejects.toThrow(/--dtype must be one of float32, bfloat16, float16/);
     session.model.dispose();
   });
