@@ -10,6 +10,7 @@ import { buildEvalSet } from './eval-set';
 import { createWorld } from './session';
 import { openRun } from './open-run';
 import { registryFor } from './plugins';
+import { exportHfCheckpoint, type HfExportResult } from './export-hf';
 
 const WEIGHT_FORMATS: readonly WeightFormat[] = ['fp32', 'fp16', 'int8'];
 
@@ -18,11 +19,22 @@ export interface ExportCommandOptions {
   out: string;
   weights?: string;
   maxPositions?: number;
+  /** `onnx` (default): the transformers.js / onnxruntime folder; `hf`: the LlavaForConditionalGeneration folder transformers loads. */
+  format?: string;
+  /** `--format hf` weight dtype: float32 (default), bfloat16 or float16. */
+  dtype?: string;
   logger: Logger;
 }
 
-/** `mllm export`: a finished run folder -> the ONNX folder transformers.js and `--runtime onnx` load. */
-export async function exportCheckpoint(options: ExportCommandOptions): Promise<OnnxManifest> {
+/** `mllm export`: a finished run folder -> the ONNX folder transformers.js and `--runtime onnx` load, or (`format: "hf"`) the HF LLaVA folder. */
+export async function exportCheckpoint(options: ExportCommandOptions): Promise<OnnxManifest | HfExportResult> {
+  const format = options.format ?? 'onnx';
+  if (format === 'hf') {
+    if (options.weights !== undefined) throw new MllmError('--weights is for --format onnx; --format hf takes --dtype float32, bfloat16 or float16');
+    return exportHfCheckpoint({ checkpoint: options.checkpoint, out: options.out, dtype: options.dtype, maxPositions: options.maxPositions, logger: options.logger });
+  }
+  if (format !== 'onnx') throw new MllmError(`--format must be onnx or hf, got ${JSON.stringify(options.format)}`);
+  if (options.dtype !== undefined) throw new MllmError('--dtype is for --format hf; ONNX weights are chosen with --weights fp32, fp16 or int8');
   const weights = (options.weights ?? 'fp32') as WeightFormat;
   if (!WEIGHT_FORMATS.includes(weights)) throw new MllmError(`--weights must be one of ${WEIGHT_FORMATS.join(', ')}, got ${options.weights}`);
   const session = await openRun(options.checkpoint);

@@ -31,6 +31,8 @@ export { loadPlugins, resolvePlugins, registryFor, type MllmPlugin } from './plu
 
 // Deployment and HuggingFace checkpoints.
 export { exportCheckpoint, evaluateOnnx, onnxAnswerer, type ExportCommandOptions } from './export';
+// exportCheckpoint({ format: 'hf' }) writes the LLaVA folder transformers loads; this is its refusal
+export { HfExportError } from './export-hf-parts';
 export { openOnnxChat, type OnnxChat, type ChatDecoding } from './onnx-chat';
 export { forwardHf } from './forward';
 

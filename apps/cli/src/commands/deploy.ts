@@ -10,26 +10,31 @@ interface ExportFlags {
   out?: string;
   weights?: string;
   maxPositions?: string;
+  format?: string;
+  dtype?: string;
   backend?: string;
 }
 
 /** `mllm export`: a run folder as ONNX files in the transformers.js layout. */
 export function exportCommand(): Command {
   const command = new Command('export')
-    .description('write a finished run as ONNX (transformers.js layout) for onnxruntime in Node or the browser')
+    .description('write a finished run as ONNX (transformers.js layout) for onnxruntime in Node or the browser, or as an HF LLaVA folder (--format hf)')
     .option('--checkpoint <dir>', 'a finished run folder')
     .option('--out <dir>', 'folder to write the ONNX files, tokenizer and mllm.json to')
     .option('--weights <format>', 'fp32 (default), fp16 or int8')
     .option('--max-positions <n>', 'longest sequence the exported RoPE table covers')
+    .option('--format <format>', 'onnx (default) or hf (a LlavaForConditionalGeneration folder for transformers)')
+    .option('--dtype <dtype>', '--format hf weights: float32 (default), bfloat16 or float16')
     .option('--backend <name>', BACKEND_HELP)
     .action(async (flags: ExportFlags) => {
       if (!flags.checkpoint || !flags.out) throw new MllmError('mllm export needs --checkpoint DIR (a finished run folder) and --out DIR');
       await initBackend({ backend: flags.backend, logger: consoleLogger });
-      await exportCheckpoint({ checkpoint: flags.checkpoint, out: flags.out, weights: flags.weights, maxPositions: positiveInt('--max-positions', flags.maxPositions), logger: consoleLogger });
+      await exportCheckpoint({ checkpoint: flags.checkpoint, out: flags.out, weights: flags.weights, maxPositions: positiveInt('--max-positions', flags.maxPositions), format: flags.format, dtype: flags.dtype, logger: consoleLogger });
     });
   return withExamples(helpHint(command), [
     ['mllm export --checkpoint runs/default --out exports/default', 'fp32 ONNX files; then mllm chat --runtime onnx --model exports/default'],
     ['mllm export --checkpoint runs/default --out exports/default-int8 --weights int8', 'int8 weights, about a quarter of the size'],
+    ['mllm export --checkpoint runs/llava --out exports/llava-hf --format hf --dtype bfloat16', 'LlavaForConditionalGeneration.from_pretrained(\'exports/llava-hf\') in transformers'],
   ]);
 }
 
