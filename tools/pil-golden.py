@@ -18,6 +18,11 @@ What it writes (manifest.json lists every case):
   SiglipImageProcessor (and LLaVA-1.5's expand2square before CLIP), reproduced here with PIL and
   numpy from transformers' own formulas, since transformers itself is not installed.
 The tests read these files; they never need python.
+
+    /usr/bin/python3 tools/pil-golden.py --photos DIR
+
+writes, instead, PIL's resizes of real photographs (scikit-image's sample data, from Debian's
+python3-skimage) to DIR for tools/pil-compare.mjs, which measures this project against them.
 """
 import io
 import json
@@ -194,7 +199,44 @@ def expand2square(im, background):
     return result
 
 
+def photos(out):
+    """Real photographs, reduced to 224 and enlarged to 224 / 336, with each filter: not committed, only measured."""
+    import skimage
+    data = os.path.join(os.path.dirname(skimage.__file__), 'data')
+    os.makedirs(out, exist_ok=True)
+    coffee = Image.open(os.path.join(data, 'coffee.png')).convert('RGB')
+    astronaut = Image.open(os.path.join(data, 'astronaut.png')).convert('RGB')
+    sources = {
+        'coffee.png': coffee,  # 600x400
+        'rocket.jpg': Image.open(os.path.join(data, 'rocket.jpg')).convert('RGB'),  # 427x640
+        'astronaut-crop.png': astronaut.crop((180, 60, 340, 180)),  # 160x120
+        'coffee-small.png': coffee.resize((150, 100), Image.Resampling.LANCZOS),
+    }
+    cases = [('down', 'coffee.png', (224, 224)), ('down', 'rocket.jpg', (224, 224)), ('up', 'astronaut-crop.png', (224, 224)), ('up', 'coffee-small.png', (336, 336))]
+    manifest = {'pillow': Image.__version__, 'cases': []}
+    for name, im in sources.items():
+        if name.endswith('.png'):
+            save(im, os.path.join(out, name))
+        else:
+            with open(os.path.join(data, name), 'rb') as src, open(os.path.join(out, name), 'wb') as dst:
+                dst.write(src.read())
+    for direction, name, size in cases:
+        for code, filt in RESAMPLES.items():
+            file = f'{name.rsplit(".", 1)[0]}-{size[0]}x{size[1]}-{filt}.png'
+            save(sources[name].resize(size, resample=code, reducing_gap=None), os.path.join(out, file))
+            manifest['cases'].append({'direction': direction, 'source': name, 'width': size[0], 'height': size[1], 'resample': code, 'expected': file})
+    with open(os.path.join(out, 'manifest.json'), 'w') as fh:
+        json.dump(manifest, fh, indent=1)
+
+
+def save(im, path):
+    Image.fromarray(np.array(im)).save(path)
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == '--photos':
+        photos(sys.argv[2])
+        return
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
         os.remove(os.path.join(OUT, f))
