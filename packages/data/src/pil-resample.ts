@@ -69,11 +69,17 @@ const FILTERS: Record<Exclude<ResampleKernel, 'nearest'>, Filter> = {
 const PRECISION_BITS = 22;
 const HALF = 1 << (PRECISION_BITS - 1);
 
-/** Per output pixel along one axis: the first source pixel, how many are used, and their fixed-point weights (ksize apart). */
+/**
+ * Per output pixel along one axis: the first source pixel, how many are used, and their
+ * fixed-point weights (ksize apart). The weights are integers held as doubles: sums of their
+ * products with bytes stay far below 2^53, so they are exact, and V8 keeps one fast
+ * representation for them whatever the filter (int32 arithmetic would deoptimise after a
+ * filter whose partial sums leave the small-integer range, halving the speed of every later call).
+ */
 interface Coefficients {
   first: Int32Array;
   count: Int32Array;
-  weights: Int32Array;
+  weights: Float64Array;
   ksize: number;
 }
 
@@ -89,7 +95,7 @@ function coefficients(inSize: number, outSize: number, filter: Filter): Coeffici
   const ksize = Math.ceil(support) * 2 + 1;
   const first = new Int32Array(outSize);
   const count = new Int32Array(outSize);
-  const weights = new Int32Array(outSize * ksize);
+  const weights = new Float64Array(outSize * ksize);
   const k = new Float64Array(ksize);
   const ss = 1 / filterScale;
   for (let xx = 0; xx < outSize; xx++) {
@@ -113,6 +119,7 @@ function coefficients(inSize: number, outSize: number, filter: Filter): Coeffici
   return { first, count, weights, ksize };
 }
 
+/** The sum's integer part in 8 bits, clamped: Resample.c's clip8 (its table covers every sum a filter can give). */
 function clip8(sum: number): number {
   const v = sum >> PRECISION_BITS;
   return v < 0 ? 0 : v > 255 ? 255 : v;
@@ -134,9 +141,9 @@ function resampleRows(src: RgbBytes, rowStart: number, rows: number, outWidth: n
       const n = count[xx]!;
       for (let x = 0; x < n; x++, p += 3) {
         const w = weights[kBase + x]!;
-        s0 = (s0 + data[p]! * w) | 0;
-        s1 = (s1 + data[p + 1]! * w) | 0;
-        s2 = (s2 + data[p + 2]! * w) | 0;
+        s0 += data[p]! * w;
+        s1 += data[p + 1]! * w;
+        s2 += data[p + 2]! * w;
       }
       const o = (y * outWidth + xx) * 3;
       out[o] = clip8(s0);
@@ -161,7 +168,7 @@ function resampleColumns(src: RgbBytes, outHeight: number, c: Coefficients, rowS
     for (let i = 0; i < rowBytes; i++) {
       let s = HALF;
       let p = start + i;
-      for (let y = 0; y < n; y++, p += rowBytes) s = (s + data[p]! * weights[kBase + y]!) | 0;
+      for (let y = 0; y < n; y++, p += rowBytes) s += data[p]! * weights[kBase + y]!;
       out[o + i] = clip8(s);
     }
   }
