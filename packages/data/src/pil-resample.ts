@@ -72,9 +72,8 @@ const HALF = 1 << (PRECISION_BITS - 1);
 /**
  * Per output pixel along one axis: the first source pixel, how many are used, and their
  * fixed-point weights (ksize apart). The weights are integers held as doubles: sums of their
- * products with bytes stay far below 2^53, so they are exact, and V8 keeps one fast
- * representation for them whatever the filter (int32 arithmetic would deoptimise after a
- * filter whose partial sums leave the small-integer range, halving the speed of every later call).
+ * products with bytes stay far below 2^53, so they are exact; with int32 arithmetic (`| 0`) V8
+ * ran the loops at half speed once several filters and sizes had gone through them.
  */
 interface Coefficients {
   first: Int32Array;
