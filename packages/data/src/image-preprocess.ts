@@ -9,7 +9,6 @@ export type { ResampleKernel } from './pil-resample';
 export { DEFAULT_RESAMPLE } from './pil-resample';
 export type Rgb = [number, number, number];
 
-
 /**
  * How an image file becomes the encoder's input, following the encoder's own preprocessing:
  * - `crop`: resize the short side, then centre crop (CLIP; HF CLIPImageProcessor);
