@@ -25,7 +25,7 @@ export { preprocessImage, readImageHeader, readImageBytes, ImageFileError, DEFAU
 export type { ImagePreprocessOptions, ImageLimits } from './image-preprocess';
 // PIL's decoding and Image.resize, byte for byte, for pipelines that need the steps on their own.
 export { pilResize, PIL_RESAMPLE_CODES, DEFAULT_RESAMPLE, type ResampleKernel, type RgbBytes } from './pil-resample';
-export { decodeRgbLikePil, type DecodeOptions } from './pil-decode';
+export { decodeRgbLikePil } from './pil-decode';
 export { toModelInput } from './image-io';
 export { preprocessFromHf, type FromHfOptions } from './preprocess-from-hf';
 
