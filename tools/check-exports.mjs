@@ -34,7 +34,8 @@ const LIMITS = {
   // word/BPE/HF tokenizers and the chat template
   '@mllm/tokenizer': 18,
   // the Shapes world (scenes, language, questions, preference pairs), LLaVA files, image preprocessing
-  '@mllm/data': 80,
+  // (with PIL's decode, resize and rescale as steps of their own, for the playground and tools)
+  '@mllm/data': 88,
   // ViT, high-res tiling, HF vision import
   '@mllm/encoders': 24,
   // one class, schema and config per connector, and its register function

@@ -1,11 +1,11 @@
-import { DEFAULT_MAX_PIXELS } from '@mllm/data';
+import { DEFAULT_MAX_PIXELS, DEFAULT_RESAMPLE, pilResize, toModelInput } from '@mllm/data';
 
 /**
  * An image the user gives (upload, drop, paste) as the model's pixels: decoded by the browser,
  * refused with a readable message when it is not an image or too large, then taken as is when it
  * already has the encoder's size (a `mllm scene` PNG: the same pixels the CLI reads) or stretched
- * to size x size on a canvas otherwise (the browser's smoothing, not sharp's kernel: an answer
- * about a resized image can differ from the CLI's).
+ * to size x size otherwise with the filter the CLI and training use (pilResize, DEFAULT_RESAMPLE:
+ * PIL's bicubic), so a resized image gets the CLI's pixels too, up to the browser's decoder.
  */
 
 /** The training data's limit (a decompression bomb is refused after the browser decoded its header). */
@@ -44,16 +44,16 @@ export async function readImage(blob: Blob, name: string, size: number): Promise
   return { pixels: pixelsOf(bitmap, size), bitmap, width: bitmap.width, height: bitmap.height, resized };
 }
 
-/** The bitmap stretched to size x size (no-op at that size), HWC RGB in [0, 1]; alpha is dropped as sharp's removeAlpha does. */
-export function pixelsOf(source: CanvasImageSource, size: number): Float32Array {
-  const canvas = new OffscreenCanvas(size, size);
+/** The image stretched to size x size as the CLI does (no-op at that size), HWC RGB in [0, 1]; alpha is dropped as sharp's removeAlpha does. */
+export function pixelsOf(source: ImageBitmap | OffscreenCanvas | HTMLCanvasElement, size: number): Float32Array {
+  const { width, height } = source;
+  const canvas = new OffscreenCanvas(width, height);
   const context = canvas.getContext('2d', { willReadFrequently: true })!;
-  context.imageSmoothingQuality = 'high';
-  context.drawImage(source, 0, 0, size, size);
-  const rgba = context.getImageData(0, 0, size, size, { colorSpace: 'srgb' }).data;
-  const out = new Float32Array(size * size * 3);
-  for (let i = 0; i < size * size; i++) for (let c = 0; c < 3; c++) out[i * 3 + c] = rgba[i * 4 + c]! / 255;
-  return out;
+  context.drawImage(source, 0, 0);
+  const rgba = context.getImageData(0, 0, width, height, { colorSpace: 'srgb' }).data;
+  const rgb = new Uint8Array(width * height * 3);
+  for (let i = 0; i < width * height; i++) for (let c = 0; c < 3; c++) rgb[i * 3 + c] = rgba[i * 4 + c]!;
+  return toModelInput(pilResize({ data: rgb, width, height }, size, size, DEFAULT_RESAMPLE));
 }
 
 /** HWC RGB floats in [0, 1] -> an RGBA ImageData, rounded as @mllm/data's imageToPngBuffer rounds. */

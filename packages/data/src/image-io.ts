@@ -1,16 +1,9 @@
 import { readRegularFile } from '@mllm/core/internal';
+import { decodeRgbLikePil } from './pil-decode';
+import { DEFAULT_RESAMPLE, pilResize, type ResampleKernel, type RgbBytes } from './pil-resample';
+import { loadSharp } from './sharp-loader';
 
-export type Sharp = typeof import('sharp');
-
-/** sharp is loaded only when an image file is touched, so scene generation works without it. */
-export async function loadSharp(): Promise<Sharp> {
-  try {
-    const mod = (await import('sharp')) as unknown as { default?: Sharp };
-    return mod.default ?? (mod as unknown as Sharp);
-  } catch (cause) {
-    throw new Error('Image file I/O needs the "sharp" package: run `npm install sharp` in your project', { cause });
-  }
-}
+export { loadSharp, type Sharp } from './sharp-loader';
 
 function checkPixels(pixels: Float32Array, size: number): void {
   if (pixels.length !== size * size * 3) {
@@ -29,20 +22,31 @@ export async function imageToPngBuffer(pixels: Float32Array, size: number): Prom
 
 /**
  * Decodes an image file (any format sharp reads) or buffer, resizes it to size x size
- * (stretching, no crop) and returns HWC RGB in [0, 1].
+ * (stretching, no crop) and returns HWC RGB in [0, 1]: the pixels PIL gives
+ * (`Image.open(f).convert("RGB").resize((size, size), resample)`, then / 255), with the filter
+ * training data and the exported preprocessor_config.json use unless another is named.
  */
-export async function loadImageFile(pathOrBuffer: string | Buffer, size: number): Promise<Float32Array> {
+export async function loadImageFile(pathOrBuffer: string | Buffer, size: number, resample: ResampleKernel = DEFAULT_RESAMPLE): Promise<Float32Array> {
   // read here, not by sharp: only a regular file is opened (a FIFO would block the decoder)
   const input = typeof pathOrBuffer === 'string' ? await readRegularFile(pathOrBuffer, { what: 'image file' }) : pathOrBuffer;
-  const sharp = await loadSharp();
-  const { data, info } = await sharp(input)
-    .removeAlpha()
-    .toColourspace('srgb')
-    .resize(size, size, { fit: 'fill' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 3) throw new Error(`expected 3 colour channels after decoding, got ${info.channels}`);
+  const image = await decodeRgbLikePil(input);
+  return toModelInput(pilResize(image, size, size, resample));
+}
+
+/** transformers' rescale then normalize: float32(x * (1 / 255)) in float64, then (x - mean) / std in float32. */
+export function toModelInput(image: RgbBytes, mean?: readonly number[], std?: readonly number[]): Float32Array {
+  const { data } = image;
   const out = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = data[i]! / 255;
+  const scale = 1 / 255;
+  if (!mean && !std) {
+    for (let i = 0; i < data.length; i++) out[i] = data[i]! * scale;
+    return out;
+  }
+  const m = (mean ?? [0, 0, 0]).map(Math.fround);
+  const s = (std ?? [1, 1, 1]).map(Math.fround);
+  for (let i = 0; i < data.length; i++) {
+    const c = i % 3;
+    out[i] = Math.fround(Math.fround(data[i]! * scale) - m[c]!) / s[c]!;
+  }
   return out;
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { preprocessImage, readImageHeader, type ImagePreprocessOptions } from './image-preprocess';
 import { preprocessFromHf } from './preprocess-from-hf';
+import { pilResize } from './pil-resample';
 
 const dir = mkdtempSync(join(tmpdir(), 'preprocess-'));
 
@@ -77,8 +78,8 @@ describe('preprocessImage', () => {
     const source = sharp(raw(29, 10, (x, y) => [8 * x, 25 * y, 0]), { raw: { width: 29, height: 10, channels: 3 } });
     const input = await source.clone().png().toBuffer();
     const out = await preprocessImage(input, { size: 20, mode: 'crop', shortestEdge: 21, resample: 'bilinear' });
-    // the resize itself from sharp directly; the crop offsets are what is checked, on every pixel
-    const resized = await source.clone().resize(60, 21, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
+    // the resize itself from pilResize directly (pil-parity.test.ts checks it against PIL); the crop offsets are what is checked, on every pixel
+    const resized = pilResize({ data: await source.clone().raw().toBuffer(), width: 29, height: 10 }, 60, 21, 'bilinear').data;
     const expected = Array.from({ length: 20 * 20 * 3 }, (_, k) => {
       const [p, c] = [Math.floor(k / 3), k % 3];
       return resized[(Math.floor(p / 20) * 60 + (p % 20) + 20) * 3 + c]!;
@@ -166,11 +167,16 @@ describe('preprocessFromHf', () => {
     });
   });
 
+  it('takes every PIL filter by its number', () => {
+    const names = [0, 1, 2, 3, 4, 5].map((resample) => preprocessFromHf({ image_processor_type: 'SiglipImageProcessor', resample }).resample);
+    expect(names).toEqual(['nearest', 'lanczos', 'bilinear', 'bicubic', 'box', 'hamming']);
+  });
+
   it('refuses what it cannot honour, naming the key', () => {
     const clip = { image_processor_type: 'CLIPImageProcessor' };
     expect(() => preprocessFromHf({ image_processor_type: 'LlavaNextImageProcessor' })).toThrow(/image_processor_type: "LlavaNextImageProcessor"; supported: CLIPImageProcessor/);
     expect(() => preprocessFromHf({ size: 224 })).toThrow(/image_processor_type: missing/);
-    expect(() => preprocessFromHf({ ...clip, resample: 1 })).toThrow(/resample: 1 \(LANCZOS\) is not supported/);
+    expect(() => preprocessFromHf({ ...clip, resample: 6 })).toThrow(/resample: 6 is not a PIL filter; use one of 0 \(nearest\), 1 \(lanczos\), 2 \(bilinear\), 3 \(bicubic\), 4 \(box\), 5 \(hamming\)/);
     expect(() => preprocessFromHf({ ...clip, do_resize: false })).toThrow(/do_resize: is false/);
     expect(() => preprocessFromHf({ ...clip, do_rescale: false })).toThrow(/do_rescale: pixels are always rescaled by 1\/255/);
     expect(() => preprocessFromHf({ ...clip, do_center_crop: false })).toThrow(/size: .* without a centre crop gives a size that follows the image/);

@@ -1,9 +1,13 @@
 import { MllmError, NotRegularFileError } from '@mllm/core';
 import { readRegularFile } from '@mllm/core/internal';
-import { loadSharp } from './image-io';
+import { toModelInput } from './image-io';
+import { decodeRgbLikePil } from './pil-decode';
+import { DEFAULT_RESAMPLE, pilResize, type ResampleKernel, type RgbBytes } from './pil-resample';
+import { loadSharp } from './sharp-loader';
 
+export type { ResampleKernel } from './pil-resample';
+export { DEFAULT_RESAMPLE } from './pil-resample';
 export type Rgb = [number, number, number];
-export type ResampleKernel = 'bicubic' | 'bilinear' | 'nearest';
 
 /**
  * How an image file becomes the encoder's input, following the encoder's own preprocessing:
@@ -11,7 +15,10 @@ export type ResampleKernel = 'bicubic' | 'bilinear' | 'nearest';
  * - `pad`: pad to the output's aspect ratio with the mean colour, then resize (LLaVA-1.5's
  *   expand2square with `image_aspect_ratio: pad`);
  * - `stretch`: resize to the output size, ignoring the aspect ratio (SigLIP; `loadImageFile`).
- * The result is HWC RGB in [0, 1], then `(x - mean) / std` when either is given.
+ * Decoding and resizing give the bytes PIL gives (`Image.open(f).convert("RGB")`, then
+ * `Image.resize` with the same filter; see decodeRgbLikePil and pilResize), so the result is
+ * the `pixel_values` of transformers' CLIPImageProcessor / SiglipImageProcessor, HWC instead of
+ * CHW: x / 255 in [0, 1], then `(x - mean) / std` when either is given, in float32 as numpy does.
  */
 export interface ImagePreprocessOptions {
   /** Output size; a number is a square. */
@@ -23,7 +30,7 @@ export interface ImagePreprocessOptions {
   std?: Rgb;
   /** `pad` only, in [0, 1]: LLaVA pads with the normaliser's mean, so that is the default, else mid grey. */
   padColor?: Rgb;
-  /** Default bicubic, as CLIP and SigLIP are trained. */
+  /** PIL's filter (HF `resample` 0-5); default DEFAULT_RESAMPLE (bicubic), as CLIP and SigLIP are trained. */
   resample?: ResampleKernel;
 }
 
@@ -40,9 +47,6 @@ export class ImageFileError extends MllmError {
     super(`${source}: ${reason}`);
   }
 }
-
-// PIL's BICUBIC is Keys' cubic with a = -0.5 (Catmull-Rom), which is libvips' "cubic"
-const KERNELS = { bicubic: 'cubic', bilinear: 'linear', nearest: 'nearest' } as const;
 
 function describe(input: string | Buffer): string {
   return typeof input === 'string' ? input : `image buffer (${input.length} bytes)`;
@@ -108,13 +112,15 @@ export async function readImageHeader(input: string | Buffer, limits: ImageLimit
 function cropGeometry(src: { width: number; height: number }, out: { width: number; height: number }, shortestEdge?: number) {
   let width: number;
   let height: number;
-  if (shortestEdge !== undefined) {
-    if (shortestEdge < Math.max(out.width, out.height))
-      throw new MllmError(`image preprocessing: shortestEdge ${shortestEdge} is smaller than the crop ${out.width}x${out.height}; it must cover the crop`);
-    // HF get_resize_output_image_size: the short side is exact, the long one truncated
+  // a square crop with no shortestEdge is CLIP's usual shortest_edge == crop_size
+  const edge = shortestEdge ?? (out.width === out.height ? out.width : undefined);
+  if (edge !== undefined) {
+    if (edge < Math.max(out.width, out.height))
+      throw new MllmError(`image preprocessing: shortestEdge ${edge} is smaller than the crop ${out.width}x${out.height}; it must cover the crop`);
+    // HF get_resize_output_image_size: the short side is exact, the long one int(size * long / short)
     const short = Math.min(src.width, src.height);
-    const long = Math.floor((shortestEdge * Math.max(src.width, src.height)) / short);
-    [width, height] = src.width <= src.height ? [shortestEdge, long] : [long, shortestEdge];
+    const long = Math.floor((edge * Math.max(src.width, src.height)) / short);
+    [width, height] = src.width <= src.height ? [edge, long] : [long, edge];
   } else {
     const scale = Math.max(out.width / src.width, out.height / src.height);
     width = Math.max(out.width, Math.floor(src.width * scale + 1e-9));
@@ -133,16 +139,21 @@ function padGeometry(src: { width: number; height: number }, out: { width: numbe
   return { left, top, right: width - src.width - left, bottom: height - src.height - top, width, height };
 }
 
-function toFloat(bytes: Buffer, mean?: Rgb, std?: Rgb): Float32Array {
-  const out = new Float32Array(bytes.length);
-  if (!mean && !std) {
-    for (let i = 0; i < bytes.length; i++) out[i] = bytes[i]! / 255;
-    return out;
+function cropBytes(image: RgbBytes, left: number, top: number, width: number, height: number): RgbBytes {
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    const from = ((y + top) * image.width + left) * 3;
+    data.set(image.data.subarray(from, from + width * 3), y * width * 3);
   }
-  const m = mean ?? [0, 0, 0];
-  const s = std ?? [1, 1, 1];
-  for (let i = 0; i < bytes.length; i++) out[i] = (bytes[i]! / 255 - m[i % 3]!) / s[i % 3]!;
-  return out;
+  return { data, width, height };
+}
+
+/** expand2square's canvas: `colour` everywhere, the image pasted at (left, top). */
+function padBytes(image: RgbBytes, g: ReturnType<typeof padGeometry>, colour: number[]): RgbBytes {
+  const data = new Uint8Array(g.width * g.height * 3);
+  for (let i = 0; i < g.width * g.height; i++) data.set(colour, i * 3);
+  for (let y = 0; y < image.height; y++) data.set(image.data.subarray(y * image.width * 3, (y + 1) * image.width * 3), ((y + g.top) * g.width + g.left) * 3);
+  return { data, width: g.width, height: g.height };
 }
 
 /** Decodes an image file or buffer (PNG, JPEG, WebP, ... whatever sharp reads) and preprocesses it: HWC RGB Float32Array. */
@@ -150,38 +161,29 @@ export async function preprocessImage(input: string | Buffer, options: ImagePrep
   const out = outputSize(options);
   const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
   const bytes = await imageBytes(input);
-  const src = await readImageHeader(bytes, { maxPixels }).catch((e: unknown) => {
+  await readImageHeader(bytes, { maxPixels }).catch((e: unknown) => {
     throw e instanceof ImageFileError ? new ImageFileError(describe(input), e.reason) : e;
   });
-  const sharp = await loadSharp();
-  const kernel = KERNELS[options.resample ?? 'bicubic'];
-  const resize = { fit: 'fill', kernel, fastShrinkOnLoad: false } as const;
+  if (!['crop', 'pad', 'stretch'].includes(options.mode))
+    throw new MllmError(`image preprocessing: unknown mode ${JSON.stringify(options.mode)}; one of crop, pad, stretch`);
+  let image: RgbBytes;
   try {
-    let image = sharp(bytes, { limitInputPixels: maxPixels }).removeAlpha().toColourspace('srgb');
-    if (options.mode === 'crop') {
-      const g = cropGeometry(src, out, options.shortestEdge);
-      image = image.resize(g.width, g.height, resize).extract({ left: g.left, top: g.top, width: out.width, height: out.height });
-    } else if (options.mode === 'pad') {
-      const g = padGeometry(src, out);
-      if (g.width !== src.width || g.height !== src.height) {
-        // sharp extends after resizing within one pipeline; LLaVA pads first, so pad, then resize in a second pass
-        const colour = (options.padColor ?? options.mean ?? [0.5, 0.5, 0.5]).map((c) => Math.floor(c * 255));
-        const background = { r: colour[0]!, g: colour[1]!, b: colour[2]!, alpha: 1 };
-        const padded = await image.extend({ top: g.top, bottom: g.bottom, left: g.left, right: g.right, background }).raw({ depth: 'uchar' }).toBuffer();
-        image = sharp(padded, { raw: { width: g.width, height: g.height, channels: 3 } });
-      }
-      image = image.resize(out.width, out.height, resize);
-    } else if (options.mode === 'stretch') {
-      image = image.resize(out.width, out.height, resize);
-    } else {
-      throw new MllmError(`image preprocessing: unknown mode ${JSON.stringify(options.mode)}; one of crop, pad, stretch`);
-    }
-    const { data, info } = await image.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3 || info.width !== out.width || info.height !== out.height)
-      throw new ImageFileError(describe(input), `decoded to ${info.width}x${info.height}x${info.channels}, expected ${out.width}x${out.height}x3`);
-    return toFloat(data, options.mean, options.std);
+    image = await decodeRgbLikePil(bytes, { maxPixels });
   } catch (e) {
-    if (e instanceof MllmError) throw e;
     throw new ImageFileError(describe(input), `cannot decode image (${(e as Error).message})`);
   }
+  const resample = options.resample ?? DEFAULT_RESAMPLE;
+  if (options.mode === 'crop') {
+    const g = cropGeometry(image, out, options.shortestEdge);
+    image = cropBytes(pilResize(image, g.width, g.height, resample), g.left, g.top, out.width, out.height);
+  } else if (options.mode === 'pad') {
+    const g = padGeometry(image, out);
+    // LLaVA's int(c * 255) of the mean
+    const colour = (options.padColor ?? options.mean ?? [0.5, 0.5, 0.5]).map((c) => Math.floor(c * 255));
+    if (g.width !== image.width || g.height !== image.height) image = padBytes(image, g, colour);
+    image = pilResize(image, out.width, out.height, resample);
+  } else {
+    image = pilResize(image, out.width, out.height, resample);
+  }
+  return toModelInput(image, options.mean, options.std);
 }

@@ -22,7 +22,11 @@ export { LlavaDataset, BadSampleError, type LlavaRecord, type BadSample, type On
 
 // Image files: decode, check, resize and normalize as an HF image processor does.
 export { preprocessImage, readImageHeader, readImageBytes, ImageFileError, DEFAULT_MAX_PIXELS, MAX_IMAGE_FILE_BYTES } from './image-preprocess';
-export type { ImagePreprocessOptions, ImageLimits, ResampleKernel } from './image-preprocess';
+export type { ImagePreprocessOptions, ImageLimits } from './image-preprocess';
+// PIL's decoding and Image.resize, byte for byte, for pipelines that need the steps on their own.
+export { pilResize, PIL_RESAMPLE_CODES, DEFAULT_RESAMPLE, type ResampleKernel, type RgbBytes } from './pil-resample';
+export { decodeRgbLikePil } from './pil-decode';
+export { toModelInput } from './image-io';
 export { preprocessFromHf, type FromHfOptions } from './preprocess-from-hf';
 
 // Preference pairs: a faithful answer and one with a hallucination of the survey's three kinds.

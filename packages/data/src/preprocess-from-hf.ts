@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '@mllm/core';
-import type { ImagePreprocessOptions, ResampleKernel, Rgb } from './image-preprocess';
+import type { ImagePreprocessOptions, Rgb } from './image-preprocess';
+import { PIL_RESAMPLE_CODES, type ResampleKernel } from './pil-resample';
 
 // transformers' image_utils constants: CLIP's defaults, and SigLIP's IMAGENET_STANDARD_*
 const OPENAI_CLIP_MEAN: Rgb = [0.48145466, 0.4578275, 0.40821073];
@@ -10,8 +11,8 @@ const HALF: Rgb = [0.5, 0.5, 0.5];
 const CLIP_TYPES = ['CLIPImageProcessor', 'CLIPImageProcessorFast', 'CLIPFeatureExtractor'];
 const SIGLIP_TYPES = ['SiglipImageProcessor', 'SiglipImageProcessorFast'];
 
-// PIL.Image.Resampling values as HF stores them
-const PIL_RESAMPLE: Record<number, ResampleKernel | string> = { 0: 'nearest', 1: 'LANCZOS', 2: 'bilinear', 3: 'bicubic', 4: 'BOX', 5: 'HAMMING' };
+// PIL.Image.Resampling values as HF stores them -> the filter pilResize runs
+const BY_CODE = new Map(Object.entries(PIL_RESAMPLE_CODES).map(([name, code]) => [code, name as ResampleKernel]));
 
 const sizeSchema = z.union([
   z.number().int().positive(),
@@ -72,13 +73,14 @@ export function preprocessFromHf(json: unknown, options: FromHfOptions = {}): Im
   if (!c.do_resize) fail('do_resize', 'is false: images would keep their own size, but the encoder takes a fixed size');
   if (!c.do_rescale || Math.abs(c.rescale_factor * 255 - 1) > 1e-6)
     fail(c.do_rescale ? 'rescale_factor' : 'do_rescale', `pixels are always rescaled by 1/255 here; got do_rescale ${c.do_rescale}, rescale_factor ${c.rescale_factor}`);
-  const resample = PIL_RESAMPLE[c.resample ?? 3];
-  if (resample !== 'nearest' && resample !== 'bilinear' && resample !== 'bicubic')
-    fail('resample', `${c.resample} (${resample ?? 'unknown'}) is not supported; use 0 (nearest), 2 (bilinear) or 3 (bicubic)`);
+  // CLIPImageProcessor's and SiglipImageProcessor's default: BICUBIC
+  const resample = BY_CODE.get(c.resample ?? 3);
+  if (resample === undefined)
+    fail('resample', `${c.resample} is not a PIL filter; use one of ${[...BY_CODE].map(([code, name]) => `${code} (${name})`).join(', ')}`);
   const normalise = c.do_normalize
     ? { mean: rgb(c.image_mean, isClip ? OPENAI_CLIP_MEAN : HALF), std: rgb(c.image_std, isClip ? OPENAI_CLIP_STD : HALF) }
     : {};
-  const base = { resample: resample as ResampleKernel, ...normalise };
+  const base = { resample: resample!, ...normalise };
 
   const size = c.size ?? (isClip ? { shortest_edge: 224 } : { height: 224, width: 224 });
   if (typeof size === 'object' && 'longest_edge' in size) fail('size', 'longest_edge is not supported; the encoder needs a fixed output size');

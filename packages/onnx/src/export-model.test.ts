@@ -25,6 +25,8 @@ describe('exportModel', () => {
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
     expect(config.vision_config.patch_size).toBe(4);
     expect(config.vision_feature_layer).toBe(-2); // penultimate of 2 blocks
+    // PIL BICUBIC: the filter training data and chat resize with (@mllm/data DEFAULT_RESAMPLE)
+    expect(JSON.parse(readFileSync(join(dir, 'preprocessor_config.json'), 'utf8'))).toMatchObject({ resample: 3, do_center_crop: false, size: { height: 8, width: 8 } });
     model.dispose();
   });
 

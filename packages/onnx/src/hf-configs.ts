@@ -48,7 +48,11 @@ export function generationConfig(manifest: OnnxManifest, maxNewTokens: number): 
   };
 }
 
-/** CLIPImageProcessor settings that give the encoder's input: resize to the canvas, x / 255, (x - 0.5) / 0.5. */
+/**
+ * CLIPImageProcessor settings that give the encoder's input: resize to the canvas, x / 255,
+ * (x - mean) / std. `resample` 3 (PIL BICUBIC) is @mllm/data's DEFAULT_RESAMPLE, the filter the
+ * model's training images and `mllm chat` images are resized with, so Python sees the same pixels.
+ */
 export function preprocessorConfig(manifest: OnnxManifest): Record<string, unknown> {
   const { size, mean, std } = manifest.image;
   return {
@@ -57,7 +61,7 @@ export function preprocessorConfig(manifest: OnnxManifest): Record<string, unkno
     do_convert_rgb: true,
     do_resize: true,
     size: { height: size, width: size },
-    resample: 2,
+    resample: 3,
     do_center_crop: false,
     do_rescale: true,
     rescale_factor: 1 / 255,

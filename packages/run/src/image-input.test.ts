@@ -1,8 +1,9 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import sharp from 'sharp';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImageFileError, loadImageFile, readImageHeader } from '@mllm/data';
+import { DEFAULT_RESAMPLE, decodeRgbLikePil, ImageFileError, loadImageFile, PIL_RESAMPLE_CODES, pilResize, readImageHeader, toModelInput } from '@mllm/data';
 import { loadImageInput } from './image-input';
 import { writeImageCases } from './image-files.test-helper';
 
@@ -18,6 +19,17 @@ describe('loadImageInput: an image to ask about, with the checks training data g
     expect(await loadImageInput(new Uint8Array(readFileSync(files.png)), { size: 16 })).toEqual(want);
     expect(want.length).toBe(16 * 16 * 3);
     expect([...want.slice(0, 3)]).toEqual([1, 0, 0]);
+  });
+
+  it("resizes with the model's filter: PIL bicubic, the resample 3 the ONNX export declares in preprocessor_config.json", async () => {
+    expect(PIL_RESAMPLE_CODES[DEFAULT_RESAMPLE]).toBe(3);
+    const stripes = Buffer.from(Array.from({ length: 23 * 9 * 3 }, (_, i) => (Math.floor(i / 3) % 23) * 37 % 256));
+    const file = join(mkdtempSync(join(tmpdir(), 'image-resample-')), 'stripes.png');
+    writeFileSync(file, await sharp(stripes, { raw: { width: 23, height: 9, channels: 3 } }).png().toBuffer());
+    const decoded = await decodeRgbLikePil(readFileSync(file));
+    const got = await loadImageInput(file, { size: 16 });
+    expect(got).toEqual(toModelInput(pilResize(decoded, 16, 16, 'bicubic')));
+    expect(got).not.toEqual(toModelInput(pilResize(decoded, 16, 16, 'lanczos')));
   });
 
   it('reads a TIFF as training data does (sharp decodes it), to the same pixels as the PNG', async () => {
