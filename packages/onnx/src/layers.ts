@@ -31,11 +31,15 @@ export function layerNorm(g: GraphBuilder, x: string, norm: LayerNorm, name: str
   return g.op('LayerNormalization', [x, w, b], { axis: { int: -1 }, epsilon: { float: norm.eps } });
 }
 
-/** x * rsqrt(mean(x^2) + eps) * weight. */
+/**
+ * x / sqrt(mean(x^2) + eps) * weight, written as Pow, ReduceMean, Add, Sqrt, Div, Mul: the
+ * pattern onnxruntime fuses into one SimplifiedLayerNormalization kernel (and, after a residual
+ * Add, SkipSimplifiedLayerNormalization) at its default optimisation level.
+ */
 export function rmsNorm(g: GraphBuilder, x: string, norm: RMSNorm, name: string): string {
-  const meanSquare = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: { ints: [-1] }, keepdims: { int: 1 } });
-  const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [meanSquare, g.constFloat([norm.eps], [])])])]);
-  return g.op('Mul', [g.op('Mul', [x, inv]), g.floatTensor(`${name}.weight`, values(norm.weight), [norm.dim])]);
+  const meanSquare = g.op('ReduceMean', [g.op('Pow', [x, g.constFloat([2], [])])], { axes: { ints: [-1] }, keepdims: { int: 1 } });
+  const rms = g.op('Sqrt', [g.op('Add', [meanSquare, g.constFloat([norm.eps], [])])]);
+  return g.op('Mul', [g.op('Div', [x, rms]), g.floatTensor(`${name}.weight`, values(norm.weight), [norm.dim])]);
 }
 
 export function norm(g: GraphBuilder, x: string, n: LayerNorm | RMSNorm, name: string): string {
@@ -66,7 +70,7 @@ export interface RopeValues {
 }
 
 export interface AttentionGraphInputs {
-  /** Additive mask [B, 1, T, S]. */
+  /** Additive mask [B, 1, T, S], every one of the T rows written out (with grouped kv heads it is tiled per group). */
   mask?: string;
   rope?: RopeValues;
   /** Cached keys/values [B, Hkv, P, dh]; concatenated before the new ones. */
@@ -132,11 +136,16 @@ export function attention(
   }
   const present = { key: k, value: v };
   const groups = h / hkv;
-  const kFull = groups > 1 ? repeatHeads(g, k, groups, h, dh) : k; // [B, H, S, dh]
-  const vFull = groups > 1 ? repeatHeads(g, v, groups, h, dh) : v;
-  const scores = g.op('Mul', [g.op('MatMul', [q, g.op('Transpose', [kFull], { perm: { ints: [0, 1, 3, 2] } })]), g.constFloat([1 / Math.sqrt(dh)], [])]); // [B, H, T, S]
-  const probs = g.op('Softmax', [inputs.mask ? g.op('Add', [scores, inputs.mask]) : scores], { axis: { int: -1 } });
-  let ctx = g.op('MatMul', [probs, vFull]); // [B, H, T, dh]
+  // grouped-query attention without repeating the cache: the G query heads of each kv head are
+  // stacked as G*T rows ([B, H, T, dh] -> [B, Hkv, G*T, dh], row g*T + t) against its keys, so
+  // a decode step reads the cached keys and values once instead of copying them G times
+  const qRows = groups > 1 ? g.op('Reshape', [q, g.constInt64([0, hkv, -1, dh])]) : q;
+  const scores = g.op('Mul', [g.op('MatMul', [qRows, g.op('Transpose', [k], { perm: { ints: [0, 1, 3, 2] } })]), g.constFloat([1 / Math.sqrt(dh)], [])]); // [B, Hkv, G*T, S]
+  // the mask's T rows repeated for each of the G stacked blocks: [B, 1, G*T, S]
+  const mask = inputs.mask && groups > 1 ? g.op('Tile', [inputs.mask, g.constInt64([1, 1, groups, 1])]) : inputs.mask;
+  const probs = g.op('Softmax', [mask ? g.op('Add', [scores, mask]) : scores], { axis: { int: -1 } });
+  let ctx = g.op('MatMul', [probs, v]); // [B, Hkv, G*T, dh]
+  if (groups > 1) ctx = g.op('Reshape', [ctx, g.constInt64([0, h, -1, dh])]); // [B, H, T, dh]
   if (inputs.prefix) {
     let kp = heads(g, linear(g, inputs.prefix.states, attn.k, `${name}.k_proj`), hkv, dh); // [B, Hkv, P, dh]
     let vp = heads(g, linear(g, inputs.prefix.states, attn.v, `${name}.v_proj`), hkv, dh);
