@@ -28,15 +28,15 @@ describe('external data (ONNX weights beside the graph)', () => {
     const graph = onnx.ModelProto.decode(readFileSync(join(dir, 'onnx/decoder_model_merged.onnx')));
     const data = readFileSync(join(dir, 'onnx/decoder_model_merged.onnx_data'));
     const inlineGraph = onnx.ModelProto.decode(readFileSync(join(root, 'inline/onnx/decoder_model_merged.onnx')));
-    const moved = graph.graph!.initializer.filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL);
+    const moved = graph.graph!.initializer!.filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL);
     expect(moved.length).toBeGreaterThan(0);
     for (const t of moved) {
-      const entry = Object.fromEntries(t.externalData.map((e) => [e.key, e.value]));
+      const entry = Object.fromEntries(t.externalData!.map((e) => [e.key, e.value]));
       expect(entry.location).toBe('decoder_model_merged.onnx_data');
       expect(Number(entry.offset) % 4096).toBe(0);
       // the bytes at offset..offset+length are the tensor the inline export holds
-      const same = inlineGraph.graph!.initializer.find((u) => u.name === t.name)!;
-      expect(Buffer.from(data.subarray(Number(entry.offset), Number(entry.offset) + Number(entry.length))).equals(Buffer.from(same.rawData))).toBe(true);
+      const same = inlineGraph.graph!.initializer!.find((u) => u.name === t.name)!;
+      expect(Buffer.from(data.subarray(Number(entry.offset), Number(entry.offset) + Number(entry.length))).equals(Buffer.from(same.rawData!))).toBe(true);
     }
     expect(statSync(join(dir, 'onnx/decoder_model_merged.onnx')).size).toBeLessThan(statSync(join(root, 'inline/onnx/decoder_model_merged.onnx')).size / 4);
     expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))['transformers.js_config'].use_external_data_format).toEqual({

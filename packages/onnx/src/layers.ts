@@ -73,8 +73,11 @@ export interface AttentionGraphInputs {
   /** Additive mask [B, 1, T, S], every one of the T rows written out (with grouped kv heads it is tiled per group). */
   mask?: string;
   rope?: RopeValues;
-  /** Cached keys/values [B, Hkv, P, dh]; concatenated before the new ones. */
-  past?: { key: string; value: string };
+  /**
+   * Cached keys/values [B, Hkv, P, dh]; concatenated before the new ones. `present` names the
+   * concatenations, so they are the graph's outputs themselves and no Identity copies them.
+   */
+  past?: { key: string; value: string; present?: { key: string; value: string } };
   /**
    * LLaMA-Adapter prefix (core's AttentionPrefix): states [B, P, D] through this layer's own k/v
    * projections, no RoPE, no mask, a softmax of their own scaled per head by `gate` [H].
@@ -131,8 +134,8 @@ export function attention(
     k = applyRope(g, k, inputs.rope, dh);
   }
   if (inputs.past) {
-    k = g.op('Concat', [inputs.past.key, k], { axis: { int: 2 } }); // [B, Hkv, S, dh]
-    v = g.op('Concat', [inputs.past.value, v], { axis: { int: 2 } });
+    k = g.op('Concat', [inputs.past.key, k], { axis: { int: 2 } }, inputs.past.present?.key); // [B, Hkv, S, dh]
+    v = g.op('Concat', [inputs.past.value, v], { axis: { int: 2 } }, inputs.past.present?.value);
   }
   const present = { key: k, value: v };
   const groups = h / hkv;

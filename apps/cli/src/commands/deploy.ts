@@ -9,6 +9,7 @@ interface ExportFlags {
   checkpoint?: string;
   out?: string;
   weights?: string;
+  dtype?: string;
   maxPositions?: string;
   backend?: string;
 }
@@ -19,17 +20,20 @@ export function exportCommand(): Command {
     .description('write a finished run as ONNX (transformers.js layout) for onnxruntime in Node or the browser')
     .option('--checkpoint <dir>', 'a finished run folder')
     .option('--out <dir>', 'folder to write the ONNX files, tokenizer and mllm.json to')
-    .option('--weights <format>', 'fp32 (default), fp16 or int8')
+    .option('--dtype <format>', 'weight dtype: fp32 (default), fp16 or int8 (files named as transformers.js picks them: *.onnx, *_fp16.onnx, *_quantized.onnx)')
+    .option('--weights <format>', 'the same as --dtype')
     .option('--max-positions <n>', 'longest sequence the exported RoPE table covers')
     .option('--backend <name>', BACKEND_HELP)
     .action(async (flags: ExportFlags) => {
       if (!flags.checkpoint || !flags.out) throw new MllmError('mllm export needs --checkpoint DIR (a finished run folder) and --out DIR');
+      if (flags.dtype !== undefined && !['fp32', 'fp16', 'int8'].includes(flags.dtype)) throw new MllmError(`--dtype must be one of fp32, fp16, int8, got ${flags.dtype}`);
+      if (flags.dtype && flags.weights && flags.dtype !== flags.weights) throw new MllmError(`mllm export: --dtype ${flags.dtype} and --weights ${flags.weights} disagree; give one of them`);
       await initBackend({ backend: flags.backend, logger: consoleLogger });
-      await exportCheckpoint({ checkpoint: flags.checkpoint, out: flags.out, weights: flags.weights, maxPositions: positiveInt('--max-positions', flags.maxPositions), logger: consoleLogger });
+      await exportCheckpoint({ checkpoint: flags.checkpoint, out: flags.out, weights: flags.dtype ?? flags.weights, maxPositions: positiveInt('--max-positions', flags.maxPositions), logger: consoleLogger });
     });
   return withExamples(helpHint(command), [
     ['mllm export --checkpoint runs/default --out exports/default', 'fp32 ONNX files; then mllm chat --runtime onnx --model exports/default'],
-    ['mllm export --checkpoint runs/default --out exports/default-int8 --weights int8', 'int8 weights, about a quarter of the size'],
+    ['mllm export --checkpoint runs/default --out exports/default-int8 --dtype int8', 'int8 weights, about a quarter of the size'],
   ]);
 }
 
