@@ -56,6 +56,34 @@ export function geluMlp(g: GraphBuilder, x: string, mlp: GeluMLP, name: string):
   return linear(g, gelu(g, linear(g, x, mlp.fc1, `${name}.fc1`)), mlp.fc2, `${name}.fc2`);
 }
 
+/** The activations of @mllm/encoders' VisionMLP, as its tfjs forward writes them. */
+export type MlpActivation = 'gelu' | 'gelu-tanh' | 'quick-gelu' | 'relu' | 'silu';
+
+export function activation(g: GraphBuilder, x: string, name: MlpActivation): string {
+  const c = (v: number) => g.constFloat([v], []);
+  switch (name) {
+    case 'gelu':
+      return gelu(g, x);
+    case 'gelu-tanh': {
+      // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+      const cube = g.op('Mul', [g.op('Mul', [g.op('Mul', [x, x]), x]), c(0.044715)]);
+      const t = g.op('Tanh', [g.op('Mul', [g.op('Add', [x, cube]), c(Math.sqrt(2 / Math.PI))])]);
+      return g.op('Mul', [g.op('Mul', [x, g.op('Add', [t, c(1)])]), c(0.5)]);
+    }
+    case 'quick-gelu':
+      return g.op('Mul', [x, g.op('Sigmoid', [g.op('Mul', [x, c(1.702)])])]);
+    case 'relu':
+      return g.op('Relu', [x]);
+    case 'silu':
+      return g.op('Mul', [x, g.op('Sigmoid', [x])]);
+  }
+}
+
+/** fc2(act(fc1(x))): a CLIP/SigLIP MLP with any of their activations (@mllm/encoders' VisionMLP). */
+export function activationMlp(g: GraphBuilder, x: string, mlp: { fc1: Linear; fc2: Linear; activation: MlpActivation }, name: string): string {
+  return linear(g, activation(g, linear(g, x, mlp.fc1, `${name}.fc1`), mlp.activation), mlp.fc2, `${name}.fc2`);
+}
+
 /** down(silu(gate(x)) * up(x)). */
 export function swiGlu(g: GraphBuilder, x: string, mlp: SwiGLU, name: string): string {
   const gate = linear(g, x, mlp.gate, `${name}.gate_proj`);
@@ -183,7 +211,8 @@ export function transformerBlock(
   const { out: a, present } = attention(g, norm(g, x, block.norm1, `${name}.${n1}`), block.attn, `${name}.self_attn`, inputs);
   const hidden = g.op('Add', [x, a]);
   const n = norm(g, hidden, block.norm2, `${name}.${n2}`);
-  let ff = llama ? swiGlu(g, n, block.mlp as unknown as SwiGLU, `${name}.mlp`) : geluMlp(g, n, block.mlp as unknown as GeluMLP, `${name}.mlp`);
+  const mlp = block.mlp as unknown as SwiGLU | GeluMLP | { fc1: Linear; fc2: Linear; activation: MlpActivation };
+  let ff = llama ? swiGlu(g, n, mlp as SwiGLU, `${name}.mlp`) : 'activation' in mlp ? activationMlp(g, n, mlp, `${name}.mlp`) : geluMlp(g, n, mlp as GeluMLP, `${name}.mlp`);
   const r = inputs.routing;
   // norms stay shared (CogVLM); only the feed-forward is picked per position
   if (r) ff = g.op('Add', [g.op('Mul', [ff, r.textMask]), g.op('Mul', [swiGlu(g, n, r.expert.mlp, `${r.name}.mlp`), r.imageMask])]);
