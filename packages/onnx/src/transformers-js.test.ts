@@ -21,11 +21,13 @@ describe('transformers.js interop', () => {
     ['mlp', 'int8', false, { type: 'mlp' }],
     // weights in onnx/*.onnx_data, found through config.json's use_external_data_format
     ['mlp', 'fp16', true, { type: 'mlp' }],
-  ] as const)('%s connector, %s weights (external data: %s): loads the folder and generates token-for-token what ORT (and for fp32, tfjs) generates', async (name, weights, externalData, connector) => {
+    // a SigLIP-style tower (no CLS token: every patch is an image token)
+    ['mlp + siglip tower', 'fp32', false, { type: 'mlp' }, { variant: 'siglip', activation: 'gelu-tanh' }],
+  ] as const)('%s connector, %s weights (external data: %s): loads the folder and generates token-for-token what ORT (and for fp32, tfjs) generates', async (name, weights, externalData, connector, tower?: Record<string, unknown>) => {
     const tokenizer = WordTokenizer.train(corpus);
     const model = sharpen(buildModel(
       {
-        encoder: { type: 'vit', imageSize: 8, patchSize: 4, dim: 8, layers: 2, heads: 2 },
+        encoder: { type: 'vit', imageSize: 8, patchSize: 4, dim: 8, layers: 2, heads: 2, ...tower },
         connector,
         llm: { type: 'causal', dim: 16, layers: 2, heads: 4, kvHeads: 2 },
       },
