@@ -37,8 +37,9 @@ export interface ExportOptions {
   exporters?: OnnxExporters;
   /**
    * Weights in ONNX external data files (`onnx/<graph>.onnx_data`), as Optimum writes models past
-   * protobuf's 2 GiB: 'auto' (default) for a graph whose weights need it, true for every graph
-   * (smaller .onnx files; onnxruntime can map the weights), false never.
+   * protobuf's 2 GiB: 'auto' (default) for a graph of more than 1 GiB of weights (past 2 GiB one
+   * protobuf cannot hold them; from 1 GiB encoding one doubles the export's memory), true for
+   * every graph, false never (a graph past 2 GiB is then refused).
    */
   externalData?: ExternalDataChoice;
 }

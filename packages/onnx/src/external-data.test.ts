@@ -6,7 +6,7 @@ import { exportModel } from './export-model';
 import { OnnxMultimodalModel } from './runtime';
 import { OnnxModelError } from './manifest';
 import { GraphBuilder } from './graph-builder';
-import { INLINE_WEIGHT_LIMIT, writeGraphFile } from './graph-file';
+import { AUTO_EXTERNAL_BYTES, INLINE_WEIGHT_LIMIT, writeGraphFile } from './graph-file';
 import { IMAGE, tempDir, testImage, tinyModel } from './test-model.test-helper';
 
 const { onnx } = onnxProto;
@@ -66,7 +66,7 @@ describe('external data (ONNX weights beside the graph)', () => {
     model.dispose();
   });
 
-  it("'auto' keeps small graphs in one file; weights past protobuf's limit are refused inline with the way out", async () => {
+  it("'auto' keeps small graphs in one file and moves large ones out; weights past protobuf's limit are refused inline with the way out", async () => {
     const model = tinyModel();
     const dir = join(tempDir('mllm-onnx-external-auto-'), 'out');
     await exportModel(model, dir);
@@ -78,5 +78,11 @@ describe('external data (ONNX weights beside the graph)', () => {
     const path = join(tempDir('mllm-onnx-external-huge-'), 'huge.onnx');
     await expect(writeGraphFile(huge, path, false)).rejects.toThrow(/1\.94 GiB of weights, more than one ONNX protobuf can.*externalData 'auto' or true.*--dtype fp16 or int8/);
     expect(existsSync(path)).toBe(false);
+    // 'auto' moves a graph of more than 1 GiB out, before protobuf's limit, so no second copy is encoded
+    const large = new GraphBuilder('large');
+    Object.defineProperty(large, 'initializerBytes', { get: () => AUTO_EXTERNAL_BYTES + 1 });
+    const largePath = join(tempDir('mllm-onnx-external-large-'), 'large.onnx');
+    expect(await writeGraphFile(large, largePath, 'auto')).toBe(true);
+    expect(existsSync(`${largePath}_data`)).toBe(true);
   });
 });

@@ -13,7 +13,14 @@ import type { GraphBuilder } from './graph-builder';
 /** Protobuf refuses messages of 2 GiB or more; 64 MiB is left for the nodes and small tensors. */
 export const INLINE_WEIGHT_LIMIT = 2 ** 31 - 2 ** 26;
 
-/** 'auto': external data only for a graph whose weights pass INLINE_WEIGHT_LIMIT; true: always; false: never. */
+/**
+ * Where 'auto' moves weights out: a graph inlined is encoded into one protobuf buffer, a second
+ * copy of its weights beside the model's own, which for a 1.5 GB decoder (SmolLM2-360M in fp32)
+ * took the export past 5 GB resident; external data is written from the weights' own buffers.
+ */
+export const AUTO_EXTERNAL_BYTES = 2 ** 30;
+
+/** 'auto': external data for a graph of more than AUTO_EXTERNAL_BYTES of weights; true: always; false: never (refused past INLINE_WEIGHT_LIMIT). */
 export type ExternalDataChoice = 'auto' | boolean;
 
 /** The external data file of the graph at `path`: `decoder_model_merged.onnx_data` beside `decoder_model_merged.onnx`. */
@@ -26,7 +33,7 @@ export const externalDataPath = (path: string): string => `${path}_data`;
  */
 export async function writeGraphFile(graph: GraphBuilder, path: string, choice: ExternalDataChoice): Promise<boolean> {
   const bytes = graph.initializerBytes;
-  const external = choice === true || (choice === 'auto' && bytes > INLINE_WEIGHT_LIMIT);
+  const external = choice === true || (choice === 'auto' && bytes > AUTO_EXTERNAL_BYTES);
   if (!external) {
     if (bytes > INLINE_WEIGHT_LIMIT)
       throw new MllmError(
