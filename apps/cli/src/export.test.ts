@@ -61,6 +61,16 @@ describe('mllm export / --runtime onnx', () => {
     session.model.dispose();
   });
 
+  it('--dtype fp16 writes the *_fp16.onnx files transformers.js picks for that dtype', async () => {
+    const out = join(root, 'fp16');
+    const c = capture();
+    expect(await main(['export', '--checkpoint', run, '--out', out, '--dtype', 'fp16'])).toBe(0);
+    c.restore();
+    expect(JSON.parse(readFileSync(join(out, 'mllm.json'), 'utf8')).weights).toBe('fp16');
+    expect(existsSync(join(out, 'onnx/decoder_model_merged_fp16.onnx'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))['transformers.js_config'].dtype).toBe('fp16');
+  });
+
   it('chat --runtime onnx answers a PNG as the tfjs chat does', async () => {
     const world = (await openRun(run)).world;
     const png = join(root, 'scene.png');
@@ -79,12 +89,14 @@ describe('mllm export / --runtime onnx', () => {
     const c = capture();
     expect(await main(['export', '--checkpoint', run])).toBe(2);
     expect(await main(['export', '--checkpoint', run, '--out', join(root, 'x'), '--weights', 'int4'])).toBe(2);
+    expect(await main(['export', '--checkpoint', run, '--out', join(root, 'x'), '--dtype', 'q4'])).toBe(2);
     expect(await main(['chat', '--runtime', 'onnx', '--model', join(root, 'nope'), '--image', 'a.png', '--prompt', 'hi'])).toBe(2);
     expect(await main(['eval', '--runtime', 'torch', '--model', onnx])).toBe(2);
     c.restore();
     const err = c.err.join('');
     expect(err).toMatch(/mllm export needs --checkpoint DIR .* and --out DIR/);
-    expect(err).toMatch(/--weights must be one of fp32, fp16, int8, got int4/);
+    expect(err).toMatch(/--dtype must be one of fp32, fp16, int8 for --format onnx, got "int4"/);
+    expect(err).toMatch(/--dtype must be one of fp32, fp16, int8 for --format onnx, got "q4"/);
     expect(err).toMatch(/nope\/mllm\.json: not found/);
     expect(err).toMatch(/--runtime must be tfjs or onnx, got torch/);
   });

@@ -4,7 +4,10 @@ import { dirname, join } from 'node:path';
 import { MllmError } from '@mllm/core';
 import type { MultimodalModel } from '@mllm/model';
 import type { WeightFormat } from './graph-builder';
+import type { GraphBuilder } from './graph-builder';
 import { decoderGraph, embedTokensGraph, visionEncoderGraph } from './graphs';
+import { externalDataPath, writeGraphFile, type ExternalDataChoice } from './graph-file';
+import type { GraphRole } from './graph-contract';
 import { generationConfig, hfConfig, preprocessorConfig, processorConfig } from './hf-configs';
 import { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, type OnnxManifest } from './manifest';
 import { checkExportable } from './supported';
@@ -32,6 +35,13 @@ export interface ExportOptions {
    * plugins' exporters too). Default: the built-in types'.
    */
   exporters?: OnnxExporters;
+  /**
+   * Weights in ONNX external data files (`onnx/<graph>.onnx_data`), as Optimum writes models past
+   * protobuf's 2 GiB: 'auto' (default) for a graph of more than 1 GiB of weights (past 2 GiB one
+   * protobuf cannot hold them; from 1 GiB encoding one doubles the export's memory), true for
+   * every graph, false never (a graph past 2 GiB is then refused).
+   */
+  externalData?: ExternalDataChoice;
 }
 
 /** The built-in types' exporters, in a fresh registry. */
@@ -87,23 +97,29 @@ export async function exportModel(model: MultimodalModel, dir: string, options: 
   };
   const vision = encoder.exporter.hf(encoder.component);
   const json = (x: unknown) => JSON.stringify(x, null, 2) + '\n';
-  const outputs: Record<string, Uint8Array | string> = {
-    [files.visionEncoder]: visionEncoderGraph(plan, weights),
-    [files.embedTokens]: embedTokensGraph(plan, weights),
-    [files.decoder]: decoderGraph(plan, weights, maxPositions),
-    'config.json': json(hfConfig(vision, llm.exporter.hf(llm.component, manifest), manifest)),
-    'generation_config.json': json(generationConfig(manifest, options.maxNewTokens ?? 64)),
-    'preprocessor_config.json': json(preprocessorConfig(manifest)),
-    'processor_config.json': json(processorConfig(vision, manifest.image.tokensPerImage)),
-    [MANIFEST_FILE]: json(manifest),
-  };
+  // built and written one at a time, so only one graph's weights are held besides the model's
+  const graphs: [GraphRole, () => GraphBuilder][] = [
+    ['visionEncoder', () => visionEncoderGraph(plan, weights)],
+    ['embedTokens', () => embedTokensGraph(plan, weights)],
+    ['decoder', () => decoderGraph(plan, weights, maxPositions)],
+  ];
   const staging = `${dir.replace(/\/+$/, '')}.partial-${process.pid}`;
   await rm(staging, { recursive: true, force: true });
   try {
-    for (const [name, data] of Object.entries(outputs)) {
-      await mkdir(dirname(join(staging, name)), { recursive: true });
-      await writeFile(join(staging, name), data);
+    const externalData: Partial<Record<GraphRole, string>> = {};
+    for (const [role, build] of graphs) {
+      await mkdir(dirname(join(staging, files[role])), { recursive: true });
+      if (await writeGraphFile(build(), join(staging, files[role]), options.externalData ?? 'auto')) externalData[role] = externalDataPath(files[role]);
     }
+    if (Object.keys(externalData).length > 0) manifest.externalData = externalData;
+    const outputs: Record<string, string> = {
+      'config.json': json(hfConfig(vision, llm.exporter.hf(llm.component, manifest), manifest)),
+      'generation_config.json': json(generationConfig(manifest, options.maxNewTokens ?? 64)),
+      'preprocessor_config.json': json(preprocessorConfig(manifest)),
+      'processor_config.json': json(processorConfig(vision, manifest.image.tokensPerImage)),
+      [MANIFEST_FILE]: json(manifest),
+    };
+    for (const [name, data] of Object.entries(outputs)) await writeFile(join(staging, name), data);
     if (options.tokenizer) await options.tokenizer.save(staging);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dirname(dir), { recursive: true });

@@ -122,8 +122,45 @@ export class GraphBuilder {
     return name;
   }
 
-  /** The model as ONNX protobuf bytes. */
+  /** Bytes of every initializer: whether the graph fits one protobuf message (2 GiB at most). */
+  get initializerBytes(): number {
+    return this.initializers.reduce((sum, t) => sum + (t.rawData?.length ?? 0), 0);
+  }
+
+  /** The model as ONNX protobuf bytes, weights inside. */
   serialize(producer = '@mllm/onnx'): Uint8Array {
+    return this.encode(this.initializers, producer);
+  }
+
+  /**
+   * The model in ONNX's external data format: every initializer of EXTERNAL_MIN_BYTES or more
+   * moves to the file `location` (a name beside the .onnx file) at a 4 kB-aligned offset, and
+   * its TensorProto keeps only `location`/`offset`/`length`. `data` are that file's pieces in
+   * order (the weights' own bytes, not copies), to be written one after another.
+   */
+  serializeExternal(location: string, producer = '@mllm/onnx'): { model: Uint8Array; data: Uint8Array[] } {
+    const data: Uint8Array[] = [];
+    let offset = 0;
+    const initializers = this.initializers.map((t): onnxProto.onnx.ITensorProto => {
+      const raw = t.rawData!;
+      if (raw.length < EXTERNAL_MIN_BYTES) return t;
+      const padding = (EXTERNAL_ALIGN - (offset % EXTERNAL_ALIGN)) % EXTERNAL_ALIGN;
+      if (padding) data.push(new Uint8Array(padding));
+      offset += padding;
+      data.push(raw);
+      const entry = { name: t.name, dataType: t.dataType, dims: t.dims, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL };
+      const external = [
+        { key: 'location', value: location },
+        { key: 'offset', value: String(offset) },
+        { key: 'length', value: String(raw.length) },
+      ];
+      offset += raw.length;
+      return { ...entry, externalData: external };
+    });
+    return { model: this.encode(initializers, producer), data };
+  }
+
+  private encode(initializers: onnxProto.onnx.ITensorProto[], producer: string): Uint8Array {
     const model = onnx.ModelProto.create({
       irVersion: 8,
       producerName: producer,
@@ -131,7 +168,7 @@ export class GraphBuilder {
       graph: {
         name: this.name,
         node: this.nodes,
-        initializer: this.initializers,
+        initializer: initializers,
         input: this.inputs,
         output: this.outputs,
       },
@@ -139,6 +176,11 @@ export class GraphBuilder {
     return onnx.ModelProto.encode(model).finish();
   }
 }
+
+/** Initializers this small stay inside the .onnx file (norm weights, constants), as Optimum's size_threshold. */
+export const EXTERNAL_MIN_BYTES = 1024;
+/** Offsets in the external data file are page-aligned, so onnxruntime can map the weights instead of copying them. */
+const EXTERNAL_ALIGN = 4096;
 
 function valueInfo(name: string, type: ElementType, dims: Dim[]): onnxProto.onnx.IValueInfoProto {
   return {

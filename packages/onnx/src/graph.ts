@@ -18,12 +18,15 @@ export {
   norm,
   gelu,
   geluMlp,
+  activation,
+  activationMlp,
   swiGlu,
   attention,
   transformerBlock,
   type AttentionGraphInputs,
   type GraphRouting,
   type RopeValues,
+  type MlpActivation,
 } from './layers';
 
 // The exporter interfaces, per slot, and the registries that hold them.

@@ -6,7 +6,8 @@ import type { ExportPlan } from './supported';
 /**
  * The three graphs of the export, each assembled from the exporters of the model's parts
  * (looked up by registry type in checkExportable). Shapes: B batch, N encoder tokens,
- * M visual tokens, D_enc encoder width, D_llm LLM width.
+ * M visual tokens, D_enc encoder width, D_llm LLM width. Each returns its builder; the
+ * exporter serializes it (weights inside, or in an external data file) and writes it.
  */
 
 /**
@@ -14,7 +15,7 @@ import type { ExportPlan } from './supported';
  * image_features [B, M, D_llm]: the encoder to its features, then the connector. Mirrors
  * MultimodalModel.encodeImages.
  */
-export function visionEncoderGraph(plan: ExportPlan, weights: WeightFormat): Uint8Array {
+export function visionEncoderGraph(plan: ExportPlan, weights: WeightFormat): GraphBuilder {
   const { encoder, connector } = plan;
   const g = new GraphBuilder('vision_encoder', weights);
   const { size, channels } = encoder.exporter.image(encoder.component);
@@ -22,18 +23,18 @@ export function visionEncoderGraph(plan: ExportPlan, weights: WeightFormat): Uin
   const features = encoder.exporter.features(g, encoder.component, pixels, encoder.ctx); // [B, N, D_enc]
   const out = connector.exporter.imageFeatures(g, connector.component, features, connector.ctx); // [B, M, D_llm]
   g.output(out.features, 'image_features', 'float32', ['batch_size', out.tokens, 'hidden_size']);
-  return g.serialize();
+  return g;
 }
 
 /** input_ids [B, T] int64 -> inputs_embeds [B, T, D_llm]. */
-export function embedTokensGraph(plan: ExportPlan, weights: WeightFormat): Uint8Array {
+export function embedTokensGraph(plan: ExportPlan, weights: WeightFormat): GraphBuilder {
   const g = new GraphBuilder('embed_tokens', weights);
   plan.llm.exporter.embedTokens(g, plan.llm.component, plan.llm.ctx);
-  return g.serialize();
+  return g;
 }
 
 /** The merged decoder of the LLM's exporter, with a fusion connector's nodes in its layers. */
-export function decoderGraph(plan: ExportPlan, weights: WeightFormat, maxPositions: number): Uint8Array {
+export function decoderGraph(plan: ExportPlan, weights: WeightFormat, maxPositions: number): GraphBuilder {
   const { llm, connector } = plan;
   const g = new GraphBuilder('decoder_model_merged', weights);
   let added = false;
@@ -45,5 +46,5 @@ export function decoderGraph(plan: ExportPlan, weights: WeightFormat, maxPositio
   llm.exporter.decoder(g, llm.component, { ...llm.ctx, maxPositions, fusion });
   if (!added && connector.exporter.decoder)
     throw new MllmError(`the ${llm.ctx.config.type} exporter wrote a decoder without the ${connector.ctx.config.type} connector's nodes; an LLM exporter calls ctx.fusion()`);
-  return g.serialize();
+  return g;
 }

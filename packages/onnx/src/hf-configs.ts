@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { HfVisionFields } from './exporter-types';
 import type { OnnxManifest } from './manifest';
 
@@ -21,7 +22,12 @@ export function llavaConfig(vision: HfVisionFields, textConfig: Record<string, u
     vision_config: vision.visionConfig,
     text_config: textConfig,
     torch_dtype: 'float32',
-    'transformers.js_config': { dtype: manifest.weights === 'fp32' ? 'fp32' : manifest.weights === 'fp16' ? 'fp16' : 'q8', kv_cache_dtype: 'float32' },
+    'transformers.js_config': {
+      dtype: manifest.weights === 'fp32' ? 'fp32' : manifest.weights === 'fp16' ? 'fp16' : 'q8',
+      kv_cache_dtype: 'float32',
+      // transformers.js looks for `<file>_data` beside each graph named here (by its file name)
+      ...(manifest.externalData && { use_external_data_format: Object.fromEntries(Object.values(manifest.externalData).map((data) => [basename(data!).replace(/_data$/, ''), true])) }),
+    },
   };
 }
 

@@ -20,7 +20,8 @@ export function transposeMatrix(data: Float32Array, rows: number, cols: number):
 
 /** x [..., in] -> x W^T + b; W is stored [out, in] as in HF, so the initializer is W^T [in, out]. */
 export function linear(g: GraphBuilder, x: string, layer: Linear, name: string): string {
-  const wT = transposeMatrix(values(layer.weight), layer.outFeatures, layer.inFeatures);
+  // transposed straight from the tensor's data: a copy first would hold a third copy of every weight at export
+  const wT = transposeMatrix(layer.weight.dataSync() as Float32Array, layer.outFeatures, layer.inFeatures);
   const y = g.op('MatMul', [x, g.weight(`${name}.weight`, wT, [layer.inFeatures, layer.outFeatures])]);
   return layer.bias ? g.op('Add', [y, g.floatTensor(`${name}.bias`, values(layer.bias), [layer.outFeatures])]) : y;
 }
@@ -31,11 +32,15 @@ export function layerNorm(g: GraphBuilder, x: string, norm: LayerNorm, name: str
   return g.op('LayerNormalization', [x, w, b], { axis: { int: -1 }, epsilon: { float: norm.eps } });
 }
 
-/** x * rsqrt(mean(x^2) + eps) * weight. */
+/**
+ * x / sqrt(mean(x^2) + eps) * weight, written as Pow, ReduceMean, Add, Sqrt, Div, Mul: the
+ * pattern onnxruntime fuses into one SimplifiedLayerNormalization kernel (and, after a residual
+ * Add, SkipSimplifiedLayerNormalization) at its default optimisation level.
+ */
 export function rmsNorm(g: GraphBuilder, x: string, norm: RMSNorm, name: string): string {
-  const meanSquare = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: { ints: [-1] }, keepdims: { int: 1 } });
-  const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [meanSquare, g.constFloat([norm.eps], [])])])]);
-  return g.op('Mul', [g.op('Mul', [x, inv]), g.floatTensor(`${name}.weight`, values(norm.weight), [norm.dim])]);
+  const meanSquare = g.op('ReduceMean', [g.op('Pow', [x, g.constFloat([2], [])])], { axes: { ints: [-1] }, keepdims: { int: 1 } });
+  const rms = g.op('Sqrt', [g.op('Add', [meanSquare, g.constFloat([norm.eps], [])])]);
+  return g.op('Mul', [g.op('Div', [x, rms]), g.floatTensor(`${name}.weight`, values(norm.weight), [norm.dim])]);
 }
 
 export function norm(g: GraphBuilder, x: string, n: LayerNorm | RMSNorm, name: string): string {
@@ -52,6 +57,34 @@ export function geluMlp(g: GraphBuilder, x: string, mlp: GeluMLP, name: string):
   return linear(g, gelu(g, linear(g, x, mlp.fc1, `${name}.fc1`)), mlp.fc2, `${name}.fc2`);
 }
 
+/** The activations of @mllm/encoders' VisionMLP, as its tfjs forward writes them. */
+export type MlpActivation = 'gelu' | 'gelu-tanh' | 'quick-gelu' | 'relu' | 'silu';
+
+export function activation(g: GraphBuilder, x: string, name: MlpActivation): string {
+  const c = (v: number) => g.constFloat([v], []);
+  switch (name) {
+    case 'gelu':
+      return gelu(g, x);
+    case 'gelu-tanh': {
+      // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+      const cube = g.op('Mul', [g.op('Mul', [g.op('Mul', [x, x]), x]), c(0.044715)]);
+      const t = g.op('Tanh', [g.op('Mul', [g.op('Add', [x, cube]), c(Math.sqrt(2 / Math.PI))])]);
+      return g.op('Mul', [g.op('Mul', [x, g.op('Add', [t, c(1)])]), c(0.5)]);
+    }
+    case 'quick-gelu':
+      return g.op('Mul', [x, g.op('Sigmoid', [g.op('Mul', [x, c(1.702)])])]);
+    case 'relu':
+      return g.op('Relu', [x]);
+    case 'silu':
+      return g.op('Mul', [x, g.op('Sigmoid', [x])]);
+  }
+}
+
+/** fc2(act(fc1(x))): a CLIP/SigLIP MLP with any of their activations (@mllm/encoders' VisionMLP). */
+export function activationMlp(g: GraphBuilder, x: string, mlp: { fc1: Linear; fc2: Linear; activation: MlpActivation }, name: string): string {
+  return linear(g, activation(g, linear(g, x, mlp.fc1, `${name}.fc1`), mlp.activation), mlp.fc2, `${name}.fc2`);
+}
+
 /** down(silu(gate(x)) * up(x)). */
 export function swiGlu(g: GraphBuilder, x: string, mlp: SwiGLU, name: string): string {
   const gate = linear(g, x, mlp.gate, `${name}.gate_proj`);
@@ -66,11 +99,14 @@ export interface RopeValues {
 }
 
 export interface AttentionGraphInputs {
-  /** Additive mask [B, 1, T, S]. */
+  /** Additive mask [B, 1, T, S], every one of the T rows written out (with grouped kv heads it is tiled per group). */
   mask?: string;
   rope?: RopeValues;
-  /** Cached keys/values [B, Hkv, P, dh]; concatenated before the new ones. */
-  past?: { key: string; value: string };
+  /**
+   * Cached keys/values [B, Hkv, P, dh]; concatenated before the new ones. `present` names the
+   * concatenations, so they are the graph's outputs themselves and no Identity copies them.
+   */
+  past?: { key: string; value: string; present?: { key: string; value: string } };
   /**
    * LLaMA-Adapter prefix (core's AttentionPrefix): states [B, P, D] through this layer's own k/v
    * projections, no RoPE, no mask, a softmax of their own scaled per head by `gate` [H].
@@ -127,16 +163,21 @@ export function attention(
     k = applyRope(g, k, inputs.rope, dh);
   }
   if (inputs.past) {
-    k = g.op('Concat', [inputs.past.key, k], { axis: { int: 2 } }); // [B, Hkv, S, dh]
-    v = g.op('Concat', [inputs.past.value, v], { axis: { int: 2 } });
+    k = g.op('Concat', [inputs.past.key, k], { axis: { int: 2 } }, inputs.past.present?.key); // [B, Hkv, S, dh]
+    v = g.op('Concat', [inputs.past.value, v], { axis: { int: 2 } }, inputs.past.present?.value);
   }
   const present = { key: k, value: v };
   const groups = h / hkv;
-  const kFull = groups > 1 ? repeatHeads(g, k, groups, h, dh) : k; // [B, H, S, dh]
-  const vFull = groups > 1 ? repeatHeads(g, v, groups, h, dh) : v;
-  const scores = g.op('Mul', [g.op('MatMul', [q, g.op('Transpose', [kFull], { perm: { ints: [0, 1, 3, 2] } })]), g.constFloat([1 / Math.sqrt(dh)], [])]); // [B, H, T, S]
-  const probs = g.op('Softmax', [inputs.mask ? g.op('Add', [scores, inputs.mask]) : scores], { axis: { int: -1 } });
-  let ctx = g.op('MatMul', [probs, vFull]); // [B, H, T, dh]
+  // grouped-query attention without repeating the cache: the G query heads of each kv head are
+  // stacked as G*T rows ([B, H, T, dh] -> [B, Hkv, G*T, dh], row g*T + t) against its keys, so
+  // a decode step reads the cached keys and values once instead of copying them G times
+  const qRows = groups > 1 ? g.op('Reshape', [q, g.constInt64([0, hkv, -1, dh])]) : q;
+  const scores = g.op('Mul', [g.op('MatMul', [qRows, g.op('Transpose', [k], { perm: { ints: [0, 1, 3, 2] } })]), g.constFloat([1 / Math.sqrt(dh)], [])]); // [B, Hkv, G*T, S]
+  // the mask's T rows repeated for each of the G stacked blocks: [B, 1, G*T, S]
+  const mask = inputs.mask && groups > 1 ? g.op('Tile', [inputs.mask, g.constInt64([1, 1, groups, 1])]) : inputs.mask;
+  const probs = g.op('Softmax', [mask ? g.op('Add', [scores, mask]) : scores], { axis: { int: -1 } });
+  let ctx = g.op('MatMul', [probs, v]); // [B, Hkv, G*T, dh]
+  if (groups > 1) ctx = g.op('Reshape', [ctx, g.constInt64([0, h, -1, dh])]); // [B, H, T, dh]
   if (inputs.prefix) {
     let kp = heads(g, linear(g, inputs.prefix.states, attn.k, `${name}.k_proj`), hkv, dh); // [B, Hkv, P, dh]
     let vp = heads(g, linear(g, inputs.prefix.states, attn.v, `${name}.v_proj`), hkv, dh);
@@ -171,7 +212,8 @@ export function transformerBlock(
   const { out: a, present } = attention(g, norm(g, x, block.norm1, `${name}.${n1}`), block.attn, `${name}.self_attn`, inputs);
   const hidden = g.op('Add', [x, a]);
   const n = norm(g, hidden, block.norm2, `${name}.${n2}`);
-  let ff = llama ? swiGlu(g, n, block.mlp as unknown as SwiGLU, `${name}.mlp`) : geluMlp(g, n, block.mlp as unknown as GeluMLP, `${name}.mlp`);
+  const mlp = block.mlp as unknown as SwiGLU | GeluMLP | { fc1: Linear; fc2: Linear; activation: MlpActivation };
+  let ff = llama ? swiGlu(g, n, mlp as SwiGLU, `${name}.mlp`) : 'activation' in mlp ? activationMlp(g, n, mlp, `${name}.mlp`) : geluMlp(g, n, mlp as GeluMLP, `${name}.mlp`);
   const r = inputs.routing;
   // norms stay shared (CogVLM); only the feed-forward is picked per position
   if (r) ff = g.op('Add', [g.op('Mul', [ff, r.textMask]), g.op('Mul', [swiGlu(g, n, r.expert.mlp, `${r.name}.mlp`), r.imageMask])]);

@@ -62,6 +62,8 @@ export const manifestSchema = z
     /** How weight matrices are stored: fp32, fp16 or int8 (compute is float32 in all three). */
     weights: z.enum(['fp32', 'fp16', 'int8']),
     files: z.object({ visionEncoder: modelFile, embedTokens: modelFile, decoder: modelFile }),
+    /** ONNX external data files of the graphs whose weights are not inside the .onnx file (`<graph>.onnx_data`). */
+    externalData: z.object({ visionEncoder: modelFile.optional(), embedTokens: modelFile.optional(), decoder: modelFile.optional() }).optional(),
     image: z.object({
       /** Square canvas side the encoder takes. */
       size: count(MANIFEST_LIMITS.imageSize),

@@ -161,6 +161,31 @@ describe.each([
   });
 });
 
+describe.each([
+  ['SigLIP (no CLS, patch bias, gelu-tanh), penultimate layer', { variant: 'siglip', activation: 'gelu-tanh', normEps: 1e-6 }],
+  ['SigLIP, output layer (after post_layernorm)', { variant: 'siglip', activation: 'gelu-tanh', featureLayer: 'output', mlpHidden: 20 }],
+  ['CLIP with quick-gelu (OpenAI CLIP)', { activation: 'quick-gelu' }],
+])('ONNX export parity, %s vision tower', (_name, tower) => {
+  it('image features and prompt logits equal tfjs', async () => {
+    const model = tinyModel({ encoder: { type: 'vit', imageSize: 8, patchSize: 4, dim: 8, layers: 2, heads: 2, ...tower } });
+    const dir = tempDir('mllm-onnx-tower-');
+    await exportModel(model, dir, { maxPositions: 64 });
+    const ort = await OnnxMultimodalModel.load(dir, { threads: 1 });
+    const images = [testImage(3), testImage(4)];
+    const features = await ort.encodeImages(images);
+    const want = model.encodeImages(model.imagesToTensor(images));
+    expect(features.dims).toEqual(want.shape);
+    expect(maxAbs(features.data as Float32Array, want.dataSync())).toBeLessThan(1e-4);
+    const samples = prompts.map((p) => ({ ...p, lossMask: p.ids.map(() => 0) }));
+    const logits = model.forward({ ...collatePrompts(samples, model.batchOptions) });
+    expect(maxAbs((await ort.promptLogits(prompts)).data as Float32Array, logits.dataSync())).toBeLessThan(1e-4);
+    logits.dispose();
+    want.dispose();
+    await ort.release();
+    model.dispose();
+  });
+});
+
 describe('visual expert still as built', () => {
   it('exports the expert weights tfjs runs with: the LLM text weights re-copied at the first bind', async () => {
     const model = buildModel(

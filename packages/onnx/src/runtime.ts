@@ -84,6 +84,9 @@ export class OnnxMultimodalModel {
       const real = await resolveModelFile(dir, manifest.files[role], { field: `files.${role}` });
       checkGraph(role, await readGraphSignature(real, files[role]), manifest, { manifestPath, files });
       realPaths.push(real);
+      // onnxruntime opens the weights file itself: a missing or escaping one is refused here, by name
+      const data = manifest.externalData?.[role];
+      if (data !== undefined) await resolveModelFile(dir, data, { field: `externalData.${role}` });
     }
     const sessions: ort.InferenceSession[] = [];
     try {

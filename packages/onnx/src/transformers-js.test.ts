@@ -16,21 +16,25 @@ const corpus = ['what color is the circle ?', 'the circle is red .', 'is there a
  */
 describe('transformers.js interop', () => {
   it.each([
-    ['mlp', 'fp32', { type: 'mlp' }],
-    ['qformer', 'fp32', { type: 'qformer', numQueries: 6, layers: 1, heads: 2 }],
-    ['mlp', 'int8', { type: 'mlp' }],
-  ] as const)('%s connector, %s weights: loads the folder and generates token-for-token what ORT (and for fp32, tfjs) generates', async (name, weights, connector) => {
+    ['mlp', 'fp32', false, { type: 'mlp' }],
+    ['qformer', 'fp32', false, { type: 'qformer', numQueries: 6, layers: 1, heads: 2 }],
+    ['mlp', 'int8', false, { type: 'mlp' }],
+    // weights in onnx/*.onnx_data, found through config.json's use_external_data_format
+    ['mlp', 'fp16', true, { type: 'mlp' }],
+    // a SigLIP-style tower (no CLS token: every patch is an image token)
+    ['mlp + siglip tower', 'fp32', false, { type: 'mlp' }, { variant: 'siglip', activation: 'gelu-tanh' }],
+  ] as const)('%s connector, %s weights (external data: %s): loads the folder and generates token-for-token what ORT (and for fp32, tfjs) generates', async (name, weights, externalData, connector, tower?: Record<string, unknown>) => {
     const tokenizer = WordTokenizer.train(corpus);
     const model = sharpen(buildModel(
       {
-        encoder: { type: 'vit', imageSize: 8, patchSize: 4, dim: 8, layers: 2, heads: 2 },
+        encoder: { type: 'vit', imageSize: 8, patchSize: 4, dim: 8, layers: 2, heads: 2, ...tower },
         connector,
         llm: { type: 'causal', dim: 16, layers: 2, heads: 4, kvHeads: 2 },
       },
       { registry: createComponentRegistry(), vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: SEED },
     ), SEED);
     const dir = `${tempDir('mllm-onnx-tjs-')}/tiny-llava`;
-    await exportModel(model, dir, { tokenizer, weights });
+    await exportModel(model, dir, { tokenizer, weights, externalData });
     const config = JSON.parse(await readFile(`${dir}/config.json`, 'utf8'));
     expect(config.model_type).toBe('llava');
     expect(config.text_config.num_key_value_heads).toBe(2);
@@ -44,7 +48,7 @@ describe('transformers.js interop', () => {
     const ort = await OnnxMultimodalModel.load(dir);
     const ours = (await ort.generate([{ ids, images: [image] }], { maxNewTokens, stopTokens: stops }))[0]!;
     await ort.release();
-    // int8 weights change the logits: its reference is ORT on the same files
+    // int8 and fp16 weights change the logits: their reference is ORT on the same files
     if (weights === 'fp32') expect(ours).toEqual(tfjs);
     if (name === 'mlp' && weights === 'fp32') expect(tfjs.length).toBe(maxNewTokens);
 
@@ -59,7 +63,7 @@ describe('transformers.js interop', () => {
     const expanded = ids.flatMap((id) => (id === tokenizer.special.image ? new Array<number>(m).fill(id) : [id]));
     expect(Array.from(inputs.input_ids.data as BigInt64Array, Number)).toEqual(expanded);
 
-    // no dtype given: transformers.js reads it from config.json's transformers.js_config (fp32, or q8 -> *_quantized.onnx)
+    // no dtype given: transformers.js reads it from config.json's transformers.js_config (fp32, fp16 -> *_fp16.onnx, q8 -> *_quantized.onnx)
     const hf = await LlavaForConditionalGeneration.from_pretrained(basename(dir));
     const out = (await hf.generate({ ...inputs, max_new_tokens: maxNewTokens, do_sample: false })) as { data: BigInt64Array; dims: number[] };
     const generated = Array.from(out.data, Number).slice(expanded.length);

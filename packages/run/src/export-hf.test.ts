@@ -239,7 +239,7 @@ describe('mllm export --format hf', () => {
     await run({ ...tiny, ...short }, { out: mlpRun, logger: silentLogger });
     await expect(exportHfCheckpoint({ checkpoint: mlpRun, out: foreign, logger: silentLogger })).rejects.toThrow(/is not an earlier export.*notes\.txt/);
     expect(readFileSync(join(foreign, 'notes.txt'), 'utf8')).toBe('mine');
-    await expect(exportCheckpoint({ checkpoint: runDir, out, format: 'hf', dtype: 'int8', logger: silentLogger })).rejects.toThrow(/--dtype must be one of float32, bfloat16, float16/);
+    await expect(exportCheckpoint({ checkpoint: runDir, out, format: 'hf', dtype: 'int8', logger: silentLogger })).rejects.toThrow(/--dtype must be one of fp32, fp16, bf16 for --format hf, got "int8"/);
     session.model.dispose();
   });
 });

@@ -13,30 +13,38 @@ import { registryFor } from './plugins';
 import { exportHfCheckpoint, type HfExportResult } from './export-hf';
 
 const WEIGHT_FORMATS: readonly WeightFormat[] = ['fp32', 'fp16', 'int8'];
+/** `--format hf` dtypes by their short name, to transformers' torch_dtype names. */
+const HF_DTYPE_NAMES: Record<string, string> = { fp32: 'float32', fp16: 'float16', bf16: 'bfloat16' };
+/** transformers' long names are accepted too, for both formats. */
+const DTYPE_ALIASES: Record<string, string> = { float32: 'fp32', float16: 'fp16', bfloat16: 'bf16' };
 
 export interface ExportCommandOptions {
   checkpoint: string;
   out: string;
+  /** Weight dtype: fp32 (default); fp16 or int8 for onnx; fp16 or bf16 for hf (float32 / float16 / bfloat16 are accepted too). */
+  dtype?: string;
+  /** The same as dtype (its older name). */
   weights?: string;
   maxPositions?: number;
   /** `onnx` (default): the transformers.js / onnxruntime folder; `hf`: the LlavaForConditionalGeneration folder transformers loads. */
   format?: string;
-  /** `--format hf` weight dtype: float32 (default), bfloat16 or float16. */
-  dtype?: string;
   logger: Logger;
 }
 
 /** `mllm export`: a finished run folder -> the ONNX folder transformers.js and `--runtime onnx` load, or (`format: "hf"`) the HF LLaVA folder. */
 export async function exportCheckpoint(options: ExportCommandOptions): Promise<OnnxManifest | HfExportResult> {
   const format = options.format ?? 'onnx';
+  if (options.dtype !== undefined && options.weights !== undefined && options.dtype !== options.weights)
+    throw new MllmError(`mllm export: --dtype ${options.dtype} and --weights ${options.weights} disagree; give one of them`);
+  const given = options.dtype ?? options.weights;
+  const dtype = given === undefined ? 'fp32' : (DTYPE_ALIASES[given] ?? given);
   if (format === 'hf') {
-    if (options.weights !== undefined) throw new MllmError('--weights is for --format onnx; --format hf takes --dtype float32, bfloat16 or float16');
-    return exportHfCheckpoint({ checkpoint: options.checkpoint, out: options.out, dtype: options.dtype, maxPositions: options.maxPositions, logger: options.logger });
+    if (!(dtype in HF_DTYPE_NAMES)) throw new MllmError(`--dtype must be one of ${Object.keys(HF_DTYPE_NAMES).join(', ')} for --format hf, got ${JSON.stringify(given)}`);
+    return exportHfCheckpoint({ checkpoint: options.checkpoint, out: options.out, dtype: HF_DTYPE_NAMES[dtype], maxPositions: options.maxPositions, logger: options.logger });
   }
   if (format !== 'onnx') throw new MllmError(`--format must be onnx or hf, got ${JSON.stringify(options.format)}`);
-  if (options.dtype !== undefined) throw new MllmError('--dtype is for --format hf; ONNX weights are chosen with --weights fp32, fp16 or int8');
-  const weights = (options.weights ?? 'fp32') as WeightFormat;
-  if (!WEIGHT_FORMATS.includes(weights)) throw new MllmError(`--weights must be one of ${WEIGHT_FORMATS.join(', ')}, got ${options.weights}`);
+  const weights = dtype as WeightFormat;
+  if (!WEIGHT_FORMATS.includes(weights)) throw new MllmError(`--dtype must be one of ${WEIGHT_FORMATS.join(', ')} for --format onnx, got ${JSON.stringify(given)}`);
   const session = await openRun(options.checkpoint);
   try {
     const manifest = await exportModel(session.model, options.out, {

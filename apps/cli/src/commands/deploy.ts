@@ -9,9 +9,9 @@ interface ExportFlags {
   checkpoint?: string;
   out?: string;
   weights?: string;
+  dtype?: string;
   maxPositions?: string;
   format?: string;
-  dtype?: string;
   backend?: string;
 }
 
@@ -21,20 +21,21 @@ export function exportCommand(): Command {
     .description('write a finished run as ONNX (transformers.js layout) for onnxruntime in Node or the browser, or as an HF LLaVA folder (--format hf)')
     .option('--checkpoint <dir>', 'a finished run folder')
     .option('--out <dir>', 'folder to write the ONNX files, tokenizer and mllm.json to')
-    .option('--weights <format>', 'fp32 (default), fp16 or int8')
-    .option('--max-positions <n>', 'longest sequence the exported RoPE table covers')
     .option('--format <format>', 'onnx (default) or hf (a LlavaForConditionalGeneration folder for transformers)')
-    .option('--dtype <dtype>', '--format hf weights: float32 (default), bfloat16 or float16')
+    .option('--dtype <dtype>', 'weight dtype: fp32 (default); fp16 or int8 for onnx (files named as transformers.js picks them: *.onnx, *_fp16.onnx, *_quantized.onnx); fp16 or bf16 for hf')
+    .option('--weights <dtype>', 'the same as --dtype')
+    .option('--max-positions <n>', 'longest sequence the exported RoPE table covers')
     .option('--backend <name>', BACKEND_HELP)
     .action(async (flags: ExportFlags) => {
       if (!flags.checkpoint || !flags.out) throw new MllmError('mllm export needs --checkpoint DIR (a finished run folder) and --out DIR');
+      if (flags.dtype && flags.weights && flags.dtype !== flags.weights) throw new MllmError(`mllm export: --dtype ${flags.dtype} and --weights ${flags.weights} disagree; give one of them`);
       await initBackend({ backend: flags.backend, logger: consoleLogger });
-      await exportCheckpoint({ checkpoint: flags.checkpoint, out: flags.out, weights: flags.weights, maxPositions: positiveInt('--max-positions', flags.maxPositions), format: flags.format, dtype: flags.dtype, logger: consoleLogger });
+      await exportCheckpoint({ checkpoint: flags.checkpoint, out: flags.out, dtype: flags.dtype ?? flags.weights, maxPositions: positiveInt('--max-positions', flags.maxPositions), format: flags.format, logger: consoleLogger });
     });
   return withExamples(helpHint(command), [
     ['mllm export --checkpoint runs/default --out exports/default', 'fp32 ONNX files; then mllm chat --runtime onnx --model exports/default'],
-    ['mllm export --checkpoint runs/default --out exports/default-int8 --weights int8', 'int8 weights, about a quarter of the size'],
-    ['mllm export --checkpoint runs/llava --out exports/llava-hf --format hf --dtype bfloat16', 'LlavaForConditionalGeneration.from_pretrained(\'exports/llava-hf\') in transformers'],
+    ['mllm export --checkpoint runs/default --out exports/default-int8 --dtype int8', 'int8 weights, about a quarter of the size'],
+    ['mllm export --checkpoint runs/llava --out exports/llava-hf --format hf --dtype bf16', 'LlavaForConditionalGeneration.from_pretrained(\'exports/llava-hf\') in transformers'],
   ]);
 }
 

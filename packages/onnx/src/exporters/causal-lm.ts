@@ -49,6 +49,7 @@ export const causalLmExporter: LlmExporter<CausalLM> = {
     const past = llm.blocks.map((_, i) => ({
       key: g.input(`past_key_values.${i}.key`, 'float32', ['batch_size', kvHeads, 'past_sequence_length', headDim]),
       value: g.input(`past_key_values.${i}.value`, 'float32', ['batch_size', kvHeads, 'past_sequence_length', headDim]),
+      present: { key: `present.${i}.key`, value: `present.${i}.value` },
     }));
 
     // additive mask [B, 1, T, S]: key s visible to query t when s <= P + t and attention_mask[b, s] = 1
