@@ -36,3 +36,6 @@ export { forwardHf } from './forward';
 
 // Checking a LLaVA-format dataset before training on it.
 export { lintData, formatLintReport, type LintReport } from './lint-data';
+
+// Stand-ins for released checkpoints: their files and shapes, seeded random weights.
+export { writeHfStandin, findStandinModel, STANDIN_MODELS, STANDIN_NAMES, type StandinModel, type StandinDtype, type WriteStandinOptions, type WrittenStandin } from './hf-standin/index';
