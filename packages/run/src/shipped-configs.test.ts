@@ -59,7 +59,7 @@ describe('configs/', () => {
   // a README points users at each of these: one that no longer parses fails only when someone runs it
   it.each(names)('%s resolves to a valid run config', async (name) => {
     const registry = createRegistry();
-    const config = (await resolvePretrainedSources(await withTinyStandins(await loadConfig(join(dir, name))), registry)).raw; // as run() does before validating
+    const config = (await resolvePretrainedSources(await withTinyStandins((await loadConfig(join(dir, name))) as Record<string, unknown>), registry)).raw; // as run() does before validating
     expect(() => parseRunConfig(config, registry)).not.toThrow();
     expect(config).not.toHaveProperty('extends');
     expect(config).not.toHaveProperty('$schema');
