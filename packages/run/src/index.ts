@@ -38,4 +38,4 @@ export { forwardHf } from './forward';
 export { lintData, formatLintReport, type LintReport } from './lint-data';
 
 // Stand-ins for released checkpoints: their files and shapes, seeded random weights.
-export { writeHfStandin, findStandinModel, STANDIN_MODELS, STANDIN_NAMES, type StandinModel, type StandinDtype, type WriteStandinOptions, type WrittenStandin } from './hf-standin/index';
+export { writeHfStandin, STANDIN_MODELS, type WriteStandinOptions } from './hf-standin/index';

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { MllmError } from '@mllm/core';
-import { STANDIN_MODELS, writeHfStandin, type StandinDtype } from '@mllm/run';
+import { STANDIN_MODELS, writeHfStandin, type WriteStandinOptions } from '@mllm/run';
 import { integer, positiveInt } from '../flags';
 import { helpHint, withExamples } from '../help';
 
@@ -13,7 +13,7 @@ interface StandinFlags {
   force?: boolean;
 }
 
-const DTYPES: Record<string, StandinDtype> = { bf16: 'BF16', f32: 'F32' };
+const DTYPES: Record<string, NonNullable<WriteStandinOptions['dtype']>> = { bf16: 'BF16', f32: 'F32' };
 
 /** `mllm hf-standin`: an HF folder shaped like a released checkpoint, with random weights. */
 export function hfStandinCommand(): Command {
