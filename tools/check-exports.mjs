@@ -54,7 +54,8 @@ const LIMITS = {
   // the manifest's schema and limits, for tools that write or check an export folder
   '@mllm/onnx': 45,
   // running configs, reopening runs, plugins, deployment, size estimates and their limits
-  '@mllm/run': 60,
+  // and writeHfStandin with its catalog (stand-ins for released checkpoints)
+  '@mllm/run': 62,
 };
 
 /** Every publishable workspace package: name, folder and its `exports` subpaths with their declaration files. */

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { mllmInProcess } from './capture-output.test-helper';
 
-const COMMANDS = ['run', 'sweep', 'eval', 'chat', 'scene', 'export', 'forward', 'lint-data', 'schema'];
+const COMMANDS = ['run', 'sweep', 'eval', 'chat', 'scene', 'export', 'forward', 'lint-data', 'schema', 'hf-standin'];
 const packageVersion = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version as string;
 
 const mllm = mllmInProcess;
@@ -41,6 +41,7 @@ describe('mllm help, version and usage errors', () => {
       'lint-data': ['--images', '--config', '--max-length', '--show'],
       scene: ['--seed', '--size', '--objects', '--out', '--checkpoint'],
       schema: ['--out'],
+      'hf-standin': ['--out', '--list', '--seed', '--dtype', '--max-shard-mb', '--force'],
     }))
       for (const flag of flags) expect(helps.get(command), `${command} ${flag}`).toMatch(new RegExp(`^ {2}${flag} `, 'm'));
   });
@@ -57,7 +58,7 @@ describe('mllm help, version and usage errors', () => {
   it('an unknown command or flag, or a missing argument, is a usage error (exit 2) pointing at the help', async () => {
     const unknown = await mllm(['dance']);
     expect(unknown.code).toBe(2);
-    expect(unknown.err).toBe('error: unknown command "dance"; one of: run, sweep, eval, chat, scene, export, forward, lint-data, schema (mllm --help)\n');
+    expect(unknown.err).toBe('error: unknown command "dance"; one of: run, sweep, eval, chat, scene, export, forward, lint-data, schema, hf-standin (mllm --help)\n');
     const flag = await mllm(['chat', '--checkpoint', 'runs/x', '--colour', 'red']);
     expect(flag.code).toBe(2);
     expect(flag.err).toBe("error: unknown option '--colour'\n(mllm chat --help lists its options, with examples)\n");

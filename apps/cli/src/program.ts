@@ -3,6 +3,7 @@ import { MllmError } from '@mllm/core';
 import { chatCommand } from './commands/chat';
 import { exportCommand, forwardCommand } from './commands/deploy';
 import { evalCommand } from './commands/evaluate';
+import { hfStandinCommand } from './commands/hf-standin';
 import { lintDataCommand } from './commands/lint-data';
 import { sceneCommand } from './commands/scene';
 import { schemaCommand } from './commands/schema';
@@ -53,6 +54,7 @@ export function createProgram(context: CommandContext): Command {
     forwardCommand(),
     lintDataCommand(context),
     schemaCommand(),
+    hfStandinCommand(),
   ];
   for (const command of commands) program.addCommand(command.exitOverride().configureOutput(program.configureOutput()));
   program.on('command:*', (operands: string[]) => {

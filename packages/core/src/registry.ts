@@ -76,6 +76,11 @@ export class Registry<TContext, TResult> {
     return this.entries.has(type);
   }
 
+  /** Whether the type resolves a `from` source before validation (its zod schema does not list `from`). */
+  readsFrom(type: string): boolean {
+    return this.entries.get(type)?.fromSource !== undefined;
+  }
+
   types(): string[] {
     return [...this.entries.keys()].sort();
   }

@@ -93,7 +93,7 @@ export function hfVitFields(dir: string): HfVitFields {
     const code = (e as NodeJS.ErrnoException).code;
     throw new Error(
       code === 'ENOENT'
-        ? `${configPath} is missing; "from" names a HuggingFace model folder (config.json + model.safetensors)`
+        ? `${configPath} is missing; "from" names a HuggingFace model folder (config.json + model.safetensors): download one (huggingface-cli download <repo> --local-dir <folder>) or write a stand-in with random weights (mllm hf-standin --list)`
         : `${configPath} cannot be read (${code ?? (e as Error).message})`,
     );
   }

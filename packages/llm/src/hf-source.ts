@@ -24,7 +24,7 @@ export async function hfCausalSource(config: Record<string, unknown> & { from: s
     hfConfig = JSON.parse(await readFile(configPath, 'utf8')) as Record<string, unknown>;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new CheckpointError(configPath, code === 'ENOENT' ? `not found; ${path}.from "${config.from}" must name a HuggingFace model folder` : `cannot be read (${(e as Error).message})`);
+    throw new CheckpointError(configPath, code === 'ENOENT' ? `not found; ${path}.from "${config.from}" must name a HuggingFace model folder (download one: huggingface-cli download <repo> --local-dir <folder>; or write a stand-in with random weights: mllm hf-standin --list)` : `cannot be read (${(e as Error).message})`);
   }
   const spec = causalSpecFromHf(hfConfig, configPath);
   await checkHfCausalWeights(dir, spec, configPath); // headers only: a config.json that is not its weights' is refused before a model of its size exists

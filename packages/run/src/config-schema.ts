@@ -19,9 +19,9 @@ import type { MllmRegistry } from './registry';
  */
 export function runConfigJsonSchema(registry: MllmRegistry): JsonSchema {
   const defs: Record<string, JsonSchema> = {};
-  const slot = (name: string, reg: { types(): string[]; schemaOf(type: string): z.ZodType }) => ({
+  const slot = (name: string, reg: { types(): string[]; schemaOf(type: string): z.ZodType; readsFrom(type: string): boolean }) => ({
     description: `The ${name}: an object whose "type" is one of ${reg.types().join(', ')}, with that type's options.`,
-    oneOf: reg.types().map((type) => toJson(reg.schemaOf(type), `${name}.${type}`, defs)),
+    oneOf: reg.types().map((type) => withFrom(toJson(reg.schemaOf(type), `${name}.${type}`, defs), reg.readsFrom(type))),
   });
   // a stage appears in the full list, in appended stages and (partial) in overrides: one definition each
   defs.stage = toJson(stageSchema, 'stage', defs);
@@ -72,6 +72,16 @@ export function runConfigJsonSchema(registry: MllmRegistry): JsonSchema {
     else: { $ref: '#/$defs/config' },
     $defs: { config, partialConfig, ...defs, ...partialDefs(defs) },
   };
+}
+
+/**
+ * A type whose registry entry resolves `from` before validation (the `causal` LLM reads an HF
+ * folder) accepts the field though its zod schema does not list it.
+ */
+function withFrom(schema: JsonSchema, readsFrom: boolean): JsonSchema {
+  if (!readsFrom || schema.properties?.from) return schema;
+  const from = { type: 'string', pattern: '^hf:.+', description: 'A HuggingFace model folder, "hf:path/to/folder": its config.json sets the shape, its weights and tokenizer are loaded.' };
+  return { ...schema, properties: { ...schema.properties, from } };
 }
 
 /** A JSON Schema object; `true`/`false` schemas appear only nested. */

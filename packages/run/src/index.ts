@@ -38,3 +38,6 @@ export { forwardHf } from './forward';
 
 // Checking a LLaVA-format dataset before training on it.
 export { lintData, formatLintReport, type LintReport } from './lint-data';
+
+// Stand-ins for released checkpoints: their files and shapes, seeded random weights.
+export { writeHfStandin, STANDIN_MODELS, type WriteStandinOptions } from './hf-standin/index';

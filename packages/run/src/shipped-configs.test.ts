@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -8,6 +9,8 @@ import { parseRunConfig } from '@mllm/training';
 import { createRegistry } from './registry';
 import { loadConfig } from './config-load';
 import { runConfigJsonSchema } from './config-schema';
+import { STANDIN_NAMES, writeHfStandin } from './hf-standin/index';
+import { resolvePretrainedSources } from './pretrained-sources';
 
 const dir = fileURLToPath(new URL('../../../configs/', import.meta.url));
 const schemaFile = join(dir, 'mllm.schema.json');
@@ -22,6 +25,31 @@ const shippedSchema = JSON.parse(readFileSync(schemaFile, 'utf8')) as Record<str
 let compiled: ReturnType<Ajv2020['compile']> | undefined;
 const validator = () => (compiled ??= new Ajv2020({ allErrors: true }).compile(shippedSchema));
 
+/**
+ * configs/hf-llava-* read `models/<name>`, folders `mllm hf-standin <name> --out models/<name>`
+ * writes: each must be a stand-in's name, and with test-size stand-ins there the config parses.
+ */
+const standinDirs = new Map<string, string>();
+async function withTinyStandins(config: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const out = structuredClone(config);
+  for (const slot of ['encoder', 'llm'] as const) {
+    const from = (out[slot] as { from?: unknown }).from;
+    if (typeof from !== 'string') continue;
+    const name = /^hf:models\/([^/]+)$/.exec(from)?.[1];
+    expect(STANDIN_NAMES, `${slot}.from ${from} is not hf:models/<a stand-in name>`).toContain(name);
+    if (!standinDirs.has(name!)) {
+      const target = join(mkdtempSync(join(tmpdir(), 'shipped-standin-')), name!);
+      await writeHfStandin(name!, target, { overrides: name!.startsWith('smollm2') ? TINY_LLAMA : { vision_config: TINY_TOWER, vision_config_dict: TINY_TOWER, text_config: TINY_TEXT, text_config_dict: TINY_TEXT } });
+      standinDirs.set(name!, target);
+    }
+    (out[slot] as { from: string }).from = `hf:${standinDirs.get(name!)}`;
+  }
+  return out;
+}
+const TINY_LLAMA = { hidden_size: 24, intermediate_size: 32, num_hidden_layers: 1, num_attention_heads: 3, num_key_value_heads: 1 };
+const TINY_TOWER = { hidden_size: 16, intermediate_size: 24, num_hidden_layers: 1, num_attention_heads: 2, image_size: 32, patch_size: 16 };
+const TINY_TEXT = { hidden_size: 16, intermediate_size: 24, num_hidden_layers: 1, num_attention_heads: 2, vocab_size: 40, max_position_embeddings: 8 };
+
 describe('configs/', () => {
   it('ships what a user starts from, and experiments under configs/experiments/', () => {
     expect(names).toEqual(expect.arrayContaining(['default.json', 'tiny.json', 'qformer.json', 'highres-tiles.json', 'experiments/highres-tiles-p8.json']));
@@ -30,8 +58,9 @@ describe('configs/', () => {
 
   // a README points users at each of these: one that no longer parses fails only when someone runs it
   it.each(names)('%s resolves to a valid run config', async (name) => {
-    const config = await loadConfig(join(dir, name));
-    expect(() => parseRunConfig(config, createRegistry())).not.toThrow();
+    const registry = createRegistry();
+    const config = (await resolvePretrainedSources(await withTinyStandins((await loadConfig(join(dir, name))) as Record<string, unknown>), registry)).raw; // as run() does before validating
+    expect(() => parseRunConfig(config, registry)).not.toThrow();
     expect(config).not.toHaveProperty('extends');
     expect(config).not.toHaveProperty('$schema');
   });

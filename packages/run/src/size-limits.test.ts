@@ -76,7 +76,10 @@ describe('every shipped config fits the limits of the wasm backend', () => {
   const dir = new URL('../../../configs/', import.meta.url);
   const names = readdirSync(dir, { recursive: true })
     .map(String)
-    .filter((n) => n.endsWith('.json') && n !== 'mllm.schema.json');
+    .filter((n) => n.endsWith('.json') && n !== 'mllm.schema.json')
+    // sized by the HF folders they read (models/, written or downloaded by the user, not in the
+    // repository): released checkpoints are over the wasm heap, and the run's ceiling says so
+    .filter((n) => !n.startsWith('hf-llava-'));
   it.each(names)('%s', async (name) => {
     const registry = createRegistry();
     const config = parseRunConfig(await loadConfig(new URL(name, dir).pathname), registry);
