@@ -7,6 +7,11 @@ export { StageData } from './stage-data';
 export { LlavaSources, type LlavaPrepareOptions, type SkippedReport } from './llava-source';
 export type { AlignmentContext } from './stage-objective';
 
+// Training at size: a frozen encoder's features cached outside the gradient scope, LoRA, per-stage throughput and memory.
+export { FrozenFeatures, DEFAULT_FEATURE_CACHE_BYTES } from './frozen-features';
+export { LoraAdapter, LoraAdapters, loraSchema, LLAMA_LINEARS, type LoraConfig } from './lora';
+export { StageMeter, wasmHeapBytes, type StageThroughput } from './stage-throughput';
+
 // Optimisation: AdamW, warm-up + cosine schedule, global-norm clipping, the step loop on its own.
 export { AdamW, type AdamWOptions } from './adamw';
 export { warmupCosine } from './schedule';
