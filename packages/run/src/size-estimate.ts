@@ -1,5 +1,5 @@
 import type { ComponentSize } from '@mllm/core';
-import type { RunConfig, StageConfig } from '@mllm/training';
+import { DEFAULT_TRAINS, type RunConfig, type StageConfig } from '@mllm/training';
 import type { MllmRegistry } from './registry';
 
 /**
@@ -17,11 +17,28 @@ export interface RunSizeEstimate {
   vocabSizeEstimated: boolean;
   /** LLM sequence per sample: text plus the visual tokens of one image. */
   sequenceTokens: number;
-  /** Activation bytes of each stage's batch, and of the evaluation batch (path `eval.batchSize`). */
-  batches: { path: string; batchSize: number; activationBytes: number }[];
+  /**
+   * Each stage's memory, and the evaluation's (path `eval.batchSize`): the activations of its batch,
+   * and the parameters as the stage holds them (float32 weights of every slot, plus gradients and
+   * AdamW's two moments of what it trains), plus a frozen encoder's feature cache.
+   */
+  batches: StageMemory[];
   /** The Shapes world's scenes and their rendered images, cached as float32. */
   scenes: number;
   dataBytes: number;
+}
+
+export interface StageMemory {
+  path: string;
+  batchSize: number;
+  activationBytes: number;
+  /** Parameters the stage trains (a LoRA stage: its adapters and the other trained slots). */
+  trainedParameters: number;
+  parameterBytes: number;
+  /** A frozen encoder's cached features (the smaller of the stage's featureCacheBytes and every scene's). */
+  cacheBytes: number;
+  /** What the stage can change to need less: `lora` when it trains the whole LLM, `freeze` when it trains the encoder or the LLM. */
+  remedies: ('lora' | 'freeze')[];
 }
 
 /** Text tokens per sample assumed for activations: Shapes prompts with their answers stay under 100 words, generation stops at `maxNewTokens` (80 by default). */
@@ -29,6 +46,9 @@ export const TEXT_TOKENS = 128;
 /** Vocabulary assumed for a word tokenizer the run trains itself (the Shapes world has about 100 words; LLaVA text adds its own). */
 export const WORD_VOCAB_ESTIMATE = 2048;
 const FLOAT_BYTES = 4;
+/** Bytes a parameter holds as a float32 weight; a trained one adds its gradient and AdamW's two moments. */
+export const WEIGHT_BYTES = 4;
+export const TRAINED_EXTRA_BYTES = 12;
 /**
  * Floats a training forward keeps per token and layer for the backward pass, in units of the
  * layer width: the inputs of the norms, of q/k/v/o and of the MLP's two or three matrices, and
@@ -50,18 +70,32 @@ export function estimateRunSize(config: RunConfig, registry: MllmRegistry, optio
   const parameters = { encoder: encoder?.parameters, connector: connector?.parameters, llm: llm?.parameters };
   const known = [encoder, connector, llm].every((s) => s !== undefined);
   const sequenceTokens = TEXT_TOKENS + (connector?.tokens ?? 0);
-  const perSample = (training: boolean) =>
-    (encoder ? activationBytes(encoder, encoder.forwardTokens ?? encoder.tokens, training) : 0) +
-    (connector ? activationBytes(connector, Math.max(connector.tokens, encoder?.tokens ?? 0), training) : 0) +
-    (llm ? activationBytes(llm, sequenceTokens, training) + 3 * sequenceTokens * vocabSize * FLOAT_BYTES : 0); // logits, softmax, their gradient
-  const batches = config.stages.map((stage, i) => ({
-    path: `stages[${i}].batchSize`,
-    batchSize: stage.batchSize,
-    activationBytes: stage.batchSize * (PAIRED_STAGES.includes(stage.type) ? 2 : 1) * perSample(true),
-  }));
-  batches.push({ path: 'eval.batchSize', batchSize: config.eval.batchSize, activationBytes: config.eval.batchSize * perSample(false) });
   const imageSize = (config.encoder.highRes as { inputSize?: number } | undefined)?.inputSize ?? (config.encoder.imageSize as number | undefined) ?? 0;
   const scenes = config.data.train + config.data.val + config.data.test;
+  const total = encoder && connector && llm ? encoder.parameters + connector.parameters + llm.parameters : [encoder, connector, llm].reduce((n, s) => n + (s?.parameters ?? 0), 0);
+  // the encoder keeps every layer's activations when it trains, or when it is frozen but encoded under the gradient tape
+  const perSample = (encoderTaped: boolean, training: boolean) =>
+    (encoder ? activationBytes(encoder, encoder.forwardTokens ?? encoder.tokens, encoderTaped) : 0) +
+    (connector ? activationBytes(connector, Math.max(connector.tokens, encoder?.tokens ?? 0), training) : 0) +
+    (llm ? activationBytes(llm, sequenceTokens, training) + (training ? 3 : 1) * sequenceTokens * vocabSize * FLOAT_BYTES : 0); // logits, softmax, their gradient
+  const batches: StageMemory[] = config.stages.map((stage, i) => {
+    const trains = stage.trains ?? DEFAULT_TRAINS[stage.type];
+    const lora = 'lora' in stage ? stage.lora : undefined;
+    const trained = trains.reduce((n, slot) => n + (slot === 'llm' && lora ? loraParameters(llm, lora) : (parameters[slot] ?? 0)), 0);
+    const cached = !trains.includes('encoder') && 'featureCacheBytes' in stage && stage.featureCacheBytes > 0;
+    const allFeatures = encoder ? scenes * encoder.tokens * encoder.width * FLOAT_BYTES : 0;
+    const paired = PAIRED_STAGES.includes(stage.type) ? 2 : 1;
+    return {
+      path: `stages[${i}].batchSize`,
+      batchSize: stage.batchSize,
+      activationBytes: stage.batchSize * paired * perSample(!cached, true),
+      trainedParameters: trained,
+      parameterBytes: total * WEIGHT_BYTES + trained * TRAINED_EXTRA_BYTES,
+      cacheBytes: cached ? Math.min(stage.featureCacheBytes, allFeatures) : 0,
+      remedies: [...(trains.includes('llm') && !lora ? (['lora'] as const) : []), ...(trains.includes('encoder') || trains.includes('llm') ? (['freeze'] as const) : [])],
+    };
+  });
+  batches.push({ path: 'eval.batchSize', batchSize: config.eval.batchSize, activationBytes: config.eval.batchSize * perSample(false, false), trainedParameters: 0, parameterBytes: total * WEIGHT_BYTES, cacheBytes: 0, remedies: [] });
   return {
     parameters,
     ...(known && { totalParameters: encoder!.parameters + connector!.parameters + llm!.parameters }),
@@ -72,6 +106,13 @@ export function estimateRunSize(config: RunConfig, registry: MllmRegistry, optio
     scenes,
     dataBytes: scenes * imageSize * imageSize * 3 * FLOAT_BYTES,
   };
+}
+
+/** LoRA's trained parameters: rank x (in + out) per targeted projection and layer, each taken as the LLM's width wide (k/v are narrower under GQA: an upper count). */
+function loraParameters(llm: ComponentSize | undefined, lora: { rank: number; targets: string[] }): number {
+  if (!llm) return 0;
+  const inOut = (target: string) => (['gate_proj', 'up_proj', 'down_proj'].includes(target) ? llm.width + (llm.mlpHidden ?? 4 * llm.width) : 2 * llm.width);
+  return llm.layers * lora.targets.reduce((n, t) => n + lora.rank * inOut(t), 0);
 }
 
 /**

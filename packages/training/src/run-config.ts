@@ -256,7 +256,7 @@ export const limitsSchema = z
   .object({
     /** Bytes a run may plan for: parameters with gradients and AdamW moments, the largest batch's activations, the rendered images. */
     memoryBytes: z.number().positive().optional(),
-    /** Parameters of the whole model (default: memoryBytes / 16, float32 weights, gradients and two AdamW moments). */
+    /** Parameters of the whole model (default: memoryBytes / 4, its float32 weights; each stage adds gradients and AdamW moments of what it trains). */
     parameters: z.number().int().positive().optional(),
   })
   .strict();
