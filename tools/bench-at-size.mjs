@@ -56,11 +56,30 @@ function smolLmConfig() {
   };
 }
 
-/** A Metaspace BPE over single characters, padded with unused ids to the vocabulary's 49152 (the size is what is measured). */
-function tokenizerFiles(vocabSize) {
+/**
+ * A Metaspace BPE whose merges make each word of the Shapes world one token (as a real
+ * vocabulary makes common words), padded with unused ids to the vocabulary's 49152.
+ */
+async function tokenizerFiles(vocabSize) {
   const specials = ['<unk>', '<s>', '</s>'];
   const chars = ['▁', ...Array.from({ length: 94 }, (_, i) => String.fromCharCode(33 + i)), '\n'];
   const vocab = [...specials, ...chars];
+  const { ShapesWorld } = await import('@mllm/data');
+  const words = new Set(new ShapesWorld({ seed: 0, imageSize: 8, sizes: { train: 200, val: 1, test: 1 } }).corpus().flatMap((line) => line.split(/\s+/)));
+  const merges = [];
+  const known = new Set(vocab);
+  for (const word of [...words].filter((w) => /^[\x21-\x7e]+$/.test(w))) {
+    let piece = '▁';
+    for (const ch of word) {
+      const next = piece + ch;
+      if (!known.has(next)) {
+        merges.push(`${piece} ${ch}`);
+        vocab.push(next);
+        known.add(next);
+      }
+      piece = next;
+    }
+  }
   for (let i = 0; vocab.length < vocabSize; i++) vocab.push(`<unused_${i}>`);
   const tokenizer = {
     version: '1.0',
@@ -71,7 +90,7 @@ function tokenizerFiles(vocabSize) {
     pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: false },
     post_processor: null,
     decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: false },
-    model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: false, ignore_merges: false, vocab: Object.fromEntries(vocab.map((t, i) => [t, i])), merges: [] },
+    model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: false, ignore_merges: false, vocab: Object.fromEntries(vocab.map((t, i) => [t, i])), merges },
   };
   const config = {
     add_bos_token: true,
@@ -114,10 +133,10 @@ async function writeLlmFolder(dir) {
     });
   }
   await saveHfFolder(dir, c, t);
-  for (const [name, text] of Object.entries(tokenizerFiles(c.vocab_size))) writeFileSync(join(dir, name), text);
+  for (const [name, text] of Object.entries(await tokenizerFiles(c.vocab_size))) writeFileSync(join(dir, name), text);
 }
 
-const llmDir = join(work, `smollm2-d${dim}-l${layers}`);
+const llmDir = join(work, `smollm2-words-d${dim}-l${layers}`);
 await writeLlmFolder(llmDir);
 
 const stage = { align: { type: 'align' }, instruct: { type: 'instruct' }, lora: { type: 'instruct', lora: { rank: 8, alpha: 16 } } }[args.stage];

@@ -32,6 +32,8 @@ export interface StageMemory {
   path: string;
   batchSize: number;
   activationBytes: number;
+  /** LLM sequence per sample assumed for this batch: text plus one image's visual tokens. */
+  sequenceTokens: number;
   /** Parameters the stage trains (a LoRA stage: its adapters and the other trained slots). */
   trainedParameters: number;
   parameterBytes: number;
@@ -43,6 +45,8 @@ export interface StageMemory {
 
 /** Text tokens per sample assumed for activations: Shapes prompts with their answers stay under 100 words, generation stops at `maxNewTokens` (80 by default). */
 export const TEXT_TOKENS = 128;
+/** Text tokens per sample of an align stage on the Shapes world alone: a prompt and one caption (under 40 words). */
+export const CAPTION_TEXT_TOKENS = 64;
 /** Vocabulary assumed for a word tokenizer the run trains itself (the Shapes world has about 100 words; LLaVA text adds its own). */
 export const WORD_VOCAB_ESTIMATE = 2048;
 const FLOAT_BYTES = 4;
@@ -50,11 +54,20 @@ const FLOAT_BYTES = 4;
 export const WEIGHT_BYTES = 4;
 export const TRAINED_EXTRA_BYTES = 12;
 /**
- * Floats a training forward keeps per token and layer for the backward pass, in units of the
- * layer width: the inputs of the norms, of q/k/v/o and of the MLP's two or three matrices, and
- * the MLP's hidden activations (~4 widths wide). A rough count, on the high side.
+ * Floats a training step holds at its peak per token and layer, in units of the layer width: what
+ * the forward keeps for the backward pass (norm, q/k/v/o and MLP inputs, RoPE's and the MLP's
+ * intermediates, tfjs's copies) and the backward's gradients alive with it. Measured on the wasm
+ * backend's heap: a SmolLM2-shaped layer (576 wide, MLP 1536) grows the step's peak by ~101
+ * widths a token (docs/experiments/real-sizes.md).
  */
-const KEPT_PER_LAYER = 16;
+const KEPT_PER_LAYER = 96;
+/** Copies of the attention scores [heads, T, T] a training layer holds at the peak (scores, mask added, probabilities, their gradients). */
+const KEPT_SCORES = 4;
+/**
+ * Copies of the logits [T, vocab] a training step holds at its peak (logits, log-softmax, one-hot
+ * targets, their products and gradients): measured ~10 on the wasm backend with a 49153-id vocabulary.
+ */
+const KEPT_LOGITS = 10;
 /** Stages whose batch is pairs (chosen and rejected) or rollouts scored against a reference: twice the forward. */
 const PAIRED_STAGES: readonly StageConfig['type'][] = ['dpo', 'reward', 'ppo'];
 
@@ -74,10 +87,10 @@ export function estimateRunSize(config: RunConfig, registry: MllmRegistry, optio
   const scenes = config.data.train + config.data.val + config.data.test;
   const total = encoder && connector && llm ? encoder.parameters + connector.parameters + llm.parameters : [encoder, connector, llm].reduce((n, s) => n + (s?.parameters ?? 0), 0);
   // the encoder keeps every layer's activations when it trains, or when it is frozen but encoded under the gradient tape
-  const perSample = (encoderTaped: boolean, training: boolean) =>
+  const perSample = (encoderTaped: boolean, training: boolean, sequenceTokens: number) =>
     (encoder ? activationBytes(encoder, encoder.forwardTokens ?? encoder.tokens, encoderTaped) : 0) +
     (connector ? activationBytes(connector, Math.max(connector.tokens, encoder?.tokens ?? 0), training) : 0) +
-    (llm ? activationBytes(llm, sequenceTokens, training) + (training ? 3 : 1) * sequenceTokens * vocabSize * FLOAT_BYTES : 0); // logits, softmax, their gradient
+    (llm ? activationBytes(llm, sequenceTokens, training) + (training ? KEPT_LOGITS : 1) * sequenceTokens * vocabSize * FLOAT_BYTES : 0);
   const batches: StageMemory[] = config.stages.map((stage, i) => {
     const trains = stage.trains ?? DEFAULT_TRAINS[stage.type];
     const lora = 'lora' in stage ? stage.lora : undefined;
@@ -85,17 +98,21 @@ export function estimateRunSize(config: RunConfig, registry: MllmRegistry, optio
     const cached = !trains.includes('encoder') && 'featureCacheBytes' in stage && stage.featureCacheBytes > 0;
     const allFeatures = encoder ? scenes * encoder.tokens * encoder.width * FLOAT_BYTES : 0;
     const paired = PAIRED_STAGES.includes(stage.type) ? 2 : 1;
+    // align on generated scenes trains on short captions; LLaVA files and answers may run to TEXT_TOKENS
+    const text = stage.type === 'align' && !('data' in stage && stage.data) ? CAPTION_TEXT_TOKENS : TEXT_TOKENS;
+    const tokens = text + (connector?.tokens ?? 0);
     return {
       path: `stages[${i}].batchSize`,
       batchSize: stage.batchSize,
-      activationBytes: stage.batchSize * paired * perSample(!cached, true),
+      sequenceTokens: tokens,
+      activationBytes: stage.batchSize * paired * perSample(!cached, true, tokens),
       trainedParameters: trained,
       parameterBytes: total * WEIGHT_BYTES + trained * TRAINED_EXTRA_BYTES,
       cacheBytes: cached ? Math.min(stage.featureCacheBytes, allFeatures) : 0,
       remedies: [...(trains.includes('llm') && !lora ? (['lora'] as const) : []), ...(trains.includes('encoder') || trains.includes('llm') ? (['freeze'] as const) : [])],
     };
   });
-  batches.push({ path: 'eval.batchSize', batchSize: config.eval.batchSize, activationBytes: config.eval.batchSize * perSample(false, false), trainedParameters: 0, parameterBytes: total * WEIGHT_BYTES, cacheBytes: 0, remedies: [] });
+  batches.push({ path: 'eval.batchSize', batchSize: config.eval.batchSize, sequenceTokens, activationBytes: config.eval.batchSize * perSample(false, false, sequenceTokens), trainedParameters: 0, parameterBytes: total * WEIGHT_BYTES, cacheBytes: 0, remedies: [] });
   return {
     parameters,
     ...(known && { totalParameters: encoder!.parameters + connector!.parameters + llm!.parameters }),
@@ -122,6 +139,6 @@ function loraParameters(llm: ComponentSize | undefined, lora: { rank: number; ta
  */
 export function activationBytes(size: ComponentSize, tokens: number, training: boolean): number {
   const layers = Math.max(1, size.layers);
-  const perLayer = tokens * size.width * KEPT_PER_LAYER + 2 * size.heads * tokens * tokens;
+  const perLayer = tokens * size.width * KEPT_PER_LAYER + KEPT_SCORES * size.heads * tokens * tokens;
   return (training ? layers : 1) * perLayer * FLOAT_BYTES;
 }

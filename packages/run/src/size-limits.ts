@@ -112,7 +112,7 @@ export function sizeIssues(estimate: RunSizeEstimate, limits: SizeLimits): Confi
     issues.push({
       path: batch.path,
       message:
-        `batch ${batch.batchSize} needs about ${formatBytes(batch.activationBytes)} of activations (${formatBytes(perSample)} a sample at ${estimate.sequenceTokens} tokens) on top of ${formatBytes(fixed)} ` +
+        `batch ${batch.batchSize} needs about ${formatBytes(batch.activationBytes)} of activations (${formatBytes(perSample)} a sample at ${batch.sequenceTokens} tokens) on top of ${formatBytes(fixed)} ` +
         `(parameters ${formatBytes(batch.parameterBytes)}, ${formatCount(batch.trainedParameters)} of them trained${batch.cacheBytes > 0 ? `; cached encoder features ${formatBytes(batch.cacheBytes)}` : ''}; images ${formatBytes(estimate.dataBytes)}), ` +
         `${formatBytes(needed)} in all, over the ${formatBytes(limits.memoryBytes)} of ${limits.memorySource}; ${ways.join('; or ')}${nativeHint(limits)} ${raiseMemory}`,
     });
