@@ -54,15 +54,21 @@ const FLOAT_BYTES = 4;
 export const WEIGHT_BYTES = 4;
 export const TRAINED_EXTRA_BYTES = 12;
 /**
- * Floats a training step holds at its peak per token and layer, in units of the layer width: what
- * the forward keeps for the backward pass (norm, q/k/v/o and MLP inputs, RoPE's and the MLP's
- * intermediates, tfjs's copies) and the backward's gradients alive with it. Measured on the wasm
- * backend's heap: a SmolLM2-shaped layer (576 wide, MLP 1536) grows the step's peak by ~101
- * widths a token (docs/experiments/real-sizes.md).
+ * Floats a forward keeps per token and layer for the backward pass, in units of the layer width:
+ * the inputs of the norms, of q/k/v/o and of the MLP's matrices, and the MLP's hidden activations
+ * (~4 widths wide). A rough count, kept for encoders and connectors (not measured at size).
  */
-const KEPT_PER_LAYER = 96;
-/** Copies of the attention scores [heads, T, T] a training layer holds at the peak (scores, mask added, probabilities, their gradients). */
-const KEPT_SCORES = 4;
+const KEPT_PER_LAYER = 16;
+/**
+ * The same for an LLM's decoder layer, measured: what a training step holds at its peak per token
+ * and layer (the forward's kept tensors with RoPE's and the gated MLP's intermediates and tfjs's
+ * copies, and the backward's gradients alive with them). On the wasm heap a SmolLM2-shaped layer
+ * (576 wide, MLP 1536) grows the step's peak by ~101 widths a token (docs/experiments/real-sizes.md).
+ */
+const KEPT_PER_LLM_LAYER = 96;
+/** Copies of the attention scores [heads, T, T] a training layer holds at the peak: 2 (scores, probabilities) as counted; 4 in an LLM layer, with the mask added and the gradients. */
+const KEPT_SCORES = 2;
+const KEPT_LLM_SCORES = 4;
 /**
  * Copies of the logits [T, vocab] a training step holds at its peak (logits, log-softmax, one-hot
  * targets, their products and gradients): measured ~10 on the wasm backend with a 49153-id vocabulary.
@@ -90,7 +96,7 @@ export function estimateRunSize(config: RunConfig, registry: MllmRegistry, optio
   const perSample = (encoderTaped: boolean, training: boolean, sequenceTokens: number) =>
     (encoder ? activationBytes(encoder, encoder.forwardTokens ?? encoder.tokens, encoderTaped) : 0) +
     (connector ? activationBytes(connector, Math.max(connector.tokens, encoder?.tokens ?? 0), training) : 0) +
-    (llm ? activationBytes(llm, sequenceTokens, training) + (training ? KEPT_LOGITS : 1) * sequenceTokens * vocabSize * FLOAT_BYTES : 0);
+    (llm ? activationBytes(llm, sequenceTokens, training, { width: KEPT_PER_LLM_LAYER, scores: KEPT_LLM_SCORES }) + (training ? KEPT_LOGITS : 1) * sequenceTokens * vocabSize * FLOAT_BYTES : 0);
   const batches: StageMemory[] = config.stages.map((stage, i) => {
     const trains = stage.trains ?? DEFAULT_TRAINS[stage.type];
     const lora = 'lora' in stage ? stage.lora : undefined;
@@ -134,11 +140,11 @@ function loraParameters(llm: ComponentSize | undefined, lora: { rank: number; ta
 
 /**
  * Bytes of activations per sample through one component: per layer, `tokens x width` floats
- * times KEPT_PER_LAYER, plus the attention scores and probabilities (2 x heads x tokens^2).
+ * times `kept.width`, plus `kept.scores` copies of the attention scores (heads x tokens^2).
  * Training keeps every layer's for the backward pass; inference holds about one layer's at a time.
  */
-export function activationBytes(size: ComponentSize, tokens: number, training: boolean): number {
+export function activationBytes(size: ComponentSize, tokens: number, training: boolean, kept = { width: KEPT_PER_LAYER, scores: KEPT_SCORES }): number {
   const layers = Math.max(1, size.layers);
-  const perLayer = tokens * size.width * KEPT_PER_LAYER + KEPT_SCORES * size.heads * tokens * tokens;
+  const perLayer = tokens * size.width * kept.width + kept.scores * size.heads * tokens * tokens;
   return (training ? layers : 1) * perLayer * FLOAT_BYTES;
 }

@@ -114,7 +114,7 @@ export function sizeIssues(estimate: RunSizeEstimate, limits: SizeLimits): Confi
       message:
         `batch ${batch.batchSize} needs about ${formatBytes(batch.activationBytes)} of activations (${formatBytes(perSample)} a sample at ${batch.sequenceTokens} tokens) on top of ${formatBytes(fixed)} ` +
         `(parameters ${formatBytes(batch.parameterBytes)}, ${formatCount(batch.trainedParameters)} of them trained${batch.cacheBytes > 0 ? `; cached encoder features ${formatBytes(batch.cacheBytes)}` : ''}; images ${formatBytes(estimate.dataBytes)}), ` +
-        `${formatBytes(needed)} in all, over the ${formatBytes(limits.memoryBytes)} of ${limits.memorySource}; ${ways.join('; or ')}${nativeHint(limits)} ${raiseMemory}`,
+        `${formatBytes(needed)} in all, over the ${formatBytes(limits.memoryBytes)} of ${limits.memorySource}; ${ways.join('; or ')}${nativeHint(limits)}; ${raiseMemory}`,
     });
   }
   return issues;

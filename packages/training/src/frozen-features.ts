@@ -67,8 +67,9 @@ export class FrozenFeatures {
     const missing = new Map<Float32Array, ModelImage>();
     for (const image of images) {
       const key = this.keyOf(image);
-      if (this.cache.has(key)) this.hits += countHits ? 1 : 0;
-      else if (!missing.has(key)) missing.set(key, image);
+      // an image twice in one batch is encoded once: its second lookup is a hit
+      if (this.cache.has(key) || missing.has(key)) this.hits += countHits ? 1 : 0;
+      else missing.set(key, image);
     }
     if (missing.size === 0) return;
     this.misses += missing.size;
