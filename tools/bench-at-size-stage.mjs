@@ -1,3 +1,12 @@
+#!/usr/bin/env node
+/**
+ * One stage at size without the rest of a run (no HF folder, no evaluation): SigLIP-B/16 at
+ * 224 px + mlp + a SmolLM2-width LLM of LAYERS layers with a 49153-id vocabulary, 3 steps on the
+ * Shapes world, printing the wasm heap, tfjs tensors and RSS after each step and the stage's
+ * `throughput`. EXTRA merges into the stage config (e.g. '{"lora":{"rank":8}}').
+ *
+ *   EXTRA='{}' node tools/bench-at-size-stage.mjs LAYERS align|instruct BATCH
+ */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, silentLogger } from '@mllm/core';
 import { ShapesWorld } from '@mllm/data';

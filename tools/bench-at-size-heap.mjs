@@ -1,3 +1,12 @@
+#!/usr/bin/env node
+/**
+ * Where an at-size align step's memory goes: the wasm heap before and after one step (batch 1,
+ * encoder features cached) of SigLIP-B/16 at 224 px + mlp + a SmolLM2-width LLM of LAYERS layers
+ * and a VOCAB-id vocabulary, and tfjs's profile of the step's kernels by output bytes. The
+ * per-layer and per-vocabulary slopes calibrate packages/run/src/size-estimate.ts.
+ *
+ *   VOCAB=49153 node tools/bench-at-size-heap.mjs 30
+ */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, silentLogger } from '@mllm/core';
 import { ShapesWorld } from '@mllm/data';
@@ -24,5 +33,5 @@ const vars = model.connector.parameters();
 const info = await tf.profile(() => { const { value, grads } = tf.variableGrads(() => model.loss(batch), vars); value.dispose(); Object.values(grads).forEach((g) => g.dispose()); });
 console.log('peak', gib(info.peakBytes), 'new', gib(info.newBytes), 'heap', gib(wasmHeapBytes()));
 const by = {};
-for (const k of info.kernels) { by[k.name] ??= { n: 0, bytes: 0, max: 0 }; by[k.name].n++; by[k.name].bytes += k.totalBytesSnapshot ? 0 : 0; const out = k.outputShapes.reduce((a, s) => a + s.reduce((x, y) => x * y, 1) * 4, 0); by[k.name].bytes += out; by[k.name].max = Math.max(by[k.name].max, out); }
+for (const k of info.kernels) { by[k.name] ??= { n: 0, bytes: 0, max: 0 }; by[k.name].n++; const out = k.outputShapes.reduce((a, s) => a + s.reduce((x, y) => x * y, 1) * 4, 0); by[k.name].bytes += out; by[k.name].max = Math.max(by[k.name].max, out); }
 console.log(Object.entries(by).sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 15).map(([n, v]) => `${n} x${v.n} out ${gib(v.bytes)} max ${(v.max / 2 ** 20).toFixed(1)}MiB`).join('\n'));
