@@ -6,7 +6,7 @@ import { formatBytes, type SizeLimits } from './size-limits';
 export interface MemoryEstimateReport {
   limitBytes: number;
   limitSource: string;
-  /** Per stage (and `eval.batchSize`): parameters as held, a frozen encoder's cache, images and the batch's activations. */
+  /** Per stage (and `eval.batchSize`): parameters as held, a frozen encoder's cache, images and the batch's activations (on wasm: what its heap holds; AdamW's moments live outside it). */
   stages: { path: string; estimatedBytes: number }[];
 }
 
@@ -14,7 +14,7 @@ export function memoryEstimateReport(estimate: RunSizeEstimate, limits: SizeLimi
   return {
     limitBytes: limits.memoryBytes,
     limitSource: limits.memorySource,
-    stages: estimate.batches.map((b) => ({ path: b.path, estimatedBytes: b.parameterBytes + b.cacheBytes + estimate.dataBytes + b.activationBytes })),
+    stages: estimate.batches.map((b) => ({ path: b.path, estimatedBytes: b.parameterBytes + (limits.wasm ? 0 : b.optimizerBytes) + b.cacheBytes + estimate.dataBytes + b.activationBytes })),
   };
 }
 

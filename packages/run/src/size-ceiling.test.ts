@@ -32,8 +32,9 @@ describe('the memory ceiling of a stage', () => {
     const estimate = estimateRunSize(parsed, registry);
     const [align, full, lora] = estimate.batches;
     const total = estimate.totalParameters!;
-    expect(align!.parameterBytes).toBe(4 * total + 12 * estimate.parameters.connector!);
-    expect(full!.parameterBytes).toBe(4 * total + 12 * (estimate.parameters.connector! + estimate.parameters.llm!));
+    expect(align!.parameterBytes).toBe(4 * total + 4 * estimate.parameters.connector!); // weights, and the gradients of what it trains
+    expect(full!.parameterBytes).toBe(4 * total + 4 * (estimate.parameters.connector! + estimate.parameters.llm!));
+    expect(full!.optimizerBytes).toBe(8 * (estimate.parameters.connector! + estimate.parameters.llm!)); // AdamW's moments
     // LoRA's adapters: rank 8 on q, k, v, o of 12 layers, each counted 2 x 2048 wide
     expect(lora!.trainedParameters).toBe(estimate.parameters.connector! + 12 * 4 * 8 * 2 * 2048);
     expect(full!.remedies).toEqual(['lora', 'freeze']);

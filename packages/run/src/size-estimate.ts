@@ -36,7 +36,10 @@ export interface StageMemory {
   sequenceTokens: number;
   /** Parameters the stage trains (a LoRA stage: its adapters and the other trained slots). */
   trainedParameters: number;
+  /** Float32 weights of every slot and the gradients of what the stage trains. */
   parameterBytes: number;
+  /** AdamW's two moments of what the stage trains: host memory on the wasm and cpu backends (outside the wasm heap), tensors on a native one. */
+  optimizerBytes: number;
   /** A frozen encoder's cached features (the smaller of the stage's featureCacheBytes and every scene's). */
   cacheBytes: number;
   /** What the stage can change to need less: `lora` when it trains the whole LLM, `freeze` when it trains the encoder or the LLM. */
@@ -50,9 +53,10 @@ export const CAPTION_TEXT_TOKENS = 64;
 /** Vocabulary assumed for a word tokenizer the run trains itself (the Shapes world has about 100 words; LLaVA text adds its own). */
 export const WORD_VOCAB_ESTIMATE = 2048;
 const FLOAT_BYTES = 4;
-/** Bytes a parameter holds as a float32 weight; a trained one adds its gradient and AdamW's two moments. */
+/** Bytes a parameter holds as a float32 weight; a trained one adds its gradient (4) and AdamW's two moments (8). */
 export const WEIGHT_BYTES = 4;
-export const TRAINED_EXTRA_BYTES = 12;
+export const GRADIENT_BYTES = 4;
+export const MOMENT_BYTES = 8;
 /**
  * Floats a forward keeps per token and layer for the backward pass, in units of the layer width:
  * the inputs of the norms, of q/k/v/o and of the MLP's matrices, and the MLP's hidden activations
@@ -113,12 +117,13 @@ export function estimateRunSize(config: RunConfig, registry: MllmRegistry, optio
       sequenceTokens: tokens,
       activationBytes: stage.batchSize * paired * perSample(!cached, true, tokens),
       trainedParameters: trained,
-      parameterBytes: total * WEIGHT_BYTES + trained * TRAINED_EXTRA_BYTES,
+      parameterBytes: total * WEIGHT_BYTES + trained * GRADIENT_BYTES,
+      optimizerBytes: trained * MOMENT_BYTES,
       cacheBytes: cached ? Math.min(stage.featureCacheBytes, allFeatures) : 0,
       remedies: [...(trains.includes('llm') && !lora ? (['lora'] as const) : []), ...(trains.includes('encoder') || trains.includes('llm') ? (['freeze'] as const) : [])],
     };
   });
-  batches.push({ path: 'eval.batchSize', batchSize: config.eval.batchSize, sequenceTokens, activationBytes: config.eval.batchSize * perSample(false, false, sequenceTokens), trainedParameters: 0, parameterBytes: total * WEIGHT_BYTES, cacheBytes: 0, remedies: [] });
+  batches.push({ path: 'eval.batchSize', batchSize: config.eval.batchSize, sequenceTokens, activationBytes: config.eval.batchSize * perSample(false, false, sequenceTokens), trainedParameters: 0, parameterBytes: total * WEIGHT_BYTES, optimizerBytes: 0, cacheBytes: 0, remedies: [] });
   return {
     parameters,
     ...(known && { totalParameters: encoder!.parameters + connector!.parameters + llm!.parameters }),

@@ -18,7 +18,10 @@ export interface SizeLimits {
   /** Where each limit comes from, for the message. */
   memorySource: string;
   parametersSource: string;
-  /** True when the limit is the wasm heap's: a native backend would give more. */
+  /**
+   * True on the wasm backend: the limit is its heap's, which AdamW's moments (host memory) stay
+   * outside of, and a native backend would give more.
+   */
   wasm: boolean;
 }
 
@@ -39,7 +42,7 @@ export function sizeLimits(config: Pick<RunConfig, 'limits'>, backend: string = 
     parameters: config.limits?.parameters ?? Math.floor(memoryBytes / WEIGHT_BYTES),
     memorySource,
     parametersSource: config.limits?.parameters !== undefined ? 'limits.parameters' : `${memorySource}, ${formatBytes(memoryBytes)}, at ${WEIGHT_BYTES} bytes each (float32 weights)`,
-    wasm: config.limits?.memoryBytes === undefined && wasm && WASM_HEAP_BYTES <= machine,
+    wasm,
   };
 }
 
@@ -97,7 +100,8 @@ export function sizeIssues(estimate: RunSizeEstimate, limits: SizeLimits): Confi
     return issues;
   }
   for (const batch of estimate.batches) {
-    const fixed = batch.parameterBytes + batch.cacheBytes + estimate.dataBytes;
+    const optimizer = limits.wasm ? 0 : batch.optimizerBytes;
+    const fixed = batch.parameterBytes + optimizer + batch.cacheBytes + estimate.dataBytes;
     const needed = fixed + batch.activationBytes;
     if (needed <= limits.memoryBytes) continue;
     const perSample = batch.activationBytes / batch.batchSize;
@@ -113,7 +117,7 @@ export function sizeIssues(estimate: RunSizeEstimate, limits: SizeLimits): Confi
       path: batch.path,
       message:
         `batch ${batch.batchSize} needs about ${formatBytes(batch.activationBytes)} of activations (${formatBytes(perSample)} a sample at ${batch.sequenceTokens} tokens) on top of ${formatBytes(fixed)} ` +
-        `(parameters ${formatBytes(batch.parameterBytes)}, ${formatCount(batch.trainedParameters)} of them trained${batch.cacheBytes > 0 ? `; cached encoder features ${formatBytes(batch.cacheBytes)}` : ''}; images ${formatBytes(estimate.dataBytes)}), ` +
+        `(parameters ${formatBytes(batch.parameterBytes + optimizer)}, ${formatCount(batch.trainedParameters)} of them trained${batch.cacheBytes > 0 ? `; cached encoder features ${formatBytes(batch.cacheBytes)}` : ''}; images ${formatBytes(estimate.dataBytes)}), ` +
         `${formatBytes(needed)} in all, over the ${formatBytes(limits.memoryBytes)} of ${limits.memorySource}; ${ways.join('; or ')}${nativeHint(limits)}; ${raiseMemory}`,
     });
   }
