@@ -31,12 +31,17 @@ export interface RunReportJson {
   evals?: { after: string; eval: EvalReport & { seconds: number } }[];
 }
 
+/** report.md: the evaluation's report, then each stage's speed and memory. */
+export function runReportMarkdown(report: RunReportJson): string {
+  const speed = throughputMarkdown(report.stages, report.memoryEstimate);
+  return speed ? `${reportMarkdown(report).trimEnd()}\n\n${speed}` : reportMarkdown(report);
+}
+
 /** report.json, report.md and one loss-curve SVG per stage. */
 export async function writeReports(dir: string, report: RunReportJson, metrics: MetricRecord[]): Promise<string[]> {
   const written = ['report.json', 'report.md'];
   await writeFile(join(dir, 'report.json'), JSON.stringify(report, null, 2));
-  const speed = throughputMarkdown(report.stages, report.memoryEstimate);
-  await writeFile(join(dir, 'report.md'), speed ? `${reportMarkdown(report).trimEnd()}\n\n${speed}` : reportMarkdown(report));
+  await writeFile(join(dir, 'report.md'), runReportMarkdown(report));
   for (const [i, stage] of report.stages.entries()) {
     const records = metrics.filter((m) => m.stageIndex === i);
     if (records.length === 0) continue;
