@@ -16,7 +16,7 @@ export { ModuleList, ModuleGroup } from './module-list';
 export { normalInit, fanInUniform } from './init';
 
 // Layers a component is built from.
-export { Linear, linearForward, type LinearOptions } from './nn/linear';
+export { Linear, linearForward, type LinearAdapter, type LinearOptions } from './nn/linear';
 export { Embedding } from './nn/embedding';
 export { LayerNorm, RMSNorm, makeNorm, type NormKind } from './nn/norms';
 export { GeluMLP, SwiGLU, PreNormFeedForward, geluErf } from './nn/mlp';

@@ -76,6 +76,12 @@ export interface ModelTokenIds {
  */
 export class MultimodalModel extends Module {
   readonly tokensPerImage: number;
+  /**
+   * Where forwards get encoder features while set, instead of `encodeFeatures`: a training stage
+   * with a frozen encoder sets a per-image cache filled outside the gradient scope (@mllm/training's
+   * FrozenFeatures). It must return what `encodeFeatures` would; the caller disposes the result.
+   */
+  featureSource?: { features(images: ModelImage[]): tf.Tensor3D };
 
   constructor(
     readonly encoder: VisionEncoder,
@@ -156,10 +162,15 @@ export class MultimodalModel extends Module {
       if (group) group.push(i);
       else byShape.set(key, [i]);
     });
-    return [...byShape.values()].map((indices) => ({
-      indices,
-      features: tf.tidy(() => this.encoder.encode(this.imagesToTensor(indices.map((i) => images[i]!)))) as tf.Tensor3D,
-    }));
+    return [...byShape.values()].map((indices) => {
+      const group = indices.map((i) => images[i]!);
+      return { indices, features: this.featureSource ? this.featureSource.features(group) : this.encodeFeatures(group) };
+    });
+  }
+
+  /** Encoder features [n, N, D_enc] of images of one canvas shape, straight from the encoder. */
+  encodeFeatures(images: ModelImage[]): tf.Tensor3D {
+    return tf.tidy(() => this.encoder.encode(this.imagesToTensor(images)));
   }
 
   /** Encoder features [N_img, N, D_enc] for a fusion connector, which takes one canvas shape per batch; [0, N, D_enc] with no images. */

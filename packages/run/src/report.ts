@@ -4,6 +4,7 @@ import { lineChartSvg, reportMarkdown, type EvalReport } from '@mllm/eval';
 import type { SkippedReport, StageResult } from '@mllm/training';
 import type { MetricRecord } from './metrics-log';
 import type { RunEnvironment } from './environment';
+import { throughputMarkdown, type MemoryEstimateReport } from './report-throughput';
 
 export interface RunReportJson {
   backend: string;
@@ -15,7 +16,10 @@ export interface RunReportJson {
   parameters: { total: number; encoder: number; connector: number; llm: number };
   /** What the image becomes for the LLM: tokensPerImage spliced tokens (0: only fusion layers read its encoderTokens features). */
   connector: { type: string; kind: 'token-connector' | 'fusion-connector'; tokensPerImage: number; encoderTokens: number };
+  /** Each stage's `throughput` holds its seconds a step, tokens/s, images/s and peak memory. */
   stages: (StageResult & { tokensPerSecond: number })[];
+  /** Each stage's memory as estimated before training, and the limit it was checked against. */
+  memoryEstimate?: MemoryEstimateReport;
   /** Present when a stage reads LLaVA files: per file, the records left out as bad samples (`file:line: reason`). */
   data?: { skipped: Record<string, SkippedReport> };
   /** The final evaluation (after the last stage). */
@@ -27,11 +31,17 @@ export interface RunReportJson {
   evals?: { after: string; eval: EvalReport & { seconds: number } }[];
 }
 
+/** report.md: the evaluation's report, then each stage's speed and memory. */
+export function runReportMarkdown(report: RunReportJson): string {
+  const speed = throughputMarkdown(report.stages, report.memoryEstimate);
+  return speed ? `${reportMarkdown(report).trimEnd()}\n\n${speed}` : reportMarkdown(report);
+}
+
 /** report.json, report.md and one loss-curve SVG per stage. */
 export async function writeReports(dir: string, report: RunReportJson, metrics: MetricRecord[]): Promise<string[]> {
   const written = ['report.json', 'report.md'];
   await writeFile(join(dir, 'report.json'), JSON.stringify(report, null, 2));
-  await writeFile(join(dir, 'report.md'), reportMarkdown(report));
+  await writeFile(join(dir, 'report.md'), runReportMarkdown(report));
   for (const [i, stage] of report.stages.entries()) {
     const records = metrics.filter((m) => m.stageIndex === i);
     if (records.length === 0) continue;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { silentLogger, type Logger } from '@mllm/core';
-import { reportMarkdown } from '@mllm/eval';
+import { runReportMarkdown } from './report';
 import { run } from './run';
 import { CHILD_ENTRY, type ChildRunArgs } from './sweep-jobs';
 
@@ -50,19 +50,19 @@ const dpoConfigPath = fileURLToPath(new URL('./__fixtures__/resume-dpo.json', im
 function withoutTimings(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutTimings);
   if (!value || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, ['seconds', 'wallSeconds', 'tokensPerSecond'].includes(k) ? 0 : withoutTimings(v)]));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, ['seconds', 'wallSeconds', 'tokensPerSecond', 'throughput'].includes(k) ? 0 : withoutTimings(v)]));
 }
 
 /** What a finished run folder says, timings aside: report.json, report.md as rendered from it, metrics, loss curves, file list. */
 function finishedFolder(dir: string) {
   const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
   // report.md is the rendering of report.json: then equal reports (timings aside) make equal report.md files
-  expect(readFileSync(join(dir, 'report.md'), 'utf8')).toBe(reportMarkdown(report));
+  expect(readFileSync(join(dir, 'report.md'), 'utf8')).toBe(runReportMarkdown(report));
   const files = readdirSync(dir).sort();
   return {
     files,
     report: withoutTimings(report),
-    reportMd: reportMarkdown(withoutTimings(report) as typeof report),
+    reportMd: runReportMarkdown(withoutTimings(report) as typeof report),
     metrics: withoutTimings(readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))),
     curves: files.filter((f) => f.endsWith('.svg')).map((f) => readFileSync(join(dir, f), 'utf8')),
   };

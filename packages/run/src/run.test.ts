@@ -87,6 +87,20 @@ describe('mllm run', () => {
     const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n');
     expect(lines.length).toBe(4 + 4 + 4 + 6);
     expect(report.stages[3]!.steps).toBe(6);
+    // each stage's speed and memory, and what the size check estimated for it
+    for (const [i, s] of json.stages.entries()) {
+      expect(s.throughput.steps).toBe(tiny.stages[i].steps);
+      expect(s.throughput.secondsPerStep).toBeGreaterThan(0);
+      expect(s.throughput.tokensPerSecond).toBeGreaterThan(0);
+      expect(s.throughput.peakRssBytes).toBeGreaterThan(s.throughput.peakTensorBytes);
+      expect(s.throughput.wasmHeapBytes).toBeGreaterThan(0);
+    }
+    expect(json.stages[0].throughput.imagesPerSecond).toBeGreaterThan(0); // contrastive pairs
+    expect(json.stages[1].throughput.imagesPerSecond).toBe(0); // text only
+    expect(json.stages[2].throughput.featureCache.misses).toBeGreaterThan(0); // align: the encoder is frozen
+    expect(json.stages[0].throughput.featureCache).toBeUndefined(); // it trains there
+    expect(json.memoryEstimate.stages.map((e: { path: string }) => e.path)).toEqual(['stages[0].batchSize', 'stages[1].batchSize', 'stages[2].batchSize', 'stages[3].batchSize', 'eval.batchSize']);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/## Speed and memory\n[^]*\| 2-align \| connector \| [\d.]+ \| [\d.]+ \|/);
   });
 
   it('an untrained model (steps: 0) scores at chance', async () => {

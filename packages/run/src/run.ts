@@ -30,7 +30,9 @@ import { createSession, type Session } from './session';
 import { resolvePretrainedSources } from './pretrained-sources';
 import { registryFor } from './plugins';
 import { failpoint } from './failpoint';
-import { checkSizeLimits } from './size-limits';
+import { checkSizeLimits, sizeLimits } from './size-limits';
+import { memoryEstimateReport } from './report-throughput';
+import type { RunSizeEstimate } from './size-estimate';
 import { environmentChanges, matMulThreads, readRunEnvironment, runEnvironment, writeRunEnvironment, type RunEnvironment } from './environment';
 
 export interface RunOptions {
@@ -109,7 +111,7 @@ export async function run(raw: unknown, options: RunOptions): Promise<RunReportJ
   const resolved = await resolveRunConfig(raw, options.seed, options.baseDir);
   const { hf, registry } = resolved;
   const config = withBadSamplePolicy(resolved.config, options.onBadSample); // every config error surfaces before any allocation
-  checkSizeLimits(config, registry, { vocabSize: hf.tokenizer?.vocabSize, backend: options.backend }); // every stage's batch, before the first one trains
+  const sizeEstimate = checkSizeLimits(config, registry, { vocabSize: hf.tokenizer?.vocabSize, backend: options.backend }); // every stage's batch, before the first one trains
   const missing = mixtureFileIssues(config.stages);
   if (missing.length > 0) throw new ConfigError(missing);
   // LLaVA files are read (and bad records found) before the run folder is touched; the tokenizer learns the words of the records it accepts
@@ -119,7 +121,7 @@ export async function run(raw: unknown, options: RunOptions): Promise<RunReportJ
   // one run at a time per folder: the lock is held until the report is written or the run fails
   const lock = await openRunDir(options.out, options);
   try {
-    return await trainInRunDir({ ...resolved, config, llava, llavaText, started, threads }, options);
+    return await trainInRunDir({ ...resolved, config, llava, llavaText, started, threads, sizeEstimate }, options);
   } finally {
     await lock.release();
   }
@@ -133,11 +135,13 @@ interface PreparedRun extends Awaited<ReturnType<typeof resolveRunConfig>> {
   started: number;
   /** onnxruntime matMul threads (options.threads resolved). */
   threads: number;
+  /** Each stage's memory as estimated when the config was admitted, for the report. */
+  sizeEstimate: RunSizeEstimate;
 }
 
 /** `run` once it holds the run folder: trains from the start or the checkpoint, evaluates, writes the reports. */
 async function trainInRunDir(prepared: PreparedRun, options: RunOptions): Promise<RunReportJson> {
-  const { config, registry, hf, llava, llavaText, started, threads } = prepared;
+  const { config, registry, hf, llava, llavaText, started, threads, sizeEstimate } = prepared;
   const backend = await initBackend({ backend: options.backend, logger: options.logger });
   const session = createSession(config, registry, hf.tokenizer, llavaText);
   const { model, tokenizer } = session;
@@ -229,6 +233,7 @@ async function trainInRunDir(prepared: PreparedRun, options: RunOptions): Promis
     },
     connector: { type: config.connector.type, kind: model.connector.kind, tokensPerImage: visualTokensPerImage(model), encoderTokens: model.encoder.numTokens },
     stages: state.completed.map((s) => ({ ...s, tokensPerSecond: s.seconds > 0 ? s.tokens / s.seconds : 0 })),
+    memoryEstimate: memoryEstimateReport(sizeEstimate, sizeLimits(config, options.backend)),
     eval: { ...evalReport, seconds: finalEval ? finalEval.seconds : (performance.now() - evalStarted) / 1000 },
     ...(llavaSourcesOf(config.stages).length > 0 && { data: { skipped: mergeSkipped(state.skipped, llava.skipped()) } }),
     ...(state.evals && { evals: finalEval ? state.evals : [...state.evals, { after: stageName(config.stages.at(-1)!, config.stages.length - 1), eval: { ...evalReport, seconds: (performance.now() - evalStarted) / 1000 } }] }),

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { ConfigError, zodIssues, type ComponentRegistry, type ConfigIssue } from '@mllm/core';
 import { validateModelConfig } from '@mllm/model';
 import { mixtureSchema } from './data-mixture';
+import { loraSchema } from './lora';
+import { DEFAULT_FEATURE_CACHE_BYTES } from './frozen-features';
 
 export const STAGE_TYPES = ['pretrain-encoder', 'pretrain-llm', 'align', 'instruct', 'dpo', 'reward', 'ppo'] as const;
 export type StageType = (typeof STAGE_TYPES)[number];
@@ -47,6 +49,20 @@ const stageBase = {
   evalEvery: z.number().int().min(0).default(50),
   /** Mid-stage checkpoints for --resume (0: only at the end of the stage). */
   checkpointEvery: z.number().int().min(0).default(100),
+};
+
+/**
+ * What the stages that train on collated token batches (pretrain-llm, align, instruct) add: LoRA
+ * for the LLM they train, and the cache of a frozen encoder's features.
+ */
+const tokenStage = {
+  /** Train the LLM through low-rank adapters (its own weights frozen), merged into it at the stage's end; needs "llm" in `trains`. */
+  lora: loraSchema.optional(),
+  /**
+   * Bytes of a frozen encoder's features kept across steps and epochs, one entry per image (the
+   * encoder then runs outside the gradient scope, once per image); 0 encodes every batch.
+   */
+  featureCacheBytes: z.number().int().min(0).default(DEFAULT_FEATURE_CACHE_BYTES),
 };
 
 const positiveSomewhere = (w: Record<string, number>) => Object.values(w).some((x) => x > 0);
@@ -104,14 +120,16 @@ export const stageSchema = z.discriminatedUnion('type', [
        */
       conversations: z.number().min(0).max(1).default(0),
       data: stageData,
+      ...tokenStage,
     })
     .strict(),
-  z.object({ type: z.literal('align'), ...stageBase, data: stageData }).strict(),
+  z.object({ type: z.literal('align'), ...stageBase, data: stageData, ...tokenStage }).strict(),
   z
     .object({
       type: z.literal('instruct'),
       ...stageBase,
       data: stageData,
+      ...tokenStage,
       /**
        * Share of instruction batches drawn from the reasoning questions (count by colour or shape,
        * colour, spatial): half of them ask with "think step by step ." and train on the chain
@@ -238,7 +256,7 @@ export const limitsSchema = z
   .object({
     /** Bytes a run may plan for: parameters with gradients and AdamW moments, the largest batch's activations, the rendered images. */
     memoryBytes: z.number().positive().optional(),
-    /** Parameters of the whole model (default: memoryBytes / 16, float32 weights, gradients and two AdamW moments). */
+    /** Parameters of the whole model (default: memoryBytes / 4, its float32 weights; each stage adds gradients and AdamW moments of what it trains). */
     parameters: z.number().int().positive().optional(),
   })
   .strict();
@@ -328,6 +346,7 @@ export function parseRunConfig(raw: unknown, registry: ComponentRegistry): RunCo
   });
   issues.push(...stageOrderIssues(cfg.stages.map((stage) => (stage as { type?: unknown } | null)?.type)));
   issues.push(...tokenCreditIssues(cfg.stages));
+  issues.push(...loraIssues(cfg.stages));
   const encoder = model.value?.encoder as { imageSize?: number; highRes?: { inputSize?: number } } | undefined;
   // the world renders at what the model takes: a high-resolution encoder's input, else its own size
   const [rendered, from] = encoder?.highRes?.inputSize !== undefined ? [encoder.highRes.inputSize, 'encoder.highRes.inputSize'] : [encoder?.imageSize, 'encoder.imageSize'];
@@ -338,6 +357,17 @@ export function parseRunConfig(raw: unknown, registry: ComponentRegistry): RunCo
     });
   if (issues.length) throw new ConfigError(issues);
   return { ...cfg, ...model.value!, stages } as RunConfig;
+}
+
+/** LoRA adapts the LLM: a stage with `lora` must train it (explicitly, or by its type's default). */
+function loraIssues(stages: unknown[]): ConfigIssue[] {
+  return stages.flatMap((raw, i) => {
+    const stage = (raw ?? {}) as { type?: unknown; lora?: unknown; trains?: unknown };
+    if (stage.lora === undefined || !(STAGE_TYPES as readonly unknown[]).includes(stage.type)) return [];
+    const trains = Array.isArray(stage.trains) ? stage.trains : DEFAULT_TRAINS[stage.type as StageType];
+    if (trains.includes('llm')) return [];
+    return [{ path: `stages[${i}].lora`, message: `LoRA trains the LLM through adapters, but this stage trains ${trains.join(', ')}; add "llm" to stages[${i}].trains or remove lora` }];
+  });
 }
 
 /** A ppo stage with token-level credit needs the reward model before it to pool over the answer. */

@@ -15,6 +15,9 @@ import { dpoObjective } from './dpo-stage';
 import { ppoObjective } from './ppo-stage';
 import { rewardObjective } from './reward-stage';
 import { batchTokens, moduleOf, type AlignmentContext, type StageObjective } from './stage-objective';
+import { FrozenFeatures } from './frozen-features';
+import { LoraAdapters } from './lora';
+import { StageMeter, type StageThroughput } from './stage-throughput';
 
 export interface StageResult {
   name: string;
@@ -26,6 +29,10 @@ export interface StageResult {
   trains: TrainableModule[];
   trainableParameters: number;
   tokens: number;
+  /** Step time, tokens/s, images/s and peak memory of the steps run in this process. */
+  throughput?: StageThroughput;
+  /** Present when the stage trained the LLM through LoRA adapters (merged into it at the end). */
+  lora?: { rank: number; alpha: number; targets: string[]; adapters: number };
   /** What the stage measured on held-out data at its end beyond the loss (reward accuracy, mean reward, ...). */
   heldOut?: Record<string, number>;
   /** An MoE LLM's routing over the stage: per-expert utilisation at its end, dropped tokens. */
@@ -62,15 +69,24 @@ export interface StageCallbacks {
 
 /** Whether a stage's steps can be shared by data-parallel workers (see `StepLoss.shard`). */
 export function shardableStage(stage: StageConfig): boolean {
+  return tokenStage(stage) && !stage.lora; // workers hold the model, not a stage's adapters
+}
+
+type TokenStage = Extract<StageConfig, { type: 'pretrain-llm' | 'align' | 'instruct' }>;
+
+/** Stages whose loss is the model's per-token loss over collated batches. */
+function tokenStage(stage: StageConfig): stage is TokenStage {
   return stage.type === 'pretrain-llm' || stage.type === 'align' || stage.type === 'instruct';
 }
 
 /** A batch's loss under the model's per-token mean, splittable into row slices for data-parallel workers. */
-function tokenBatchLoss(model: MultimodalModel, batch: ModelBatch): StepLoss {
+function tokenBatchLoss(model: MultimodalModel, batch: ModelBatch, frozen?: FrozenFeatures): StepLoss {
+  // a frozen encoder runs here, before the loss closure: outside the gradient scope
+  frozen?.prepare(batch.images);
   // an MoE LLM's routing statistics, filled while the loss runs (on this process's rows)
   const stats: Record<string, number> | undefined = model.llm.experts ? {} : undefined;
   const lossOf = (b: ModelBatch) => model.loss(b, stats);
-  return { tokens: batchTokens(batch), loss: () => lossOf(batch), ...(stats && { stats }), shard: { split: (parts) => shardBatch(batch, parts), lossOf } };
+  return { tokens: batchTokens(batch), images: batch.images.length, loss: () => lossOf(batch), ...(stats && { stats }), shard: { split: (parts) => shardBatch(batch, parts), lossOf } };
 }
 
 export function stageName(stage: StageConfig, index: number): string {
@@ -82,13 +98,13 @@ export function stageName(stage: StageConfig, index: number): string {
  * batch's source is drawn from a forked stream (or given, for per-source validation), so a
  * `shapes` batch is the very batch the stage makes without a mixture.
  */
-function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel, data: StageData, heads: EncoderHeads | undefined) {
+function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel, data: StageData, heads: EncoderHeads | undefined, frozen?: FrozenFeatures) {
   const mixture = data.mixture(index);
   return (step: number, split: 'train' | 'val', only?: MixtureEntry): StepLoss => {
     const rng = data.rngFor(index, step, split);
     const source = only ?? mixture?.pick(rng.fork('source'));
     if (source && source.source.source !== 'shapes') {
-      return tokenBatchLoss(model, model.collate(data.sourceSamples(source, rng, split, stage.batchSize)));
+      return tokenBatchLoss(model, model.collate(data.sourceSamples(source, rng, split, stage.batchSize)), frozen);
     }
     if (stage.type === 'pretrain-encoder') {
       const pairs = split === 'train' ? data.contrastivePairs(rng, stage.batchSize) : data.pickScenes(rng, split, stage.batchSize).map((s) => ({ scene: s, caption: caption(s), image: data.world.image(s.id) }));
@@ -98,6 +114,7 @@ function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel
       const images = pairs.map((p) => p.image);
       return {
         tokens: stage.batchSize * (model.encoder.numTokens + 1), // image tokens (patches + CLS) through the encoder
+        images: images.length,
         loss: () => {
           const pixels = model.imagesToTensor(images);
           const losses: tf.Scalar[] = [];
@@ -114,7 +131,7 @@ function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel
     const samples = scenes.map((scene) =>
       stage.type !== 'pretrain-llm' ? data.tokenize(data.conversation(stage.type, scene, rng, kind)) : chat ? data.textConversation(scene, rng, kind) : data.text(scene, rng),
     );
-    return tokenBatchLoss(model, model.collate(samples));
+    return tokenBatchLoss(model, model.collate(samples), frozen);
   };
 }
 
@@ -144,6 +161,7 @@ export async function runStage(
   const parallel = callbacks.parallel && shardableStage(stage) ? callbacks.parallel : undefined;
   if (parallel) await parallel.beginStage(model, params);
   let tokens = resume?.progress?.tokens ?? 0;
+  const meter = new StageMeter();
   let held: { loss: number; stats?: Record<string, number> } = { loss: NaN };
   const moe = MoeStageTracker.restore(resume?.progress?.moe);
   try {
@@ -157,6 +175,7 @@ export async function runStage(
       microBatches: callbacks.microBatches,
       onStep: async (event) => {
         tokens += event.tokens;
+        meter.step(event);
         moe.add(event.stats);
         const due = (stage.evalEvery > 0 && (event.step + 1) % stage.evalEvery === 0) || event.step === stage.steps - 1;
         if (due) held = objective.validate();
@@ -169,6 +188,8 @@ export async function runStage(
     });
     if (stage.steps === 0) held = objective.validate();
     used.dispose();
+    const throughput = meter.result(objective.featureCache?.());
+    objective.finish?.();
     return {
       name: stageName(stage, index),
       type: stage.type,
@@ -181,6 +202,8 @@ export async function runStage(
       trains,
       trainableParameters: params.reduce((n, [, p]) => n + p.size, 0),
       tokens,
+      throughput,
+      ...(tokenStage(stage) && stage.lora && { lora: { ...stage.lora, adapters: objective.extra?.namedChildren().length ?? 0 } }),
     };
   } finally {
     objective.dispose();
@@ -203,11 +226,14 @@ function stageObjective(
     return ppoObjective(stage, index, model, data, context, resumeExtra);
   }
   const heads = stage.type === 'pretrain-encoder' ? encoderHeads(stage, index, model, data) : undefined;
-  const head = heads?.group;
+  const lora = tokenStage(stage) && stage.lora ? loraAdapters(stage, index, model, data, trains) : undefined;
+  const head = heads?.group ?? lora?.module;
   if (resumeExtra) head?.loadStateDict(resumeExtra, { source: 'stage state' });
-  const batchLoss = makeBatchLoss(stage, index, model, data, heads);
+  const frozen = frozenFeatures(stage, model);
+  const batchLoss = makeBatchLoss(stage, index, model, data, heads, frozen);
   const heldOutLoss = (only?: MixtureEntry) => tf.tidy(() => [0, 1].map((k) => batchLoss(k, 'val', only).loss().dataSync()[0]!).reduce((a, b) => a + b, 0) / 2);
   const mixture = data.mixture(index);
+  let merged = false;
   return {
     params: [...model.trainableParameters(), ...(head?.namedParameters() ?? [])],
     extra: head,
@@ -223,8 +249,39 @@ function stageObjective(
         stats: Object.fromEntries(entries.map((e, i) => [`loss ${e.label}`, losses[i]!])),
       };
     },
-    dispose: () => head?.dispose(),
+    featureCache: frozen && (() => ({ hits: frozen.hits, misses: frozen.misses, ...frozen.size })),
+    // the trained adapters folded into the LLM: what the run saves is a plain model
+    finish: () => {
+      lora?.merge();
+      merged = true;
+    },
+    dispose: () => {
+      if (frozen) {
+        model.featureSource = undefined;
+        frozen.dispose();
+      }
+      if (lora && !merged) lora.detach(); // a stage that failed leaves the base weights as they were
+      else if (!lora) head?.dispose();
+    },
   };
+}
+
+/**
+ * A per-image cache of the encoder's features when a token stage leaves the encoder wholly
+ * frozen (not when the connector's stage trains some of its parameters, LLaVA-NeXT's newline).
+ */
+function frozenFeatures(stage: StageConfig, model: MultimodalModel): FrozenFeatures | undefined {
+  if (!tokenStage(stage) || stage.featureCacheBytes === 0 || model.encoder.trainableParameters().length > 0) return undefined;
+  const frozen = new FrozenFeatures(model, stage.featureCacheBytes);
+  model.featureSource = frozen;
+  return frozen;
+}
+
+/** LoRA adapters on the LLM, whose own weights this stage then leaves frozen. */
+function loraAdapters(stage: TokenStage, index: number, model: MultimodalModel, data: StageData, trains: TrainableModule[]): LoraAdapters {
+  if (!trains.includes('llm')) throw new MllmError(`stage ${stageName(stage, index)}: lora adapts the LLM, but the stage trains ${trains.join(', ')}; add "llm" to its trains`);
+  model.llm.freeze();
+  return new LoraAdapters(model.llm, stage.lora!, new Rng(data.seed).fork(`stage${index}:lora`), 'language_model.');
 }
 
 /** The stage-only modules encoder pre-training trains next to the encoder, one per objective. */

@@ -14,6 +14,10 @@ export interface StageObjective {
   lossAt(step: number): StepLoss;
   /** Held-out loss, and what else the stage reports on held-out data (reward accuracy, ...). */
   validate(): { loss: number; stats?: Record<string, number> };
+  /** Called once after the last step, before the stage's result is taken (LoRA merges its adapters). */
+  finish?(): void;
+  /** A frozen encoder's feature cache so far, for the stage's throughput. */
+  featureCache?: () => { hits: number; misses: number; images: number; bytes: number };
   /** Frees what does not outlive the stage. */
   dispose(): void;
 }

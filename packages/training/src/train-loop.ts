@@ -23,6 +23,8 @@ export interface StepEvent {
   gradNorm: number;
   /** Tokens consumed by this step (text tokens; image tokens through the encoder for contrastive stages). */
   tokens: number;
+  /** Images the step's batch holds. */
+  images: number;
   seconds: number;
   /** What the step's objective reports beside its loss (DPO's reward margin, PPO's KL, ...). */
   stats?: Record<string, number>;
@@ -32,6 +34,8 @@ export interface StepEvent {
 export interface StepLoss {
   loss: () => tf.Scalar;
   tokens: number;
+  /** Images in the step's batch (0 when absent). */
+  images?: number;
   stats?: Record<string, number>;
   /**
    * Present when the loss is a per-token mean over a collated batch: how to cut the batch into
@@ -65,7 +69,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<{ optimizer:
   let lastLoss = NaN;
   for (let step = options.startStep ?? 0; step < optim.steps; step++) {
     const started = performance.now();
-    const { loss, tokens, stats, shard } = options.lossAt(step);
+    const { loss, tokens, images, stats, shard } = options.lossAt(step);
     let byName: Map<string, tf.Tensor>;
     const micro = !options.parallel && shard && (options.microBatches ?? true) ? microBatches(shard.split) : undefined;
     if (options.parallel && shard) {
@@ -88,7 +92,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<{ optimizer:
     optimizer.apply(byName, lr, clipScale(norm, optim.clipNorm));
     options.parallel?.publish();
     for (const g of byName.values()) g.dispose();
-    await options.onStep?.({ step, loss: lastLoss, lr, gradNorm: norm, tokens, seconds: (performance.now() - started) / 1000, ...(stats && { stats }) });
+    await options.onStep?.({ step, loss: lastLoss, lr, gradNorm: norm, tokens, images: images ?? 0, seconds: (performance.now() - started) / 1000, ...(stats && { stats }) });
     await options.afterStep?.(step + 1, optimizer);
   }
   return { optimizer, lastLoss };

@@ -32,10 +32,17 @@ export interface LinearOptions {
   std?: number;
 }
 
+/** A trainable addition to a Linear's output (LoRA's low-rank update): x2d [rows, in] -> [rows, out]. */
+export interface LinearAdapter {
+  delta(x2d: tf.Tensor2D): tf.Tensor2D;
+}
+
 /** Fully connected layer over the last axis: [..., in] -> [..., out]. */
 export class Linear extends Module {
   readonly weight: tf.Variable;
   readonly bias?: tf.Variable;
+  /** Added to the output while set (a training stage attaches LoRA adapters here and removes them when it merges them). */
+  adapter?: LinearAdapter;
 
   constructor(
     readonly inFeatures: number,
@@ -53,7 +60,9 @@ export class Linear extends Module {
   forward<T extends tf.Tensor>(x: T): T {
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
-      const y = linearForward(x.reshape([-1, this.inFeatures]) as tf.Tensor2D, this.weight as tf.Tensor2D, this.bias as tf.Tensor1D | undefined);
+      const x2d = x.reshape([-1, this.inFeatures]) as tf.Tensor2D;
+      const base = linearForward(x2d, this.weight as tf.Tensor2D, this.bias as tf.Tensor1D | undefined);
+      const y = this.adapter ? base.add(this.adapter.delta(x2d)) : base;
       return y.reshape([...lead, this.outFeatures]) as T;
     });
   }
