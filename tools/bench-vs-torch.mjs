@@ -86,33 +86,39 @@ async function projectSteps(built, steps, warmup) {
   return { losses, medianMs: median(times), ms: times, cpuMs: median(cpu) };
 }
 
-/** One case: our step at each thread count, then PyTorch's, on the same weights and batch. */
+/** Our side of a case, in this process: export for PyTorch, then our step at each thread count. */
+async function oursSide(name, dir, { steps, warmup, threads }) {
+  const built = buildCase(benchCases[name]);
+  exportStep(dir, built);
+  const ours = {};
+  let losses;
+  for (const n of threads) {
+    setMatMulEngine('auto', { threads: n });
+    const r = await projectSteps(built, steps, warmup);
+    losses ??= r.losses.slice(0, 2); // step 0 and 1 from the exported weights: the parity check
+    ours[n] = { ...r, engine: matMulEngineInfo().engine };
+  }
+  setMatMulEngine('auto');
+  return { ours, losses };
+}
+
+/**
+ * One case: our step at each thread count in a child process (its wasm heap never shrinks, and a
+ * 135M model's step grows it to ~4 GB), then PyTorch's, one process at a time, same weights and batch.
+ */
 export async function benchCase(name, { steps = 5, warmup = 2, threads = [1, 2], log = () => {} } = {}) {
   const spec = benchCases[name];
   if (!spec) throw new Error(`unknown case ${name}; one of ${Object.keys(benchCases).join(', ')}`);
   const dir = mkdtempSync(join(tmpdir(), 'bench-vs-torch-'));
-  const built = buildCase(spec);
   try {
-    exportStep(dir, built);
-    const ours = {};
-    let losses;
-    for (const n of threads) {
-      setMatMulEngine('auto', { threads: n });
-      if (n === threads[0]) {
-        // step 0 and 1 from the exported weights: the parity check (later settings continue training)
-        const r = await projectSteps(built, steps, warmup);
-        losses = r.losses.slice(0, 2);
-        ours[n] = r;
-      } else ours[n] = await projectSteps(built, steps, warmup);
-      log(`  ours ${n} thread(s) (${matMulEngineInfo().engine}): ${ours[n].medianMs.toFixed(0)} ms/step`);
-    }
-    setMatMulEngine('auto');
-    built.model.dispose();
+    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--ours-only', name, dir, '--steps', String(steps), '--warmup', String(warmup), '--threads', threads.join(',')], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
+    if (child.status !== 0) throw new Error(`our step for ${name} failed (exit ${child.status ?? child.signal})`);
+    const { ours, losses } = JSON.parse(child.stdout.trim().split('\n').pop());
+    for (const [n, r] of Object.entries(ours)) log(`  ours ${n} thread(s) (${r.engine}): ${r.medianMs.toFixed(0)} ms/step`);
     const py = spawnSync('python3', [join(here, 'bench-torch', 'llava_step.py'), dir, '--threads', threads.join(','), '--steps', String(steps), '--warmup', String(warmup)], { encoding: 'utf8', maxBuffer: 1 << 24 });
     if (py.status !== 0) throw new Error(`llava_step.py failed: ${py.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     const torch = JSON.parse(py.stdout.trim().split('\n').pop());
-    const flops = stepFlops(spec);
-    return { name, spec, flops, ours, oursLosses: losses, torch };
+    return { name, spec, flops: stepFlops(spec), ours, oursLosses: losses, torch };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -156,6 +162,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const warmup = Number(opt('--warmup', 2));
   const threads = opt('--threads', '1,2').split(',').map(Number);
   await initBackend();
+  if (args[0] === '--ours-only') {
+    console.log(JSON.stringify(await oursSide(args[1], args[2], { steps, warmup, threads })));
+    process.exit(0);
+  }
   const lines = await benchVsTorch(args.length ? args : undefined, { steps, warmup, threads, log: (s) => console.log(s) });
   if (lines.length === 1) console.log(lines[0]); // skipped
 }
