@@ -26,10 +26,11 @@ export function ensureTorch() {
   const probe = () => spawnSync('python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
   let r = probe();
   if (r.status === 0) return { ok: true, version: r.stdout.trim() };
-  const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
+  // as .ci/run installs chromium: sudo unless root
+  const asRoot = (args) => (process.getuid?.() === 0 ? ['env', args] : ['sudo', ['env', ...args]]);
   try {
-    execFileSync(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'update', '-q'], { stdio: 'inherit' });
-    execFileSync(sudo[0] ?? 'env', [...(sudo.length ? ['env'] : []), 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', 'python3-torch', 'python3-numpy'], { stdio: 'inherit' });
+    execFileSync(...asRoot(['apt-get', 'update', '-q']), { stdio: 'inherit' });
+    execFileSync(...asRoot(['DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', 'python3-torch', 'python3-numpy']), { stdio: 'inherit' });
   } catch (e) {
     return { ok: false, why: `python3-torch is not installed and apt-get failed (${e.message.split('\n')[0]})` };
   }
