@@ -3,6 +3,8 @@
 // machine's backend (stock tfjs, our fast kernels, fast kernels + data-parallel workers, same
 // batches), next to the backend's measured 2-D matMul peak; then the other areas' benchmarks.
 // Numbers vary 30-50% run to run on a shared machine: compare within one run.
+// `npm run bench -- --vs-torch [case ...]`: only the same step in this project and in PyTorch
+// (tools/bench-vs-torch.mjs).
 import { initBackend } from '@mllm/core';
 import { createComponentRegistry } from '@mllm/model';
 import { parseRunConfig } from '@mllm/training';
@@ -12,6 +14,15 @@ import { benchDataPipeline, formatDataBench } from './bench-data.mjs';
 import { benchGenerate, formatGenerateBench } from './bench-generate.mjs';
 import { benchOnnx, formatOnnxBench } from './bench-onnx.mjs';
 import { benchMoe, formatMoeBench } from './bench-moe.mjs';
+
+if (process.argv.includes('--vs-torch')) {
+  await initBackend();
+  const { benchVsTorch } = await import('./bench-vs-torch.mjs');
+  const cases = process.argv.slice(2).filter((a) => a !== '--vs-torch');
+  const lines = await benchVsTorch(cases.length ? cases : undefined, { log: (s) => console.log(s) });
+  if (lines.length === 1) console.log(lines[0]); // skipped: why
+  process.exit(0);
+}
 
 const configPath = process.argv[2] ?? 'configs/default.json';
 const steps = Number(process.env.BENCH_STEPS ?? 12);

@@ -148,6 +148,11 @@ export class Attention extends Module {
 /** [B, Hkv, S, dh] -> [B, Hkv * groups, S, dh], each kv head repeated for its query group (HF repeat_kv). */
 function repeatHeads(x: tf.Tensor4D, groups: number): tf.Tensor4D {
   const [b, hkv, s, dh] = x.shape;
-  // rank-3 tile: tfjs has no tile gradient above rank 4
-  return x.reshape([b * hkv, 1, s * dh]).tile([1, groups, 1]).reshape([b, hkv * groups, s, dh]) as tf.Tensor4D;
+  // a broadcast product with ones, not tile: the same values (x * 1 = x) and the same gradient
+  // bit for bit (the sum over the group axis, in group order), but tile's gradient is one Slice and
+  // Add per group on wasm, ~6x slower (2.4 s of tile and 1.1 s of its slices a 135M GQA step)
+  return x
+    .reshape([b * hkv, 1, s * dh])
+    .mul(tf.ones([1, groups, 1]))
+    .reshape([b, hkv * groups, s, dh]) as tf.Tensor4D;
 }

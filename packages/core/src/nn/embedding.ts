@@ -2,10 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import { Module } from '../module';
 import { normalInit } from '../init';
 import type { Rng } from '../rng';
+import { AT_SIZE_ELEMENTS, embeddingGradRows } from '../kernels/at-size';
 
 /**
  * Row lookup with a hand-written gradient: tfjs's gather gradient needs
- * UnsortedSegmentSum, which the wasm backend lacks, so dW = onehot(ids)^T dy.
+ * UnsortedSegmentSum, which the wasm backend lacks, so dW = onehot(ids)^T dy; at a released
+ * model's vocabulary on wasm, dy's rows added into dW's rows in place (`embeddingGradRows`).
  */
 export function embeddingLookup(weight: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
   const flat = ids.reshape([-1]).toInt();
@@ -14,7 +16,9 @@ export function embeddingLookup(weight: tf.Tensor2D, ids: tf.Tensor): tf.Tensor 
     save([flat]); // the ids must outlive the caller's tidy scope until backprop
     return {
       value: tf.gather(w, flat),
-      gradFunc: (dy: tf.Tensor, [ids]: tf.Tensor[]) => tf.matMul(tf.transpose(tf.oneHot(ids as tf.Tensor1D, vocab).toFloat()), dy as tf.Tensor2D),
+      gradFunc: (dy: tf.Tensor, [ids]: tf.Tensor[]) =>
+        (ids!.size * vocab >= AT_SIZE_ELEMENTS ? embeddingGradRows(ids as tf.Tensor1D, dy as tf.Tensor2D, vocab) : undefined) ??
+        tf.matMul(tf.transpose(tf.oneHot(ids as tf.Tensor1D, vocab).toFloat()), dy as tf.Tensor2D),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as (w: tf.Tensor) => tf.Tensor;
   return f(weight).reshape([...ids.shape, dim]);
