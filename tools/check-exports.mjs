@@ -29,8 +29,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const LIMITS = {
   // the toolkit components are built from: backend, Module, nn layers, MoE, checkpoints, registry, plug-point interfaces
   // (among them the size-estimator types a component registers with its build function, and
-  // NotRegularFileError, which every reader of user files throws for a FIFO, device or folder)
-  '@mllm/core': 103,
+  // NotRegularFileError, which every reader of user files throws for a FIFO, device or folder,
+  // and LinearAdapter, the plug point LoRA adds to a Linear's output)
+  '@mllm/core': 104,
   // word/BPE/HF tokenizers and the chat template
   '@mllm/tokenizer': 18,
   // the Shapes world (scenes, language, questions, preference pairs), LLaVA files, image preprocessing
@@ -46,16 +47,18 @@ const LIMITS = {
   '@mllm/llm': 36,
   // the assembled model, its config and batching
   '@mllm/model': 22,
-  // stages, optimizer, data parallelism, alignment losses and reward model
-  '@mllm/training': 68,
+  // stages, optimizer, data parallelism, alignment losses and reward model; training at size
+  // (the frozen-feature cache, the LoRA config schema, a stage's throughput record)
+  '@mllm/training': 69,
   // POPE, CHAIR, closed-set and reasoning scorers, the evaluation runner, reports and charts
   '@mllm/eval': 52,
   // export, exporter registry, graph building, the runtime: the plugin-author surface, kept whole;
   // the manifest's schema and limits, for tools that write or check an export folder
   '@mllm/onnx': 45,
   // running configs, reopening runs, plugins, deployment, size estimates and their limits
-  // and writeHfStandin with its catalog (stand-ins for released checkpoints)
-  '@mllm/run': 62,
+  // writeHfStandin with its catalog (stand-ins for released checkpoints), and HfExportError
+  // (what `format: "hf"` export throws for a part with no LLaVA equivalent)
+  '@mllm/run': 63,
 };
 
 /** Every publishable workspace package: name, folder and its `exports` subpaths with their declaration files. */

@@ -1,5 +1,6 @@
 import type { ComponentSize } from '@mllm/core';
-import { DEFAULT_TRAINS, type RunConfig, type StageConfig } from '@mllm/training';
+import type { RunConfig, StageConfig } from '@mllm/training';
+import { DEFAULT_TRAINS } from '@mllm/training/internal';
 import type { MllmRegistry } from './registry';
 
 /**

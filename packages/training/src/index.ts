@@ -1,5 +1,5 @@
 // Run configs: the stages of a run, validated whole with every error's JSON path.
-export { parseRunConfig, stageSchema, STAGE_TYPES, ALIGNMENT_STAGES, TRAINABLE_MODULES, DEFAULT_TRAINS, defaultTrains, type RunConfig, type StageConfig, type StageType, type TrainableModule } from './run-config';
+export { parseRunConfig, stageSchema, STAGE_TYPES, ALIGNMENT_STAGES, TRAINABLE_MODULES, type RunConfig, type StageConfig, type StageType, type TrainableModule } from './run-config';
 
 // Running a stage: its data, the shared step loop, what it returns and how it resumes.
 export { runStage, stageName, shardableStage, type StageResult, type StageResumeState, type StageProgress, type StageCallbacks } from './run-stage';
@@ -8,9 +8,9 @@ export { LlavaSources, type LlavaPrepareOptions, type SkippedReport } from './ll
 export type { AlignmentContext } from './stage-objective';
 
 // Training at size: a frozen encoder's features cached outside the gradient scope, LoRA, per-stage throughput and memory.
-export { FrozenFeatures, DEFAULT_FEATURE_CACHE_BYTES } from './frozen-features';
-export { LoraAdapter, LoraAdapters, loraSchema, LLAMA_LINEARS, type LoraConfig } from './lora';
-export { StageMeter, wasmHeapBytes, type StageThroughput } from './stage-throughput';
+export { FrozenFeatures } from './frozen-features';
+export { loraSchema, type LoraConfig } from './lora';
+export { type StageThroughput } from './stage-throughput';
 
 // Optimisation: AdamW, warm-up + cosine schedule, global-norm clipping, the step loop on its own.
 export { AdamW, type AdamWOptions } from './adamw';

@@ -13,3 +13,9 @@ export { dataSchema, evalSchema, limitsSchema, tokenizerSchema } from './run-con
 export { mixtureFileIssues } from './data-mixture';
 export { llavaSourcesOf } from './llava-source';
 export { trainsChainOfThought } from './stage-data';
+
+// Training at size: what @mllm/run's memory estimate and report, and the at-size tools, read.
+export { DEFAULT_TRAINS, defaultTrains } from './run-config';
+export { DEFAULT_FEATURE_CACHE_BYTES } from './frozen-features';
+export { LoraAdapter, LoraAdapters, LLAMA_LINEARS } from './lora';
+export { StageMeter, wasmHeapBytes } from './stage-throughput';
