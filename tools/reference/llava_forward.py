@@ -125,9 +125,6 @@ class Weights:
         self.used.add(name)
         return self.tensors[name].to(self.dtype)
 
-    def has(self, name):
-        return name in self.tensors
-
 
 def linear(w, prefix, x, bias=True):
     y = x @ w(prefix + ".weight").T
@@ -234,7 +231,9 @@ def llama_logits(w, cfg, embeds, attention_mask):
         gate = act(linear(w, at + "mlp.gate_proj", h, bias=False))
         x = x + linear(w, at + "mlp.down_proj", gate * linear(w, at + "mlp.up_proj", h, bias=False), bias=False)
     x = rms_norm(w, p + "norm.weight", x, eps)
-    tied = cfg.get("tie_word_embeddings", True) and not w.has("language_model.lm_head.weight")
+    # PreTrainedModel.tie_weights: tied (LlamaConfig defaults to untied), lm_head is embed_tokens
+    # whatever the file holds under lm_head; untied, lm_head must be saved
+    tied = cfg.get("tie_word_embeddings", False)
     head = w(p + "embed_tokens.weight") if tied else w("language_model.lm_head.weight")
     return x @ head.T
 

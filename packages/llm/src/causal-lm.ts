@@ -19,6 +19,7 @@ import {
   type Rng,
 } from '@mllm/core';
 import { positionsFromMask } from './positions';
+import { vocabLogits } from './vocab-head';
 
 /**
  * The decoder's feed-forward: dense SwiGLU, or a sparse Mixture-of-Experts of SwiGLU experts
@@ -63,6 +64,8 @@ export const causalLmSchema = z
     ropeTheta: z.number().positive().default(10000),
     normEps: z.number().positive().default(1e-6),
     ffn: ffnSchema.default({ type: 'dense' }),
+    /** The LM head is embed_tokens.weight (HF `tie_word_embeddings`): no lm_head parameter, V x D fewer. */
+    tieWordEmbeddings: z.boolean().default(false),
   })
   .strict()
   .refine((c) => c.dim % c.heads === 0, { message: 'dim must be divisible by heads', path: ['heads'] })
@@ -81,7 +84,8 @@ export class CausalLM extends Module implements LanguageModel {
   readonly embedTokens: Embedding;
   readonly blocks: readonly TransformerBlock[];
   readonly norm: RMSNorm;
-  readonly lmHead: Linear;
+  /** Absent when tied: the logits come from embed_tokens.weight. */
+  readonly lmHead: Linear | undefined;
   readonly rotary: RotaryEmbedding;
 
   constructor(readonly config: CausalLmConfig, readonly vocabSize: number, rng: Rng) {
@@ -95,7 +99,7 @@ export class CausalLM extends Module implements LanguageModel {
     );
     this.norm = new RMSNorm(dim, config.normEps);
     this.add('model', new ModuleGroup({ embed_tokens: this.embedTokens, layers: new ModuleList(this.blocks), norm: this.norm }));
-    this.lmHead = this.add('lm_head', new Linear(dim, vocabSize, rng, { bias: false, std: 0.02 }));
+    this.lmHead = config.tieWordEmbeddings ? undefined : this.add('lm_head', new Linear(dim, vocabSize, rng, { bias: false, std: 0.02 }));
     this.rotary = new RotaryEmbedding(dim / heads, config.ropeTheta);
   }
 
@@ -151,7 +155,7 @@ export class CausalLM extends Module implements LanguageModel {
       if (cache) cache.keyMask = fullKeyMask;
       const hidden = this.norm.forward(h); // [B, T, D]
       const aux = ffnAux(this.config.ffn, routings);
-      return { hidden, logits: this.lmHead.forward(hidden), ...(aux && { aux }) }; // logits [B, T, V]
+      return { hidden, logits: vocabLogits(hidden, this.embedTokens, this.lmHead), ...(aux && { aux }) }; // logits [B, T, V]
     });
   }
 }

@@ -24,6 +24,7 @@ import { positionsFromMask } from './positions';
 import { causalOptionsSchema } from './backbone-options';
 import { DecoderBlock, type CrossKeyValues } from './decoder-block';
 import { splitAtPrefix } from './prefix-split';
+import { vocabLogits } from './vocab-head';
 
 /**
  * The causal LM's options, with `layers` counting decoder layers (the ones that make the logits)
@@ -68,7 +69,8 @@ export class EncoderDecoderLM extends Module implements LanguageModel {
   readonly encoderNorm: RMSNorm;
   readonly decoderBlocks: readonly DecoderBlock[];
   readonly decoderNorm: RMSNorm;
-  readonly lmHead: Linear;
+  /** Absent when tied: the logits come from embed_tokens.weight. */
+  readonly lmHead: Linear | undefined;
   readonly rotary: RotaryEmbedding;
 
   constructor(readonly config: EncoderDecoderLmConfig, readonly vocabSize: number, rng: Rng) {
@@ -91,7 +93,7 @@ export class EncoderDecoderLM extends Module implements LanguageModel {
         decoder: new ModuleGroup({ layers: new ModuleList(this.decoderBlocks), norm: this.decoderNorm }),
       }),
     );
-    this.lmHead = this.add('lm_head', new Linear(dim, vocabSize, rng, { bias: false, std: 0.02 }));
+    this.lmHead = config.tieWordEmbeddings ? undefined : this.add('lm_head', new Linear(dim, vocabSize, rng, { bias: false, std: 0.02 }));
     this.rotary = new RotaryEmbedding(dim / heads, config.ropeTheta);
   }
 
@@ -181,7 +183,7 @@ export class EncoderDecoderLM extends Module implements LanguageModel {
     });
     if (cache) cache.keyMask = fullMask;
     const hidden = this.decoderNorm.forward(h); // [B, T, D]
-    return { hidden, logits: this.lmHead.forward(hidden) }; // logits [B, T, V]
+    return { hidden, logits: vocabLogits(hidden, this.embedTokens, this.lmHead) }; // logits [B, T, V]
   }
 
   private decodeStep(embeds: tf.Tensor3D, keyMask: number[][], cache: KvCache): Output {

@@ -84,7 +84,8 @@ export function causalSpecFromHf(hf: Record<string, unknown>, source = 'config.j
   if (Number.isInteger(heads) && Number.isInteger(kvHeads) && heads % kvHeads !== 0)
     issues.push({ path: 'num_key_value_heads', message: `${kvHeads} does not divide num_attention_heads ${heads}` });
 
-  const llm: HfCausalSpec['llm'] = { type: 'causal', dim, layers, heads, kvHeads, mlpHidden, ropeTheta, normEps };
+  const tieWordEmbeddings = c.tie_word_embeddings === true;
+  const llm: HfCausalSpec['llm'] = { type: 'causal', dim, layers, heads, kvHeads, mlpHidden, ropeTheta, normEps, tieWordEmbeddings };
   if (architecture === 'MixtralForCausalLM') {
     const experts = int('num_local_experts');
     const topK = int('num_experts_per_tok');
@@ -94,7 +95,7 @@ export function causalSpecFromHf(hf: Record<string, unknown>, source = 'config.j
   let slidingWindow: number | undefined;
   if (architecture !== 'LlamaForCausalLM' && c.sliding_window != null && c.use_sliding_window !== false) slidingWindow = int('sliding_window');
   if (issues.length) throw new ConfigError(issues, `HF config ${source} (${architecture}) cannot be imported`);
-  return { architecture, llm, vocabSize, tieWordEmbeddings: c.tie_word_embeddings === true, slidingWindow };
+  return { architecture, llm, vocabSize, tieWordEmbeddings, slidingWindow };
 }
 
 function pickArchitecture(hf: Record<string, unknown>, source: string): HfCausalArchitecture {

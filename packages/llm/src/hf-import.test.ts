@@ -7,6 +7,7 @@ import { CheckpointError, ConfigError, loadHfFolder } from '@mllm/core';
 import { loadHfCausalLm } from './hf-import';
 import { causalSpecFromHf, mergeHfLlmConfig } from './hf-config';
 import { causalLmSchema } from './causal-lm';
+import { estimateDecoderOnly } from './size-estimate';
 import { hfCausalLmReference, toFloat64, writeTinyHfCausalLm, type ReferenceConfig } from './hf-reference.test-helper';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'hf-llm-'));
@@ -49,7 +50,42 @@ describe('HF LlamaForCausalLM import', () => {
     expect(spec.tieWordEmbeddings).toBe(true);
     expect(model.config.ropeTheta).toBe(500000);
     expect(model.config.kvHeads).toBe(1);
-    expect(Array.from(model.lmHead.weight.dataSync())).toEqual(Array.from(model.embedTokens.weight.dataSync()));
+    expect(model.config.tieWordEmbeddings).toBe(true);
+    expect(model.lmHead).toBeUndefined(); // one shared matrix, as transformers ties it
+    expect(Object.keys(model.stateDict())).not.toContain('lm_head.weight');
+    expect(model.numParameters()).toBe(estimateDecoderOnly(model.config, { vocabSize: 50 }).parameters);
+    model.dispose();
+  });
+
+  it('a tied checkpoint that also saves lm_head loads when it equals embed_tokens, and is refused when it differs', async () => {
+    const dir = tmp();
+    await writeTinyHfCausalLm(dir, { tie: true });
+    const folder = await loadHfFolder(dir);
+    const want = hfCausalLmReference(folder.config as unknown as ReferenceConfig, toFloat64(folder.tensors), IDS);
+    folder.tensors['lm_head.weight'] = folder.tensors['model.embed_tokens.weight']!.clone();
+    const { model } = await loadHfCausalLm(folder);
+    const got = model.forward(model.embed(tf.tensor2d(IDS, undefined, 'int32'))).logits.arraySync();
+    expect(Math.max(...want.flatMap((row, b) => row.flatMap((l, t) => l.map((v, i) => Math.abs(v - got[b]![t]![i]!)))))).toBeLessThan(1e-4);
+    model.dispose();
+    folder.tensors['lm_head.weight'] = folder.tensors['lm_head.weight'].add(0.5);
+    await expect(loadHfCausalLm(folder)).rejects.toThrow(/lm_head\.weight that differs from model\.embed_tokens\.weight[\s\S]*"tie_word_embeddings": false/);
+  });
+
+  it('grows a tied vocabulary: the new embedding rows are also the new logits rows, old logits unchanged', async () => {
+    const dir = tmp();
+    await writeTinyHfCausalLm(dir, { tie: true });
+    const folder = await loadHfFolder(dir);
+    const want = hfCausalLmReference(folder.config as unknown as ReferenceConfig, toFloat64(folder.tensors), IDS);
+    const { model } = await loadHfCausalLm(folder, { vocabSize: 52 });
+    expect(model.lmHead).toBeUndefined();
+    expect(model.embedTokens.weight.shape).toEqual([52, 32]);
+    const { hidden, logits } = model.forward(model.embed(tf.tensor2d(IDS, undefined, 'int32')));
+    const got = logits.arraySync();
+    expect(Math.abs(got[1]![3]![17]! - want[1]![3]![17]!)).toBeLessThan(1e-4);
+    // the added row (mean of the old ones) scores the hidden state as the head does
+    const h = hidden.arraySync()[1]![3]!;
+    const row = model.embedTokens.weight.arraySync() as number[][];
+    expect(got[1]![3]![51]!).toBeCloseTo(h.reduce((s, v, i) => s + v * row[51]![i]!, 0), 4);
     model.dispose();
   });
 
@@ -126,7 +162,8 @@ describe('HF config mapping', () => {
 
   it('maps the fields, defaulting as transformers does (kv heads = heads, eps 1e-6, theta 1e4)', () => {
     const spec = causalSpecFromHf(base);
-    expect(spec.llm).toEqual({ type: 'causal', dim: 32, layers: 2, heads: 4, kvHeads: 4, mlpHidden: 48, ropeTheta: 10000, normEps: 1e-6 });
+    expect(spec.llm).toEqual({ type: 'causal', dim: 32, layers: 2, heads: 4, kvHeads: 4, mlpHidden: 48, ropeTheta: 10000, normEps: 1e-6, tieWordEmbeddings: false });
+    expect(causalSpecFromHf({ ...base, tie_word_embeddings: true }).llm.tieWordEmbeddings).toBe(true);
     expect(causalLmSchema.parse(spec.llm).dim).toBe(32);
     expect(spec).toMatchObject({ vocabSize: 50, tieWordEmbeddings: false, architecture: 'LlamaForCausalLM' });
     const mixtral = causalSpecFromHf({ ...base, architectures: ['MixtralForCausalLM'], num_key_value_heads: 2 });

@@ -15,7 +15,7 @@ export interface LoadHfCausalLmOptions {
   rng?: Rng;
   /**
    * A vocabulary larger than the checkpoint's (a tokenizer that added `<image>`): the new rows
-   * of embed_tokens and lm_head start at the mean of the old ones, as transformers'
+   * of embed_tokens (and an untied lm_head) start at the mean of the old ones, as transformers'
    * resize_token_embeddings does with mean resizing.
    */
   vocabSize?: number;
@@ -44,7 +44,8 @@ export async function loadHfCausalLm(dirOrFolder: string | HfFolder, options: Lo
 
 /**
  * Copies HF tensors into a built LM by name. Our parameter names are HF's, so the mapping is the
- * identity except: lm_head comes from embed_tokens when tied, RoPE's saved `inv_freq` buffers
+ * identity except: a tied model has no lm_head (a saved copy equal to embed_tokens is dropped),
+ * an untied model over a tied checkpoint starts lm_head from embed_tokens, RoPE's saved `inv_freq` buffers
  * (older Llama exports) are dropped as transformers drops them, and a grown vocabulary is padded.
  * A missing, unexpected or mis-shaped tensor throws, listing the first few of each by name.
  */
@@ -53,7 +54,14 @@ export function loadHfCausalWeights(model: LanguageModel, tensors: Record<string
   const made: tf.Tensor[] = [];
   for (const [name, t] of Object.entries(tensors)) if (!name.endsWith('.rotary_emb.inv_freq')) state[name] = t;
   const embed = state['model.embed_tokens.weight'];
-  if (spec.tieWordEmbeddings && embed) state['lm_head.weight'] = embed; // transformers ignores a saved lm_head when tied
+  const head = state['lm_head.weight'];
+  const modelTied = !('lm_head.weight' in model.stateDict());
+  if (modelTied && head) {
+    // a tied checkpoint may still save the shared matrix under both names; one that differs was trained untied
+    if (!embed || !sameValues(head, embed))
+      throw new CheckpointError(source, 'saves an lm_head.weight that differs from model.embed_tokens.weight, but the model ties them (tie_word_embeddings); set "tie_word_embeddings": false in config.json (and tieWordEmbeddings: false in the llm config) to load both');
+    delete state['lm_head.weight'];
+  } else if (!modelTied && spec.tieWordEmbeddings && embed) state['lm_head.weight'] = embed; // an untied model built over a tied checkpoint starts its head as a copy
   if (spec.vocabSize !== model.vocabSize) {
     if (model.vocabSize < spec.vocabSize)
       throw new CheckpointError(source, `has vocab_size ${spec.vocabSize} but the model was asked for ${model.vocabSize}; a vocabulary can grow, not shrink`);
@@ -74,6 +82,10 @@ export function loadHfCausalWeights(model: LanguageModel, tensors: Record<string
   } finally {
     for (const t of made) t.dispose();
   }
+}
+
+function sameValues(a: tf.Tensor, b: tf.Tensor): boolean {
+  return tf.util.arraysEqual(a.shape, b.shape) && tf.tidy(() => tf.all(tf.equal(a, b)).dataSync()[0] === 1);
 }
 
 /** A real checkpoint can mismatch in thousands of tensors; the first few by name say what is wrong. */

@@ -22,8 +22,7 @@ export async function checkHfCausalWeights(dir: string, spec: HfCausalSpec, conf
   const { entries, files } = await readHfFolderHeaders(dir);
   // transformers drops saved RoPE buffers, and ignores (or never saves) lm_head when it is tied
   const held = entries.filter((e) => !e.name.endsWith('.rotary_emb.inv_freq'));
-  const savesHead = held.some((e) => e.name === 'lm_head.weight');
-  const expected = estimateDecoderOnly(config, { vocabSize: spec.vocabSize }).parameters - (spec.tieWordEmbeddings && !savesHead ? spec.vocabSize * config.dim : 0);
+  const expected = estimateDecoderOnly(config, { vocabSize: spec.vocabSize }).parameters; // a tied config counts one V x D matrix
   const found = held.reduce((sum, e) => sum + count(e.shape), 0);
   if (expected <= found) return; // no larger than the weights: built, then the load names each mismatched tensor
   const embed = held.find((e) => e.name === 'model.embed_tokens.weight');

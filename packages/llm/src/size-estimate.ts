@@ -14,10 +14,10 @@ function blockShape(config: DecoderOptions) {
   return { mlpHidden, kvDim, block };
 }
 
-/** Embedding and untied LM head (vocab x dim each), the final RMSNorm. */
+/** Embedding and, untied, an LM head (vocab x dim each), the final RMSNorm. */
 function vocabParameters(config: DecoderOptions, context: EstimateContext): number {
   const vocab = context.vocabSize ?? 0;
-  return 2 * vocab * config.dim + parameterCount.rmsNorm(config.dim);
+  return (config.tieWordEmbeddings ? 1 : 2) * vocab * config.dim + parameterCount.rmsNorm(config.dim);
 }
 
 /** Causal and prefix LMs: embeddings, `layers` decoder blocks (MoE experts counted whole), final norm, LM head. */

@@ -1,4 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { buildModel, collatePrompts, createComponentRegistry, type MultimodalModel } from '@mllm/model';
 import { createKvCache, disposeKvCache } from '@mllm/llm';
@@ -181,6 +182,26 @@ describe.each([
     expect(maxAbs((await ort.promptLogits(prompts)).data as Float32Array, logits.dataSync())).toBeLessThan(1e-4);
     logits.dispose();
     want.dispose();
+    await ort.release();
+    model.dispose();
+  });
+});
+
+describe('ONNX export parity, tied word embeddings', () => {
+  it('the decoder reads the embedding table transposed as its head (no lm_head initializer); logits and greedy tokens equal tfjs', async () => {
+    const model = tinyModel({ llm: { type: 'causal', dim: 16, layers: 2, heads: 4, kvHeads: 2, tieWordEmbeddings: true } });
+    const dir = tempDir('mllm-onnx-tied-');
+    await exportModel(model, dir, { maxPositions: 64 });
+    const decoder = readFileSync(`${dir}/onnx/decoder_model_merged.onnx`);
+    expect(decoder.includes('language_model.lm_head.weight')).toBe(false);
+    expect(decoder.includes('language_model.model.embed_tokens.weight')).toBe(true);
+    expect(JSON.parse(readFileSync(`${dir}/config.json`, 'utf8')).text_config.tie_word_embeddings).toBe(true);
+    const ort = await OnnxMultimodalModel.load(dir, { threads: 1 });
+    const samples = prompts.map((p) => ({ ...p, lossMask: p.ids.map(() => 0) }));
+    const logits = model.forward({ ...collatePrompts(samples, model.batchOptions) });
+    expect(maxAbs((await ort.promptLogits(prompts)).data as Float32Array, logits.dataSync())).toBeLessThan(1e-4);
+    expect(await ort.generate(prompts, { maxNewTokens: 6, stopTokens: [] })).toEqual(model.generate(samples, { maxNewTokens: 6, stopTokens: [] }));
+    logits.dispose();
     await ort.release();
     model.dispose();
   });

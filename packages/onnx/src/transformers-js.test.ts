@@ -23,13 +23,15 @@ describe('transformers.js interop', () => {
     ['mlp', 'fp16', true, { type: 'mlp' }],
     // a SigLIP-style tower (no CLS token: every patch is an image token)
     ['mlp + siglip tower', 'fp32', false, { type: 'mlp' }, { variant: 'siglip', activation: 'gelu-tanh' }],
-  ] as const)('%s connector, %s weights (external data: %s): loads the folder and generates token-for-token what ORT (and for fp32, tfjs) generates', async (name, weights, externalData, connector, tower?: Record<string, unknown>) => {
+    // tied word embeddings (SmolLM2): the decoder's head is the embedding table, transposed
+    ['mlp, tied embeddings', 'fp32', false, { type: 'mlp' }, undefined, true],
+  ] as const)('%s connector, %s weights (external data: %s): loads the folder and generates token-for-token what ORT (and for fp32, tfjs) generates', async (name, weights, externalData, connector, tower?: Record<string, unknown>, tie?: boolean) => {
     const tokenizer = WordTokenizer.train(corpus);
     const model = sharpen(buildModel(
       {
         encoder: { type: 'vit', imageSize: 8, patchSize: 4, dim: 8, layers: 2, heads: 2, ...tower },
         connector,
-        llm: { type: 'causal', dim: 16, layers: 2, heads: 4, kvHeads: 2 },
+        llm: { type: 'causal', dim: 16, layers: 2, heads: 4, kvHeads: 2, tieWordEmbeddings: tie ?? false },
       },
       { registry: createComponentRegistry(), vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: SEED },
     ), SEED);

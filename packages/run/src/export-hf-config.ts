@@ -55,8 +55,8 @@ function textConfig(parts: HfLlavaParts, options: HfLlavaConfigOptions): Record<
     vocab_size: llm.vocabSize,
     attention_bias: false,
     mlp_bias: false,
-    // lm_head is its own tensor after training, even when the run started from tied embeddings
-    tie_word_embeddings: false,
+    // tied: model.safetensors has no lm_head and transformers ties it to embed_tokens on load
+    tie_word_embeddings: llm.config.tieWordEmbeddings,
     bos_token_id: options.special.bos,
     eos_token_id: options.special.eos,
     pad_token_id: options.special.pad,
@@ -79,7 +79,8 @@ export function hfLlavaConfig(parts: HfLlavaParts, options: HfLlavaConfigOptions
     vision_config: visionConfig(parts),
     text_config: textConfig(parts, options),
     pad_token_id: options.special.pad,
-    tie_word_embeddings: false,
+    // transformers versions that read the top-level flag tie from it: it says what text_config says
+    tie_word_embeddings: parts.llm.config.tieWordEmbeddings,
     torch_dtype: options.dtype,
   };
 }

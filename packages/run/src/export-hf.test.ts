@@ -145,6 +145,13 @@ describe('mllm export --format hf', () => {
       const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
       expect(config.vision_config.hidden_act).toBe('quick_gelu');
       expect(config.text_config.num_key_value_heads).toBeLessThan(config.text_config.num_attention_heads);
+      // tied as the checkpoint is: one matrix in the run, none saved as lm_head, tied again by transformers on load
+      expect(Object.keys(session.model.llm.stateDict())).not.toContain('lm_head.weight');
+      expect(config.text_config.tie_word_embeddings).toBe(true);
+      expect(config.tie_word_embeddings).toBe(true);
+      const names = (await readSafetensorsHeader(join(dir, 'model.safetensors'))).entries.map((e) => e.name);
+      expect(names).toContain('language_model.model.embed_tokens.weight');
+      expect(names.some((n) => n.includes('lm_head'))).toBe(false);
       // the exported tokenizer knows <image> at the id config.json names
       const hf = new Tokenizer(JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')), JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')));
       expect(hf.token_to_id('<image>')).toBe(config.image_token_index);

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, Rng } from '@mllm/core';
-import { createComponentRegistry } from '@mllm/model';
+import { buildModel, createComponentRegistry } from '@mllm/model';
 import { runStage } from './run-stage';
 import { parseRunConfig, stageSchema } from './run-config';
 import { StageData } from './stage-data';
@@ -84,6 +84,19 @@ describe('LoRA', () => {
   it('refuses targets that name no linear layer, and lora on a stage that does not train the LLM', () => {
     const model = make();
     expect(() => new LoraAdapters(model.llm, loraSchema.parse({ targets: ['q_proj', 'qkv'] }), new Rng(1))).toThrow(/"qkv" names no linear layer of the LLM; its linear layers are .*q_proj/);
+    // a tied head is the embedding matrix, not a Linear: an adapter there would untie it
+    const withLlm = (llm: Record<string, unknown>) =>
+      buildModel(
+        { encoder: { type: 'vit', imageSize: 16, patchSize: 8, dim: 16, layers: 1, heads: 2 }, connector: { type: 'mlp' }, llm: { type: 'causal', dim: 16, layers: 1, heads: 2, ...llm } },
+        { registry: createComponentRegistry(), vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: 2 },
+      );
+    const tied = withLlm({ tieWordEmbeddings: true });
+    expect(new LoraAdapters(tied.llm, loraSchema.parse({ targets: ['q_proj'] }), new Rng(1)).count).toBe(1);
+    expect(() => new LoraAdapters(tied.llm, loraSchema.parse({ targets: ['q_proj', 'lm_head'] }), new Rng(1))).toThrow(/"lm_head" names no linear layer[\s\S]*tied to embed_tokens/);
+    const untied = withLlm({});
+    expect(new LoraAdapters(untied.llm, loraSchema.parse({ targets: ['lm_head'] }), new Rng(1)).count).toBe(1);
+    tied.dispose();
+    untied.dispose();
     const config = {
       encoder: { type: 'vit', imageSize: 16, patchSize: 8, dim: 16, layers: 1, heads: 2 },
       connector: { type: 'mlp' },

@@ -86,7 +86,9 @@ export class LoraAdapters {
     const unmatched = config.targets.filter((t) => !matched.has(t));
     if (unmatched.length > 0) {
       const names = [...new Set(linears.map(([path]) => path.slice(path.lastIndexOf('.') + 1)))];
-      throw new MllmError(`lora.targets: ${unmatched.map((t) => JSON.stringify(t)).join(', ')} names no linear layer of the LLM; its linear layers are ${names.join(', ')}`);
+      // a tied head is embed_tokens.weight, no Linear: an adapter on it would give the head a weight the embedding lacks
+      const tied = unmatched.includes('lm_head') ? '; "lm_head" is tied to embed_tokens (tieWordEmbeddings), so it has no adapter of its own: leave it out, or train the embedding itself' : '';
+      throw new MllmError(`lora.targets: ${unmatched.map((t) => JSON.stringify(t)).join(', ')} names no linear layer of the LLM; its linear layers are ${names.join(', ')}${tied}`);
     }
     this.adapters = chosen.map(([path, linear]) => {
       if (linear.adapter) throw new MllmError(`${prefix}${path} already has an adapter attached; detach or merge it first`);

@@ -1,6 +1,7 @@
 import { RMSNorm, SwiGLU } from '@mllm/core';
 import type { CausalLM } from '@mllm/llm';
 import type { LlmExporter } from '../exporter-types';
+import type { GraphBuilder } from '../graph-builder';
 import { UnsupportedExportError } from '../unsupported-error';
 import { linear, norm, transformerBlock, values } from '../layers';
 
@@ -14,6 +15,17 @@ export function ropeTables(llm: CausalLM, maxPositions: number): { cos: Float32A
   tables.cos.dispose();
   tables.sin.dispose();
   return out;
+}
+
+/**
+ * hidden [B, T, D] -> logits [B, T, V]. Tied, the head is a MatMul by the embedding table
+ * transposed: the decoder graph holds the table under its embed_tokens name (per-row int8 scales
+ * as in the embedding graph) and no lm_head initializer, as the LM holds one matrix.
+ */
+function vocabLogits(g: GraphBuilder, hidden: string, llm: CausalLM): string {
+  if (llm.lmHead) return linear(g, hidden, llm.lmHead, 'language_model.lm_head');
+  const table = g.weight('language_model.model.embed_tokens.weight', values(llm.embedTokens.weight), [llm.vocabSize, llm.dim], 0); // [V, D]
+  return g.op('MatMul', [hidden, g.op('Transpose', [table], { perm: { ints: [1, 0] } })]);
 }
 
 /**
@@ -80,7 +92,7 @@ export const causalLmExporter: LlmExporter<CausalLM> = {
       h = out;
     });
     const hidden = norm(g, h, llm.norm, 'language_model.model.norm');
-    g.output(linear(g, hidden, llm.lmHead, 'language_model.lm_head'), 'logits', 'float32', ['batch_size', 'sequence_length', llm.vocabSize]);
+    g.output(vocabLogits(g, hidden, llm), 'logits', 'float32', ['batch_size', 'sequence_length', llm.vocabSize]);
   },
 
   hf(llm, manifest) {
@@ -99,7 +111,7 @@ export const causalLmExporter: LlmExporter<CausalLM> = {
       rope_theta: llm.config.ropeTheta,
       max_position_embeddings: manifest.llm.maxPositions,
       vocab_size: llm.vocabSize,
-      tie_word_embeddings: false,
+      tie_word_embeddings: llm.config.tieWordEmbeddings,
       attention_bias: false,
       mlp_bias: false,
       ...(special.bos !== undefined && { bos_token_id: special.bos }),
