@@ -19,7 +19,7 @@ const limits = { 'the wasm heap': [sizeLimits({}, 'wasm').memoryBytes, false], '
 const gib = (b) => (b / 1024 ** 3).toFixed(2);
 const need = (dim, layers, stage, native = false) => {
   const config = parseRunConfig(
-    { encoder, connector: { type: 'mlp' }, llm: { type: 'causal', dim, layers, ...widths[dim] }, data: { train: 64, val: 4, test: 2 }, stages: [{ ...stage, steps: 1, batchSize: 1 }], eval: { batchSize: 1 } },
+    { encoder, connector: { type: 'mlp' }, llm: { type: 'causal', dim, layers, tieWordEmbeddings: true, ...widths[dim] }, data: { train: 64, val: 4, test: 2 }, stages: [{ ...stage, steps: 1, batchSize: 1 }], eval: { batchSize: 1 } },
     registry,
   );
   const e = estimateRunSize(config, registry, { vocabSize: 49153 });
