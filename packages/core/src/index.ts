@@ -57,4 +57,5 @@ export type {
 } from './components';
 
 // Matrix multiplication: which engine runs the matMuls, and the batched products layers call.
+export { wasmHeapViews, type WasmHeap } from './kernels/heap-tensors';
 export { batchMatMul, batchMatMulNT, setFastKernels, setMatMulEngine, matMulEngineInfo, MATMUL_ENGINES, type MatMulEngine } from './kernels/batch-matmul';
