@@ -41,6 +41,6 @@ export function wasmHeapViews(): WasmHeap | undefined {
       if (t.dtype !== 'int32') throw new Error(`heap view of a ${t.dtype} tensor; expected int32`);
       return new Int32Array(backend.wasm.asm.memory.buffer, offset(t), t.size);
     },
-    empty: (shape) => tf.engine().makeTensorFromTensorInfo(backend.makeOutput(shape, 'float32'), tf.backend()),
+    empty: (shape) => tf.engine().makeTensorFromTensorInfo(backend.makeOutput(shape, 'float32') as tf.TensorInfo, tf.backend()),
   };
 }
