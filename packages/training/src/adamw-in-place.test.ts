@@ -80,6 +80,18 @@ describe('AdamW in place on the wasm backend', () => {
     tf.dispose([init, w, x]);
   });
 
+  it('leaves no tensor or heap memory behind', () => {
+    const w = tf.variable(tf.randomNormal([16, 16], 0, 1, 'float32', 5));
+    const g = tf.randomNormal([16, 16], 0, 1, 'float32', 6);
+    const opt = new AdamW([['w', w]], { weightDecay: 0.1 });
+    opt.apply(new Map([['w', g]]), 0.01);
+    const before = tf.memory();
+    for (let i = 0; i < 3; i++) opt.apply(new Map([['w', g]]), 0.01);
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numBytes).toBe(before.numBytes);
+    tf.dispose([w, g]);
+  });
+
   it('reads the global norm in place as the float64 sum of squares of all gradients', () => {
     const a = tf.tensor1d([3, 4]);
     const b = tf.tensor2d([[12]]);
