@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { wasmHeapViews } from '@mllm/core';
 import { hostBackend } from './host-backend';
 
 export interface AdamWOptions {
@@ -12,6 +13,38 @@ export interface AdamWOptions {
    * tensors live in this process's memory anyway; `tensors` on native / GPU backends.
    */
   update?: 'host' | 'tensors';
+  /**
+   * On the wasm backend the `host` update reads gradients and weights in place in the backend's
+   * memory and writes the new weights straight into a heap tensor (default), instead of copying
+   * both out and the result back in. `false` keeps the copying path (same numbers; for parity checks).
+   */
+  inPlace?: boolean;
+}
+
+/** One AdamW step's constants, shared by the in-place and the copying update. */
+interface StepConstants {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  lr: number;
+  bc1: number;
+  bc2: number;
+  gradScale: number;
+  keep: number;
+}
+
+/**
+ * The update of one parameter: reads `w`, `g`, `m`, `v`, writes moments in place and the new
+ * weights to `out`, which may be `w` itself (each index is read before it is written).
+ */
+function updateValues(out: Float32Array, w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, c: StepConstants): void {
+  const { beta1, beta2, eps, lr, bc1, bc2, gradScale, keep } = c;
+  for (let i = 0; i < w.length; i++) {
+    const gi = g[i]! * gradScale;
+    const mi = (m[i] = beta1 * m[i]! + (1 - beta1) * gi);
+    const vi = (v[i] = beta2 * v[i]! + (1 - beta2) * gi * gi);
+    out[i] = w[i]! * keep - (lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps);
+  }
 }
 
 /**
@@ -26,6 +59,7 @@ export class AdamW {
   readonly weightDecay: number;
   step = 0;
   readonly update: 'host' | 'tensors';
+  readonly inPlace: boolean;
   // On the host the update is one loop per parameter: as tfjs ops it is ~12 kernel calls per
   // parameter (375 a default instruct step), each costing more than its arithmetic.
   private readonly m = new Map<string, Float32Array>();
@@ -41,6 +75,7 @@ export class AdamW {
     this.eps = options.eps ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0;
     this.update = options.update ?? (hostBackend() ? 'host' : 'tensors');
+    this.inPlace = options.inPlace ?? true;
     for (const [name, p] of params) {
       if (this.update === 'host') {
         this.m.set(name, new Float32Array(p.size));
@@ -62,25 +97,29 @@ export class AdamW {
     const bc1 = 1 - beta1 ** this.step;
     const bc2 = 1 - beta2 ** this.step;
     if (this.update === 'tensors') return this.applyTensors(grads, lr, gradScale, bc1, bc2);
+    const heap = this.inPlace ? wasmHeapViews() : undefined;
     for (const [name, p] of this.params) {
       const grad = grads.get(name);
       if (!grad) continue;
       if (grad.size !== p.size) throw new Error(`gradient of ${name} has ${grad.size} values for a parameter of ${p.size}`);
-      const g = grad.dataSync() as Float32Array;
-      const w = p.dataSync() as Float32Array;
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
       const keep = this.weightDecay > 0 && p.rank >= 2 ? 1 - lr * this.weightDecay : 1;
-      const next = new Float32Array(w.length);
-      for (let i = 0; i < w.length; i++) {
-        const gi = g[i]! * gradScale;
-        const mi = (m[i] = beta1 * m[i]! + (1 - beta1) * gi);
-        const vi = (v[i] = beta2 * v[i]! + (1 - beta2) * gi * gi);
-        next[i] = w[i]! * keep - (lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps);
+      const constants: StepConstants = { beta1, beta2, eps, lr, bc1, bc2, gradScale, keep };
+      if (heap && p.dtype === 'float32' && grad.dtype === 'float32') {
+        // New weights go to a new heap tensor (an existing one may be cached by the matMul
+        // kernel or shared by another tensor); the old weights' memory is freed on assign and
+        // reused by the next parameter's, so the step copies nothing and grows nothing.
+        const updated = heap.empty(p.shape);
+        updateValues(heap.view(updated), heap.view(p), heap.view(grad), m, v, constants);
+        p.assign(updated);
+        updated.dispose();
+        continue;
       }
-      const updated = tf.tensor(next, p.shape, 'float32');
-      p.assign(updated);
-      updated.dispose();
+      const w = p.dataSync() as Float32Array;
+      const next = new Float32Array(w.length);
+      updateValues(next, w, grad.dataSync() as Float32Array, m, v, constants);
+      assignCopy(p, next);
     }
   }
 
@@ -147,4 +186,11 @@ export class AdamW {
     for (const t of [...this.exported.values(), ...this.mTensor.values(), ...this.vTensor.values()]) t.dispose();
     this.exported.clear();
   }
+}
+
+/** Replaces the variable's values with a new tensor holding `values`. */
+function assignCopy(p: tf.Variable, values: Float32Array): void {
+  const updated = tf.tensor(values, p.shape, 'float32');
+  p.assign(updated);
+  updated.dispose();
 }

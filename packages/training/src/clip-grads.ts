@@ -1,18 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
+import { wasmHeapViews } from '@mllm/core';
 import { hostBackend } from './host-backend';
 
 /**
  * The global L2 norm of all gradients; throws when it is not finite, which means training
- * diverged. On host backends (wasm, cpu) one float64 loop over the values, elsewhere tfjs ops
- * and one scalar read back from the device.
+ * diverged. On host backends (wasm, cpu) one float64 loop over the values (on wasm read in place
+ * in the backend's memory, no copies), elsewhere tfjs ops and one scalar read back from the device.
  */
 export function globalGradNorm(grads: Iterable<tf.Tensor>): number {
   let norm: number;
   const all = [...grads];
   if (hostBackend() || all.length === 0) {
+    const heap = wasmHeapViews();
     let sum = 0;
     for (const g of all) {
-      const values = g.dataSync() as Float32Array;
+      const values = heap && g.dtype === 'float32' ? heap.view(g) : (g.dataSync() as Float32Array);
       for (let i = 0; i < values.length; i++) sum += values[i]! * values[i]!;
     }
     norm = Math.sqrt(sum);
