@@ -56,8 +56,5 @@ export type {
   ComponentRegistry,
 } from './components';
 
-// Float32 views of tfjs-wasm tensors, for host code that reads and fills them without copies.
-export { wasmHeapViews, type WasmHeap } from './kernels/heap-tensors';
-
 // Matrix multiplication: which engine runs the matMuls, and the batched products layers call.
 export { batchMatMul, batchMatMulNT, setFastKernels, setMatMulEngine, matMulEngineInfo, MATMUL_ENGINES, type MatMulEngine } from './kernels/batch-matmul';

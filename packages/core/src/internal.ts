@@ -11,3 +11,6 @@ export { MAX_HEADER_BYTES, validateHeader as checkSafetensorsHeader } from './sa
 export { readHfFolderHeaders } from './hf-folder';
 export { parameterCount } from './size-estimate';
 export { openRegularFile, readRegularFile, fileKind } from './regular-file';
+
+// Float32 views of tfjs-wasm tensors, for host code that reads and fills them without copies (AdamW, the gradient norm).
+export { wasmHeapViews, type WasmHeap } from './kernels/heap-tensors';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { wasmHeapViews } from '@mllm/core';
+import { wasmHeapViews } from '@mllm/core/internal';
 import { hostBackend } from './host-backend';
 
 export interface AdamWOptions {
