@@ -12,6 +12,10 @@ import type { MetricRecord } from './metrics-log';
 import { runInChild, runPool, type ChildRun } from './sweep-jobs';
 import { hasCheckpoint } from './checkpoint-swap';
 import { acquireRunLock } from './run-lock';
+import { spread, type Spread } from './sweep-spread';
+import { sectionMetrics, sectionsMarkdown } from './sweep-sections';
+
+export { spread, type Spread };
 
 export interface SweepOptions {
   out: string;
@@ -35,11 +39,6 @@ export interface SweepOptions {
   jobs?: number;
 }
 
-/** Mean and spread (sample standard deviation; 0 for one seed) of one metric over seeds. */
-export interface Spread {
-  mean: number;
-  std: number;
-}
 
 export interface SweepRow {
   name: string;
@@ -58,13 +57,9 @@ export interface SweepRow {
   chairI: Spread;
   chairS: Spread;
   closedSet: Spread;
+  /** Metrics of the report sections in SWEEP_SECTIONS (in-context learning, reasoning, tools, ...) that every run has. */
+  sections: Record<string, Spread>;
   runs: string[];
-}
-
-export function spread(values: number[]): Spread {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const std = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
-  return { mean, std };
 }
 
 /** One table row from the reports of one config's runs (one per seed). */
@@ -92,6 +87,7 @@ export function summarizeRuns(name: string, configPath: string, runs: { dir: str
     chairI: per((e) => e.chair.chairI),
     chairS: per((e) => e.chair.chairS),
     closedSet: per((e) => e.closedSet.accuracy),
+    sections: sectionMetrics(evals as unknown as Record<string, unknown>[]),
     runs: runs.map((r) => r.dir),
   };
 }
@@ -136,6 +132,7 @@ export function sweepMarkdown(rows: SweepRow[], seeds: number): string {
     '',
     'Validation loss of each config\'s last stage, seed 0: `sweep-val-loss.svg`.',
     '',
+    sectionsMarkdown(rows, seeds),
   ].join('\n');
 }
 
