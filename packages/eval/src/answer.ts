@@ -4,7 +4,7 @@
  * "two ." and "two".
  */
 
-/** What a yes/no reply says, POPE convention: anything that is neither counts as "no" when scored. */
+/** What a yes/no reply starts with; POPE scores replies by `popeReading` (pope.ts), this only tells the clear ones from the rest. */
 export type YesNo = 'yes' | 'no' | 'other';
 
 const TRAILING_PUNCTUATION = /[\s.,!?;:'"]+$/;
@@ -36,8 +36,8 @@ export function normalizeAnswer(text: string): string {
 }
 
 /**
- * Read a yes/no reply the way POPE does (Li et al. 2023): a reply starting with "yes" is yes,
- * one starting with "no" or "not" is no, anything else is 'other' (scored as "no").
+ * Whether a yes/no reply starts with a clear answer: "yes" is yes, "no" or "not" is no, anything
+ * else is 'other' (POPE still scores it, by `popeReading`; `PopeMetrics.other` counts these).
  *
  *   yesNo('Yes.') // 'yes'    yesNo('Not at all') // 'no'    yesNo('a red circle') // 'other'
  */

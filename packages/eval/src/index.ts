@@ -7,7 +7,7 @@
 export { normalizeAnswer, yesNo, type YesNo } from './answer';
 
 // Scorers: POPE, CHAIR (with the mentions it counts), closed-set accuracy, chain-of-thought answers.
-export { popeMetrics, type PopeItem, type PopeMetrics } from './pope';
+export { popeMetrics, popeReading, type PopeItem, type PopeMetrics } from './pope';
 export { chair, checkCaption, type CaptionCheck, type ChairItem, type ChairResult } from './chair';
 export { chairMentions, SHAPES_VOCABULARY, type GroundTruthScene, type MentionVocabulary } from './mentions';
 export { closedSetAccuracy, isCorrect, type ClosedSetItem, type ClosedSetResult, type TypeAccuracy } from './closed-set';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { popeMetrics } from './pope';
+import { popeMetrics, popeReading } from './pope';
 
 describe('popeMetrics', () => {
   it('computes the confusion-matrix metrics with yes as positive', () => {
@@ -20,13 +20,13 @@ describe('popeMetrics', () => {
     expect(m.other).toBe(0);
   });
 
-  it('scores replies that are neither yes nor no as no', () => {
-    // "a red circle" on a yes item is a FN; on a no item a TN.
+  it('scores replies that are neither yes nor no as yes, as the reference scorer does, and counts them', () => {
+    // "a red circle" on a yes item is a TP; on a no item a FP; "no" on the yes item a FN.
     const m = popeMetrics([
       { label: 'yes', prediction: 'a red circle' },
       { label: 'no', prediction: 'a red circle' },
-      { label: 'yes', prediction: 'yes' },
-      { label: 'no', prediction: 'yes' },
+      { label: 'yes', prediction: 'no' },
+      { label: 'no', prediction: 'no' },
     ]);
     expect(m.other).toBe(2);
     expect(m.accuracy).toBeCloseTo(0.5, 12);
@@ -60,5 +60,30 @@ describe('popeMetrics', () => {
     expect(m.recall).toBe(1);
     expect(m.f1).toBeCloseTo(2 / 3, 12);
     expect(m.yesRatio).toBe(1);
+  });
+});
+
+describe('popeReading: the reference scorer (POPE evaluate.py, LLaVA eval_pope.py)', () => {
+  // Each case worked by hand through the reference's steps: first sentence, commas removed, split on ' ', look for No / no / not.
+  it.each([
+    ['yes', 'yes'],
+    ['no', 'no'],
+    ['no .', 'no'], // "no " -> ['no', '']
+    ['Yes, there is a red circle in the image.', 'yes'],
+    ['No, there is not.', 'no'],
+    ['There is no red circle.', 'no'], // "no" anywhere in the first sentence
+    ['The image does not show one.', 'no'],
+    ['Yes. There is no blue square.', 'yes'], // only the first sentence counts
+    ['a red circle', 'yes'], // neither: yes
+    ['I cannot tell', 'yes'],
+    ['', 'yes'],
+    ['NO', 'yes'], // case-sensitive: only "No" and "no"
+    ['No!', 'yes'], // "No!" is not the word "No"
+    ['Not at all', 'yes'], // "Not" is not "not"
+    ['no,', 'no'], // commas are removed before splitting
+    ['nothing is there', 'yes'], // whole words only
+    ['No\tthere is none', 'yes'], // split on ' ' only: "No\tthere" is one word
+  ])('%j -> %s', (reply, expected) => {
+    expect(popeReading(reply)).toBe(expected);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * POPE: Polling-based Object Probing Evaluation (Li et al. 2023, arXiv:2305.10355).
  * The model answers "Is there a <object> in the image?" for objects that are present
- * (label yes) and absent (label no); "yes" is the positive class. A reply that is neither
- * yes nor no counts as "no", as in POPE's reference scorer.
+ * (label yes) and absent (label no); "yes" is the positive class. Replies are read as POPE's
+ * reference scorer reads them (github.com/RUCAIBox/POPE evaluate.py, copied unchanged into
+ * LLaVA's eval_pope.py), so free-form replies score as the published numbers were scored.
  */
 import { yesNo } from './answer';
 import { safeRatio } from './ratio';
@@ -21,8 +22,28 @@ export interface PopeMetrics {
   /** Share of replies read as "yes": ~0.5 on a balanced set; near 1 means a yes-sayer. */
   yesRatio: number;
   n: number;
-  /** Replies that were neither yes nor no (scored as "no"). */
+  /**
+   * Replies that start with neither yes nor no (see `yesNo`). They are still scored by
+   * `popeReading`, which reads most of them as "yes"; many of them mean the model did not
+   * follow the question's format.
+   */
   other: number;
+}
+
+/**
+ * How POPE's reference scorer reads a reply: only its first sentence (up to the first "."),
+ * commas removed, split on single spaces; it says "no" when one of those words is exactly
+ * `No`, `no` or `not`, and "yes" otherwise, so a reply that is neither a clear yes nor a clear
+ * no ("a red circle", "I cannot tell") counts as yes, and "NO" or "No!" as yes too.
+ *
+ *   popeReading('No, there is not.') // 'no'     popeReading('There is no circle.') // 'no'
+ *   popeReading('a red circle')      // 'yes'    popeReading('Yes. There is no square.') // 'yes'
+ */
+export function popeReading(reply: string): 'yes' | 'no' {
+  const dot = reply.indexOf('.');
+  const firstSentence = dot === -1 ? reply : reply.slice(0, dot);
+  const words = firstSentence.replaceAll(',', '').split(' ');
+  return words.includes('No') || words.includes('no') || words.includes('not') ? 'no' : 'yes';
 }
 
 /**
@@ -38,9 +59,8 @@ export function popeMetrics(items: readonly PopeItem[]): PopeMetrics {
   let fn = 0;
   let other = 0;
   for (const { label, prediction } of items) {
-    const read = yesNo(prediction);
-    if (read === 'other') other++;
-    const saysYes = read === 'yes';
+    if (yesNo(prediction) === 'other') other++;
+    const saysYes = popeReading(prediction) === 'yes';
     if (label === 'yes') {
       if (saysYes) tp++;
       else fn++;
