@@ -33,6 +33,11 @@ export interface VisionEncoder extends Module {
   readonly tokenGrid?: TokenGrid;
   /** How the features were made: one resized view, or tiles plus a global thumbnail. */
   readonly strategy: 'resize' | 'tiles';
+  /**
+   * The per-channel (x - mean) / std it applies to [0, 1] pixels itself, when it does; methods
+   * that work in the model's input space (VCD's image noise) need it. Absent: pixels are used as given.
+   */
+  readonly pixelNormalization?: { mean: readonly number[]; std: readonly number[] };
   encode(pixels: tf.Tensor4D): tf.Tensor3D;
   /** One vector per image [B, D_enc] for contrastive pre-training (CLIP: the normalised CLS token). */
   pooled(pixels: tf.Tensor4D): tf.Tensor2D;

@@ -141,6 +141,9 @@ export class HighResEncoder extends Module implements VisionEncoder {
    * `resize`: the one view's grid (merged to g / m a side with `merge`). `tiles`: none, since the
    * thumbnail comes first, a separator closes every row, and other aspect ratios change the layout.
    */
+  get pixelNormalization(): VisionEncoder['pixelNormalization'] {
+    return this.base.pixelNormalization;
+  }
   get tokenGrid(): TokenGrid | undefined {
     if (this.strategy === 'tiles') return undefined;
     if (this.config.merge > 1) return { rows: this.side, columns: this.side, leading: 0, trailing: 0 };

@@ -166,6 +166,9 @@ export class VisionTransformer extends Module implements VisionEncoder {
     return (this.config.imageSize / this.config.patchSize) ** 2 + (this.config.includeCls && this.hasCls ? 1 : 0);
   }
   /** The patch grid, after the CLS token when `includeCls` keeps it. */
+  get pixelNormalization(): { mean: readonly number[]; std: readonly number[] } {
+    return { mean: this.config.pixelMean, std: this.config.pixelStd };
+  }
   get tokenGrid(): TokenGrid {
     const side = this.config.imageSize / this.config.patchSize;
     return { rows: side, columns: side, leading: this.config.includeCls && this.hasCls ? 1 : 0, trailing: 0 };

@@ -3,6 +3,7 @@ import { ConfigError, type LanguageModel, type LayerFusion } from '@mllm/core';
 import { createKvCache, disposeKvCache } from './kv-cache';
 import { resolveGenerateOptions, type GenerateOptions, type ResolvedGenerateOptions } from './generation-options';
 import { TokenPicker } from './token-picker';
+import { contrastLogits } from './contrastive-decoding';
 import { RowOutput, type ReleasedToken } from './row-output';
 
 /** What `generate` continues. Shapes: B rows, T prompt tokens, D width. */
@@ -17,6 +18,11 @@ export interface GenerationPrompt {
   fusion?: LayerFusion;
   /** For a prefix-LM attention pattern: per row, how many leading positions attend bidirectionally. */
   prefixLengths?: number[];
+  /**
+   * The same rows with a distorted input (e.g. a noised image, same positions), decoded in
+   * lockstep for the `contrastive` option; its tensors are the caller's too.
+   */
+  contrast?: Omit<GenerationPrompt, 'inputIds' | 'contrast'>;
 }
 
 export type FinishReason = 'stop-token' | 'stop-string' | 'max-new-tokens';
@@ -94,13 +100,23 @@ function* decodeSteps(lm: LanguageModel, prompt: GenerationPrompt, o: ResolvedGe
   const picker = new TokenPicker(o, b, prompt.inputIds, prompt.attentionMask);
   const rows = Array.from({ length: b }, () => new RowOutput(o.decode, o.stopStrings));
   const done = new Array<boolean>(b).fill(false);
-  const source = o.useCache ? cachedLogits(lm, prompt) : recomputedLogits(lm, prompt);
+  const sourceFor = (p: Omit<GenerationPrompt, 'contrast'>) => (o.useCache ? cachedLogits(lm, p) : recomputedLogits(lm, p));
+  const source = sourceFor(prompt);
+  const contrastive = o.contrastive && o.contrastive.alpha > 0 ? o.contrastive : undefined;
+  const contrastSource = contrastive ? sourceFor(prompt.contrast!) : undefined;
   let logits: tf.Tensor2D | undefined;
+  let contrastLogitsNow: tf.Tensor2D | undefined;
   try {
     logits = source.afterPrompt();
+    contrastLogitsNow = contrastSource?.afterPrompt();
     for (let step = 0; step < o.maxNewTokens; step++) {
       const [, vocab] = logits.shape;
-      const flat = logits.dataSync(); // one flat read: nested arraySync costs ~10 ms at a 32k vocab
+      let flat: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> } = logits.dataSync(); // one flat read: nested arraySync costs ~10 ms at a 32k vocab
+      if (contrastLogitsNow) {
+        flat = contrastLogits(flat, contrastLogitsNow.dataSync(), vocab!, contrastive!);
+        contrastLogitsNow.dispose();
+        contrastLogitsNow = undefined;
+      }
       logits.dispose();
       logits = undefined;
       const next = picker.pick(Array.from({ length: b }, (_, r) => flat.subarray(r * vocab, (r + 1) * vocab)));
@@ -123,10 +139,13 @@ function* decodeSteps(lm: LanguageModel, prompt: GenerationPrompt, o: ResolvedGe
       yield events;
       if (done.every(Boolean)) return;
       logits = source.afterTokens(next); // finished rows go on decoding, their tokens unused
+      contrastLogitsNow = contrastSource?.afterTokens(next);
     }
   } finally {
     logits?.dispose();
+    contrastLogitsNow?.dispose();
     source.dispose();
+    contrastSource?.dispose();
   }
 }
 
@@ -134,6 +153,15 @@ function checkedOptions(lm: LanguageModel, prompt: GenerationPrompt, options: Ge
   const o = resolveGenerateOptions(options, lm.vocabSize);
   const b = prompt.embeds.shape[0];
   if (prompt.attentionMask.length !== b) throw new ConfigError([{ path: 'attentionMask', message: `${prompt.attentionMask.length} rows for ${b} prompts` }], 'Invalid generation prompt');
+  if (o.contrastive && o.contrastive.alpha > 0) {
+    const c = prompt.contrast;
+    const same = c && c.embeds.shape.every((n, i) => n === prompt.embeds.shape[i]) && c.attentionMask.length === b;
+    if (!same)
+      throw new ConfigError(
+        [{ path: 'contrastive', message: `needs prompt.contrast: the same ${b} rows of ${prompt.embeds.shape[1]} positions with a distorted input (${c ? `got [${c.embeds.shape.join(', ')}]` : 'none given'})` }],
+        'Invalid generation options',
+      );
+  }
   if (o.repetitionPenalty !== 1 && !prompt.inputIds)
     throw new ConfigError([{ path: 'repetitionPenalty', message: 'needs the prompt ids (prompt.inputIds), since HF penalises the prompt tokens too' }], 'Invalid generation options');
   return o;

@@ -41,6 +41,17 @@ export const generateOptionsSchema = z
     decode: z.custom<(ids: number[]) => string>((v) => typeof v === 'function', 'must be a function (ids) => string').optional(),
     /** false recomputes the whole sequence at every step (HF use_cache=False); for checks and benchmarks. */
     useCache: z.boolean().default(true),
+    /**
+     * Contrastive decoding against `prompt.contrast` (the same text with a distorted image:
+     * VCD, see contrastive-decoding.ts). alpha 0 is plain decoding, exactly.
+     */
+    contrastive: z
+      .object({
+        alpha: z.number().min(0, 'must be >= 0 (0 switches contrastive decoding off)').max(100),
+        beta: z.number().gt(0, 'must be in (0, 1]: keep tokens with p >= beta x the highest p').lte(1, 'must be in (0, 1]: keep tokens with p >= beta x the highest p').default(0.1),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((o, ctx) => {

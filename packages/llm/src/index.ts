@@ -7,6 +7,7 @@ export { registerLlms } from './register';
 // Generation: KV-cached decoding from embeddings, whole or streamed (token picking itself is in `@mllm/llm/decoding`).
 export { generateFromEmbeddings, generateStream, generateDetailed, type FinishReason, type GenerationEvent, type GenerationPrompt, type GenerationResult } from './generate';
 export { generateOptionsSchema, resolveGenerateOptions, type GenerateOptions, type ResolvedGenerateOptions } from './generation-options';
+export { contrastLogits, type ContrastiveDecoding } from './contrastive-decoding';
 export { createKvCache, disposeKvCache } from './kv-cache';
 
 // HF checkpoints: Llama, Mistral and Mixtral folders as a CausalLM, and the `from: "hf:..."` resolver.

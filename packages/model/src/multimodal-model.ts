@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import {
+  ConfigError,
   MllmError,
   Module,
   maskedCrossEntropy,
@@ -16,6 +17,7 @@ import { generationSteps, streamSteps } from '@mllm/llm/internal';
 import { collatePrompts, collateTraining, prefixLengthsFromWeights, type BatchOptions, type ModelBatch, type TokenizedSample } from './batch';
 import { placeImageTokens, type ImageSlot } from './splice';
 import { imageInput, type ModelImage } from './image-input';
+import { DIFFUSION_STEPS, diffusionNoised, type DiffusionNoise } from './image-distortion';
 
 /** Images of one canvas shape (their indices in the batch) and their encoder features [n_g, N_g, D_enc]. */
 interface EncodedGroup {
@@ -310,10 +312,11 @@ export class MultimodalModel extends Module {
   }
 
   /** Continues each prompt (already ending with the assistant role token) and returns the new token ids. */
-  generate(prompts: TokenizedSample[], options: GenerateOptions): number[][] {
-    const { prompt, dispose } = this.generationPrompt(prompts);
+  generate(prompts: TokenizedSample[], options: MultimodalGenerateOptions): number[][] {
+    const { llmOptions, noise } = splitGenerateOptions(options);
+    const { prompt, dispose } = this.generationPrompt(prompts, noise);
     try {
-      return generateFromEmbeddings(this.llm, prompt, options);
+      return generateFromEmbeddings(this.llm, prompt, llmOptions);
     } finally {
       dispose();
     }
@@ -323,13 +326,14 @@ export class MultimodalModel extends Module {
    * `generate`, streamed: each row's tokens (and text, with `options.decode`) as they are made, then
    * its `end` event. Options are checked at the call; the images are encoded at the first `next()`.
    */
-  generateStream(prompts: TokenizedSample[], options: GenerateOptions): AsyncGenerator<GenerationEvent, void, undefined> {
-    resolveGenerateOptions(options, this.llm.vocabSize);
-    return streamSteps(this.generationEvents(prompts, options));
+  generateStream(prompts: TokenizedSample[], options: MultimodalGenerateOptions): AsyncGenerator<GenerationEvent, void, undefined> {
+    const { llmOptions, noise } = splitGenerateOptions(options);
+    resolveGenerateOptions(llmOptions, this.llm.vocabSize);
+    return streamSteps(this.generationEvents(prompts, llmOptions, noise));
   }
 
-  private *generationEvents(prompts: TokenizedSample[], options: GenerateOptions): Generator<GenerationEvent[], void, undefined> {
-    const { prompt, dispose } = this.generationPrompt(prompts);
+  private *generationEvents(prompts: TokenizedSample[], options: GenerateOptions, noise: DiffusionNoise | undefined): Generator<GenerationEvent[], void, undefined> {
+    const { prompt, dispose } = this.generationPrompt(prompts, noise);
     try {
       yield* generationSteps(this.llm, prompt, options);
     } finally {
@@ -337,24 +341,63 @@ export class MultimodalModel extends Module {
     }
   }
 
-  /** Prompt embeddings (images spliced in), fusion hooks and ids of a batch of prompts, for decoding. */
-  private generationPrompt(prompts: TokenizedSample[]): { prompt: GenerationPrompt; dispose: () => void } {
+  /**
+   * Prompt embeddings (images spliced in), fusion hooks and ids of a batch of prompts, for
+   * decoding; with `noise`, also the same prompts with VCD's noised images as `contrast`.
+   */
+  private generationPrompt(prompts: TokenizedSample[], noise?: DiffusionNoise): { prompt: GenerationPrompt; dispose: () => void } {
     const batch = collatePrompts(prompts, this.batchOptions);
-    const groups = this.encodeGroups(batch.images);
-    let embeds: tf.Tensor3D;
-    let fusion: LayerFusion | undefined;
+    const inputs = (images: ModelImage[]) => {
+      const groups = this.encodeGroups(images);
+      try {
+        return { embeds: this.embedFeatures(batch.inputIds, groups, images, batch.slots), fusion: this.bindFeatures(groups, images, batch.slots, batch.inputIds.length) };
+      } finally {
+        disposeGroups(groups);
+      }
+    };
+    const real = inputs(batch.images);
+    const prefixLengths = this.prefixLengthsOf(batch);
+    let distorted: ReturnType<typeof inputs> | undefined;
     try {
-      embeds = this.embedFeatures(batch.inputIds, groups, batch.images, batch.slots);
-      fusion = this.bindFeatures(groups, batch.images, batch.slots, batch.inputIds.length);
-    } finally {
-      disposeGroups(groups);
+      if (noise) distorted = inputs(diffusionNoised(batch.images, noise, this.encoder.pixelNormalization));
+    } catch (e) {
+      real.embeds.dispose();
+      real.fusion?.dispose();
+      throw e;
     }
     return {
-      prompt: { embeds, attentionMask: batch.attentionMask, inputIds: batch.inputIds, fusion, prefixLengths: this.prefixLengthsOf(batch) },
+      prompt: {
+        embeds: real.embeds,
+        attentionMask: batch.attentionMask,
+        inputIds: batch.inputIds,
+        fusion: real.fusion,
+        prefixLengths,
+        ...(distorted && { contrast: { embeds: distorted.embeds, attentionMask: batch.attentionMask, fusion: distorted.fusion, prefixLengths } }),
+      },
       dispose: () => {
-        embeds.dispose();
-        fusion?.dispose();
+        for (const part of [real, distorted]) {
+          part?.embeds.dispose();
+          part?.fusion?.dispose();
+        }
       },
     };
   }
+}
+
+/**
+ * Generation options of a multimodal model: the LLM's, plus where VCD's distorted image comes
+ * from when `contrastive` is on (alpha > 0).
+ */
+export type MultimodalGenerateOptions = GenerateOptions & {
+  /** VCD's distorted image: diffusion noise at `noiseStep` (default 500, VCD's) drawn from `seed` (default 0). */
+  imageNoise?: Partial<DiffusionNoise>;
+};
+
+function splitGenerateOptions(options: MultimodalGenerateOptions): { llmOptions: GenerateOptions; noise: DiffusionNoise | undefined } {
+  const { imageNoise, ...llmOptions } = options;
+  const on = (options.contrastive?.alpha ?? 0) > 0;
+  const step = imageNoise?.noiseStep;
+  if (step !== undefined && !(Number.isInteger(step) && step >= 0 && step < DIFFUSION_STEPS))
+    throw new ConfigError([{ path: 'imageNoise.noiseStep', message: `must be an integer diffusion step in [0, ${DIFFUSION_STEPS - 1}] (VCD uses 500), got ${step}` }], 'Invalid generation options');
+  return { llmOptions, noise: on ? { noiseStep: imageNoise?.noiseStep ?? 500, seed: imageNoise?.seed ?? 0 } : undefined };
 }
