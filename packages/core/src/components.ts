@@ -95,6 +95,28 @@ export interface LmForwardOptions {
    * the same hooks at every step, since they carry the visual context the cache does not.
    */
   fusion?: LayerFusion;
+  /**
+   * Pay more attention to the image (PAI, Liu et al. 2024, arXiv:2407.21771): in decoder layers
+   * from `fromLayer` on, the scaled attention scores of the token being generated to the image's
+   * key positions grow by alpha x their magnitude before the softmax. Read by LLMs with `boostsImageAttention`.
+   */
+  imageAttention?: ImageAttentionBoost;
+}
+
+/** See `LmForwardOptions.imageAttention`. */
+export interface ImageAttentionBoost {
+  /** Per row, the key positions (in the whole sequence, cached ones included) that hold image tokens. */
+  imageKeys: readonly (readonly number[])[];
+  /**
+   * Queries at this sequence position and after are boosted (cached ones included in the count);
+   * absent: only this call's last query. Decoding passes the prompt's last position, so a
+   * recomputed sequence boosts exactly the queries a KV-cached decoder boosted, each when it was new.
+   */
+  queriesFrom?: number;
+  /** 0 = no change (PAI uses 0.5 for LLaVA-1.5). */
+  alpha: number;
+  /** First decoder layer boosted (PAI: 2 of LLaVA-1.5's 32). */
+  fromLayer: number;
 }
 
 /**
@@ -186,6 +208,8 @@ export interface LanguageModel extends Module {
   readonly needsPrefix?: boolean;
   /** Experts per feed-forward of an MoE LLM, whose `forward` returns `aux`; absent for a dense LLM. */
   readonly experts?: number;
+  /** True when `forward` honours `LmForwardOptions.imageAttention`. */
+  readonly boostsImageAttention?: boolean;
   /** Fusion plug points this LLM honours in `LmForwardOptions.fusion`; absent means none. */
   readonly fusionPoints?: readonly FusionPoint[];
   embed(ids: tf.Tensor2D): tf.Tensor3D;

@@ -49,6 +49,7 @@ export type {
   MediaSlot,
   LanguageModel,
   LmForwardOptions,
+  ImageAttentionBoost,
   KvCache,
   EncoderContext,
   ConnectorContext,

@@ -20,6 +20,7 @@ import {
 } from '@mllm/core';
 import { positionsFromMask } from './positions';
 import { vocabLogits } from './vocab-head';
+import { imageBoostMask } from './image-attention-boost';
 
 /**
  * The decoder's feed-forward: dense SwiGLU, or a sparse Mixture-of-Experts of SwiGLU experts
@@ -112,6 +113,9 @@ export class CausalLM extends Module implements LanguageModel {
   get numHeads(): number {
     return this.config.heads;
   }
+  /** Honours `LmForwardOptions.imageAttention` (PAI); so does the prefix LM built on it. */
+  readonly boostsImageAttention = true;
+
   get experts(): number | undefined {
     return this.config.ffn.type === 'moe' ? this.config.ffn.experts : undefined;
   }
@@ -135,6 +139,8 @@ export class CausalLM extends Module implements LanguageModel {
         queryLength: t,
       });
       const rope = { rotary: this.rotary, tables: this.rotary.tables(positions) };
+      const imageAttention = options.imageAttention && options.imageAttention.alpha !== 0 ? options.imageAttention : undefined;
+      const boost = imageAttention && { mask: imageBoostMask(b, t, past + t, imageAttention), alpha: imageAttention.alpha };
       let h = embeds; // [B, T, D]
       const routings: MoeRouting[] = [];
       const fusion = options.fusion;
@@ -143,7 +149,8 @@ export class CausalLM extends Module implements LanguageModel {
         // asked at every call, never cached: the prefix is not part of the sequence
         const prefix = fusion?.kvPrefix?.(i);
         const routing = fusion?.routing?.(i, { past }, t);
-        const { out, present, moe } = block.forward(h, { mask, rope, past: cache?.layers[i], prefix, routing, tokenMask: keyMask });
+        const boosted = boost && i >= imageAttention!.fromLayer ? { boost } : {};
+        const { out, present, moe } = block.forward(h, { mask, rope, past: cache?.layers[i], prefix, routing, tokenMask: keyMask, ...boosted });
         if (moe) routings.push(moe);
         if (cache) {
           cache.layers[i]?.key.dispose();

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, type LanguageModel, type LayerFusion } from '@mllm/core';
+import { ConfigError, type ImageAttentionBoost, type LanguageModel, type LayerFusion } from '@mllm/core';
 import { createKvCache, disposeKvCache } from './kv-cache';
 import { resolveGenerateOptions, type GenerateOptions, type ResolvedGenerateOptions } from './generation-options';
 import { TokenPicker } from './token-picker';
@@ -23,6 +23,8 @@ export interface GenerationPrompt {
    * lockstep for the `contrastive` option; its tensors are the caller's too.
    */
   contrast?: Omit<GenerationPrompt, 'inputIds' | 'contrast'>;
+  /** Per row, the prompt positions that hold image tokens, for the `imageAttention` option. */
+  imageKeys?: number[][];
 }
 
 export type FinishReason = 'stop-token' | 'stop-string' | 'max-new-tokens';
@@ -56,25 +58,25 @@ const lastPosition = (logits: tf.Tensor3D): tf.Tensor2D => {
 };
 
 /** KV cache: one prefill over the prompt, then one token per row and step. */
-function cachedLogits(lm: LanguageModel, prompt: GenerationPrompt): LogitsSource {
+function cachedLogits(lm: LanguageModel, prompt: GenerationPrompt, imageAttention?: ImageAttentionBoost): LogitsSource {
   const cache = createKvCache();
   const { fusion, prefixLengths } = prompt;
   return {
-    afterPrompt: () => tf.tidy(() => lastPosition(lm.forward(prompt.embeds, { attentionMask: prompt.attentionMask, cache, fusion, prefixLengths }).logits)),
+    afterPrompt: () => tf.tidy(() => lastPosition(lm.forward(prompt.embeds, { attentionMask: prompt.attentionMask, cache, fusion, prefixLengths, imageAttention }).logits)),
     afterTokens: (ids) =>
       tf.tidy(() => {
         const embeds = lm.embed(tf.tensor2d(ids, [ids.length, 1], 'int32')); // [B, 1, D]
-        return lastPosition(lm.forward(embeds, { attentionMask: ids.map(() => [1]), cache, fusion, prefixLengths }).logits);
+        return lastPosition(lm.forward(embeds, { attentionMask: ids.map(() => [1]), cache, fusion, prefixLengths, imageAttention }).logits);
       }),
     dispose: () => disposeKvCache(cache),
   };
 }
 
 /** No cache: the whole sequence through the LM at every step (HF use_cache=False). */
-function recomputedLogits(lm: LanguageModel, prompt: GenerationPrompt): LogitsSource {
+function recomputedLogits(lm: LanguageModel, prompt: GenerationPrompt, imageAttention?: ImageAttentionBoost): LogitsSource {
   let embeds = prompt.embeds; // [B, T + steps, D]
   const attentionMask = prompt.attentionMask.map((row) => [...row]);
-  const forward = () => tf.tidy(() => lastPosition(lm.forward(embeds, { attentionMask, fusion: prompt.fusion, prefixLengths: prompt.prefixLengths }).logits));
+  const forward = () => tf.tidy(() => lastPosition(lm.forward(embeds, { attentionMask, fusion: prompt.fusion, prefixLengths: prompt.prefixLengths, imageAttention }).logits));
   return {
     afterPrompt: forward,
     afterTokens: (ids) => {
@@ -100,7 +102,8 @@ function* decodeSteps(lm: LanguageModel, prompt: GenerationPrompt, o: ResolvedGe
   const picker = new TokenPicker(o, b, prompt.inputIds, prompt.attentionMask);
   const rows = Array.from({ length: b }, () => new RowOutput(o.decode, o.stopStrings));
   const done = new Array<boolean>(b).fill(false);
-  const sourceFor = (p: Omit<GenerationPrompt, 'contrast'>) => (o.useCache ? cachedLogits(lm, p) : recomputedLogits(lm, p));
+  const boost = o.imageAttention && o.imageAttention.alpha > 0 ? { imageKeys: prompt.imageKeys!, queriesFrom: prompt.embeds.shape[1] - 1, ...o.imageAttention } : undefined;
+  const sourceFor = (p: Omit<GenerationPrompt, 'contrast'>) => (o.useCache ? cachedLogits(lm, p, boost) : recomputedLogits(lm, p, boost));
   const source = sourceFor(prompt);
   const contrastive = o.contrastive && o.contrastive.alpha > 0 ? o.contrastive : undefined;
   const contrastSource = contrastive ? sourceFor(prompt.contrast!) : undefined;
@@ -161,6 +164,14 @@ function checkedOptions(lm: LanguageModel, prompt: GenerationPrompt, options: Ge
         [{ path: 'contrastive', message: `needs prompt.contrast: the same ${b} rows of ${prompt.embeds.shape[1]} positions with a distorted input (${c ? `got [${c.embeds.shape.join(', ')}]` : 'none given'})` }],
         'Invalid generation options',
       );
+  }
+  if (o.imageAttention && o.imageAttention.alpha > 0) {
+    const fail = (message: string) => {
+      throw new ConfigError([{ path: 'imageAttention', message }], 'Invalid generation options');
+    };
+    if (!lm.boostsImageAttention) fail('this LLM does not take an image-attention boost (the causal and prefix LMs do)');
+    if (!prompt.imageKeys || prompt.imageKeys.length !== b) fail(`needs prompt.imageKeys: per row (${b}), the prompt positions of image tokens`);
+    if (o.imageAttention.fromLayer >= lm.numLayers) fail(`fromLayer ${o.imageAttention.fromLayer} boosts nothing: the LLM has ${lm.numLayers} layers (0-${lm.numLayers - 1})`);
   }
   if (o.repetitionPenalty !== 1 && !prompt.inputIds)
     throw new ConfigError([{ path: 'repetitionPenalty', message: 'needs the prompt ids (prompt.inputIds), since HF penalises the prompt tokens too' }], 'Invalid generation options');

@@ -52,6 +52,17 @@ export const generateOptionsSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * PAI's image-attention boost (see `LmForwardOptions.imageAttention`) at every step, on the
+     * prompt's image positions (`prompt.imageKeys`). alpha 0 is plain decoding, exactly.
+     */
+    imageAttention: z
+      .object({
+        alpha: z.number().min(0, 'must be >= 0 (0 switches the boost off)').max(100),
+        fromLayer: z.number().int().min(0, 'must be a decoder layer index >= 0').default(0),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((o, ctx) => {

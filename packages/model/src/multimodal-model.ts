@@ -313,7 +313,7 @@ export class MultimodalModel extends Module {
 
   /** Continues each prompt (already ending with the assistant role token) and returns the new token ids. */
   generate(prompts: TokenizedSample[], options: MultimodalGenerateOptions): number[][] {
-    const { llmOptions, noise } = splitGenerateOptions(options);
+    const { llmOptions, noise } = this.splitGenerateOptions(options);
     const { prompt, dispose } = this.generationPrompt(prompts, noise);
     try {
       return generateFromEmbeddings(this.llm, prompt, llmOptions);
@@ -327,7 +327,7 @@ export class MultimodalModel extends Module {
    * its `end` event. Options are checked at the call; the images are encoded at the first `next()`.
    */
   generateStream(prompts: TokenizedSample[], options: MultimodalGenerateOptions): AsyncGenerator<GenerationEvent, void, undefined> {
-    const { llmOptions, noise } = splitGenerateOptions(options);
+    const { llmOptions, noise } = this.splitGenerateOptions(options);
     resolveGenerateOptions(llmOptions, this.llm.vocabSize);
     return streamSteps(this.generationEvents(prompts, llmOptions, noise));
   }
@@ -339,6 +339,15 @@ export class MultimodalModel extends Module {
     } finally {
       dispose();
     }
+  }
+
+  private splitGenerateOptions(options: MultimodalGenerateOptions): { llmOptions: GenerateOptions; noise: DiffusionNoise | undefined } {
+    if ((options.imageAttention?.alpha ?? 0) > 0 && !this.splicesTokens)
+      throw new ConfigError(
+        [{ path: 'imageAttention', message: `boosts the attention to image tokens, but the ${this.connector.kind === 'fusion-connector' ? 'fusion ' : ''}connector puts none in the LLM's sequence; use a token connector (mlp, linear, qformer, perceiver)` }],
+        'Invalid generation options',
+      );
+    return splitGenerateOptions(options);
   }
 
   /**
@@ -357,6 +366,13 @@ export class MultimodalModel extends Module {
     };
     const real = inputs(batch.images);
     const prefixLengths = this.prefixLengthsOf(batch);
+    // where each row's image tokens sit, for PAI's image-attention boost
+    const imageKeys: number[][] = batch.inputIds.map(() => []);
+    if (this.splicesTokens)
+      batch.slots.forEach((slot, i) => {
+        const count = this.tokensFor(batch.images[i]!);
+        for (let k = 0; k < count; k++) imageKeys[slot.row]!.push(slot.start + k);
+      });
     let distorted: ReturnType<typeof inputs> | undefined;
     try {
       if (noise) distorted = inputs(diffusionNoised(batch.images, noise, this.encoder.pixelNormalization));
@@ -372,6 +388,7 @@ export class MultimodalModel extends Module {
         inputIds: batch.inputIds,
         fusion: real.fusion,
         prefixLengths,
+        imageKeys,
         ...(distorted && { contrast: { embeds: distorted.embeds, attentionMask: batch.attentionMask, fusion: distorted.fusion, prefixLengths } }),
       },
       dispose: () => {

@@ -62,6 +62,34 @@ describe('Attention', () => {
     want.forEach((row, t) => row.forEach((val, c) => expect(got[t]![c]).toBeCloseTo(val, 4)));
   });
 
+  it('boost: scores s at the boosted (query, key) pairs become s + alpha |s| before the softmax (PAI), as a per-head loop says', () => {
+    const small = new Attention({ dim: 4, numHeads: 2, numKvHeads: 1, bias: false }, new Rng(5));
+    const x = tf.randomNormal([1, 3, 4], 0, 1, 'float32', 3) as tf.Tensor3D;
+    const alpha = 0.7;
+    const boosted = [[0, 0, 0], [0, 0, 0], [1, 1, 0]]; // the last query's attention to keys 0 and 1
+    const mask = tf.tensor4d(boosted.flat(), [1, 1, 3, 3]);
+    const got = small.forward(x, { boost: { mask, alpha } }).out.arraySync()[0]!;
+    const proj = (l: { weight: tf.Variable }) => tf.matMul(x.reshape([3, 4]), l.weight, false, true).arraySync() as number[][];
+    const [q, k, v] = [proj(small.q), proj(small.k), proj(small.v)];
+    const merged = [0, 1, 2].map((t) =>
+      [0, 1].flatMap((h) => {
+        const s = [0, 1, 2].map((j) => {
+          const z = (q[t]![2 * h]! * k[j]![0]! + q[t]![2 * h + 1]! * k[j]![1]!) / Math.sqrt(2);
+          return boosted[t]![j] ? z + alpha * Math.abs(z) : z;
+        });
+        const e = s.map((z) => Math.exp(z - Math.max(...s)));
+        const p = e.map((z) => z / e.reduce((a, b) => a + b));
+        return [0, 1].map((c) => p.reduce((acc, pj, j) => acc + pj * v[j]![c]!, 0));
+      }),
+    );
+    const want = tf.matMul(tf.tensor2d(merged), small.o.weight, false, true).arraySync() as number[][];
+    want.forEach((row, t) => row.forEach((val, c) => expect(got[t]![c]).toBeCloseTo(val, 4)));
+    // rows 0 and 1 are untouched; row 2 moves
+    const plain = small.forward(x).out.arraySync()[0]!;
+    expect(got[0]).toEqual(plain[0]);
+    expect(Math.max(...got[2]!.map((g, c) => Math.abs(g - plain[2]![c]!)))).toBeGreaterThan(1e-4);
+  });
+
   it('passes a finite-difference check through RoPE and the mask', () => {
     const x = tf.randomNormal([1, 5, 8], 0, 0.5, 'float32', 4) as tf.Tensor3D;
     const mask = buildAttentionMask(1, 5, { pattern: 'causal' });

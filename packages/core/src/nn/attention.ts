@@ -29,6 +29,11 @@ export interface AttentionInputs {
   prefix?: AttentionPrefix;
   /** Per-position q/k/v weights by modality (CogVLM visual expert), see `AttentionRouting`. */
   routing?: AttentionRouting;
+  /**
+   * Scores s where `mask` [B, 1, T, S] is 1 become s + alpha |s| (after the 1/sqrt(dh) scaling,
+   * before the mask and softmax): PAI's boost of the attention to image tokens.
+   */
+  boost?: { mask: tf.Tensor4D; alpha: number };
 }
 
 /**
@@ -119,7 +124,8 @@ export class Attention extends Module {
     const scores = batchMatMulNT(q.reshape([b * h, t, this.headDim]), kFull.reshape([b * h, s, this.headDim]))
       .reshape([b, h, t, s])
       .mul(1 / Math.sqrt(this.headDim)); // [B, H, T, S]
-    const probs = tf.softmax(inputs.mask ? scores.add(inputs.mask) : scores);
+    const boosted = inputs.boost ? scores.add(scores.abs().mul(inputs.boost.mask).mul(inputs.boost.alpha)) : scores;
+    const probs = tf.softmax(inputs.mask ? boosted.add(inputs.mask) : boosted);
     const ctx = batchMatMul(probs.reshape([b * h, t, s]) as tf.Tensor3D, vFull.reshape([b * h, s, this.headDim])); // [B*H, T, dh]
     const gated = inputs.prefix ? ctx.add(this.prefixContext(q, inputs.prefix)) : ctx; // [B*H, T, dh]
     const merged = gated.reshape([b, h, t, this.headDim]).transpose([0, 2, 1, 3]).reshape([b, t, d]) as tf.Tensor3D;

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '@mllm/core';
+import { generateFromEmbeddings } from '@mllm/llm';
 import { buildModel, collatePrompts, createComponentRegistry } from './index';
 import { diffusionNoised } from './image-distortion';
 import type { MultimodalModel } from './multimodal-model';
@@ -75,5 +76,33 @@ describe('MultimodalModel.generate with visual contrastive decoding', () => {
     const model = make();
     expect(() => model.generate(prompts, { maxNewTokens: 2, contrastive: { alpha: 1 }, imageNoise: { noiseStep: 1000 } })).toThrow(ConfigError);
     expect(() => model.generate(prompts, { maxNewTokens: 2, contrastive: { alpha: 1 }, imageNoise: { noiseStep: 1000 } })).toThrow(/imageNoise\.noiseStep.*\[0, 999\]/);
+  });
+});
+
+describe('MultimodalModel.generate with the image-attention boost (PAI)', () => {
+  it('strength 0 gives exactly the plain tokens', () => {
+    const model = make();
+    expect(model.generate(prompts, { maxNewTokens: 6, imageAttention: { alpha: 0 } })).toEqual(model.generate(prompts, { maxNewTokens: 6 }));
+  });
+
+  it('boosts the positions of the spliced image tokens, worked out by hand from the padded layout', () => {
+    const model = make();
+    // row 0: [1, <image>, 7] -> 3 + 3 = 6 ids, left-padded by 2 to row 1's 8: image tokens at 3-6; row 1: [1, 7, 7, <image>, 9]: 3-6
+    const batch = collatePrompts(prompts, model.batchOptions);
+    expect(batch.inputIds[0]!.length).toBe(8);
+    const embeds = model.embed(batch.inputIds, batch.images, batch.slots);
+    const options = { maxNewTokens: 6, imageAttention: { alpha: 1.5, fromLayer: 0 } };
+    const byHand = generateFromEmbeddings(model.llm, { embeds, attentionMask: batch.attentionMask, imageKeys: [[3, 4, 5, 6], [3, 4, 5, 6]] }, options);
+    embeds.dispose();
+    expect(model.generate(prompts, options)).toEqual(byHand);
+    expect(model.generate(prompts, { ...options, useCache: false })).toEqual(byHand);
+  });
+
+  it('refuses a connector that puts no image tokens in the sequence', () => {
+    const fusion = buildModel(
+      { ...config, connector: { type: 'gated-cross-attention' } },
+      { registry: createComponentRegistry(), vocabSize: 12, special: { imageTokenId: IMAGE, padId: 0 }, seed: 1 },
+    );
+    expect(() => fusion.generate(prompts, { maxNewTokens: 2, imageAttention: { alpha: 1 } })).toThrow(/fusion connector puts none in the LLM's sequence/);
   });
 });
