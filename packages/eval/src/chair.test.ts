@@ -64,6 +64,18 @@ describe('chair', () => {
       mentions: 0,
       hallucinated: 0,
       hallucinatedCaptions: 0,
+      byAttribute: { color: 0, size: 0, position: 0 },
+      attributes: { stated: { color: 0, size: 0, position: 0 }, wrong: { color: 0, size: 0, position: 0 } },
     });
+  });
+});
+
+describe('chair with attributes', () => {
+  it('reports attribute CHAIR beside CHAIR_i when scenes carry size and cell', () => {
+    const scene = { id: 's', objects: [{ shape: 'circle', color: 'red', size: 'small', cell: 'top left' }] };
+    const c = chair([{ caption: 'a large red circle is at the top left and a blue cross .', scene }]);
+    expect(c.chairI).toBe(0.5); // the blue cross is not there
+    expect(c.byAttribute).toEqual({ color: 0, size: 1, position: 0 });
+    expect(c.attributes).toEqual({ stated: { color: 1, size: 1, position: 1 }, wrong: { color: 0, size: 1, position: 0 } });
   });
 });

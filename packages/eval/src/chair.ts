@@ -10,6 +10,7 @@
 import { chairMentions, groundTruthCategories, SHAPES_VOCABULARY } from './mentions';
 import type { GroundTruthScene, MentionVocabulary } from './mentions';
 import { safeRatio } from './ratio';
+import { attributeChair, type AttributeChairResult } from './attribute-chair';
 
 export interface ChairItem {
   caption: string;
@@ -27,6 +28,14 @@ export interface ChairResult {
   mentions: number;
   hallucinated: number;
   hallucinatedCaptions: number;
+  /**
+   * Attribute-level CHAIR (see attribute-chair.ts): per kind, the share of stated colours,
+   * sizes and positions of objects that are there which are wrong. Absent in reports written
+   * before it existed.
+   */
+  byAttribute?: AttributeChairResult['byAttribute'];
+  /** Per kind, how many attributes were stated and how many of them were wrong. */
+  attributes?: Pick<AttributeChairResult, 'stated' | 'wrong'>;
 }
 
 /** One caption's mentions against its scene. */
@@ -77,6 +86,7 @@ export function chair(items: readonly ChairItem[], vocabulary: MentionVocabulary
     covered += check.covered.length;
     groundTruth += check.groundTruth.length;
   }
+  const { byAttribute, stated, wrong } = attributeChair(items, vocabulary);
   return {
     chairI: safeRatio(hallucinated, mentions),
     chairS: safeRatio(hallucinatedCaptions, items.length),
@@ -85,5 +95,7 @@ export function chair(items: readonly ChairItem[], vocabulary: MentionVocabulary
     mentions,
     hallucinated,
     hallucinatedCaptions,
+    byAttribute,
+    attributes: { stated, wrong },
   };
 }

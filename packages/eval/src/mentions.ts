@@ -9,7 +9,8 @@
 /** The ground truth eval needs from a scene: structurally compatible with @mllm/data's Scene. */
 export interface GroundTruthScene {
   id: string;
-  objects: { shape: string; color: string }[];
+  /** `size` ("small", "large") and `cell` ("top left", ...) when known: attribute CHAIR checks them. */
+  objects: { shape: string; color: string; size?: string; cell?: string }[];
 }
 
 /** The words that make a category: any colour followed by any shape. */

@@ -6,6 +6,7 @@
  * to be committed next to the run's charts and diffed.
  */
 import type { ChairResult } from './chair';
+import { ATTRIBUTE_KINDS } from './attribute-chair';
 import type { ClosedSetResult } from './closed-set';
 import type { DetailReport, EvalReport, PopeSampling } from './evaluate';
 import { POPE_SAMPLINGS } from './evaluate';
@@ -128,13 +129,21 @@ function popeSection(pope: Record<PopeSampling, PopeMetrics>): string[] {
   ];
 }
 
+/** Wrong colour / size / position shares with their counts, e.g. "0.012 (2/170)"; n/a in reports from before attribute CHAIR. */
+function attributeCells(c: ChairResult): string[] {
+  return ATTRIBUTE_KINDS.map((k) => (c.byAttribute && c.attributes ? `${fmt3(c.byAttribute[k])} (${c.attributes.wrong[k]}/${c.attributes.stated[k]})` : 'n/a'));
+}
+const ATTRIBUTE_HEADERS = ['wrong colour', 'wrong size', 'wrong position'];
+
 function chairSection(c: ChairResult): string[] {
   return [
     '## CHAIR',
     '',
+    'Attributes: the share of colours, sizes and positions stated about objects that are there which are wrong (attribute CHAIR).',
+    '',
     ...table(
-      ['CHAIR_i', 'CHAIR_s', 'coverage', 'captions', 'mentions', 'hallucinated'],
-      [[fmt3(c.chairI), fmt3(c.chairS), fmt3(c.coverage), String(c.captions), String(c.mentions), String(c.hallucinated)]],
+      ['CHAIR_i', 'CHAIR_s', 'coverage', 'captions', 'mentions', 'hallucinated', ...ATTRIBUTE_HEADERS],
+      [[fmt3(c.chairI), fmt3(c.chairS), fmt3(c.coverage), String(c.captions), String(c.mentions), String(c.hallucinated), ...attributeCells(c)]],
     ),
   ];
 }
@@ -172,8 +181,8 @@ function detailSection(d: DetailReport): string[] {
     'CHAIR on one detailed description per scene; per kind, the share of claims hallucinated with that kind.',
     '',
     ...table(
-      ['CHAIR_i', 'CHAIR_s', 'coverage', 'descriptions', 'claims', 'existence', 'attribute', 'relationship'],
-      [[fmt3(d.chair.chairI), fmt3(d.chair.chairS), fmt3(d.chair.coverage), String(d.chair.captions), k ? String(k.claims) : 'n/a', rate('existence'), rate('attribute'), rate('relationship')]],
+      ['CHAIR_i', 'CHAIR_s', 'coverage', 'descriptions', 'claims', 'existence', 'attribute', 'relationship', ...ATTRIBUTE_HEADERS],
+      [[fmt3(d.chair.chairI), fmt3(d.chair.chairS), fmt3(d.chair.coverage), String(d.chair.captions), k ? String(k.claims) : 'n/a', rate('existence'), rate('attribute'), rate('relationship'), ...attributeCells(d.chair)]],
     ),
   ];
 }
@@ -206,6 +215,7 @@ function metricRows(evals: readonly ReportEval[]): MetricRow[] {
     ...POPE_SAMPLINGS.map((s) => row('existence', `POPE accuracy, ${s}`, (e) => (e.pope[s].n === 0 ? undefined : e.pope[s].accuracy))),
     row('existence', 'caption CHAIR_i', (e) => e.chair.chairI),
     row('existence', 'detail CHAIR_i', (e) => e.detail?.chair.chairI),
+    ...ATTRIBUTE_KINDS.map((k) => row('attribute', `detail wrong ${k === 'color' ? 'colour' : k}`, (e) => e.detail?.chair.byAttribute?.[k])),
   ];
   for (const kind of HALLUCINATION_KINDS) {
     rows.push(row(kind, `detail ${kind} rate`, (_, i) => byKind[i]![kind].detailRate));
