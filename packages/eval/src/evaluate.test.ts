@@ -170,6 +170,20 @@ describe('evaluate with detailed descriptions', () => {
     expect(r.samples.captions.map((c) => c.caption)).toEqual(['yes', 'yes']);
   });
 
+  it('scores the descriptions by FaithScore against the ground truth, and against a learned view when the set has one', async () => {
+    // scenes carry no cells here, so each "at the <cell>" attribute fact fails: s0 has 3 object facts (green cross absent) and 3 cell facts, s1 1 + 1
+    const exact = (await evaluate(describer, detailSet)).openSet!.faithScore;
+    expect(exact.factsByKind).toEqual({ object: 4, attribute: 4, relation: 0, count: 0 });
+    expect(exact.byKind.object).toBe(0.75);
+    expect(exact.score).toBe(3 / 8);
+    expect(exact.learned).toBeUndefined();
+    // a "detector" that saw every object at the cell the description names: all 8 facts verified
+    const seen = { s0: [['red', 'circle', 'top left'], ['blue', 'square', 'top right'], ['green', 'cross', 'bottom left']], s1: [['green', 'cross', 'top left']] } as Record<string, string[][]>;
+    const seenScene = (id: string) => ({ objects: seen[id]!.map(([color, shape, cell]) => ({ color: color!, shape: shape!, cell })) });
+    const learned = (await evaluate(describer, { ...detailSet, detail: { ...detailSet.detail!, seenScene } })).openSet!.faithScore.learned!;
+    expect(learned.score).toBe(1);
+  });
+
   it('groups the scores by hallucination kind', async () => {
     const r = await evaluate(describer, detailSet);
     expect(r.byKind).toEqual({

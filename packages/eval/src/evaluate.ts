@@ -15,6 +15,7 @@ import type { GroundTruthScene } from './mentions';
 import { popeMetrics } from './pope';
 import type { PopeMetrics } from './pope';
 import { reasoningRequests, scoreReasoning } from './reasoning';
+import { faithScore, type FactScene, type FaithScoreResult } from './faith-score';
 import type { ReasoningResult, ReasoningSet } from './reasoning';
 
 /** Replies to a batch of (image, prompt) requests, one reply per request, in order. */
@@ -36,7 +37,15 @@ export interface EvalSet {
    * `judge`, also per hallucination kind (e.g. `(id, text) => checkDescription(world.scene(id), text)`
    * from @mllm/data).
    */
-  detail?: { prompt: string; judge?: DescriptionJudge };
+  detail?: {
+    prompt: string;
+    judge?: DescriptionJudge;
+    /**
+     * A learned model's view of each scene (e.g. a detector's objects), for FaithScore's second
+     * verification: facts checked against what a model sees rather than the ground truth.
+     */
+    seenScene?: (sceneId: string) => FactScene;
+  };
   /** Questions asked directly and with a step-by-step prompt, for accuracy with and without a reasoning chain. */
   reasoning?: ReasoningSet;
 }
@@ -59,6 +68,11 @@ export interface EvalReport {
   detail?: DetailReport;
   /** Present when the set has reasoning questions. */
   reasoning?: ReasoningResult;
+  /**
+   * Open-set scores of the detailed descriptions (present with a detail prompt): FaithScore
+   * against the ground truth, and `learned` against `detail.seenScene` when the set has one.
+   */
+  openSet?: { faithScore: FaithScoreResult & { learned?: FaithScoreResult } };
   /** The scores above regrouped by the hallucination kind each probes (hallucinationByKind). */
   byKind: HallucinationByKind;
   samples: {
@@ -150,9 +164,12 @@ export async function evaluate(answerer: Answerer, set: EvalSet, opts: EvaluateO
   const captions = set.scenes.map((scene, i) => ({ sceneId: scene.id, caption: captionReplies[i]! }));
 
   let detail: DetailReport | undefined;
+  let openSet: EvalReport['openSet'];
   if (set.detail) {
-    const { judge } = set.detail;
+    const { judge, seenScene } = set.detail;
     const texts = take(set.scenes.length);
+    const exact = faithScore(set.scenes.map((scene, i) => ({ text: texts[i]!, scene })));
+    openSet = { faithScore: seenScene ? { ...exact, learned: faithScore(set.scenes.map((scene, i) => ({ text: texts[i]!, scene: seenScene(scene.id) }))) } : exact };
     detail = {
       chair: chair(set.scenes.map((scene, i) => ({ scene, caption: texts[i]! }))),
       ...(judge ? { kinds: kindRates(set.scenes.map((scene, i) => judge(scene.id, texts[i]!))) } : {}),
@@ -175,6 +192,7 @@ export async function evaluate(answerer: Answerer, set: EvalSet, opts: EvaluateO
   return {
     ...scores,
     ...(reasoning ? { reasoning } : {}),
+    ...(openSet ? { openSet } : {}),
     byKind: hallucinationByKind(scores),
     samples: {
       captions: captions.slice(0, SAMPLE_COUNT),

@@ -225,3 +225,23 @@ describe('reportMarkdown with and without reasoning', () => {
     expect(md).toContain('| all | count, step by step | 0.750 | n/a |');
   });
 });
+
+describe('reportMarkdown: open-set and attribute scores', () => {
+  it('shows FaithScore per kind and attribute CHAIR when the evaluation has them, n/a for older reports', () => {
+    const faith = { score: 0.75, byKind: { object: 1, attribute: 0.5, relation: 1, count: 0 }, facts: 8, factsByKind: { object: 4, attribute: 2, relation: 1, count: 1 }, textsWithoutFacts: 0 };
+    const withScores = {
+      ...report,
+      eval: {
+        ...report.eval!,
+        chair: { ...report.eval!.chair, byAttribute: { color: 0.1, size: 0.5, position: 0 }, attributes: { stated: { color: 10, size: 4, position: 3 }, wrong: { color: 1, size: 2, position: 0 } } },
+        openSet: { faithScore: { ...faith, learned: { ...faith, score: 0.5 } } },
+      },
+    };
+    const md = reportMarkdown(withScores);
+    expect(md).toContain('## Open-set: FaithScore');
+    expect(md).toContain('| ground truth | 0.750 | 1.000 (4) | 0.500 (2) | 1.000 (1) | 0.000 (1) | 0 |');
+    expect(md).toContain('| learned view | 0.500 |');
+    expect(md).toContain('0.100 (1/10) | 0.500 (2/4) | 0.000 (0/3)');
+    expect(reportMarkdown(report)).toContain('| n/a | n/a | n/a |');
+  });
+});

@@ -7,6 +7,7 @@
  */
 import type { ChairResult } from './chair';
 import { ATTRIBUTE_KINDS } from './attribute-chair';
+import { FACT_KINDS, type FaithScoreResult } from './faith-score';
 import type { ClosedSetResult } from './closed-set';
 import type { DetailReport, EvalReport, PopeSampling } from './evaluate';
 import { POPE_SAMPLINGS } from './evaluate';
@@ -66,7 +67,7 @@ function environmentLines(env: ReportEnvironment): string[] {
 }
 
 /** Evaluation scores as a report renders them; all but the scores is optional, so stored (older) reports render. */
-export type ReportEval = Pick<EvalReport, 'pope' | 'chair' | 'closedSet'> & Partial<Pick<EvalReport, 'samples' | 'detail' | 'byKind' | 'reasoning'>>;
+export type ReportEval = Pick<EvalReport, 'pope' | 'chair' | 'closedSet'> & Partial<Pick<EvalReport, 'samples' | 'detail' | 'byKind' | 'reasoning' | 'openSet'>>;
 
 /** One evaluation labelled by the stage it follows, e.g. `{ after: '3-instruct', eval }`. */
 export interface StageEval {
@@ -187,6 +188,18 @@ function detailSection(d: DetailReport): string[] {
   ];
 }
 
+function openSetSection(o: NonNullable<ReportEval['openSet']>): string[] {
+  const f = o.faithScore;
+  const row = (name: string, r: FaithScoreResult) => [name, fmt3(r.score), ...FACT_KINDS.map((k) => `${fmt3(r.byKind[k])} (${r.factsByKind[k]})`), String(r.textsWithoutFacts)];
+  return [
+    '## Open-set: FaithScore',
+    '',
+    'The detailed descriptions split into atomic facts, each verified against the scene (FaithScore, Jing et al. 2023); the share verified, overall and per kind (facts in brackets).',
+    '',
+    ...table(['verified against', 'score', ...FACT_KINDS, 'descriptions without facts'], [row('ground truth', f), ...(f.learned ? [row('learned view', f.learned)] : [])]),
+  ];
+}
+
 function descriptionSamplesSection(samples: { sceneId: string; description: string }[]): string[] {
   if (samples.length === 0) return [];
   return ['## Sample descriptions', '', ...table(['scene', 'description'], samples.map((s) => [cell(s.sceneId), cell(s.description)]), 2)];
@@ -263,6 +276,7 @@ function evalSections(e: ReportEval, compared: boolean): string[][] {
     popeSection(e.pope),
     chairSection(e.chair),
     e.detail ? detailSection(e.detail) : [],
+    e.openSet ? openSetSection(e.openSet) : [],
     compared ? [] : kindSection(e),
     closedSetSection(e.closedSet),
     e.reasoning ? reasoningSection(e.reasoning) : [],
