@@ -50,8 +50,10 @@ const LIMITS = {
   // stages, optimizer, data parallelism, alignment losses and reward model; training at size
   // (the frozen-feature cache, the LoRA config schema, a stage's throughput record)
   '@mllm/training': 69,
-  // POPE, CHAIR, closed-set and reasoning scorers, the evaluation runner, reports and charts
-  '@mllm/eval': 52,
+  // POPE, CHAIR, closed-set and reasoning scorers, the evaluation runner, reports and charts;
+  // open-set scoring (FaithScore's atomic facts and their check, attribute CHAIR), which
+  // post-correction and judges build on
+  '@mllm/eval': 64,
   // export, exporter registry, graph building, the runtime: the plugin-author surface, kept whole;
   // the manifest's schema and limits, for tools that write or check an export folder
   '@mllm/onnx': 45,
@@ -59,6 +61,8 @@ const LIMITS = {
   // writeHfStandin with its catalog (stand-ins for released checkpoints), and HfExportError
   // (what `format: "hf"` export throws for a part with no LLaVA equivalent)
   '@mllm/run': 63,
+  // the post-correction pipeline, its stages and the expert interface
+  '@mllm/correct': 13,
 };
 
 /** Every publishable workspace package: name, folder and its `exports` subpaths with their declaration files. */

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { faithScore } from '@mllm/eval';
+import { fixedExpert, keyConcepts, rewriteAnswer, verificationQuestions, visualClaims, woodpeckerCorrect } from './index';
+
+// a small red circle at the top left, a large blue square at the bottom right
+const seen = [
+  { color: 'red', shape: 'circle', size: 'small', cell: 'top left' },
+  { color: 'blue', shape: 'square', size: 'large', cell: 'bottom right' },
+];
+const faithful = 'there are two objects in the image . a small red circle is at the top left . a large blue square is at the bottom right . the small red circle is left of the large blue square .';
+
+describe('Woodpecker-style post-correction', () => {
+  it('leaves a faithful answer unchanged, character for character', async () => {
+    const r = await woodpeckerCorrect(faithful, fixedExpert(seen));
+    expect(r.changed).toBe(false);
+    expect(r.corrected).toBe(faithful);
+    expect(r.corrections).toEqual([]);
+    const freeForm = 'The image shows a small red circle in the top left corner, and a large blue square.';
+    expect((await woodpeckerCorrect(freeForm, fixedExpert(seen))).corrected).toBe(freeForm);
+  });
+
+  it('extracts the key concepts and asks about each', () => {
+    const concepts = keyConcepts('a red circle and two green crosses . the red circle is small .');
+    expect(concepts).toEqual([{ color: 'red', shape: 'circle' }, { color: 'green', shape: 'cross' }]);
+    const questions = verificationQuestions(concepts).map((q) => q.question);
+    expect(questions).toContain('is there a green cross in the image ?');
+    expect(questions).toContain('how many green crosses are there ?');
+    const claims = visualClaims(verificationQuestions(concepts), seen).map((c) => c.claim);
+    expect(claims).toEqual(['there is a red circle', 'there is one red circle', 'the red circle is small', 'the red circle is at the top left', 'there is no green cross', 'there are no green crosses']);
+  });
+
+  it('corrects each kind of hallucination with the claim that contradicts it, hand-worked', () => {
+    const answer =
+      'there are three objects in the image . a large red circle is at the top left . a green cross is at the bottom right . a yellow triangle is at the top right . the red circle is right of the blue square .';
+    const { corrected, corrections } = rewriteAnswer(answer, seen);
+    expect(corrected).toBe('there are two objects in the image . a small red circle is at the top left . a blue square is at the bottom right . the red circle is left of the blue square .');
+    expect(corrections).toEqual([
+      { before: 'are three objects', after: 'are two objects', claim: 'there are two objects' },
+      { before: 'large', after: 'small', claim: 'the red circle is small' },
+      { before: 'green cross', after: 'blue square', claim: 'there is no green cross; the bottom right holds a large blue square' },
+      { before: 'a yellow triangle is at the top right .', after: '', claim: 'there is no yellow triangle' },
+      { before: 'right of', after: 'left of', claim: 'the red circle is at the top left and the blue square at the bottom right' },
+    ]);
+  });
+
+  it('fixes a wrong cell and a wrong count of one category, and drops "the only object" when there are more', () => {
+    expect(rewriteAnswer('the red circle is at the bottom left .', seen).corrected).toBe('the red circle is at the top left .');
+    expect(rewriteAnswer('there are two red circles .', seen).corrected).toBe('there is one red circle .');
+    expect(rewriteAnswer('a red circle . it is the only object .', seen).corrected).toBe('a red circle .');
+  });
+
+  it('raises FaithScore to 1 on what it corrects (the expert being right)', async () => {
+    const answer = 'there are three objects . a large red circle is at the bottom left . a green cross is at the bottom right .';
+    const scene = { objects: seen };
+    const before = faithScore([{ text: answer, scene }]).score;
+    const after = faithScore([{ text: (await woodpeckerCorrect(answer, fixedExpert(seen))).corrected, scene }]).score;
+    expect(before).toBeLessThan(0.5);
+    expect(after).toBe(1);
+  });
+});
