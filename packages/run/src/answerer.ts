@@ -1,7 +1,7 @@
 import type { Answerer } from '@mllm/eval';
 import type { ShapesWorld } from '@mllm/data';
 import type { GenerateOptions, GenerationEvent } from '@mllm/llm';
-import type { MultimodalModel } from '@mllm/model';
+import type { MultimodalGenerateOptions, MultimodalModel } from '@mllm/model';
 import { MllmError } from '@mllm/core/errors'; // tfjs-free: `@mllm/run/browser` bundles this file
 import { applyChatTemplate, type ChatTurn, type WordTokenizer } from '@mllm/tokenizer';
 
@@ -35,15 +35,24 @@ export function promptIds(tokenizer: WordTokenizer, conversation: Conversation):
   return applyChatTemplate(tokenizer, conversationTurns(conversation), { addGenerationPrompt: true }).ids;
 }
 
-/** Greedy single-turn answers from the model: "<image>\n<prompt>" in the chat template, stop at end-of-turn. */
-export function modelAnswerer(model: MultimodalModel, tokenizer: WordTokenizer, world: ShapesWorld, maxNewTokens: number): Answerer {
+/**
+ * Greedy single-turn answers from the model: "<image>\n<prompt>" in the chat template, stop at
+ * end-of-turn; `decoding` adds in-process mitigation (VCD, PAI) to every answer.
+ */
+export function modelAnswerer(
+  model: MultimodalModel,
+  tokenizer: WordTokenizer,
+  world: ShapesWorld,
+  maxNewTokens: number,
+  decoding: Pick<MultimodalGenerateOptions, 'contrastive' | 'imageNoise' | 'imageAttention'> = {},
+): Answerer {
   return {
     async answer(requests) {
       const prompts = requests.map((r) => {
         const ids = promptIds(tokenizer, r.prompt);
         return { ids, lossMask: ids.map(() => 0), images: [world.image(r.sceneId)] };
       });
-      const outputs = model.generate(prompts, { maxNewTokens, stopTokens: [tokenizer.special.end, tokenizer.special.eos] });
+      const outputs = model.generate(prompts, { ...decoding, maxNewTokens, stopTokens: [tokenizer.special.end, tokenizer.special.eos] });
       return outputs.map((ids) => tokenizer.decode(ids));
     },
   };

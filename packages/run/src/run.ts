@@ -366,7 +366,7 @@ function trainingIdentity(config: RunConfig): string {
 export async function evaluateSession(session: Session, onProgress?: EvaluateProgress) {
   const { model, tokenizer, world, config } = session;
   model.eval();
-  return evaluate(modelAnswerer(model, tokenizer, world, config.eval.maxNewTokens), buildEvalSet(world, config), { batchSize: config.eval.batchSize, onProgress });
+  return evaluate(modelAnswerer(model, tokenizer, world, config.eval.maxNewTokens, config.eval.decoding), buildEvalSet(world, config), { batchSize: config.eval.batchSize, onProgress });
 }
 
 /** `run`'s eval progress events for the evaluation after stage `after`. */

@@ -63,6 +63,19 @@ export const evalSchema = z
     batchSize: z.number().int().min(1).default(64),
     /** Detailed descriptions run to ~60 tokens; shorter answers stop at end-of-turn anyway. */
     maxNewTokens: z.number().int().min(1).default(80),
+    /**
+     * In-process hallucination mitigation applied to every answer the evaluation generates:
+     * VCD (`contrastive`, with `imageNoise` for its distorted image) and PAI's image-attention
+     * boost (`imageAttention`); the generation options of @mllm/llm and @mllm/model. Off when absent.
+     */
+    decoding: z
+      .object({
+        contrastive: z.object({ alpha: z.number().min(0).max(100), beta: z.number().gt(0).lte(1).default(0.1) }).strict().optional(),
+        imageNoise: z.object({ noiseStep: z.number().int().min(0).max(999).default(500), seed: z.number().int().min(0).default(0) }).strict().optional(),
+        imageAttention: z.object({ alpha: z.number().min(0).max(100), fromLayer: z.number().int().min(0).default(0) }).strict().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
