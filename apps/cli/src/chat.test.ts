@@ -133,6 +133,18 @@ describe('mllm chat', () => {
     opened.dispose();
   });
 
+  it('--vcd and --pai at strength 0 answer exactly as without them; above 0 they answer too; onnx refuses them', async () => {
+    const plain = await once(['chat', '--checkpoint', dir, '--image', png, '--prompt', Q1, ...MAX]);
+    const off = await once(['chat', '--checkpoint', dir, '--image', png, '--prompt', Q1, ...MAX, '--vcd', '0', '--pai', '0']);
+    expect(off).toEqual(plain);
+    const on = await once(['chat', '--checkpoint', dir, '--image', png, '--prompt', Q1, ...MAX, '--vcd', '1', '--vcd-noise-step', '800', '--pai', '0.5']);
+    expect(on).toMatchObject({ code: 0, err: '' });
+    expect(on.out.trim().length).toBeGreaterThan(0);
+    const refused = await once(['chat', '--runtime', 'onnx', '--model', onnx, '--image', png, '--prompt', Q1, '--vcd', '1']);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/--vcd and --pai .* chat with --checkpoint \(tfjs runtime\)/);
+  });
+
   it('a missing, folder, truncated, unreadable, BMP or over-large image is one line naming the file (exit 2, no stack), on both runtimes', async () => {
     const files = await writeImageCases(mkdtempSync(join(tmpdir(), 'mllm-chat-images-')));
     const reasons = {

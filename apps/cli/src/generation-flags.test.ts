@@ -15,6 +15,16 @@ describe('mllm chat generation flags', () => {
     expect(generationOptionsFromFlags({ temperature: '1', seed: '7' }, { maxNewTokens: 4 }).seed).toBe(7);
   });
 
+  it('--vcd and --pai turn into the in-process mitigation options', () => {
+    expect(generationOptionsFromFlags({ vcd: '1', 'vcd-beta': '0.2', 'vcd-noise-step': '300', pai: '0.5', 'pai-from-layer': '1' }, { maxNewTokens: 40 })).toEqual({
+      maxNewTokens: 40,
+      contrastive: { alpha: 1, beta: 0.2 },
+      imageAttention: { alpha: 0.5, fromLayer: 1 },
+      imageNoise: { noiseStep: 300 },
+    });
+    expect(generationOptionsFromFlags({ vcd: '1' }, { maxNewTokens: 40 })).toEqual({ maxNewTokens: 40, contrastive: { alpha: 1 } });
+  });
+
   it.each([
     [{ 'top-p': '1.5', temperature: '1' }, /--top-p: must be in \(0, 1\]/],
     [{ 'top-k': '3' }, /--top-k: only applies when sampling; set --temperature > 0/],
@@ -23,6 +33,13 @@ describe('mllm chat generation flags', () => {
     [{ 'max-new-tokens': '0' }, /--max-new-tokens: must be an integer >= 1/],
     [{ seed: '1.5', temperature: '1' }, /--seed: must be an integer/],
     [{ stop: [''] }, /--stop\[0\]: a stop string must not be empty/],
+    [{ vcd: '-1' }, /--vcd: must be >= 0/],
+    [{ vcd: '1', 'vcd-beta': '0' }, /--vcd-beta: must be in \(0, 1\]/],
+    [{ 'vcd-beta': '0.5' }, /--vcd-beta applies to --vcd; add --vcd <alpha>/],
+    [{ vcd: '1', 'vcd-noise-step': '1000' }, /--vcd-noise-step must be a whole diffusion step from 0 to 999/],
+    [{ pai: 'lots' }, /--pai must be a number, got "lots"/],
+    [{ pai: '1', 'pai-from-layer': '1.5' }, /--pai-from-layer: /],
+    [{ 'pai-from-layer': '1' }, /--pai-from-layer applies to --pai/],
   ])('%j is refused naming the flag', (flags, message) => {
     expect(() => generationOptionsFromFlags(flags, { maxNewTokens: 40 })).toThrow(message);
   });

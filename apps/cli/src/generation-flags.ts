@@ -10,7 +10,17 @@ export interface GenerationFlags {
   'repetition-penalty'?: string;
   seed?: string;
   stop?: string[];
+  /** Visual contrastive decoding strength (VCD's alpha; 0 = off), its beta and diffusion step. */
+  vcd?: string;
+  'vcd-beta'?: string;
+  'vcd-noise-step'?: string;
+  /** PAI's image-attention boost (alpha; 0 = off) and the first layer it boosts. */
+  pai?: string;
+  'pai-from-layer'?: string;
 }
+
+/** Generation options a chat passes to the model: the LLM's, plus VCD's distorted-image noise. */
+export type ChatGenerationOptions = Omit<GenerateOptions, 'decode' | 'stopTokens'> & { imageNoise?: { noiseStep?: number; seed?: number } };
 
 const FLAG_OF: Record<string, string> = {
   maxNewTokens: '--max-new-tokens',
@@ -21,6 +31,10 @@ const FLAG_OF: Record<string, string> = {
   seed: '--seed',
   stopStrings: '--stop',
   rng: '--seed',
+  'contrastive.alpha': '--vcd',
+  'contrastive.beta': '--vcd-beta',
+  'imageAttention.alpha': '--pai',
+  'imageAttention.fromLayer': '--pai-from-layer',
 };
 
 function number(flag: string, value: string | undefined): number | undefined {
@@ -34,8 +48,15 @@ function number(flag: string, value: string | undefined): number | undefined {
  * Decoding options from the chat flags, checked before any model is loaded; errors name the flag.
  * Sampling (--temperature > 0) uses seed 0 unless --seed says otherwise, so a chat is repeatable.
  */
-export function generationOptionsFromFlags(flags: GenerationFlags, defaults: { maxNewTokens: number }): Omit<GenerateOptions, 'decode' | 'stopTokens'> {
+export function generationOptionsFromFlags(flags: GenerationFlags, defaults: { maxNewTokens: number }): ChatGenerationOptions {
   const temperature = number('--temperature', flags.temperature);
+  const vcd = number('--vcd', flags.vcd);
+  const pai = number('--pai', flags.pai);
+  for (const [flag, needs] of [['vcd-beta', 'vcd'], ['vcd-noise-step', 'vcd'], ['pai-from-layer', 'pai']] as const)
+    if (flags[flag] !== undefined && flags[needs] === undefined) throw new MllmError(`--${flag} applies to --${needs}; add --${needs} <alpha> (e.g. --${needs} 1)`);
+  const noiseStep = number('--vcd-noise-step', flags['vcd-noise-step']);
+  if (noiseStep !== undefined && !(Number.isInteger(noiseStep) && noiseStep >= 0 && noiseStep <= 999))
+    throw new MllmError(`--vcd-noise-step must be a whole diffusion step from 0 to 999 (VCD uses 500), got ${flags['vcd-noise-step']}`);
   const options = {
     maxNewTokens: number('--max-new-tokens', flags['max-new-tokens']) ?? defaults.maxNewTokens,
     temperature,
@@ -44,6 +65,8 @@ export function generationOptionsFromFlags(flags: GenerationFlags, defaults: { m
     repetitionPenalty: number('--repetition-penalty', flags['repetition-penalty']),
     seed: number('--seed', flags.seed) ?? (temperature !== undefined && temperature > 0 ? 0 : undefined),
     stopStrings: flags.stop,
+    contrastive: vcd === undefined ? undefined : { alpha: vcd, ...(flags['vcd-beta'] !== undefined && { beta: number('--vcd-beta', flags['vcd-beta']) }) },
+    imageAttention: pai === undefined ? undefined : { alpha: pai, ...(flags['pai-from-layer'] !== undefined && { fromLayer: number('--pai-from-layer', flags['pai-from-layer']) }) },
   };
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as typeof options;
   try {
@@ -53,10 +76,10 @@ export function generationOptionsFromFlags(flags: GenerationFlags, defaults: { m
     if (!(e instanceof ConfigError)) throw e;
     const lines = e.issues.map((i) => {
       const [key, ...rest] = i.path.split(/(?=[.[])/);
-      const flag = FLAG_OF[key ?? ''];
-      return flag ? `${flag}${rest.join('')}: ${i.message.replace(/temperature > 0/g, '--temperature > 0')}` : `${i.path}: ${i.message}`;
+      const flag = FLAG_OF[i.path] ?? FLAG_OF[key ?? ''];
+      return flag ? `${flag}${FLAG_OF[i.path] ? '' : rest.join('')}: ${i.message.replace(/temperature > 0/g, '--temperature > 0')}` : `${i.path}: ${i.message}`;
     });
     throw new MllmError(`invalid generation flags:\n${lines.map((l) => `  - ${l}`).join('\n')}`);
   }
-  return defined;
+  return noiseStep === undefined ? defined : { ...defined, imageNoise: { noiseStep } };
 }

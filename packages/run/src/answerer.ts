@@ -1,6 +1,6 @@
 import type { Answerer } from '@mllm/eval';
 import type { ShapesWorld } from '@mllm/data';
-import type { GenerateOptions, GenerationEvent } from '@mllm/llm';
+import type { GenerationEvent } from '@mllm/llm';
 import type { MultimodalGenerateOptions, MultimodalModel } from '@mllm/model';
 import { MllmError } from '@mllm/core/errors'; // tfjs-free: `@mllm/run/browser` bundles this file
 import { applyChatTemplate, type ChatTurn, type WordTokenizer } from '@mllm/tokenizer';
@@ -67,7 +67,7 @@ export function streamAnswer(
   tokenizer: WordTokenizer,
   image: Float32Array,
   conversation: Conversation,
-  options: Omit<GenerateOptions, 'decode' | 'stopTokens'>,
+  options: Omit<MultimodalGenerateOptions, 'decode' | 'stopTokens'>,
 ): AsyncGenerator<GenerationEvent, void, undefined> {
   const ids = promptIds(tokenizer, conversation);
   return model.generateStream([{ ids, lossMask: ids.map(() => 0), images: [image] }], {

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError, loadSafetensors } from '@mllm/core';
 import type { EvalReport } from '@mllm/eval';
-import type { GenerateOptions, GenerationEvent } from '@mllm/llm';
+import type { GenerationEvent } from '@mllm/llm';
+import type { MultimodalGenerateOptions } from '@mllm/model';
 import { loadTokenizer } from '@mllm/tokenizer';
 import { parseRunConfig, type RunConfig } from '@mllm/training';
 import { streamAnswer, type Conversation } from './answerer';
@@ -21,8 +22,11 @@ import { chatTemplateConfigError } from './chat-template-error';
  */
 export type ImageSource = string | Uint8Array | Float32Array;
 
-/** Decoding options of `answer` (greedy by default; `temperature` > 0 samples with `seed`); maxNewTokens defaults to the run's eval.maxNewTokens. */
-export type AnswerOptions = Partial<Omit<GenerateOptions, 'decode' | 'stopTokens'>>;
+/**
+ * Decoding options of `answer` (greedy by default; `temperature` > 0 samples with `seed`;
+ * `contrastive` / `imageAttention` for VCD / PAI); maxNewTokens defaults to the run's eval.maxNewTokens.
+ */
+export type AnswerOptions = Partial<Omit<MultimodalGenerateOptions, 'decode' | 'stopTokens'>>;
 
 /** A finished run, reopened: its parts, plus answering and evaluation with the run's own chat template. */
 export interface OpenedRun extends Session {
