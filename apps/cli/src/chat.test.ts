@@ -169,6 +169,19 @@ describe('mllm chat', () => {
     expect(tiff.code).toBe(0);
   });
 
+  it('eval --pai writes its scores beside eval.json, never over it; the onnx runtime refuses it', async () => {
+    expect((await once(['eval', '--checkpoint', dir])).code).toBe(0);
+    const plain = readFileSync(join(dir, 'eval.json'), 'utf8');
+    const boosted = await once(['eval', '--checkpoint', dir, '--pai', '0.5']);
+    expect(boosted.code).toBe(0);
+    expect(boosted.out).toContain(`written to ${join(dir, 'eval-pai.json')}`);
+    expect(readFileSync(join(dir, 'eval.json'), 'utf8')).toBe(plain);
+    expect(JSON.parse(readFileSync(join(dir, 'eval-pai.json'), 'utf8')).pope.adversarial.n).toBeGreaterThan(0);
+    const refused = await once(['eval', '--runtime', 'onnx', '--model', onnx, '--vcd', '1']);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/evaluate with --checkpoint \(tfjs runtime\)/);
+  });
+
   it('eval draws its progress while it answers', async () => {
     const { code, err } = await once(['eval', '--checkpoint', dir]);
     expect(code).toBe(0);

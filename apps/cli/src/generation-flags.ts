@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { ConfigError, MllmError } from '@mllm/core';
 import { resolveGenerateOptions, type GenerateOptions } from '@mllm/llm';
 
@@ -82,4 +83,28 @@ export function generationOptionsFromFlags(flags: GenerationFlags, defaults: { m
     throw new MllmError(`invalid generation flags:\n${lines.map((l) => `  - ${l}`).join('\n')}`);
   }
   return noiseStep === undefined ? defined : { ...defined, imageNoise: { noiseStep } };
+}
+
+/** The in-process hallucination mitigation flags, shared by `mllm chat` and `mllm eval`. */
+export function withMitigationFlags(command: Command): Command {
+  return command
+    .option('--vcd <alpha>', 'visual contrastive decoding: contrast with a noised image at this strength (1 in the paper; tfjs runtime)')
+    .option('--vcd-beta <b>', 'VCD plausibility cut-off: keep tokens with p >= b x the highest (default 0.1)')
+    .option('--vcd-noise-step <t>', 'VCD diffusion step of the noised image, 0-999 (default 500)')
+    .option('--pai <alpha>', "boost the generated token's attention to the image by this much (PAI; 0.5 in the paper; tfjs runtime)")
+    .option('--pai-from-layer <n>', 'first LLM layer PAI boosts (default 0)');
+}
+
+/** Those flags as commander hands them over (camelCase). */
+export interface MitigationFlags {
+  vcd?: string;
+  vcdBeta?: string;
+  vcdNoiseStep?: string;
+  pai?: string;
+  paiFromLayer?: string;
+}
+
+/** The GenerationFlags spelling of the mitigation flags. */
+export function mitigationFlags(flags: MitigationFlags): Pick<GenerationFlags, 'vcd' | 'vcd-beta' | 'vcd-noise-step' | 'pai' | 'pai-from-layer'> {
+  return { vcd: flags.vcd, 'vcd-beta': flags.vcdBeta, 'vcd-noise-step': flags.vcdNoiseStep, pai: flags.pai, 'pai-from-layer': flags.paiFromLayer };
 }

@@ -15,6 +15,8 @@ export function printSummary(r: EvalReport, out: string, wallSeconds?: number, b
             (r.detail.kinds ? `  hallucinated claims: existence ${f(r.detail.kinds.rates.existence)}  attribute ${f(r.detail.kinds.rates.attribute)}  relationship ${f(r.detail.kinds.rates.relationship)}` : ''),
         ]
       : []),
+    ...(r.detail?.chair.byAttribute ? [`detail     wrong colour ${f(r.detail.chair.byAttribute.color)}  size ${f(r.detail.chair.byAttribute.size)}  position ${f(r.detail.chair.byAttribute.position)}`] : []),
+    ...(r.openSet ? [`FaithScore ${f(r.openSet.faithScore.score)}  ${Object.entries(r.openSet.faithScore.byKind).map(([k, v]) => `${k} ${f(v)}`).join('  ')}`] : []),
     `closed-set accuracy ${f(r.closedSet.accuracy)}  ${Object.entries(r.closedSet.byType).map(([k, v]) => `${k} ${f(v.accuracy)}`).join('  ')}`,
     ...(r.reasoning
       ? [`reasoning  direct ${f(r.reasoning.direct.accuracy)}  step by step ${f(r.reasoning.stepByStep.accuracy)}  (${Object.keys(r.reasoning.direct.byType).map((k) => `${k} ${f(r.reasoning!.direct.byType[k]!.accuracy)} / ${f(r.reasoning!.stepByStep.byType[k]?.accuracy ?? 0)}`).join('  ')})`]

@@ -44,8 +44,11 @@ export interface OpenedRun extends Session {
   loadImage(image: string | Uint8Array): Promise<Float32Array>;
   /** The words of `text` the run's vocabulary lacks (read as <unk>); empty for an HF tokenizer. */
   unknownWords(text: string): string[];
-  /** The run's evaluation (POPE, CHAIR, closed-set, ...) on its test scenes, as `report.json` has it. */
-  evaluate(options?: { onProgress?: EvaluateProgress }): Promise<EvalReport>;
+  /**
+   * The run's evaluation (POPE, CHAIR, closed-set, ...) on its test scenes, as `report.json` has
+   * it; `decoding` replaces the config's `eval.decoding` (in-process mitigation: VCD, PAI).
+   */
+  evaluate(options?: { onProgress?: EvaluateProgress; decoding?: RunConfig['eval']['decoding'] }): Promise<EvalReport>;
   /** Frees the model's tensors. */
   dispose(): void;
 }
@@ -122,7 +125,7 @@ export async function openRun(dir: string): Promise<OpenedRun> {
     },
     loadImage: (image) => loadImageInput(image, { size }),
     unknownWords: (text) => tokenizer.unknownWords(text),
-    evaluate: (options) => evaluateSession(session, options?.onProgress),
+    evaluate: (options) => evaluateSession(options?.decoding ? { ...session, config: { ...session.config, eval: { ...session.config.eval, decoding: options.decoding } } } : session, options?.onProgress),
     dispose: () => model.dispose(),
   };
 }

@@ -3,12 +3,12 @@ import { MllmError } from '@mllm/core';
 import { onnxChatModel, tfjsChatModel, type ChatModel } from '../chat-backend';
 import { runChatSession, unknownWordsWarning } from '../chat-session';
 import { positiveInt, repeatable } from '../flags';
-import { generationOptionsFromFlags } from '../generation-flags';
+import { generationOptionsFromFlags, mitigationFlags, withMitigationFlags, type MitigationFlags } from '../generation-flags';
 import { BACKEND_HELP, helpHint, withExamples } from '../help';
 import type { CommandContext } from '../output';
 import { runtimeOf } from './evaluate';
 
-interface ChatFlags {
+interface ChatFlags extends MitigationFlags {
   checkpoint?: string;
   runtime?: string;
   model?: string;
@@ -23,11 +23,6 @@ interface ChatFlags {
   stop?: string[];
   threads?: string;
   backend?: string;
-  vcd?: string;
-  vcdBeta?: string;
-  vcdNoiseStep?: string;
-  pai?: string;
-  paiFromLayer?: string;
 }
 
 const ASK = 'add --prompt "what color is the circle ?" for one answer, or leave it out to chat';
@@ -50,11 +45,6 @@ export function chatCommand(context: CommandContext): Command {
     .option('--repetition-penalty <r>', 'divide the logits of tokens already in the text by r')
     .option('--seed <n>', 'sampling seed (default: 0, so a chat repeats)')
     .option('--stop <text>', 'end the answer where this text appears (repeatable)', repeatable)
-    .option('--vcd <alpha>', 'visual contrastive decoding: contrast with a noised image at this strength (1 in the paper; tfjs runtime)')
-    .option('--vcd-beta <b>', 'VCD plausibility cut-off: keep tokens with p >= b x the highest (default 0.1)')
-    .option('--vcd-noise-step <t>', 'VCD diffusion step of the noised image, 0-999 (default 500)')
-    .option('--pai <alpha>', "boost the generated token's attention to the image by this much (PAI; 0.5 in the paper; tfjs runtime)")
-    .option('--pai-from-layer <n>', 'first LLM layer PAI boosts (default 0)')
     .option('--threads <n>', 'onnxruntime threads (onnx runtime)')
     .option('--backend <name>', BACKEND_HELP)
     .action(async (flags: ChatFlags) => {
@@ -68,11 +58,7 @@ export function chatCommand(context: CommandContext): Command {
           'repetition-penalty': flags.repetitionPenalty,
           seed: flags.seed,
           stop: flags.stop,
-          vcd: flags.vcd,
-          'vcd-beta': flags.vcdBeta,
-          'vcd-noise-step': flags.vcdNoiseStep,
-          pai: flags.pai,
-          'pai-from-layer': flags.paiFromLayer,
+          ...mitigationFlags(flags),
         },
         { maxNewTokens: 40 },
       );
@@ -96,7 +82,7 @@ export function chatCommand(context: CommandContext): Command {
         await model.close();
       }
     });
-  return withExamples(helpHint(command), [
+  return withExamples(helpHint(withMitigationFlags(command)), [
     ['mllm chat --checkpoint runs/default --image scene.png', 'a conversation about scene.png (mllm scene --out scene.png makes one); /help inside lists commands'],
     ['mllm chat --checkpoint runs/default --image scene.png --prompt "what color is the circle ?"', 'one answer, printed as it is generated'],
     ['mllm chat --runtime onnx --model exports/default --image scene.png --temperature 0.7 --seed 1', 'a sampled conversation on onnxruntime, from mllm export'],

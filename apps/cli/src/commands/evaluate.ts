@@ -2,14 +2,18 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { MllmError, initBackend } from '@mllm/core';
-import { evaluateOnnx, openRun } from '@mllm/run';
+import { evaluateOnnx, openRun, type OpenedRun } from '@mllm/run';
 import { positiveInt } from '../flags';
+import { generationOptionsFromFlags, mitigationFlags, withMitigationFlags, type MitigationFlags } from '../generation-flags';
 import { BACKEND_HELP, helpHint, withExamples } from '../help';
 import { consoleLogger } from '../output';
 import { printSummary } from '../print-eval';
 import { evalProgress } from '../progress';
 
-interface EvalFlags {
+/** What `OpenedRun.evaluate` takes as in-process mitigation. */
+type EvalDecoding = NonNullable<Parameters<OpenedRun['evaluate']>[0]>['decoding'];
+
+interface EvalFlags extends MitigationFlags {
   checkpoint?: string;
   runtime?: string;
   model?: string;
@@ -34,24 +38,37 @@ export function evalCommand(): Command {
     .option('--backend <name>', BACKEND_HELP)
     .action(async (flags: EvalFlags) => {
       if (runtimeOf(flags.runtime) === 'onnx') {
+        if (flags.vcd !== undefined || flags.pai !== undefined) throw new MllmError('--vcd and --pai change how the model attends and which logits it contrasts, which the exported ONNX graph does not do; evaluate with --checkpoint (tfjs runtime) for them');
         if (!flags.model) throw new MllmError('mllm eval --runtime onnx needs --model DIR (a folder written by mllm export)');
         const result = await evaluateOnnx({ model: flags.model, threads: positiveInt('--threads', flags.threads), logger: consoleLogger });
         printSummary(result, join(flags.model, 'eval-onnx.json'));
         return;
       }
       if (!flags.checkpoint) throw new MllmError('mllm eval needs --checkpoint DIR (a finished run folder)');
+      const { contrastive, imageAttention, imageNoise } = generationOptionsFromFlags(mitigationFlags(flags), { maxNewTokens: 1 });
+      const mitigated = [contrastive && contrastive.alpha > 0 && 'vcd', imageAttention && imageAttention.alpha > 0 && 'pai'].filter(Boolean);
+      // a mitigated evaluation is written beside the plain one, never over it
+      const file = mitigated.length > 0 ? `eval-${mitigated.join('-')}.json` : 'eval.json';
       await initBackend({ backend: flags.backend, logger: consoleLogger });
       const opened = await openRun(flags.checkpoint);
       try {
-        const result = await opened.evaluate({ onProgress: evalProgress('eval') });
-        await writeFile(join(flags.checkpoint, 'eval.json'), JSON.stringify(result, null, 2));
-        printSummary(result, flags.checkpoint);
+        const decoding: EvalDecoding =
+          mitigated.length > 0
+            ? {
+                ...(contrastive && { contrastive: { alpha: contrastive.alpha, beta: contrastive.beta ?? 0.1 }, imageNoise: { noiseStep: imageNoise?.noiseStep ?? 500, seed: 0 } }),
+                ...(imageAttention && { imageAttention: { alpha: imageAttention.alpha, fromLayer: imageAttention.fromLayer ?? 0 } }),
+              }
+            : undefined;
+        const result = await opened.evaluate({ onProgress: evalProgress('eval'), decoding });
+        await writeFile(join(flags.checkpoint, file), JSON.stringify(result, null, 2));
+        printSummary(result, join(flags.checkpoint, file));
       } finally {
         opened.dispose();
       }
     });
-  return withExamples(helpHint(command), [
+  return withExamples(helpHint(withMitigationFlags(command)), [
     ['mllm eval --checkpoint runs/default', 'score runs/default again; writes runs/default/eval.json'],
+    ['mllm eval --checkpoint runs/default --pai 0.5', 'the same with the image-attention boost; writes runs/default/eval-pai.json'],
     ['mllm eval --runtime onnx --model exports/default --threads 2', 'the same scores from an ONNX export (mllm export)'],
   ]);
 }
