@@ -26,6 +26,35 @@ export function linear(g: GraphBuilder, x: string, layer: Linear, name: string):
   return layer.bias ? g.op('Add', [y, g.floatTensor(`${name}.bias`, values(layer.bias), [layer.outFeatures])]) : y;
 }
 
+/**
+ * Several linears of the same input as one MatMul: their W^T side by side [in, sum of outs] (and
+ * biases end to end), the product split back into one value per layer. A decode step (one token)
+ * then streams one larger weight instead of several small ones, with one kernel call and one
+ * thread-pool dispatch; each output column is the same dot product as before.
+ */
+export function fusedLinear(g: GraphBuilder, x: string, layers: Linear[], fusedName: string): string[] {
+  const inFeatures = layers[0]!.inFeatures;
+  const total = layers.reduce((sum, l) => sum + l.outFeatures, 0);
+  const wT = new Float32Array(inFeatures * total);
+  let column = 0;
+  for (const layer of layers) {
+    const own = transposeMatrix(layer.weight.dataSync() as Float32Array, layer.outFeatures, inFeatures); // [in, out]
+    for (let r = 0; r < inFeatures; r++) wT.set(own.subarray(r * layer.outFeatures, (r + 1) * layer.outFeatures), r * total + column);
+    column += layer.outFeatures;
+  }
+  let y = g.op('MatMul', [x, g.weight(`${fusedName}.weight`, wT, [inFeatures, total])]);
+  if (layers.some((l) => l.bias)) {
+    const bias = new Float32Array(total);
+    let at = 0;
+    for (const layer of layers) {
+      if (layer.bias) bias.set(values(layer.bias), at);
+      at += layer.outFeatures;
+    }
+    y = g.op('Add', [y, g.floatTensor(`${fusedName}.bias`, bias, [total])]);
+  }
+  return g.opMulti('Split', [y, g.constInt64(layers.map((l) => l.outFeatures))], layers.length, { axis: { int: -1 } });
+}
+
 export function layerNorm(g: GraphBuilder, x: string, norm: LayerNorm, name: string): string {
   const w = g.floatTensor(`${name}.weight`, values(norm.weight), [norm.dim]);
   const b = g.floatTensor(`${name}.bias`, values(norm.bias), [norm.dim]);
@@ -85,11 +114,11 @@ export function activationMlp(g: GraphBuilder, x: string, mlp: { fc1: Linear; fc
   return linear(g, activation(g, linear(g, x, mlp.fc1, `${name}.fc1`), mlp.activation), mlp.fc2, `${name}.fc2`);
 }
 
-/** down(silu(gate(x)) * up(x)). */
+/** down(silu(gate(x)) * up(x)); gate and up as one MatMul. */
 export function swiGlu(g: GraphBuilder, x: string, mlp: SwiGLU, name: string): string {
-  const gate = linear(g, x, mlp.gate, `${name}.gate_proj`);
+  const [gate, up] = fusedLinear(g, x, [mlp.gate, mlp.up], `${name}.gate_up_proj`) as [string, string];
   const silu = g.op('Mul', [gate, g.op('Sigmoid', [gate])]);
-  return linear(g, g.op('Mul', [silu, linear(g, x, mlp.up, `${name}.up_proj`)]), mlp.down, `${name}.down_proj`);
+  return linear(g, g.op('Mul', [silu, up]), mlp.down, `${name}.down_proj`);
 }
 
 /** Rotary tables gathered at the batch's positions, [B, 1, T, dh] each. */
@@ -155,9 +184,13 @@ export function attention(
   // x * text + y * image picks either side exactly (0/1 masks), as core's attention does
   const pick = (text: string, expert: Linear, proj: string) =>
     r ? g.op('Add', [g.op('Mul', [text, r.textMask]), g.op('Mul', [linear(g, x, expert, `${r.name}.self_attn.${proj}`), r.imageMask])]) : text;
-  let q = heads(g, pick(linear(g, x, attn.q, `${name}.q_proj`), r?.expert.q as Linear, 'q_proj'), h, dh); // [B, H, T, dh]
-  let k = heads(g, pick(linear(g, x, attn.k, `${name}.k_proj`), r?.expert.k as Linear, 'k_proj'), hkv, dh); // [B, Hkv, T, dh]
-  let v = heads(g, pick(linear(g, x, attn.v, `${name}.v_proj`), r?.expert.v as Linear, 'v_proj'), hkv, dh);
+  // q, k and v as one MatMul, unless the adapter prefix reuses k and v on its own states (it would need them apart)
+  const [qx, kx, vx] = inputs.prefix
+    ? [linear(g, x, attn.q, `${name}.q_proj`), linear(g, x, attn.k, `${name}.k_proj`), linear(g, x, attn.v, `${name}.v_proj`)]
+    : (fusedLinear(g, x, [attn.q, attn.k, attn.v], `${name}.qkv_proj`) as [string, string, string]);
+  let q = heads(g, pick(qx, r?.expert.q as Linear, 'q_proj'), h, dh); // [B, H, T, dh]
+  let k = heads(g, pick(kx, r?.expert.k as Linear, 'k_proj'), hkv, dh); // [B, Hkv, T, dh]
+  let v = heads(g, pick(vx, r?.expert.v as Linear, 'v_proj'), hkv, dh);
   if (inputs.rope) {
     q = applyRope(g, q, inputs.rope, dh);
     k = applyRope(g, k, inputs.rope, dh);
