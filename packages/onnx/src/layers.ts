@@ -168,6 +168,15 @@ function applyRope(g: GraphBuilder, x: string, rope: RopeValues, dh: number): st
   return g.op('Add', [g.op('Mul', [x, rope.cos]), g.op('Mul', [rotated, rope.sin])]);
 }
 
+export interface AttentionGraphOutputs {
+  /** [B, T, D]. */
+  out: string;
+  /** Keys and values [B, Hkv, S, dh], cache included. */
+  present: { key: string; value: string };
+  /** This call's keys and values alone [B, Hkv, T, dh] (rotated), what a host-side cache appends. */
+  step: { key: string; value: string };
+}
+
 /** Self-attention; returns the output [B, T, D] and the keys/values [B, Hkv, S, dh] to cache. */
 export function attention(
   g: GraphBuilder,
@@ -175,7 +184,7 @@ export function attention(
   attn: Attention,
   name: string,
   inputs: AttentionGraphInputs = {},
-): { out: string; present: { key: string; value: string } } {
+): AttentionGraphOutputs {
   const h = attn.config.numHeads;
   const hkv = attn.numKvHeads;
   const dh = attn.headDim;
@@ -195,6 +204,7 @@ export function attention(
     q = applyRope(g, q, inputs.rope, dh);
     k = applyRope(g, k, inputs.rope, dh);
   }
+  const step = { key: k, value: v }; // this call's own keys and values, before the cache
   if (inputs.past) {
     k = g.op('Concat', [inputs.past.key, k], { axis: { int: 2 } }, inputs.past.present?.key); // [B, Hkv, S, dh]
     v = g.op('Concat', [inputs.past.value, v], { axis: { int: 2 } }, inputs.past.present?.value);
@@ -223,7 +233,7 @@ export function attention(
     ctx = g.op('Add', [ctx, g.op('Mul', [prefixCtx, g.op('Reshape', [inputs.prefix.gate, g.constInt64([1, h, 1, 1])])])]);
   }
   const merged = g.op('Reshape', [g.op('Transpose', [ctx], { perm: { ints: [0, 2, 1, 3] } }), g.constInt64([0, 0, h * dh])]); // [B, T, D]
-  return { out: linear(g, merged, attn.o, `${name}.${outName}`), present };
+  return { out: linear(g, merged, attn.o, `${name}.${outName}`), present, step };
 }
 
 /** [B, Hkv, S, dh] -> [B, Hkv * groups, S, dh], each kv head repeated for its query group (HF repeat_kv). */
@@ -239,10 +249,10 @@ export function transformerBlock(
   block: TransformerBlock,
   name: string,
   inputs: AttentionGraphInputs = {},
-): { out: string; present: { key: string; value: string } } {
+): AttentionGraphOutputs {
   const llama = block.config.style === 'llama';
   const [n1, n2] = llama ? ['input_layernorm', 'post_attention_layernorm'] : ['layer_norm1', 'layer_norm2'];
-  const { out: a, present } = attention(g, norm(g, x, block.norm1, `${name}.${n1}`), block.attn, `${name}.self_attn`, inputs);
+  const { out: a, present, step } = attention(g, norm(g, x, block.norm1, `${name}.${n1}`), block.attn, `${name}.self_attn`, inputs);
   const hidden = g.op('Add', [x, a]);
   const n = norm(g, hidden, block.norm2, `${name}.${n2}`);
   const mlp = block.mlp as unknown as SwiGLU | GeluMLP | { fc1: Linear; fc2: Linear; activation: MlpActivation };
@@ -250,5 +260,5 @@ export function transformerBlock(
   const r = inputs.routing;
   // norms stay shared (CogVLM); only the feed-forward is picked per position
   if (r) ff = g.op('Add', [g.op('Mul', [ff, r.textMask]), g.op('Mul', [swiGlu(g, n, r.expert.mlp, `${r.name}.mlp`), r.imageMask])]);
-  return { out: g.op('Add', [hidden, ff]), present };
+  return { out: g.op('Add', [hidden, ff]), present, step };
 }
