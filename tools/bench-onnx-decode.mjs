@@ -3,12 +3,16 @@
 // 3 kv heads, ffn 1536, vocab 49152; a small vision tower, which decoding never runs) against
 // the machine's memory-bandwidth bound, and against transformers.js on the same files.
 //
-// 1. Read bandwidth: onnxruntime ReduceSum over a 512 MB tensor, 1 and 2 intra-op threads.
-// 2. The bound: bandwidth / weight bytes read per token (every decoder weight, LM head
-//    included; the token embedding is one gathered row).
+// 1. Read bandwidth: onnxruntime ReduceSum over a 512 MB tensor, 1 and 2 intra-op threads, at the
+//    start, and on 2 threads again right before each prompt length's rounds (a shared machine's
+//    bandwidth moves within a run: each row's % of the bound uses the bandwidth measured beside it).
+// 2. The bound: bandwidth / bytes read per token: every decoder weight (LM head included; the
+//    token embedding is one gathered row) plus the KV cache at that prompt length (read once per
+//    step: the row's prompt + half the new tokens, keys and values of every layer).
 // 3. Greedy generation of BENCH_DECODE_STEPS tokens after prompts of 16 to 256 tokens, on
 //    `@mllm/onnx`'s runtime and on transformers.js (LlavaForConditionalGeneration, no image),
 //    taking turns; decode = median time between consecutive tokens. Both must pick the same ids.
+//    Both run onnxruntime's default thread count unless BENCH_THREADS sets ours.
 //
 // `node tools/bench-onnx-decode.mjs` after `npm run build` (~4 min to build and export the model;
 // BENCH_ONNX_DIR=/path reuses an export, BENCH_DTYPE=fp16|int8 another weight format). Numbers move
@@ -91,7 +95,8 @@ export async function benchDecode() {
   const own = process.env.BENCH_ONNX_DIR;
   const dir = own ?? join(mkdtempSync(join(tmpdir(), 'mllm-bench-decode-')), 'smollm2-135m');
   if (!own || !existsSync(join(dir, 'mllm.json'))) await exportAtSize(dir);
-  const runtime = await OnnxMultimodalModel.load(dir);
+  const threads = process.env.BENCH_THREADS ? Number(process.env.BENCH_THREADS) : undefined;
+  const runtime = await OnnxMultimodalModel.load(dir, { threads });
   const { layers, dim, vocabSize } = runtime.manifest.llm;
   const { AutoModelForImageTextToText, Tensor, env } = await import('@huggingface/transformers');
   env.allowRemoteModels = false;
@@ -102,8 +107,11 @@ export async function benchDecode() {
   const kvDim = text.num_key_value_heads * text.head_dim;
   const perLayer = dim * qDim * 2 + dim * kvDim * 2 + 3 * dim * text.intermediate_size;
   const weightBytes = (layers * perLayer + vocabSize * dim) * BYTES_PER_WEIGHT[runtime.manifest.weights];
+  // float32 keys and values of every layer at the mean cached length of a row's decode steps
+  const cacheBytes = (promptLength) => layers * 2 * kvDim * (promptLength + STEPS / 2) * 4;
   const rows = [];
   for (const promptLength of PROMPTS) {
+    const rowBandwidth = await readBandwidth(Math.min(2, cores));
     const ids = Array.from({ length: promptLength }, (_, i) => 8 + ((i * 7919) % (vocabSize - 8)));
     await oursRun(runtime, ids, 2); // warm-up at this length
     await theirsRun(hf, Tensor, ids, 2);
@@ -117,25 +125,25 @@ export async function benchDecode() {
       theirs.push(...b.intervals);
       same &&= JSON.stringify(a.ids) === JSON.stringify(b.ids);
     }
-    rows.push({ promptLength, ours: median(ours), theirs: median(theirs), same });
+    rows.push({ promptLength, ours: median(ours), theirs: median(theirs), same, bandwidth: rowBandwidth, bytes: weightBytes + cacheBytes(promptLength) });
   }
   await runtime.release();
   await hf.dispose();
   if (!own) rmSync(dirname(dir), { recursive: true, force: true });
-  return { cores, bandwidth, weightBytes, dtype: runtime.manifest.weights, rows };
+  return { cores, threads: threads ?? 'default', bandwidth, weightBytes, dtype: runtime.manifest.weights, rows };
 }
 
-export function formatDecodeBench({ cores, bandwidth, weightBytes, dtype, rows }) {
-  const bound = (gbs) => (gbs * 1e9) / weightBytes;
+export function formatDecodeBench({ cores, threads, bandwidth, weightBytes, dtype, rows }) {
+  const bound = (gbs, bytes = weightBytes) => (gbs * 1e9) / bytes;
   const lines = [
-    `read bandwidth (onnxruntime ReduceSum, 512 MB): ${bandwidth.one.toFixed(1)} GB/s on 1 thread, ${bandwidth.two.toFixed(1)} GB/s on 2 (${cores} cores)`,
-    `SmolLM2-135M-shaped LLM, ${dtype} weights: ${(weightBytes / 1e6).toFixed(0)} MB read per token -> bound ${bound(bandwidth.one).toFixed(1)} tok/s (1 core), ${bound(bandwidth.two).toFixed(1)} tok/s (2 cores)`,
-    `batch 1, greedy, ${STEPS} new tokens x ${ROUNDS} rounds taking turns; decode = median ms between tokens`,
-    '| prompt | @mllm/onnx tok/s | transformers.js tok/s | ours / theirs | % of 2-core bound (ours) | same ids |',
-    '|---:|---:|---:|---:|---:|:---:|',
+    `read bandwidth (onnxruntime ReduceSum, 512 MB): ${bandwidth.one.toFixed(1)} GB/s on 1 thread, ${bandwidth.two.toFixed(1)} GB/s on 2 (${cores} cores) at the start; on 2 threads beside each row: ${rows.map((r) => r.bandwidth.toFixed(1)).join(' / ')} GB/s`,
+    `SmolLM2-135M-shaped LLM, ${dtype} weights: ${(weightBytes / 1e6).toFixed(0)} MB read per token (+ the KV cache per row) -> bound at the start ${bound(bandwidth.one).toFixed(1)} tok/s (1 core), ${bound(bandwidth.two).toFixed(1)} tok/s (2 cores)`,
+    `batch 1, greedy, ${STEPS} new tokens x ${ROUNDS} rounds taking turns; decode = median ms between tokens; @mllm/onnx intra-op threads: ${threads}, transformers.js: default`,
+    '| prompt | @mllm/onnx tok/s | transformers.js tok/s | ours / theirs | MB read per token | 2-core bound tok/s (row bandwidth) | % of bound (ours) | same ids |',
+    '|---:|---:|---:|---:|---:|---:|---:|:---:|',
     ...rows.map(
       (r) =>
-        `| ${r.promptLength} | ${(1000 / r.ours).toFixed(1)} | ${(1000 / r.theirs).toFixed(1)} | ${(r.theirs / r.ours).toFixed(2)}x | ${((100 * 1000) / r.ours / bound(bandwidth.two)).toFixed(0)}% | ${r.same ? 'yes' : 'NO'} |`,
+        `| ${r.promptLength} | ${(1000 / r.ours).toFixed(1)} | ${(1000 / r.theirs).toFixed(1)} | ${(r.theirs / r.ours).toFixed(2)}x | ${(r.bytes / 1e6).toFixed(0)} | ${bound(r.bandwidth, r.bytes).toFixed(1)} | ${((100 * 1000) / r.ours / bound(r.bandwidth, r.bytes)).toFixed(0)}% | ${r.same ? 'yes' : 'NO'} |`,
     ),
   ];
   return lines.join('\n');

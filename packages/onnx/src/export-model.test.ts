@@ -20,7 +20,8 @@ describe('exportModel', () => {
     expect(manifest.image.tokensPerImage).toBe(4);
     const decoder = await ort.InferenceSession.create(join(dir, 'onnx/decoder_model_merged.onnx'));
     expect(decoder.inputNames).toEqual(['inputs_embeds', 'attention_mask', 'position_ids', 'past_key_values.0.key', 'past_key_values.0.value', 'past_key_values.1.key', 'past_key_values.1.value']);
-    expect(decoder.outputNames).toEqual(['present.0.key', 'present.0.value', 'present.1.key', 'present.1.value', 'logits']);
+    // logits and each call's new keys/values first (what @mllm/onnx fetches), then the cache transformers.js takes
+    expect(decoder.outputNames).toEqual(['logits', 'new_key_values.0.key', 'new_key_values.0.value', 'new_key_values.1.key', 'new_key_values.1.value', 'present.0.key', 'present.0.value', 'present.1.key', 'present.1.value']);
     await decoder.release();
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
     expect(config.vision_config.patch_size).toBe(4);

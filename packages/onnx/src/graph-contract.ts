@@ -28,6 +28,14 @@ export interface GraphContract {
 /** Why a field and a graph disagree, and the fix. */
 const EDITED = `mllm.json was edited or the files come from different exports, ${REEXPORT_HINT}`;
 
+/**
+ * Prefix of the decoder's optional outputs holding each call's own keys and values,
+ * `new_key_values.{i}.{key,value}` [B, Hkv, T, dh], read by the runtime's host-side cache (HostKvCache);
+ * folders exported before them decode through `present.*`. Not `present...`: transformers.js
+ * takes every output named `present*` into its cache.
+ */
+export const NEW_KEY_VALUES = 'new_key_values';
+
 /** The input that tells each graph of an export apart. */
 const ROLE_INPUT: Record<GraphRole, string> = { visionEncoder: 'pixel_values', embedTokens: 'input_ids', decoder: 'inputs_embeds' };
 const ROLE_NAME: Record<GraphRole, string> = { visionEncoder: 'vision encoder', embedTokens: 'token embedding', decoder: 'decoder' };

@@ -26,6 +26,35 @@ export function linear(g: GraphBuilder, x: string, layer: Linear, name: string):
   return layer.bias ? g.op('Add', [y, g.floatTensor(`${name}.bias`, values(layer.bias), [layer.outFeatures])]) : y;
 }
 
+/**
+ * Several linears of the same input as one MatMul: their W^T side by side [in, sum of outs] (and
+ * biases end to end), the product split back into one value per layer. A decode step (one token)
+ * then streams one larger weight instead of several small ones, with one kernel call and one
+ * thread-pool dispatch; each output column is the same dot product as before.
+ */
+export function fusedLinear(g: GraphBuilder, x: string, layers: Linear[], fusedName: string): string[] {
+  const inFeatures = layers[0]!.inFeatures;
+  const total = layers.reduce((sum, l) => sum + l.outFeatures, 0);
+  const wT = new Float32Array(inFeatures * total);
+  let column = 0;
+  for (const layer of layers) {
+    const own = transposeMatrix(layer.weight.dataSync() as Float32Array, layer.outFeatures, inFeatures); // [in, out]
+    for (let r = 0; r < inFeatures; r++) wT.set(own.subarray(r * layer.outFeatures, (r + 1) * layer.outFeatures), r * total + column);
+    column += layer.outFeatures;
+  }
+  let y = g.op('MatMul', [x, g.weight(`${fusedName}.weight`, wT, [inFeatures, total])]);
+  if (layers.some((l) => l.bias)) {
+    const bias = new Float32Array(total);
+    let at = 0;
+    for (const layer of layers) {
+      if (layer.bias) bias.set(values(layer.bias), at);
+      at += layer.outFeatures;
+    }
+    y = g.op('Add', [y, g.floatTensor(`${fusedName}.bias`, bias, [total])]);
+  }
+  return g.opMulti('Split', [y, g.constInt64(layers.map((l) => l.outFeatures))], layers.length, { axis: { int: -1 } });
+}
+
 export function layerNorm(g: GraphBuilder, x: string, norm: LayerNorm, name: string): string {
   const w = g.floatTensor(`${name}.weight`, values(norm.weight), [norm.dim]);
   const b = g.floatTensor(`${name}.bias`, values(norm.bias), [norm.dim]);
@@ -85,11 +114,11 @@ export function activationMlp(g: GraphBuilder, x: string, mlp: { fc1: Linear; fc
   return linear(g, activation(g, linear(g, x, mlp.fc1, `${name}.fc1`), mlp.activation), mlp.fc2, `${name}.fc2`);
 }
 
-/** down(silu(gate(x)) * up(x)). */
+/** down(silu(gate(x)) * up(x)); gate and up as one MatMul. */
 export function swiGlu(g: GraphBuilder, x: string, mlp: SwiGLU, name: string): string {
-  const gate = linear(g, x, mlp.gate, `${name}.gate_proj`);
+  const [gate, up] = fusedLinear(g, x, [mlp.gate, mlp.up], `${name}.gate_up_proj`) as [string, string];
   const silu = g.op('Mul', [gate, g.op('Sigmoid', [gate])]);
-  return linear(g, g.op('Mul', [silu, linear(g, x, mlp.up, `${name}.up_proj`)]), mlp.down, `${name}.down_proj`);
+  return linear(g, g.op('Mul', [silu, up]), mlp.down, `${name}.down_proj`);
 }
 
 /** Rotary tables gathered at the batch's positions, [B, 1, T, dh] each. */
@@ -139,6 +168,15 @@ function applyRope(g: GraphBuilder, x: string, rope: RopeValues, dh: number): st
   return g.op('Add', [g.op('Mul', [x, rope.cos]), g.op('Mul', [rotated, rope.sin])]);
 }
 
+export interface AttentionGraphOutputs {
+  /** [B, T, D]. */
+  out: string;
+  /** Keys and values [B, Hkv, S, dh], cache included. */
+  present: { key: string; value: string };
+  /** This call's keys and values alone [B, Hkv, T, dh] (rotated), what a host-side cache appends. */
+  step: { key: string; value: string };
+}
+
 /** Self-attention; returns the output [B, T, D] and the keys/values [B, Hkv, S, dh] to cache. */
 export function attention(
   g: GraphBuilder,
@@ -146,7 +184,7 @@ export function attention(
   attn: Attention,
   name: string,
   inputs: AttentionGraphInputs = {},
-): { out: string; present: { key: string; value: string } } {
+): AttentionGraphOutputs {
   const h = attn.config.numHeads;
   const hkv = attn.numKvHeads;
   const dh = attn.headDim;
@@ -155,13 +193,18 @@ export function attention(
   // x * text + y * image picks either side exactly (0/1 masks), as core's attention does
   const pick = (text: string, expert: Linear, proj: string) =>
     r ? g.op('Add', [g.op('Mul', [text, r.textMask]), g.op('Mul', [linear(g, x, expert, `${r.name}.self_attn.${proj}`), r.imageMask])]) : text;
-  let q = heads(g, pick(linear(g, x, attn.q, `${name}.q_proj`), r?.expert.q as Linear, 'q_proj'), h, dh); // [B, H, T, dh]
-  let k = heads(g, pick(linear(g, x, attn.k, `${name}.k_proj`), r?.expert.k as Linear, 'k_proj'), hkv, dh); // [B, Hkv, T, dh]
-  let v = heads(g, pick(linear(g, x, attn.v, `${name}.v_proj`), r?.expert.v as Linear, 'v_proj'), hkv, dh);
+  // q, k and v as one MatMul, unless the adapter prefix reuses k and v on its own states (it would need them apart)
+  const [qx, kx, vx] = inputs.prefix
+    ? [linear(g, x, attn.q, `${name}.q_proj`), linear(g, x, attn.k, `${name}.k_proj`), linear(g, x, attn.v, `${name}.v_proj`)]
+    : (fusedLinear(g, x, [attn.q, attn.k, attn.v], `${name}.qkv_proj`) as [string, string, string]);
+  let q = heads(g, pick(qx, r?.expert.q as Linear, 'q_proj'), h, dh); // [B, H, T, dh]
+  let k = heads(g, pick(kx, r?.expert.k as Linear, 'k_proj'), hkv, dh); // [B, Hkv, T, dh]
+  let v = heads(g, pick(vx, r?.expert.v as Linear, 'v_proj'), hkv, dh);
   if (inputs.rope) {
     q = applyRope(g, q, inputs.rope, dh);
     k = applyRope(g, k, inputs.rope, dh);
   }
+  const step = { key: k, value: v }; // this call's own keys and values, before the cache
   if (inputs.past) {
     k = g.op('Concat', [inputs.past.key, k], { axis: { int: 2 } }, inputs.past.present?.key); // [B, Hkv, S, dh]
     v = g.op('Concat', [inputs.past.value, v], { axis: { int: 2 } }, inputs.past.present?.value);
@@ -190,7 +233,7 @@ export function attention(
     ctx = g.op('Add', [ctx, g.op('Mul', [prefixCtx, g.op('Reshape', [inputs.prefix.gate, g.constInt64([1, h, 1, 1])])])]);
   }
   const merged = g.op('Reshape', [g.op('Transpose', [ctx], { perm: { ints: [0, 2, 1, 3] } }), g.constInt64([0, 0, h * dh])]); // [B, T, D]
-  return { out: linear(g, merged, attn.o, `${name}.${outName}`), present };
+  return { out: linear(g, merged, attn.o, `${name}.${outName}`), present, step };
 }
 
 /** [B, Hkv, S, dh] -> [B, Hkv * groups, S, dh], each kv head repeated for its query group (HF repeat_kv). */
@@ -206,10 +249,10 @@ export function transformerBlock(
   block: TransformerBlock,
   name: string,
   inputs: AttentionGraphInputs = {},
-): { out: string; present: { key: string; value: string } } {
+): AttentionGraphOutputs {
   const llama = block.config.style === 'llama';
   const [n1, n2] = llama ? ['input_layernorm', 'post_attention_layernorm'] : ['layer_norm1', 'layer_norm2'];
-  const { out: a, present } = attention(g, norm(g, x, block.norm1, `${name}.${n1}`), block.attn, `${name}.self_attn`, inputs);
+  const { out: a, present, step } = attention(g, norm(g, x, block.norm1, `${name}.${n1}`), block.attn, `${name}.self_attn`, inputs);
   const hidden = g.op('Add', [x, a]);
   const n = norm(g, hidden, block.norm2, `${name}.${n2}`);
   const mlp = block.mlp as unknown as SwiGLU | GeluMLP | { fc1: Linear; fc2: Linear; activation: MlpActivation };
@@ -217,5 +260,5 @@ export function transformerBlock(
   const r = inputs.routing;
   // norms stay shared (CogVLM); only the feed-forward is picked per position
   if (r) ff = g.op('Add', [g.op('Mul', [ff, r.textMask]), g.op('Mul', [swiGlu(g, n, r.expert.mlp, `${r.name}.mlp`), r.imageMask])]);
-  return { out: g.op('Add', [hidden, ff]), present };
+  return { out: g.op('Add', [hidden, ff]), present, step };
 }

@@ -3,7 +3,8 @@ import * as ort from './ort-loader';
 import { MANIFEST_FILE, OnnxModelError, REEXPORT_HINT, checkManifest, type OnnxManifest } from './manifest';
 import { readModelFile, resolveModelFile } from './model-files';
 import { readGraphSignature } from './graph-signature';
-import { checkGraph, visualTokensPerImage, type GraphRole } from './graph-contract';
+import { NEW_KEY_VALUES, checkGraph, visualTokensPerImage, type GraphRole } from './graph-contract';
+import { HostKvCache } from './kv-cache';
 import { TokenPicker, checkSamplingOptions, positionsFromMask, type SamplingOptions } from '@mllm/llm/decoding';
 import { HostMediaLayout } from './media-layout';
 
@@ -100,10 +101,10 @@ export class OnnxMultimodalModel {
   }
 
   /** Runs one graph; an onnxruntime failure (a shape it refuses, a kernel error) names the file. */
-  private async run(role: GraphRole, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
+  private async run(role: GraphRole, feeds: Record<string, ort.Tensor>, fetches?: string[]): Promise<Record<string, ort.Tensor>> {
     const session = role === 'visionEncoder' ? this.visionEncoder : role === 'embedTokens' ? this.embedTokens : this.decoder;
     try {
-      return await session.run(feeds);
+      return await (fetches ? session.run(feeds, fetches) : session.run(feeds));
     } catch (e) {
       throw new OnnxModelError(`${this.files[role]}: onnxruntime failed to run it (${firstLine(e)}); the graph does not fit mllm.json, ${REEXPORT_HINT}`);
     }
@@ -226,6 +227,44 @@ export class OnnxMultimodalModel {
    * -> logits [B, T, V] and the cache holding P+T positions.
    */
   async decode(embeds: ort.Tensor, attentionMask: number[][], past?: Past, fusion: FusionFeeds = {}): Promise<{ logits: ort.Tensor; past: Past }> {
+    const [b] = embeds.dims as [number, number, number];
+    const out = await this.run('decoder', this.decoderFeeds(embeds, attentionMask, past ?? this.emptyPast(b), fusion));
+    const present: Past = {};
+    for (const [name, value] of Object.entries(out)) if (name.startsWith('present.')) present[name.replace('present.', 'past_key_values.')] = value;
+    return { logits: this.output('decoder', out, 'logits', [b, embeds.dims[1]!, this.vocabSize]), past: present };
+  }
+
+  /**
+   * Whether steps() can keep the cache itself: the decoder returns each call's own keys and values
+   * (`new_key_values.*`) right after the logits. onnxruntime-node 1.21 names fetched outputs by
+   * their place among all the session's outputs, so a fetch of some outputs is only read right
+   * when they are the first ones; an export without them (or in another order) decodes through
+   * `present.*`.
+   */
+  private get hasNewKeyValues(): boolean {
+    const wanted = ['logits', ...this.cacheNames().map((name) => name.replace('past_key_values', NEW_KEY_VALUES))];
+    return wanted.every((name, i) => this.decoder.outputNames[i] === name);
+  }
+
+  /** The decoder's past inputs, `past_key_values.{i}.{key,value}` in layer order. */
+  private cacheNames(): string[] {
+    return Array.from({ length: this.manifest.llm.layers }, (_, i) => [`past_key_values.${i}.key`, `past_key_values.${i}.value`]).flat();
+  }
+
+  /**
+   * decode() on a HostKvCache: feeds views of it, fetches only the logits and this call's keys
+   * and values (onnxruntime-node copies each fetched output; `present.*` would be the whole
+   * cache), and appends those to it.
+   */
+  private async decodeCached(embeds: ort.Tensor, attentionMask: number[][], cache: HostKvCache, fusion: FusionFeeds = {}): Promise<ort.Tensor> {
+    const [b, t] = embeds.dims as [number, number, number];
+    const fetches = ['logits', ...cache.names.map((name) => name.replace('past_key_values', NEW_KEY_VALUES))];
+    const out = await this.run('decoder', this.decoderFeeds(embeds, attentionMask, cache.feeds(), fusion), fetches);
+    cache.append(Object.fromEntries(cache.names.map((name) => [name, out[name.replace('past_key_values', NEW_KEY_VALUES)]!])));
+    return this.output('decoder', out, 'logits', [b, t, this.vocabSize]);
+  }
+
+  private decoderFeeds(embeds: ort.Tensor, attentionMask: number[][], past: Past, fusion: FusionFeeds): Record<string, ort.Tensor> {
     const [b, t] = embeds.dims as [number, number, number];
     const length = attentionMask[0]!.length;
     if (length > this.manifest.llm.maxPositions)
@@ -234,7 +273,7 @@ export class OnnxMultimodalModel {
       inputs_embeds: embeds,
       attention_mask: int64(attentionMask.flat(), [b, attentionMask[0]!.length]),
       position_ids: int64(positionsFromMask(attentionMask, t).flat(), [b, t]),
-      ...(past ?? this.emptyPast(b)),
+      ...past,
     };
     if (this.manifest.fusion?.type === 'adapter-prompts') {
       const d = this.manifest.llm.dim;
@@ -247,10 +286,7 @@ export class OnnxMultimodalModel {
     }
     if (this.manifest.fusion?.type === 'visual-expert')
       feeds.image_token_mask = new ort.Tensor('float32', fusion.imageTokenMask ? Float32Array.from(fusion.imageTokenMask.flat()) : new Float32Array(b * t), [b, t]);
-    const out = await this.run('decoder', feeds);
-    const present: Past = {};
-    for (const [name, value] of Object.entries(out)) if (name.startsWith('present.')) present[name.replace('present.', 'past_key_values.')] = value;
-    return { logits: this.output('decoder', out, 'logits', [b, t, this.vocabSize]), past: present };
+    return feeds;
   }
 
   /** Logits [B, T, V] of whole prompts in one call (no cache): the parity check's prefill. */
@@ -272,8 +308,18 @@ export class OnnxMultimodalModel {
     const b = prompts.length;
     const v = this.vocabSize;
     let mask = attentionMask;
-    let { logits, past } = await this.decode(embeds, mask, undefined, fusion);
-    let lastRows = lastPosition(logits, v);
+    // the cache stays in this process where the export returns each call's new keys and values
+    const { kvHeads, headDim } = this.manifest.llm;
+    const reserve = mask[0]!.length + options.maxNewTokens;
+    const cache = this.hasNewKeyValues ? new HostKvCache(this.cacheNames(), { batch: b, kvHeads, headDim, reserve }) : undefined;
+    let past: Past | undefined;
+    const call = async (input: ort.Tensor, callFusion: FusionFeeds): Promise<ort.Tensor> => {
+      if (cache) return this.decodeCached(input, mask, cache, callFusion);
+      const out = await this.decode(input, mask, past, callFusion);
+      past = out.past;
+      return out.logits;
+    };
+    let lastRows = lastPosition(await call(embeds, fusion), v);
     const done = new Array<boolean>(b).fill(false);
     for (let step = 0; step < options.maxNewTokens; step++) {
       const next = picker.pick(lastRows);
@@ -284,8 +330,7 @@ export class OnnxMultimodalModel {
       yield { ids: next, finished };
       if (done.every(Boolean) || step === options.maxNewTokens - 1) break;
       mask = mask.map((row) => [...row, 1]);
-      ({ logits, past } = await this.decode(await this.embed(next.map((id) => [id])), mask, past, stepFusion));
-      lastRows = lastPosition(logits, v);
+      lastRows = lastPosition(await call(await this.embed(next.map((id) => [id])), stepFusion), v);
     }
   }
 

@@ -3,6 +3,7 @@ import type { CausalLM } from '@mllm/llm';
 import type { LlmExporter } from '../exporter-types';
 import type { GraphBuilder } from '../graph-builder';
 import { UnsupportedExportError } from '../unsupported-error';
+import { NEW_KEY_VALUES } from '../graph-contract';
 import { linear, norm, transformerBlock, values } from '../layers';
 
 /** Large negative instead of -Infinity, as @mllm/core's MASKED, so masked rows stay finite. */
@@ -84,15 +85,26 @@ export const causalLmExporter: LlmExporter<CausalLM> = {
     // a fusion connector's inputs come after the LLM's own; its nodes enter each layer as its tfjs hooks do
     const fusion = ctx.fusion();
     let h = embeds;
-    llm.blocks.forEach((block, i) => {
+    const caches = llm.blocks.map((block, i) => {
       if (fusion.beforeLayer) h = fusion.beforeLayer(i, h); // [B, T, D]
-      const { out, present } = transformerBlock(g, h, block, `language_model.model.layers.${i}`, { mask, rope, past: past[i], prefix: fusion.kvPrefix?.(i), routing: fusion.routing?.(i) });
-      g.output(present.key, `present.${i}.key`, 'float32', ['batch_size', kvHeads, 'total_sequence_length', headDim]);
-      g.output(present.value, `present.${i}.value`, 'float32', ['batch_size', kvHeads, 'total_sequence_length', headDim]);
+      const { out, present, step } = transformerBlock(g, h, block, `language_model.model.layers.${i}`, { mask, rope, past: past[i], prefix: fusion.kvPrefix?.(i), routing: fusion.routing?.(i) });
       h = out;
+      return { present, step };
     });
     const hidden = norm(g, h, llm.norm, 'language_model.model.norm');
+    // outputs in this order: logits, every layer's new keys/values, then present.*. onnxruntime-node
+    // 1.21 labels fetched outputs by their place among all outputs, so what the runtime fetches
+    // (logits and new_key_values.*, for its host-side cache) comes first; transformers.js reads
+    // logits and present.* by name
     g.output(vocabLogits(g, hidden, llm), 'logits', 'float32', ['batch_size', 'sequence_length', llm.vocabSize]);
+    caches.forEach(({ step }, i) => {
+      g.output(step.key, `${NEW_KEY_VALUES}.${i}.key`, 'float32', ['batch_size', kvHeads, 'sequence_length', headDim]);
+      g.output(step.value, `${NEW_KEY_VALUES}.${i}.value`, 'float32', ['batch_size', kvHeads, 'sequence_length', headDim]);
+    });
+    caches.forEach(({ present }, i) => {
+      g.output(present.key, `present.${i}.key`, 'float32', ['batch_size', kvHeads, 'total_sequence_length', headDim]);
+      g.output(present.value, `present.${i}.value`, 'float32', ['batch_size', kvHeads, 'total_sequence_length', headDim]);
+    });
   },
 
   hf(llm, manifest) {
