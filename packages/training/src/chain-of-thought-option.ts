@@ -30,7 +30,14 @@ const chainOfThoughtObject = z
 
 export type ChainOfThought = z.output<typeof chainOfThoughtObject>;
 
+/**
+ * A number or an object on input (what the generated JSON Schema shows editors), then the
+ * number mapped to its object form, so every error of either form comes with the path of the
+ * field at fault (`chainOfThought.share`, `chainOfThought.style`), not a bare "invalid input".
+ */
 export const chainOfThoughtSchema = z
-  .union([z.number().min(0).max(1), chainOfThoughtObject])
-  .transform((c): ChainOfThought => (typeof c === 'number' ? { share: c, style: 'objects', length: 'fixed', infilling: 0 } : c))
-  .prefault(0);
+  .union([z.number(), z.record(z.string(), z.unknown())])
+  .pipe(z.transform((c) => (typeof c === 'number' ? { share: c, style: 'objects', length: 'fixed', infilling: 0 } : c)))
+  .pipe(chainOfThoughtObject)
+  .prefault(0)
+  .meta({ description: 'A share of instruct batches (0-1), or { share, style: "single" | "tree" | "objects", length: "fixed" | "adaptive", infilling }' });
