@@ -63,7 +63,9 @@ describe('mllm run with a data mixture and chain-of-thought', () => {
     expect(Object.keys(report.stages[3]!.heldOut!)).toEqual(['loss shapes', 'loss text']); // no valFile: the LLaVA source is not validated
     const r = json.eval.reasoning;
     expect(r.direct.n).toBeGreaterThan(0);
-    expect(r.stepByStep.n).toBe(r.direct.n);
+    expect(r.chain.n).toBe(r.direct.n);
+    expect(r.inconsistent).toBeGreaterThanOrEqual(0);
+    expect(r.inconsistent).toBeLessThanOrEqual(1);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('## With and without reasoning');
     // the tokenizer learnt the file's words and the reasoning prompt
     const vocab = JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8')).model.vocab;
