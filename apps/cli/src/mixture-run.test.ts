@@ -63,7 +63,9 @@ describe('mllm run with a data mixture and chain-of-thought', () => {
     expect(Object.keys(report.stages[3]!.heldOut!)).toEqual(['loss shapes', 'loss text']); // no valFile: the LLaVA source is not validated
     const r = json.eval.reasoning;
     expect(r.direct.n).toBeGreaterThan(0);
-    expect(r.stepByStep.n).toBe(r.direct.n);
+    expect(r.chain.n).toBe(r.direct.n);
+    expect(r.inconsistent).toBeGreaterThanOrEqual(0);
+    expect(r.inconsistent).toBeLessThanOrEqual(1);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('## With and without reasoning');
     // the tokenizer learnt the file's words and the reasoning prompt
     const vocab = JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8')).model.vocab;
@@ -80,11 +82,14 @@ describe('mllm run with a data mixture and chain-of-thought', () => {
     expect(err.join('')).toMatch(/--on-bad-sample must be skip or fail, got maybe/);
   });
 
-  it('configs/cot.json is the default run with a chain-of-thought share in instruct and nothing else changed', async () => {
+  it('configs/cot.json is the default run with the cells objective, chains in instruct, no dpo, room for chains, and nothing else changed', async () => {
     const read = async (name: string) => parseRunConfig(await loadConfig(fileURLToPath(new URL(`../../../configs/${name}.json`, import.meta.url))), createRegistry());
     const [cot, base] = [await read('cot'), await read('default')];
     const instruct = cot.stages.findIndex((s) => s.type === 'instruct');
-    expect(cot.stages[instruct]).toMatchObject({ chainOfThought: 0.15 });
-    expect({ ...cot, description: '', stages: cot.stages.map((s, i) => (i === instruct ? { ...s, chainOfThought: 0 } : s)) }).toEqual({ ...base, description: '' });
+    expect(cot.stages[0]).toMatchObject({ type: 'pretrain-encoder', objectives: ['regions', 'cells'] });
+    expect(cot.stages[instruct]).toMatchObject({ chainOfThought: { share: 0.5, style: 'single', length: 'fixed', infilling: 0 } });
+    expect(cot.eval.maxNewTokens).toBe(100);
+    const undo = cot.stages.map((s, i) => (i === 0 ? { ...s, objectives: ['regions'] } : i === instruct ? { ...s, chainOfThought: base.stages[instruct]!.type === 'instruct' ? base.stages[instruct].chainOfThought : undefined } : s));
+    expect({ ...cot, description: '', eval: { ...cot.eval, maxNewTokens: base.eval.maxNewTokens }, stages: undo }).toEqual({ ...base, description: '', stages: base.stages.filter((s) => s.type !== 'dpo') });
   });
 });

@@ -19,7 +19,7 @@ export function printSummary(r: EvalReport, out: string, wallSeconds?: number, b
     ...(r.openSet ? [`FaithScore ${f(r.openSet.faithScore.score)}  ${Object.entries(r.openSet.faithScore.byKind).map(([k, v]) => `${k} ${f(v)}`).join('  ')}`] : []),
     `closed-set accuracy ${f(r.closedSet.accuracy)}  ${Object.entries(r.closedSet.byType).map(([k, v]) => `${k} ${f(v.accuracy)}`).join('  ')}`,
     ...(r.reasoning
-      ? [`reasoning  direct ${f(r.reasoning.direct.accuracy)}  step by step ${f(r.reasoning.stepByStep.accuracy)}  (${Object.keys(r.reasoning.direct.byType).map((k) => `${k} ${f(r.reasoning!.direct.byType[k]!.accuracy)} / ${f(r.reasoning!.stepByStep.byType[k]?.accuracy ?? 0)}`).join('  ')})`]
+      ? [`reasoning  direct ${f(r.reasoning.direct.accuracy)}  chain ${f(r.reasoning.chain.accuracy)}  inconsistent ${f(r.reasoning.inconsistent)}  (${Object.keys(r.reasoning.direct.byType).map((k) => `${k} ${f(r.reasoning!.direct.byType[k]!.accuracy)} / ${f(r.reasoning!.chain.byType[k]?.accuracy ?? 0)}`).join('  ')})`]
       : []),
     ...(wallSeconds !== undefined ? [`wall time ${wallSeconds.toFixed(0)} s on ${backend}`] : []),
     `written to ${out}`,

@@ -2,6 +2,7 @@ import type { Rng } from '@mllm/core';
 import { CELLS, COLORS, SHAPES, SIZES, categoryOf } from './scene';
 import type { Color, Scene, SceneObject, Shape } from './scene';
 import { NUMBER_WORDS, RELATIONS, holds } from './language';
+import type { Relation } from './language';
 
 /**
  * Chain-of-thought answers in the Shapes world: the answer first lists the objects in the
@@ -27,9 +28,17 @@ export interface ReasoningQuestion {
   answer: string;
   /** The full reasoning answer, ending "so the answer is <answer> ." */
   chain: string;
+  /** What the question asks about, for chain builders that need more than the text. */
+  about: ReasoningSubject;
 }
 
-const PLURAL: Record<Shape, string> = { circle: 'circles', square: 'squares', triangle: 'triangles', cross: 'crosses' };
+/** The objects and relation a reasoning question names. */
+export type ReasoningSubject =
+  | { type: 'count'; filter?: { color: Color } | { shape: Shape } }
+  | { type: 'color'; object: SceneObject }
+  | { type: 'spatial'; a: SceneObject; relation: Relation; b: SceneObject };
+
+export const PLURAL: Record<Shape, string> = { circle: 'circles', square: 'squares', triangle: 'triangles', cross: 'crosses' };
 
 /** "the small red circle" */
 function theObject(o: SceneObject): string {
@@ -72,17 +81,17 @@ function countQuestion(scene: Scene, filter?: { color: Color } | { shape: Shape 
     steps.push(selection({ one: `the ${filter.shape}`, many: `the ${PLURAL[filter.shape]}`, none: `a ${filter.shape}` }, matches));
   }
   const answer = NUMBER_WORDS[matches.length]!;
-  return { type: 'count', question, answer, chain: conclude(steps, answer) };
+  return { type: 'count', question, answer, chain: conclude(steps, answer), about: { type: 'count', ...(filter && { filter }) } };
 }
 
 function colorQuestion(scene: Scene, o: SceneObject): ReasoningQuestion {
   const steps = [listObjects(scene), `the ${o.shape} is ${theObject(o)} .`];
-  return { type: 'color', question: `what color is the ${o.shape} ?`, answer: o.color, chain: conclude(steps, o.color) };
+  return { type: 'color', question: `what color is the ${o.shape} ?`, answer: o.color, chain: conclude(steps, o.color), about: { type: 'color', object: o } };
 }
 
-function spatialQuestion(scene: Scene, a: SceneObject, relation: string, b: SceneObject, answer: 'yes' | 'no'): ReasoningQuestion {
+function spatialQuestion(scene: Scene, a: SceneObject, relation: Relation, b: SceneObject, answer: 'yes' | 'no'): ReasoningQuestion {
   const steps = [listObjects(scene), `the ${categoryOf(a)} is at the ${a.cell} and the ${categoryOf(b)} is at the ${b.cell} .`];
-  return { type: 'spatial', question: `is the ${categoryOf(a)} ${relation} the ${categoryOf(b)} ?`, answer, chain: conclude(steps, answer) };
+  return { type: 'spatial', question: `is the ${categoryOf(a)} ${relation} the ${categoryOf(b)} ?`, answer, chain: conclude(steps, answer), about: { type: 'spatial', a, relation, b } };
 }
 
 /**

@@ -13,7 +13,10 @@ export { popeQuestions, categoryStats, type PopeQuestion, type PopeOptions, type
 export { checkDescription, type DescriptionCheck } from './description-check';
 
 // Chain-of-thought: reasoning questions, their step-by-step prompt and the marker before the answer.
-export { reasoningQuestions, reasoningCorpus, REASONING_PROMPT, ANSWER_MARKER, type ReasoningQuestion, type ReasoningType } from './chain-of-thought';
+export { reasoningQuestions, reasoningCorpus, REASONING_PROMPT, ANSWER_MARKER, type ReasoningQuestion, type ReasoningType, type ReasoningSubject } from './chain-of-thought';
+// Chains that carry each object's cell, then the count or comparison: single or tree, fixed or adaptive length; and their self-consistency.
+export { buildChain, chainSteps, infillingTurn, chainCorpus, CHAIN_STYLES, CHAIN_LENGTHS, type ChainOptions, type ChainStyle, type ChainLength } from './reasoning-chains';
+export { chainImpliedAnswer, parseReasoningQuestion, listedObjects } from './chain-check';
 
 // Instruction data in the LLaVA conversation format, from the world or from files.
 export { captionSample, instructSamples, CAPTION_PROMPTS, DETAIL_PROMPT, IMAGE_TOKEN, type LlavaSample, type LlavaTurn } from './llava';

@@ -37,8 +37,13 @@ const set: EvalSet = {
   closedSet: [],
   pope: { random: [], popular: [], adversarial: [] },
   captionPrompt: 'describe the image .',
-  reasoning: { items, prompt: 'think step by step .', marker: MARKER },
+  reasoning: { items, prompt: 'think step by step .', marker: MARKER, implied: (question, chain) => impliedByStub(question, chain) },
 };
+
+/** The stub world's parser: a chain's steps imply the word after "steps say". */
+function impliedByStub(_question: string, chain: string): string | undefined {
+  return /steps say (\w+)/.exec(chain)?.[1];
+}
 
 /**
  * Known behaviour: asked directly it answers every count question "two" (right once of two) and
@@ -53,7 +58,9 @@ const stub: Answerer = {
       const stepByStep = prompt.endsWith('think step by step .');
       if (!stepByStep) return item.type === 'count' ? 'two' : item.answer;
       if (item.type === 'color') return 'the objects are a green cross .';
-      return `the objects are a small red circle . ${MARKER} ${item.answer} .`;
+      // the spatial chain's steps say the opposite of its final answer
+      if (item.type === 'spatial') return `steps say no . ${MARKER} ${item.answer} .`;
+      return `steps say ${item.answer} . ${MARKER} ${item.answer} .`;
     }),
 };
 
@@ -66,14 +73,23 @@ describe('evaluation with and without reasoning', () => {
     const r = report.reasoning!;
     expect(r.direct.byType).toEqual({ count: { accuracy: 0.5, n: 2 }, color: { accuracy: 1, n: 1 }, spatial: { accuracy: 1, n: 1 } });
     expect(r.direct.accuracy).toBe(0.75);
-    expect(r.stepByStep.byType).toEqual({ count: { accuracy: 1, n: 2 }, color: { accuracy: 0, n: 1 }, spatial: { accuracy: 1, n: 1 } });
+    expect(r.chain.byType).toEqual({ count: { accuracy: 1, n: 2 }, color: { accuracy: 0, n: 1 }, spatial: { accuracy: 1, n: 1 } });
     expect(r.answered).toBe(0.75);
-    expect(r.samples[2]).toMatchObject({ direct: 'green', stepByStep: 'the objects are a green cross .' });
+    // the colour chain has no final answer, the spatial one contradicts its steps: 2 of 4
+    expect(r.inconsistent).toBe(0.5);
+    expect(r.samples[2]).toMatchObject({ direct: 'green', chain: 'the objects are a green cross .' });
   });
 
   it('a set without reasoning questions reports none; a reply list of the wrong length throws', async () => {
     const { reasoning: _, ...plain } = set;
     expect((await evaluate(stub, { ...plain, closedSet: [items[0]!] })).reasoning).toBeUndefined();
     expect(() => scoreReasoning(set.reasoning!, ['one'], ['one'])).toThrow(/4 items but 1 direct/);
+  });
+
+  it('a chain whose steps imply no answer counts as inconsistent; answers compare after normalisation', () => {
+    const one = { ...set.reasoning!, items: [items[0]!] };
+    expect(scoreReasoning(one, ['one'], [`${MARKER} one .`]).inconsistent).toBe(1);
+    expect(scoreReasoning(one, ['one'], [`steps say One . ${MARKER} one .`]).inconsistent).toBe(0);
+    expect(scoreReasoning(one, ['one'], [`steps say two . ${MARKER} one .`])).toMatchObject({ inconsistent: 1, chain: { accuracy: 1 } });
   });
 });

@@ -1,9 +1,10 @@
 /**
  * Closed-set accuracy with and without a reasoning chain: each question asked directly and
  * asked with a step-by-step prompt (Kojima et al. 2022's zero-shot CoT; Multimodal-CoT, Zhang et
- * al. 2023), the chain's final answer read after a marker such as "so the answer is".
+ * al. 2023), the chain's final answer read after a marker such as "so the answer is"; and how
+ * often a chain's final answer contradicts what its own steps say.
  */
-import { closedSetAccuracy } from './closed-set';
+import { closedSetAccuracy, isCorrect } from './closed-set';
 import type { ClosedSetResult } from './closed-set';
 import { safeRatio } from './ratio';
 
@@ -14,17 +15,27 @@ export interface ReasoningSet {
   prompt: string;
   /** The words before the final answer in a chain, e.g. "so the answer is". */
   marker: string;
+  /**
+   * The answer a chain's own steps imply for a question (the world's parser: @mllm/data's
+   * `chainImpliedAnswer`), undefined when its steps do not give one.
+   */
+  implied: (question: string, chain: string) => string | undefined;
 }
 
 export interface ReasoningResult {
   /** Asked directly, scored like the closed set. */
   direct: ClosedSetResult;
   /** Asked with the prompt, scored on the parsed final answer (a reply without the marker is wrong). */
-  stepByStep: ClosedSetResult;
-  /** Share of step-by-step replies in which the marker was found. */
+  chain: ClosedSetResult;
+  /**
+   * Share of chains whose stated final answer differs from the answer their own steps imply;
+   * a chain without a final answer, or whose steps imply none, counts as inconsistent.
+   */
+  inconsistent: number;
+  /** Share of chains in which the marker was found. */
   answered: number;
   /** The first 10 items with both replies. */
-  samples: { sceneId: string; type: string; question: string; answer: string; direct: string; stepByStep: string }[];
+  samples: { sceneId: string; type: string; question: string; answer: string; direct: string; chain: string }[];
 }
 
 /**
@@ -41,17 +52,22 @@ export function finalAnswer(reply: string, marker: string): string | undefined {
   return answer === '' ? undefined : answer;
 }
 
-/** Scores the direct and the step-by-step replies to `set.items` (in item order). */
-export function scoreReasoning(set: ReasoningSet, directReplies: readonly string[], stepReplies: readonly string[]): ReasoningResult {
-  if (directReplies.length !== set.items.length || stepReplies.length !== set.items.length)
-    throw new Error(`scoreReasoning: ${set.items.length} items but ${directReplies.length} direct and ${stepReplies.length} step-by-step replies; pass one of each per item`);
-  const parsed = stepReplies.map((r) => finalAnswer(r, set.marker));
+/** Scores the direct and the chain replies to `set.items` (in item order). */
+export function scoreReasoning(set: ReasoningSet, directReplies: readonly string[], chainReplies: readonly string[]): ReasoningResult {
+  if (directReplies.length !== set.items.length || chainReplies.length !== set.items.length)
+    throw new Error(`scoreReasoning: ${set.items.length} items but ${directReplies.length} direct and ${chainReplies.length} chain replies; pass one of each per item`);
+  const parsed = chainReplies.map((r) => finalAnswer(r, set.marker));
+  const contradicts = set.items.map((q, i) => {
+    const implied = set.implied(q.question, chainReplies[i]!);
+    return parsed[i] === undefined || implied === undefined || !isCorrect(implied, parsed[i]);
+  });
   return {
     direct: closedSetAccuracy(set.items.map((q, i) => ({ type: q.type, answer: q.answer, prediction: directReplies[i]! }))),
     // an unparsed chain gets a prediction no answer normalises to
-    stepByStep: closedSetAccuracy(set.items.map((q, i) => ({ type: q.type, answer: q.answer, prediction: parsed[i] ?? '\u0000' }))),
+    chain: closedSetAccuracy(set.items.map((q, i) => ({ type: q.type, answer: q.answer, prediction: parsed[i] ?? '\u0000' }))),
+    inconsistent: safeRatio(contradicts.filter(Boolean).length, contradicts.length),
     answered: safeRatio(parsed.filter((p) => p !== undefined).length, parsed.length),
-    samples: set.items.slice(0, 10).map((q, i) => ({ ...q, direct: directReplies[i]!, stepByStep: stepReplies[i]! })),
+    samples: set.items.slice(0, 10).map((q, i) => ({ ...q, direct: directReplies[i]!, chain: chainReplies[i]! })),
   };
 }
 

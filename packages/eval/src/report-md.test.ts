@@ -207,22 +207,24 @@ describe('reportMarkdown with detailed descriptions', () => {
 
 describe('reportMarkdown with and without reasoning', () => {
   const acc = (count: number, color: number) => ({ accuracy: (count + color) / 2, byType: { count: { accuracy: count, n: 4 }, color: { accuracy: color, n: 4 } }, n: 8 });
-  const reasoning = { direct: acc(0.25, 1), stepByStep: acc(0.75, 0.5), answered: 0.875, samples: [] };
+  const reasoning = { direct: acc(0.25, 1), chain: acc(0.75, 0.5), inconsistent: 0.125, answered: 0.875, samples: [] };
 
-  it('tabulates accuracy per type asked directly and step by step', () => {
+  it('tabulates accuracy per type asked directly and with the chain, the gain and the inconsistent share', () => {
     const md = reportMarkdown({ ...report, eval: { ...report.eval!, reasoning } });
     expect(md).toContain('## With and without reasoning');
     expect(md).toContain('0.875 of them');
-    expect(md).toContain('| count | 0.250 | 0.750 | 4 |');
-    expect(md).toContain('| color | 1.000 | 0.500 | 4 |');
-    expect(md).toContain('| **all** | **0.625** | **0.625** | 8 |');
+    expect(md).toContain('Inconsistent chains (final answer not the one their own steps imply, or none): 0.125.');
+    expect(md).toContain('| count | 0.250 | 0.750 | 0.500 | 4 |');
+    expect(md).toContain('| color | 1.000 | 0.500 | -0.500 | 4 |');
+    expect(md).toContain('| **all** | **0.625** | **0.625** | **0.000** | 8 |');
     expect(reportMarkdown(report)).not.toContain('reasoning');
   });
 
   it('adds both forms per type to the side-by-side comparison', () => {
     const md = reportMarkdown({ ...report, evals: [{ after: 'instruct', eval: { ...report.eval!, reasoning } }, { after: 'dpo', eval: report.eval! }] });
     expect(md).toContain('| all | count, asked directly | 0.250 | n/a |');
-    expect(md).toContain('| all | count, step by step | 0.750 | n/a |');
+    expect(md).toContain('| all | count, chain | 0.750 | n/a |');
+    expect(md).toContain('| all | inconsistent chains | 0.125 | n/a |');
   });
 });
 

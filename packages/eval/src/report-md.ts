@@ -156,15 +156,17 @@ function closedSetSection(r: ClosedSetResult): string[] {
 }
 
 function reasoningSection(r: ReasoningResult): string[] {
-  const types = [...new Set([...Object.keys(r.direct.byType), ...Object.keys(r.stepByStep.byType)])];
-  const rows = types.map((type) => [cell(type), fmt3(r.direct.byType[type]?.accuracy ?? NaN), fmt3(r.stepByStep.byType[type]?.accuracy ?? NaN), String(r.direct.byType[type]?.n ?? 0)]);
-  rows.push(['**all**', `**${fmt3(r.direct.accuracy)}**`, `**${fmt3(r.stepByStep.accuracy)}**`, String(r.direct.n)]);
+  const types = [...new Set([...Object.keys(r.direct.byType), ...Object.keys(r.chain.byType)])];
+  const gain = (type: string) => (r.chain.byType[type]?.accuracy ?? NaN) - (r.direct.byType[type]?.accuracy ?? NaN);
+  const rows = types.map((type) => [cell(type), fmt3(r.direct.byType[type]?.accuracy ?? NaN), fmt3(r.chain.byType[type]?.accuracy ?? NaN), fmt3(gain(type)), String(r.direct.byType[type]?.n ?? 0)]);
+  rows.push(['**all**', `**${fmt3(r.direct.accuracy)}**`, `**${fmt3(r.chain.accuracy)}**`, `**${fmt3(r.chain.accuracy - r.direct.accuracy)}**`, String(r.direct.n)]);
   return [
     '## With and without reasoning',
     '',
-    `Each question asked directly and with the step-by-step prompt; a reasoning reply is scored on its final answer, which ${fmt3(r.answered)} of them gave.`,
+    `Each question asked directly and with the step-by-step prompt; a chain is scored on its final answer, which ${fmt3(r.answered)} of them gave. ` +
+      `Inconsistent chains (final answer not the one their own steps imply, or none): ${fmt3(r.inconsistent)}.`,
     '',
-    ...table(['type', 'direct', 'step by step', 'n'], rows),
+    ...table(['type', 'direct', 'chain', 'chain - direct', 'n'], rows),
   ];
 }
 
@@ -242,8 +244,9 @@ function metricRows(evals: readonly ReportEval[]): MetricRow[] {
   const reasoningTypes = [...new Set(evals.flatMap((e) => Object.keys(e.reasoning?.direct.byType ?? {})))];
   for (const type of reasoningTypes) {
     rows.push(row('all', `${type}, asked directly`, (e) => e.reasoning?.direct.byType[type]?.accuracy));
-    rows.push(row('all', `${type}, step by step`, (e) => e.reasoning?.stepByStep.byType[type]?.accuracy));
+    rows.push(row('all', `${type}, chain`, (e) => e.reasoning?.chain.byType[type]?.accuracy));
   }
+  if (reasoningTypes.length > 0) rows.push(row('all', 'inconsistent chains', (e) => e.reasoning?.inconsistent));
   return rows.filter((r) => r.values.some((v) => v !== undefined));
 }
 

@@ -147,14 +147,15 @@ describe('loadConfig: extends', () => {
 describe('loadConfig: --set', () => {
   it('sets values by path after every extends: numbers, strings, stage names and indices; null removes', async () => {
     const config = await loadConfig(join(configs, 'cot.json'), {
-      set: ['seed=4', 'connector.depth=3', 'stages[2].lr=1e-4', 'stages.instruct.steps=100', 'description=a shorter run', 'stages.dpo=null', 'tokenizer.minFrequency=2'],
+      set: ['seed=4', 'connector.depth=3', 'stages[2].lr=1e-4', 'stages.instruct.steps=100', 'stages.instruct.chainOfThought.style=tree', 'description=a shorter run', 'stages[0]=null', 'eval.maxNewTokens=null', 'tokenizer.minFrequency=2'],
     });
     const parsed = parseRunConfig(config, createRegistry());
     expect(parsed.seed).toBe(4);
     expect(parsed.connector).toMatchObject({ type: 'mlp', depth: 3 });
-    expect(parsed.stages.map((s) => s.type)).toEqual(['pretrain-encoder', 'pretrain-llm', 'align', 'instruct']);
-    expect(parsed.stages[2]!.lr).toBe(1e-4);
-    expect(parsed.stages[3]).toMatchObject({ steps: 100, chainOfThought: 0.15 });
+    expect(parsed.stages.map((s) => s.type)).toEqual(['pretrain-llm', 'align', 'instruct']);
+    expect(parsed.stages[1]!.lr).toBe(1e-4);
+    expect(parsed.stages[2]).toMatchObject({ steps: 100, chainOfThought: { share: 0.5, style: 'tree', length: 'fixed' } });
+    expect(parsed.eval.maxNewTokens).not.toBe(100);
     expect(parsed.description).toBe('a shorter run');
     expect(parsed.tokenizer.minFrequency).toBe(2);
     // an absent parent object is created: tiny.json leaves the tokenizer to its defaults

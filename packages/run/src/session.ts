@@ -1,9 +1,9 @@
 import { MllmError, Rng } from '@mllm/core';
-import { ShapesWorld, reasoningCorpus } from '@mllm/data';
+import { ShapesWorld, chainCorpus, reasoningCorpus } from '@mllm/data';
 import { buildModel, type MultimodalModel } from '@mllm/model';
 import { WordTokenizer } from '@mllm/tokenizer';
 import { type RunConfig } from '@mllm/training';
-import { trainsChainOfThought } from '@mllm/training/internal';
+import { trainedChainStyle, trainsChainOfThought } from '@mllm/training/internal';
 import { createRegistry, type MllmRegistry } from './registry';
 
 /** Everything a run is made of, rebuilt the same way for training, evaluation and chat. */
@@ -44,6 +44,8 @@ export function createWorld(config: RunConfig): ShapesWorld {
 export function createSession(config: RunConfig, registry: MllmRegistry = createRegistry(), tokenizer?: WordTokenizer, extraCorpus: readonly string[] = []): Session {
   const world = createWorld(config);
   const reasoning = trainsChainOfThought(config.stages) ? reasoningCorpus(world.scenes('train'), new Rng(config.seed).fork('corpus:reasoning')) : [];
+  // chains with positions bring words of their own; only runs that train them learn those
+  if (trainedChainStyle(config.stages)) reasoning.push(...chainCorpus(world.scenes('train'), new Rng(config.seed).fork('corpus:chains')));
   let vocabCapped: Session['vocabCapped'];
   const tok =
     tokenizer ??

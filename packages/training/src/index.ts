@@ -1,5 +1,6 @@
 // Run configs: the stages of a run, validated whole with every error's JSON path.
 export { parseRunConfig, stageSchema, STAGE_TYPES, ALIGNMENT_STAGES, TRAINABLE_MODULES, type RunConfig, type StageConfig, type StageType, type TrainableModule } from './run-config';
+export { CHAIN_OF_THOUGHT_STYLES, type ChainOfThought } from './chain-of-thought-option';
 
 // Running a stage: its data, the shared step loop, what it returns and how it resumes.
 export { runStage, stageName, shardableStage, type StageResult, type StageResumeState, type StageProgress, type StageCallbacks } from './run-stage';

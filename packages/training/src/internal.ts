@@ -12,7 +12,7 @@ export { dataSchema, evalSchema, limitsSchema, tokenizerSchema } from './run-con
 // What a run prepares before its first stage: files to check, LLaVA sources to read, reasoning text to add.
 export { mixtureFileIssues } from './data-mixture';
 export { llavaSourcesOf } from './llava-source';
-export { trainsChainOfThought } from './stage-data';
+export { trainsChainOfThought, trainedChainStyle } from './stage-data';
 
 // Training at size: what @mllm/run's memory estimate and report, and the at-size tools, read.
 export { DEFAULT_TRAINS, defaultTrains } from './run-config';

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { Rng } from '@mllm/core';
-import { ANSWER_MARKER, REASONING_PROMPT, reasoningCorpus } from '@mllm/data';
+import { ANSWER_MARKER, REASONING_PROMPT, chainCorpus, reasoningCorpus } from '@mllm/data';
 import { WordTokenizer } from '@mllm/tokenizer';
 import { buildModel, createComponentRegistry } from '@mllm/model';
 import { runStage } from './run-stage';
@@ -8,7 +8,7 @@ import { stageSchema } from './run-config';
 import { StageData } from './stage-data';
 import { world } from './tiny-run.test-helper';
 
-const tokenizer = WordTokenizer.train([...world.corpus(), ...reasoningCorpus(world.scenes('train'), new Rng(0))]);
+const tokenizer = WordTokenizer.train([...world.corpus(), ...reasoningCorpus(world.scenes('train'), new Rng(0)), ...chainCorpus(world.scenes('train'), new Rng(1))]);
 const makeModel = () =>
   buildModel(
     { encoder: { type: 'vit', imageSize: 16, patchSize: 8, dim: 16, layers: 1, heads: 2 }, connector: { type: 'mlp' }, llm: { type: 'causal', dim: 16, layers: 1, heads: 2 } },
@@ -42,5 +42,27 @@ describe('chain-of-thought instruction data', () => {
     const [plain, reasoning] = [await run(0), await run(1)];
     expect(Number.isFinite(reasoning.finalLoss)).toBe(true);
     expect(reasoning.tokens).toBeGreaterThan(plain.tokens);
+  });
+
+  it('chain options pick the chain: positions then the combining step, or one step blanked (infilling)', () => {
+    const data = new StageData(world, tokenizer, 5);
+    const scene = world.scenes('train')[3]!;
+    const trained = (chains: unknown, step: number) => {
+      const stage = stageSchema.parse({ type: 'instruct', steps: 1, chainOfThought: chains });
+      if (stage.type !== 'instruct') throw new Error('instruct expected');
+      const sample = data.tokenize(data.conversation('instruct', scene, data.rngFor(0, step), 'chain', stage.chainOfThought));
+      expect(sample.ids).not.toContain(tokenizer.special.unk);
+      return { prompt: tokenizer.decode(sample.ids.filter((_, i) => sample.lossMask[i] === 0)), reply: tokenizer.decode(sample.ids.filter((_, i) => sample.lossMask[i] === 1)) };
+    };
+    const single = trained({ share: 1, style: 'single', length: 'fixed' }, 0);
+    expect(single.prompt.endsWith(REASONING_PROMPT)).toBe(true);
+    expect(single.reply).toMatch(new RegExp(`^the top left (has|is empty).* the bottom right (has|is empty).* ${ANSWER_MARKER} \\w+ \\.$`));
+    expect(trained({ share: 1, style: 'tree', length: 'fixed' }, 0).reply).toMatch(/^what is at the top left \? /);
+    // the number form trains the original chain
+    expect(trained(1, 0).reply).toMatch(/^the (objects are|only object is) /);
+    const infill = trained({ share: 1, style: 'single', infilling: 1 }, 0);
+    expect(infill.prompt).toContain('blank .');
+    expect(infill.prompt.endsWith('what is the blank step ?')).toBe(true);
+    expect(infill.reply).not.toContain(ANSWER_MARKER);
   });
 });

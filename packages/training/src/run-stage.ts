@@ -4,6 +4,7 @@ import type { ModelBatch, MultimodalModel } from '@mllm/model';
 import { caption } from '@mllm/data';
 import { ClipHead } from './clip-head';
 import { RegionHead } from './region-head';
+import { CellHead } from './cell-head';
 import { defaultTrains, type StageConfig, type TrainableModule } from './run-config';
 import { pickStageKind, validationEntries, type MixtureEntry, type StageData } from './stage-data';
 import { trainLoop, type StepEvent, type StepLoss } from './train-loop';
@@ -119,17 +120,20 @@ function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel
           const pixels = model.imagesToTensor(images);
           const losses: tf.Scalar[] = [];
           if (heads?.clip) losses.push(heads.clip.contrastiveLoss(model.encoder.pooled(pixels), heads.clip.encodeText(padded, captions.map((c) => c.length))));
-          if (heads?.regions) losses.push(heads.regions.loss(model.encoder.gridTokens?.(pixels) ?? model.encoder.encode(pixels), pairs.map((p) => p.scene)));
+          const grid = heads?.regions || heads?.cells ? (model.encoder.gridTokens?.(pixels) ?? model.encoder.encode(pixels)) : undefined;
+          if (heads?.regions) losses.push(heads.regions.loss(grid!, pairs.map((p) => p.scene)));
+          if (heads?.cells) losses.push(heads.cells.loss(grid!));
           return tf.addN(losses) as tf.Scalar;
         },
       };
     }
     const scenes = data.pickScenes(rng, split, stage.batchSize);
-    const kind = pickStageKind(rng, stage.type === 'instruct' ? stage.chainOfThought : 0);
+    const kind = pickStageKind(rng, stage.type === 'instruct' ? stage.chainOfThought.share : 0);
+    const chains = stage.type === 'instruct' ? stage.chainOfThought : undefined;
     // Rolled only when asked for, so runs without conversations keep their exact batches.
     const chat = stage.type === 'pretrain-llm' && stage.conversations > 0 && rng.next() < stage.conversations;
     const samples = scenes.map((scene) =>
-      stage.type !== 'pretrain-llm' ? data.tokenize(data.conversation(stage.type, scene, rng, kind)) : chat ? data.textConversation(scene, rng, kind) : data.text(scene, rng),
+      stage.type !== 'pretrain-llm' ? data.tokenize(data.conversation(stage.type, scene, rng, kind, chains)) : chat ? data.textConversation(scene, rng, kind) : data.text(scene, rng),
     );
     return tokenBatchLoss(model, model.collate(samples), frozen);
   };
@@ -288,6 +292,7 @@ function loraAdapters(stage: TokenStage, index: number, model: MultimodalModel, 
 interface EncoderHeads {
   clip?: ClipHead;
   regions?: RegionHead;
+  cells?: CellHead;
   /** Both under their checkpoint names (`clip_head.*`, `region_head.*`). */
   group: ModuleGroup;
 }
@@ -309,5 +314,6 @@ function encoderHeads(stage: Extract<StageConfig, { type: 'pretrain-encoder' }>,
       )
     : undefined;
   const regions = stage.objectives.includes('regions') ? new RegionHead(model.encoder.outputDim, model.encoder.gridTokenCount ?? model.encoder.numTokens, rng.fork(`stage${index}:region-head`)) : undefined;
-  return { clip, regions, group: new ModuleGroup({ ...(clip && { clip_head: clip }), ...(regions && { region_head: regions }) }) };
+  const cells = stage.objectives.includes('cells') ? new CellHead(model.encoder.outputDim, model.encoder.gridTokenCount ?? model.encoder.numTokens, rng.fork(`stage${index}:cell-head`)) : undefined;
+  return { clip, regions, cells, group: new ModuleGroup({ ...(clip && { clip_head: clip }), ...(regions && { region_head: regions }), ...(cells && { cell_head: cells }) }) };
 }

@@ -12,6 +12,9 @@ import {
   DETAIL_PROMPT,
   IMAGE_TOKEN,
   reasoningQuestions,
+  buildChain,
+  infillingTurn,
+  type ReasoningQuestion,
   type LlavaSample,
   type Scene,
   type ShapesWorld,
@@ -24,6 +27,7 @@ import { sceneSignature, existenceQuestion } from '@mllm/data/internal';
 import { applyChatTemplate, type WordTokenizer } from '@mllm/tokenizer';
 import type { MultimodalModel, TokenizedSample } from '@mllm/model';
 import type { StageConfig, StageType } from './run-config';
+import type { ChainOfThought } from './chain-of-thought-option';
 import { StageMixture, sourceLabel, stageSources, type MixtureSource } from './data-mixture';
 import { LlavaSources, type LlavaPrepareOptions } from './llava-source';
 
@@ -111,9 +115,9 @@ export class StageData {
    * batch pads to its longest sample, so mixing short yes/no turns with long descriptions
    * would pay attention cost for the longest in every row.
    */
-  conversation(type: StageType, scene: Scene, rng: Rng, kind: InstructKind = pickInstructKind(rng)): LlavaSample {
+  conversation(type: StageType, scene: Scene, rng: Rng, kind: InstructKind = pickInstructKind(rng), chains?: ChainOfThought): LlavaSample {
     if (type === 'align') return captionSample(scene);
-    return instructSample(scene, rng, kind);
+    return instructSample(scene, rng, kind, chains);
   }
 
   tokenize(sample: LlavaSample): TokenizedSample {
@@ -226,7 +230,12 @@ export function pickStageKind(rng: Rng, chainOfThought: number): InstructKind {
 
 /** Whether a run trains chain-of-thought answers (then its tokenizer and evaluation need the reasoning text). */
 export function trainsChainOfThought(stages: readonly StageConfig[]): boolean {
-  return stages.some((s) => s.type === 'instruct' && s.chainOfThought > 0);
+  return stages.some((s) => s.type === 'instruct' && s.chainOfThought.share > 0);
+}
+
+/** The chains the run's instruct stages train with positions (`single` / `tree`), or undefined when none does. */
+export function trainedChainStyle(stages: readonly StageConfig[]): ChainOfThought | undefined {
+  return stages.flatMap((s) => (s.type === 'instruct' && s.chainOfThought.share > 0 && s.chainOfThought.style !== 'objects' ? [s.chainOfThought] : []))[0];
 }
 
 /** One mixture source of a prepared stage: its config and, for LLaVA files, the prepared samples. */
@@ -263,16 +272,28 @@ function existenceProbe(scene: Scene, rng: Rng): { category: ObjectCategory; ans
 }
 
 /**
+ * A chain sample's prompt and reply: the original chain (`objects`, or no options), a chain
+ * with positions in the predicting pattern, or (by the `infilling` share) in the infilling one.
+ */
+function chainTurn(scene: Scene, q: ReasoningQuestion, rng: Rng, chains?: ChainOfThought): { prompt: string; reply: string } {
+  if (!chains || chains.style === 'objects') return { prompt: withReasoningPrompt(q.question), reply: q.chain };
+  const options = { style: chains.style, length: chains.length };
+  if (chains.infilling > 0 && rng.next() < chains.infilling) return infillingTurn(scene, q, options, rng);
+  return { prompt: withReasoningPrompt(q.question), reply: buildChain(scene, q, options) };
+}
+
+/**
  * Instruction samples: a single-turn existence probe phrased exactly like POPE, a multi-turn
  * colour/count/spatial conversation, a short caption, a detailed description, or (by a
  * stage's chainOfThought share) a reasoning question with its chain or several asked directly.
  */
-function instructSample(scene: Scene, rng: Rng, kind: InstructKind): LlavaSample {
+function instructSample(scene: Scene, rng: Rng, kind: InstructKind, chains?: ChainOfThought): LlavaSample {
   const withImage = (q: string) => `<image>\n${q}`;
   if (kind === 'caption') return captionSample(scene);
   if (kind === 'chain') {
     const q = rng.pick(reasoningQuestions(scene, rng));
-    return { id: `${scene.id}-chain`, image: scene.id, conversations: [{ from: 'human', value: withImage(withReasoningPrompt(q.question)) }, { from: 'gpt', value: q.chain }] };
+    const turn = chainTurn(scene, q, rng, chains);
+    return { id: `${scene.id}-chain`, image: scene.id, conversations: [{ from: 'human', value: withImage(turn.prompt) }, { from: 'gpt', value: turn.reply }] };
   }
   if (kind === 'detail')
     return { id: `${scene.id}-detail`, image: scene.id, conversations: [{ from: 'human', value: withImage(DETAIL_PROMPT) }, { from: 'gpt', value: detailedDescription(scene) }] };

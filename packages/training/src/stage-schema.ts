@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { mixtureSchema } from './data-mixture';
 import { loraSchema } from './lora';
 import { DEFAULT_FEATURE_CACHE_BYTES } from './frozen-features';
+import { chainOfThoughtSchema } from './chain-of-thought-option';
 
 // A run's stages: their types, what each trains by default, and the schema of each type's options.
 
@@ -88,7 +89,7 @@ const preferenceData = { kinds: kindWeights, tasks: taskWeights };
  */
 const stageData = mixtureSchema.optional();
 
-export const ENCODER_OBJECTIVES = ['contrastive', 'regions'] as const;
+export const ENCODER_OBJECTIVES = ['contrastive', 'regions', 'cells'] as const;
 export type EncoderObjective = (typeof ENCODER_OBJECTIVES)[number];
 
 export const stageSchema = z.discriminatedUnion('type', [
@@ -98,7 +99,8 @@ export const stageSchema = z.discriminatedUnion('type', [
       ...stageBase,
       /**
        * Losses summed each step: `contrastive` (CLIP's InfoNCE against captions) and
-       * `regions` (each grid cell's tokens name the object and attributes under them).
+       * `regions` (each grid cell's tokens name the object and attributes under them) and
+       * `cells` (each token names the grid cell it lies in, so the LLM can read where an object is).
        */
       objectives: z
         .array(z.enum(ENCODER_OBJECTIVES))
@@ -131,12 +133,12 @@ export const stageSchema = z.discriminatedUnion('type', [
       data: stageData,
       ...tokenStage,
       /**
-       * Share of instruction batches drawn from the reasoning questions (count by colour or shape,
-       * colour, spatial): half of them ask with "think step by step ." and train on the chain
-       * (objects listed, then the answer), half ask directly, so the model learns both forms of
-       * the questions the with/without-reasoning evaluation asks. 0 keeps the batches as before.
+       * Reasoning batches (count by colour or shape, colour, spatial): a share, or
+       * `{ share, style, length, infilling }` (chain-of-thought-option.ts). Half of them ask with
+       * "think step by step ." and train on a chain, half ask directly, so the model learns both
+       * forms the with/without-reasoning evaluation asks. 0 keeps the batches as before.
        */
-      chainOfThought: z.number().min(0).max(1).default(0),
+      chainOfThought: chainOfThoughtSchema,
     })
     .strict(),
   z

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '@mllm/core';
+import { ANSWER_MARKER, reasoningQuestions } from './chain-of-thought';
+import type { ReasoningQuestion } from './chain-of-thought';
+import { CHAIN_LENGTHS, CHAIN_STYLES, INFILL_GAP, buildChain, chainCorpus, chainSteps, infillingTurn } from './reasoning-chains';
+import { generateScene } from './generate-scene';
+import type { Scene, SceneObject } from './scene';
+
+// A hand-worked scene: a small red circle top left, nothing top right, a large blue square
+// bottom left, a large red cross bottom right.
+const obj = (cell: SceneObject['cell'], size: SceneObject['size'], color: SceneObject['color'], shape: SceneObject['shape']): SceneObject => ({ cell, size, color, shape, x: 0, y: 0 });
+const circle = obj('top left', 'small', 'red', 'circle');
+const square = obj('bottom left', 'large', 'blue', 'square');
+const cross = obj('bottom right', 'large', 'red', 'cross');
+const scene: Scene = { id: 'hand', objects: [circle, square, cross] };
+const q = (question: string, answer: string, about: ReasoningQuestion['about']): ReasoningQuestion => ({ type: about.type, question, answer, chain: '', about });
+
+const redCount = q('how many red objects are there ?', 'two', { type: 'count', filter: { color: 'red' } });
+const crossAbove = q('is the red cross above the red circle ?', 'no', { type: 'spatial', a: cross, relation: 'above', b: circle });
+const circleLeft = q('is the red circle left of the red cross ?', 'yes', { type: 'spatial', a: circle, relation: 'left of', b: cross });
+const squareColor = q('what color is the square ?', 'blue', { type: 'color', object: square });
+
+describe('buildChain on a hand-worked scene', () => {
+  it('single, fixed: one statement per cell, then the count one number per object', () => {
+    expect(buildChain(scene, redCount, { style: 'single', length: 'fixed' })).toBe(
+      'the top left has a small red circle . the top right is empty . the bottom left has a large blue square . the bottom right has a large red cross . ' +
+        'counting the red ones : one , two . so the answer is two .',
+    );
+  });
+
+  it('single, adaptive: only the objects the question is about', () => {
+    expect(buildChain(scene, redCount, { style: 'single', length: 'adaptive' })).toBe(
+      'the top left has a small red circle . the bottom right has a large red cross . counting the red ones : one , two . so the answer is two .',
+    );
+    expect(buildChain(scene, squareColor, { style: 'single', length: 'adaptive' })).toBe('the bottom left has a large blue square . the square is blue . so the answer is blue .');
+  });
+
+  it('single spatial: where each named object is, then the rows or columns compared', () => {
+    expect(buildChain(scene, crossAbove, { style: 'single', length: 'adaptive' })).toBe(
+      'the top left has a small red circle . the bottom right has a large red cross . ' +
+        'the red cross is at the bottom right . the red circle is at the top left . bottom is not above top . so the answer is no .',
+    );
+    expect(chainSteps(scene, circleLeft, { style: 'single', length: 'adaptive' }).at(-1)).toBe('left is left of right .');
+  });
+
+  it('tree: sub-questions answered one by one, then combined', () => {
+    expect(buildChain(scene, circleLeft, { style: 'tree', length: 'fixed' })).toBe(
+      'what is at the top left ? a small red circle . what is at the top right ? nothing . what is at the bottom left ? a large blue square . what is at the bottom right ? a large red cross . ' +
+        'where is the red circle ? at the top left . where is the red cross ? at the bottom right . is left left of right ? yes . so the answer is yes .',
+    );
+    expect(buildChain(scene, q('how many triangles are there ?', 'zero', { type: 'count', filter: { shape: 'triangle' } }), { style: 'tree', length: 'adaptive' })).toBe(
+      'how many are triangles ? zero . so the answer is zero .',
+    );
+  });
+
+  it('fixed length has four object steps for every question; adaptive as many as the question names', () => {
+    const rng = new Rng(4);
+    for (let i = 0; i < 100; i++) {
+      const s = generateScene(rng, `s${i}`);
+      for (const question of reasoningQuestions(s, rng)) {
+        const objectSteps = (length: 'fixed' | 'adaptive') => chainSteps(s, question, { style: 'tree', length }).filter((x) => x.startsWith('what is at')).length;
+        expect(objectSteps('fixed')).toBe(4);
+        const named = question.about.type === 'spatial' ? 2 : question.about.type === 'color' ? 1 : Number.NaN;
+        if (!Number.isNaN(named)) expect(objectSteps('adaptive')).toBe(named);
+        else expect(objectSteps('adaptive')).toBeLessThanOrEqual(s.objects.length);
+      }
+    }
+  });
+});
+
+describe('infillingTurn', () => {
+  it('blanks one step (never the answer) and replies with it', () => {
+    const rng = new Rng(2);
+    const full = buildChain(scene, redCount, { style: 'single', length: 'fixed' });
+    for (let i = 0; i < 20; i++) {
+      const { prompt, reply } = infillingTurn(scene, redCount, { style: 'single', length: 'fixed' }, rng);
+      expect(prompt.startsWith('how many red objects are there ? think step by step . ')).toBe(true);
+      expect(prompt).toContain(`${INFILL_GAP} .`);
+      expect(prompt).toContain(`${ANSWER_MARKER} two .`);
+      expect(reply).not.toContain(ANSWER_MARKER);
+      // putting the reply back where the gap is gives the whole chain
+      const shown = prompt.slice('how many red objects are there ? think step by step . '.length, prompt.lastIndexOf(' what is the blank step ?'));
+      expect(shown.replace(`${INFILL_GAP} .`, reply)).toBe(full);
+    }
+  });
+});
+
+describe('chainCorpus', () => {
+  it('holds every word of every chain style and length', () => {
+    const rng = new Rng(8);
+    const scenes = Array.from({ length: 30 }, (_, i) => generateScene(rng, `c${i}`));
+    const words = new Set(chainCorpus(scenes.slice(0, 2), new Rng(0)).flatMap((t) => t.split(' ')));
+    const missing = new Set<string>();
+    const check = (text: string) => text.split(' ').forEach((w) => words.has(w) || missing.add(w));
+    for (const s of scenes)
+      for (const question of reasoningQuestions(s, rng))
+        for (const style of CHAIN_STYLES)
+          for (const length of CHAIN_LENGTHS) {
+            check(buildChain(s, question, { style, length }));
+            check(infillingTurn(s, question, { style, length }, rng).prompt);
+          }
+    expect([...missing]).toEqual([]);
+  });
+});

@@ -1,0 +1,126 @@
+import type { Rng } from '@mllm/core';
+import { CELLS, COLORS, SHAPES, SIZES, categoryOf, cellPosition } from './scene';
+import type { Cell, Scene, SceneObject } from './scene';
+import { NUMBER_WORDS, RELATIONS } from './language';
+import type { Relation } from './language';
+import { ANSWER_MARKER, PLURAL, REASONING_PROMPT, reasoningQuestions, withReasoningPrompt } from './chain-of-thought';
+import type { ReasoningQuestion, ReasoningSubject } from './chain-of-thought';
+
+/**
+ * Reasoning chains that carry what the answer needs: every object the chain looks at with its
+ * cell, then the step that turns those into the answer (the count, written one number per
+ * object, or the column / row comparison). The survey's (Yin et al. 2023, section 7.2) chain
+ * structures and lengths are options:
+ * - `single`: one chain of statements ("the top left has a small red circle .");
+ * - `tree`: the question decomposed into sub-questions answered one by one ("what is at the
+ *   top left ? a small red circle ."), then combined;
+ * - `fixed` length: one step per grid cell, empty cells too, so every chain has the same
+ *   number of object steps (predefined length);
+ * - `adaptive` length: steps only for the objects the question is about.
+ * The final words are always "so the answer is X .", the marker the evaluation parses.
+ */
+
+export const CHAIN_STYLES = ['single', 'tree'] as const;
+export type ChainStyle = (typeof CHAIN_STYLES)[number];
+export const CHAIN_LENGTHS = ['fixed', 'adaptive'] as const;
+export type ChainLength = (typeof CHAIN_LENGTHS)[number];
+
+export interface ChainOptions {
+  style: ChainStyle;
+  length: ChainLength;
+}
+
+/** The word that stands for the missing step in an infilling prompt. */
+export const INFILL_GAP = 'blank';
+/** Asked after the chain with a gap: the infilling pattern's instruction. */
+export const INFILL_PROMPT = 'what is the blank step ?';
+
+/** "the top left has a small red circle ." / "what is at the top left ? a small red circle ." */
+function objectStep(style: ChainStyle, cell: Cell, o: SceneObject | undefined): string {
+  const what = o ? `a ${o.size} ${o.color} ${o.shape}` : undefined;
+  if (style === 'tree') return `what is at the ${cell} ? ${what ?? 'nothing'} .`;
+  return what ? `the ${cell} has ${what} .` : `the ${cell} is empty .`;
+}
+
+/** The objects a question is about: all of them for a plain count, the matches for a filtered one. */
+function relevant(scene: Scene, about: ReasoningSubject): SceneObject[] {
+  if (about.type === 'color') return [about.object];
+  if (about.type === 'spatial') return scene.objects.filter((o) => o === about.a || o === about.b);
+  const f = about.filter;
+  return scene.objects.filter((o) => (!f ? true : 'color' in f ? o.color === f.color : o.shape === f.shape));
+}
+
+/** "one , two , three" (one number per counted object), or "zero". */
+function counting(n: number): string {
+  return n === 0 ? NUMBER_WORDS[0] : NUMBER_WORDS.slice(1, n + 1).join(' , ');
+}
+
+/** The column words for left/right, the row words for above/below: what the relation compares. */
+function side(o: SceneObject, relation: Relation): string {
+  const p = cellPosition(o.cell);
+  return relation === 'left of' || relation === 'right of' ? p.column : p.row;
+}
+
+/** The steps after the object steps: the count, the colour, or where each object is and how the two compare. */
+function combineSteps(style: ChainStyle, scene: Scene, about: ReasoningSubject, answer: string): string[] {
+  if (about.type === 'count') {
+    const n = relevant(scene, about).length;
+    const f = about.filter;
+    if (style === 'tree') return [`how many ${!f ? 'are there' : 'color' in f ? `are ${f.color}` : `are ${PLURAL[f.shape]}`} ? ${counting(n)} .`];
+    return [`counting ${!f ? 'them' : 'color' in f ? `the ${f.color} ones` : `the ${PLURAL[f.shape]}`} : ${counting(n)} .`];
+  }
+  if (about.type === 'color') {
+    const o = about.object;
+    return [style === 'tree' ? `what color is the ${o.shape} ? ${o.color} .` : `the ${o.shape} is ${o.color} .`];
+  }
+  const { a, relation, b } = about;
+  const compare = `${side(a, relation)} is ${answer === 'yes' ? '' : 'not '}${relation} ${side(b, relation)}`;
+  if (style === 'tree')
+    return [`where is the ${categoryOf(a)} ? at the ${a.cell} .`, `where is the ${categoryOf(b)} ? at the ${b.cell} .`, `is ${side(a, relation)} ${relation} ${side(b, relation)} ? ${answer} .`];
+  return [`the ${categoryOf(a)} is at the ${a.cell} .`, `the ${categoryOf(b)} is at the ${b.cell} .`, `${compare} .`];
+}
+
+/** The steps of a chain, without the final "so the answer is X ." */
+export function chainSteps(scene: Scene, q: ReasoningQuestion, options: ChainOptions): string[] {
+  const byCell = new Map(scene.objects.map((o) => [o.cell, o] as const));
+  const cells = options.length === 'fixed' ? CELLS : relevant(scene, q.about).map((o) => o.cell);
+  return [...cells.map((cell) => objectStep(options.style, cell, byCell.get(cell))), ...combineSteps(options.style, scene, q.about, q.answer)];
+}
+
+/** The whole chain: its steps, then "so the answer is X ." */
+export function buildChain(scene: Scene, q: ReasoningQuestion, options: ChainOptions): string {
+  return [...chainSteps(scene, q, options), `${ANSWER_MARKER} ${q.answer} .`].join(' ');
+}
+
+/**
+ * The infilling pattern (survey section 7.2: a step deduced from the steps around it): the
+ * question with the chain in which one step is replaced by "blank", and that step as the
+ * reply. The predicting pattern is `buildChain` asked with the step-by-step prompt.
+ */
+export function infillingTurn(scene: Scene, q: ReasoningQuestion, options: ChainOptions, rng: Rng): { prompt: string; reply: string } {
+  const steps = [...chainSteps(scene, q, options), `${ANSWER_MARKER} ${q.answer} .`];
+  const gap = rng.int(steps.length - 1); // never the final answer: that would be the direct question again
+  const shown = steps.map((s, i) => (i === gap ? `${INFILL_GAP} .` : s)).join(' ');
+  return { prompt: `${withReasoningPrompt(q.question)} ${shown} ${INFILL_PROMPT}`, reply: steps[gap]! };
+}
+
+/**
+ * Text for the word tokenizer when a run trains these chains: every step phrase over all
+ * cells, sizes, colours, shapes, relations and counts, plus the chains of `scenes` in both
+ * styles and lengths (so word frequencies follow what training shows). Kept apart from
+ * `reasoningCorpus`, so runs with the original chains keep their vocabulary.
+ */
+export function chainCorpus(scenes: readonly Scene[], rng: Rng): string[] {
+  const text = new Set<string>([REASONING_PROMPT, INFILL_PROMPT, `${INFILL_GAP} .`, `${ANSWER_MARKER} yes no .`]);
+  for (const cell of CELLS) text.add(`the ${cell} has a ${SIZES.join(' ')} is empty . what is at the ${cell} ? nothing . where is the ? at the ${cell} .`);
+  for (const c of COLORS) text.add(`counting the ${c} ones : ${counting(4)} . how many are ${c} ? zero . what color is the ? ${c} .`);
+  for (const s of SHAPES) text.add(`counting the ${PLURAL[s]} : counting them : how many are ${PLURAL[s]} ? how many are there ? the ${s} is a ${s} .`);
+  for (const r of RELATIONS) text.add(`left is not ${r} right . top is ${r} bottom . is left ${r} right ? yes . is top ${r} bottom ? no .`);
+  for (const scene of scenes) {
+    for (const q of reasoningQuestions(scene, rng)) {
+      text.add(withReasoningPrompt(q.question));
+      for (const style of CHAIN_STYLES) for (const length of CHAIN_LENGTHS) text.add(buildChain(scene, q, { style, length }));
+    }
+  }
+  return [...text];
+}

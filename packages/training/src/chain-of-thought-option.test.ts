@@ -1,0 +1,45 @@
+import { describe, it, expect } from 'vitest';
+import { ConfigError } from '@mllm/core';
+import { createComponentRegistry } from '@mllm/model';
+import { parseRunConfig, stageSchema } from './run-config';
+import { trainedChainStyle, trainsChainOfThought } from './stage-data';
+
+const instruct = (chainOfThought?: unknown) => stageSchema.parse({ type: 'instruct', steps: 1, ...(chainOfThought !== undefined && { chainOfThought }) });
+const cot = (s: ReturnType<typeof instruct>) => (s.type === 'instruct' ? s.chainOfThought : undefined);
+
+describe('instruct chainOfThought', () => {
+  it('the number form keeps its meaning: that share with the original chains; absent is none', () => {
+    expect(cot(instruct(0.15))).toEqual({ share: 0.15, style: 'objects', length: 'fixed', infilling: 0 });
+    expect(cot(instruct())).toEqual({ share: 0, style: 'objects', length: 'fixed', infilling: 0 });
+    expect(trainsChainOfThought([instruct()])).toBe(false);
+    expect(trainsChainOfThought([instruct(0.15)])).toBe(true);
+    expect(trainedChainStyle([instruct(0.15)])).toBeUndefined();
+  });
+
+  it('the object form names style, length and the infilling share, with defaults', () => {
+    expect(cot(instruct({ share: 0.5 }))).toEqual({ share: 0.5, style: 'single', length: 'fixed', infilling: 0 });
+    const tree = instruct({ share: 0.4, style: 'tree', length: 'adaptive', infilling: 0.25 });
+    expect(cot(tree)).toEqual({ share: 0.4, style: 'tree', length: 'adaptive', infilling: 0.25 });
+    expect(trainedChainStyle([tree])).toMatchObject({ style: 'tree' });
+    expect(trainedChainStyle([instruct({ share: 0, style: 'tree' })])).toBeUndefined();
+  });
+
+  it('a bad value is a ConfigError naming the path and what is allowed', () => {
+    const config = (chainOfThought: unknown) => ({
+      encoder: { type: 'vit', imageSize: 16, patchSize: 8, dim: 16, layers: 1, heads: 2 },
+      connector: { type: 'mlp' },
+      llm: { type: 'causal', dim: 32, layers: 1, heads: 2 },
+      stages: [{ type: 'instruct', steps: 1, chainOfThought }],
+    });
+    const parse = (c: unknown) => () => parseRunConfig(config(c), createComponentRegistry());
+    expect(parse({ share: 0.5, style: 'graph' })).toThrow(ConfigError);
+    expect(parse({ share: 0.5, style: 'graph' })).toThrow(/stages\[0\]\.chainOfThought\.style.*single.*tree/s);
+    expect(parse({ share: 0.5, length: 'long' })).toThrow(/stages\[0\]\.chainOfThought\.length.*fixed.*adaptive/s);
+    expect(parse({ share: 0.5, steps: 3 })).toThrow(/stages\[0\]\.chainOfThought.*steps/s);
+    expect(parse({ style: 'tree' })).toThrow(/stages\[0\]\.chainOfThought\.share/);
+    expect(parse({ share: 0.5, style: 'objects', infilling: 0.5 })).toThrow(/stages\[0\]\.chainOfThought\.infilling.*single.*tree/s);
+    expect(parse(1.5)).toThrow(/stages\[0\]\.chainOfThought\.share.*1/);
+    expect(parse("half")).toThrow(/stages\[0\]\.chainOfThought/);
+    expect(parse({ share: 0.5, style: 'tree', length: 'adaptive', infilling: 0.5 })).not.toThrow();
+  });
+});
