@@ -43,6 +43,8 @@ const LIMITS = {
   '@mllm/connector-projection': 8,
   '@mllm/connector-query': 8,
   '@mllm/connector-fusion': 12,
+  // the expert bridge: its connector, the detector it reads images with, the text it writes
+  '@mllm/connector-expert': 12,
   // backbones, generation, HF causal LM import
   '@mllm/llm': 36,
   // the assembled model, its config and batching

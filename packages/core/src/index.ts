@@ -52,6 +52,7 @@ export type {
   KvCache,
   EncoderContext,
   ConnectorContext,
+  ConnectorText,
   LlmContext,
   ComponentRegistry,
 } from './components';

@@ -5,6 +5,7 @@
  * (and regroups the scores by hallucination kind). It knows nothing of models: anything with a batched `answer` works (a
  * MultimodalModel's greedy decoder, an ONNX session, a remote API, a test fake).
  */
+import { attributeRates, type AttributeJudge, type AttributeRates } from './attribute-rates';
 import { chair } from './chair';
 import type { ChairResult } from './chair';
 import { closedSetAccuracy } from './closed-set';
@@ -36,7 +37,7 @@ export interface EvalSet {
    * `judge`, also per hallucination kind (e.g. `(id, text) => checkDescription(world.scene(id), text)`
    * from @mllm/data).
    */
-  detail?: { prompt: string; judge?: DescriptionJudge };
+  detail?: { prompt: string; judge?: DescriptionJudge; attributes?: AttributeJudge };
   /** Questions asked directly and with a step-by-step prompt, for accuracy with and without a reasoning chain. */
   reasoning?: ReasoningSet;
 }
@@ -47,6 +48,8 @@ export interface DetailReport {
   chair: ChairResult;
   /** Per-kind counts and rates; present when the set has a judge. */
   kinds?: KindRates;
+  /** Accuracy per object attribute (shape, colour, size, position, count); present when the set has an attribute judge. */
+  attributes?: AttributeRates;
   /** The first 10 descriptions. */
   samples: { sceneId: string; description: string }[];
 }
@@ -151,11 +154,12 @@ export async function evaluate(answerer: Answerer, set: EvalSet, opts: EvaluateO
 
   let detail: DetailReport | undefined;
   if (set.detail) {
-    const { judge } = set.detail;
+    const { judge, attributes } = set.detail;
     const texts = take(set.scenes.length);
     detail = {
       chair: chair(set.scenes.map((scene, i) => ({ scene, caption: texts[i]! }))),
       ...(judge ? { kinds: kindRates(set.scenes.map((scene, i) => judge(scene.id, texts[i]!))) } : {}),
+      ...(attributes ? { attributes: attributeRates(set.scenes.map((scene, i) => attributes(scene.id, texts[i]!))) } : {}),
       samples: set.scenes.slice(0, SAMPLE_COUNT).map((scene, i) => ({ sceneId: scene.id, description: texts[i]! })),
     };
   }
