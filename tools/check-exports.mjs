@@ -30,8 +30,9 @@ const LIMITS = {
   // the toolkit components are built from: backend, Module, nn layers, MoE, checkpoints, registry, plug-point interfaces
   // (among them the size-estimator types a component registers with its build function, and
   // NotRegularFileError, which every reader of user files throws for a FIFO, device or folder,
-  // and LinearAdapter, the plug point LoRA adds to a Linear's output)
-  '@mllm/core': 104,
+  // and LinearAdapter, the plug point LoRA adds to a Linear's output, and ConnectorText, the
+  // tokenizer as a connector that writes words sees it)
+  '@mllm/core': 105,
   // word/BPE/HF tokenizers and the chat template
   '@mllm/tokenizer': 18,
   // the Shapes world (scenes, language, questions, preference pairs), LLaVA files, image preprocessing
@@ -53,7 +54,8 @@ const LIMITS = {
   // (the frozen-feature cache, the LoRA config schema, a stage's throughput record)
   '@mllm/training': 69,
   // POPE, CHAIR, closed-set and reasoning scorers, the evaluation runner, reports and charts
-  '@mllm/eval': 52,
+  // (and accuracy per object attribute: its scorer, judge and result types, the expert text's report)
+  '@mllm/eval': 55,
   // export, exporter registry, graph building, the runtime: the plugin-author surface, kept whole;
   // the manifest's schema and limits, for tools that write or check an export folder
   '@mllm/onnx': 45,
