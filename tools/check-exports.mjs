@@ -30,8 +30,9 @@ const LIMITS = {
   // the toolkit components are built from: backend, Module, nn layers, MoE, checkpoints, registry, plug-point interfaces
   // (among them the size-estimator types a component registers with its build function, and
   // NotRegularFileError, which every reader of user files throws for a FIFO, device or folder,
-  // and LinearAdapter, the plug point LoRA adds to a Linear's output)
-  '@mllm/core': 104,
+  // and LinearAdapter, the plug point LoRA adds to a Linear's output, and ConnectorText, the
+  // tokenizer as a connector that writes words sees it)
+  '@mllm/core': 105,
   // word/BPE/HF tokenizers and the chat template
   '@mllm/tokenizer': 18,
   // the Shapes world (scenes, language, questions, preference pairs), LLaVA files, image preprocessing
@@ -43,6 +44,8 @@ const LIMITS = {
   '@mllm/connector-projection': 8,
   '@mllm/connector-query': 8,
   '@mllm/connector-fusion': 12,
+  // the expert bridge: its connector, the detector it reads images with, the text it writes
+  '@mllm/connector-expert': 12,
   // backbones, generation, HF causal LM import
   '@mllm/llm': 36,
   // the assembled model, its config and batching
@@ -52,8 +55,9 @@ const LIMITS = {
   '@mllm/training': 69,
   // POPE, CHAIR, closed-set and reasoning scorers, the evaluation runner, reports and charts;
   // open-set scoring (FaithScore's atomic facts and their check, attribute CHAIR), which
-  // post-correction and judges build on
-  '@mllm/eval': 64,
+  // post-correction and judges build on; accuracy per object attribute (its scorer, judge and
+  // result types, the expert text's report)
+  '@mllm/eval': 67,
   // export, exporter registry, graph building, the runtime: the plugin-author surface, kept whole;
   // the manifest's schema and limits, for tools that write or check an export folder
   '@mllm/onnx': 45,

@@ -75,6 +75,12 @@ export interface TokenConnector extends Module {
   /** M for a given N. */
   outputTokens(inputTokens: number): number;
   forward(features: tf.Tensor3D): tf.Tensor3D;
+  /**
+   * Heads an encoder pre-training objective trains that this connector keeps, by objective name
+   * (an expert bridge's detector is the `regions` head): the stage that trained a head loads its
+   * weights into the module here when it ends. Absent: the connector keeps none.
+   */
+  readonly trainedHeads?: Readonly<Record<string, Module>>;
 }
 
 export interface LmForwardOptions {
@@ -237,6 +243,16 @@ export interface ConnectorContext {
   llmHeads?: number;
   /** The built LLM, for fusion connectors whose weights start as copies of its own (CogVLM's visual expert). */
   llm?: LanguageModel;
+  /** The run's tokenizer, for connectors that hand the LLM words (an expert bridge); absent when the model is built without one. */
+  text?: ConnectorText;
+}
+
+/** What a connector that writes text needs of the tokenizer: word ids, the padding id, and which words it lacks. */
+export interface ConnectorText {
+  encode(text: string): number[];
+  padId: number;
+  /** Words of `text` the vocabulary lacks (they would read as <unk>); absent for a tokenizer that spells any word. */
+  unknownWords?(text: string): string[];
 }
 export interface LlmContext {
   rng: Rng;

@@ -53,6 +53,7 @@ export type {
   KvCache,
   EncoderContext,
   ConnectorContext,
+  ConnectorText,
   LlmContext,
   ComponentRegistry,
 } from './components';

@@ -11,6 +11,7 @@ export { caption, detailedDescription, parseMentions } from './language';
 export { closedSetQuestions, type ClosedSetQuestion, type ClosedSetType } from './closed-set';
 export { popeQuestions, categoryStats, type PopeQuestion, type PopeOptions, type CategoryStats } from './pope';
 export { checkDescription, type DescriptionCheck } from './description-check';
+export { attributeCheck, OBJECT_ATTRIBUTES, type AttributeTally } from './attribute-check';
 
 // Chain-of-thought: reasoning questions, their step-by-step prompt and the marker before the answer.
 export { reasoningQuestions, reasoningCorpus, REASONING_PROMPT, ANSWER_MARKER, type ReasoningQuestion, type ReasoningType, type ReasoningSubject } from './chain-of-thought';

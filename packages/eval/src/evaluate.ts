@@ -5,6 +5,7 @@
  * (and regroups the scores by hallucination kind). It knows nothing of models: anything with a batched `answer` works (a
  * MultimodalModel's greedy decoder, an ONNX session, a remote API, a test fake).
  */
+import { attributeRates, type AttributeJudge, type AttributeRates } from './attribute-rates';
 import { chair } from './chair';
 import type { ChairResult } from './chair';
 import { closedSetAccuracy } from './closed-set';
@@ -40,6 +41,7 @@ export interface EvalSet {
   detail?: {
     prompt: string;
     judge?: DescriptionJudge;
+    attributes?: AttributeJudge;
     /**
      * A learned model's view of each scene (e.g. a detector's objects), for FaithScore's second
      * verification: facts checked against what a model sees rather than the ground truth.
@@ -56,6 +58,8 @@ export interface DetailReport {
   chair: ChairResult;
   /** Per-kind counts and rates; present when the set has a judge. */
   kinds?: KindRates;
+  /** Accuracy per object attribute (shape, colour, size, position, count); present when the set has an attribute judge. */
+  attributes?: AttributeRates;
   /** The first 10 descriptions. */
   samples: { sceneId: string; description: string }[];
 }
@@ -166,13 +170,14 @@ export async function evaluate(answerer: Answerer, set: EvalSet, opts: EvaluateO
   let detail: DetailReport | undefined;
   let openSet: EvalReport['openSet'];
   if (set.detail) {
-    const { judge, seenScene } = set.detail;
+    const { judge, attributes, seenScene } = set.detail;
     const texts = take(set.scenes.length);
     const exact = faithScore(set.scenes.map((scene, i) => ({ text: texts[i]!, scene })));
     openSet = { faithScore: seenScene ? { ...exact, learned: faithScore(set.scenes.map((scene, i) => ({ text: texts[i]!, scene: seenScene(scene.id) }))) } : exact };
     detail = {
       chair: chair(set.scenes.map((scene, i) => ({ scene, caption: texts[i]! }))),
       ...(judge ? { kinds: kindRates(set.scenes.map((scene, i) => judge(scene.id, texts[i]!))) } : {}),
+      ...(attributes ? { attributes: attributeRates(set.scenes.map((scene, i) => attributes(scene.id, texts[i]!))) } : {}),
       samples: set.scenes.slice(0, SAMPLE_COUNT).map((scene, i) => ({ sceneId: scene.id, description: texts[i]! })),
     };
   }

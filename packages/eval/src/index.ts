@@ -17,6 +17,7 @@ export { finalAnswer, scoreReasoning, reasoningRequests, type ReasoningResult, t
 
 // Hallucination by kind (existence, attribute, relationship) from the probes that target each.
 export { hallucinationByKind, kindRates } from './hallucination-kinds';
+export { attributeRates, type AttributeJudge, type AttributeRates, type ExpertTextReport } from './attribute-rates';
 export type { DescriptionJudge, DescriptionJudgement, HallucinationByKind, KindMetrics, KindRates, KindSources } from './hallucination-kinds';
 
 // The evaluation runner: one answerer over an evaluation set, every score in one report.

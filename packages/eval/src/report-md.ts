@@ -13,6 +13,7 @@ import type { DetailReport, EvalReport, PopeSampling } from './evaluate';
 import { POPE_SAMPLINGS } from './evaluate';
 import { HALLUCINATION_KINDS, KIND_QUESTION_TYPES, hallucinationByKind } from './hallucination-kinds';
 import type { HallucinationKind } from './hallucination-kinds';
+import type { AttributeRates, ExpertTextReport } from './attribute-rates';
 import type { PopeMetrics } from './pope';
 import type { ReasoningResult } from './reasoning';
 
@@ -67,7 +68,8 @@ function environmentLines(env: ReportEnvironment): string[] {
 }
 
 /** Evaluation scores as a report renders them; all but the scores is optional, so stored (older) reports render. */
-export type ReportEval = Pick<EvalReport, 'pope' | 'chair' | 'closedSet'> & Partial<Pick<EvalReport, 'samples' | 'detail' | 'byKind' | 'reasoning' | 'openSet'>>;
+export type ReportEval = Pick<EvalReport, 'pope' | 'chair' | 'closedSet'> &
+  Partial<Pick<EvalReport, 'samples' | 'detail' | 'byKind' | 'reasoning' | 'openSet'>> & { expert?: ExpertTextReport };
 
 /** One evaluation labelled by the stage it follows, e.g. `{ after: '3-instruct', eval }`. */
 export interface StageEval {
@@ -187,6 +189,26 @@ function detailSection(d: DetailReport): string[] {
       ['CHAIR_i', 'CHAIR_s', 'coverage', 'descriptions', 'claims', 'existence', 'attribute', 'relationship', ...ATTRIBUTE_HEADERS],
       [[fmt3(d.chair.chairI), fmt3(d.chair.chairS), fmt3(d.chair.coverage), String(d.chair.captions), k ? String(k.claims) : 'n/a', rate('existence'), rate('attribute'), rate('relationship'), ...attributeCells(d.chair)]],
     ),
+    ...(d.attributes ? ['', 'What the descriptions get right per object attribute (claims matched to objects by cell):', '', ...attributeTable(d.attributes)] : []),
+  ];
+}
+
+/** Accuracy per attribute, one column each, with the chances it divides by. */
+function attributeTable(r: AttributeRates): string[] {
+  const names = Object.keys(r.accuracy);
+  return table(['', ...names], [['accuracy', ...names.map((a) => fmt3(r.accuracy[a]!))], ['chances', ...names.map((a) => String(r.totals[a]))]]);
+}
+
+/** The expert bridge's own text: what it lets through, per attribute, and samples of it. */
+function expertSection(x: ExpertTextReport): string[] {
+  return [
+    '## Expert text',
+    '',
+    "What the expert bridge's captions get right per object attribute: all the LLM learns of an image.",
+    '',
+    ...attributeTable(x.attributes),
+    '',
+    ...table(['scene', 'expert text'], x.samples.map((s) => [cell(s.sceneId), cell(s.text)]), 2),
   ];
 }
 
@@ -280,6 +302,7 @@ function evalSections(e: ReportEval, compared: boolean): string[][] {
     chairSection(e.chair),
     e.detail ? detailSection(e.detail) : [],
     e.openSet ? openSetSection(e.openSet) : [],
+    e.expert ? expertSection(e.expert) : [],
     compared ? [] : kindSection(e),
     closedSetSection(e.closedSet),
     e.reasoning ? reasoningSection(e.reasoning) : [],

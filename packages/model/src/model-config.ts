@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, Rng, type ComponentRegistry, type ConfigIssue, type FusionConnector, type LanguageModel, type TokenConnector } from '@mllm/core';
+import { ConfigError, Rng, type ComponentRegistry, type ConfigIssue, type ConnectorText, type FusionConnector, type LanguageModel, type TokenConnector } from '@mllm/core';
 import { MultimodalModel, type ModelTokenIds } from './multimodal-model';
 
 /** The model slots of a run config; each slot's options are checked by its registered type. */
@@ -31,6 +31,8 @@ export interface BuildModelOptions {
   vocabSize: number;
   special: ModelTokenIds;
   seed: number;
+  /** The tokenizer, for a connector that hands the LLM words (the expert bridge); see ConnectorContext.text. */
+  text?: ConnectorText;
 }
 
 /**
@@ -53,6 +55,7 @@ export function buildModel(config: Record<string, unknown>, options: BuildModelO
       llmLayers: llm.numLayers,
       llmHeads: llm.numHeads,
       llm,
+      text: options.text,
     });
     checkFusionPoints(connector, llm, value);
     return new MultimodalModel(encoder, connector, llm, options.special, { encoder: value.encoder, connector: value.connector, llm: value.llm });

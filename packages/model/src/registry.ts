@@ -3,6 +3,7 @@ import { registerEncoders } from '@mllm/encoders';
 import { registerProjectionConnectors } from '@mllm/connector-projection';
 import { registerQueryConnectors } from '@mllm/connector-query';
 import { registerFusionConnectors } from '@mllm/connector-fusion';
+import { registerExpertConnectors } from '@mllm/connector-expert';
 import { registerLlms } from '@mllm/llm';
 
 /** A fresh registry holding every built-in type; add third-party types with `registry.<slot>.register`. */
@@ -16,6 +17,7 @@ export function createComponentRegistry(): ComponentRegistry {
   registerProjectionConnectors(registry);
   registerQueryConnectors(registry);
   registerFusionConnectors(registry);
+  registerExpertConnectors(registry);
   registerLlms(registry);
   return registry;
 }

@@ -35,7 +35,7 @@ describe('ONNX exporters by component type', () => {
 
   it('an unknown type names itself and the known ones; a duplicate or malformed registration throws', () => {
     const onnx = builtIns();
-    expect(() => onnx.connectors.get('c-abstractor')).toThrow(/no ONNX exporter for connector type "c-abstractor"; known: adapter-prompts, gated-cross-attention, linear, mlp, perceiver, qformer, visual-expert/);
+    expect(() => onnx.connectors.get('c-abstractor')).toThrow(/no ONNX exporter for connector type "c-abstractor"; known: adapter-prompts, expert, gated-cross-attention, linear, mlp, perceiver, qformer, visual-expert/);
     expect(() => onnx.connectors.register('mlp', { imageFeatures: () => ({ features: 'x', tokens: 1 }) })).toThrow(/ONNX connector exporter "mlp" is already registered/);
     expect(() => onnx.encoders.register('my-encoder', { image: () => ({ size: 1, channels: 1, mean: [0], std: [1] }) } as never)).toThrow(/lacks features\(\), hf\(\)/);
     expect(() => onnx.llms.register('my-llm', { unsupported: ' ' })).toThrow(/needs a reason a user can act on/);

@@ -19,6 +19,10 @@ export function registerOnnxExporters(exporters: OnnxExporters): void {
   exporters.connectors.register('gated-cross-attention', gatedCrossAttentionExporter);
   exporters.connectors.register('adapter-prompts', adapterPromptsExporter);
   exporters.connectors.register('visual-expert', visualExpertExporter);
+  exporters.connectors.register('expert', {
+    unsupported:
+      'The expert bridge ends its detector at an argmax and writes words from it, which the exported graphs (encoder -> connector -> decoder, all tensors) cannot carry; serve it with `mllm chat` on the trained run, or train a learned connector (mlp, qformer, ...) to export.',
+  });
 
   exporters.llms.register('causal', causalLmExporter);
   exporters.llms.register('prefix', {

@@ -4,6 +4,7 @@ import {
   CAPTION_PROMPTS,
   DETAIL_PROMPT,
   REASONING_PROMPT,
+  attributeCheck,
   checkDescription,
   chainImpliedAnswer,
   closedSetQuestions,
@@ -30,6 +31,11 @@ export function buildEvalSet(world: ShapesWorld, config: RunConfig): EvalSet {
     pope[sampling] = popeQuestions(scenes, { sampling, perImage: config.eval.popePerImage, rng: rng.fork(sampling), stats: world.stats });
   }
   const byId = new Map<string, Scene>(scenes.map((s) => [s.id, s]));
+  const sceneOf = (sceneId: string): Scene => {
+    const scene = byId.get(sceneId);
+    if (!scene) throw new Error(`buildEvalSet: no test scene "${sceneId}" to judge a description against`);
+    return scene;
+  };
   // its own stream, so the questions above stay what they were before reasoning existed
   const reasoningRng = new Rng(config.seed).fork('eval:reasoning');
   return {
@@ -47,11 +53,8 @@ export function buildEvalSet(world: ShapesWorld, config: RunConfig): EvalSet {
     captionPrompt: CAPTION_PROMPTS[0],
     detail: {
       prompt: DETAIL_PROMPT,
-      judge: (sceneId, text) => {
-        const scene = byId.get(sceneId);
-        if (!scene) throw new Error(`buildEvalSet: no test scene "${sceneId}" to judge a description against`);
-        return checkDescription(scene, text);
-      },
+      judge: (sceneId, text) => checkDescription(sceneOf(sceneId), text),
+      attributes: (sceneId, text) => attributeCheck(sceneOf(sceneId), text),
     },
   };
 }

@@ -26,7 +26,8 @@ import { buildEvalSet } from './eval-set';
 import { MetricsLog } from './metrics-log';
 import { writeReports, type RunReportJson } from './report';
 import { disposeAll, loadCheckpoint, mergeSkipped, openRunDir, saveCheckpoint, type RunState } from './run-dir';
-import { createSession, type Session } from './session';
+import { connectorText, createSession, type Session } from './session';
+import { expertTextReport } from './expert-eval';
 import { resolvePretrainedSources } from './pretrained-sources';
 import { registryFor } from './plugins';
 import { failpoint } from './failpoint';
@@ -301,6 +302,7 @@ function alignmentContext(session: Session): AlignmentContext {
         vocabSize: tokenizer.vocabSize,
         special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad },
         seed: config.seed,
+        text: connectorText(tokenizer),
       }),
   };
 }
@@ -366,7 +368,10 @@ function trainingIdentity(config: RunConfig): string {
 export async function evaluateSession(session: Session, onProgress?: EvaluateProgress) {
   const { model, tokenizer, world, config } = session;
   model.eval();
-  return evaluate(modelAnswerer(model, tokenizer, world, config.eval.maxNewTokens, config.eval.decoding), buildEvalSet(world, config), { batchSize: config.eval.batchSize, onProgress });
+  const set = buildEvalSet(world, config);
+  const report = await evaluate(modelAnswerer(model, tokenizer, world, config.eval.maxNewTokens, config.eval.decoding), set, { batchSize: config.eval.batchSize, onProgress });
+  const expert = expertTextReport(session, set.scenes.map((s) => world.scene(s.id)));
+  return { ...report, ...(expert && { expert }) };
 }
 
 /** `run`'s eval progress events for the evaluation after stage `after`. */

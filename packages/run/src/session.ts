@@ -1,4 +1,4 @@
-import { MllmError, Rng } from '@mllm/core';
+import { MllmError, Rng, type ConnectorText } from '@mllm/core';
 import { ShapesWorld, chainCorpus, reasoningCorpus } from '@mllm/data';
 import { buildModel, type MultimodalModel } from '@mllm/model';
 import { WordTokenizer } from '@mllm/tokenizer';
@@ -59,6 +59,12 @@ export function createSession(config: RunConfig, registry: MllmRegistry = create
     vocabSize: tok.vocabSize,
     special: { imageTokenId: tok.special.image, padId: tok.special.pad },
     seed: config.seed,
+    text: connectorText(tok),
   });
   return { config, registry, world, tokenizer: tok, model, ...(vocabCapped && { vocabCapped }) };
+}
+
+/** The tokenizer as a connector that writes words for the LLM sees it (the expert bridge). */
+export function connectorText(tokenizer: WordTokenizer): ConnectorText {
+  return { encode: (text) => tokenizer.encode(text), padId: tokenizer.special.pad, unknownWords: (text) => tokenizer.unknownWords(text) };
 }

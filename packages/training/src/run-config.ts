@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError, zodIssues, type ComponentRegistry, type ConfigIssue } from '@mllm/core';
 import { validateModelConfig } from '@mllm/model';
+import { expertBridgeIssues } from './expert-bridge-stages';
 import { ALIGNMENT_STAGES, DEFAULT_TRAINS, STAGE_TYPES, stageSchema, type StageConfig, type StageType } from './stage-schema';
 
 export { STAGE_TYPES, type StageType, TRAINABLE_MODULES, type TrainableModule, DEFAULT_TRAINS, ALIGNMENT_STAGES, defaultTrains, ENCODER_OBJECTIVES, type EncoderObjective, stageSchema, type StageConfig } from './stage-schema';
@@ -154,6 +155,7 @@ export function parseRunConfig(raw: unknown, registry: ComponentRegistry): RunCo
   issues.push(...stageOrderIssues(cfg.stages.map((stage) => (stage as { type?: unknown } | null)?.type)));
   issues.push(...tokenCreditIssues(cfg.stages));
   issues.push(...loraIssues(cfg.stages));
+  issues.push(...expertBridgeIssues((cfg as { connector?: { type?: unknown } }).connector?.type, cfg.stages));
   const encoder = model.value?.encoder as { imageSize?: number; highRes?: { inputSize?: number } } | undefined;
   // the world renders at what the model takes: a high-resolution encoder's input, else its own size
   const [rendered, from] = encoder?.highRes?.inputSize !== undefined ? [encoder.highRes.inputSize, 'encoder.highRes.inputSize'] : [encoder?.imageSize, 'encoder.imageSize'];

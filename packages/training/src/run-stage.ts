@@ -258,6 +258,7 @@ function stageObjective(
     finish: () => {
       lora?.merge();
       merged = true;
+      if (heads) keepTrainedHeads(model, heads);
     },
     dispose: () => {
       if (frozen) {
@@ -295,6 +296,12 @@ interface EncoderHeads {
   cells?: CellHead;
   /** Both under their checkpoint names (`clip_head.*`, `region_head.*`). */
   group: ModuleGroup;
+}
+
+/** Loads each head this stage trained into the connector that keeps it (an expert bridge's detector keeps the regions head). */
+function keepTrainedHeads(model: MultimodalModel, heads: EncoderHeads): void {
+  const kept = model.connector.kind === 'token-connector' ? model.connector.trainedHeads : undefined;
+  if (heads.regions && kept?.regions) kept.regions.loadStateDict(heads.regions.stateDict(), { source: 'the regions head of encoder pre-training' });
 }
 
 function encoderHeads(stage: Extract<StageConfig, { type: 'pretrain-encoder' }>, index: number, model: MultimodalModel, data: StageData): EncoderHeads {
