@@ -15,6 +15,7 @@ import { HALLUCINATION_KINDS, KIND_QUESTION_TYPES, hallucinationByKind } from '.
 import type { HallucinationKind } from './hallucination-kinds';
 import type { PopeMetrics } from './pope';
 import type { ReasoningResult } from './reasoning';
+import { judgeSection } from './judge-report-md';
 
 export interface StageSummary {
   name: string;
@@ -67,7 +68,7 @@ function environmentLines(env: ReportEnvironment): string[] {
 }
 
 /** Evaluation scores as a report renders them; all but the scores is optional, so stored (older) reports render. */
-export type ReportEval = Pick<EvalReport, 'pope' | 'chair' | 'closedSet'> & Partial<Pick<EvalReport, 'samples' | 'detail' | 'byKind' | 'reasoning' | 'openSet'>>;
+export type ReportEval = Pick<EvalReport, 'pope' | 'chair' | 'closedSet'> & Partial<Pick<EvalReport, 'samples' | 'detail' | 'byKind' | 'reasoning' | 'openSet' | 'judge'>>;
 
 /** One evaluation labelled by the stage it follows, e.g. `{ after: '3-instruct', eval }`. */
 export interface StageEval {
@@ -277,6 +278,7 @@ function evalSections(e: ReportEval, compared: boolean): string[][] {
     chairSection(e.chair),
     e.detail ? detailSection(e.detail) : [],
     e.openSet ? openSetSection(e.openSet) : [],
+    e.judge ? judgeSection(e.judge) : [],
     compared ? [] : kindSection(e),
     closedSetSection(e.closedSet),
     e.reasoning ? reasoningSection(e.reasoning) : [],

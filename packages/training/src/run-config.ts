@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError, zodIssues, type ComponentRegistry, type ConfigIssue } from '@mllm/core';
 import { validateModelConfig } from '@mllm/model';
+import { judgesSchema } from './judge-schema';
 import { ALIGNMENT_STAGES, DEFAULT_TRAINS, STAGE_TYPES, stageSchema, type StageConfig, type StageType } from './stage-schema';
 
 export { STAGE_TYPES, type StageType, TRAINABLE_MODULES, type TrainableModule, DEFAULT_TRAINS, ALIGNMENT_STAGES, defaultTrains, ENCODER_OBJECTIVES, type EncoderObjective, stageSchema, type StageConfig } from './stage-schema';
@@ -63,6 +64,8 @@ export const evalSchema = z
     batchSize: z.number().int().min(1).default(64),
     /** Detailed descriptions run to ~60 tokens; shorter answers stop at end-of-turn anyway. */
     maxNewTokens: z.number().int().min(1).default(80),
+    /** Judge models of the detailed descriptions (HaELM-style, rubric); off unless set (judge-schema.ts). */
+    judges: judgesSchema.optional(),
   })
   .strict();
 
