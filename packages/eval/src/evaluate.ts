@@ -170,11 +170,11 @@ export async function evaluate(answerer: Answerer, set: EvalSet, opts: EvaluateO
 
   let detail: DetailReport | undefined;
   let openSet: EvalReport['openSet'];
-  let judge: JudgeReport | undefined;
+  let judgeReport: JudgeReport | undefined;
   if (set.detail) {
     const { judge, seenScene } = set.detail;
     const texts = take(set.scenes.length);
-    if (opts.judge) judge = await opts.judge(set.scenes.map((scene, i) => ({ sceneId: scene.id, text: texts[i]! })));
+    if (opts.judge) judgeReport = await opts.judge(set.scenes.map((scene, i) => ({ sceneId: scene.id, text: texts[i]! })));
     const exact = faithScore(set.scenes.map((scene, i) => ({ text: texts[i]!, scene })));
     openSet = { faithScore: seenScene ? { ...exact, learned: faithScore(set.scenes.map((scene, i) => ({ text: texts[i]!, scene: seenScene(scene.id) }))) } : exact };
     detail = {
@@ -200,7 +200,7 @@ export async function evaluate(answerer: Answerer, set: EvalSet, opts: EvaluateO
     ...scores,
     ...(reasoning ? { reasoning } : {}),
     ...(openSet ? { openSet } : {}),
-    ...(judge ? { judge } : {}),
+    ...(judgeReport ? { judge: judgeReport } : {}),
     byKind: hallucinationByKind(scores),
     samples: {
       captions: captions.slice(0, SAMPLE_COUNT),

@@ -83,14 +83,25 @@ export class JudgeLm {
    */
   answerLogits(rows: readonly number[][]): tf.Tensor2D {
     const t = Math.max(...rows.map((r) => r.length));
+    return tf.tidy(() => this.sequenceLogits(rows).slice([0, t - 1, 0], [rows.length, 1, -1]).squeeze([1]) as tf.Tensor2D); // [B, V]
+  }
+
+  /** Next-token logits at every position of left-padded rows [B, T, V] (T the longest row). */
+  sequenceLogits(rows: readonly number[][]): tf.Tensor3D {
+    const t = Math.max(...rows.map((r) => r.length));
     const pad = this.tokenizer.special.pad;
     const ids = rows.map((r) => [...new Array<number>(t - r.length).fill(pad), ...r]);
     const attentionMask = rows.map((r) => [...new Array<number>(t - r.length).fill(0), ...new Array<number>(r.length).fill(1)]);
     return tf.tidy(() => {
       const embeds = this.llm.embed(tf.tensor2d(ids, [rows.length, t], 'int32')); // [B, T, D]
-      const { logits } = this.llm.forward(embeds, { attentionMask }); // [B, T, V]
-      return logits.slice([0, t - 1, 0], [rows.length, 1, -1]).squeeze([1]) as tf.Tensor2D; // [B, V]
+      return this.llm.forward(embeds, { attentionMask }).logits; // [B, T, V]
     });
+  }
+
+  /** Where the response starts in an encoded prompt (after "response :"). */
+  responseStart(ids: readonly number[]): number {
+    const response = this.tokenId('response');
+    return ids.lastIndexOf(response) + 2;
   }
 
   /**

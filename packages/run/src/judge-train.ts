@@ -17,6 +17,8 @@ import { judgeResponse, type JudgeResponse } from './judge-responses';
  */
 export interface JudgeTrainOptions extends JudgeLmOptions {
   steps: number;
+  /** Weight of the next-token loss on the response's words beside the answer's (0: answer only). */
+  copyLoss: number;
   batchSize: number;
   lr: number;
 }
@@ -33,6 +35,8 @@ export interface TrainedJudge {
   losses: number[];
   seconds: number;
 }
+
+const ANSWER_WEIGHT = 4;
 
 /** Trains a judge for `tasks` on responses about `scenes` (the world's train split: a judge is measured on other scenes). */
 export async function trainJudgeLm(
@@ -65,8 +69,27 @@ export async function trainJudgeLm(
         targets.push(judge.scoreId(r.score));
       }
     }
+    // next-token loss on the response's words too (weight 1), the answer weighing ANSWER_WEIGHT: copying
+    // the reference's words into a faithful response is what the answer has to notice failing, and
+    // a word-by-word signal teaches that far faster than one bit per row
+    const t = Math.max(...rows.map((r) => r.length)) + 1;
+    const full = rows.map((r, i) => [...r, targets[i]!]);
+    const next: number[] = [];
+    const weight: number[] = [];
+    full.forEach((r) => {
+      const pad = t - r.length;
+      const start = judge.responseStart(r);
+      for (let k = 0; k < t - 1; k++) {
+        const at = k - pad; // index into r of the token at position k
+        next.push(at >= -1 ? r[at + 1]! : 0);
+        weight.push(at + 1 === r.length - 1 ? ANSWER_WEIGHT : at + 1 >= start && at >= 0 ? options.copyLoss : 0);
+      }
+    });
     const loss = () =>
-      tf.tidy(() => maskedCrossEntropy(judge.answerLogits(rows), tf.tensor1d(targets, 'int32'), tf.ones([rows.length]) as tf.Tensor1D));
+      tf.tidy(() => {
+        const logits = judge.sequenceLogits(full.map((r) => r.slice(0, -1))); // [B, T-1, V]
+        return maskedCrossEntropy(logits.reshape([-1, logits.shape[2]]) as tf.Tensor2D, tf.tensor1d(next, 'int32'), tf.tensor1d(weight));
+      });
     return { loss, tokens: rows.reduce((n, r) => n + r.length, 0) };
   };
   const optim = { steps: options.steps, lr: options.lr, warmup: Math.min(50, Math.ceil(options.steps / 10)), minLrRatio: 0.1, weightDecay: 0.01, clipNorm: 1 };

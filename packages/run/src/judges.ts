@@ -14,7 +14,7 @@ import { trainJudgeLm, type TrainedJudge } from './judge-train';
  */
 
 /** Defaults of a judge LM trained for the rubric alone (no haelm section to take options from). */
-const DEFAULT_JUDGE_MODEL: JudgeModelConfig = { steps: 400, batchSize: 32, lr: 3e-3, dim: 64, layers: 2, heads: 4, responsesPerScene: 2 };
+const DEFAULT_JUDGE_MODEL: JudgeModelConfig = { steps: 400, batchSize: 32, lr: 3e-3, copyLoss: 1, dim: 64, layers: 2, heads: 4, responsesPerScene: 2 };
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Record<string, T[]> {
   const out: Record<string, T[]> = {};
@@ -36,7 +36,9 @@ export function runJudges(config: JudgesConfig, world: ShapesWorld, seed: number
 
   return async (descriptions) => {
     // the synthetic responses depend on the seed only, so every evaluation of a run sees the same ones
-    const synthetic = judgeResponses(world.scenes('test').slice(0, descriptions.length), model.responsesPerScene, new Rng(seed).fork('judge:held-out'));
+    // about the scenes the evaluation described (all test scenes when it gave no descriptions)
+    const scenes = descriptions.length > 0 ? descriptions.map((d) => world.scene(d.sceneId)) : world.scenes('test');
+    const synthetic = judgeResponses(scenes, model.responsesPerScene, new Rng(seed).fork('judge:held-out'));
     const own = descriptions.map((d) => modelResponse(world.scene(d.sceneId), d.text));
     const held = [...synthetic.map((r) => ({ ...r, source: 'synthetic' })), ...own.map((r) => ({ ...r, source: 'model' }))];
     const report: JudgeReport = {};

@@ -15,6 +15,8 @@ export const judgeModelSchema = z
     steps: z.number().int().min(1).default(400),
     batchSize: z.number().int().min(1).default(32),
     lr: z.number().positive().default(3e-3),
+    /** Weight of the next-token loss on the response's words beside the answer's (0: the answer word only). */
+    copyLoss: z.number().min(0).default(1),
     /** The judge's causal LM: width, layers, heads (it reads ~120 words: small is enough). */
     dim: z.number().int().min(4).default(64),
     layers: z.number().int().min(1).default(2),
