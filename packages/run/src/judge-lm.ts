@@ -139,5 +139,6 @@ export class JudgeLm {
 
   dispose(): void {
     this.llm.dispose();
+    this.llm.rotary.dispose(); // its rotation tables are not parameters, so Module.dispose leaves them
   }
 }

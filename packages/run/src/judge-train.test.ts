@@ -6,7 +6,7 @@ import { JudgeLm, judgePrompt } from './judge-lm';
 import { trainJudgeLm } from './judge-train';
 
 const world = new ShapesWorld({ seed: 2, imageSize: 32, sizes: { train: 100, val: 5, test: 5 } });
-const tiny = { dim: 16, layers: 1, heads: 2, batchSize: 8, lr: 1e-2 };
+const tiny = { dim: 16, layers: 1, heads: 2, batchSize: 8, lr: 1e-2, copyLoss: 1 };
 
 describe('judge LM', () => {
   it('reads reference, response and question, and answers at the last position of left-padded rows', async () => {
