@@ -30,7 +30,8 @@ export const judgeModelSchema = z
 export const rubricEndpointSchema = z
   .object({
     /** The API root, e.g. "http://127.0.0.1:8000/v1"; requests go to {baseUrl}/chat/completions. */
-    baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as "http://127.0.0.1:8000/v1"' }),
+    // a pattern, not z.url(): its "uri" format is one editors' JSON Schema validators may not know
+    baseUrl: z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http(s) URL such as "http://127.0.0.1:8000/v1"'),
     model: z.string().min(1),
     /** Environment variable with the API key (never the key itself in a config file). */
     apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name such as "OPENAI_API_KEY"').optional(),
