@@ -50,15 +50,18 @@ const LIMITS = {
   // stages, optimizer, data parallelism, alignment losses and reward model; training at size
   // (the frozen-feature cache, the LoRA config schema, a stage's throughput record)
   '@mllm/training': 69,
-  // POPE, CHAIR, closed-set and reasoning scorers, the evaluation runner, reports and charts
-  '@mllm/eval': 52,
+  // POPE, CHAIR, closed-set and reasoning scorers, the evaluation runner, reports and charts;
+  // open-set scoring (FaithScore, attribute CHAIR) and judges (agreement metrics, rubric prompt
+  // and score parsing, the judge report and the evaluation's judge hook)
+  '@mllm/eval': 82,
   // export, exporter registry, graph building, the runtime: the plugin-author surface, kept whole;
   // the manifest's schema and limits, for tools that write or check an export folder
   '@mllm/onnx': 45,
   // running configs, reopening runs, plugins, deployment, size estimates and their limits
   // writeHfStandin with its catalog (stand-ins for released checkpoints), and HfExportError
-  // (what `format: "hf"` export throws for a part with no LLaVA equivalent)
-  '@mllm/run': 63,
+  // (what `format: "hf"` export throws for a part with no LLaVA equivalent); eval.judges' runner
+  // and its OpenAI-compatible endpoint client, for tools that judge a finished run
+  '@mllm/run': 66,
 };
 
 /** Every publishable workspace package: name, folder and its `exports` subpaths with their declaration files. */

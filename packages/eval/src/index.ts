@@ -16,8 +16,8 @@ export { closedSetAccuracy, isCorrect, type ClosedSetItem, type ClosedSetResult,
 export { finalAnswer, scoreReasoning, reasoningRequests, type ReasoningResult, type ReasoningSet } from './reasoning';
 
 // Judges: agreement with the exact checker (accuracy, Cohen's kappa, Spearman), rubric prompts and score parsing.
-export { accuracy, cohenKappa, spearman, pearson, averageRanks } from './agreement';
-export { binaryAgreement, type BinaryAgreement, type HaelmReport, type JudgeHook, type JudgeReport, type JudgeTraining, type RubricReport } from './judge-report';
+export { accuracy, cohenKappa, spearman } from './agreement';
+export { binaryAgreement, type BinaryAgreement, type JudgeHook, type JudgeReport } from './judge-report';
 export { rubricPrompt, parseRubricScore, rubricAgreement, RUBRIC_SYSTEM_PROMPT, type RubricAgreement } from './rubric-judge';
 
 // Hallucination by kind (existence, attribute, relationship) from the probes that target each.

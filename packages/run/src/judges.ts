@@ -1,6 +1,6 @@
 import { Rng, silentLogger, type Logger } from '@mllm/core';
 import type { ShapesWorld } from '@mllm/data';
-import { binaryAgreement, rubricAgreement, rubricPrompt, type JudgeHook, type JudgeReport, type JudgeTraining, type RubricReport } from '@mllm/eval';
+import { binaryAgreement, rubricAgreement, rubricPrompt, type JudgeHook, type JudgeReport } from '@mllm/eval';
 import type { JudgeModelConfig, JudgesConfig } from '@mllm/training/internal';
 import { ChatEndpointJudge } from './judge-endpoint';
 import type { JudgeTask } from './judge-lm';
@@ -14,6 +14,9 @@ import { trainJudgeLm, type TrainedJudge } from './judge-train';
  */
 
 /** Defaults of a judge LM trained for the rubric alone (no haelm section to take options from). */
+type RubricReport = NonNullable<JudgeReport['rubric']>;
+type JudgeTraining = NonNullable<JudgeReport['haelm']>['training'];
+
 const DEFAULT_JUDGE_MODEL: JudgeModelConfig = { steps: 400, batchSize: 32, lr: 3e-3, copyLoss: 1, dim: 64, layers: 2, heads: 4, responsesPerScene: 2 };
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Record<string, T[]> {
