@@ -13,7 +13,7 @@ import type { Rng } from '@mllm/core';
  * HaELM's judge reads a whole response; this one reads it a sentence at a time, as FaithScore
  * splits an answer into facts, and the response hallucinates when any sentence does: each
  * verdict is then one claim against the reference instead of five (a whole-response verdict
- * stayed at the loss of a constant answer for 300 steps of 16 responses at width 32, 3 layers;
+ * stayed at the loss of a constant answer for 200 steps of 16 responses at width 32, 3 layers;
  * per sentence, kappa reached 0.16 in 300 steps: still far from the checker, see
  * docs/experiments/hallucination-judges.md).
  * Shapes: B rows, T tokens, V vocab.
