@@ -56,15 +56,17 @@ const LIMITS = {
   // POPE, CHAIR, closed-set and reasoning scorers, the evaluation runner, reports and charts;
   // open-set scoring (FaithScore's atomic facts and their check, attribute CHAIR), which
   // post-correction and judges build on; accuracy per object attribute (its scorer, judge and
-  // result types, the expert text's report)
-  '@mllm/eval': 67,
+  // result types, the expert text's report); judges (agreement metrics, rubric prompt and score
+  // parsing, the judge report and the evaluation's judge hook)
+  '@mllm/eval': 82,
   // export, exporter registry, graph building, the runtime: the plugin-author surface, kept whole;
   // the manifest's schema and limits, for tools that write or check an export folder
   '@mllm/onnx': 45,
   // running configs, reopening runs, plugins, deployment, size estimates and their limits
   // writeHfStandin with its catalog (stand-ins for released checkpoints), and HfExportError
-  // (what `format: "hf"` export throws for a part with no LLaVA equivalent)
-  '@mllm/run': 63,
+  // (what `format: "hf"` export throws for a part with no LLaVA equivalent); eval.judges' runner
+  // and its OpenAI-compatible endpoint client, for tools that judge a finished run
+  '@mllm/run': 66,
   // the post-correction pipeline, its stages and the expert interface
   '@mllm/correct': 13,
 };

@@ -202,4 +202,13 @@ describe('evaluate with detailed descriptions', () => {
     expect(plain.detail).toBeUndefined();
     expect(plain.byKind).toEqual({ existence: { pope: { random: 0.5, popular: 0.5, adversarial: 0.5 }, captionChairI: 0, closedSet: 1 }, attribute: { closedSet: 0 }, relationship: {} });
   });
+
+  it('hands every description to the judge hook once and reports what it returns as judge', async () => {
+    const seen: { sceneId: string; text: string }[][] = [];
+    const judge = async (descriptions: { sceneId: string; text: string }[]) => (seen.push(descriptions), { rubric: { spearman: 1, n: 2, unparsed: 0, meanScore: 5, meanExact: 5, judge: 'fake', bySource: {} } });
+    const r = await evaluate(describer, detailSet, { judge });
+    expect(seen).toEqual([[{ sceneId: 's0', text: descriptions.s0 }, { sceneId: 's1', text: descriptions.s1 }]]);
+    expect(r.judge?.rubric?.judge).toBe('fake');
+    expect((await evaluate(describer, detailSet)).judge).toBeUndefined();
+  });
 });

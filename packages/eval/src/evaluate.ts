@@ -18,6 +18,7 @@ import type { PopeMetrics } from './pope';
 import { reasoningRequests, scoreReasoning } from './reasoning';
 import { faithScore, type FactScene, type FaithScoreResult } from './faith-score';
 import type { ReasoningResult, ReasoningSet } from './reasoning';
+import type { JudgeHook, JudgeReport } from './judge-report';
 
 /** Replies to a batch of (image, prompt) requests, one reply per request, in order. */
 export interface Answerer {
@@ -77,6 +78,8 @@ export interface EvalReport {
    * against the ground truth, and `learned` against `detail.seenScene` when the set has one.
    */
   openSet?: { faithScore: FaithScoreResult & { learned?: FaithScoreResult } };
+  /** Judges of the detailed descriptions (present with a detail prompt and `EvaluateOptions.judge`). */
+  judge?: JudgeReport;
   /** The scores above regrouped by the hallucination kind each probes (hallucinationByKind). */
   byKind: HallucinationByKind;
   samples: {
@@ -92,6 +95,8 @@ export interface EvaluateOptions {
   batchSize?: number;
   /** Called after each batch with requests answered so far and the total. */
   onProgress?: (done: number, total: number) => void;
+  /** Scores the detailed descriptions with judge models (HaELM-style, rubric); its report becomes `judge`. */
+  judge?: JudgeHook;
 }
 
 const SAMPLE_COUNT = 10;
@@ -169,9 +174,11 @@ export async function evaluate(answerer: Answerer, set: EvalSet, opts: EvaluateO
 
   let detail: DetailReport | undefined;
   let openSet: EvalReport['openSet'];
+  let judgeReport: JudgeReport | undefined;
   if (set.detail) {
     const { judge, attributes, seenScene } = set.detail;
     const texts = take(set.scenes.length);
+    if (opts.judge) judgeReport = await opts.judge(set.scenes.map((scene, i) => ({ sceneId: scene.id, text: texts[i]! })));
     const exact = faithScore(set.scenes.map((scene, i) => ({ text: texts[i]!, scene })));
     openSet = { faithScore: seenScene ? { ...exact, learned: faithScore(set.scenes.map((scene, i) => ({ text: texts[i]!, scene: seenScene(scene.id) }))) } : exact };
     detail = {
@@ -198,6 +205,7 @@ export async function evaluate(answerer: Answerer, set: EvalSet, opts: EvaluateO
     ...scores,
     ...(reasoning ? { reasoning } : {}),
     ...(openSet ? { openSet } : {}),
+    ...(judgeReport ? { judge: judgeReport } : {}),
     byKind: hallucinationByKind(scores),
     samples: {
       captions: captions.slice(0, SAMPLE_COUNT),

@@ -15,6 +15,11 @@ export { chairMentions, SHAPES_VOCABULARY, type GroundTruthScene, type MentionVo
 export { closedSetAccuracy, isCorrect, type ClosedSetItem, type ClosedSetResult, type TypeAccuracy } from './closed-set';
 export { finalAnswer, scoreReasoning, reasoningRequests, type ReasoningResult, type ReasoningSet } from './reasoning';
 
+// Judges: agreement with the exact checker (accuracy, Cohen's kappa, Spearman), rubric prompts and score parsing.
+export { accuracy, cohenKappa, spearman } from './agreement';
+export { binaryAgreement, type BinaryAgreement, type JudgeHook, type JudgeReport } from './judge-report';
+export { rubricPrompt, parseRubricScore, rubricAgreement, RUBRIC_SYSTEM_PROMPT, type RubricAgreement } from './rubric-judge';
+
 // Hallucination by kind (existence, attribute, relationship) from the probes that target each.
 export { hallucinationByKind, kindRates } from './hallucination-kinds';
 export { attributeRates, type AttributeJudge, type AttributeRates, type ExpertTextReport } from './attribute-rates';

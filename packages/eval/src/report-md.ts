@@ -16,6 +16,7 @@ import type { HallucinationKind } from './hallucination-kinds';
 import type { AttributeRates, ExpertTextReport } from './attribute-rates';
 import type { PopeMetrics } from './pope';
 import type { ReasoningResult } from './reasoning';
+import { judgeSection } from './judge-report-md';
 
 export interface StageSummary {
   name: string;
@@ -69,7 +70,7 @@ function environmentLines(env: ReportEnvironment): string[] {
 
 /** Evaluation scores as a report renders them; all but the scores is optional, so stored (older) reports render. */
 export type ReportEval = Pick<EvalReport, 'pope' | 'chair' | 'closedSet'> &
-  Partial<Pick<EvalReport, 'samples' | 'detail' | 'byKind' | 'reasoning' | 'openSet'>> & { expert?: ExpertTextReport };
+  Partial<Pick<EvalReport, 'samples' | 'detail' | 'byKind' | 'reasoning' | 'openSet' | 'judge'>> & { expert?: ExpertTextReport };
 
 /** One evaluation labelled by the stage it follows, e.g. `{ after: '3-instruct', eval }`. */
 export interface StageEval {
@@ -303,6 +304,7 @@ function evalSections(e: ReportEval, compared: boolean): string[][] {
     e.detail ? detailSection(e.detail) : [],
     e.openSet ? openSetSection(e.openSet) : [],
     e.expert ? expertSection(e.expert) : [],
+    e.judge ? judgeSection(e.judge) : [],
     compared ? [] : kindSection(e),
     closedSetSection(e.closedSet),
     e.reasoning ? reasoningSection(e.reasoning) : [],

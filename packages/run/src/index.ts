@@ -21,6 +21,9 @@ export { renderShapesScene, writeShapesScene, sceneOptionsOfRun, type SceneOptio
 
 // Evaluation sets and reports of the Shapes world.
 export { buildEvalSet } from './eval-set';
+// Judges of detailed descriptions (eval.judges): the HaELM-style judge LM, rubric scoring by it or an OpenAI-compatible endpoint.
+export { runJudges } from './judges';
+export { ChatEndpointJudge, type ChatEndpointOptions } from './judge-endpoint';
 export { modelAnswerer } from './answerer';
 export type { RunReportJson } from './report';
 export type { MetricRecord } from './metrics-log';

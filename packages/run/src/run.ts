@@ -23,6 +23,7 @@ import {
 import { llavaSourcesOf, mixtureFileIssues } from '@mllm/training/internal';
 import { modelAnswerer } from './answerer';
 import { buildEvalSet } from './eval-set';
+import { sessionJudges } from './judges';
 import { MetricsLog } from './metrics-log';
 import { writeReports, type RunReportJson } from './report';
 import { disposeAll, loadCheckpoint, mergeSkipped, openRunDir, saveCheckpoint, type RunState } from './run-dir';
@@ -199,7 +200,7 @@ async function trainInRunDir(prepared: PreparedRun, options: RunOptions): Promis
     const evals = [...(state.evals ?? [])];
     if (evaluatedAfter(config, i)) {
       const evalStarted = performance.now();
-      evals.push({ after: name, eval: { ...(await evaluateSession(session, evalProgress(options, name))), seconds: (performance.now() - evalStarted) / 1000 } });
+      evals.push({ after: name, eval: { ...(await evaluateSession(session, evalProgress(options, name), options.logger)), seconds: (performance.now() - evalStarted) / 1000 } });
     }
     state = { stageIndex: i + 1, step: 0, completed: [...state.completed, result], ...(evals.length > 0 && { evals }), ...skippedSoFar(state, llava, config) };
     await saveCheckpoint(options.out, { model, state });
@@ -219,7 +220,7 @@ async function trainInRunDir(prepared: PreparedRun, options: RunOptions): Promis
   const evalStarted = performance.now();
   const lastEval = state.evals?.at(-1);
   const finalEval = lastEval && lastEval.after === stageName(config.stages.at(-1)!, config.stages.length - 1) ? lastEval.eval : undefined;
-  const evalReport = finalEval ?? { ...(await evaluateSession(session, evalProgress(options, stageName(config.stages.at(-1)!, config.stages.length - 1)))), seconds: 0 };
+  const evalReport = finalEval ?? { ...(await evaluateSession(session, evalProgress(options, stageName(config.stages.at(-1)!, config.stages.length - 1)), options.logger)), seconds: 0 };
   const report: RunReportJson = {
     backend: `${backend.name} (${backend.provider})${backend.name === 'wasm' ? `, matMul on ${matMulEngineLabel()}` : ''}`,
     seed: config.seed,
@@ -365,11 +366,12 @@ function trainingIdentity(config: RunConfig): string {
 }
 
 /** The run's evaluation of `session`'s model on its test scenes; `onProgress` hears of every answered batch. */
-export async function evaluateSession(session: Session, onProgress?: EvaluateProgress) {
+export async function evaluateSession(session: Session, onProgress?: EvaluateProgress, logger?: Logger) {
   const { model, tokenizer, world, config } = session;
   model.eval();
   const set = buildEvalSet(world, config);
-  const report = await evaluate(modelAnswerer(model, tokenizer, world, config.eval.maxNewTokens, config.eval.decoding), set, { batchSize: config.eval.batchSize, onProgress });
+  const judge = sessionJudges(session, logger); // eval.judges: absent by default
+  const report = await evaluate(modelAnswerer(model, tokenizer, world, config.eval.maxNewTokens, config.eval.decoding), set, { batchSize: config.eval.batchSize, onProgress, ...(judge && { judge }) });
   const expert = expertTextReport(session, set.scenes.map((s) => world.scene(s.id)));
   return { ...report, ...(expert && { expert }) };
 }

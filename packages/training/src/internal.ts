@@ -8,6 +8,7 @@ export { serveDataParallel, type WorkerHooks } from './dp-worker-serve';
 
 // Parts of the run config schema, for the JSON Schema editors read.
 export { dataSchema, evalSchema, limitsSchema, tokenizerSchema } from './run-config';
+export { judgesSchema, judgeModelSchema, rubricEndpointSchema, type JudgesConfig, type JudgeModelConfig, type RubricEndpointConfig } from './judge-schema';
 
 // What a run prepares before its first stage: files to check, LLaVA sources to read, reasoning text to add.
 export { mixtureFileIssues } from './data-mixture';

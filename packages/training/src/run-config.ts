@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigError, zodIssues, type ComponentRegistry, type ConfigIssue } from '@mllm/core';
 import { validateModelConfig } from '@mllm/model';
 import { expertBridgeIssues } from './expert-bridge-stages';
+import { judgesSchema } from './judge-schema';
 import { ALIGNMENT_STAGES, DEFAULT_TRAINS, STAGE_TYPES, stageSchema, type StageConfig, type StageType } from './stage-schema';
 
 export { STAGE_TYPES, type StageType, TRAINABLE_MODULES, type TrainableModule, DEFAULT_TRAINS, ALIGNMENT_STAGES, defaultTrains, ENCODER_OBJECTIVES, type EncoderObjective, stageSchema, type StageConfig } from './stage-schema';
@@ -77,6 +78,8 @@ export const evalSchema = z
       })
       .strict()
       .optional(),
+    /** Judge models of the detailed descriptions (HaELM-style, rubric); off unless set (judge-schema.ts). */
+    judges: judgesSchema.optional(),
   })
   .strict();
 

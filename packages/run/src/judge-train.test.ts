@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { Rng, initBackend } from '@mllm/core';
+import { ShapesWorld } from '@mllm/data';
+import { JudgeLm, judgePrompt } from './judge-lm';
+import { trainJudgeLm } from './judge-train';
+
+const world = new ShapesWorld({ seed: 2, imageSize: 32, sizes: { train: 100, val: 5, test: 5 } });
+const tiny = { dim: 16, layers: 1, heads: 2, batchSize: 8, lr: 1e-2, copyLoss: 1 };
+
+describe('judge LM', () => {
+  it('reads reference, response and question, and answers at the last position of left-padded rows', async () => {
+    await initBackend({ backend: 'cpu' });
+    const judge = new JudgeLm(tiny, new Rng(0));
+    expect(judgePrompt('haelm', 'a red circle .', 'a blue square .')).toBe('reference : a red circle . response : a blue square . hallucination ?');
+    const short = judge.encode('haelm', 'a red circle .', 'a red circle .');
+    const long = judge.encode('rubric', 'a red circle is at the top left .', 'there is one object in the image .');
+    expect(short).not.toContain(judge.tokenizer.special.unk);
+    // a row's answer logits do not depend on the padding another row forces on it
+    const alone = judge.answerLogits([short]);
+    const padded = judge.answerLogits([short, long]);
+    expect(Array.from(padded.slice([0, 0], [1, -1]).dataSync())).toEqual(Array.from(alone.dataSync()).map((v) => expect.closeTo(v, 4)));
+    expect(padded.shape).toEqual([2, judge.tokenizer.vocabSize]);
+    tf.dispose([alone, padded]);
+    expect(judge.scoreId(0)).toBe(judge.tokenId('1'));
+    expect(judge.scoreId(6.7)).toBe(judge.tokenId('7'));
+    judge.dispose();
+  });
+
+  it('trains: the answer loss falls, and the same seed trains the same judge', async () => {
+    await initBackend({ backend: 'cpu' });
+    const before = tf.memory().numTensors;
+    const run = () => trainJudgeLm(world.scenes('train'), ['haelm', 'rubric'], { ...tiny, steps: 16 }, 7);
+    const a = await run();
+    const first = a.losses.slice(0, 4).reduce((s, v) => s + v, 0) / 4;
+    const last = a.losses.slice(-4).reduce((s, v) => s + v, 0) / 4;
+    expect(a.losses).toHaveLength(16);
+    expect(last).toBeLessThan(first - 0.5); // from ln(vocab) (~4.1) towards the answer words
+    const replies = a.judge.reply('haelm', [{ reference: 'a red circle .', response: 'a red circle .' }]);
+    expect(replies).toHaveLength(1);
+    const b = await run();
+    expect(b.losses).toEqual(a.losses);
+    a.judge.dispose();
+    b.judge.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
