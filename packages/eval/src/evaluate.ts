@@ -16,6 +16,7 @@ import { popeMetrics } from './pope';
 import type { PopeMetrics } from './pope';
 import { reasoningRequests, scoreReasoning } from './reasoning';
 import type { ReasoningResult, ReasoningSet } from './reasoning';
+import type { ToolsResult } from './tools';
 
 /** Replies to a batch of (image, prompt) requests, one reply per request, in order. */
 export interface Answerer {
@@ -59,6 +60,8 @@ export interface EvalReport {
   detail?: DetailReport;
   /** Present when the set has reasoning questions. */
   reasoning?: ReasoningResult;
+  /** Present when the run has vision tools: questions answered by a controller calling them (filled in by @mllm/run). */
+  tools?: ToolsResult;
   /** The scores above regrouped by the hallucination kind each probes (hallucinationByKind). */
   byKind: HallucinationByKind;
   samples: {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { stageSchema } from '@mllm/training';
-import { dataSchema, evalSchema, limitsSchema, tokenizerSchema } from '@mllm/training/internal';
+import { dataSchema, evalSchema, limitsSchema, tokenizerSchema, toolsSchema } from '@mllm/training/internal';
 import { APPEND_STAGES } from './config-stage-keys';
 import type { MllmRegistry } from './registry';
 
@@ -45,6 +45,7 @@ export function runConfigJsonSchema(registry: MllmRegistry): JsonSchema {
       stages: { type: 'array', minItems: 1, items: stage, description: 'Training stages, run in order.' },
       eval: toJson(evalSchema, 'eval', defs),
       limits: toJson(limitsSchema, 'limits', defs),
+      tools: toJson(toolsSchema, 'tools', defs),
     },
     required: ['encoder', 'connector', 'llm', 'stages'],
     additionalProperties: false,

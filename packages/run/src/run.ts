@@ -29,6 +29,8 @@ import { disposeAll, loadCheckpoint, mergeSkipped, openRunDir, saveCheckpoint, t
 import { createSession, type Session } from './session';
 import { resolvePretrainedSources } from './pretrained-sources';
 import { registryFor } from './plugins';
+import { evaluateTools, sessionDetector, toolsConfigIssues } from './tools/tool-eval';
+import { DETECTOR_FILE } from './tools/detector';
 import { failpoint } from './failpoint';
 import { checkSizeLimits, sizeLimits } from './size-limits';
 import { memoryEstimateReport } from './report-throughput';
@@ -98,7 +100,10 @@ async function resolveRunConfig(raw: unknown, seed: number | undefined, baseDir?
   const { registry } = withPlugins;
   const seeded = seed !== undefined && typeof withPlugins.raw === 'object' && withPlugins.raw ? { ...withPlugins.raw, seed } : withPlugins.raw;
   const hf = await resolvePretrainedSources(seeded, registry);
-  return { hf, registry, config: parseRunConfig(hf.raw, registry) };
+  const config = parseRunConfig(hf.raw, registry);
+  const toolIssues = toolsConfigIssues(config.tools, registry);
+  if (toolIssues.length > 0) throw new ConfigError(toolIssues);
+  return { hf, registry, config };
 }
 
 /**
@@ -198,7 +203,7 @@ async function trainInRunDir(prepared: PreparedRun, options: RunOptions): Promis
     const evals = [...(state.evals ?? [])];
     if (evaluatedAfter(config, i)) {
       const evalStarted = performance.now();
-      evals.push({ after: name, eval: { ...(await evaluateSession(session, evalProgress(options, name))), seconds: (performance.now() - evalStarted) / 1000 } });
+      evals.push({ after: name, eval: { ...(await evaluateSession(session, evalProgress(options, name), { afterStages: i + 1, logger: options.logger })), seconds: (performance.now() - evalStarted) / 1000 } });
     }
     state = { stageIndex: i + 1, step: 0, completed: [...state.completed, result], ...(evals.length > 0 && { evals }), ...skippedSoFar(state, llava, config) };
     await saveCheckpoint(options.out, { model, state });
@@ -218,7 +223,8 @@ async function trainInRunDir(prepared: PreparedRun, options: RunOptions): Promis
   const evalStarted = performance.now();
   const lastEval = state.evals?.at(-1);
   const finalEval = lastEval && lastEval.after === stageName(config.stages.at(-1)!, config.stages.length - 1) ? lastEval.eval : undefined;
-  const evalReport = finalEval ?? { ...(await evaluateSession(session, evalProgress(options, stageName(config.stages.at(-1)!, config.stages.length - 1)))), seconds: 0 };
+  const evalReport = finalEval ?? { ...(await evaluateSession(session, evalProgress(options, stageName(config.stages.at(-1)!, config.stages.length - 1)), { logger: options.logger })), seconds: 0 };
+  if (config.tools) await sessionDetector(session, options.logger).save(join(options.out, DETECTOR_FILE));
   const report: RunReportJson = {
     backend: `${backend.name} (${backend.provider})${backend.name === 'wasm' ? `, matMul on ${matMulEngineLabel()}` : ''}`,
     seed: config.seed,
@@ -362,11 +368,17 @@ function trainingIdentity(config: RunConfig): string {
   return JSON.stringify(rest);
 }
 
-/** The run's evaluation of `session`'s model on its test scenes; `onProgress` hears of every answered batch. */
-export async function evaluateSession(session: Session, onProgress?: EvaluateProgress) {
+/**
+ * The run's evaluation of `session`'s model on its test scenes; `onProgress` hears of every
+ * answered batch. With tools, it adds the tool evaluation (`afterStages`: the stages trained
+ * so far, which decide whether the controller was finetuned on tool traces).
+ */
+export async function evaluateSession(session: Session, onProgress?: EvaluateProgress, options: { afterStages?: number; logger?: Logger } = {}) {
   const { model, tokenizer, world, config } = session;
   model.eval();
-  return evaluate(modelAnswerer(model, tokenizer, world, config.eval.maxNewTokens), buildEvalSet(world, config), { batchSize: config.eval.batchSize, onProgress });
+  const report = await evaluate(modelAnswerer(model, tokenizer, world, config.eval.maxNewTokens), buildEvalSet(world, config), { batchSize: config.eval.batchSize, onProgress });
+  if (!config.tools) return report;
+  return { ...report, tools: await evaluateTools(session, { ...options, batchSize: config.eval.batchSize }) };
 }
 
 /** `run`'s eval progress events for the evaluation after stage `after`. */

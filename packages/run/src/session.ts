@@ -1,10 +1,11 @@
 import { MllmError, Rng } from '@mllm/core';
-import { ShapesWorld, reasoningCorpus } from '@mllm/data';
+import { ShapesWorld, reasoningCorpus, toolCorpus } from '@mllm/data';
 import { buildModel, type MultimodalModel } from '@mllm/model';
 import { WordTokenizer } from '@mllm/tokenizer';
 import { type RunConfig } from '@mllm/training';
 import { trainsChainOfThought } from '@mllm/training/internal';
 import { createRegistry, type MllmRegistry } from './registry';
+import { DEMONSTRATION_WORDS } from './tools/training-free-prompt';
 
 /** Everything a run is made of, rebuilt the same way for training, evaluation and chat. */
 export interface Session {
@@ -44,10 +45,12 @@ export function createWorld(config: RunConfig): ShapesWorld {
 export function createSession(config: RunConfig, registry: MllmRegistry = createRegistry(), tokenizer?: WordTokenizer, extraCorpus: readonly string[] = []): Session {
   const world = createWorld(config);
   const reasoning = trainsChainOfThought(config.stages) ? reasoningCorpus(world.scenes('train'), new Rng(config.seed).fork('corpus:reasoning')) : [];
+  // a run with tools knows their words (calls, results, errors, demonstrations) whether or not it trains on traces
+  const tools = config.tools ? [...toolCorpus(world.scenes('train'), new Rng(config.seed).fork('corpus:tools')), DEMONSTRATION_WORDS.join(' ')] : [];
   let vocabCapped: Session['vocabCapped'];
   const tok =
     tokenizer ??
-    WordTokenizer.train([...world.corpus(), ...reasoning, ...extraCorpus], {
+    WordTokenizer.train([...world.corpus(), ...reasoning, ...tools, ...extraCorpus], {
       minFrequency: config.tokenizer.minFrequency,
       maxVocab: config.tokenizer.maxVocab,
       onCapped: (info) => (vocabCapped = info),
