@@ -13,6 +13,7 @@ import { HALLUCINATION_KINDS, KIND_QUESTION_TYPES, hallucinationByKind } from '.
 import type { HallucinationKind } from './hallucination-kinds';
 import type { PopeMetrics } from './pope';
 import type { ReasoningResult } from './reasoning';
+import { toolsMetricRows, toolsSection } from './tools-md';
 
 export interface StageSummary {
   name: string;
@@ -65,7 +66,7 @@ function environmentLines(env: ReportEnvironment): string[] {
 }
 
 /** Evaluation scores as a report renders them; all but the scores is optional, so stored (older) reports render. */
-export type ReportEval = Pick<EvalReport, 'pope' | 'chair' | 'closedSet'> & Partial<Pick<EvalReport, 'samples' | 'detail' | 'byKind' | 'reasoning'>>;
+export type ReportEval = Pick<EvalReport, 'pope' | 'chair' | 'closedSet'> & Partial<Pick<EvalReport, 'samples' | 'detail' | 'byKind' | 'reasoning' | 'tools'>>;
 
 /** One evaluation labelled by the stage it follows, e.g. `{ after: '3-instruct', eval }`. */
 export interface StageEval {
@@ -79,12 +80,12 @@ export function fmt3(value: number): string {
 }
 
 /** Markdown table cell: pipes and newlines would break the row. */
-function cell(text: string): string {
+export function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
 /** A Markdown table; the first `textColumns` columns align left, the numeric rest right. */
-function table(header: string[], rows: string[][], textColumns = 1): string[] {
+export function table(header: string[], rows: string[][], textColumns = 1): string[] {
   return [
     `| ${header.join(' | ')} |`,
     `| ${header.map((_, i) => (i < textColumns ? '---' : '---:')).join(' | ')} |`,
@@ -221,6 +222,7 @@ function metricRows(evals: readonly ReportEval[]): MetricRow[] {
     rows.push(row('all', `${type}, asked directly`, (e) => e.reasoning?.direct.byType[type]?.accuracy));
     rows.push(row('all', `${type}, step by step`, (e) => e.reasoning?.stepByStep.byType[type]?.accuracy));
   }
+  rows.push(...toolsMetricRows(evals));
   return rows.filter((r) => r.values.some((v) => v !== undefined));
 }
 
@@ -256,6 +258,7 @@ function evalSections(e: ReportEval, compared: boolean): string[][] {
     compared ? [] : kindSection(e),
     closedSetSection(e.closedSet),
     e.reasoning ? reasoningSection(e.reasoning) : [],
+    e.tools ? toolsSection(e.tools) : [],
     samplesSection(e.samples?.captions ?? []),
     descriptionSamplesSection(e.detail?.samples ?? []),
   ];

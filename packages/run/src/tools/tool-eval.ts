@@ -2,7 +2,6 @@ import { ConfigError, Rng, type ConfigIssue, type Logger } from '@mllm/core';
 import { toolQuestions } from '@mllm/data';
 import { scoreTools, type ToolsResult } from '@mllm/eval';
 import { trainsToolUse, type ToolsConfig } from '@mllm/training/internal';
-import type { RunConfig } from '@mllm/training';
 import { modelAnswerer } from '../answerer';
 import type { MllmRegistry } from '../registry';
 import type { Session } from '../session';
@@ -86,9 +85,4 @@ export async function evaluateTools(session: Session, options: { afterStages?: n
     return { type, answer: items[i]!.answer, trace: outcomes[i]!.trace.map(({ role, text }) => ({ role, text })) };
   });
   return { ...scoreTools(items, outcomes, direct, { paradigm, detectorCellAccuracy: detector.cellAccuracy(world, scenes) }), samples };
-}
-
-/** Whether a run config has tools (then every evaluation of it has a tools section). */
-export function hasTools(config: RunConfig): boolean {
-  return config.tools !== undefined;
 }
