@@ -20,7 +20,7 @@ import {
   type StageResult,
   type WorkerModelSpec,
 } from '@mllm/training';
-import { llavaSourcesOf, mixtureFileIssues } from '@mllm/training/internal';
+import { llavaSourcesOf, mixtureFileIssues, trainsToolUse } from '@mllm/training/internal';
 import { modelAnswerer } from './answerer';
 import { buildEvalSet } from './eval-set';
 import { MetricsLog } from './metrics-log';
@@ -289,12 +289,14 @@ const REWARD_MODEL_FILE = 'reward-model.safetensors';
 
 /**
  * Where the run report compares the policy before and after alignment: after the instruct
- * stage an alignment stage follows, and after every stage that changes the policy (dpo, ppo).
+ * stage an alignment stage follows, and after every stage that changes the policy (dpo, ppo);
+ * with tools, also before the first stage that trains on tool traces (the training-free controller).
  */
 export function evaluatedAfter(config: RunConfig, index: number): boolean {
   const type = config.stages[index]!.type;
   const next = config.stages[index + 1]?.type;
-  return type === 'dpo' || type === 'ppo' || (type === 'instruct' && next !== undefined && ALIGNMENT_STAGES.includes(next));
+  const toolsNext = config.tools !== undefined && !trainsToolUse(config.stages, index + 1) && trainsToolUse(config.stages, index + 2);
+  return type === 'dpo' || type === 'ppo' || (type === 'instruct' && next !== undefined && ALIGNMENT_STAGES.includes(next)) || toolsNext;
 }
 
 /** Fresh models of the run's architecture, for the copies alignment stages make of the policy. */

@@ -2,13 +2,18 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, loadSafetensors, saveSafetensors, type Logger } from '@mllm/core';
 import type { DetectedObject, Scene, ShapesWorld } from '@mllm/data';
 import type { ModelImage, MultimodalModel } from '@mllm/model';
-import { RegionHead, type ToolsConfig } from '@mllm/training/internal';
+import { RegionHead, type CellPrediction, type ToolsConfig } from '@mllm/training/internal';
 
 /** Where a run folder keeps the detector its tools read. */
 export const DETECTOR_FILE = 'tools-detector.safetensors';
 
 /** Images whose encoder tokens are computed in one go while training the head. */
 const FEATURE_BATCH = 250;
+
+/** The objects a region head's cell readings describe: every cell it reads as occupied, with the attributes it read there. */
+export function objectsFromCells(cells: readonly CellPrediction[]): DetectedObject[] {
+  return cells.flatMap((c) => (c.shape ? [{ shape: c.shape, color: c.color, size: c.size, cell: c.cell }] : []));
+}
 
 /**
  * The object detector behind the vision tools: the `regions` objective's head (each cell of
@@ -75,7 +80,7 @@ export class RegionDetector {
       const tokens = this.encodeAll(images.slice(from, from + FEATURE_BATCH));
       const cells = this.head.predict(tokens);
       tokens.dispose();
-      for (const image of cells) out.push(image.flatMap((c) => (c.shape ? [{ shape: c.shape, color: c.color, size: c.size, cell: c.cell }] : [])));
+      out.push(...cells.map(objectsFromCells));
     }
     return out;
   }
