@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { scoreTools, toolsAccuracy } from './tools';
-import { reportMarkdown } from './report-md';
+import { reportMarkdown, type RunReport } from './report-md';
 
 const items = [
   { type: 'spatial', answer: 'yes' },
@@ -47,7 +47,7 @@ describe('scoreTools', () => {
         closedSet: { accuracy: 0, byType: {}, n: 0 },
         tools: { ...tools, samples: [{ type: 'spatial', answer: 'yes', trace: [{ role: 'controller', text: 'call compare red circle left of blue square' }] }] },
       },
-    });
+    } as unknown as RunReport);
     expect(md).toContain('## With and without tools');
     expect(md).toContain('| spatial | 1.000 | 0.000 | 2 |');
     expect(md).toContain('training-free controller');

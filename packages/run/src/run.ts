@@ -290,12 +290,13 @@ const REWARD_MODEL_FILE = 'reward-model.safetensors';
 /**
  * Where the run report compares the policy before and after alignment: after the instruct
  * stage an alignment stage follows, and after every stage that changes the policy (dpo, ppo);
- * with tools, also before the first stage that trains on tool traces (the training-free controller).
+ * with tools, also after the instruct stage before the first that trains on tool traces (the
+ * training-free controller).
  */
 export function evaluatedAfter(config: RunConfig, index: number): boolean {
   const type = config.stages[index]!.type;
   const next = config.stages[index + 1]?.type;
-  const toolsNext = config.tools !== undefined && !trainsToolUse(config.stages, index + 1) && trainsToolUse(config.stages, index + 2);
+  const toolsNext = type === 'instruct' && config.tools !== undefined && !trainsToolUse(config.stages, index + 1) && trainsToolUse(config.stages, index + 2);
   return type === 'dpo' || type === 'ppo' || (type === 'instruct' && next !== undefined && ALIGNMENT_STAGES.includes(next)) || toolsNext;
 }
 
