@@ -19,6 +19,12 @@ export { reasoningQuestions, reasoningCorpus, REASONING_PROMPT, ANSWER_MARKER, t
 export { buildChain, chainSteps, infillingTurn, chainCorpus, CHAIN_STYLES, CHAIN_LENGTHS, type ChainOptions, type ChainStyle, type ChainLength } from './reasoning-chains';
 export { chainImpliedAnswer, parseReasoningQuestion, listedObjects } from './chain-check';
 
+// Tool use (LLM-aided visual reasoning): what the vision tools answer, and traces written from the ground truth.
+export { toolQuestions, toolTraceSample, toolTraceTurns, toolCorpus, type ToolQuestion, type ToolQuestionType, type ToolStep } from './tool-traces';
+export { renderDetections, detectObjects, countObjects, compareObjects, matches, toolWords, CALL_WORD, RESULT_WORD, ERROR_WORD, TOOL_NAMES } from './tool-logic';
+export type { DetectedObject, ObjectFilter } from './tool-logic';
+export { RELATIONS, NUMBER_WORDS, type Relation } from './language';
+
 // Instruction data in the LLaVA conversation format, from the world or from files.
 export { captionSample, instructSamples, CAPTION_PROMPTS, DETAIL_PROMPT, IMAGE_TOKEN, type LlavaSample, type LlavaTurn } from './llava';
 export { loadLlavaJson, parseLlavaSamples } from './llava-json';

@@ -19,6 +19,7 @@ import { reasoningRequests, scoreReasoning } from './reasoning';
 import { faithScore, type FactScene, type FaithScoreResult } from './faith-score';
 import type { ReasoningResult, ReasoningSet } from './reasoning';
 import type { JudgeHook, JudgeReport } from './judge-report';
+import type { ToolsResult } from './tools';
 
 /** Replies to a batch of (image, prompt) requests, one reply per request, in order. */
 export interface Answerer {
@@ -80,6 +81,8 @@ export interface EvalReport {
   openSet?: { faithScore: FaithScoreResult & { learned?: FaithScoreResult } };
   /** Judges of the detailed descriptions (present with a detail prompt and `EvaluateOptions.judge`). */
   judge?: JudgeReport;
+  /** Present when the run has vision tools: questions answered by a controller calling them (filled in by @mllm/run). */
+  tools?: ToolsResult;
   /** The scores above regrouped by the hallucination kind each probes (hallucinationByKind). */
   byKind: HallucinationByKind;
   samples: {

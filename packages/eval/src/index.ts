@@ -13,6 +13,7 @@ export { faithScore, atomicFacts, verifyFact, FACT_KINDS, type AtomicFact, type 
 export { attributeChair, attributeClaims, ATTRIBUTE_KINDS, type AttributeChairResult, type AttributeKind } from './attribute-chair';
 export { chairMentions, SHAPES_VOCABULARY, type GroundTruthScene, type MentionVocabulary } from './mentions';
 export { closedSetAccuracy, isCorrect, type ClosedSetItem, type ClosedSetResult, type TypeAccuracy } from './closed-set';
+export { scoreTools, toolsAccuracy, type ToolsItem, type ToolsOutcomeSummary, type ToolsAccuracy, type ToolsResult } from './tools';
 export { finalAnswer, scoreReasoning, reasoningRequests, type ReasoningResult, type ReasoningSet } from './reasoning';
 
 // Judges: agreement with the exact checker (accuracy, Cohen's kappa, Spearman), rubric prompts and score parsing.

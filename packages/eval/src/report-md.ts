@@ -17,6 +17,7 @@ import type { AttributeRates, ExpertTextReport } from './attribute-rates';
 import type { PopeMetrics } from './pope';
 import type { ReasoningResult } from './reasoning';
 import { judgeSection } from './judge-report-md';
+import { toolsMetricRows, toolsSection } from './tools-md';
 
 export interface StageSummary {
   name: string;
@@ -70,7 +71,7 @@ function environmentLines(env: ReportEnvironment): string[] {
 
 /** Evaluation scores as a report renders them; all but the scores is optional, so stored (older) reports render. */
 export type ReportEval = Pick<EvalReport, 'pope' | 'chair' | 'closedSet'> &
-  Partial<Pick<EvalReport, 'samples' | 'detail' | 'byKind' | 'reasoning' | 'openSet' | 'judge'>> & { expert?: ExpertTextReport };
+  Partial<Pick<EvalReport, 'samples' | 'detail' | 'byKind' | 'reasoning' | 'openSet' | 'judge' | 'tools'>> & { expert?: ExpertTextReport };
 
 /** One evaluation labelled by the stage it follows, e.g. `{ after: '3-instruct', eval }`. */
 export interface StageEval {
@@ -84,12 +85,12 @@ export function fmt3(value: number): string {
 }
 
 /** Markdown table cell: pipes and newlines would break the row. */
-function cell(text: string): string {
+export function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
 /** A Markdown table; the first `textColumns` columns align left, the numeric rest right. */
-function table(header: string[], rows: string[][], textColumns = 1): string[] {
+export function table(header: string[], rows: string[][], textColumns = 1): string[] {
   return [
     `| ${header.join(' | ')} |`,
     `| ${header.map((_, i) => (i < textColumns ? '---' : '---:')).join(' | ')} |`,
@@ -270,6 +271,7 @@ function metricRows(evals: readonly ReportEval[]): MetricRow[] {
     rows.push(row('all', `${type}, chain`, (e) => e.reasoning?.chain.byType[type]?.accuracy));
   }
   if (reasoningTypes.length > 0) rows.push(row('all', 'inconsistent chains', (e) => e.reasoning?.inconsistent));
+  rows.push(...toolsMetricRows(evals));
   return rows.filter((r) => r.values.some((v) => v !== undefined));
 }
 
@@ -308,6 +310,7 @@ function evalSections(e: ReportEval, compared: boolean): string[][] {
     compared ? [] : kindSection(e),
     closedSetSection(e.closedSet),
     e.reasoning ? reasoningSection(e.reasoning) : [],
+    e.tools ? toolsSection(e.tools) : [],
     samplesSection(e.samples?.captions ?? []),
     descriptionSamplesSection(e.detail?.samples ?? []),
   ];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { stageSchema } from '@mllm/training';
-import { dataSchema, evalSchema, limitsSchema, tokenizerSchema } from '@mllm/training/internal';
+import { dataSchema, evalSchema, limitsSchema, tokenizerSchema, toolsSchema } from '@mllm/training/internal';
 import { APPEND_STAGES } from './config-stage-keys';
 import type { MllmRegistry } from './registry';
 
@@ -45,6 +45,7 @@ export function runConfigJsonSchema(registry: MllmRegistry): JsonSchema {
       stages: { type: 'array', minItems: 1, items: stage, description: 'Training stages, run in order.' },
       eval: toJson(evalSchema, 'eval', defs),
       limits: toJson(limitsSchema, 'limits', defs),
+      tools: toolsJsonSchema(toJson(toolsSchema, 'tools', defs), slot('tool', registry.tools)),
     },
     required: ['encoder', 'connector', 'llm', 'stages'],
     additionalProperties: false,
@@ -82,6 +83,12 @@ function withFrom(schema: JsonSchema, readsFrom: boolean): JsonSchema {
   if (!readsFrom || schema.properties?.from) return schema;
   const from = { type: 'string', pattern: '^hf:.+', description: 'A HuggingFace model folder, "hf:path/to/folder": its config.json sets the shape, its weights and tokenizer are loaded.' };
   return { ...schema, properties: { ...schema.properties, from } };
+}
+
+/** The `tools` section with each `use` entry checked against the registered tool types, as a component slot is. */
+function toolsJsonSchema(tools: JsonSchema, tool: JsonSchema): JsonSchema {
+  const properties = tools.properties ?? {};
+  return { ...tools, properties: { ...properties, use: { ...properties.use, items: tool } } };
 }
 
 /** A JSON Schema object; `true`/`false` schemas appear only nested. */

@@ -20,7 +20,7 @@ import {
   type StageResult,
   type WorkerModelSpec,
 } from '@mllm/training';
-import { llavaSourcesOf, mixtureFileIssues } from '@mllm/training/internal';
+import { llavaSourcesOf, mixtureFileIssues, trainsToolUse } from '@mllm/training/internal';
 import { modelAnswerer } from './answerer';
 import { buildEvalSet } from './eval-set';
 import { sessionJudges } from './judges';
@@ -31,6 +31,8 @@ import { connectorText, createSession, type Session } from './session';
 import { expertTextReport } from './expert-eval';
 import { resolvePretrainedSources } from './pretrained-sources';
 import { registryFor } from './plugins';
+import { evaluateTools, sessionDetector, toolsConfigIssues } from './tools/tool-eval';
+import { DETECTOR_FILE } from './tools/detector';
 import { failpoint } from './failpoint';
 import { checkSizeLimits, sizeLimits } from './size-limits';
 import { memoryEstimateReport } from './report-throughput';
@@ -100,7 +102,10 @@ async function resolveRunConfig(raw: unknown, seed: number | undefined, baseDir?
   const { registry } = withPlugins;
   const seeded = seed !== undefined && typeof withPlugins.raw === 'object' && withPlugins.raw ? { ...withPlugins.raw, seed } : withPlugins.raw;
   const hf = await resolvePretrainedSources(seeded, registry);
-  return { hf, registry, config: parseRunConfig(hf.raw, registry) };
+  const config = parseRunConfig(hf.raw, registry);
+  const toolIssues = toolsConfigIssues(config.tools, registry);
+  if (toolIssues.length > 0) throw new ConfigError(toolIssues);
+  return { hf, registry, config };
 }
 
 /**
@@ -200,7 +205,7 @@ async function trainInRunDir(prepared: PreparedRun, options: RunOptions): Promis
     const evals = [...(state.evals ?? [])];
     if (evaluatedAfter(config, i)) {
       const evalStarted = performance.now();
-      evals.push({ after: name, eval: { ...(await evaluateSession(session, evalProgress(options, name), options.logger)), seconds: (performance.now() - evalStarted) / 1000 } });
+      evals.push({ after: name, eval: { ...(await evaluateSession(session, evalProgress(options, name), { afterStages: i + 1, logger: options.logger })), seconds: (performance.now() - evalStarted) / 1000 } });
     }
     state = { stageIndex: i + 1, step: 0, completed: [...state.completed, result], ...(evals.length > 0 && { evals }), ...skippedSoFar(state, llava, config) };
     await saveCheckpoint(options.out, { model, state });
@@ -220,7 +225,8 @@ async function trainInRunDir(prepared: PreparedRun, options: RunOptions): Promis
   const evalStarted = performance.now();
   const lastEval = state.evals?.at(-1);
   const finalEval = lastEval && lastEval.after === stageName(config.stages.at(-1)!, config.stages.length - 1) ? lastEval.eval : undefined;
-  const evalReport = finalEval ?? { ...(await evaluateSession(session, evalProgress(options, stageName(config.stages.at(-1)!, config.stages.length - 1)), options.logger)), seconds: 0 };
+  const evalReport = finalEval ?? { ...(await evaluateSession(session, evalProgress(options, stageName(config.stages.at(-1)!, config.stages.length - 1)), { logger: options.logger })), seconds: 0 };
+  if (config.tools) await sessionDetector(session, options.logger).save(join(options.out, DETECTOR_FILE));
   const report: RunReportJson = {
     backend: `${backend.name} (${backend.provider})${backend.name === 'wasm' ? `, matMul on ${matMulEngineLabel()}` : ''}`,
     seed: config.seed,
@@ -285,12 +291,15 @@ const REWARD_MODEL_FILE = 'reward-model.safetensors';
 
 /**
  * Where the run report compares the policy before and after alignment: after the instruct
- * stage an alignment stage follows, and after every stage that changes the policy (dpo, ppo).
+ * stage an alignment stage follows, and after every stage that changes the policy (dpo, ppo);
+ * with tools, also after the instruct stage before the first that trains on tool traces (the
+ * training-free controller).
  */
 export function evaluatedAfter(config: RunConfig, index: number): boolean {
   const type = config.stages[index]!.type;
   const next = config.stages[index + 1]?.type;
-  return type === 'dpo' || type === 'ppo' || (type === 'instruct' && next !== undefined && ALIGNMENT_STAGES.includes(next));
+  const toolsNext = type === 'instruct' && config.tools !== undefined && !trainsToolUse(config.stages, index + 1) && trainsToolUse(config.stages, index + 2);
+  return type === 'dpo' || type === 'ppo' || (type === 'instruct' && next !== undefined && ALIGNMENT_STAGES.includes(next)) || toolsNext;
 }
 
 /** Fresh models of the run's architecture, for the copies alignment stages make of the policy. */
@@ -365,15 +374,21 @@ function trainingIdentity(config: RunConfig): string {
   return JSON.stringify(rest);
 }
 
-/** The run's evaluation of `session`'s model on its test scenes; `onProgress` hears of every answered batch. */
-export async function evaluateSession(session: Session, onProgress?: EvaluateProgress, logger?: Logger) {
+/**
+ * The run's evaluation of `session`'s model on its test scenes; `onProgress` hears of every
+ * answered batch. With tools, it adds the tool evaluation (`afterStages`: the stages trained
+ * so far, which decide whether the controller was finetuned on tool traces).
+ */
+export async function evaluateSession(session: Session, onProgress?: EvaluateProgress, options: { afterStages?: number; logger?: Logger } = {}) {
   const { model, tokenizer, world, config } = session;
   model.eval();
   const set = buildEvalSet(world, config);
-  const judge = sessionJudges(session, logger); // eval.judges: absent by default
+  const judge = sessionJudges(session, options.logger); // eval.judges: absent by default
   const report = await evaluate(modelAnswerer(model, tokenizer, world, config.eval.maxNewTokens, config.eval.decoding), set, { batchSize: config.eval.batchSize, onProgress, ...(judge && { judge }) });
   const expert = expertTextReport(session, set.scenes.map((s) => world.scene(s.id)));
-  return { ...report, ...(expert && { expert }) };
+  const withExpert = { ...report, ...(expert && { expert }) };
+  if (!config.tools) return withExpert;
+  return { ...withExpert, tools: await evaluateTools(session, { ...options, batchSize: config.eval.batchSize }) };
 }
 
 /** `run`'s eval progress events for the evaluation after stage `after`. */

@@ -1,10 +1,11 @@
 import { MllmError, Rng, type ConnectorText } from '@mllm/core';
-import { ShapesWorld, chainCorpus, reasoningCorpus } from '@mllm/data';
+import { ShapesWorld, chainCorpus, reasoningCorpus, toolCorpus } from '@mllm/data';
 import { buildModel, type MultimodalModel } from '@mllm/model';
 import { WordTokenizer } from '@mllm/tokenizer';
 import { type RunConfig } from '@mllm/training';
 import { trainedChainStyle, trainsChainOfThought } from '@mllm/training/internal';
 import { createRegistry, type MllmRegistry } from './registry';
+import { DEMONSTRATION_WORDS } from './tools/training-free-prompt';
 
 /** Everything a run is made of, rebuilt the same way for training, evaluation and chat. */
 export interface Session {
@@ -46,10 +47,12 @@ export function createSession(config: RunConfig, registry: MllmRegistry = create
   const reasoning = trainsChainOfThought(config.stages) ? reasoningCorpus(world.scenes('train'), new Rng(config.seed).fork('corpus:reasoning')) : [];
   // chains with positions bring words of their own; only runs that train them learn those
   if (trainedChainStyle(config.stages)) reasoning.push(...chainCorpus(world.scenes('train'), new Rng(config.seed).fork('corpus:chains')));
+  // a run with tools knows their words (calls, results, errors, demonstrations) whether or not it trains on traces
+  const tools = config.tools ? [...toolCorpus(world.scenes('train'), new Rng(config.seed).fork('corpus:tools')), DEMONSTRATION_WORDS.join(' ')] : [];
   let vocabCapped: Session['vocabCapped'];
   const tok =
     tokenizer ??
-    WordTokenizer.train([...world.corpus(), ...reasoning, ...extraCorpus], {
+    WordTokenizer.train([...world.corpus(), ...reasoning, ...tools, ...extraCorpus], {
       minFrequency: config.tokenizer.minFrequency,
       maxVocab: config.tokenizer.maxVocab,
       onCapped: (info) => (vocabCapped = info),

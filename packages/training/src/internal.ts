@@ -15,6 +15,10 @@ export { mixtureFileIssues } from './data-mixture';
 export { llavaSourcesOf } from './llava-source';
 export { trainsChainOfThought, trainedChainStyle } from './stage-data';
 
+// Vision tools: the run config's `tools` section, and the detector head the tools see the image through.
+export { toolsSchema, trainsToolUse, type ToolsConfig } from './tools-config';
+export { RegionHead, type CellPrediction } from './region-head';
+
 // Training at size: what @mllm/run's memory estimate and report, and the at-size tools, read.
 export { DEFAULT_TRAINS, defaultTrains } from './run-config';
 export { DEFAULT_FEATURE_CACHE_BYTES } from './frozen-features';

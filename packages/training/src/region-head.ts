@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { CELLS, COLORS, SHAPES, SIZES, type Scene } from '@mllm/data';
+import { CELLS, COLORS, SHAPES, SIZES, type Cell, type Color, type Scene, type Shape, type Size } from '@mllm/data';
 import { LayerNorm, Linear, Module, maskedCrossEntropy, type Rng } from '@mllm/core';
 
 const SHAPE_CLASSES = SHAPES.length + 1; // + "empty"
@@ -17,6 +17,17 @@ const LOGITS = SHAPE_CLASSES + COLORS.length + SIZES.length;
  * ever), and measured here it never learns shape; this loss gives every patch token a
  * gradient towards the object under it. Shapes: B batch, N = G*G tokens, D width.
  */
+/** One cell as the region head reads it. */
+export interface CellPrediction {
+  cell: Cell;
+  /** undefined: the head reads the cell as empty. */
+  shape?: Shape;
+  color: Color;
+  size: Size;
+  /** Probability of the shape call (or of "empty"). */
+  confidence: number;
+}
+
 export class RegionHead extends Module {
   readonly norm: LayerNorm;
   readonly classifier: Linear;
@@ -35,6 +46,44 @@ export class RegionHead extends Module {
     // A cell's tokens are concatenated, not averaged: where in the cell a feature sits is
     // part of what makes a triangle a triangle.
     this.classifier = this.add('classifier', new Linear((numTokens / 4) * dim, LOGITS, rng));
+  }
+
+  /**
+   * What the head reads in each cell of each image, in CELLS order: the most likely shape
+   * (undefined: empty) with its colour and size, and the probability of the shape call.
+   */
+  predict(tokens: tf.Tensor3D): CellPrediction[][] {
+    const [b] = tokens.shape;
+    const probs = tf.tidy(() => {
+      const logits = this.classifier.forward(this.cells(tokens));
+      const part = (from: number, size: number) => tf.softmax(logits.slice([0, from], [-1, size]));
+      return tf.concat([part(0, SHAPE_CLASSES), part(SHAPE_CLASSES, COLORS.length), part(SHAPE_CLASSES + COLORS.length, SIZES.length)], 1);
+    });
+    const rows = probs.arraySync() as number[][];
+    probs.dispose();
+    const argmax = (xs: number[]) => xs.indexOf(Math.max(...xs));
+    return Array.from({ length: b }, (_, i) =>
+      CELLS.map((cell, c) => {
+        const row = rows[i * 4 + c]!;
+        const shape = argmax(row.slice(0, SHAPE_CLASSES));
+        return {
+          cell,
+          shape: shape === 0 ? undefined : SHAPES[shape - 1],
+          color: COLORS[argmax(row.slice(SHAPE_CLASSES, SHAPE_CLASSES + COLORS.length))]!,
+          size: SIZES[argmax(row.slice(SHAPE_CLASSES + COLORS.length))]!,
+          confidence: row[shape]!,
+        };
+      }),
+    );
+  }
+
+  /** Tokens [B, N, D] -> one row per cell [B * 4, (N / 4) * D], in CELLS order. */
+  private cells(tokens: tf.Tensor3D): tf.Tensor2D {
+    const [b, n, d] = tokens.shape;
+    if (n !== this.grid * this.grid || d !== this.dim) throw new Error(`RegionHead: expected tokens [B, ${this.grid * this.grid}, ${this.dim}], got [${tokens.shape}]`);
+    const h = this.grid / 2;
+    // [B, row, G/2, col, G/2, D] -> [B, row, col, G/2, G/2, D] -> one row per cell, in CELLS order.
+    return this.norm.forward(tokens).reshape([b, 2, h, 2, h, d]).transpose([0, 1, 3, 2, 4, 5]).reshape([b * 4, h * h * d]) as tf.Tensor2D;
   }
 
   /** Cross-entropy of shape (all cells) plus colour and size (occupied cells) for tokens [B, N, D]. */

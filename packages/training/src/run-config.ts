@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { toolsSchema, type ToolsConfig } from './tools-config';
 import { ConfigError, zodIssues, type ComponentRegistry, type ConfigIssue } from '@mllm/core';
 import { validateModelConfig } from '@mllm/model';
 import { expertBridgeIssues } from './expert-bridge-stages';
@@ -116,6 +117,7 @@ const runShape = z
     stages: z.array(z.unknown()).min(1, 'needs at least one stage'),
     eval: evalSchema.default({ popePerImage: 6, batchSize: 64, maxNewTokens: 80 }),
     limits: limitsSchema.optional(),
+    tools: toolsSchema.optional(),
   })
   .strict();
 
@@ -131,6 +133,7 @@ export interface RunConfig {
   stages: StageConfig[];
   eval: z.output<typeof evalSchema>;
   limits?: z.output<typeof limitsSchema>;
+  tools?: ToolsConfig;
 }
 
 /**

@@ -6,7 +6,7 @@ import { ClipHead } from './clip-head';
 import { RegionHead } from './region-head';
 import { CellHead } from './cell-head';
 import { defaultTrains, type StageConfig, type TrainableModule } from './run-config';
-import { pickStageKind, validationEntries, type MixtureEntry, type StageData } from './stage-data';
+import { pickStageKind, pickToolKind, validationEntries, type MixtureEntry, type StageData } from './stage-data';
 import { trainLoop, type StepEvent, type StepLoss } from './train-loop';
 import type { DataParallel } from './data-parallel';
 import { shardBatch } from './batch-shards';
@@ -128,7 +128,7 @@ function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel
       };
     }
     const scenes = data.pickScenes(rng, split, stage.batchSize);
-    const kind = pickStageKind(rng, stage.type === 'instruct' ? stage.chainOfThought.share : 0);
+    const kind = (stage.type === 'instruct' && pickToolKind(rng, stage.toolUse)) || pickStageKind(rng, stage.type === 'instruct' ? stage.chainOfThought.share : 0);
     const chains = stage.type === 'instruct' ? stage.chainOfThought : undefined;
     // Rolled only when asked for, so runs without conversations keep their exact batches.
     const chat = stage.type === 'pretrain-llm' && stage.conversations > 0 && rng.next() < stage.conversations;

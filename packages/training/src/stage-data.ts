@@ -15,6 +15,7 @@ import {
   buildChain,
   infillingTurn,
   type ReasoningQuestion,
+  toolTraceSample,
   type LlavaSample,
   type Scene,
   type ShapesWorld,
@@ -201,7 +202,7 @@ function nearMissTwin(scene: Scene, rng: Rng): Scene {
  * `reasoning-qa`: reasoning questions asked directly, several per conversation like `qa`. Both
  * are drawn only by a stage's `chainOfThought` share, never by INSTRUCT_MIXTURE.
  */
-export type InstructKind = 'existence' | 'qa' | 'caption' | 'detail' | 'chain' | 'reasoning-qa';
+export type InstructKind = 'existence' | 'qa' | 'caption' | 'detail' | 'chain' | 'reasoning-qa' | 'tool-trace';
 
 /** The instruction mixture, by share of batches. */
 export const INSTRUCT_MIXTURE: readonly [InstructKind, number][] = [
@@ -226,6 +227,11 @@ export function pickInstructKind(rng: Rng): InstructKind {
 export function pickStageKind(rng: Rng, chainOfThought: number): InstructKind {
   if (chainOfThought > 0 && rng.next() < chainOfThought) return rng.next() < 0.5 ? 'chain' : 'reasoning-qa';
   return pickInstructKind(rng);
+}
+
+/** A tool-trace batch by a stage's `toolUse` share; rolled only when the share is > 0, so other runs keep their batches. */
+export function pickToolKind(rng: Rng, toolUse: number): InstructKind | undefined {
+  return toolUse > 0 && rng.next() < toolUse ? 'tool-trace' : undefined;
 }
 
 /** Whether a run trains chain-of-thought answers (then its tokenizer and evaluation need the reasoning text). */
@@ -290,6 +296,7 @@ function chainTurn(scene: Scene, q: ReasoningQuestion, rng: Rng, chains?: ChainO
 function instructSample(scene: Scene, rng: Rng, kind: InstructKind, chains?: ChainOfThought): LlavaSample {
   const withImage = (q: string) => `<image>\n${q}`;
   if (kind === 'caption') return captionSample(scene);
+  if (kind === 'tool-trace') return toolTraceSample(scene, rng);
   if (kind === 'chain') {
     const q = rng.pick(reasoningQuestions(scene, rng));
     const turn = chainTurn(scene, q, rng, chains);

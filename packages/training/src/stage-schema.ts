@@ -139,6 +139,12 @@ export const stageSchema = z.discriminatedUnion('type', [
        * forms the with/without-reasoning evaluation asks. 0 keeps the batches as before.
        */
       chainOfThought: chainOfThoughtSchema,
+      /**
+       * Share of instruction batches that are tool-use traces (GPT4Tools / LLaVA-Plus): a
+       * question, the controller's tool calls, the tools' results on the ground truth and the
+       * answer written from them (@mllm/data tool-traces.ts). 0 keeps the batches as before.
+       */
+      toolUse: z.number().min(0).max(1).default(0),
     })
     .strict(),
   z

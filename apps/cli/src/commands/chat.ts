@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { MllmError } from '@mllm/core';
+import { MllmError, initBackend } from '@mllm/core';
 import { onnxChatModel, tfjsChatModel, type ChatModel } from '../chat-backend';
 import { runChatSession, unknownWordsWarning } from '../chat-session';
 import { positiveInt, repeatable } from '../flags';
@@ -7,6 +7,8 @@ import { generationOptionsFromFlags, mitigationFlags, withMitigationFlags, type 
 import { BACKEND_HELP, helpHint, withExamples } from '../help';
 import type { CommandContext } from '../output';
 import { runtimeOf } from './evaluate';
+import { runToolChat } from './chat-tools';
+import { consoleLogger } from '../output';
 
 interface ChatFlags extends MitigationFlags {
   checkpoint?: string;
@@ -23,6 +25,7 @@ interface ChatFlags extends MitigationFlags {
   stop?: string[];
   threads?: string;
   backend?: string;
+  tools?: boolean;
 }
 
 const ASK = 'add --prompt "what color is the circle ?" for one answer, or leave it out to chat';
@@ -47,6 +50,7 @@ export function chatCommand(context: CommandContext): Command {
     .option('--stop <text>', 'end the answer where this text appears (repeatable)', repeatable)
     .option('--threads <n>', 'onnxruntime threads (onnx runtime)')
     .option('--backend <name>', BACKEND_HELP)
+    .option('--tools', 'answer with the run\'s vision tools (a run of a config with "tools"), printing the controller\'s trace')
     .action(async (flags: ChatFlags) => {
       const runtime = runtimeOf(flags.runtime);
       const decoding = generationOptionsFromFlags(
@@ -68,6 +72,12 @@ export function chatCommand(context: CommandContext): Command {
       if (runtime === 'onnx' && (!flags.model || !flags.image)) throw new MllmError(NEEDS_ONNX);
       if (runtime === 'tfjs' && (!flags.checkpoint || !flags.image)) throw new MllmError(NEEDS);
       const file = flags.image!;
+      if (flags.tools) {
+        if (runtime !== 'tfjs') throw new MllmError('mllm chat --tools runs on the tfjs runtime: pass --checkpoint DIR instead of --runtime onnx');
+        await initBackend({ backend: flags.backend, logger: consoleLogger });
+        const input = context.streams.input ?? process.stdin;
+        return runToolChat({ checkpoint: flags.checkpoint!, image: file, prompt: flags.prompt, input, output: context.streams.output ?? process.stdout });
+      }
       const model: ChatModel = runtime === 'onnx' ? await onnxChatModel(flags.model!, decoding, threads) : await tfjsChatModel(flags.checkpoint!, decoding, flags.backend);
       try {
         const image = { file, pixels: await model.loadImage(file) };
@@ -85,6 +95,7 @@ export function chatCommand(context: CommandContext): Command {
   return withExamples(helpHint(withMitigationFlags(command)), [
     ['mllm chat --checkpoint runs/default --image scene.png', 'a conversation about scene.png (mllm scene --out scene.png makes one); /help inside lists commands'],
     ['mllm chat --checkpoint runs/default --image scene.png --prompt "what color is the circle ?"', 'one answer, printed as it is generated'],
+    ['mllm chat --checkpoint runs/tools --image scene.png --tools --prompt "is the red circle left of the blue square ?"', 'the answer with its tool calls, a run of configs/tools.json'],
     ['mllm chat --runtime onnx --model exports/default --image scene.png --temperature 0.7 --seed 1', 'a sampled conversation on onnxruntime, from mllm export'],
     ['mllm chat --checkpoint runs/default --image scene.png --prompt "describe the image in detail ." --vcd 1', 'an answer with visual contrastive decoding against hallucination'],
   ]);
