@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { ConfigError, Module, type ConnectorContext, type LanguageModel, type ConnectorText, type TokenConnector } from '@mllm/core';
-import { EXPERT_TEXT_TOKENS, EXPERT_WORDS, renderDetections } from './expert-text';
+import { EXPERT_TEXT_TOKENS, EXPERT_WORDS, renderExpertText } from './expert-text';
 import { RegionDetector } from './region-detector';
 
 export const expertBridgeSchema = z.object({ type: z.literal('expert') }).strict();
@@ -51,7 +51,7 @@ export class ExpertBridge extends Module implements TokenConnector {
 
   /** What the expert writes for each image (the caption the LLM reads), unpadded. */
   describe(features: tf.Tensor3D): string[] {
-    return this.detector.detect(features).map(renderDetections);
+    return this.detector.detect(features).map(renderExpertText);
   }
 
   /** The expert's words as token ids, padded to M with the tokenizer's padding id: [B][M]. */

@@ -18,11 +18,11 @@ export const NOTHING_FOUND = 'there are zero objects in the image .';
  * LLM learns of the image: shape, colour, size and cell of each object found; not where in its
  * cell an object sits, its brightness, or how sure the expert was.
  */
-export function renderDetections(detections: readonly RegionDetection[]): string {
+export function renderExpertText(detections: readonly RegionDetection[]): string {
   if (detections.length === 0) return NOTHING_FOUND;
   const ordered = [...detections].sort((a, b) => CELLS.indexOf(a.cell) - CELLS.indexOf(b.cell));
   const cells = new Set(ordered.map((d) => d.cell));
-  if (cells.size !== ordered.length) throw new Error(`renderDetections: two detections in one cell (${ordered.map((d) => d.cell).join(', ')}); the expert finds at most one object per cell`);
+  if (cells.size !== ordered.length) throw new Error(`renderExpertText: two detections in one cell (${ordered.map((d) => d.cell).join(', ')}); the expert finds at most one object per cell`);
   return `${ordered.map((d) => `a ${d.size} ${d.color} ${d.shape} at the ${d.cell}`).join(' and ')} .`;
 }
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@mllm/core';
 import { REGION_LOGITS, RegionDetector } from './region-detector';
-import { renderDetections } from './expert-text';
+import { renderExpertText } from './expert-text';
 
 /**
  * A 2 x 2 grid of one 3-wide token per cell. After the LayerNorm, token A = [1, 0, 0] reads
@@ -40,7 +40,7 @@ describe('RegionDetector', () => {
       ],
       [{ cell: 'bottom right', shape: 'square', color: 'blue', size: 'small' }],
     ]);
-    expect(found.map(renderDetections)).toEqual([
+    expect(found.map(renderExpertText)).toEqual([
       'a large green circle at the top left and a small blue square at the bottom left and a large green circle at the bottom right .',
       'a small blue square at the bottom right .',
     ]);

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, type ConnectorText } from '@mllm/core';
-import { EXPERT_TEXT_TOKENS, EXPERT_WORDS, ExpertBridge, renderDetections } from '@mllm/connector-expert';
+import { EXPERT_TEXT_TOKENS, EXPERT_WORDS, ExpertBridge, renderExpertText } from '@mllm/connector-expert';
 import { buildModel, createComponentRegistry } from './index';
 
 // A word vocabulary: padding, <image>, a few prompt words, then every word the expert writes.
@@ -31,7 +31,7 @@ const prompt = text.encode('what is here ?');
 /** The expert's caption of an image as padded token ids, computed from the detector by hand. */
 function expertIds(bridge: ExpertBridge, features: tf.Tensor3D): number[][] {
   return bridge.detector.detect(features).map((found) => {
-    const ids = text.encode(renderDetections(found));
+    const ids = text.encode(renderExpertText(found));
     return [...ids, ...new Array<number>(EXPERT_TEXT_TOKENS - ids.length).fill(PAD)];
   });
 }
@@ -52,7 +52,7 @@ describe('a model with the expert bridge', () => {
     expect(logits.shape).toEqual([2, EXPERT_TEXT_TOKENS + prompt.length - 1, VOCAB.length]);
     const reference = tf.tidy(() => model.llm.forward(model.llm.embed(tf.tensor2d(typed, [2, typed[0]!.length], 'int32'))).logits);
     expect(maxDiff(logits, reference)).toBeLessThan(1e-5);
-    expect(bridge.describe(features)).toEqual(bridge.detector.detect(features).map(renderDetections));
+    expect(bridge.describe(features)).toEqual(bridge.detector.detect(features).map(renderExpertText));
     tf.dispose([features, logits, reference]);
   });
 

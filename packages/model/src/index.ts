@@ -1,6 +1,6 @@
 // The model: encoder -> connector -> `<image>` splice -> LLM, and the auxiliary (MoE) losses its forward returns.
 export { MultimodalModel, withAuxLoss, disposeAux, type ForwardBatch, type ModelTokenIds, type ComponentConfig, type ComponentConfigs, type MultimodalGenerateOptions } from './multimodal-model';
-export { diffusionNoised, diffusionScales, type DiffusionNoise } from './image-distortion';
+export { diffusionNoised, type DiffusionNoise } from './image-distortion';
 
 // Building a model from a config through the component registry.
 export { buildModel, validateModelConfig, modelConfigSchema, type ModelConfig, type BuildModelOptions } from './model-config';

@@ -29,13 +29,9 @@ export type { RunReportJson } from './report';
 export type { MetricRecord } from './metrics-log';
 
 // Vision tools (LLM-aided reasoning): the registry slot's contract, the call syntax, the controller loop and tool chat.
-export { ToolArgumentError, parseFilter, parseComparison, type VisionTool, type ToolImage } from './tools/vision-tool';
-export { detectTool, countTool, compareTool, registerBuiltinTools, type ToolRegistry, type ToolContext } from './tools/builtin-tools';
-export { parseReply, formatCall, type ControllerReply } from './tools/call-syntax';
-export { runToolSessions, runCall, lazyToolImage, type ToolController, type ToolOutcome, type ToolSessionRequest, type TraceEvent, type TraceRole } from './tools/tool-session';
-export { RegionDetector, DETECTOR_FILE } from './tools/detector';
-export { evaluateTools, buildToolbox, toolsConfigIssues } from './tools/tool-eval';
-export { toolDemonstrations, withDemonstrations } from './tools/training-free-prompt';
+export { ToolArgumentError, type VisionTool, type ToolImage } from './tools/vision-tool';
+export { registerBuiltinTools, type ToolRegistry, type ToolContext } from './tools/builtin-tools';
+export { type ToolOutcome, type TraceEvent, type TraceRole } from './tools/tool-session';
 export { openToolChat, type ToolChat } from './tools/tool-chat';
 
 // Registry and plugins: every component type a config can name, built-in or a plugin's.
