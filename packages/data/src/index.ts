@@ -15,6 +15,10 @@ export { checkDescription, type DescriptionCheck } from './description-check';
 // Chain-of-thought: reasoning questions, their step-by-step prompt and the marker before the answer.
 export { reasoningQuestions, reasoningCorpus, REASONING_PROMPT, ANSWER_MARKER, type ReasoningQuestion, type ReasoningType } from './chain-of-thought';
 
+// Interleaved image-text sequences with a per-sequence label mapping, and the few-shot (M-ICL) tasks.
+export { interleavedSequence, fewShotEpisode, interleavedCorpus, INTERLEAVED_LABELS, FEW_SHOT_TASKS, COUNT_KIND_QUESTION } from './interleaved';
+export type { InterleavedPair, InterleavedOptions, FewShotTask, FewShotEpisode } from './interleaved';
+
 // Instruction data in the LLaVA conversation format, from the world or from files.
 export { captionSample, instructSamples, CAPTION_PROMPTS, DETAIL_PROMPT, IMAGE_TOKEN, type LlavaSample, type LlavaTurn } from './llava';
 export { loadLlavaJson, parseLlavaSamples } from './llava-json';

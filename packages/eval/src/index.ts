@@ -11,6 +11,8 @@ export { popeMetrics, type PopeItem, type PopeMetrics } from './pope';
 export { chair, checkCaption, type CaptionCheck, type ChairItem, type ChairResult } from './chair';
 export { chairMentions, SHAPES_VOCABULARY, type GroundTruthScene, type MentionVocabulary } from './mentions';
 export { closedSetAccuracy, isCorrect, type ClosedSetItem, type ClosedSetResult, type TypeAccuracy } from './closed-set';
+export { iclAnswer, iclRequests, scoreIcl, type AnswerRequest, type Demonstration, type IclEpisode, type IclResult, type IclSet } from './icl';
+export { iclMarkdown, iclCurveSvg, ICL_CURVE_FILE } from './icl-report';
 export { finalAnswer, scoreReasoning, reasoningRequests, type ReasoningResult, type ReasoningSet } from './reasoning';
 
 // Hallucination by kind (existence, attribute, relationship) from the probes that target each.

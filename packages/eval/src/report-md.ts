@@ -13,6 +13,7 @@ import { HALLUCINATION_KINDS, KIND_QUESTION_TYPES, hallucinationByKind } from '.
 import type { HallucinationKind } from './hallucination-kinds';
 import type { PopeMetrics } from './pope';
 import type { ReasoningResult } from './reasoning';
+import { iclMarkdown } from './icl-report';
 
 export interface StageSummary {
   name: string;
@@ -65,7 +66,7 @@ function environmentLines(env: ReportEnvironment): string[] {
 }
 
 /** Evaluation scores as a report renders them; all but the scores is optional, so stored (older) reports render. */
-export type ReportEval = Pick<EvalReport, 'pope' | 'chair' | 'closedSet'> & Partial<Pick<EvalReport, 'samples' | 'detail' | 'byKind' | 'reasoning'>>;
+export type ReportEval = Pick<EvalReport, 'pope' | 'chair' | 'closedSet'> & Partial<Pick<EvalReport, 'samples' | 'detail' | 'byKind' | 'reasoning' | 'icl'>>;
 
 /** One evaluation labelled by the stage it follows, e.g. `{ after: '3-instruct', eval }`. */
 export interface StageEval {
@@ -256,6 +257,7 @@ function evalSections(e: ReportEval, compared: boolean): string[][] {
     compared ? [] : kindSection(e),
     closedSetSection(e.closedSet),
     e.reasoning ? reasoningSection(e.reasoning) : [],
+    e.icl ? iclMarkdown(e.icl) : [],
     samplesSection(e.samples?.captions ?? []),
     descriptionSamplesSection(e.detail?.samples ?? []),
   ];

@@ -1,9 +1,10 @@
 import { MllmError, Rng } from '@mllm/core';
-import { ShapesWorld, reasoningCorpus } from '@mllm/data';
+import { ShapesWorld, interleavedCorpus, reasoningCorpus } from '@mllm/data';
 import { buildModel, type MultimodalModel } from '@mllm/model';
 import { WordTokenizer } from '@mllm/tokenizer';
 import { type RunConfig } from '@mllm/training';
 import { trainsChainOfThought } from '@mllm/training/internal';
+import { usesInterleaved } from './icl-set';
 import { createRegistry, type MllmRegistry } from './registry';
 
 /** Everything a run is made of, rebuilt the same way for training, evaluation and chat. */
@@ -38,16 +39,18 @@ export function createWorld(config: RunConfig): ShapesWorld {
 /**
  * Builds world, tokenizer and a freshly initialised model from a validated config. A new
  * tokenizer learns the world's corpus, the reasoning text when a stage trains chains of
- * thought, and `extraCorpus` (the text of the run's LLaVA files); a run without either gets
+ * thought, the interleaved questions and labels when a stage trains on them or the run evaluates
+ * few-shot, and `extraCorpus` (the text of the run's LLaVA files); a run without either gets
  * the same vocabulary, and so the same ids, as before they existed.
  */
 export function createSession(config: RunConfig, registry: MllmRegistry = createRegistry(), tokenizer?: WordTokenizer, extraCorpus: readonly string[] = []): Session {
   const world = createWorld(config);
   const reasoning = trainsChainOfThought(config.stages) ? reasoningCorpus(world.scenes('train'), new Rng(config.seed).fork('corpus:reasoning')) : [];
+  const interleaved = usesInterleaved(config) ? interleavedCorpus() : [];
   let vocabCapped: Session['vocabCapped'];
   const tok =
     tokenizer ??
-    WordTokenizer.train([...world.corpus(), ...reasoning, ...extraCorpus], {
+    WordTokenizer.train([...world.corpus(), ...reasoning, ...interleaved, ...extraCorpus], {
       minFrequency: config.tokenizer.minFrequency,
       maxVocab: config.tokenizer.maxVocab,
       onCapped: (info) => (vocabCapped = info),

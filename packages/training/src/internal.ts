@@ -13,6 +13,7 @@ export { dataSchema, evalSchema, limitsSchema, tokenizerSchema } from './run-con
 export { mixtureFileIssues } from './data-mixture';
 export { llavaSourcesOf } from './llava-source';
 export { trainsChainOfThought } from './stage-data';
+export { trainsInterleaved, interleavedTurns } from './interleaved-batch';
 
 // Training at size: what @mllm/run's memory estimate and report, and the at-size tools, read.
 export { DEFAULT_TRAINS, defaultTrains } from './run-config';

@@ -63,6 +63,11 @@ export const evalSchema = z
     batchSize: z.number().int().min(1).default(64),
     /** Detailed descriptions run to ~60 tokens; shorter answers stop at end-of-turn anyway. */
     maxNewTokens: z.number().int().min(1).default(80),
+    /**
+     * Few-shot (M-ICL) evaluation: `queries` episodes per task, each asked with 0, 1, 2 and 4
+     * demonstrations before it. Absent: none (and the vocabulary stays without its words).
+     */
+    icl: z.object({ queries: z.number().int().min(1).default(100) }).strict().optional(),
   })
   .strict();
 

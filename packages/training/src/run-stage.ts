@@ -5,6 +5,7 @@ import { caption } from '@mllm/data';
 import { ClipHead } from './clip-head';
 import { RegionHead } from './region-head';
 import { defaultTrains, type StageConfig, type TrainableModule } from './run-config';
+import { drawsInterleaved, interleavedBatch } from './interleaved-batch';
 import { pickStageKind, validationEntries, type MixtureEntry, type StageData } from './stage-data';
 import { trainLoop, type StepEvent, type StepLoss } from './train-loop';
 import type { DataParallel } from './data-parallel';
@@ -124,6 +125,7 @@ function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel
         },
       };
     }
+    if (stage.type === 'instruct' && drawsInterleaved(stage.interleaved, rng)) return tokenBatchLoss(model, model.collate(interleavedBatch(data, rng, split, stage.batchSize)), frozen);
     const scenes = data.pickScenes(rng, split, stage.batchSize);
     const kind = pickStageKind(rng, stage.type === 'instruct' ? stage.chainOfThought : 0);
     // Rolled only when asked for, so runs without conversations keep their exact batches.

@@ -137,6 +137,12 @@ export const stageSchema = z.discriminatedUnion('type', [
        * the questions the with/without-reasoning evaluation asks. 0 keeps the batches as before.
        */
       chainOfThought: z.number().min(0).max(1).default(0),
+      /**
+       * Share of instruction batches made of interleaved sequences: several (image, question,
+       * answer) pairs under a label mapping drawn per sequence, so later answers can only be read
+       * from the earlier pairs (multimodal in-context learning). 0 keeps the batches as before.
+       */
+      interleaved: z.number().min(0).max(1).default(0),
     })
     .strict(),
   z

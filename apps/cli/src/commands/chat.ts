@@ -3,6 +3,7 @@ import { MllmError } from '@mllm/core';
 import { onnxChatModel, tfjsChatModel, type ChatModel } from '../chat-backend';
 import { runChatSession, unknownWordsWarning } from '../chat-session';
 import { positiveInt, repeatable } from '../flags';
+import { parseDemoFlag } from '../demo-flag';
 import { generationOptionsFromFlags } from '../generation-flags';
 import { BACKEND_HELP, helpHint, withExamples } from '../help';
 import type { CommandContext } from '../output';
@@ -21,6 +22,7 @@ interface ChatFlags {
   repetitionPenalty?: string;
   seed?: string;
   stop?: string[];
+  demo?: string[];
   threads?: string;
   backend?: string;
 }
@@ -45,6 +47,7 @@ export function chatCommand(context: CommandContext): Command {
     .option('--repetition-penalty <r>', 'divide the logits of tokens already in the text by r')
     .option('--seed <n>', 'sampling seed (default: 0, so a chat repeats)')
     .option('--stop <text>', 'end the answer where this text appears (repeatable)', repeatable)
+    .option('--demo <spec>', 'a solved example shown before every question: image=FILE,q=QUESTION,a=ANSWER (repeatable, shown in order; few-shot)', repeatable)
     .option('--threads <n>', 'onnxruntime threads (onnx runtime)')
     .option('--backend <name>', BACKEND_HELP)
     .action(async (flags: ChatFlags) => {
@@ -65,9 +68,16 @@ export function chatCommand(context: CommandContext): Command {
       if (runtime === 'onnx' && (!flags.model || !flags.image)) throw new MllmError(NEEDS_ONNX);
       if (runtime === 'tfjs' && (!flags.checkpoint || !flags.image)) throw new MllmError(NEEDS);
       const file = flags.image!;
+      const demos = (flags.demo ?? []).map(parseDemoFlag);
       const model: ChatModel = runtime === 'onnx' ? await onnxChatModel(flags.model!, decoding, threads) : await tfjsChatModel(flags.checkpoint!, decoding, flags.backend);
       try {
         const image = { file, pixels: await model.loadImage(file) };
+        model.demonstrate(await Promise.all(demos.map(async (d) => ({ ...d, image: await model.loadImage(d.image) }))));
+        const demoText = demos.map((d) => `${d.question} ${d.answer}`).join(' ');
+        if (demoText) {
+          const warning = unknownWordsWarning(model.unknownWords(demoText));
+          if (warning) process.stderr.write(`${warning}\n`);
+        }
         if (flags.prompt !== undefined) {
           const warning = unknownWordsWarning(model.unknownWords(flags.prompt));
           if (warning) process.stderr.write(`${warning}\n`);
@@ -82,6 +92,7 @@ export function chatCommand(context: CommandContext): Command {
   return withExamples(helpHint(command), [
     ['mllm chat --checkpoint runs/default --image scene.png', 'a conversation about scene.png (mllm scene --out scene.png makes one); /help inside lists commands'],
     ['mllm chat --checkpoint runs/default --image scene.png --prompt "what color is the circle ?"', 'one answer, printed as it is generated'],
+    ['mllm chat --checkpoint runs/icl --image q.png --demo "image=a.png,q=what word goes with the circle ?,a=two" --prompt "what word goes with the circle ?"', 'one answer after a demonstration (few-shot)'],
     ['mllm chat --runtime onnx --model exports/default --image scene.png --temperature 0.7 --seed 1', 'a sampled conversation on onnxruntime, from mllm export'],
   ]);
 }
