@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluate } from './evaluate';
 import type { Answerer, EvalSet } from './evaluate';
 import { iclAnswer, iclRequests, scoreIcl, type IclSet } from './icl';
+import { ICL_CURVE_FILE, iclCurveSvg, iclMarkdown } from './icl-report';
 
 /** Two tasks; the colour of each scene's only object is the key (s0 red, s1 blue, s2 red). */
 const icl: IclSet = {
@@ -60,5 +61,22 @@ describe('few-shot scoring', () => {
     expect(report.icl!.tasks.colour!.shots).toEqual({ '0': 0, '1': 0, '2': 0.5 });
     const stray: IclSet = { shots: [1], tasks: { colour: [{ ...icl.tasks.colour![0]!, demonstrations: [{ sceneId: 'elsewhere', question: 'q', answer: 'a' }] }] } };
     await expect(evaluate(matcher, { ...base, icl: stray })).rejects.toThrow(/elsewhere/);
+  });
+});
+
+describe('few-shot report section', () => {
+  it('tabulates accuracy by shots with the gain from the fewest to the most, and links the curve', () => {
+    const lines = iclMarkdown({ tasks: { 'color-number': { shots: { '0': 0, '1': 0.25, '2': 0.4, '4': 0.55 } } } });
+    expect(lines[0]).toBe('## In-context learning (few-shot)');
+    expect(lines).toContain('| task | 0-shot | 1-shot | 2-shot | 4-shot | 4-shot - 0-shot |');
+    expect(lines).toContain('| color-number | 0.000 | 0.250 | 0.400 | 0.550 | 0.550 |');
+    expect(lines.at(-1)).toBe(`![accuracy against the number of demonstrations](${ICL_CURVE_FILE})`);
+    expect(iclMarkdown({ tasks: {} })).toEqual([]);
+  });
+
+  it('draws one line per task through its points', () => {
+    const svg = iclCurveSvg({ tasks: { a: { shots: { '0': 0, '4': 1 } }, b: { shots: { '0': 0.5, '4': 0.5 } } } });
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.match(/<polyline/g)).toHaveLength(2);
   });
 });
