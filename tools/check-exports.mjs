@@ -36,7 +36,8 @@ const LIMITS = {
   '@mllm/tokenizer': 18,
   // the Shapes world (scenes, language, questions, preference pairs), LLaVA files, image preprocessing
   // (with PIL's decode, resize and rescale as steps of their own, for the playground and tools)
-  '@mllm/data': 88,
+  // (and M-ICL: interleaved sequences and few-shot episodes with their task names and types)
+  '@mllm/data': 92,
   // ViT, high-res tiling, HF vision import
   '@mllm/encoders': 24,
   // one class, schema and config per connector, and its register function
@@ -51,14 +52,16 @@ const LIMITS = {
   // (the frozen-feature cache, the LoRA config schema, a stage's throughput record)
   '@mllm/training': 69,
   // POPE, CHAIR, closed-set and reasoning scorers, the evaluation runner, reports and charts
-  '@mllm/eval': 52,
+  // (and M-ICL: demonstrations in answer requests, the few-shot scorer, its set and result types, its report section and curve)
+  '@mllm/eval': 63,
   // export, exporter registry, graph building, the runtime: the plugin-author surface, kept whole;
   // the manifest's schema and limits, for tools that write or check an export folder
   '@mllm/onnx': 45,
   // running configs, reopening runs, plugins, deployment, size estimates and their limits
   // writeHfStandin with its catalog (stand-ins for released checkpoints), and HfExportError
   // (what `format: "hf"` export throws for a part with no LLaVA equivalent)
-  '@mllm/run': 63,
+  // few-shot prompts (demonstrations in answer and chat, their checks) and the few-shot evaluation set
+  '@mllm/run': 68,
 };
 
 /** Every publishable workspace package: name, folder and its `exports` subpaths with their declaration files. */

@@ -16,8 +16,8 @@ export { checkDescription, type DescriptionCheck } from './description-check';
 export { reasoningQuestions, reasoningCorpus, REASONING_PROMPT, ANSWER_MARKER, type ReasoningQuestion, type ReasoningType } from './chain-of-thought';
 
 // Interleaved image-text sequences with a per-sequence label mapping, and the few-shot (M-ICL) tasks.
-export { interleavedSequence, fewShotEpisode, interleavedCorpus, INTERLEAVED_LABELS, FEW_SHOT_TASKS, COUNT_KIND_QUESTION } from './interleaved';
-export type { InterleavedPair, InterleavedOptions, FewShotTask, FewShotEpisode } from './interleaved';
+export { interleavedSequence, fewShotEpisode, FEW_SHOT_TASKS } from './interleaved';
+export type { InterleavedPair, FewShotTask, FewShotEpisode } from './interleaved';
 
 // Instruction data in the LLaVA conversation format, from the world or from files.
 export { captionSample, instructSamples, CAPTION_PROMPTS, DETAIL_PROMPT, IMAGE_TOKEN, type LlavaSample, type LlavaTurn } from './llava';

@@ -22,8 +22,8 @@ export { renderShapesScene, writeShapesScene, sceneOptionsOfRun, type SceneOptio
 // Evaluation sets and reports of the Shapes world.
 export { buildEvalSet } from './eval-set';
 export { modelAnswerer } from './answerer';
-export { fewShotTurns, fewShotPromptIds, checkDemonstrations, type FewShotDemonstration } from './few-shot';
-export { buildIclSet, ICL_SHOTS } from './icl-set';
+export { fewShotPromptIds, checkDemonstrations, type FewShotDemonstration } from './few-shot';
+export { buildIclSet } from './icl-set';
 export type { RunReportJson } from './report';
 export type { MetricRecord } from './metrics-log';
 

@@ -1,5 +1,6 @@
 import { MllmError, Rng } from '@mllm/core';
-import { ShapesWorld, interleavedCorpus, reasoningCorpus } from '@mllm/data';
+import { ShapesWorld, reasoningCorpus } from '@mllm/data';
+import { interleavedCorpus } from '@mllm/data/internal';
 import { buildModel, type MultimodalModel } from '@mllm/model';
 import { WordTokenizer } from '@mllm/tokenizer';
 import { type RunConfig } from '@mllm/training';

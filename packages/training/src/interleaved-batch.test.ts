@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { INTERLEAVED_LABELS, interleavedCorpus } from '@mllm/data';
+import { INTERLEAVED_LABELS, interleavedCorpus } from '@mllm/data/internal';
 import { WordTokenizer } from '@mllm/tokenizer';
 import { buildModel, createComponentRegistry } from '@mllm/model';
 import { drawsInterleaved, interleavedSample } from './interleaved-batch';
