@@ -37,7 +37,8 @@ const LIMITS = {
   '@mllm/tokenizer': 18,
   // the Shapes world (scenes, language, questions, preference pairs), LLaVA files, image preprocessing
   // (with PIL's decode, resize and rescale as steps of their own, for the playground and tools)
-  '@mllm/data': 88,
+  // (and M-ICL: interleaved sequences and few-shot episodes with their task names and types)
+  '@mllm/data': 92,
   // ViT, high-res tiling, HF vision import
   '@mllm/encoders': 24,
   // one class, schema and config per connector, and its register function
@@ -57,16 +58,18 @@ const LIMITS = {
   // open-set scoring (FaithScore's atomic facts and their check, attribute CHAIR), which
   // post-correction and judges build on; accuracy per object attribute (its scorer, judge and
   // result types, the expert text's report); judges (agreement metrics, rubric prompt and score
-  // parsing, the judge report and the evaluation's judge hook)
-  '@mllm/eval': 82,
+  // parsing, the judge report and the evaluation's judge hook); M-ICL (demonstrations in answer
+  // requests, the few-shot scorer, its set and result types, its report section and curve)
+  '@mllm/eval': 93,
   // export, exporter registry, graph building, the runtime: the plugin-author surface, kept whole;
   // the manifest's schema and limits, for tools that write or check an export folder
   '@mllm/onnx': 45,
   // running configs, reopening runs, plugins, deployment, size estimates and their limits
   // writeHfStandin with its catalog (stand-ins for released checkpoints), and HfExportError
   // (what `format: "hf"` export throws for a part with no LLaVA equivalent); eval.judges' runner
-  // and its OpenAI-compatible endpoint client, for tools that judge a finished run
-  '@mllm/run': 66,
+  // and its OpenAI-compatible endpoint client, for tools that judge a finished run; few-shot
+  // prompts (demonstrations in answer and chat, their checks) and the few-shot evaluation set
+  '@mllm/run': 71,
   // the post-correction pipeline, its stages and the expert interface
   '@mllm/correct': 13,
 };

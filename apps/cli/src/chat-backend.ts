@@ -1,5 +1,5 @@
 import { initBackend } from '@mllm/core';
-import { openOnnxChat, openRun, type AnswerOptions, type ChatDecoding, type Conversation } from '@mllm/run';
+import { openOnnxChat, openRun, type AnswerOptions, type ChatDecoding, type Conversation, type FewShotDemonstration } from '@mllm/run';
 import { consoleLogger } from './output';
 
 /** A model loaded once for `mllm chat`, whichever runtime runs it. */
@@ -10,6 +10,8 @@ export interface ChatModel {
   unknownWords(text: string): string[];
   /** Answers `conversation` about `image`, writing the text as it is made and a newline at the end; returns the answer. */
   reply(image: Float32Array, conversation: Conversation, write: (text: string) => void): Promise<string>;
+  /** Solved examples (pixels from loadImage) shown before every question from now on, in order (a few-shot prompt). */
+  demonstrate(demonstrations: readonly FewShotDemonstration<Float32Array>[]): void;
   close(): Promise<void>;
 }
 
@@ -17,12 +19,13 @@ export interface ChatModel {
 export async function tfjsChatModel(checkpoint: string, options: AnswerOptions, backend?: string): Promise<ChatModel> {
   await initBackend({ backend, logger: consoleLogger });
   const opened = await openRun(checkpoint);
+  let demonstrations: readonly FewShotDemonstration<Float32Array>[] = [];
   return {
     loadImage: (file) => opened.loadImage(file),
     unknownWords: (text) => opened.unknownWords(text),
     async reply(image, conversation, write) {
       let answer = '';
-      for await (const event of opened.stream(image, conversation, options)) {
+      for await (const event of opened.stream(image, conversation, { ...options, demonstrations })) {
         // the end event carries the text held back until the end (a stop string's possible start)
         if (event.text) write(event.text);
         answer += event.text ?? '';
@@ -30,6 +33,7 @@ export async function tfjsChatModel(checkpoint: string, options: AnswerOptions, 
       write('\n');
       return answer;
     },
+    demonstrate: (shown) => void (demonstrations = shown),
     close: async () => opened.dispose(),
   };
 }
@@ -37,10 +41,12 @@ export async function tfjsChatModel(checkpoint: string, options: AnswerOptions, 
 /** An `mllm export` folder, on onnxruntime. */
 export async function onnxChatModel(model: string, decoding: ChatDecoding, threads?: number): Promise<ChatModel> {
   const chat = await openOnnxChat({ model, threads, logger: consoleLogger });
+  let demonstrations: readonly FewShotDemonstration<Float32Array>[] = [];
   return {
     loadImage: (file) => chat.loadImage(file),
     unknownWords: (text) => chat.unknownWords(text),
-    reply: (image, conversation, write) => chat.reply(image, conversation, decoding, write),
+    reply: (image, conversation, write) => chat.reply(image, conversation, decoding, write, demonstrations),
+    demonstrate: (shown) => void (demonstrations = shown),
     close: () => chat.release(),
   };
 }

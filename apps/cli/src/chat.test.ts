@@ -145,6 +145,23 @@ describe('mllm chat', () => {
     expect(refused.err).toMatch(/--vcd and --pai .* chat with --checkpoint \(tfjs runtime\)/);
   });
 
+  it('--demo shows each demonstration, with its image, before the question, on both runtimes; a bad --demo is one line (exit 2)', async () => {
+    const demo = `image=${other},q=${Q2},a=two`;
+    const opened = await openRun(dir);
+    const want = await opened.answer(png, Q1, { maxNewTokens: 6, demonstrations: [{ image: other, question: Q2, answer: 'two' }] });
+    const without = await opened.answer(png, Q1, { maxNewTokens: 6 });
+    opened.dispose();
+    expect(want).not.toBe(without); // the demonstration reaches the prompt
+    const tfjs = await once(['chat', '--checkpoint', dir, '--image', png, '--demo', demo, '--prompt', Q1, ...MAX]);
+    expect(tfjs).toMatchObject({ code: 0, err: '' });
+    expect(tfjs.out.trim()).toBe(want.trim());
+    const ort = await once(['chat', '--runtime', 'onnx', '--model', onnx, '--image', png, '--demo', demo, '--prompt', Q1, ...MAX]);
+    expect(ort.out.trim()).toBe(want.trim());
+    const bad = await once(['chat', '--checkpoint', dir, '--image', png, '--demo', `image=${other},q=${Q2}`, '--prompt', Q1]);
+    expect(bad.code).toBe(2);
+    expect(bad.err.trimEnd().split('\n')).toEqual([expect.stringMatching(/--demo 1 .*missing a=; write image=FILE,q=QUESTION,a=ANSWER/)]);
+  });
+
   it('a missing, folder, truncated, unreadable, BMP or over-large image is one line naming the file (exit 2, no stack), on both runtimes', async () => {
     const files = await writeImageCases(mkdtempSync(join(tmpdir(), 'mllm-chat-images-')));
     const reasons = {

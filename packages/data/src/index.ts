@@ -25,6 +25,10 @@ export { renderDetections, detectObjects, countObjects, compareObjects, matches,
 export type { DetectedObject, ObjectFilter } from './tool-logic';
 export { RELATIONS, NUMBER_WORDS, type Relation } from './language';
 
+// Interleaved image-text sequences with a per-sequence label mapping, and the few-shot (M-ICL) tasks.
+export { interleavedSequence, fewShotEpisode, FEW_SHOT_TASKS } from './interleaved';
+export type { InterleavedPair, FewShotTask, FewShotEpisode } from './interleaved';
+
 // Instruction data in the LLaVA conversation format, from the world or from files.
 export { captionSample, instructSamples, CAPTION_PROMPTS, DETAIL_PROMPT, IMAGE_TOKEN, type LlavaSample, type LlavaTurn } from './llava';
 export { loadLlavaJson, parseLlavaSamples } from './llava-json';

@@ -9,6 +9,9 @@ export { sceneSignature } from './scene';
 export { existenceQuestion } from './closed-set';
 export { withReasoningPrompt } from './chain-of-thought';
 
+// The words of interleaved sequences and few-shot tasks, for the tokenizer of a run that uses them, and their options.
+export { interleavedCorpus, INTERLEAVED_LABELS, COUNT_KIND_QUESTION, type InterleavedOptions } from './interleaved';
+
 // The palette renderScene paints with, for tests that read rendered pixels.
 export { BACKGROUND, COLOR_RGB } from './render';
 

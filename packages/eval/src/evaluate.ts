@@ -20,10 +20,12 @@ import { faithScore, type FactScene, type FaithScoreResult } from './faith-score
 import type { ReasoningResult, ReasoningSet } from './reasoning';
 import type { JudgeHook, JudgeReport } from './judge-report';
 import type { ToolsResult } from './tools';
+import { iclRequests, scoreIcl } from './icl';
+import type { AnswerRequest, IclResult, IclSet } from './icl';
 
-/** Replies to a batch of (image, prompt) requests, one reply per request, in order. */
+/** Replies to a batch of (image, prompt) requests, one reply per request, in order; a request may carry demonstrations to show first. */
 export interface Answerer {
-  answer(requests: { sceneId: string; prompt: string }[]): Promise<string[]>;
+  answer(requests: AnswerRequest[]): Promise<string[]>;
 }
 
 export type PopeSampling = 'random' | 'popular' | 'adversarial';
@@ -52,6 +54,8 @@ export interface EvalSet {
   };
   /** Questions asked directly and with a step-by-step prompt, for accuracy with and without a reasoning chain. */
   reasoning?: ReasoningSet;
+  /** Few-shot episodes, each asked after 0, 1, 2, ... demonstrations (M-ICL). */
+  icl?: IclSet;
 }
 
 /** Scores of the detailed descriptions. */
@@ -83,6 +87,8 @@ export interface EvalReport {
   judge?: JudgeReport;
   /** Present when the run has vision tools: questions answered by a controller calling them (filled in by @mllm/run). */
   tools?: ToolsResult;
+  /** Present when the set has few-shot episodes: accuracy per task and shot count. */
+  icl?: IclResult;
   /** The scores above regrouped by the hallucination kind each probes (hallucinationByKind). */
   byKind: HallucinationByKind;
   samples: {
@@ -105,7 +111,7 @@ export interface EvaluateOptions {
 const SAMPLE_COUNT = 10;
 
 /** Every prompt of the set, one flat list (closed set, POPE by sampling, captions, descriptions). */
-function requestsOf(set: EvalSet): { sceneId: string; prompt: string }[] {
+function requestsOf(set: EvalSet): AnswerRequest[] {
   const detail = set.detail;
   return [
     ...set.closedSet.map((q) => ({ sceneId: q.sceneId, prompt: q.question })),
@@ -113,12 +119,14 @@ function requestsOf(set: EvalSet): { sceneId: string; prompt: string }[] {
     ...set.scenes.map((scene) => ({ sceneId: scene.id, prompt: set.captionPrompt })),
     ...(detail ? set.scenes.map((scene) => ({ sceneId: scene.id, prompt: detail.prompt })) : []),
     ...(set.reasoning ? reasoningRequests(set.reasoning) : []),
+    ...(set.icl ? iclRequests(set.icl) : []),
   ];
 }
 
-function checkSceneIds(set: EvalSet, requests: { sceneId: string }[]): void {
+function checkSceneIds(set: EvalSet, requests: AnswerRequest[]): void {
   const ids = new Set(set.scenes.map((s) => s.id));
-  const unknown = [...new Set(requests.map((r) => r.sceneId).filter((id) => !ids.has(id)))];
+  const asked = requests.flatMap((r) => [r.sceneId, ...(r.demonstrations ?? []).map((d) => d.sceneId)]);
+  const unknown = [...new Set(asked.filter((id) => !ids.has(id)))];
   if (unknown.length > 0) {
     throw new Error(
       `evaluate: questions refer to scene ids not in set.scenes: ${unknown.slice(0, 5).join(', ')}` +
@@ -130,7 +138,7 @@ function checkSceneIds(set: EvalSet, requests: { sceneId: string }[]): void {
 /** Ask the answerer every request in batches; replies come back in request order. */
 async function answerAll(
   answerer: Answerer,
-  requests: { sceneId: string; prompt: string }[],
+  requests: AnswerRequest[],
   opts: EvaluateOptions,
 ): Promise<string[]> {
   const batchSize = opts.batchSize ?? 16;
@@ -197,6 +205,7 @@ export async function evaluate(answerer: Answerer, set: EvalSet, opts: EvaluateO
     const n = set.reasoning.items.length;
     reasoning = scoreReasoning(set.reasoning, take(n), take(n));
   }
+  const icl = set.icl ? scoreIcl(set.icl, take(iclRequests(set.icl).length)) : undefined;
 
   const scores = {
     pope,
@@ -209,6 +218,7 @@ export async function evaluate(answerer: Answerer, set: EvalSet, opts: EvaluateO
     ...(reasoning ? { reasoning } : {}),
     ...(openSet ? { openSet } : {}),
     ...(judgeReport ? { judge: judgeReport } : {}),
+    ...(icl ? { icl } : {}),
     byKind: hallucinationByKind(scores),
     samples: {
       captions: captions.slice(0, SAMPLE_COUNT),

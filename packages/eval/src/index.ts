@@ -14,6 +14,8 @@ export { attributeChair, attributeClaims, ATTRIBUTE_KINDS, type AttributeChairRe
 export { chairMentions, SHAPES_VOCABULARY, type GroundTruthScene, type MentionVocabulary } from './mentions';
 export { closedSetAccuracy, isCorrect, type ClosedSetItem, type ClosedSetResult, type TypeAccuracy } from './closed-set';
 export { scoreTools, toolsAccuracy, type ToolsItem, type ToolsOutcomeSummary, type ToolsAccuracy, type ToolsResult } from './tools';
+export { iclAnswer, iclRequests, scoreIcl, type AnswerRequest, type Demonstration, type IclEpisode, type IclResult, type IclSet } from './icl';
+export { iclMarkdown, iclCurveSvg, ICL_CURVE_FILE } from './icl-report';
 export { finalAnswer, scoreReasoning, reasoningRequests, type ReasoningResult, type ReasoningSet } from './reasoning';
 
 // Judges: agreement with the exact checker (accuracy, Cohen's kappa, Spearman), rubric prompts and score parsing.

@@ -2,42 +2,17 @@ import type { Answerer } from '@mllm/eval';
 import type { ShapesWorld } from '@mllm/data';
 import type { GenerationEvent } from '@mllm/llm';
 import type { MultimodalGenerateOptions, MultimodalModel } from '@mllm/model';
-import { MllmError } from '@mllm/core/errors'; // tfjs-free: `@mllm/run/browser` bundles this file
-import { applyChatTemplate, type ChatTurn, type WordTokenizer } from '@mllm/tokenizer';
+import type { WordTokenizer } from '@mllm/tokenizer';
+import { type Conversation } from './conversation';
+import { fewShotImages, fewShotPromptIds, type FewShotDemonstration } from './few-shot';
 
-/** What to answer: one prompt, or a conversation that ends with the human turn to answer (earlier turns alternate human / gpt). */
-export type Conversation = string | readonly ChatTurn[];
-
-const IMAGE = '<image>';
-
-/**
- * The turns a conversation is templated from, with the image's `<image>` placeholder in the
- * first human turn as the run trained (LLaVA's format). A prompt string becomes the one turn
- * "<image>\n<prompt>", exactly as single-turn answers always were.
- */
-export function conversationTurns(conversation: Conversation): ChatTurn[] {
-  if (typeof conversation === 'string') return [{ from: 'human', value: `${IMAGE}\n${conversation}` }];
-  if (conversation.length === 0 || conversation.at(-1)!.from !== 'human')
-    throw new MllmError('a conversation to answer must end with a human turn (turns alternate human, gpt, human, ...)');
-  conversation.forEach((turn, i) => {
-    if (turn.from !== (i % 2 === 0 ? 'human' : 'gpt'))
-      throw new MllmError(`conversation turn ${i} is from "${turn.from}"; turns alternate human, gpt, human, ... starting with human`);
-  });
-  const placeholders = conversation.reduce((n, t) => n + t.value.split(IMAGE).length - 1, 0);
-  if (placeholders > 1) throw new MllmError(`a conversation is about one image, but its turns hold ${placeholders} "${IMAGE}" placeholders; keep one (or none: it goes in the first turn)`);
-  if (placeholders === 1) return [...conversation];
-  const [first, ...rest] = conversation;
-  return [{ from: 'human', value: `${IMAGE}\n${first!.value}` }, ...rest];
-}
-
-/** The ids the model continues for `conversation`: its turns in the chat template, ending with the assistant's role token. */
-export function promptIds(tokenizer: WordTokenizer, conversation: Conversation): number[] {
-  return applyChatTemplate(tokenizer, conversationTurns(conversation), { addGenerationPrompt: true }).ids;
-}
+// The prompt's turns and ids, re-exported for the modules (and the browser entry) that import them from here.
+export { conversationTurns, promptIds, type Conversation } from './conversation';
 
 /**
- * Greedy single-turn answers from the model: "<image>\n<prompt>" in the chat template, stop at
- * end-of-turn; `decoding` adds in-process mitigation (VCD, PAI) to every answer.
+ * Greedy single-turn answers from the model: "<image>\n<prompt>" in the chat template (after the
+ * request's demonstrations, each with its own image), stop at end-of-turn; `decoding` adds
+ * in-process mitigation (VCD, PAI) to every answer.
  */
 export function modelAnswerer(
   model: MultimodalModel,
@@ -49,8 +24,9 @@ export function modelAnswerer(
   return {
     async answer(requests) {
       const prompts = requests.map((r) => {
-        const ids = promptIds(tokenizer, r.prompt);
-        return { ids, lossMask: ids.map(() => 0), images: [world.image(r.sceneId)] };
+        const demonstrations = (r.demonstrations ?? []).map((d) => ({ image: d.sceneId, question: d.question, answer: d.answer }));
+        const ids = fewShotPromptIds(tokenizer, demonstrations, r.prompt);
+        return { ids, lossMask: ids.map(() => 0), images: fewShotImages(demonstrations, r.sceneId).map((id) => world.image(id)) };
       });
       const outputs = model.generate(prompts, { ...decoding, maxNewTokens, stopTokens: [tokenizer.special.end, tokenizer.special.eos] });
       return outputs.map((ids) => tokenizer.decode(ids));
@@ -60,7 +36,8 @@ export function modelAnswerer(
 
 /**
  * The answer to a prompt or conversation about an image, streamed: each token's text as it is
- * made (stop strings held back until they are ruled out), ending at end-of-turn.
+ * made (stop strings held back until they are ruled out), ending at end-of-turn. Demonstrations,
+ * when given, come first, each with its image (a few-shot prompt).
  */
 export function streamAnswer(
   model: MultimodalModel,
@@ -68,9 +45,10 @@ export function streamAnswer(
   image: Float32Array,
   conversation: Conversation,
   options: Omit<MultimodalGenerateOptions, 'decode' | 'stopTokens'>,
+  demonstrations: readonly FewShotDemonstration<Float32Array>[] = [],
 ): AsyncGenerator<GenerationEvent, void, undefined> {
-  const ids = promptIds(tokenizer, conversation);
-  return model.generateStream([{ ids, lossMask: ids.map(() => 0), images: [image] }], {
+  const ids = fewShotPromptIds(tokenizer, demonstrations, conversation);
+  return model.generateStream([{ ids, lossMask: ids.map(() => 0), images: fewShotImages(demonstrations, image) }], {
     ...options,
     stopTokens: [tokenizer.special.end, tokenizer.special.eos],
     decode: (out) => tokenizer.decode(out),

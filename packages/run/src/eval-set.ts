@@ -16,12 +16,13 @@ import {
 import type { EvalSet, PopeSampling } from '@mllm/eval';
 import { type RunConfig } from '@mllm/training';
 import { trainsChainOfThought } from '@mllm/training/internal';
+import { buildIclSet } from './icl-set';
 
 /**
  * The test-split questions: closed-set per scene, POPE in all three samplings, one caption
  * prompt, and one detailed-description prompt whose replies checkDescription judges per
  * hallucination kind against the scene; when the run trains chains of thought, the reasoning
- * questions too, asked directly and step by step.
+ * questions too, asked directly and step by step; with `eval.icl`, the few-shot episodes.
  */
 export function buildEvalSet(world: ShapesWorld, config: RunConfig): EvalSet {
   const scenes = world.scenes('test').slice(0, config.eval.scenes ?? Infinity);
@@ -38,7 +39,9 @@ export function buildEvalSet(world: ShapesWorld, config: RunConfig): EvalSet {
   };
   // its own stream, so the questions above stay what they were before reasoning existed
   const reasoningRng = new Rng(config.seed).fork('eval:reasoning');
+  const icl = buildIclSet(scenes, config);
   return {
+    ...(icl && { icl }),
     ...(trainsChainOfThought(config.stages) && {
       reasoning: {
         items: scenes.flatMap((scene) => reasoningQuestions(scene, reasoningRng).map(({ type, question, answer }) => ({ sceneId: scene.id, type, question, answer }))),

@@ -4,7 +4,7 @@ import { MllmError, type Logger } from '@mllm/core';
 import { evaluate, type Answerer } from '@mllm/eval';
 import { OnnxMultimodalModel, exportModel, resolveModelFile, type OnnxManifest, type WeightFormat } from '@mllm/onnx';
 import { WordTokenizer } from '@mllm/tokenizer';
-import { promptIds } from './answerer';
+import { fewShotImages, fewShotPromptIds } from './few-shot';
 import { parseRunConfig } from '@mllm/training';
 import { buildEvalSet } from './eval-set';
 import { createWorld } from './session';
@@ -99,14 +99,14 @@ export async function loadOnnxTokenizer(model: OnnxMultimodalModel, dir: string)
   return tokenizer;
 }
 
-/** Greedy answers from the ONNX model, the same prompts and stops as the tfjs answerer. */
+/** Greedy answers from the ONNX model, the same prompts (demonstrations included) and stops as the tfjs answerer. */
 export function onnxAnswerer(model: OnnxMultimodalModel, tokenizer: WordTokenizer, image: (sceneId: string) => Float32Array, maxNewTokens: number): Answerer {
   return {
     async answer(requests) {
-      const prompts = requests.map((r) => ({
-        ids: promptIds(tokenizer, r.prompt),
-        images: [image(r.sceneId)],
-      }));
+      const prompts = requests.map((r) => {
+        const demonstrations = (r.demonstrations ?? []).map((d) => ({ image: d.sceneId, question: d.question, answer: d.answer }));
+        return { ids: fewShotPromptIds(tokenizer, demonstrations, r.prompt), images: fewShotImages(demonstrations, r.sceneId).map(image) };
+      });
       const outputs = await model.generate(prompts, { maxNewTokens, stopTokens: [tokenizer.special.end, tokenizer.special.eos] });
       return outputs.map((ids) => tokenizer.decode(ids));
     },

@@ -25,6 +25,8 @@ export { buildEvalSet } from './eval-set';
 export { runJudges } from './judges';
 export { ChatEndpointJudge, type ChatEndpointOptions } from './judge-endpoint';
 export { modelAnswerer } from './answerer';
+export { fewShotPromptIds, checkDemonstrations, type FewShotDemonstration } from './few-shot';
+export { buildIclSet } from './icl-set';
 export type { RunReportJson } from './report';
 export type { MetricRecord } from './metrics-log';
 

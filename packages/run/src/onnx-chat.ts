@@ -1,7 +1,8 @@
 import type { Logger } from '@mllm/core';
 import type { OnnxMultimodalModel } from '@mllm/onnx';
 import type { WordTokenizer } from '@mllm/tokenizer';
-import { promptIds, type Conversation } from './answerer';
+import { type Conversation } from './answerer';
+import { fewShotImages, fewShotPromptIds, type FewShotDemonstration } from './few-shot';
 import { loadOnnx, loadOnnxTokenizer } from './export';
 import { loadImageInput } from './image-input';
 
@@ -27,9 +28,9 @@ export interface OnnxChat {
   /**
    * Answers the conversation about `image` (pixels from loadImage), writing the text to `write`
    * as it is decoded, then a newline. With stop strings the text is written once the answer is
-   * cut, so no stop string half-prints. Returns the answer.
+   * cut, so no stop string half-prints. Demonstrations (pixels from loadImage) come first. Returns the answer.
    */
-  reply(image: Float32Array, conversation: Conversation, decoding: ChatDecoding, write: (text: string) => void): Promise<string>;
+  reply(image: Float32Array, conversation: Conversation, decoding: ChatDecoding, write: (text: string) => void, demonstrations?: readonly FewShotDemonstration<Float32Array>[]): Promise<string>;
   /** Frees the onnxruntime sessions. */
   release(): Promise<void>;
 }
@@ -49,7 +50,7 @@ export async function openOnnxChat(options: { model: string; threads?: number; l
     imageSize: size,
     loadImage: (image) => loadImageInput(image, { size }),
     unknownWords: (text) => tokenizer.unknownWords(text),
-    reply: (image, conversation, decoding, write) => reply(model, tokenizer, image, conversation, decoding, write),
+    reply: (image, conversation, decoding, write, demonstrations = []) => reply(model, tokenizer, image, conversation, decoding, write, demonstrations),
     release: () => model.release(),
   };
 }
@@ -61,12 +62,13 @@ async function reply(
   conversation: Conversation,
   decoding: ChatDecoding,
   write: (text: string) => void,
+  demonstrations: readonly FewShotDemonstration<Float32Array>[],
 ): Promise<string> {
-  const ids = promptIds(tokenizer, conversation);
+  const ids = fewShotPromptIds(tokenizer, demonstrations, conversation);
   const { stopStrings = [], ...sampling } = decoding;
   const stream = stopStrings.length === 0;
   const words: string[] = [];
-  for await (const id of model.stream({ ids, images: [image] }, { ...sampling, stopTokens: [tokenizer.special.end, tokenizer.special.eos] })) {
+  for await (const id of model.stream({ ids, images: fewShotImages(demonstrations, image) }, { ...sampling, stopTokens: [tokenizer.special.end, tokenizer.special.eos] })) {
     const word = tokenizer.decode([id]);
     if (!word) continue;
     if (stream) write(`${words.length ? ' ' : ''}${word}`);

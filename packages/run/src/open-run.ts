@@ -7,6 +7,7 @@ import type { MultimodalGenerateOptions } from '@mllm/model';
 import { loadTokenizer } from '@mllm/tokenizer';
 import { parseRunConfig, type RunConfig } from '@mllm/training';
 import { streamAnswer, type Conversation } from './answerer';
+import { checkDemonstrations, type FewShotDemonstration } from './few-shot';
 import { loadImageInput } from './image-input';
 import { evaluateSession, type EvaluateProgress } from './run';
 import { registryFor } from './plugins';
@@ -25,8 +26,9 @@ export type ImageSource = string | Uint8Array | Float32Array;
 /**
  * Decoding options of `answer` (greedy by default; `temperature` > 0 samples with `seed`;
  * `contrastive` / `imageAttention` for VCD / PAI); maxNewTokens defaults to the run's eval.maxNewTokens.
+ * `demonstrations`: solved examples shown before the question, each with its own image, in order (a few-shot prompt).
  */
-export type AnswerOptions = Partial<Omit<MultimodalGenerateOptions, 'decode' | 'stopTokens'>>;
+export type AnswerOptions = Partial<Omit<MultimodalGenerateOptions, 'decode' | 'stopTokens'>> & { demonstrations?: readonly FewShotDemonstration<ImageSource>[] };
 
 /** A finished run, reopened: its parts, plus answering and evaluation with the run's own chat template. */
 export interface OpenedRun extends Session {
@@ -111,7 +113,10 @@ export async function openRun(dir: string): Promise<OpenedRun> {
   const { model } = session;
   const size = model.encoder.imageSize;
   const stream = async function* (image: ImageSource, prompt: Conversation, options: AnswerOptions = {}) {
-    yield* streamAnswer(model, tokenizer, await pixelsOf(image, size), prompt, { ...options, maxNewTokens: options.maxNewTokens ?? config.eval.maxNewTokens });
+    const { demonstrations = [], ...decoding } = options;
+    checkDemonstrations(demonstrations, { images: true });
+    const shown = await Promise.all(demonstrations.map(async (d) => ({ ...d, image: await pixelsOf(d.image, size) })));
+    yield* streamAnswer(model, tokenizer, await pixelsOf(image, size), prompt, { ...decoding, maxNewTokens: decoding.maxNewTokens ?? config.eval.maxNewTokens }, shown);
   };
   return {
     ...session,

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { lineChartSvg, reportMarkdown, type EvalReport } from '@mllm/eval';
+import { ICL_CURVE_FILE, iclCurveSvg, lineChartSvg, reportMarkdown, type EvalReport } from '@mllm/eval';
 import type { SkippedReport, StageResult } from '@mllm/training';
 import type { MetricRecord } from './metrics-log';
 import type { RunEnvironment } from './environment';
@@ -37,11 +37,15 @@ export function runReportMarkdown(report: RunReportJson): string {
   return speed ? `${reportMarkdown(report).trimEnd()}\n\n${speed}` : reportMarkdown(report);
 }
 
-/** report.json, report.md and one loss-curve SVG per stage. */
+/** report.json, report.md, one loss-curve SVG per stage and, with a few-shot evaluation, its curve. */
 export async function writeReports(dir: string, report: RunReportJson, metrics: MetricRecord[]): Promise<string[]> {
   const written = ['report.json', 'report.md'];
   await writeFile(join(dir, 'report.json'), JSON.stringify(report, null, 2));
   await writeFile(join(dir, 'report.md'), runReportMarkdown(report));
+  if (report.eval?.icl) {
+    await writeFile(join(dir, ICL_CURVE_FILE), iclCurveSvg(report.eval.icl));
+    written.push(ICL_CURVE_FILE);
+  }
   for (const [i, stage] of report.stages.entries()) {
     const records = metrics.filter((m) => m.stageIndex === i);
     if (records.length === 0) continue;

@@ -1,9 +1,11 @@
 import { MllmError, Rng, type ConnectorText } from '@mllm/core';
 import { ShapesWorld, chainCorpus, reasoningCorpus, toolCorpus } from '@mllm/data';
+import { interleavedCorpus } from '@mllm/data/internal';
 import { buildModel, type MultimodalModel } from '@mllm/model';
 import { WordTokenizer } from '@mllm/tokenizer';
 import { type RunConfig } from '@mllm/training';
 import { trainedChainStyle, trainsChainOfThought } from '@mllm/training/internal';
+import { usesInterleaved } from './icl-set';
 import { createRegistry, type MllmRegistry } from './registry';
 import { DEMONSTRATION_WORDS } from './tools/training-free-prompt';
 
@@ -39,7 +41,8 @@ export function createWorld(config: RunConfig): ShapesWorld {
 /**
  * Builds world, tokenizer and a freshly initialised model from a validated config. A new
  * tokenizer learns the world's corpus, the reasoning text when a stage trains chains of
- * thought, and `extraCorpus` (the text of the run's LLaVA files); a run without either gets
+ * thought, the interleaved questions and labels when a stage trains on them or the run evaluates
+ * few-shot, and `extraCorpus` (the text of the run's LLaVA files); a run without either gets
  * the same vocabulary, and so the same ids, as before they existed.
  */
 export function createSession(config: RunConfig, registry: MllmRegistry = createRegistry(), tokenizer?: WordTokenizer, extraCorpus: readonly string[] = []): Session {
@@ -49,10 +52,11 @@ export function createSession(config: RunConfig, registry: MllmRegistry = create
   if (trainedChainStyle(config.stages)) reasoning.push(...chainCorpus(world.scenes('train'), new Rng(config.seed).fork('corpus:chains')));
   // a run with tools knows their words (calls, results, errors, demonstrations) whether or not it trains on traces
   const tools = config.tools ? [...toolCorpus(world.scenes('train'), new Rng(config.seed).fork('corpus:tools')), DEMONSTRATION_WORDS.join(' ')] : [];
+  const interleaved = usesInterleaved(config) ? interleavedCorpus() : [];
   let vocabCapped: Session['vocabCapped'];
   const tok =
     tokenizer ??
-    WordTokenizer.train([...world.corpus(), ...reasoning, ...tools, ...extraCorpus], {
+    WordTokenizer.train([...world.corpus(), ...reasoning, ...tools, ...interleaved, ...extraCorpus], {
       minFrequency: config.tokenizer.minFrequency,
       maxVocab: config.tokenizer.maxVocab,
       onCapped: (info) => (vocabCapped = info),

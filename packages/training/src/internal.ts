@@ -18,6 +18,7 @@ export { trainsChainOfThought, trainedChainStyle } from './stage-data';
 // Vision tools: the run config's `tools` section, and the detector head the tools see the image through.
 export { toolsSchema, trainsToolUse, type ToolsConfig } from './tools-config';
 export { RegionHead, type CellPrediction } from './region-head';
+export { trainsInterleaved, interleavedTurns } from './interleaved-batch';
 
 // Training at size: what @mllm/run's memory estimate and report, and the at-size tools, read.
 export { DEFAULT_TRAINS, defaultTrains } from './run-config';

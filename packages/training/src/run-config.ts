@@ -81,6 +81,11 @@ export const evalSchema = z
       .optional(),
     /** Judge models of the detailed descriptions (HaELM-style, rubric); off unless set (judge-schema.ts). */
     judges: judgesSchema.optional(),
+    /**
+     * Few-shot (M-ICL) evaluation: `queries` episodes per task, each asked with 0, 1, 2 and 4
+     * demonstrations before it. Absent: none (and the vocabulary stays without its words).
+     */
+    icl: z.object({ queries: z.number().int().min(1).default(100) }).strict().optional(),
   })
   .strict();
 

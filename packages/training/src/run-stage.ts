@@ -6,6 +6,7 @@ import { ClipHead } from './clip-head';
 import { RegionHead } from './region-head';
 import { CellHead } from './cell-head';
 import { defaultTrains, type StageConfig, type TrainableModule } from './run-config';
+import { drawsInterleaved, interleavedBatch } from './interleaved-batch';
 import { pickStageKind, pickToolKind, validationEntries, type MixtureEntry, type StageData } from './stage-data';
 import { trainLoop, type StepEvent, type StepLoss } from './train-loop';
 import type { DataParallel } from './data-parallel';
@@ -127,6 +128,7 @@ function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel
         },
       };
     }
+    if (stage.type === 'instruct' && drawsInterleaved(stage.interleaved, rng)) return tokenBatchLoss(model, model.collate(interleavedBatch(data, rng, split, stage.batchSize)), frozen);
     const scenes = data.pickScenes(rng, split, stage.batchSize);
     const kind = (stage.type === 'instruct' && pickToolKind(rng, stage.toolUse)) || pickStageKind(rng, stage.type === 'instruct' ? stage.chainOfThought.share : 0);
     const chains = stage.type === 'instruct' ? stage.chainOfThought : undefined;

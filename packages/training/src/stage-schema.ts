@@ -145,6 +145,12 @@ export const stageSchema = z.discriminatedUnion('type', [
        * answer written from them (@mllm/data tool-traces.ts). 0 keeps the batches as before.
        */
       toolUse: z.number().min(0).max(1).default(0),
+      /**
+       * Share of instruction batches made of interleaved sequences: several (image, question,
+       * answer) pairs under a label mapping drawn per sequence, so later answers can only be read
+       * from the earlier pairs (multimodal in-context learning). 0 keeps the batches as before.
+       */
+      interleaved: z.number().min(0).max(1).default(0),
     })
     .strict(),
   z

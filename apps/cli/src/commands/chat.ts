@@ -3,6 +3,7 @@ import { MllmError, initBackend } from '@mllm/core';
 import { onnxChatModel, tfjsChatModel, type ChatModel } from '../chat-backend';
 import { runChatSession, unknownWordsWarning } from '../chat-session';
 import { positiveInt, repeatable } from '../flags';
+import { parseDemoFlag } from '../demo-flag';
 import { generationOptionsFromFlags, mitigationFlags, withMitigationFlags, type MitigationFlags } from '../generation-flags';
 import { BACKEND_HELP, helpHint, withExamples } from '../help';
 import type { CommandContext } from '../output';
@@ -23,6 +24,7 @@ interface ChatFlags extends MitigationFlags {
   repetitionPenalty?: string;
   seed?: string;
   stop?: string[];
+  demo?: string[];
   threads?: string;
   backend?: string;
   tools?: boolean;
@@ -48,6 +50,7 @@ export function chatCommand(context: CommandContext): Command {
     .option('--repetition-penalty <r>', 'divide the logits of tokens already in the text by r')
     .option('--seed <n>', 'sampling seed (default: 0, so a chat repeats)')
     .option('--stop <text>', 'end the answer where this text appears (repeatable)', repeatable)
+    .option('--demo <spec>', 'a solved example shown before every question: image=FILE,q=QUESTION,a=ANSWER (repeatable, shown in order; few-shot)', repeatable)
     .option('--threads <n>', 'onnxruntime threads (onnx runtime)')
     .option('--backend <name>', BACKEND_HELP)
     .option('--tools', 'answer with the run\'s vision tools (a run of a config with "tools"), printing the controller\'s trace')
@@ -78,9 +81,16 @@ export function chatCommand(context: CommandContext): Command {
         const input = context.streams.input ?? process.stdin;
         return runToolChat({ checkpoint: flags.checkpoint!, image: file, prompt: flags.prompt, input, output: context.streams.output ?? process.stdout });
       }
+      const demos = (flags.demo ?? []).map(parseDemoFlag);
       const model: ChatModel = runtime === 'onnx' ? await onnxChatModel(flags.model!, decoding, threads) : await tfjsChatModel(flags.checkpoint!, decoding, flags.backend);
       try {
         const image = { file, pixels: await model.loadImage(file) };
+        model.demonstrate(await Promise.all(demos.map(async (d) => ({ ...d, image: await model.loadImage(d.image) }))));
+        const demoText = demos.map((d) => `${d.question} ${d.answer}`).join(' ');
+        if (demoText) {
+          const warning = unknownWordsWarning(model.unknownWords(demoText));
+          if (warning) process.stderr.write(`${warning}\n`);
+        }
         if (flags.prompt !== undefined) {
           const warning = unknownWordsWarning(model.unknownWords(flags.prompt));
           if (warning) process.stderr.write(`${warning}\n`);
@@ -96,6 +106,7 @@ export function chatCommand(context: CommandContext): Command {
     ['mllm chat --checkpoint runs/default --image scene.png', 'a conversation about scene.png (mllm scene --out scene.png makes one); /help inside lists commands'],
     ['mllm chat --checkpoint runs/default --image scene.png --prompt "what color is the circle ?"', 'one answer, printed as it is generated'],
     ['mllm chat --checkpoint runs/tools --image scene.png --tools --prompt "is the red circle left of the blue square ?"', 'the answer with its tool calls, a run of configs/tools.json'],
+    ['mllm chat --checkpoint runs/icl --image q.png --demo "image=a.png,q=what word goes with the circle ?,a=two" --prompt "what word goes with the circle ?"', 'one answer after a demonstration (few-shot)'],
     ['mllm chat --runtime onnx --model exports/default --image scene.png --temperature 0.7 --seed 1', 'a sampled conversation on onnxruntime, from mllm export'],
     ['mllm chat --checkpoint runs/default --image scene.png --prompt "describe the image in detail ." --vcd 1', 'an answer with visual contrastive decoding against hallucination'],
   ]);

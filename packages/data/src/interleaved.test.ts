@@ -1,0 +1,91 @@
+import { describe, it, expect } from 'vitest';
+import { Rng } from '@mllm/core';
+import { ShapesWorld } from './shapes-world';
+import { COUNT_KIND_QUESTION, FEW_SHOT_TASKS, INTERLEAVED_LABELS, fewShotEpisode, interleavedCorpus, interleavedSequence } from './interleaved';
+import type { Scene } from './scene';
+
+const world = new ShapesWorld({ seed: 3, sizes: { train: 300, val: 20, test: 60 } });
+
+/** The colour of the only object of `shape` in the scene: the key a colour mapping reads, found independently. */
+function keyOf(scene: Scene, question: string): string {
+  const shape = /the (\w+) \?$/.exec(question)?.[1];
+  const color = /the (\w+) one \?$/.exec(question)?.[1];
+  const named = scene.objects.filter((o) => (color ? o.color === color : o.shape === shape));
+  expect(named).toHaveLength(1);
+  return color ? named[0]!.shape : named[0]!.color;
+}
+
+describe('interleaved sequences', () => {
+  it('keep one mapping per sequence: the same key always gets the same word, a word from the training labels', () => {
+    const rng = new Rng(1);
+    for (let s = 0; s < 50; s++) {
+      const pairs = interleavedSequence(world.scenes('train'), rng);
+      expect(pairs).toHaveLength(5);
+      const wordOf = new Map<string, string>();
+      for (const p of pairs) {
+        expect(INTERLEAVED_LABELS).toContain(p.answer);
+        const key = keyOf(world.scene(p.sceneId), p.question);
+        expect(wordOf.get(key) ?? p.answer).toBe(p.answer);
+        wordOf.set(key, p.answer);
+      }
+      // bursty: two keys per sequence, so a key repeats
+      expect(wordOf.size).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it('draw mappings that differ between sequences', () => {
+    const rng = new Rng(2);
+    const first = new Set(Array.from({ length: 40 }, () => interleavedSequence(world.scenes('train'), rng)[0]!.answer));
+    expect(first.size).toBeGreaterThan(5);
+  });
+});
+
+describe('few-shot episodes', () => {
+  it('color-number maps colours to number words one..four, consistently between demonstrations and query', () => {
+    const rng = new Rng(4);
+    for (let e = 0; e < 30; e++) {
+      const episode = fewShotEpisode('color-number', world.scenes('test'), rng, 4);
+      const all = [...episode.demonstrations, episode];
+      const wordOf = new Map<string, string>();
+      for (const p of all) {
+        expect(['one', 'two', 'three', 'four']).toContain(p.answer);
+        const key = keyOf(world.scene(p.sceneId), p.question);
+        expect(wordOf.get(key) ?? p.answer).toBe(p.answer);
+        wordOf.set(key, p.answer);
+      }
+      expect(episode.demonstrations.every((d) => d.sceneId !== episode.sceneId)).toBe(true);
+    }
+  });
+
+  it('count-kind answers with the count of one kind, the same kind across the episode', () => {
+    const rng = new Rng(5);
+    for (let e = 0; e < 30; e++) {
+      const episode = fewShotEpisode('count-kind', world.scenes('test'), rng, 4);
+      const all = [...episode.demonstrations, episode];
+      expect(all.every((p) => p.question === COUNT_KIND_QUESTION)).toBe(true);
+      const words = ['zero', 'one', 'two', 'three', 'four'];
+      // some colour or shape whose count in every scene is the answer
+      const kinds = [...new Set(world.scenes('test').flatMap((s) => s.objects.flatMap((o) => [`c:${o.color}`, `s:${o.shape}`])))];
+      const count = (scene: Scene, kind: string) => scene.objects.filter((o) => (kind.startsWith('c:') ? `c:${o.color}` : `s:${o.shape}`) === kind).length;
+      const fits = kinds.filter((k) => all.every((p) => words[count(world.scene(p.sceneId), k)] === p.answer));
+      expect(fits.length).toBeGreaterThan(0);
+      expect(all.every((p) => p.answer !== 'zero')).toBe(true);
+    }
+  });
+
+  it('the corpus holds every word of every task (so a word tokenizer trained on it has no <unk>)', () => {
+    const words = new Set([...world.corpus(), ...interleavedCorpus()].flatMap((t) => t.split(/\s+/)));
+    const unknown = (text: string) => text.split(/\s+/).filter((w) => !words.has(w));
+    const rng = new Rng(6);
+    for (const task of FEW_SHOT_TASKS) {
+      const episode = fewShotEpisode(task, world.scenes('test'), rng, 4);
+      for (const p of [...episode.demonstrations, episode]) expect(unknown(`${p.question} ${p.answer}`)).toEqual([]);
+    }
+    expect(unknown(interleavedSequence(world.scenes('train'), rng).map((p) => `${p.question} ${p.answer}`).join(' '))).toEqual([]);
+  });
+
+  it('a world too small for a task says so', () => {
+    const tiny = [world.scenes('test')[0]!];
+    expect(() => fewShotEpisode('count-kind', tiny, new Rng(0), 1)).toThrow(/use more scenes/);
+  });
+});
