@@ -32,13 +32,15 @@ const LIMITS = {
   // NotRegularFileError, which every reader of user files throws for a FIFO, device or folder,
   // and LinearAdapter, the plug point LoRA adds to a Linear's output, and ConnectorText, the
   // tokenizer as a connector that writes words sees it)
-  '@mllm/core': 105,
+  // and ImageAttentionBoost, the LLM forward option of PAI's image-attention boost
+  '@mllm/core': 106,
   // word/BPE/HF tokenizers and the chat template
   '@mllm/tokenizer': 18,
   // the Shapes world (scenes, language, questions, preference pairs), LLaVA files, image preprocessing
   // (with PIL's decode, resize and rescale as steps of their own, for the playground and tools)
   // (and M-ICL: interleaved sequences and few-shot episodes with their task names and types)
-  '@mllm/data': 92,
+  // and the survey's extended techniques' data: reasoning chains with their consistency check, tool-use traces and the tool logic they are written with, interleaved few-shot sequences
+  '@mllm/data': 129,
   // ViT, high-res tiling, HF vision import
   '@mllm/encoders': 24,
   // one class, schema and config per connector, and its register function
@@ -50,17 +52,20 @@ const LIMITS = {
   // backbones, generation, HF causal LM import
   '@mllm/llm': 36,
   // the assembled model, its config and batching
-  '@mllm/model': 22,
+  // and the multimodal generation options with VCD's image noise
+  '@mllm/model': 24,
   // stages, optimizer, data parallelism, alignment losses and reward model; training at size
   // (the frozen-feature cache, the LoRA config schema, a stage's throughput record)
-  '@mllm/training': 69,
+  // and the chain-of-thought and expert-bridge options
+  '@mllm/training': 71,
   // POPE, CHAIR, closed-set and reasoning scorers, the evaluation runner, reports and charts;
   // open-set scoring (FaithScore's atomic facts and their check, attribute CHAIR), which
   // post-correction and judges build on; accuracy per object attribute (its scorer, judge and
   // result types, the expert text's report); judges (agreement metrics, rubric prompt and score
   // parsing, the judge report and the evaluation's judge hook); M-ICL (demonstrations in answer
   // requests, the few-shot scorer, its set and result types, its report section and curve)
-  '@mllm/eval': 93,
+  // (every open-set and extended-technique scorer has its result type here, so reports and sweeps can read them)
+  '@mllm/eval': 97,
   // export, exporter registry, graph building, the runtime: the plugin-author surface, kept whole;
   // the manifest's schema and limits, for tools that write or check an export folder
   '@mllm/onnx': 45,
@@ -69,7 +74,8 @@ const LIMITS = {
   // (what `format: "hf"` export throws for a part with no LLaVA equivalent); eval.judges' runner
   // and its OpenAI-compatible endpoint client, for tools that judge a finished run; few-shot
   // prompts (demonstrations in answer and chat, their checks) and the few-shot evaluation set
-  '@mllm/run': 71,
+  // and the vision-tool registry contract with tool chat
+  '@mllm/run': 81,
   // the post-correction pipeline, its stages and the expert interface
   '@mllm/correct': 13,
 };
