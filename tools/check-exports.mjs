@@ -40,7 +40,7 @@ const LIMITS = {
   // (with PIL's decode, resize and rescale as steps of their own, for the playground and tools)
   // (and M-ICL: interleaved sequences and few-shot episodes with their task names and types)
   // and the survey's extended techniques' data: reasoning chains with their consistency check, tool-use traces and the tool logic they are written with, interleaved few-shot sequences
-  '@mllm/data': 129,
+  '@mllm/data': 130,
   // ViT, high-res tiling, HF vision import
   '@mllm/encoders': 24,
   // one class, schema and config per connector, and its register function

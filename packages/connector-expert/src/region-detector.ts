@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { CELLS, COLORS, SHAPES, SIZES } from '@mllm/data';
+import { CELLS, COLORS, SHAPES, SIZES, cellTokenGrid } from '@mllm/data';
 import { LayerNorm, Linear, Module, type Rng } from '@mllm/core';
 import type { RegionDetection } from './expert-text';
 
@@ -22,9 +22,7 @@ export class RegionDetector extends Module {
 
   constructor(readonly dim: number, numTokens: number, rng: Rng) {
     super();
-    this.grid = Math.round(Math.sqrt(numTokens));
-    if (this.grid * this.grid !== numTokens || this.grid % 2 !== 0)
-      throw new Error(`a region detector needs a square patch grid with an even side (2 x 2 cells), got ${numTokens} tokens`);
+    this.grid = cellTokenGrid(numTokens, 'a region detector');
     this.norm = this.add('norm', new LayerNorm(dim));
     this.classifier = this.add('classifier', new Linear((numTokens / 4) * dim, REGION_LOGITS, rng));
   }

@@ -1,6 +1,6 @@
 // The Shapes world: scenes with exact ground truth, split into train/val/test, rendered to pixels.
 export { ShapesWorld, type ShapesWorldOptions, type Split } from './shapes-world';
-export { SHAPES, COLORS, SIZES, CELLS, WORLD_SIZE, ALL_CATEGORIES, sceneCategories } from './scene';
+export { SHAPES, COLORS, SIZES, CELLS, WORLD_SIZE, ALL_CATEGORIES, sceneCategories, cellTokenGrid } from './scene';
 export type { Shape, Color, Size, Cell, SceneObject, Scene, ObjectCategory } from './scene';
 export { generateScene, type SceneGenerateOptions } from './generate-scene';
 export { renderScene, type RenderOptions } from './render';

@@ -46,6 +46,18 @@ export const WORLD_SIZE = 32;
 /** Side of one grid cell in world pixels (the grid is 2 x 2). */
 export const CELL_SIZE = WORLD_SIZE / 2;
 
+/**
+ * Side G of the square patch grid of `numTokens` encoder tokens, which the world's 2 x 2 cells
+ * split into quarters: what a per-cell head (regions, cells, a region detector) needs. `what`
+ * names the head in the error for a grid that does not split.
+ */
+export function cellTokenGrid(numTokens: number, what: string): number {
+  const grid = Math.round(Math.sqrt(numTokens));
+  if (grid * grid !== numTokens || grid % 2 !== 0)
+    throw new Error(`${what} needs a square patch grid with an even side (2 x 2 cells), got ${numTokens} tokens; use an encoder whose imageSize / patchSize is even and that returns no CLS token`);
+  return grid;
+}
+
 /** Which column and row a cell is in: the basis of every spatial relation. */
 export function cellPosition(cell: Cell): { column: 'left' | 'right'; row: 'top' | 'bottom' } {
   const [row, column] = cell.split(' ') as ['top' | 'bottom', 'left' | 'right'];

@@ -37,7 +37,9 @@ describe('mllm sweep', () => {
 
     const md = readFileSync(join(out, 'sweep.md'), 'utf8');
     expect(md).toContain('2 configs x 2 seeds (0, 1)');
-    expect(md.split('\n').filter((l) => l.startsWith('| tiny'))).toHaveLength(2);
+    expect(md.split('\n').filter((l) => /^\| tiny(-linear)? \| (mlp|linear) \|/.test(l))).toHaveLength(2);
+    // the other report sections (here the open-set FaithScore every run has) follow, one line per config and metric
+    expect(md).toMatch(/\| tiny-linear \| openSet\.faithScore\.score \| \d\.\d{3} ± \d\.\d{3} \|/);
     expect(md).toMatch(/\| tiny-linear \| linear \| \d+ \(\d+\) \| 4 \|/);
     expect(JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')).rows).toHaveLength(2);
     const svg = readFileSync(join(out, 'sweep-val-loss.svg'), 'utf8');

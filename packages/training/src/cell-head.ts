@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { CELLS } from '@mllm/data';
+import { CELLS, cellTokenGrid } from '@mllm/data';
 import { LayerNorm, Linear, Module, maskedCrossEntropy, type Rng } from '@mllm/core';
 
 /**
@@ -21,12 +21,7 @@ export class CellHead extends Module {
 
   constructor(readonly dim: number, numTokens: number, rng: Rng) {
     super();
-    this.grid = Math.round(Math.sqrt(numTokens));
-    if (this.grid * this.grid !== numTokens || this.grid % 2 !== 0) {
-      throw new Error(
-        `the cells objective needs a square patch grid with an even side (2 x 2 cells), got ${numTokens} tokens; use an encoder whose imageSize / patchSize is even and that returns no CLS token`,
-      );
-    }
+    this.grid = cellTokenGrid(numTokens, 'the cells objective');
     this.norm = this.add('norm', new LayerNorm(dim));
     this.classifier = this.add('classifier', new Linear(dim, CELLS.length, rng));
   }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { CELLS, COLORS, SHAPES, SIZES, type Cell, type Color, type Scene, type Shape, type Size } from '@mllm/data';
+import { CELLS, COLORS, SHAPES, SIZES, type Cell, type Color, type Scene, type Shape, type Size, cellTokenGrid } from '@mllm/data';
 import { LayerNorm, Linear, Module, maskedCrossEntropy, type Rng } from '@mllm/core';
 
 const SHAPE_CLASSES = SHAPES.length + 1; // + "empty"
@@ -36,12 +36,7 @@ export class RegionHead extends Module {
 
   constructor(readonly dim: number, numTokens: number, rng: Rng) {
     super();
-    this.grid = Math.round(Math.sqrt(numTokens));
-    if (this.grid * this.grid !== numTokens || this.grid % 2 !== 0) {
-      throw new Error(
-        `the regions objective needs a square patch grid with an even side (2 x 2 cells), got ${numTokens} tokens; use an encoder whose imageSize / patchSize is even and that returns no CLS token`,
-      );
-    }
+    this.grid = cellTokenGrid(numTokens, 'the regions objective');
     this.norm = this.add('norm', new LayerNorm(dim));
     // A cell's tokens are concatenated, not averaged: where in the cell a feature sits is
     // part of what makes a triangle a triangle.
