@@ -17,7 +17,8 @@ import { generationSteps, streamSteps } from '@mllm/llm/internal';
 import { collatePrompts, collateTraining, prefixLengthsFromWeights, type BatchOptions, type ModelBatch, type TokenizedSample } from './batch';
 import { placeImageTokens, type ImageSlot } from './splice';
 import { imageInput, type ModelImage } from './image-input';
-import { DIFFUSION_STEPS, diffusionNoised, type DiffusionNoise } from './image-distortion';
+import { diffusionNoised, type DiffusionNoise } from './image-distortion';
+import { splitGenerateOptions, type MultimodalGenerateOptions } from './multimodal-generate-options';
 
 /** Images of one canvas shape (their indices in the batch) and their encoder features [n_g, N_g, D_enc]. */
 interface EncodedGroup {
@@ -313,7 +314,7 @@ export class MultimodalModel extends Module {
 
   /** Continues each prompt (already ending with the assistant role token) and returns the new token ids. */
   generate(prompts: TokenizedSample[], options: MultimodalGenerateOptions): number[][] {
-    const { llmOptions, noise } = this.splitGenerateOptions(options);
+    const { llmOptions, noise } = this.checkedGenerateOptions(options);
     const { prompt, dispose } = this.generationPrompt(prompts, noise);
     try {
       return generateFromEmbeddings(this.llm, prompt, llmOptions);
@@ -327,7 +328,7 @@ export class MultimodalModel extends Module {
    * its `end` event. Options are checked at the call; the images are encoded at the first `next()`.
    */
   generateStream(prompts: TokenizedSample[], options: MultimodalGenerateOptions): AsyncGenerator<GenerationEvent, void, undefined> {
-    const { llmOptions, noise } = this.splitGenerateOptions(options);
+    const { llmOptions, noise } = this.checkedGenerateOptions(options);
     resolveGenerateOptions(llmOptions, this.llm.vocabSize);
     return streamSteps(this.generationEvents(prompts, llmOptions, noise));
   }
@@ -341,7 +342,8 @@ export class MultimodalModel extends Module {
     }
   }
 
-  private splitGenerateOptions(options: MultimodalGenerateOptions): { llmOptions: GenerateOptions; noise: DiffusionNoise | undefined } {
+  /** The LLM's options and VCD's noise, after refusing a boost of image tokens a fusion connector does not make. */
+  private checkedGenerateOptions(options: MultimodalGenerateOptions): { llmOptions: GenerateOptions; noise: DiffusionNoise | undefined } {
     if ((options.imageAttention?.alpha ?? 0) > 0 && !this.splicesTokens)
       throw new ConfigError(
         [{ path: 'imageAttention', message: `boosts the attention to image tokens, but the ${this.connector.kind === 'fusion-connector' ? 'fusion ' : ''}connector puts none in the LLM's sequence; use a token connector (mlp, linear, qformer, perceiver)` }],
@@ -399,22 +401,4 @@ export class MultimodalModel extends Module {
       },
     };
   }
-}
-
-/**
- * Generation options of a multimodal model: the LLM's, plus where VCD's distorted image comes
- * from when `contrastive` is on (alpha > 0).
- */
-export type MultimodalGenerateOptions = GenerateOptions & {
-  /** VCD's distorted image: diffusion noise at `noiseStep` (default 500, VCD's) drawn from `seed` (default 0). */
-  imageNoise?: Partial<DiffusionNoise>;
-};
-
-function splitGenerateOptions(options: MultimodalGenerateOptions): { llmOptions: GenerateOptions; noise: DiffusionNoise | undefined } {
-  const { imageNoise, ...llmOptions } = options;
-  const on = (options.contrastive?.alpha ?? 0) > 0;
-  const step = imageNoise?.noiseStep;
-  if (step !== undefined && !(Number.isInteger(step) && step >= 0 && step < DIFFUSION_STEPS))
-    throw new ConfigError([{ path: 'imageNoise.noiseStep', message: `must be an integer diffusion step in [0, ${DIFFUSION_STEPS - 1}] (VCD uses 500), got ${step}` }], 'Invalid generation options');
-  return { llmOptions, noise: on ? { noiseStep: imageNoise?.noiseStep ?? 500, seed: imageNoise?.seed ?? 0 } : undefined };
 }
