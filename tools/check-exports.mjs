@@ -52,8 +52,9 @@ const LIMITS = {
   // backbones, generation, HF causal LM import
   '@mllm/llm': 36,
   // the assembled model, its config and batching
-  // and the multimodal generation options with VCD's image noise
-  '@mllm/model': 24,
+  // and the multimodal generation options with VCD's image noise, and the mitigation options'
+  // schema a run config's eval.decoding and `mllm eval` share
+  '@mllm/model': 26,
   // stages, optimizer, data parallelism, alignment losses and reward model; training at size
   // (the frozen-feature cache, the LoRA config schema, a stage's throughput record)
   // and the chain-of-thought and expert-bridge options
@@ -65,7 +66,8 @@ const LIMITS = {
   // parsing, the judge report and the evaluation's judge hook); M-ICL (demonstrations in answer
   // requests, the few-shot scorer, its set and result types, its report section and curve)
   // (every open-set and extended-technique scorer has its result type here, so reports and sweeps can read them)
-  '@mllm/eval': 97,
+  // and the Shapes spatial rule on cell names, which FaithScore and post-correction share
+  '@mllm/eval': 99,
   // export, exporter registry, graph building, the runtime: the plugin-author surface, kept whole;
   // the manifest's schema and limits, for tools that write or check an export folder
   '@mllm/onnx': 45,

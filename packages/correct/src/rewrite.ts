@@ -1,3 +1,4 @@
+import { SHAPES_VOCABULARY, SPATIAL_RELATIONS, cellRelationHolds } from '@mllm/eval';
 import type { SeenObject } from './visual-expert';
 
 /**
@@ -26,12 +27,11 @@ interface Word {
   end: number;
 }
 
-const COLORS = new Set(['red', 'green', 'blue', 'yellow']);
-const SHAPES = ['circle', 'square', 'triangle', 'cross'];
+const COLORS = new Set(SHAPES_VOCABULARY.colors);
+const SHAPES = SHAPES_VOCABULARY.shapes;
 const SIZES = new Set(['small', 'large']);
 const LINKS = new Set(['is', 'at', 'in', 'on', 'the']);
 const NUMBERS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
-const RELATIONS = ['left of', 'right of', 'above', 'below'] as const;
 
 const shapeOf = (w: string | undefined) => SHAPES.find((s) => w === s || w === `${s}s` || w === `${s}es`);
 const pluralOf = (shape: string) => (/(s|x|z|ch|sh)$/.test(shape) ? `${shape}es` : `${shape}s`);
@@ -71,15 +71,6 @@ function mentionsOf(words: readonly Word[]): Mention[] {
   return out;
 }
 
-const column = (cell?: string) => cell?.split(' ')[1];
-const row = (cell?: string) => cell?.split(' ')[0];
-function holds(a: string | undefined, relation: (typeof RELATIONS)[number], b: string | undefined): boolean {
-  if (relation === 'left of') return column(a) === 'left' && column(b) === 'right';
-  if (relation === 'right of') return column(a) === 'right' && column(b) === 'left';
-  if (relation === 'above') return row(a) === 'top' && row(b) === 'bottom';
-  return row(a) === 'bottom' && row(b) === 'top';
-}
-
 interface Edit {
   start: number;
   end: number;
@@ -117,11 +108,11 @@ function sentenceEdits(sentence: string, seen: readonly SeenObject[]): { edits: 
   for (let n = 0; n + 1 < mentions.length; n++) {
     const [a, b] = [mentions[n]!, mentions[n + 1]!];
     const between = words.slice(a.last + 1, b.first).map((w) => w.lower);
-    const relation = RELATIONS.find((r) => between.join(' ').includes(r));
+    const relation = SPATIAL_RELATIONS.find((r) => between.join(' ').includes(r));
     if (!relation) continue;
     const [sa, sb] = [named[n], named[n + 1]];
-    if (!sa?.cell || !sb?.cell || holds(sa.cell, relation, sb.cell)) continue;
-    const fix = RELATIONS.find((r) => holds(sa.cell, r, sb.cell));
+    if (!sa?.cell || !sb?.cell || cellRelationHolds(sa.cell, relation, sb.cell)) continue;
+    const fix = SPATIAL_RELATIONS.find((r) => cellRelationHolds(sa.cell, r, sb.cell));
     const claim = `the ${sa.color} ${sa.shape} is at the ${sa.cell} and the ${sb.color} ${sb.shape} at the ${sb.cell}`;
     if (!fix) return { drop: claim };
     const at = a.last + 1 + between.findIndex((_, k) => between.slice(k).join(' ').startsWith(relation));

@@ -14,6 +14,7 @@
 import { attributeClaims } from './attribute-chair';
 import { SHAPES_VOCABULARY, type MentionVocabulary } from './mentions';
 import { safeRatio } from './ratio';
+import { SPATIAL_RELATIONS, cellRelationHolds, type SpatialRelation } from './spatial-relation';
 
 export const FACT_KINDS = ['object', 'attribute', 'relation', 'count'] as const;
 export type FactKind = (typeof FACT_KINDS)[number];
@@ -29,8 +30,8 @@ export type AtomicFact =
   | { kind: 'relation'; subject: { color: string; shape: string }; relation: Relation; object: { color: string; shape: string } }
   | { kind: 'count'; count: number; color?: string; shape?: string };
 
-const RELATIONS = ['left of', 'right of', 'above', 'below'] as const;
-type Relation = (typeof RELATIONS)[number];
+const RELATIONS = SPATIAL_RELATIONS;
+type Relation = SpatialRelation;
 const NUMBERS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
 
 /** The text of a fact, for reports: "there is a red circle", "the red circle is small". */
@@ -103,21 +104,6 @@ export function atomicFacts(text: string, vocabulary: MentionVocabulary = SHAPES
     });
 }
 
-const column = (cell: string | undefined) => cell?.split(' ')[1];
-const row = (cell: string | undefined) => cell?.split(' ')[0];
-function holds(a: string | undefined, relation: Relation, b: string | undefined): boolean {
-  switch (relation) {
-    case 'left of':
-      return column(a) === 'left' && column(b) === 'right';
-    case 'right of':
-      return column(a) === 'right' && column(b) === 'left';
-    case 'above':
-      return row(a) === 'top' && row(b) === 'bottom';
-    case 'below':
-      return row(a) === 'bottom' && row(b) === 'top';
-  }
-}
-
 /** Whether `scene` supports the fact (relations by cell column and row, as the Shapes world defines them). */
 export function verifyFact(fact: AtomicFact, scene: FactScene): boolean {
   const of = (c: { color: string; shape: string }) => scene.objects.filter((o) => o.color === c.color && o.shape === c.shape);
@@ -127,7 +113,7 @@ export function verifyFact(fact: AtomicFact, scene: FactScene): boolean {
     case 'attribute':
       return of(fact).some((o) => (fact.size === undefined || o.size === fact.size) && (fact.cell === undefined || o.cell === fact.cell));
     case 'relation':
-      return of(fact.subject).some((a) => of(fact.object).some((b) => a !== b && holds(a.cell, fact.relation, b.cell)));
+      return of(fact.subject).some((a) => of(fact.object).some((b) => a !== b && cellRelationHolds(a.cell, fact.relation, b.cell)));
     case 'count':
       return scene.objects.filter((o) => (fact.color === undefined || o.color === fact.color) && (fact.shape === undefined || o.shape === fact.shape)).length === fact.count;
   }

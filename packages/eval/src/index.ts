@@ -9,6 +9,7 @@ export { normalizeAnswer, yesNo, type YesNo } from './answer';
 // Scorers: POPE, CHAIR (with the mentions it counts), closed-set accuracy, chain-of-thought answers.
 export { popeMetrics, popeReading, type PopeItem, type PopeMetrics } from './pope';
 export { chair, checkCaption, type CaptionCheck, type ChairItem, type ChairResult } from './chair';
+export { SPATIAL_RELATIONS, cellRelationHolds } from './spatial-relation';
 export { faithScore, atomicFacts, verifyFact, FACT_KINDS, type AtomicFact, type FactKind, type FaithScoreResult } from './faith-score';
 export { attributeChair, attributeClaims, ATTRIBUTE_KINDS, type AttributeChairResult, type AttributeKind } from './attribute-chair';
 export { chairMentions, SHAPES_VOCABULARY, type GroundTruthScene, type MentionVocabulary } from './mentions';

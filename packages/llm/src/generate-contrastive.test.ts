@@ -1,20 +1,11 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, Rng } from '@mllm/core';
-import { CausalLM, causalLmSchema } from './causal-lm';
+import { ConfigError } from '@mllm/core';
 import { generateFromEmbeddings, type GenerationPrompt } from './generate';
 import { contrastLogits } from './contrastive-decoding';
+import { TEST_VOCAB as VOCAB, TWO_ROW_IDS as ids, TWO_ROW_MASK as mask, smallCausalLm } from './two-row-prompt.test-helper';
 
-const VOCAB = 40;
-const lm = new CausalLM(causalLmSchema.parse({ type: 'causal', dim: 16, layers: 2, heads: 4, kvHeads: 2 }), VOCAB, new Rng(5));
-const ids = [
-  [0, 0, 5, 9, 12],
-  [7, 3, 3, 20, 31],
-];
-const mask = [
-  [0, 0, 1, 1, 1],
-  [1, 1, 1, 1, 1],
-];
+const lm = smallCausalLm(5);
 /** The "distorted input": the same ids, embeddings moved by seeded noise (what a noised image does to its tokens). */
 const noise = tf.randomNormal([2, 5, 16], 0, 0.8, 'float32', 11);
 const embeds = () => lm.embed(tf.tensor2d(ids, [2, 5], 'int32'));

@@ -1,22 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, Registry, Rng, type LanguageModel, type LlmContext } from '@mllm/core';
-import { CausalLM, causalLmSchema } from './causal-lm';
 import { generateDetailed, generateFromEmbeddings, generateStream, type GenerationEvent, type GenerationPrompt } from './generate';
 import type { GenerateOptions } from './generation-options';
 import { registerLlms } from './register';
+import { TEST_VOCAB as VOCAB, TWO_ROW_IDS as ids, TWO_ROW_MASK as mask, smallCausalLm } from './two-row-prompt.test-helper';
 
-const VOCAB = 40;
-const lm = new CausalLM(causalLmSchema.parse({ type: 'causal', dim: 16, layers: 2, heads: 4, kvHeads: 2 }), VOCAB, new Rng(3));
-/** Two left-padded rows, so cached positions and masks are exercised. */
-const ids = [
-  [0, 0, 5, 9, 12],
-  [7, 3, 3, 20, 31],
-];
-const mask = [
-  [0, 0, 1, 1, 1],
-  [1, 1, 1, 1, 1],
-];
+const lm = smallCausalLm(3);
 const prompt = (): GenerationPrompt => ({ embeds: lm.embed(tf.tensor2d(ids, [2, 5], 'int32')), attentionMask: mask, inputIds: ids });
 const run = (options: GenerateOptions) => {
   const p = prompt();

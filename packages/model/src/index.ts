@@ -1,6 +1,6 @@
 // The model: encoder -> connector -> `<image>` splice -> LLM, and the auxiliary (MoE) losses its forward returns.
 export { MultimodalModel, withAuxLoss, disposeAux, type ForwardBatch, type ModelTokenIds, type ComponentConfig, type ComponentConfigs } from './multimodal-model';
-export type { MultimodalGenerateOptions } from './multimodal-generate-options';
+export { mitigationSchema, type MitigationOptions, type MultimodalGenerateOptions } from './multimodal-generate-options';
 export { diffusionNoised, type DiffusionNoise } from './image-distortion';
 
 // Building a model from a config through the component registry.

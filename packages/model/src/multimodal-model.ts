@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  ConfigError,
   MllmError,
   Module,
   maskedCrossEntropy,
@@ -18,7 +17,7 @@ import { collatePrompts, collateTraining, prefixLengthsFromWeights, type BatchOp
 import { placeImageTokens, type ImageSlot } from './splice';
 import { imageInput, type ModelImage } from './image-input';
 import { diffusionNoised, type DiffusionNoise } from './image-distortion';
-import { splitGenerateOptions, type MultimodalGenerateOptions } from './multimodal-generate-options';
+import { checkImageAttention, imageKeyPositions, splitGenerateOptions, type MultimodalGenerateOptions } from './multimodal-generate-options';
 
 /** Images of one canvas shape (their indices in the batch) and their encoder features [n_g, N_g, D_enc]. */
 interface EncodedGroup {
@@ -344,11 +343,7 @@ export class MultimodalModel extends Module {
 
   /** The LLM's options and VCD's noise, after refusing a boost of image tokens a fusion connector does not make. */
   private checkedGenerateOptions(options: MultimodalGenerateOptions): { llmOptions: GenerateOptions; noise: DiffusionNoise | undefined } {
-    if ((options.imageAttention?.alpha ?? 0) > 0 && !this.splicesTokens)
-      throw new ConfigError(
-        [{ path: 'imageAttention', message: `boosts the attention to image tokens, but the ${this.connector.kind === 'fusion-connector' ? 'fusion ' : ''}connector puts none in the LLM's sequence; use a token connector (mlp, linear, qformer, perceiver)` }],
-        'Invalid generation options',
-      );
+    checkImageAttention(options, this.splicesTokens, this.connector.kind);
     return splitGenerateOptions(options);
   }
 
@@ -369,12 +364,7 @@ export class MultimodalModel extends Module {
     const real = inputs(batch.images);
     const prefixLengths = this.prefixLengthsOf(batch);
     // where each row's image tokens sit, for PAI's image-attention boost
-    const imageKeys: number[][] = batch.inputIds.map(() => []);
-    if (this.splicesTokens)
-      batch.slots.forEach((slot, i) => {
-        const count = this.tokensFor(batch.images[i]!);
-        for (let k = 0; k < count; k++) imageKeys[slot.row]!.push(slot.start + k);
-      });
+    const imageKeys = this.splicesTokens ? imageKeyPositions(batch.inputIds.length, batch.slots, batch.images.map((image) => this.tokensFor(image))) : batch.inputIds.map(() => []);
     let distorted: ReturnType<typeof inputs> | undefined;
     try {
       if (noise) distorted = inputs(diffusionNoised(batch.images, noise, this.encoder.pixelNormalization));

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CheckpointError, loadSafetensors } from '@mllm/core';
+import { CheckpointError, ConfigError, loadSafetensors, zodIssues } from '@mllm/core';
 import type { EvalReport } from '@mllm/eval';
 import type { GenerationEvent } from '@mllm/llm';
-import type { MultimodalGenerateOptions } from '@mllm/model';
+import { mitigationSchema, type MitigationOptions, type MultimodalGenerateOptions } from '@mllm/model';
 import { loadTokenizer } from '@mllm/tokenizer';
 import { parseRunConfig, type RunConfig } from '@mllm/training';
 import { streamAnswer, type Conversation } from './answerer';
@@ -50,7 +50,7 @@ export interface OpenedRun extends Session {
    * The run's evaluation (POPE, CHAIR, closed-set, ...) on its test scenes, as `report.json` has
    * it; `decoding` replaces the config's `eval.decoding` (in-process mitigation: VCD, PAI).
    */
-  evaluate(options?: { onProgress?: EvaluateProgress; decoding?: RunConfig['eval']['decoding'] }): Promise<EvalReport>;
+  evaluate(options?: { onProgress?: EvaluateProgress; decoding?: MitigationOptions }): Promise<EvalReport>;
   /** Frees the model's tensors. */
   dispose(): void;
 }
@@ -130,7 +130,17 @@ export async function openRun(dir: string): Promise<OpenedRun> {
     },
     loadImage: (image) => loadImageInput(image, { size }),
     unknownWords: (text) => tokenizer.unknownWords(text),
-    evaluate: (options) => evaluateSession(options?.decoding ? { ...session, config: { ...session.config, eval: { ...session.config.eval, decoding: options.decoding } } } : session, options?.onProgress),
+    evaluate: (options) => {
+      const decoding = options?.decoding && checkedMitigation(options.decoding);
+      return evaluateSession(decoding ? { ...session, config: { ...session.config, eval: { ...session.config.eval, decoding } } } : session, options?.onProgress);
+    },
     dispose: () => model.dispose(),
   };
+}
+
+/** `evaluate`'s mitigation options with their defaults, or a ConfigError naming what is wrong. */
+function checkedMitigation(decoding: MitigationOptions): RunConfig['eval']['decoding'] {
+  const parsed = mitigationSchema.safeParse(decoding);
+  if (!parsed.success) throw new ConfigError(zodIssues(parsed.error), 'Invalid mitigation options');
+  return parsed.data;
 }

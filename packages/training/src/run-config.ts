@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { toolsSchema, type ToolsConfig } from './tools-config';
 import { ConfigError, zodIssues, type ComponentRegistry, type ConfigIssue } from '@mllm/core';
-import { validateModelConfig } from '@mllm/model';
+import { validateModelConfig, mitigationSchema } from '@mllm/model';
 import { expertBridgeIssues } from './expert-bridge-stages';
 import { judgesSchema } from './judge-schema';
 import { ALIGNMENT_STAGES, DEFAULT_TRAINS, STAGE_TYPES, stageSchema, type StageConfig, type StageType } from './stage-schema';
@@ -71,14 +71,7 @@ export const evalSchema = z
      * VCD (`contrastive`, with `imageNoise` for its distorted image) and PAI's image-attention
      * boost (`imageAttention`); the generation options of @mllm/llm and @mllm/model. Off when absent.
      */
-    decoding: z
-      .object({
-        contrastive: z.object({ alpha: z.number().min(0).max(100), beta: z.number().gt(0).lte(1).default(0.1) }).strict().optional(),
-        imageNoise: z.object({ noiseStep: z.number().int().min(0).max(999).default(500), seed: z.number().int().min(0).default(0) }).strict().optional(),
-        imageAttention: z.object({ alpha: z.number().min(0).max(100), fromLayer: z.number().int().min(0).default(0) }).strict().optional(),
-      })
-      .strict()
-      .optional(),
+    decoding: mitigationSchema.optional(),
     /** Judge models of the detailed descriptions (HaELM-style, rubric); off unless set (judge-schema.ts). */
     judges: judgesSchema.optional(),
     /**

@@ -2,16 +2,13 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { MllmError, initBackend } from '@mllm/core';
-import { evaluateOnnx, openRun, type OpenedRun } from '@mllm/run';
+import { evaluateOnnx, openRun } from '@mllm/run';
 import { positiveInt } from '../flags';
 import { generationOptionsFromFlags, mitigationFlags, withMitigationFlags, type MitigationFlags } from '../generation-flags';
 import { BACKEND_HELP, helpHint, withExamples } from '../help';
 import { consoleLogger } from '../output';
 import { printSummary } from '../print-eval';
 import { evalProgress } from '../progress';
-
-/** What `OpenedRun.evaluate` takes as in-process mitigation. */
-type EvalDecoding = NonNullable<Parameters<OpenedRun['evaluate']>[0]>['decoding'];
 
 interface EvalFlags extends MitigationFlags {
   checkpoint?: string;
@@ -52,13 +49,7 @@ export function evalCommand(): Command {
       await initBackend({ backend: flags.backend, logger: consoleLogger });
       const opened = await openRun(flags.checkpoint);
       try {
-        const decoding: EvalDecoding =
-          mitigated.length > 0
-            ? {
-                ...(contrastive && { contrastive: { alpha: contrastive.alpha, beta: contrastive.beta ?? 0.1 }, imageNoise: { noiseStep: imageNoise?.noiseStep ?? 500, seed: 0 } }),
-                ...(imageAttention && { imageAttention: { alpha: imageAttention.alpha, fromLayer: imageAttention.fromLayer ?? 0 } }),
-              }
-            : undefined;
+        const decoding = mitigated.length > 0 ? { contrastive, imageAttention, imageNoise } : undefined;
         const result = await opened.evaluate({ onProgress: evalProgress('eval'), decoding });
         await writeFile(join(flags.checkpoint, file), JSON.stringify(result, null, 2));
         printSummary(result, join(flags.checkpoint, file));
