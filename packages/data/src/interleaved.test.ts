@@ -18,6 +18,7 @@ function keyOf(scene: Scene, question: string): string {
 describe('interleaved sequences', () => {
   it('keep one mapping per sequence: the same key always gets the same word, a word from the training labels', () => {
     const rng = new Rng(1);
+    const keysPerSequence: number[] = [];
     for (let s = 0; s < 50; s++) {
       const pairs = interleavedSequence(world.scenes('train'), rng);
       expect(pairs).toHaveLength(5);
@@ -28,8 +29,18 @@ describe('interleaved sequences', () => {
         expect(wordOf.get(key) ?? p.answer).toBe(p.answer);
         wordOf.set(key, p.answer);
       }
-      // bursty: two keys per sequence, so a key repeats
-      expect(wordOf.size).toBeLessThanOrEqual(2);
+      keysPerSequence.push(wordOf.size);
+    }
+    // half the sequences bursty (two keys, so a key repeats), half over every key like a random episode
+    expect(keysPerSequence.filter((k) => k <= 2).length).toBeGreaterThan(20);
+    expect(keysPerSequence.filter((k) => k >= 3).length).toBeGreaterThan(5);
+  });
+
+  it('keep to the keys asked for', () => {
+    const rng = new Rng(3);
+    for (let s = 0; s < 20; s++) {
+      const keys = new Set(interleavedSequence(world.scenes('train'), rng, { keys: 1 }).map((p) => p.answer));
+      expect(keys.size).toBe(1);
     }
   });
 

@@ -28,9 +28,18 @@ type MappedAttribute = 'color' | 'shape';
 /**
  * Words training sequences map attributes to: the world's own words (so the default vocabulary
  * already holds them), number words excepted. The held-out `color-number` task maps colours to
- * number words, which no training sequence ever uses as labels.
+ * number words, which no training sequence ever uses as labels. Many label words, not only the
+ * attribute words, because a model copies a label it has never produced in that format only
+ * when training gave it many labels to copy (Chan et al. 2022: in-context learning of novel
+ * labels grows with the number of classes).
  */
-export const INTERLEAVED_LABELS: readonly string[] = [...COLORS, ...SHAPES, ...SIZES, 'top', 'bottom', 'left', 'right', 'yes', 'no'];
+export const INTERLEAVED_LABELS: readonly string[] = [
+  ...COLORS,
+  ...SHAPES,
+  ...SIZES,
+  ...['top', 'bottom', 'left', 'right', 'above', 'below', 'yes', 'no'],
+  ...['image', 'object', 'objects', 'caption', 'detail', 'short', 'describe', 'write', 'see', 'color', 'only', 'word'],
+];
 
 /** Number words a model answers elsewhere ("how many objects are there ?"); "zero" never is, so it is left out. */
 const HELD_OUT_LABELS: readonly string[] = NUMBER_WORDS.slice(1);
@@ -84,7 +93,11 @@ function drawNamed(scenes: readonly Scene[], attribute: MappedAttribute, keys: r
 export interface InterleavedOptions {
   /** Pairs in the sequence (default 5: four demonstrations before the last). */
   pairs?: number;
-  /** Distinct keys a sequence draws its pairs from (default 2): bursty, so keys repeat. */
+  /**
+   * Distinct keys a sequence draws its pairs from. Default: 2 (bursty: keys repeat, Chan et al.'s
+   * condition for in-context learning to emerge) for half the sequences, every key for the other
+   * half, as in a few-shot episode whose demonstrations are drawn at random.
+   */
   keys?: number;
 }
 
@@ -98,7 +111,8 @@ export function interleavedSequence(scenes: readonly Scene[], rng: Rng, options:
   const attribute: MappedAttribute = rng.next() < 0.5 ? 'color' : 'shape';
   const values: readonly string[] = attribute === 'color' ? COLORS : SHAPES;
   const mapping = drawMapping(values, INTERLEAVED_LABELS, rng);
-  const active = rng.shuffle([...values]).slice(0, options.keys ?? 2);
+  const keys = options.keys ?? (rng.next() < 0.5 ? 2 : values.length);
+  const active = rng.shuffle([...values]).slice(0, keys);
   return Array.from({ length: pairs }, () => {
     const { scene, named } = drawNamed(scenes, attribute, [rng.pick(active)], rng);
     return { sceneId: scene.id, question: named.question, answer: mapping.get(named.key)! };
