@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@mllm/core';
 import { reasoningQuestions } from './chain-of-thought';
-import { CHAIN_LENGTHS, CHAIN_STYLES, buildChain } from './reasoning-chains';
+import { CHAIN_CARRIES, CHAIN_LENGTHS, CHAIN_STYLES, buildChain } from './reasoning-chains';
 import { chainImpliedAnswer, listedObjects, parseReasoningQuestion } from './chain-check';
 import { generateScene } from './generate-scene';
 
@@ -59,7 +59,8 @@ describe('chainImpliedAnswer', () => {
       const scene = generateScene(rng, `s${i}`);
       for (const q of reasoningQuestions(scene, rng)) {
         expect(chainImpliedAnswer(q.question, q.chain)).toBe(q.answer);
-        for (const style of CHAIN_STYLES) for (const length of CHAIN_LENGTHS) expect(chainImpliedAnswer(q.question, buildChain(scene, q, { style, length }))).toBe(q.answer);
+        for (const style of CHAIN_STYLES)
+          for (const length of CHAIN_LENGTHS) for (const carry of CHAIN_CARRIES) expect(chainImpliedAnswer(q.question, buildChain(scene, q, { style, length, carry }))).toBe(q.answer);
       }
     }
   });

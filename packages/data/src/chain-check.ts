@@ -16,10 +16,12 @@ const CELL = alt(CELLS);
 const OBJECT = `${alt(SIZES)} ${alt(COLORS)} ${alt(SHAPES)}`;
 const CATEGORY = `${alt(COLORS)} ${alt(SHAPES)}`;
 
+/** A running count after an object ("a small red circle , two ."): what the chain has counted so far, not a fact about the object. */
+const TALLY = `(?: , (?:${NUMBER_WORDS.slice(1).join('|')}))?`;
 /** Object statements a chain may make, each giving a cell and size, colour, shape (groups in that order after `cell`). */
 const LISTED: { pattern: RegExp; cellFirst: boolean }[] = [
-  { pattern: new RegExp(`the ${CELL} has a ${OBJECT} \\.`, 'g'), cellFirst: true }, // single chains
-  { pattern: new RegExp(`what is at the ${CELL} \\? a ${OBJECT} \\.`, 'g'), cellFirst: true }, // tree chains
+  { pattern: new RegExp(`the ${CELL} has a ${OBJECT}${TALLY} \\.`, 'g'), cellFirst: true }, // single chains
+  { pattern: new RegExp(`what is at the ${CELL} \\? a ${OBJECT}${TALLY} \\.`, 'g'), cellFirst: true }, // tree chains
   { pattern: new RegExp(`a ${OBJECT} at the ${CELL}`, 'g'), cellFirst: false }, // the original object list
 ];
 /** Where a chain says a named object is: "the red circle is at the top left", "where is the red circle ? at the top left". */

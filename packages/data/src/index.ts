@@ -16,7 +16,7 @@ export { attributeCheck, OBJECT_ATTRIBUTES, type AttributeTally } from './attrib
 // Chain-of-thought: reasoning questions, their step-by-step prompt and the marker before the answer.
 export { reasoningQuestions, reasoningCorpus, REASONING_PROMPT, ANSWER_MARKER, type ReasoningQuestion, type ReasoningType, type ReasoningSubject } from './chain-of-thought';
 // Chains that carry each object's cell, then the count or comparison: single or tree, fixed or adaptive length; and their self-consistency.
-export { buildChain, chainSteps, infillingTurn, chainCorpus, CHAIN_STYLES, CHAIN_LENGTHS, type ChainOptions, type ChainStyle, type ChainLength } from './reasoning-chains';
+export { buildChain, chainSteps, infillingTurn, chainCorpus, CHAIN_STYLES, CHAIN_LENGTHS, CHAIN_CARRIES, type ChainOptions, type ChainStyle, type ChainLength, type ChainCarry } from './reasoning-chains';
 export { chainImpliedAnswer, parseReasoningQuestion, listedObjects } from './chain-check';
 
 // Tool use (LLM-aided visual reasoning): what the vision tools answer, and traces written from the ground truth.

@@ -53,6 +53,21 @@ describe('buildChain on a hand-worked scene', () => {
     );
   });
 
+  it('running: a count kept at each matching object, named objects placed first in the question order', () => {
+    expect(buildChain(scene, redCount, { style: 'single', length: 'fixed', carry: 'running' })).toBe(
+      'the top left has a small red circle , one . the top right is empty . the bottom left has a large blue square . the bottom right has a large red cross , two . so the answer is two .',
+    );
+    expect(buildChain(scene, redCount, { style: 'tree', length: 'adaptive', carry: 'running' })).toBe(
+      'what is at the top left ? a small red circle , one . what is at the bottom right ? a large red cross , two . so the answer is two .',
+    );
+    expect(buildChain(scene, crossAbove, { style: 'single', length: 'fixed', carry: 'running' })).toBe(
+      'the red cross is at the bottom right . the red circle is at the top left . bottom is not above top . so the answer is no .',
+    );
+    expect(buildChain(scene, q('how many triangles are there ?', 'zero', { type: 'count', filter: { shape: 'triangle' } }), { style: 'single', length: 'adaptive', carry: 'running' })).toBe(
+      'so the answer is zero .',
+    );
+  });
+
   it('fixed length has four object steps for every question; adaptive as many as the question names', () => {
     const rng = new Rng(4);
     for (let i = 0; i < 100; i++) {

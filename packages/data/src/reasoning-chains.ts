@@ -17,6 +17,13 @@ import type { ReasoningQuestion, ReasoningSubject } from './chain-of-thought';
  * - `fixed` length: one step per grid cell, empty cells too, so every chain has the same
  *   number of object steps (predefined length);
  * - `adaptive` length: steps only for the objects the question is about.
+ * How a chain carries what the answer needs to its last step is an option too (`carry`):
+ * - `listed`: the objects are listed, then the count or the named objects' places are read back
+ *   from the list ("counting the red ones : one , two .", "the red circle is at the top left .");
+ * - `running`: every step holds the state so far, so no step has to search the chain: a count
+ *   is kept at each matching object ("the top left has a small red circle , one ."), and the
+ *   objects a spatial question names are placed first, in the question's order, straight from
+ *   the image, then compared (a small model copies badly from far back in its own chain).
  * The final words are always "so the answer is X .", the marker the evaluation parses.
  */
 
@@ -25,9 +32,14 @@ export type ChainStyle = (typeof CHAIN_STYLES)[number];
 export const CHAIN_LENGTHS = ['fixed', 'adaptive'] as const;
 export type ChainLength = (typeof CHAIN_LENGTHS)[number];
 
+export const CHAIN_CARRIES = ['listed', 'running'] as const;
+export type ChainCarry = (typeof CHAIN_CARRIES)[number];
+
 export interface ChainOptions {
   style: ChainStyle;
   length: ChainLength;
+  /** Default `listed`. */
+  carry?: ChainCarry;
 }
 
 /** The word that stands for the missing step in an infilling prompt. */
@@ -35,19 +47,24 @@ export const INFILL_GAP = 'blank';
 /** Asked after the chain with a gap: the infilling pattern's instruction. */
 export const INFILL_PROMPT = 'what is the blank step ?';
 
-/** "the top left has a small red circle ." / "what is at the top left ? a small red circle ." */
-function objectStep(style: ChainStyle, cell: Cell, o: SceneObject | undefined): string {
-  const what = o ? `a ${o.size} ${o.color} ${o.shape}` : undefined;
+/** "the top left has a small red circle ." / "what is at the top left ? a small red circle ." (", two" when a running count is kept) */
+function objectStep(style: ChainStyle, cell: Cell, o: SceneObject | undefined, tally?: string): string {
+  const what = o ? `a ${o.size} ${o.color} ${o.shape}${tally ? ` , ${tally}` : ''}` : undefined;
   if (style === 'tree') return `what is at the ${cell} ? ${what ?? 'nothing'} .`;
   return what ? `the ${cell} has ${what} .` : `the ${cell} is empty .`;
+}
+
+/** Does `o` count towards a count question's answer? */
+function counts(o: SceneObject, filter: ReasoningSubject & { type: 'count' }): boolean {
+  const f = filter.filter;
+  return !f ? true : 'color' in f ? o.color === f.color : o.shape === f.shape;
 }
 
 /** The objects a question is about: all of them for a plain count, the matches for a filtered one. */
 function relevant(scene: Scene, about: ReasoningSubject): SceneObject[] {
   if (about.type === 'color') return [about.object];
   if (about.type === 'spatial') return scene.objects.filter((o) => o === about.a || o === about.b);
-  const f = about.filter;
-  return scene.objects.filter((o) => (!f ? true : 'color' in f ? o.color === f.color : o.shape === f.shape));
+  return scene.objects.filter((o) => counts(o, about));
 }
 
 /** "one , two , three" (one number per counted object), or "zero". */
@@ -84,7 +101,20 @@ function combineSteps(style: ChainStyle, scene: Scene, about: ReasoningSubject, 
 export function chainSteps(scene: Scene, q: ReasoningQuestion, options: ChainOptions): string[] {
   const byCell = new Map(scene.objects.map((o) => [o.cell, o] as const));
   const cells = options.length === 'fixed' ? CELLS : relevant(scene, q.about).map((o) => o.cell);
+  if (options.carry === 'running') return runningSteps(scene, options.style, q, cells, byCell);
   return [...cells.map((cell) => objectStep(options.style, cell, byCell.get(cell))), ...combineSteps(options.style, scene, q.about, q.answer)];
+}
+
+/** The `running` chain's steps: counts kept at each match, named objects placed before anything else. */
+function runningSteps(scene: Scene, style: ChainStyle, q: ReasoningQuestion, cells: readonly Cell[], byCell: ReadonlyMap<Cell, SceneObject>): string[] {
+  const about = q.about;
+  if (about.type === 'spatial') return combineSteps(style, scene, about, q.answer);
+  if (about.type === 'color') return [...cells.map((cell) => objectStep(style, cell, byCell.get(cell))), ...combineSteps(style, scene, about, q.answer)];
+  let n = 0;
+  return cells.map((cell) => {
+    const o = byCell.get(cell);
+    return objectStep(style, cell, o, o && counts(o, about) ? NUMBER_WORDS[++n] : undefined);
+  });
 }
 
 /** The whole chain: its steps, then "so the answer is X ." */

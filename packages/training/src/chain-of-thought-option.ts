@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CHAIN_LENGTHS, CHAIN_STYLES } from '@mllm/data';
+import { CHAIN_CARRIES, CHAIN_LENGTHS, CHAIN_STYLES } from '@mllm/data';
 
 /**
  * An instruct stage's `chainOfThought`: which share of its batches are reasoning questions
@@ -20,13 +20,19 @@ const chainOfThoughtObject = z
     /** `fixed`: one step per grid cell, empty ones too; `adaptive`: steps only for the objects the question is about. */
     length: z.enum(CHAIN_LENGTHS).default('fixed'),
     /**
+     * `listed`: objects listed, then the count or the places read back from the list; `running`:
+     * a count kept at each matching object, the named objects placed first (see @mllm/data's reasoning-chains).
+     */
+    carry: z.enum(CHAIN_CARRIES).default('listed'),
+    /**
      * Share of chain samples trained in the infilling pattern (the chain shown with one step
      * blanked, that step as the reply) instead of the predicting pattern (the whole chain).
      */
     infilling: z.number().min(0).max(1).default(0),
   })
   .strict()
-  .refine((c) => !(c.style === 'objects' && c.infilling > 0), { message: 'infilling needs steps with positions; use style "single" or "tree"', path: ['infilling'] });
+  .refine((c) => !(c.style === 'objects' && c.infilling > 0), { message: 'infilling needs steps with positions; use style "single" or "tree"', path: ['infilling'] })
+  .refine((c) => !(c.style === 'objects' && c.carry !== 'listed'), { message: 'a running count needs steps with positions; use style "single" or "tree"', path: ['carry'] });
 
 export type ChainOfThought = z.output<typeof chainOfThoughtObject>;
 
@@ -37,7 +43,7 @@ export type ChainOfThought = z.output<typeof chainOfThoughtObject>;
  */
 export const chainOfThoughtSchema = z
   .union([z.number(), z.record(z.string(), z.unknown())])
-  .pipe(z.transform((c) => (typeof c === 'number' ? { share: c, style: 'objects', length: 'fixed', infilling: 0 } : c)))
+  .pipe(z.transform((c) => (typeof c === 'number' ? { share: c, style: 'objects', length: 'fixed', carry: 'listed', infilling: 0 } : c)))
   .pipe(chainOfThoughtObject)
   .prefault(0)
-  .meta({ description: 'A share of instruct batches (0-1), or { share, style: "single" | "tree" | "objects", length: "fixed" | "adaptive", infilling }' });
+  .meta({ description: 'A share of instruct batches (0-1), or { share, style: "single" | "tree" | "objects", length: "fixed" | "adaptive", carry: "listed" | "running", infilling }' });

@@ -283,7 +283,7 @@ function existenceProbe(scene: Scene, rng: Rng): { category: ObjectCategory; ans
  */
 function chainTurn(scene: Scene, q: ReasoningQuestion, rng: Rng, chains?: ChainOfThought): { prompt: string; reply: string } {
   if (!chains || chains.style === 'objects') return { prompt: withReasoningPrompt(q.question), reply: q.chain };
-  const options = { style: chains.style, length: chains.length };
+  const options = { style: chains.style, length: chains.length, carry: chains.carry };
   if (chains.infilling > 0 && rng.next() < chains.infilling) return infillingTurn(scene, q, options, rng);
   return { prompt: withReasoningPrompt(q.question), reply: buildChain(scene, q, options) };
 }
