@@ -44,11 +44,10 @@ export { toModelInput } from './image-io';
 export { preprocessFromHf, type FromHfOptions } from './preprocess-from-hf';
 
 // Instruction tasks in many phrasings, held-in / held-out task and phrasing splits, and self-instruction from seed examples.
-export { INSTRUCTION_TASKS, CLOSED_TASKS, PHRASINGS, type InstructionTask, type ClosedTask } from './instruction-phrasings';
+export { PHRASINGS, type InstructionTask } from './instruction-phrasings';
 export { PromptPlan, type PromptPlanOptions } from './prompt-plan';
 export { heldOutQuestions, type HeldOutQuestion } from './held-out-questions';
-export { parseInstruction, sceneAnswer, Unanswerable, type ParsedInstruction } from './instruction-parse';
-export { selfInstruct, SELF_INSTRUCT_DROPS, type SelfInstructOptions, type SelfInstructPair, type SelfInstructStats, type SelfInstructDrop } from './self-instruct';
+export { selfInstruct, type SelfInstructOptions, type SelfInstructPair, type SelfInstructStats } from './self-instruct';
 
 // Preference pairs: a faithful answer and one with a hallucination of the survey's three kinds.
 export { preferencePairs, HALLUCINATION_KINDS, PREFERENCE_TASKS } from './preference';

@@ -1,4 +1,5 @@
-import { SELF_INSTRUCT_DROPS, type SelfInstructStats } from '@mllm/data';
+import type { SelfInstructStats } from '@mllm/data';
+import { SELF_INSTRUCT_DROPS } from '@mllm/data/internal';
 
 /** report.md's self-instruction section: pairs written, kept, and dropped per filter reason; '' without self-instructed data. */
 export function selfInstructMarkdown(stats: SelfInstructStats | undefined): string {

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { CLOSED_TASKS, INSTRUCTION_TASKS } from '@mllm/data';
-import { ANSWERED_BY_EVERY_SCENE, DEFAULT_HELD_IN_TASKS, MAX_HELD_OUT_PHRASINGS } from '@mllm/data/internal';
+import { ANSWERED_BY_EVERY_SCENE, CLOSED_TASKS, INSTRUCTION_TASKS, DEFAULT_HELD_IN_TASKS, MAX_HELD_OUT_PHRASINGS } from '@mllm/data/internal';
 
 /**
  * `data.instructions`: how the instruct stages phrase their questions and which tasks they tune
