@@ -70,11 +70,15 @@ describe('selfInstruct', () => {
     expect(strict.pairs.some((p) => p.instruction.includes('image'))).toBe(false);
   });
 
-  it('without the filter keeps every candidate and still counts what it would drop', () => {
+  it('without the filter keeps every candidate but those of held-out tasks and phrasings, and still counts what it would drop', () => {
     const { pairs, stats } = run({ filter: false });
-    expect(pairs.length).toBe(stats.generated);
-    expect(stats.kept).toBe(stats.generated);
+    expect(pairs.length).toBe(stats.generated - stats.dropped['held-out-task'] - stats.dropped['held-out-phrasing']);
+    expect(stats.kept).toBe(pairs.length);
     expect(stats.dropped['wrong-answer']).toBe(run().stats.dropped['wrong-answer']);
+    expect(pairs.some((p) => { const parsed = parseInstruction(p.instruction); return parsed !== undefined && sceneAnswer(world.scene(p.sceneId), parsed) !== p.response; })).toBe(true);
+    // a plan whose held-out phrasings the teacher's recombinations hit: they never get through
+    const heldOut = new Set((Object.keys(PHRASINGS) as InstructionTask[]).flatMap((t) => plan.heldOutPhrasings(t)));
+    expect(pairs.filter((p) => heldOut.has(p.template))).toEqual([]);
   });
 
   it('is deterministic in its stream, and writes nothing without a held-in closed task', () => {

@@ -32,15 +32,18 @@ export interface SelfInstructOptions {
   maxInstructionWords?: number;
   /** The words a tokenizer lacks (a pair using any is dropped); default: none lacking. */
   unknownWords?: (text: string) => string[];
-  /** Keep every candidate (the filter still counts what it would have dropped). Default true: filter. */
+  /**
+   * false: keep every candidate the quality filter would drop (it still counts them); held-out
+   * tasks and phrasings are dropped all the same, since they are the evaluation's split. Default true.
+   */
   filter?: boolean;
 }
 
-/** Why a candidate was dropped, in the order the filter checks. */
+/** Why a candidate was dropped, in the order the filter checks: the held-out split first, then quality. */
 export const SELF_INSTRUCT_DROPS = [
-  'unparseable',
   'held-out-task',
   'held-out-phrasing',
+  'unparseable',
   'length',
   'unknown-words',
   'unanswerable',
@@ -150,27 +153,26 @@ export function selfInstruct(scenes: readonly Scene[], plan: PromptPlan, rng: Rn
       const truth = parsed && sceneAnswer(scene, parsed);
       const key = parsed ? `${parsed.task}|${JSON.stringify(parsed.slots)}` : '';
       const words = instructionWords(instruction).length;
-      const reason: SelfInstructDrop | undefined = !parsed
+      // the split is not a quality judgement: held-out tasks and phrasings are dropped even unfiltered
+      const split: SelfInstructDrop | undefined = parsed && !plan.isHeldIn(parsed.task) ? 'held-out-task' : heldOutTemplates.has(template) ? 'held-out-phrasing' : undefined;
+      const quality: SelfInstructDrop | undefined = !parsed
         ? 'unparseable'
-        : !plan.isHeldIn(parsed.task)
-          ? 'held-out-task'
-          : heldOutTemplates.has(template)
-            ? 'held-out-phrasing'
-            : words < minWords || words > maxWords
-              ? 'length'
-              : (options.unknownWords?.(`${instruction} ${response}`).length ?? 0) > 0
-                ? 'unknown-words'
-                : truth instanceof Unanswerable
-                  ? 'unanswerable'
-                  : normalize(truth!) !== normalize(response)
-                    ? 'wrong-answer'
-                    : kept.some((p) => normalize(p.pair.instruction) === normalize(instruction))
-                      ? 'exact-duplicate'
-                      : kept.some((p) => p.key === key && bigramOverlap(p.pair.instruction, instruction) >= (options.nearDuplicate ?? 0.6))
-                        ? 'near-duplicate'
-                        : undefined;
+        : words < minWords || words > maxWords
+          ? 'length'
+          : (options.unknownWords?.(`${instruction} ${response}`).length ?? 0) > 0
+            ? 'unknown-words'
+            : truth instanceof Unanswerable
+              ? 'unanswerable'
+              : normalize(truth!) !== normalize(response)
+                ? 'wrong-answer'
+                : kept.some((p) => normalize(p.pair.instruction) === normalize(instruction))
+                  ? 'exact-duplicate'
+                  : kept.some((p) => p.key === key && bigramOverlap(p.pair.instruction, instruction) >= (options.nearDuplicate ?? 0.6))
+                    ? 'near-duplicate'
+                    : undefined;
+      const reason = split ?? quality;
       if (reason) dropped[reason]++;
-      if (reason && options.filter !== false) continue;
+      if (split || (quality && options.filter !== false)) continue;
       kept.push({ pair: { sceneId: scene.id, instruction, response, task: parsed?.task ?? a.task, template }, key });
     }
     pairs.push(...kept.map((p) => p.pair));
