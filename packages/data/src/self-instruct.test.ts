@@ -76,9 +76,22 @@ describe('selfInstruct', () => {
     expect(stats.kept).toBe(pairs.length);
     expect(stats.dropped['wrong-answer']).toBe(run().stats.dropped['wrong-answer']);
     expect(pairs.some((p) => { const parsed = parseInstruction(p.instruction); return parsed !== undefined && sceneAnswer(world.scene(p.sceneId), parsed) !== p.response; })).toBe(true);
-    // a plan whose held-out phrasings the teacher's recombinations hit: they never get through
-    const heldOut = new Set((Object.keys(PHRASINGS) as InstructionTask[]).flatMap((t) => plan.heldOutPhrasings(t)));
-    expect(pairs.filter((p) => heldOut.has(p.template))).toEqual([]);
+  });
+
+  it('drops a recombination that rebuilds a held-out phrasing, filtered or not', () => {
+    // the shipped phrasings never recombine into a held-out one; a plan holding out a reachable splice does
+    const splice = 'can you see a {object} in the image ?';
+    class ReachableHeldOut extends PromptPlan {
+      override heldOutPhrasings(task: InstructionTask): string[] {
+        return task === 'existence' ? [splice] : super.heldOutPhrasings(task);
+      }
+    }
+    const reachable = new ReachableHeldOut({ seed: 11, heldInTasks: ['existence'], heldOutTasks: ['count'] });
+    for (const filter of [true, false]) {
+      const { pairs, stats } = selfInstruct(scenes, reachable, new Rng(7), { seedsPerTask: 6, filter });
+      expect(stats.dropped['held-out-phrasing']).toBeGreaterThan(0);
+      expect(pairs.filter((p) => p.template === splice)).toEqual([]);
+    }
   });
 
   it('is deterministic in its stream, and writes nothing without a held-in closed task', () => {
