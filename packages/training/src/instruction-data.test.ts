@@ -48,6 +48,16 @@ describe('data.instructions in instruct batches', () => {
     });
   }
 
+  it("text-only conversations (a mixture's text source, pretrain-llm's conversations) follow the plan too", () => {
+    const data = new StageData(world, tokenizer, 7, undefined, instructions({ heldInTasks: ['existence', 'color', 'caption'], heldOutTasks: ['count', 'spatial'] }));
+    for (let step = 0; step < 60; step++) {
+      const rng = data.rngFor(1, step);
+      const scene = data.pickScenes(rng, 'train', 1)[0]!;
+      const text = tokenizer.decode(data.textConversation(scene, rng, pickStageKind(rng, 0)).ids);
+      expect(text).not.toMatch(/how many|left of|right of|above|below/);
+    }
+  });
+
   it('without data.instructions draws exactly the batches it always did', () => {
     const before = new StageData(world, tokenizer, 7);
     expect(before.instructions).toBeUndefined();

@@ -167,7 +167,7 @@ export class StageData {
    * answer from what precedes the question (LLaVA mixes text-only conversations in likewise).
    */
   textConversation(scene: Scene, rng: Rng, kind: InstructKind): TokenizedSample {
-    const sample = instructSample(scene, rng, kind);
+    const sample = this.instructions?.replaces(kind) ? this.instructions.sample(scene, rng, kind) : instructSample(scene, rng, kind);
     const context = caption(scene);
     const conversations = sample.conversations.map((turn) => ({ ...turn, value: turn.value.replace(IMAGE_TOKEN, context) }));
     const { ids, lossMask } = applyChatTemplate(this.tokenizer, conversations);
