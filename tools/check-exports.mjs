@@ -40,7 +40,8 @@ const LIMITS = {
   // (with PIL's decode, resize and rescale as steps of their own, for the playground and tools)
   // (and M-ICL: interleaved sequences and few-shot episodes with their task names and types)
   // and the survey's extended techniques' data: reasoning chains with their consistency check, tool-use traces and the tool logic they are written with, interleaved few-shot sequences
-  '@mllm/data': 130,
+  // and instruction data: the phrasings of every task, the held-in / held-out plan and its evaluation questions, self-instruction
+  '@mllm/data': 140,
   // ViT, high-res tiling, HF vision import
   '@mllm/encoders': 24,
   // one class, schema and config per connector, and its register function
@@ -67,7 +68,8 @@ const LIMITS = {
   // requests, the few-shot scorer, its set and result types, its report section and curve)
   // (every open-set and extended-technique scorer has its result type here, so reports and sweeps can read them)
   // and the Shapes spatial rule on cell names, which FaithScore and post-correction share
-  '@mllm/eval': 99,
+  // and zero-shot held-in / held-out accuracy (tasks and phrasings) with its item and result types
+  '@mllm/eval': 102,
   // export, exporter registry, graph building, the runtime: the plugin-author surface, kept whole;
   // the manifest's schema and limits, for tools that write or check an export folder
   '@mllm/onnx': 45,

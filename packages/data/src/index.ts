@@ -43,6 +43,12 @@ export { decodeRgbLikePil } from './pil-decode';
 export { toModelInput } from './image-io';
 export { preprocessFromHf, type FromHfOptions } from './preprocess-from-hf';
 
+// Instruction tasks in many phrasings, held-in / held-out task and phrasing splits, and self-instruction from seed examples.
+export { PHRASINGS, type InstructionTask } from './instruction-phrasings';
+export { PromptPlan, type PromptPlanOptions } from './prompt-plan';
+export { heldOutQuestions, type HeldOutQuestion } from './held-out-questions';
+export { selfInstruct, type SelfInstructOptions, type SelfInstructPair, type SelfInstructStats } from './self-instruct';
+
 // Preference pairs: a faithful answer and one with a hallucination of the survey's three kinds.
 export { preferencePairs, HALLUCINATION_KINDS, PREFERENCE_TASKS } from './preference';
 export type { HallucinationKind, PreferenceTask, PreferenceRecord, PreferencePair, PreferenceOptions } from './preference';

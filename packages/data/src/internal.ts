@@ -17,3 +17,11 @@ export { BACKGROUND, COLOR_RGB } from './render';
 
 // Where a LLaVA record's image path points, refused when it leaves the image folder.
 export { resolveImagePath } from './llava-dataset';
+
+// Instruction phrasings and tasks as the training and evaluation builders draw them (the public names are in index.ts).
+export { INSTRUCTION_TASKS, CLOSED_TASKS, DEFAULT_HELD_IN_TASKS, CANONICAL_PHRASINGS, MAX_HELD_OUT_PHRASINGS, fillTemplate, isClosedTask, type ClosedTask } from './instruction-phrasings';
+export { taskQueries, type TaskQuery } from './instruction-tasks';
+export { instructionCorpus } from './prompt-plan';
+export { promptedSample, plannedKind, PROMPTED_KINDS, ANSWERED_BY_EVERY_SCENE, type PromptedKind } from './prompted-samples';
+export { recombine, bigramOverlap, SELF_INSTRUCT_DROPS, type SelfInstructDrop } from './self-instruct';
+export { parseInstruction, sceneAnswer, Unanswerable, type ParsedInstruction } from './instruction-parse';

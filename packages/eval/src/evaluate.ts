@@ -22,6 +22,7 @@ import type { JudgeHook, JudgeReport } from './judge-report';
 import type { ToolsResult } from './tools';
 import { iclRequests, scoreIcl } from './icl';
 import type { AnswerRequest, IclResult, IclSet } from './icl';
+import type { HeldOutResult } from './held-out';
 
 /** Replies to a batch of (image, prompt) requests, one reply per request, in order; a request may carry demonstrations to show first. */
 export interface Answerer {
@@ -89,6 +90,8 @@ export interface EvalReport {
   tools?: ToolsResult;
   /** Present when the set has few-shot episodes: accuracy per task and shot count. */
   icl?: IclResult;
+  /** Present when the run splits tasks and phrasings into held-in and held-out: zero-shot accuracy of each (filled in by @mllm/run). */
+  heldOut?: HeldOutResult;
   /** The scores above regrouped by the hallucination kind each probes (hallucinationByKind). */
   byKind: HallucinationByKind;
   samples: {

@@ -17,6 +17,7 @@ export { closedSetAccuracy, isCorrect, type ClosedSetItem, type ClosedSetResult,
 export { scoreTools, toolsAccuracy, type ToolsItem, type ToolsOutcomeSummary, type ToolsAccuracy, type ToolsResult } from './tools';
 export { iclAnswer, iclRequests, scoreIcl, type AnswerRequest, type Demonstration, type IclEpisode, type IclResult, type IclSet } from './icl';
 export { iclMarkdown, iclCurveSvg, ICL_CURVE_FILE } from './icl-report';
+export { heldOutAccuracy, type HeldOutItem, type HeldOutResult } from './held-out';
 export { finalAnswer, scoreReasoning, reasoningRequests, type ReasoningResult, type ReasoningSet } from './reasoning';
 
 // Judges: agreement with the exact checker (accuracy, Cohen's kappa, Spearman), rubric prompts and score parsing.

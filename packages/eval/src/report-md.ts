@@ -19,6 +19,7 @@ import type { ReasoningResult } from './reasoning';
 import { judgeSection } from './judge-report-md';
 import { toolsMetricRows, toolsSection } from './tools-md';
 import { iclMarkdown } from './icl-report';
+import { heldOutSection } from './held-out-md';
 
 export interface StageSummary {
   name: string;
@@ -72,7 +73,7 @@ function environmentLines(env: ReportEnvironment): string[] {
 
 /** Evaluation scores as a report renders them; all but the scores is optional, so stored (older) reports render. */
 export type ReportEval = Pick<EvalReport, 'pope' | 'chair' | 'closedSet'> &
-  Partial<Pick<EvalReport, 'samples' | 'detail' | 'byKind' | 'reasoning' | 'openSet' | 'judge' | 'tools' | 'icl'>> & { expert?: ExpertTextReport };
+  Partial<Pick<EvalReport, 'samples' | 'detail' | 'byKind' | 'reasoning' | 'openSet' | 'judge' | 'tools' | 'icl' | 'heldOut'>> & { expert?: ExpertTextReport };
 
 /** One evaluation labelled by the stage it follows, e.g. `{ after: '3-instruct', eval }`. */
 export interface StageEval {
@@ -313,6 +314,7 @@ function evalSections(e: ReportEval, compared: boolean): string[][] {
     e.reasoning ? reasoningSection(e.reasoning) : [],
     e.tools ? toolsSection(e.tools) : [],
     e.icl ? iclMarkdown(e.icl) : [],
+    e.heldOut ? heldOutSection(e.heldOut) : [],
     samplesSection(e.samples?.captions ?? []),
     descriptionSamplesSection(e.detail?.samples ?? []),
   ];

@@ -73,7 +73,7 @@ describe.skipIf(process.platform === 'win32')('data a run reads: regular files o
   it('under skip, run trains on the good record; the skipped records\' words are not in the vocabulary', async () => {
     const out = fresh();
     const report = await run(llavaConfig('skip'), { out, logger: silentLogger });
-    const skipped = report.data!.skipped[file]!;
+    const skipped = report.data!.skipped![file]!;
     expect(skipped.reasons).toEqual([
       `${file}:2: sample "fifo": ${FIFO_REASON}`,
       expect.stringMatching(/:3: sample "long": 30\d tokens before its 0 image\(s\) are expanded, over the source's maxTokens 64; raise maxTokens or shorten the conversation$/),

@@ -7,6 +7,7 @@ import { WordTokenizer } from '@mllm/tokenizer';
 import { fewShotImages, fewShotPromptIds } from './few-shot';
 import { parseRunConfig } from '@mllm/training';
 import { buildEvalSet } from './eval-set';
+import { evaluateHeldOut } from './held-out-eval';
 import { createWorld } from './session';
 import { openRun } from './open-run';
 import { registryFor } from './plugins';
@@ -127,7 +128,8 @@ export async function evaluateOnnx(options: { model: string; threads?: number; l
     const world = createWorld(config);
     const tokenizer = await loadOnnxTokenizer(model, options.model);
     const answerer = onnxAnswerer(model, tokenizer, (id) => world.image(id), config.eval.maxNewTokens);
-    const result = await evaluate(answerer, buildEvalSet(world, config), { batchSize: config.eval.batchSize });
+    const heldOut = await evaluateHeldOut(answerer, world, config); // data.instructions: absent by default
+    const result = { ...(await evaluate(answerer, buildEvalSet(world, config), { batchSize: config.eval.batchSize })), ...(heldOut && { heldOut }) };
     await writeFile(join(options.model, 'eval-onnx.json'), JSON.stringify(result, null, 2));
     return result;
   } finally {

@@ -2,9 +2,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ICL_CURVE_FILE, iclCurveSvg, lineChartSvg, reportMarkdown, type EvalReport } from '@mllm/eval';
 import type { SkippedReport, StageResult } from '@mllm/training';
+import type { SelfInstructStats } from '@mllm/data';
 import type { MetricRecord } from './metrics-log';
 import type { RunEnvironment } from './environment';
 import { throughputMarkdown, type MemoryEstimateReport } from './report-throughput';
+import { selfInstructMarkdown } from './self-instruct-md';
 
 export interface RunReportJson {
   backend: string;
@@ -20,8 +22,11 @@ export interface RunReportJson {
   stages: (StageResult & { tokensPerSecond: number })[];
   /** Each stage's memory as estimated before training, and the limit it was checked against. */
   memoryEstimate?: MemoryEstimateReport;
-  /** Present when a stage reads LLaVA files: per file, the records left out as bad samples (`file:line: reason`). */
-  data?: { skipped: Record<string, SkippedReport> };
+  /**
+   * `skipped`: present when a stage reads LLaVA files, per file the records left out as bad samples
+   * (`file:line: reason`); `selfInstruct`: present with self-instructed data, the pairs written, kept and dropped per reason.
+   */
+  data?: { skipped?: Record<string, SkippedReport>; selfInstruct?: SelfInstructStats };
   /** The final evaluation (after the last stage). */
   eval?: EvalReport & { seconds: number };
   /**
@@ -31,10 +36,17 @@ export interface RunReportJson {
   evals?: { after: string; eval: EvalReport & { seconds: number } }[];
 }
 
-/** report.md: the evaluation's report, then each stage's speed and memory. */
+/** report.json's `data`, holding what is present of skipped LLaVA records and self-instruction counts (absent when neither is). */
+export function dataReport(skipped?: Record<string, SkippedReport>, selfInstruct?: SelfInstructStats): Pick<RunReportJson, 'data'> {
+  return skipped || selfInstruct ? { data: { ...(skipped && { skipped }), ...(selfInstruct && { selfInstruct }) } } : {};
+}
+
+/** report.md: the evaluation's report, then each stage's speed and memory, then what self-instruction kept. */
 export function runReportMarkdown(report: RunReportJson): string {
   const speed = throughputMarkdown(report.stages, report.memoryEstimate);
-  return speed ? `${reportMarkdown(report).trimEnd()}\n\n${speed}` : reportMarkdown(report);
+  const base = speed ? `${reportMarkdown(report).trimEnd()}\n\n${speed}` : reportMarkdown(report);
+  const selfInstruct = selfInstructMarkdown(report.data?.selfInstruct);
+  return selfInstruct ? `${base.trimEnd()}\n\n${selfInstruct}` : base;
 }
 
 /** report.json, report.md, one loss-curve SVG per stage and, with a few-shot evaluation, its curve. */

@@ -25,10 +25,11 @@ import { modelAnswerer } from './answerer';
 import { buildEvalSet } from './eval-set';
 import { sessionJudges } from './judges';
 import { MetricsLog } from './metrics-log';
-import { writeReports, type RunReportJson } from './report';
+import { dataReport, writeReports, type RunReportJson } from './report';
 import { disposeAll, loadCheckpoint, mergeSkipped, openRunDir, saveCheckpoint, type RunState } from './run-dir';
 import { connectorText, createSession, type Session } from './session';
 import { expertTextReport } from './expert-eval';
+import { evaluateHeldOut } from './held-out-eval';
 import { resolvePretrainedSources } from './pretrained-sources';
 import { registryFor } from './plugins';
 import { evaluateTools, sessionDetector, toolsConfigIssues } from './tools/tool-eval';
@@ -173,7 +174,7 @@ async function trainInRunDir(prepared: PreparedRun, options: RunOptions): Promis
     options.logger.info(`resuming at stage ${state.stageIndex} step ${state.step}`);
   }
 
-  const data = new StageData(session.world, tokenizer, config.seed, llava);
+  const data = new StageData(session.world, tokenizer, config.seed, llava, config.data.instructions);
   const context = alignmentContext(session);
   if (resume && state.completed.some((s) => s.type === 'reward')) context.rewardModel = await loadRewardModel(session, context, options.out);
   // idle workers do not hold the process open, so a failure anywhere below needs no cleanup of them
@@ -243,7 +244,7 @@ async function trainInRunDir(prepared: PreparedRun, options: RunOptions): Promis
     stages: state.completed.map((s) => ({ ...s, tokensPerSecond: s.seconds > 0 ? s.tokens / s.seconds : 0 })),
     memoryEstimate: memoryEstimateReport(sizeEstimate, sizeLimits(config, options.backend)),
     eval: { ...evalReport, seconds: finalEval ? finalEval.seconds : (performance.now() - evalStarted) / 1000 },
-    ...(llavaSourcesOf(config.stages).length > 0 && { data: { skipped: mergeSkipped(state.skipped, llava.skipped()) } }),
+    ...dataReport(llavaSourcesOf(config.stages).length > 0 ? mergeSkipped(state.skipped, llava.skipped()) : undefined, data.instructions?.selfInstructStats()),
     ...(state.evals && { evals: finalEval ? state.evals : [...state.evals, { after: stageName(config.stages.at(-1)!, config.stages.length - 1), eval: { ...evalReport, seconds: (performance.now() - evalStarted) / 1000 } }] }),
   };
   for (const [file, skipped] of Object.entries(report.data?.skipped ?? {}))
@@ -384,9 +385,11 @@ export async function evaluateSession(session: Session, onProgress?: EvaluatePro
   model.eval();
   const set = buildEvalSet(world, config);
   const judge = sessionJudges(session, options.logger); // eval.judges: absent by default
-  const report = await evaluate(modelAnswerer(model, tokenizer, world, config.eval.maxNewTokens, config.eval.decoding), set, { batchSize: config.eval.batchSize, onProgress, ...(judge && { judge }) });
+  const answerer = modelAnswerer(model, tokenizer, world, config.eval.maxNewTokens, config.eval.decoding);
+  const report = await evaluate(answerer, set, { batchSize: config.eval.batchSize, onProgress, ...(judge && { judge }) });
   const expert = expertTextReport(session, set.scenes.map((s) => world.scene(s.id)));
-  const withExpert = { ...report, ...(expert && { expert }) };
+  const heldOut = await evaluateHeldOut(answerer, world, config); // data.instructions: absent by default
+  const withExpert = { ...report, ...(expert && { expert }), ...(heldOut && { heldOut }) };
   if (!config.tools) return withExpert;
   return { ...withExpert, tools: await evaluateTools(session, { ...options, batchSize: config.eval.batchSize }) };
 }

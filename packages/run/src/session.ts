@@ -1,6 +1,6 @@
 import { MllmError, Rng, type ConnectorText } from '@mllm/core';
 import { ShapesWorld, chainCorpus, reasoningCorpus, toolCorpus } from '@mllm/data';
-import { interleavedCorpus } from '@mllm/data/internal';
+import { instructionCorpus, interleavedCorpus } from '@mllm/data/internal';
 import { buildModel, type MultimodalModel } from '@mllm/model';
 import { WordTokenizer } from '@mllm/tokenizer';
 import { type RunConfig } from '@mllm/training';
@@ -53,10 +53,12 @@ export function createSession(config: RunConfig, registry: MllmRegistry = create
   // a run with tools knows their words (calls, results, errors, demonstrations) whether or not it trains on traces
   const tools = config.tools ? [...toolCorpus(world.scenes('train'), new Rng(config.seed).fork('corpus:tools')), DEMONSTRATION_WORDS.join(' ')] : [];
   const interleaved = usesInterleaved(config) ? interleavedCorpus() : [];
+  // every task's phrasings, held-out ones included: their words may be known, the phrasings are never trained
+  const instructions = config.data.instructions ? instructionCorpus() : [];
   let vocabCapped: Session['vocabCapped'];
   const tok =
     tokenizer ??
-    WordTokenizer.train([...world.corpus(), ...reasoning, ...tools, ...interleaved, ...extraCorpus], {
+    WordTokenizer.train([...world.corpus(), ...reasoning, ...tools, ...interleaved, ...instructions, ...extraCorpus], {
       minFrequency: config.tokenizer.minFrequency,
       maxVocab: config.tokenizer.maxVocab,
       onCapped: (info) => (vocabCapped = info),

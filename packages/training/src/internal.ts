@@ -14,6 +14,8 @@ export { judgesSchema, judgeModelSchema, rubricEndpointSchema, type JudgesConfig
 export { mixtureFileIssues } from './data-mixture';
 export { llavaSourcesOf } from './llava-source';
 export { trainsChainOfThought, trainedChainStyle } from './stage-data';
+// Instruct questions in many phrasings with held-in / held-out splits, and self-instruction (`data.instructions`).
+export { instructionsSchema, INSTRUCTION_SOURCES, type InstructionsConfig } from './instructions-option';
 
 // Vision tools: the run config's `tools` section, and the detector head the tools see the image through.
 export { toolsSchema, trainsToolUse, type ToolsConfig } from './tools-config';

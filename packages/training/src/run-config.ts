@@ -4,6 +4,7 @@ import { ConfigError, zodIssues, type ComponentRegistry, type ConfigIssue } from
 import { validateModelConfig, mitigationSchema } from '@mllm/model';
 import { expertBridgeIssues } from './expert-bridge-stages';
 import { judgesSchema } from './judge-schema';
+import { instructionsSchema } from './instructions-option';
 import { ALIGNMENT_STAGES, DEFAULT_TRAINS, STAGE_TYPES, stageSchema, type StageConfig, type StageType } from './stage-schema';
 
 export { STAGE_TYPES, type StageType, TRAINABLE_MODULES, type TrainableModule, DEFAULT_TRAINS, ALIGNMENT_STAGES, defaultTrains, ENCODER_OBJECTIVES, type EncoderObjective, stageSchema, type StageConfig } from './stage-schema';
@@ -30,6 +31,8 @@ export const dataSchema = z
     positionGrid: z.enum(['world', 'image']).optional(),
     /** Lowest object colour brightness in (0, 1] (default 1): a blurred small object's colour mass then no longer tells its shape. */
     minBrightness: z.number().positive().max(1).optional(),
+    /** Instruct questions in many phrasings, tasks and phrasings held in / out, self-instruction (instructions-option.ts); absent: as always. */
+    instructions: instructionsSchema.optional(),
   })
   .strict()
   // the world draws every scene up front and dedupes them; asking for more than exist would draw for hours

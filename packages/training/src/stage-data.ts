@@ -31,6 +31,8 @@ import type { StageConfig, StageType } from './run-config';
 import type { ChainOfThought } from './chain-of-thought-option';
 import { StageMixture, sourceLabel, stageSources, type MixtureSource } from './data-mixture';
 import { LlavaSources, type LlavaPrepareOptions } from './llava-source';
+import { InstructionData } from './instruction-data';
+import type { InstructionsConfig } from './instructions-option';
 
 /** An image with its caption and the scene it shows (the ground truth for region labels). */
 export interface ImageTextPair {
@@ -45,6 +47,8 @@ export interface ImageTextPair {
  */
 export class StageData {
   private readonly mixtures = new Map<number, StageMixture<MixtureEntry>>();
+  /** The instruct questions under `data.instructions`, when the run sets it. */
+  readonly instructions?: InstructionData;
 
   constructor(
     readonly world: ShapesWorld,
@@ -52,7 +56,11 @@ export class StageData {
     readonly seed: number,
     /** The LLaVA files of the run's mixtures; share one with the code that trained the tokenizer on them. */
     readonly llava: LlavaSources = new LlavaSources(),
-  ) {}
+    /** `data.instructions`: instruct batches phrased (or self-instructed) under its task and phrasing split; absent, as always. */
+    instructionsConfig?: InstructionsConfig,
+  ) {
+    if (instructionsConfig) this.instructions = new InstructionData(instructionsConfig, world, seed, (text) => tokenizer.unknownWords(text));
+  }
 
   /**
    * Makes a stage's mixture ready before its synchronous step loop: LLaVA records tokenized and
@@ -118,6 +126,7 @@ export class StageData {
    */
   conversation(type: StageType, scene: Scene, rng: Rng, kind: InstructKind = pickInstructKind(rng), chains?: ChainOfThought): LlavaSample {
     if (type === 'align') return captionSample(scene);
+    if (type === 'instruct' && this.instructions?.replaces(kind)) return this.instructions.sample(scene, rng, kind);
     return instructSample(scene, rng, kind, chains);
   }
 
@@ -158,7 +167,7 @@ export class StageData {
    * answer from what precedes the question (LLaVA mixes text-only conversations in likewise).
    */
   textConversation(scene: Scene, rng: Rng, kind: InstructKind): TokenizedSample {
-    const sample = instructSample(scene, rng, kind);
+    const sample = this.instructions?.replaces(kind) ? this.instructions.sample(scene, rng, kind) : instructSample(scene, rng, kind);
     const context = caption(scene);
     const conversations = sample.conversations.map((turn) => ({ ...turn, value: turn.value.replace(IMAGE_TOKEN, context) }));
     const { ids, lossMask } = applyChatTemplate(this.tokenizer, conversations);
