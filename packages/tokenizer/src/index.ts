@@ -2,7 +2,7 @@
 export type { TextTokenizer, DecodeOptions } from './text-tokenizer';
 export { WordTokenizer, type TrainOptions } from './word-tokenizer';
 export { BpeTokenizer } from './bpe-tokenizer';
-export { BPE_BASE_VOCAB, type BpeTrainOptions } from './bpe-trainer';
+export type { BpeTrainOptions } from './bpe-trainer';
 export { HfTokenizer, loadTokenizer, type HfTokenizerOptions } from './hf-tokenizer';
 export { TokenizerFileError } from './tokenizer-file-error';
 
