@@ -33,6 +33,12 @@ describe('BpeTokenizer', () => {
     }
   });
 
+  it('encodes a repeated text to the same ids, and a caller changing its ids changes no later encode', () => {
+    const first = tok.encode('is there a red circle ?');
+    first.push(999);
+    expect(tok.encode('is there a red circle ?')).toEqual(first.slice(0, -1));
+  });
+
   it('gives a trained word one token and spells an unseen one from smaller pieces', () => {
     const pieces = (text: string) => tok.encode(text).map((id) => tok.idToToken(id));
     expect(pieces('is there a red circle in the image ?')).toEqual(['is', 'Ġthere', 'Ġa', 'Ġred', 'Ġcircle', 'Ġin', 'Ġthe', 'Ġimage', 'Ġ?']);

@@ -7,7 +7,7 @@ export interface BpeTrainOptions {
    * stops earlier when no pair is left that occurs minFrequency times.
    */
   vocabSize: number;
-  /** A pair seen fewer times than this in the corpus is never merged. Default 2: a merge seen once generalises nothing. */
+  /** A pair seen fewer times than this in the corpus is never merged. Default 1, as the word tokenizer keeps a word seen once. */
   minFrequency?: number;
 }
 
@@ -35,7 +35,7 @@ const pairKey = (a: number, b: number) => a * 0x4000000 + b;
  * Pair counts are updated only in the words a merge touches.
  */
 export function trainBpe(corpus: readonly string[], options: BpeTrainOptions): BpeModel {
-  const minFrequency = options.minFrequency ?? 2;
+  const minFrequency = options.minFrequency ?? 1;
   if (!(Number.isInteger(options.vocabSize) && options.vocabSize >= BPE_BASE_VOCAB))
     throw new Error(`BPE training: vocabSize must be an integer >= ${BPE_BASE_VOCAB} (8 special tokens and 256 bytes), got ${options.vocabSize}`);
   if (!(Number.isInteger(minFrequency) && minFrequency >= 1)) throw new Error(`BPE training: minFrequency must be an integer >= 1, got ${minFrequency}`);
