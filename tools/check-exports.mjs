@@ -34,8 +34,9 @@ const LIMITS = {
   // tokenizer as a connector that writes words sees it)
   // and ImageAttentionBoost, the LLM forward option of PAI's image-attention boost
   '@mllm/core': 106,
-  // word/BPE/HF tokenizers and the chat template
-  '@mllm/tokenizer': 18,
+  // word/BPE/HF tokenizers and the chat template; the TextTokenizer interface the pipeline takes,
+  // the byte-level BPE tokenizer, its training options and its chat template (HF export compares it)
+  '@mllm/tokenizer': 22,
   // the Shapes world (scenes, language, questions, preference pairs), LLaVA files, image preprocessing
   // (with PIL's decode, resize and rescale as steps of their own, for the playground and tools)
   // (and M-ICL: interleaved sequences and few-shot episodes with their task names and types)

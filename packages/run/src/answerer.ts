@@ -2,7 +2,7 @@ import type { Answerer } from '@mllm/eval';
 import type { ShapesWorld } from '@mllm/data';
 import type { GenerationEvent } from '@mllm/llm';
 import type { MultimodalGenerateOptions, MultimodalModel } from '@mllm/model';
-import type { WordTokenizer } from '@mllm/tokenizer';
+import type { TextTokenizer } from '@mllm/tokenizer';
 import { type Conversation } from './conversation';
 import { fewShotImages, fewShotPromptIds, type FewShotDemonstration } from './few-shot';
 
@@ -16,7 +16,7 @@ export { conversationTurns, promptIds, type Conversation } from './conversation'
  */
 export function modelAnswerer(
   model: MultimodalModel,
-  tokenizer: WordTokenizer,
+  tokenizer: TextTokenizer,
   world: ShapesWorld,
   maxNewTokens: number,
   decoding: Pick<MultimodalGenerateOptions, 'contrastive' | 'imageNoise' | 'imageAttention'> = {},
@@ -41,7 +41,7 @@ export function modelAnswerer(
  */
 export function streamAnswer(
   model: MultimodalModel,
-  tokenizer: WordTokenizer,
+  tokenizer: TextTokenizer,
   image: Float32Array,
   conversation: Conversation,
   options: Omit<MultimodalGenerateOptions, 'decode' | 'stopTokens'>,

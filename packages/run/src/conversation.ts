@@ -1,5 +1,5 @@
 import { MllmError } from '@mllm/core/errors'; // tfjs-free: `@mllm/run/browser` bundles this file
-import { applyChatTemplate, type ChatTurn, type WordTokenizer } from '@mllm/tokenizer';
+import { applyChatTemplate, type ChatTurn, type TextTokenizer } from '@mllm/tokenizer';
 
 /** What to answer: one prompt, or a conversation that ends with the human turn to answer (earlier turns alternate human / gpt). */
 export type Conversation = string | readonly ChatTurn[];
@@ -27,6 +27,6 @@ export function conversationTurns(conversation: Conversation): ChatTurn[] {
 }
 
 /** The ids the model continues for `conversation`: its turns in the chat template, ending with the assistant's role token. */
-export function promptIds(tokenizer: WordTokenizer, conversation: Conversation): number[] {
+export function promptIds(tokenizer: TextTokenizer, conversation: Conversation): number[] {
   return applyChatTemplate(tokenizer, conversationTurns(conversation), { addGenerationPrompt: true }).ids;
 }

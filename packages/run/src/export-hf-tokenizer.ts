@@ -1,4 +1,4 @@
-import { CHAT_TEMPLATE_JINJA, type WordTokenizer } from '@mllm/tokenizer';
+import { BPE_CHAT_TEMPLATE_JINJA, CHAT_TEMPLATE_JINJA, type TextTokenizer } from '@mllm/tokenizer';
 
 const IMAGE = '<image>';
 
@@ -23,7 +23,7 @@ function hasToken(json: TokenizerJson, token: string): boolean {
  * embedding grew to match); it is written as an added special token with that id, so
  * LlavaProcessor finds `image_token_index` in the tokenizer.
  */
-export function hfTokenizerFiles(tokenizer: WordTokenizer): Record<string, string> {
+export function hfTokenizerFiles(tokenizer: TextTokenizer): Record<string, string> {
   const files = tokenizer.toFiles();
   const json = JSON.parse(files['tokenizer.json']!) as TokenizerJson;
   if (hasToken(json, IMAGE)) return files;
@@ -40,21 +40,29 @@ export function hfTokenizerFiles(tokenizer: WordTokenizer): Record<string, strin
 }
 
 /**
- * The processor's chat template (chat_template.json), for the word tokenizer's template: the
- * same text, also from HF's multimodal messages, whose content is a list of
+ * The processor's chat template (chat_template.json), for our tokenizers' templates: the same
+ * text, also from HF's multimodal messages, whose content is a list of
  * `{ type: "image" }` / `{ type: "text", text }` items (an image renders as `<image>` and a line
  * break, as LLaVA data writes it). `processor.apply_chat_template` reads this file, not the
- * tokenizer's. An HF tokenizer's own template is left as the tokenizer has it.
+ * tokenizer's. `sep` is the tokenizer template's: ' ' around role tokens for the word tokenizer,
+ * '' for the byte-level BPE. An HF tokenizer's own template is left as the tokenizer has it.
  */
-export const PROCESSOR_CHAT_TEMPLATE =
-  "{{ bos_token }}{% for message in messages %}{% if message['role'] == 'user' %}{{ ' <|user|> ' }}{% else %}{{ ' <|assistant|> ' }}{% endif %}" +
-  "{% if message['content'] is string %}{{ message['content'] }}{% else %}{% for item in message['content'] %}" +
-  "{% if item['type'] == 'image' %}{{ '<image>\\n' }}{% elif item['type'] == 'text' %}{{ item['text'] }}{% endif %}{% endfor %}{% endif %}{{ ' <|end|>' }}{% endfor %}" +
-  "{% if add_generation_prompt %}{{ ' <|assistant|>' }}{% elif messages[-1]['role'] == 'assistant' %}{{ ' ' + eos_token }}{% endif %}";
+function processorChatTemplate(sep: '' | ' '): string {
+  return (
+    `{{ bos_token }}{% for message in messages %}{% if message['role'] == 'user' %}{{ '${sep}<|user|>${sep}' }}{% else %}{{ '${sep}<|assistant|>${sep}' }}{% endif %}` +
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}{% for item in message['content'] %}" +
+    `{% if item['type'] == 'image' %}{{ '<image>\\n' }}{% elif item['type'] == 'text' %}{{ item['text'] }}{% endif %}{% endfor %}{% endif %}{{ '${sep}<|end|>' }}{% endfor %}` +
+    `{% if add_generation_prompt %}{{ '${sep}<|assistant|>' }}{% elif messages[-1]['role'] == 'assistant' %}{{ '${sep}' + eos_token }}{% endif %}`
+  );
+}
 
-/** chat_template.json for LlavaProcessor, when the tokenizer is the word tokenizer (its template is ours). */
-export function hfProcessorChatTemplate(tokenizer: WordTokenizer): Record<string, string> {
+export const PROCESSOR_CHAT_TEMPLATE = processorChatTemplate(' ');
+export const BPE_PROCESSOR_CHAT_TEMPLATE = processorChatTemplate('');
+
+/** chat_template.json for LlavaProcessor, when the tokenizer is one of ours (its template is ours). */
+export function hfProcessorChatTemplate(tokenizer: TextTokenizer): Record<string, string> {
   const config = JSON.parse(tokenizer.toFiles()['tokenizer_config.json']!) as { chat_template?: unknown };
-  if (config.chat_template !== CHAT_TEMPLATE_JINJA) return {};
-  return { 'chat_template.json': `${JSON.stringify({ chat_template: PROCESSOR_CHAT_TEMPLATE }, null, 2)}\n` };
+  const template = config.chat_template === CHAT_TEMPLATE_JINJA ? PROCESSOR_CHAT_TEMPLATE : config.chat_template === BPE_CHAT_TEMPLATE_JINJA ? BPE_PROCESSOR_CHAT_TEMPLATE : undefined;
+  if (template === undefined) return {};
+  return { 'chat_template.json': `${JSON.stringify({ chat_template: template }, null, 2)}\n` };
 }

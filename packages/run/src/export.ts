@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { MllmError, type Logger } from '@mllm/core';
 import { evaluate, type Answerer } from '@mllm/eval';
 import { OnnxMultimodalModel, exportModel, resolveModelFile, type OnnxManifest, type WeightFormat } from '@mllm/onnx';
-import { WordTokenizer } from '@mllm/tokenizer';
+import { loadTokenizer, type TextTokenizer } from '@mllm/tokenizer';
 import { fewShotImages, fewShotPromptIds } from './few-shot';
 import { parseRunConfig } from '@mllm/training';
 import { buildEvalSet } from './eval-set';
@@ -79,10 +79,10 @@ export async function loadOnnx(dir: string, threads?: number, logger?: Logger): 
  * against the graphs): the decoder's logits index this vocabulary, so one of another size or
  * with other special ids would decode the wrong words.
  */
-export async function loadOnnxTokenizer(model: OnnxMultimodalModel, dir: string): Promise<WordTokenizer> {
+export async function loadOnnxTokenizer(model: OnnxMultimodalModel, dir: string): Promise<TextTokenizer> {
   // the tokenizer files, like the graphs, must be regular files inside the folder
   for (const name of ['tokenizer.json', 'tokenizer_config.json']) await resolveModelFile(dir, name);
-  const tokenizer = await WordTokenizer.load(dir);
+  const tokenizer = await loadTokenizer(dir); // the kind the export saved: word or byte-level BPE
   const file = join(dir, 'tokenizer.json');
   const { llm, special } = model.manifest;
   const fail = (what: string): never => {
@@ -101,7 +101,7 @@ export async function loadOnnxTokenizer(model: OnnxMultimodalModel, dir: string)
 }
 
 /** Greedy answers from the ONNX model, the same prompts (demonstrations included) and stops as the tfjs answerer. */
-export function onnxAnswerer(model: OnnxMultimodalModel, tokenizer: WordTokenizer, image: (sceneId: string) => Float32Array, maxNewTokens: number): Answerer {
+export function onnxAnswerer(model: OnnxMultimodalModel, tokenizer: TextTokenizer, image: (sceneId: string) => Float32Array, maxNewTokens: number): Answerer {
   return {
     async answer(requests) {
       const prompts = requests.map((r) => {

@@ -1,5 +1,5 @@
 import { MllmError } from '@mllm/core/errors'; // tfjs-free: `@mllm/run/browser` bundles answerer.ts, which imports this file
-import { applyChatTemplate, type ChatTurn, type WordTokenizer } from '@mllm/tokenizer';
+import { applyChatTemplate, type ChatTurn, type TextTokenizer } from '@mllm/tokenizer';
 import { conversationTurns, type Conversation } from './conversation';
 
 /**
@@ -46,7 +46,7 @@ export function fewShotTurns(demonstrations: readonly Omit<FewShotDemonstration<
 }
 
 /** The ids the model continues: the few-shot turns in the chat template, ending with the assistant's role token. */
-export function fewShotPromptIds(tokenizer: WordTokenizer, demonstrations: readonly Omit<FewShotDemonstration<unknown>, 'image'>[], conversation: Conversation): number[] {
+export function fewShotPromptIds(tokenizer: TextTokenizer, demonstrations: readonly Omit<FewShotDemonstration<unknown>, 'image'>[], conversation: Conversation): number[] {
   return applyChatTemplate(tokenizer, fewShotTurns(demonstrations, conversation), { addGenerationPrompt: true }).ids;
 }
 

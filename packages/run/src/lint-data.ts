@@ -2,11 +2,12 @@ import { dirname, resolve } from 'node:path';
 import { initBackend, type Logger } from '@mllm/core';
 import { LlavaDataset, readImageHeader, type BadSample, type LlavaRecord, type LlavaTurn } from '@mllm/data';
 import { resolveImagePath } from '@mllm/data/internal';
-import { WordTokenizer, applyChatTemplate } from '@mllm/tokenizer';
+import { applyChatTemplate } from '@mllm/tokenizer';
 import { parseRunConfig, type RunConfig } from '@mllm/training';
 import { loadConfig } from './config-load';
 import { createSession, createWorld } from './session';
 import { registryFor } from './plugins';
+import { trainTokenizer } from './train-tokenizer';
 
 export interface LintOptions {
   /** Folder the image paths are relative to (default: the data file's folder). */
@@ -106,9 +107,9 @@ export async function lintData(file: string, options: LintOptions = {}): Promise
     const config = parseRunConfig(raw, registry);
     maxLength ??= sourceFor(config, file)?.maxTokens;
     await initBackend({ backend: options.backend, logger: options.logger });
-    // the word tokenizer of a run that trains on this file: the Shapes corpus plus the file's text
+    // the tokenizer of a run that trains on this file: the Shapes corpus plus the file's text
     const corpus = [...createWorld(config).corpus(), ...dataset.records.flatMap((r) => r.conversations.map((t) => t.value))];
-    const tokenizer = WordTokenizer.train(corpus, { minFrequency: config.tokenizer.minFrequency, maxVocab: config.tokenizer.maxVocab });
+    const tokenizer = trainTokenizer(config.tokenizer, corpus);
     const { model } = createSession(config, registry, tokenizer);
     const perImage = model.tokensPerImage;
     // a tiled encoder gives an image the grid of its aspect ratio, and that grid's token count

@@ -1,6 +1,6 @@
 import type { Logger } from '@mllm/core';
 import type { OnnxMultimodalModel } from '@mllm/onnx';
-import type { WordTokenizer } from '@mllm/tokenizer';
+import type { TextTokenizer } from '@mllm/tokenizer';
 import { type Conversation } from './answerer';
 import { fewShotImages, fewShotPromptIds, type FewShotDemonstration } from './few-shot';
 import { loadOnnx, loadOnnxTokenizer } from './export';
@@ -38,7 +38,7 @@ export interface OnnxChat {
 /** Opens `mllm export`'s folder `model` for chat (`mllm chat --runtime onnx`). */
 export async function openOnnxChat(options: { model: string; threads?: number; logger?: Logger }): Promise<OnnxChat> {
   const model = await loadOnnx(options.model, options.threads, options.logger);
-  let tokenizer: WordTokenizer;
+  let tokenizer: TextTokenizer;
   try {
     tokenizer = await loadOnnxTokenizer(model, options.model);
   } catch (e) {
@@ -57,7 +57,7 @@ export async function openOnnxChat(options: { model: string; threads?: number; l
 
 async function reply(
   model: OnnxMultimodalModel,
-  tokenizer: WordTokenizer,
+  tokenizer: TextTokenizer,
   image: Float32Array,
   conversation: Conversation,
   decoding: ChatDecoding,
@@ -67,15 +67,21 @@ async function reply(
   const ids = fewShotPromptIds(tokenizer, demonstrations, conversation);
   const { stopStrings = [], ...sampling } = decoding;
   const stream = stopStrings.length === 0;
-  const words: string[] = [];
+  const answer: number[] = [];
+  let text = '';
+  let written = 0;
   for await (const id of model.stream({ ids, images: fewShotImages(demonstrations, image) }, { ...sampling, stopTokens: [tokenizer.special.end, tokenizer.special.eos] })) {
-    const word = tokenizer.decode([id]);
-    if (!word) continue;
-    if (stream) write(`${words.length ? ' ' : ''}${word}`);
-    words.push(word);
-    if (stopStrings.some((s) => words.join(' ').includes(s))) break;
+    answer.push(id);
+    // the answer so far decoded whole: a word tokenizer joins words with spaces, a byte-level one spells bytes
+    text = tokenizer.decode(answer);
+    // a byte-level token can end inside a character; its text is written once the character is whole
+    if (stream && text.length > written && !text.endsWith('\uFFFD')) {
+      write(text.slice(written));
+      written = text.length;
+    }
+    if (stopStrings.some((s) => text.includes(s))) break;
   }
-  let text = words.join(' ');
+  if (stream && written < text.length) write(text.slice(written));
   for (const s of stopStrings) if (text.includes(s)) text = text.slice(0, text.indexOf(s)).trimEnd();
   write(stream ? '\n' : `${text}\n`);
   return text;

@@ -34,10 +34,10 @@ beforeAll(async () => {
 
 afterAll(() => model.dispose());
 
-function tampered(tamper: (dir: string) => void): string {
+async function tampered(tamper: (dir: string) => void | Promise<void>): Promise<string> {
   const dir = join(mkdtempSync(join(tmpdir(), 'mllm-onnx-folder-')), 'model');
   cpSync(original, dir, { recursive: true });
-  tamper(dir);
+  await tamper(dir); // a tokenizer's save is async: the folder is read only once it is written
   return dir;
 }
 
@@ -52,7 +52,7 @@ describe('openOnnxChat on an exported folder', () => {
   });
 
   it('refuses a tokenizer of another vocabulary, naming the file and both sizes', async () => {
-    const dir = tampered((d) => WordTokenizer.train([...CORPUS, 'one more word']).save(d));
+    const dir = await tampered((d) => WordTokenizer.train([...CORPUS, 'one more word']).save(d));
     const size = WordTokenizer.train(CORPUS).vocabSize;
     const error = await openOnnxChat({ model: dir }).catch((e: Error) => e);
     expect(error).toBeInstanceOf(MllmError);
@@ -62,7 +62,7 @@ describe('openOnnxChat on an exported folder', () => {
   });
 
   it('refuses mllm.json special ids the tokenizer does not have (the graphs cannot tell)', async () => {
-    const dir = tampered((d) => {
+    const dir = await tampered((d) => {
       const manifest = JSON.parse(readFileSync(join(d, 'mllm.json'), 'utf8'));
       manifest.special.eos = 3;
       writeFileSync(join(d, 'mllm.json'), JSON.stringify(manifest));
@@ -72,7 +72,7 @@ describe('openOnnxChat on an exported folder', () => {
 
   it('refuses a tokenizer.json that is a symlink out of the folder', async () => {
     const outside = join(mkdtempSync(join(tmpdir(), 'mllm-onnx-outside-')), 'tokenizer.json');
-    const dir = tampered((d) => {
+    const dir = await tampered((d) => {
       renameSync(join(d, 'tokenizer.json'), outside);
       symlinkSync(outside, join(d, 'tokenizer.json'));
     });
@@ -80,7 +80,7 @@ describe('openOnnxChat on an exported folder', () => {
   });
 
   it('refuses an edited mllm.json as an MllmError naming the field (no onnxruntime error)', async () => {
-    const dir = tampered((d) => {
+    const dir = await tampered((d) => {
       const manifest = JSON.parse(readFileSync(join(d, 'mllm.json'), 'utf8'));
       manifest.image.tokensPerImage = 7;
       writeFileSync(join(d, 'mllm.json'), JSON.stringify(manifest));

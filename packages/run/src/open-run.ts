@@ -44,7 +44,7 @@ export interface OpenedRun extends Session {
   stream(image: ImageSource, prompt: Conversation, options?: AnswerOptions): AsyncGenerator<GenerationEvent, void, undefined>;
   /** An image file or bytes as the model's pixels, decoded once (e.g. for every turn of a conversation) with the training data's checks. */
   loadImage(image: string | Uint8Array): Promise<Float32Array>;
-  /** The words of `text` the run's vocabulary lacks (read as <unk>); empty for an HF tokenizer. */
+  /** The words of `text` the run's vocabulary lacks (read as <unk>); empty for a BPE or HF tokenizer, which encode every word. */
   unknownWords(text: string): string[];
   /**
    * The run's evaluation (POPE, CHAIR, closed-set, ...) on its test scenes, as `report.json` has

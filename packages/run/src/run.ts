@@ -153,7 +153,7 @@ async function trainInRunDir(prepared: PreparedRun, options: RunOptions): Promis
   const backend = await initBackend({ backend: options.backend, logger: options.logger });
   const session = createSession(config, registry, hf.tokenizer, llavaText);
   const { model, tokenizer } = session;
-  if (session.vocabCapped) options.logger.warn(`tokenizer: the data has ${session.vocabCapped.words} distinct words, over tokenizer.maxVocab ${config.tokenizer.maxVocab}: the ${session.vocabCapped.words - session.vocabCapped.kept} least frequent read as <unk>; raise tokenizer.maxVocab to keep them`);
+  if (session.vocabCapped && config.tokenizer.type === 'word') options.logger.warn(`tokenizer: the data has ${session.vocabCapped.words} distinct words, over tokenizer.maxVocab ${config.tokenizer.maxVocab}: the ${session.vocabCapped.words - session.vocabCapped.kept} least frequent read as <unk>; raise tokenizer.maxVocab to keep them`);
   await hf.loadInto(model);
   options.logger.info(
     `model: ${model.numParameters()} parameters (encoder ${model.encoder.numParameters()}, connector ${model.connector.numParameters()}, llm ${model.llm.numParameters()}); ${visualTokensPerImage(model) > 0 ? `${model.tokensPerImage} visual tokens per image` : `images read by fusion layers only (${model.encoder.numTokens} features each)`}; vocab ${tokenizer.vocabSize}`,

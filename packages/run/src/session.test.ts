@@ -1,7 +1,11 @@
 import { describe, it, expect } from 'vitest';
 import { createRegistry } from './registry';
 import { parseRunConfig } from '@mllm/training';
+import { BpeTokenizer, WordTokenizer } from '@mllm/tokenizer';
 import { createSession, createWorld } from './session';
+
+/** 8 special tokens and 256 bytes: a BPE vocabulary above it has learnt merges. */
+const BYTES_AND_SPECIALS = 264;
 
 const base = {
   encoder: { type: 'vit', imageSize: 16, patchSize: 8, dim: 16, layers: 2, heads: 2 },
@@ -36,5 +40,32 @@ describe('createWorld', () => {
 
   it('rejects an objectScale outside (0, 1] in the data block', () => {
     expect(() => parseRunConfig({ ...base, data: { ...base.data, objectScale: 2 } }, createRegistry())).toThrow(/data\.objectScale/);
+  });
+});
+
+describe('createSession tokenizer', () => {
+  it('trains the byte-level BPE the config names: every prompt encodes, and the model has a row per token', () => {
+    const session = createSession(parseRunConfig({ ...base, tokenizer: { type: 'bpe', vocabSize: 400 } }, createRegistry()));
+    const tok = session.tokenizer;
+    expect(tok).toBeInstanceOf(BpeTokenizer);
+    expect(tok.vocabSize).toBeLessThanOrEqual(400);
+    expect(tok.vocabSize).toBeGreaterThan(BYTES_AND_SPECIALS);
+    expect(session.model.llm.vocabSize).toBe(tok.vocabSize);
+    const prompt = 'How many objects are in the image? Zebra!';
+    expect(tok.encode(prompt)).not.toContain(tok.special.unk);
+    expect(tok.decode(tok.encode(prompt))).toBe(prompt);
+    expect(tok.unknownWords(prompt)).toEqual([]);
+    // the same config trains the same merges
+    expect(createSession(session.config).tokenizer.tokens()).toEqual(tok.tokens());
+    session.model.dispose();
+  });
+
+  it('keeps the word tokenizer when the config names none, and refuses options of the other kind by path', () => {
+    const session = createSession(parseRunConfig(base, createRegistry()));
+    expect(session.tokenizer).toBeInstanceOf(WordTokenizer);
+    expect(session.config.tokenizer).toEqual({ type: 'word', minFrequency: 1, maxVocab: 32000 });
+    session.model.dispose();
+    expect(() => parseRunConfig({ ...base, tokenizer: { type: 'bpe', maxVocab: 100 } }, createRegistry())).toThrow(/tokenizer.*maxVocab/);
+    expect(() => parseRunConfig({ ...base, tokenizer: { type: 'bpe', vocabSize: 100 } }, createRegistry())).toThrow(/tokenizer\.vocabSize.*264/);
   });
 });

@@ -2,19 +2,20 @@ import { MllmError, Rng, type ConnectorText } from '@mllm/core';
 import { ShapesWorld, chainCorpus, reasoningCorpus, toolCorpus } from '@mllm/data';
 import { instructionCorpus, interleavedCorpus } from '@mllm/data/internal';
 import { buildModel, type MultimodalModel } from '@mllm/model';
-import { WordTokenizer } from '@mllm/tokenizer';
+import type { TextTokenizer } from '@mllm/tokenizer';
 import { type RunConfig } from '@mllm/training';
 import { trainedChainStyle, trainsChainOfThought } from '@mllm/training/internal';
 import { usesInterleaved } from './icl-set';
 import { createRegistry, type MllmRegistry } from './registry';
 import { DEMONSTRATION_WORDS } from './tools/training-free-prompt';
+import { trainTokenizer } from './train-tokenizer';
 
 /** Everything a run is made of, rebuilt the same way for training, evaluation and chat. */
 export interface Session {
   config: RunConfig;
   registry: MllmRegistry;
   world: ShapesWorld;
-  tokenizer: WordTokenizer;
+  tokenizer: TextTokenizer;
   model: MultimodalModel;
   /** Set when the new tokenizer met more distinct words than `tokenizer.maxVocab` allows: the rest read as <unk>. */
   vocabCapped?: { words: number; kept: number };
@@ -40,12 +41,12 @@ export function createWorld(config: RunConfig): ShapesWorld {
 
 /**
  * Builds world, tokenizer and a freshly initialised model from a validated config. A new
- * tokenizer learns the world's corpus, the reasoning text when a stage trains chains of
+ * tokenizer (of the config's kind) learns the world's corpus, the reasoning text when a stage trains chains of
  * thought, the interleaved questions and labels when a stage trains on them or the run evaluates
  * few-shot, and `extraCorpus` (the text of the run's LLaVA files); a run without either gets
  * the same vocabulary, and so the same ids, as before they existed.
  */
-export function createSession(config: RunConfig, registry: MllmRegistry = createRegistry(), tokenizer?: WordTokenizer, extraCorpus: readonly string[] = []): Session {
+export function createSession(config: RunConfig, registry: MllmRegistry = createRegistry(), tokenizer?: TextTokenizer, extraCorpus: readonly string[] = []): Session {
   const world = createWorld(config);
   const reasoning = trainsChainOfThought(config.stages) ? reasoningCorpus(world.scenes('train'), new Rng(config.seed).fork('corpus:reasoning')) : [];
   // chains with positions bring words of their own; only runs that train them learn those
@@ -56,13 +57,7 @@ export function createSession(config: RunConfig, registry: MllmRegistry = create
   // every task's phrasings, held-out ones included: their words may be known, the phrasings are never trained
   const instructions = config.data.instructions ? instructionCorpus() : [];
   let vocabCapped: Session['vocabCapped'];
-  const tok =
-    tokenizer ??
-    WordTokenizer.train([...world.corpus(), ...reasoning, ...tools, ...interleaved, ...instructions, ...extraCorpus], {
-      minFrequency: config.tokenizer.minFrequency,
-      maxVocab: config.tokenizer.maxVocab,
-      onCapped: (info) => (vocabCapped = info),
-    });
+  const tok = tokenizer ?? trainTokenizer(config.tokenizer, [...world.corpus(), ...reasoning, ...tools, ...interleaved, ...instructions, ...extraCorpus], (info) => (vocabCapped = info));
   const model = buildModel(config as unknown as Record<string, unknown>, {
     registry,
     vocabSize: tok.vocabSize,
@@ -74,6 +69,6 @@ export function createSession(config: RunConfig, registry: MllmRegistry = create
 }
 
 /** The tokenizer as a connector that writes words for the LLM sees it (the expert bridge). */
-export function connectorText(tokenizer: WordTokenizer): ConnectorText {
+export function connectorText(tokenizer: TextTokenizer): ConnectorText {
   return { encode: (text) => tokenizer.encode(text), padId: tokenizer.special.pad, unknownWords: (text) => tokenizer.unknownWords(text) };
 }

@@ -1,4 +1,4 @@
-import type { WordTokenizer } from './word-tokenizer';
+import type { TextTokenizer } from './text-tokenizer';
 
 /**
  * A conversation turn in LLaVA's format (structurally the same as @mllm/data's LlavaTurn):
@@ -22,16 +22,30 @@ export interface TemplatedIds {
 }
 
 /**
- * The same template as Jinja for tokenizer_config.json (messages use HF roles: system / user /
- * assistant). It renders exactly the string renderChatTemplate produces.
+ * The template as Jinja for tokenizer_config.json (messages use HF roles: system / user /
+ * assistant), with `sep` around the role tokens: ' ' for the word tokenizer (which splits on
+ * whitespace, so the spaces only separate), '' for a byte-level tokenizer, where a space would be
+ * a token of its own and a turn's text must encode exactly as applyChatTemplate encodes it.
  */
-export const CHAT_TEMPLATE_JINJA =
-  "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{% set prefix = messages[0]['content'] + '\n\n' %}{% set loop_messages = messages[1:] %}" +
-  "{% else %}{% set prefix = '' %}{% set loop_messages = messages %}{% endif %}" +
-  "{% for message in loop_messages %}{% if message['role'] == 'system' %}{{ raise_exception('a system message is allowed only first') }}" +
-  "{% elif message['role'] == 'user' %}{{ ' <|user|> ' + (prefix if loop.first else '') + message['content'] + ' <|end|>' }}" +
-  "{% else %}{{ ' <|assistant|> ' + message['content'] + ' <|end|>' }}{% endif %}{% endfor %}" +
-  "{% if add_generation_prompt %}{{ ' <|assistant|>' }}{% elif messages[-1]['role'] == 'assistant' %}{{ ' ' + eos_token }}{% endif %}";
+function chatTemplateJinja(sep: '' | ' '): string {
+  return (
+    "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{% set prefix = messages[0]['content'] + '\n\n' %}{% set loop_messages = messages[1:] %}" +
+    "{% else %}{% set prefix = '' %}{% set loop_messages = messages %}{% endif %}" +
+    "{% for message in loop_messages %}{% if message['role'] == 'system' %}{{ raise_exception('a system message is allowed only first') }}" +
+    `{% elif message['role'] == 'user' %}{{ '${sep}<|user|>${sep}' + (prefix if loop.first else '') + message['content'] + '${sep}<|end|>' }}` +
+    `{% else %}{{ '${sep}<|assistant|>${sep}' + message['content'] + '${sep}<|end|>' }}{% endif %}{% endfor %}` +
+    `{% if add_generation_prompt %}{{ '${sep}<|assistant|>' }}{% elif messages[-1]['role'] == 'assistant' %}{{ '${sep}' + eos_token }}{% endif %}`
+  );
+}
+
+/** The word tokenizer's template as Jinja: it renders exactly the string renderChatTemplate produces. */
+export const CHAT_TEMPLATE_JINJA = chatTemplateJinja(' ');
+
+/**
+ * The byte-level BPE tokenizer's template as Jinja: no spaces around the role tokens, so HF's
+ * encoding of a render gives exactly applyChatTemplate's ids (each turn's text is encoded on its own).
+ */
+export const BPE_CHAT_TEMPLATE_JINJA = chatTemplateJinja('');
 
 /**
  * The turns our template lays out: a leading system turn has no role token of its own (the
@@ -63,7 +77,7 @@ function laidOut(conversation: readonly ChatTurn[], addGenerationPrompt: boolean
  * pieces as they are concatenated: 1 on gpt content tokens, their `<|end|>` and the `<eos>`.
  * A leading system turn opens the first human turn (see laidOut).
  */
-export function applyChatTemplate(tokenizer: WordTokenizer, conversation: readonly ChatTurn[], options: ChatTemplateOptions = {}): TemplatedIds {
+export function applyChatTemplate(tokenizer: TextTokenizer, conversation: readonly ChatTurn[], options: ChatTemplateOptions = {}): TemplatedIds {
   // an HfTokenizer formats with its own chat_template (checked by shape: importing the class here would be a cycle)
   const own = (tokenizer as { templated?: (c: readonly ChatTurn[], o: ChatTemplateOptions) => TemplatedIds }).templated;
   if (typeof own === 'function') return own.call(tokenizer, conversation, options);

@@ -3,10 +3,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { readTextFile } from './read-text-file';
 import { BoundedTemplate, ChatTemplateError } from './bounded-template';
 import { join } from 'node:path';
-import { SPECIAL_TOKENS } from './special-tokens';
 import type { SpecialIds } from './special-tokens';
 import type { ChatTemplateOptions, ChatTurn, TemplatedIds } from './chat-template';
-import { WordTokenizer, type DecodeOptions } from './word-tokenizer';
+import { WordTokenizer } from './word-tokenizer';
+import type { DecodeOptions, TextTokenizer } from './text-tokenizer';
+import { BpeTokenizer } from './bpe-tokenizer';
+import { TOKENIZER_KIND_KEY } from './bpe-files';
 import { TokenizerFileError, readFailure } from './tokenizer-file-error';
 import { AssistantSpanError, assistantSpans, foldTurnDependentText, sentinel } from './assistant-spans';
 import { spanMask } from './span-mask';
@@ -39,17 +41,14 @@ const PROBE: readonly ChatTurn[] = [
 
 /**
  * A HuggingFace tokenizer (tokenizer.json + tokenizer_config.json with its chat_template) behind
- * the interface the pipeline uses: encode/decode, role ids in `special`, and chat templating
- * with a loss mask on assistant turns.
- *
- * It extends WordTokenizer only because the pipeline's signatures name that class; every method
- * is its own. The `<image>` placeholder keeps its id when the vocabulary has it, otherwise it is
+ * the interface the pipeline uses (TextTokenizer): encode/decode, role ids in `special`, and chat
+ * templating with a loss mask on assistant turns. The `<image>` placeholder keeps its id when the vocabulary has it, otherwise it is
  * given the first id past the tokenizer's (the LLM's embedding grows to match, as LLaVA does).
  * Roles without a token of their own (user, assistant) point at the image id, which is never
  * generated; `end` is the template's end-of-turn token, else eos.
  */
-export class HfTokenizer extends WordTokenizer {
-  override readonly special: Readonly<SpecialIds>;
+export class HfTokenizer implements TextTokenizer {
+  readonly special: Readonly<SpecialIds>;
   private readonly imageAdded: boolean;
   private readonly size: number;
   private readonly template?: BoundedTemplate;
@@ -62,7 +61,6 @@ export class HfTokenizer extends WordTokenizer {
     private readonly files: { tokenizer: Record<string, unknown>; config: Record<string, unknown> },
     options: HfTokenizerOptions,
   ) {
-    super(SPECIAL_TOKENS); // unused: every method below reads the HF tokenizer
     // the id-indexed token array (added tokens included), read in O(1): Math.max(...ids) over a
     // 128k+ vocabulary overflowed V8's stack (Llama 3, Qwen), and get_vocab() copies it into a Map
     const count = hf.model?.vocab.length ?? 0;
@@ -100,7 +98,7 @@ export class HfTokenizer extends WordTokenizer {
   }
 
   /** Reads tokenizer.json and tokenizer_config.json from an HF model folder. */
-  static override async load(dir: string, options: HfTokenizerOptions = {}): Promise<HfTokenizer> {
+  static async load(dir: string, options: HfTokenizerOptions = {}): Promise<HfTokenizer> {
     const read = async (name: string): Promise<Record<string, unknown>> => {
       const path = join(dir, name);
       let text: string;
@@ -136,27 +134,27 @@ export class HfTokenizer extends WordTokenizer {
     return new HfTokenizer(new Tokenizer(tokenizer, config), { tokenizer, config }, { ...options, modelVocabSize });
   }
 
-  override get vocabSize(): number {
+  get vocabSize(): number {
     return this.size;
   }
 
   /** All tokens, index = id ('' for ids the tokenizer leaves unused); O(vocabulary), built on each call. */
-  override tokens(): readonly string[] {
+  tokens(): readonly string[] {
     const out = new Array<string>(this.size);
     for (let i = 0; i < this.size; i++) out[i] = this.idToToken(i) ?? '';
     return out;
   }
 
-  override tokenToId(token: string): number | undefined {
+  tokenToId(token: string): number | undefined {
     return token === IMAGE ? this.special.image : this.hf.token_to_id(token);
   }
 
-  override idToToken(id: number): string | undefined {
+  idToToken(id: number): string | undefined {
     return id === this.special.image ? IMAGE : this.hf.id_to_token(id);
   }
 
   /** Text -> ids without added bos/eos (templates and callers add those); `<image>` maps to its id. */
-  override encode(text: string): number[] {
+  encode(text: string): number[] {
     const out: number[] = [];
     text.split(IMAGE).forEach((piece, i) => {
       if (i > 0) out.push(this.special.image);
@@ -167,11 +165,11 @@ export class HfTokenizer extends WordTokenizer {
   }
 
   /** Always empty: a subword tokenizer spells a word it has never seen from smaller pieces instead of dropping it. */
-  override unknownWords(_text: string): string[] {
+  unknownWords(_text: string): string[] {
     return [];
   }
 
-  override decode(ids: readonly number[], options: DecodeOptions = {}): string {
+  decode(ids: readonly number[], options: DecodeOptions = {}): string {
     const skipSpecial = options.skipSpecial ?? true;
     const kept = this.imageAdded ? ids.filter((id) => id !== this.special.image) : [...ids];
     // @huggingface/tokenizers throws on an empty list; transformers decodes it to ''
@@ -250,14 +248,14 @@ export class HfTokenizer extends WordTokenizer {
   }
 
   /** The HF files as loaded, plus the model vocabulary size this run trained with. */
-  override toFiles(): Record<string, string> {
+  toFiles(): Record<string, string> {
     return {
       'tokenizer.json': `${JSON.stringify(this.files.tokenizer)}\n`,
       'tokenizer_config.json': `${JSON.stringify({ ...this.files.config, [MODEL_VOCAB_KEY]: this.size }, null, 2)}\n`,
     };
   }
 
-  override async save(dir: string): Promise<void> {
+  async save(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
     for (const [name, text] of Object.entries(this.toFiles())) await writeFile(join(dir, name), text);
   }
@@ -282,13 +280,18 @@ function chatTemplateText(value: unknown): string | undefined {
   return undefined;
 }
 
-/** A run folder's tokenizer: ours (WordLevel with our specials) or an HF one it was started from. */
-export async function loadTokenizer(dir: string): Promise<WordTokenizer> {
+/**
+ * A run or export folder's tokenizer, of the kind that saved it: an HF one the run started from
+ * (its config records the model's vocabulary size), our byte-level BPE (recorded by
+ * TOKENIZER_KIND_KEY), else the word tokenizer (WordLevel with our specials).
+ */
+export async function loadTokenizer(dir: string): Promise<TextTokenizer> {
   let config: Record<string, unknown> = {};
   try {
     config = JSON.parse(await readTextFile(join(dir, 'tokenizer_config.json'))) as Record<string, unknown>;
   } catch {
     // WordTokenizer.load names the missing file
   }
-  return MODEL_VOCAB_KEY in config ? HfTokenizer.load(dir) : WordTokenizer.load(dir);
+  if (MODEL_VOCAB_KEY in config) return HfTokenizer.load(dir);
+  return config[TOKENIZER_KIND_KEY] === 'bpe' ? BpeTokenizer.load(dir) : WordTokenizer.load(dir);
 }

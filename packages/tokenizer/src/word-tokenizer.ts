@@ -1,7 +1,10 @@
 import { SPECIAL_IDS, SPECIAL_TOKENS, preTokenize } from './special-tokens';
 import type { SpecialIds } from './special-tokens';
 import { fromHfFiles, toHfFiles } from './hf-files';
-import { TokenizerFileError, readFailure } from './tokenizer-file-error';
+import type { DecodeOptions, TextTokenizer } from './text-tokenizer';
+import { readTokenizerFolder, writeTokenizerFolder } from './tokenizer-folder';
+
+export type { DecodeOptions } from './text-tokenizer';
 
 export interface TrainOptions {
   /** Words seen fewer times than this map to <unk>. Default 1 (keep every word). */
@@ -15,17 +18,12 @@ export interface TrainOptions {
   onCapped?: (info: { words: number; kept: number }) => void;
 }
 
-export interface DecodeOptions {
-  /** Drop special tokens (<bos>, <image>, <|user|>, ...) from the text. Default true. */
-  skipSpecial?: boolean;
-}
-
 /**
  * Word-level tokenizer: one id per pre-tokenized word (see preTokenize). Ids are the special
  * tokens 0-7, then words by corpus frequency descending, ties alphabetical, so training on
  * the same corpus always gives the same ids. Saved as HuggingFace WordLevel tokenizer.json.
  */
-export class WordTokenizer {
+export class WordTokenizer implements TextTokenizer {
   readonly special: Readonly<SpecialIds> = SPECIAL_IDS;
   private readonly vocab: readonly string[];
   private readonly ids: ReadonlyMap<string, number>;
@@ -120,30 +118,10 @@ export class WordTokenizer {
 
   /** Writes toFiles() into dir (created if missing). */
   async save(dir: string): Promise<void> {
-    const { mkdir, writeFile } = await import('node:fs/promises');
-    const { join } = await import('node:path');
-    await mkdir(dir, { recursive: true });
-    for (const [name, text] of Object.entries(this.toFiles())) await writeFile(join(dir, name), text);
+    await writeTokenizerFolder(dir, this.toFiles());
   }
 
   static async load(dir: string): Promise<WordTokenizer> {
-    const { readTextFile } = await import('./read-text-file');
-    const { join } = await import('node:path');
-    const files: Record<string, string> = {};
-    for (const name of ['tokenizer.json', 'tokenizer_config.json']) {
-      const path = join(dir, name);
-      try {
-        files[name] = await readTextFile(path);
-      } catch (cause) {
-        throw new TokenizerFileError(path, `${readFailure(cause)}; a run folder gets it from mllm run (tokenizer.save(dir) in code)`, { cause });
-      }
-    }
-    try {
-      return WordTokenizer.fromFiles(files);
-    } catch (e) {
-      if (!(e instanceof TokenizerFileError)) throw e;
-      // fromFiles names the file only; the folder is known here
-      throw new TokenizerFileError(join(dir, e.file), `${e.reason}; the file is damaged: copy it again from where the run was trained, or train again`, { cause: e });
-    }
+    return readTokenizerFolder(dir, (files) => WordTokenizer.fromFiles(files));
   }
 }

@@ -1,13 +1,13 @@
 import { MllmError } from '@mllm/core';
 import { BadSampleError, LlavaDataset, type BadSample, type LlavaRecord } from '@mllm/data';
 import type { ModelImage, TokenizedSample } from '@mllm/model';
-import { SPECIAL_TOKENS, WordTokenizer, applyChatTemplate } from '@mllm/tokenizer';
+import { SPECIAL_TOKENS, WordTokenizer, applyChatTemplate, type TextTokenizer } from '@mllm/tokenizer';
 import { stageSources, type LlavaSourceConfig } from './data-mixture';
 import type { StageConfig } from './run-config';
 
 /** What a LLaVA record becomes for training: its sizes come from the model it trains. */
 export interface LlavaPrepareOptions {
-  tokenizer: WordTokenizer;
+  tokenizer: TextTokenizer;
   /** The side images are decoded and resized to, once, before the stage runs: the model's input size. */
   imageSize: number;
   /** Sequence positions one image takes (the connector's M; 1 where `<image>` stays a text token). */
@@ -71,7 +71,7 @@ export class LlavaSources {
    * same). A record too long already is a bad sample now, so its words never reach the vocabulary;
    * what needs the model (tokens per image, decoded pixels) is checked when a stage prepares.
    */
-  async corpus(stages: readonly StageConfig[], tokenizer: WordTokenizer = new WordTokenizer(SPECIAL_TOKENS)): Promise<string[]> {
+  async corpus(stages: readonly StageConfig[], tokenizer: TextTokenizer = new WordTokenizer(SPECIAL_TOKENS)): Promise<string[]> {
     const text: string[] = [];
     for (const source of llavaSourcesOf(stages)) {
       for (const which of ['file', 'valFile'] as const) {

@@ -92,13 +92,30 @@ export const evalSchema = z
  */
 export const DEFAULT_MAX_VOCAB = 32000;
 
-export const tokenizerSchema = z
+const wordTokenizerSchema = z
   .object({
     type: z.literal('word').default('word'),
     minFrequency: z.number().int().min(1).default(1),
     maxVocab: z.number().int().min(16, 'must be >= 16: the 8 special tokens and some words').default(DEFAULT_MAX_VOCAB),
   })
   .strict();
+
+/**
+ * Byte-level BPE: every text encodes, so no typed word is lost. 1024 tokens: the 8 specials, the
+ * 256 bytes and up to 760 merges, more than the Shapes corpus fills (423 tokens make each of its
+ * words one token, as the word tokenizer has them).
+ */
+const bpeTokenizerSchema = z
+  .object({
+    type: z.literal('bpe'),
+    vocabSize: z.number().int().min(264, 'must be >= 264: the 8 special tokens and the 256 bytes').default(1024),
+    /** A pair seen fewer times is never merged. Default 1: the corpus holds each sentence once, so a word of one sentence still becomes a token. */
+    minFrequency: z.number().int().min(1).default(1),
+  })
+  .strict();
+
+/** The run's tokenizer: `word` (the default) or `bpe`, chosen by `type`. */
+export const tokenizerSchema = z.discriminatedUnion('type', [wordTokenizerSchema, bpeTokenizerSchema]);
 
 const runShape = z
   .object({

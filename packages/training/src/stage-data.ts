@@ -25,7 +25,7 @@ import {
   withReasoningPrompt,
 } from '@mllm/data/internal';
 import { sceneSignature, existenceQuestion } from '@mllm/data/internal';
-import { applyChatTemplate, type WordTokenizer } from '@mllm/tokenizer';
+import { applyChatTemplate, type TextTokenizer } from '@mllm/tokenizer';
 import type { MultimodalModel, TokenizedSample } from '@mllm/model';
 import type { StageConfig, StageType } from './run-config';
 import type { ChainOfThought } from './chain-of-thought-option';
@@ -52,7 +52,7 @@ export class StageData {
 
   constructor(
     readonly world: ShapesWorld,
-    readonly tokenizer: WordTokenizer,
+    readonly tokenizer: TextTokenizer,
     readonly seed: number,
     /** The LLaVA files of the run's mixtures; share one with the code that trained the tokenizer on them. */
     readonly llava: LlavaSources = new LlavaSources(),

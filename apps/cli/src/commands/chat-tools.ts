@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import { openToolChat, type ToolOutcome } from '@mllm/run';
 import { describeError } from '../describe-error';
+import { unknownWordsWarning } from '../chat-session';
 
 /** The width of the role column in a printed trace. */
 const ROLE_WIDTH = 20;
@@ -30,9 +31,15 @@ export interface ToolChatOptions {
 export async function runToolChat(options: ToolChatOptions): Promise<void> {
   const write = (text: string) => void options.output.write(text);
   const chat = await openToolChat(options.checkpoint, { ...(options.maxCalls !== undefined && { maxCalls: options.maxCalls }) });
+  // a question's words the vocabulary lacks are named before its trace, as plain chat does
+  const warn = (question: string, to: (text: string) => void) => {
+    const warning = unknownWordsWarning(chat.run.unknownWords(question));
+    if (warning) to(`${warning}\n`);
+  };
   try {
     const pixels = await chat.run.loadImage(options.image);
     if (options.prompt !== undefined) {
+      warn(options.prompt, (text) => process.stderr.write(text));
       write(formatTrace(await chat.ask(pixels, options.prompt)));
       return;
     }
@@ -45,6 +52,7 @@ export async function runToolChat(options: ToolChatOptions): Promise<void> {
         chat.reset();
         write(`new conversation about ${options.image}\n`);
       } else if (line !== '') {
+        warn(line, write);
         try {
           write(formatTrace(await chat.ask(pixels, line)));
         } catch (e) {

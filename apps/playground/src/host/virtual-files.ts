@@ -3,7 +3,7 @@
  * folder is "mounted" under a path, either as a URL on the serving origin (the default model) or as
  * the File objects of a folder the user picked or dropped. The node:fs/promises and node:path
  * stand-ins (./fs-promises, ./path) read through this table, so `OnnxMultimodalModel.load(dir)` and
- * `WordTokenizer.load(dir)` run unchanged and keep their own error messages.
+ * `loadTokenizer(dir)` run unchanged and keep their own error messages.
  */
 
 export type Mount = { kind: 'url'; base: string } | { kind: 'files'; files: ReadonlyMap<string, Blob> };

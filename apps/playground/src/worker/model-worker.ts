@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 import * as ortWeb from 'onnxruntime-web';
 import { OnnxMultimodalModel } from '@mllm/onnx/runtime';
-import { WordTokenizer, type ChatTurn } from '@mllm/tokenizer';
+import { loadTokenizer, type ChatTurn, type TextTokenizer } from '@mllm/tokenizer';
 import { promptIds } from '@mllm/run/browser';
 import { softmax } from '@mllm/llm/decoding';
 import { mount, readBytes, sizeOf } from '../host/virtual-files';
@@ -18,7 +18,7 @@ import type { Decoding, GenerationResult, ModelInfo, Reply, Request } from './pr
 declare const self: DedicatedWorkerGlobalScope;
 const post = (reply: Reply) => self.postMessage(reply);
 
-let loaded: { model: OnnxMultimodalModel; tokenizer: WordTokenizer; dir: string } | undefined;
+let loaded: { model: OnnxMultimodalModel; tokenizer: TextTokenizer; dir: string } | undefined;
 let embeddings: Float32Array | undefined;
 /** The generation running now, and whether the page asked it to stop. */
 let generating: { id: number; stop: boolean } | undefined;
@@ -66,9 +66,10 @@ async function load({ source, maxBytes, ortBase, wasmOnly }: Request & { type: '
     } catch (e) {
       throw new Error(label((e as Error).message));
     }
-    const tokenizer = await WordTokenizer.load(dir).catch(async (e: Error) => {
+    // the kind the export saved: the word tokenizer or the byte-level BPE
+    const tokenizer = await loadTokenizer(dir).catch(async (e: Error) => {
       await model.release();
-      throw new Error(`${source.label} has no word tokenizer (tokenizer.json, tokenizer_config.json): ${label(e.message)}`);
+      throw new Error(`${source.label} has no tokenizer (tokenizer.json, tokenizer_config.json): ${label(e.message)}`);
     });
     if (loaded) await loaded.model.release();
     loaded = { model, tokenizer, dir };

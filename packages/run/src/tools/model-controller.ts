@@ -1,5 +1,5 @@
 import type { ModelImage, MultimodalModel } from '@mllm/model';
-import type { WordTokenizer } from '@mllm/tokenizer';
+import type { TextTokenizer } from '@mllm/tokenizer';
 import { promptIds } from '../answerer';
 import type { ToolController } from './tool-session';
 
@@ -7,7 +7,7 @@ import type { ToolController } from './tool-session';
 export const CONTROLLER_MAX_NEW_TOKENS = 16;
 
 /** The run's own model as the controller: greedy replies in the chat template, `batchSize` conversations per generate call. */
-export function modelController(model: MultimodalModel, tokenizer: WordTokenizer, images: readonly ModelImage[], options: { batchSize: number; maxNewTokens?: number }): ToolController {
+export function modelController(model: MultimodalModel, tokenizer: TextTokenizer, images: readonly ModelImage[], options: { batchSize: number; maxNewTokens?: number }): ToolController {
   return {
     async reply(sessions) {
       const out: string[] = [];
