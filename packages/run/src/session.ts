@@ -1,5 +1,5 @@
 import { MllmError, Rng, type ConnectorText } from '@mllm/core';
-import { ShapesWorld, chainCorpus, reasoningCorpus, toolCorpus } from '@mllm/data';
+import { ShapesWorld, chainCorpus, reasoningCorpus, toolCorpus, webCaptionCorpus } from '@mllm/data';
 import { interleavedCorpus } from '@mllm/data/internal';
 import { buildModel, type MultimodalModel } from '@mllm/model';
 import { WordTokenizer } from '@mllm/tokenizer';
@@ -53,6 +53,8 @@ export function createSession(config: RunConfig, registry: MllmRegistry = create
   // a run with tools knows their words (calls, results, errors, demonstrations) whether or not it trains on traces
   const tools = config.tools ? [...toolCorpus(world.scenes('train'), new Rng(config.seed).fork('corpus:tools')), DEMONSTRATION_WORDS.join(' ')] : [];
   const interleaved = usesInterleaved(config) ? interleavedCorpus() : [];
+  // web captions bring page text of their own; only runs that train on them learn those words
+  if (config.data.captions?.source === 'web') interleaved.push(...webCaptionCorpus());
   let vocabCapped: Session['vocabCapped'];
   const tok =
     tokenizer ??

@@ -31,6 +31,8 @@ import type { StageConfig, StageType } from './run-config';
 import type { ChainOfThought } from './chain-of-thought-option';
 import { StageMixture, sourceLabel, stageSources, type MixtureSource } from './data-mixture';
 import { LlavaSources, type LlavaPrepareOptions } from './llava-source';
+import type { CaptionDataConfig } from './caption-data-schema';
+import type { CaptionPool } from './caption-pool';
 
 /** An image with its caption and the scene it shows (the ground truth for region labels). */
 export interface ImageTextPair {
@@ -45,6 +47,10 @@ export interface ImageTextPair {
  */
 export class StageData {
   private readonly mixtures = new Map<number, StageMixture<MixtureEntry>>();
+  /** The run's `data.captions`; absent, align stages train on the world's fine-grained captions. */
+  captionConfig?: CaptionDataConfig;
+  /** The align stages' caption pool, built from captionConfig when the first of them starts (caption-pool.ts). */
+  captions?: CaptionPool;
 
   constructor(
     readonly world: ShapesWorld,
