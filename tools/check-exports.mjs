@@ -40,7 +40,8 @@ const LIMITS = {
   // (with PIL's decode, resize and rescale as steps of their own, for the playground and tools)
   // (and M-ICL: interleaved sequences and few-shot episodes with their task names and types)
   // and the survey's extended techniques' data: reasoning chains with their consistency check, tool-use traces and the tool logic they are written with, interleaved few-shot sequences
-  '@mllm/data': 130,
+  // and the coarse web caption source (its pool, words and labelled pair types)
+  '@mllm/data': 136,
   // ViT, high-res tiling, HF vision import
   '@mllm/encoders': 24,
   // one class, schema and config per connector, and its register function
@@ -58,7 +59,8 @@ const LIMITS = {
   // stages, optimizer, data parallelism, alignment losses and reward model; training at size
   // (the frozen-feature cache, the LoRA config schema, a stage's throughput record)
   // and the chain-of-thought and expert-bridge options
-  '@mllm/training': 71,
+  // and the align stage's caption report (web noise, CLIP filter, recaptions)
+  '@mllm/training': 72,
   // POPE, CHAIR, closed-set and reasoning scorers, the evaluation runner, reports and charts;
   // open-set scoring (FaithScore's atomic facts and their check, attribute CHAIR), which
   // post-correction and judges build on; accuracy per object attribute (its scorer, judge and

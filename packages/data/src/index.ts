@@ -44,8 +44,8 @@ export { toModelInput } from './image-io';
 export { preprocessFromHf, type FromHfOptions } from './preprocess-from-hf';
 
 // Coarse web captions with a known share of noise, each pair labelled, beside the clean fine-grained ones.
-export { webCaptionPool, webCaption, wrongWebCaption, unrelatedWebCaption, webCaptionCorpus, GENERIC_ALT_TEXTS, WEB_CAPTION_LABELS } from './web-captions';
-export type { WebCaptionPair, WebCaptionLabel, WebNoiseKind, WebCaptionOptions } from './web-captions';
+export { webCaptionPool, webCaptionCorpus, GENERIC_ALT_TEXTS } from './web-captions';
+export type { WebCaptionPair, WebCaptionLabel, WebCaptionOptions } from './web-captions';
 
 // Preference pairs: a faithful answer and one with a hallucination of the survey's three kinds.
 export { preferencePairs, HALLUCINATION_KINDS, PREFERENCE_TASKS } from './preference';

@@ -9,7 +9,7 @@ import type { AlignmentContext } from './stage-objective';
 import type { StageData } from './stage-data';
 
 /** One image of the align stage's pool with the caption it trains on and, for web captions, that caption's ground truth. */
-interface PoolEntry {
+export interface PoolEntry {
   scene: Scene;
   caption: string;
   label?: WebCaptionLabel;
@@ -39,6 +39,11 @@ export class CaptionPool {
     readonly report: CaptionPoolReport,
   ) {
     if (entries.length === 0) throw new MllmError('data.captions: the filter kept no pair; lower filter.threshold or raise filter.keep');
+  }
+
+  /** The pool's pairs, each with the caption the stage trains on (and, from the web source, its label). */
+  pairs(): readonly PoolEntry[] {
+    return this.entries;
   }
 
   /** A batch of caption samples, one draw of `rng.int` per sample as the plain align stage draws its scenes. */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng, maskedCrossEntropy } from '@mllm/core';
-import { webCaption, wrongWebCaption, type Scene } from '@mllm/data';
+import type { Scene } from '@mllm/data';
+import { webCaption, wrongWebCaption } from '@mllm/data/internal';
 import type { MultimodalModel } from '@mllm/model';
 import { ClipHead } from './clip-head';
 import { trainLoop } from './train-loop';
