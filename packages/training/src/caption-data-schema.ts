@@ -7,7 +7,8 @@ import type { ConfigIssue } from '@mllm/core';
  * before the option existed. The recipes of the survey's section 3.1 are options here:
  * - `source: "web"`: coarse alt-text with a known share of noise (@mllm/data web-captions.ts);
  * - `filter`: CLIP filtering, a contrastive scorer trained in the run keeps the pairs whose
- *   image-text cosine similarity is high (LAION-400M kept those >= 0.28 under ViT-B/32);
+ *   image-text cosine similarity is high (LAION-400M kept those >= 0.3 under OpenAI's ViT-B/32
+ *   CLIP, a value chosen by human inspection; LAION-5B >= 0.28);
  * - `recaption`: ShareGPT4V, a captioner trained on a small fine-grained set rewrites the pool.
  */
 
@@ -37,7 +38,11 @@ export const captionScorerSchema = z
 
 export const captionFilterSchema = z
   .object({
-    /** Keep pairs whose cosine similarity is >= this (LAION-400M: 0.28 under ViT-B/32; this scorer's scale is its own). */
+    /**
+     * Keep pairs whose cosine similarity is >= this (LAION-400M: 0.3, LAION-5B: 0.28, both under
+     * ViT-B/32). This scorer's scale is its own: read the pool's per-label score quantiles in the
+     * align stage's report (`captions.filter.scores`) before choosing one.
+     */
     threshold: z.number().min(-1).max(1).optional(),
     /** Or keep this share of the pool, the highest-scoring pairs (DataComp's "top 30%" rule). */
     keep: z.number().gt(0).max(1).optional(),
@@ -46,7 +51,7 @@ export const captionFilterSchema = z
   .strict()
   .superRefine((f, ctx) => {
     if ((f.threshold === undefined) === (f.keep === undefined))
-      ctx.addIssue({ code: 'custom', path: [], message: 'give exactly one of threshold (a cosine similarity, e.g. 0.28) or keep (a share of the pool, e.g. 0.6)' });
+      ctx.addIssue({ code: 'custom', path: [], message: 'give exactly one of threshold (a cosine similarity, e.g. 0.9) or keep (a share of the pool, e.g. 0.6)' });
   });
 
 /** The captioner of the recaptioning recipe: a copy of the model trained on a small fine-grained set. */

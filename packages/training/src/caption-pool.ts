@@ -18,6 +18,8 @@ export interface PoolEntry {
 /** What the align stage's captions were (the stage's `captions` in report.json). */
 export interface CaptionPoolReport {
   source: 'fine' | 'web';
+  /** Seconds spent building the pool (training the scorer or captioner, scoring, recaptioning), before the stage's first step. */
+  seconds: number;
   /** Images the pool started with, and those the stage trained on (after the filter). */
   scenes: number;
   trainedOn: number;
@@ -75,13 +77,20 @@ function copyOf(model: MultimodalModel, context: AlignmentContext | undefined): 
  * by a contrastive scorer or rewritten by a captioner, both trained here on copies of `model`.
  */
 export async function buildCaptionPool(config: CaptionDataConfig, model: MultimodalModel, data: StageData, context?: AlignmentContext): Promise<CaptionPool> {
+  const started = performance.now();
+  const pool = await buildPool(config, model, data, context);
+  pool.report.seconds = (performance.now() - started) / 1000;
+  return pool;
+}
+
+async function buildPool(config: CaptionDataConfig, model: MultimodalModel, data: StageData, context?: AlignmentContext): Promise<CaptionPool> {
   const train = data.world.scenes('train');
   const scenes = train.slice(0, config.scenes ?? train.length);
-  if (config.source === 'fine') return new CaptionPool(scenes.map((scene) => ({ scene, caption: caption(scene) })), data, { source: 'fine', scenes: scenes.length, trainedOn: scenes.length });
+  if (config.source === 'fine') return new CaptionPool(scenes.map((scene) => ({ scene, caption: caption(scene) })), data, { source: 'fine', seconds: 0, scenes: scenes.length, trainedOn: scenes.length });
   const asked = config.noise ?? DEFAULT_WEB_NOISE;
   const pool: PoolEntry[] = webCaptionPool(scenes, new Rng(data.seed).fork('captions:web'), { noise: asked, wrongShare: config.wrongShare });
   const share = (label: WebCaptionLabel) => pool.filter((p) => p.label === label).length / pool.length;
-  const report: CaptionPoolReport = { source: 'web', scenes: pool.length, trainedOn: pool.length, noise: { asked, noisy: 1 - share('clean'), wrong: share('wrong'), unrelated: share('unrelated') } };
+  const report: CaptionPoolReport = { source: 'web', seconds: 0, scenes: pool.length, trainedOn: pool.length, noise: { asked, noisy: 1 - share('clean'), wrong: share('wrong'), unrelated: share('unrelated') } };
   if (config.filter) {
     const { filter } = config;
     const scorer = new CaptionScorer(copyOf(model, context), data, filter.scorer);

@@ -18,7 +18,7 @@ export interface ScoredPair {
  * The CLIP-style model that scores (image, caption) pairs for CLIP filtering: a copy of the run's
  * image encoder as it is when the filter runs (pre-trained by earlier stages, or fresh) with a
  * text tower and projections (ClipHead), trained contrastively, then asked for the cosine
- * similarity of the normalised image and text embeddings, the score LAION thresholds at 0.28.
+ * similarity of the normalised image and text embeddings, the score LAION thresholds (0.3 for LAION-400M, 0.28 for LAION-5B).
  * It lives beside the run's model and is disposed after scoring: the run's weights never see it.
  */
 export class CaptionScorer {
