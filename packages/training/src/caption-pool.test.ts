@@ -73,6 +73,13 @@ describe('the align stage under data.captions', () => {
     expect(filter.scores.byLabel.clean!.mean).toBeGreaterThan(filter.scores.byLabel.unrelated!.mean);
   });
 
+  it('a scorer trained on the noisy pool itself still scores unrelated captions below clean ones', async () => {
+    const config = captionDataSchema.parse({ source: 'web', noise: 0.3, wrongShare: 0, filter: { keep: 0.7, scorer: { trainOn: 'pool', steps: 60, batchSize: 32, lr: 0.005, warmup: 5, hardNegatives: false } } });
+    const { byLabel } = (await buildCaptionPool(config, make(), new StageData(world, tokenizer, 6), context)).report.filter!.scores;
+    expect(byLabel.unrelated!.removedShare).toBeGreaterThan(2 * byLabel.clean!.removedShare);
+    expect(byLabel.clean!.mean).toBeGreaterThan(byLabel.unrelated!.mean);
+  });
+
   it('recaptioning trains a captioner on a copy and the stage trains on its captions; the model is untouched', async () => {
     const model = make();
     const before = model.stateDict();
