@@ -54,11 +54,11 @@ export function createSession(config: RunConfig, registry: MllmRegistry = create
   const tools = config.tools ? [...toolCorpus(world.scenes('train'), new Rng(config.seed).fork('corpus:tools')), DEMONSTRATION_WORDS.join(' ')] : [];
   const interleaved = usesInterleaved(config) ? interleavedCorpus() : [];
   // web captions bring page text of their own; only runs that train on them learn those words
-  if (config.data.captions?.source === 'web') interleaved.push(...webCaptionCorpus());
+  const webCaptions = config.data.captions?.source === 'web' ? webCaptionCorpus() : [];
   let vocabCapped: Session['vocabCapped'];
   const tok =
     tokenizer ??
-    WordTokenizer.train([...world.corpus(), ...reasoning, ...tools, ...interleaved, ...extraCorpus], {
+    WordTokenizer.train([...world.corpus(), ...reasoning, ...tools, ...interleaved, ...webCaptions, ...extraCorpus], {
       minFrequency: config.tokenizer.minFrequency,
       maxVocab: config.tokenizer.maxVocab,
       onCapped: (info) => (vocabCapped = info),
