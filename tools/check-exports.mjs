@@ -41,8 +41,9 @@ const LIMITS = {
   // (with PIL's decode, resize and rescale as steps of their own, for the playground and tools)
   // (and M-ICL: interleaved sequences and few-shot episodes with their task names and types)
   // and the survey's extended techniques' data: reasoning chains with their consistency check, tool-use traces and the tool logic they are written with, interleaved few-shot sequences
-  // and instruction data: the phrasings of every task, the held-in / held-out plan and its evaluation questions, self-instruction
-  '@mllm/data': 140,
+  // and instruction data: the phrasings of every task, the held-in / held-out plan and its evaluation questions, self-instruction,
+  // the coarse web caption source (its pool, words and labelled pair types), and the chains' carry option
+  '@mllm/data': 148,
   // ViT, high-res tiling, HF vision import
   '@mllm/encoders': 24,
   // one class, schema and config per connector, and its register function
@@ -60,7 +61,8 @@ const LIMITS = {
   // stages, optimizer, data parallelism, alignment losses and reward model; training at size
   // (the frozen-feature cache, the LoRA config schema, a stage's throughput record)
   // and the chain-of-thought and expert-bridge options
-  '@mllm/training': 71,
+  // and the align stage's caption report (web noise, CLIP filter, recaptions)
+  '@mllm/training': 72,
   // POPE, CHAIR, closed-set and reasoning scorers, the evaluation runner, reports and charts;
   // open-set scoring (FaithScore's atomic facts and their check, attribute CHAIR), which
   // post-correction and judges build on; accuracy per object attribute (its scorer, judge and

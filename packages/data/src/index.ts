@@ -48,6 +48,9 @@ export { PHRASINGS, type InstructionTask } from './instruction-phrasings';
 export { PromptPlan, type PromptPlanOptions } from './prompt-plan';
 export { heldOutQuestions, type HeldOutQuestion } from './held-out-questions';
 export { selfInstruct, type SelfInstructOptions, type SelfInstructPair, type SelfInstructStats } from './self-instruct';
+// Coarse web captions with a known share of noise, each pair labelled, beside the clean fine-grained ones.
+export { webCaptionPool, webCaptionCorpus, GENERIC_ALT_TEXTS } from './web-captions';
+export type { WebCaptionPair, WebCaptionLabel, WebCaptionOptions } from './web-captions';
 
 // Preference pairs: a faithful answer and one with a hallucination of the survey's three kinds.
 export { preferencePairs, HALLUCINATION_KINDS, PREFERENCE_TASKS } from './preference';

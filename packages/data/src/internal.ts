@@ -15,6 +15,9 @@ export { interleavedCorpus, INTERLEAVED_LABELS, COUNT_KIND_QUESTION, type Interl
 // The palette renderScene paints with, for tests that read rendered pixels.
 export { BACKGROUND, COLOR_RGB } from './render';
 
+// Single web captions (clean, wrong, unrelated), for the CLIP-filter scorer's captions and hard negatives.
+export { webCaption, wrongWebCaption, unrelatedWebCaption, type WebNoiseKind } from './web-captions';
+
 // Where a LLaVA record's image path points, refused when it leaves the image folder.
 export { resolveImagePath } from './llava-dataset';
 

@@ -175,6 +175,7 @@ async function trainInRunDir(prepared: PreparedRun, options: RunOptions): Promis
   }
 
   const data = new StageData(session.world, tokenizer, config.seed, llava, config.data.instructions);
+  data.captionConfig = config.data.captions;
   const context = alignmentContext(session);
   if (resume && state.completed.some((s) => s.type === 'reward')) context.rewardModel = await loadRewardModel(session, context, options.out);
   // idle workers do not hold the process open, so a failure anywhere below needs no cleanup of them

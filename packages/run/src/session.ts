@@ -1,5 +1,5 @@
 import { MllmError, Rng, type ConnectorText } from '@mllm/core';
-import { ShapesWorld, chainCorpus, reasoningCorpus, toolCorpus } from '@mllm/data';
+import { ShapesWorld, chainCorpus, reasoningCorpus, toolCorpus, webCaptionCorpus } from '@mllm/data';
 import { instructionCorpus, interleavedCorpus } from '@mllm/data/internal';
 import { buildModel, type MultimodalModel } from '@mllm/model';
 import type { TextTokenizer } from '@mllm/tokenizer';
@@ -56,8 +56,10 @@ export function createSession(config: RunConfig, registry: MllmRegistry = create
   const interleaved = usesInterleaved(config) ? interleavedCorpus() : [];
   // every task's phrasings, held-out ones included: their words may be known, the phrasings are never trained
   const instructions = config.data.instructions ? instructionCorpus() : [];
+  // web captions bring page text of their own; only runs that train on them learn those words
+  const webCaptions = config.data.captions?.source === 'web' ? webCaptionCorpus() : [];
   let vocabCapped: Session['vocabCapped'];
-  const tok = tokenizer ?? trainTokenizer(config.tokenizer, [...world.corpus(), ...reasoning, ...tools, ...interleaved, ...instructions, ...extraCorpus], (info) => (vocabCapped = info));
+  const tok = tokenizer ?? trainTokenizer(config.tokenizer, [...world.corpus(), ...reasoning, ...tools, ...interleaved, ...instructions, ...webCaptions, ...extraCorpus], (info) => (vocabCapped = info));
   const model = buildModel(config as unknown as Record<string, unknown>, {
     registry,
     vocabSize: tok.vocabSize,

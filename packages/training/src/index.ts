@@ -5,6 +5,7 @@ export { CHAIN_OF_THOUGHT_STYLES, type ChainOfThought } from './chain-of-thought
 // Running a stage: its data, the shared step loop, what it returns and how it resumes.
 export { runStage, stageName, shardableStage, type StageResult, type StageResumeState, type StageProgress, type StageCallbacks } from './run-stage';
 export { StageData } from './stage-data';
+export type { CaptionPoolReport } from './caption-pool';
 export { LlavaSources, type LlavaPrepareOptions, type SkippedReport } from './llava-source';
 export type { AlignmentContext } from './stage-objective';
 

@@ -5,6 +5,7 @@ import { validateModelConfig, mitigationSchema } from '@mllm/model';
 import { expertBridgeIssues } from './expert-bridge-stages';
 import { judgesSchema } from './judge-schema';
 import { instructionsSchema } from './instructions-option';
+import { captionDataIssues, captionDataSchema } from './caption-data-schema';
 import { ALIGNMENT_STAGES, DEFAULT_TRAINS, STAGE_TYPES, stageSchema, type StageConfig, type StageType } from './stage-schema';
 
 export { STAGE_TYPES, type StageType, TRAINABLE_MODULES, type TrainableModule, DEFAULT_TRAINS, ALIGNMENT_STAGES, defaultTrains, ENCODER_OBJECTIVES, type EncoderObjective, stageSchema, type StageConfig } from './stage-schema';
@@ -33,6 +34,8 @@ export const dataSchema = z
     minBrightness: z.number().positive().max(1).optional(),
     /** Instruct questions in many phrasings, tasks and phrasings held in / out, self-instruction (instructions-option.ts); absent: as always. */
     instructions: instructionsSchema.optional(),
+    /** What the align stage's captions are: clean fine-grained (absent), noisy web alt-text, filtered or recaptioned (caption-data-schema.ts). */
+    captions: captionDataSchema.optional(),
   })
   .strict()
   // the world draws every scene up front and dedupes them; asking for more than exist would draw for hours
@@ -179,6 +182,7 @@ export function parseRunConfig(raw: unknown, registry: ComponentRegistry): RunCo
   issues.push(...stageOrderIssues(cfg.stages.map((stage) => (stage as { type?: unknown } | null)?.type)));
   issues.push(...tokenCreditIssues(cfg.stages));
   issues.push(...loraIssues(cfg.stages));
+  issues.push(...captionDataIssues(cfg.data.captions, cfg.data.train, cfg.stages.map((stage) => (stage as { type?: unknown } | null)?.type)));
   issues.push(...expertBridgeIssues((cfg as { connector?: { type?: unknown } }).connector?.type, cfg.stages));
   const encoder = model.value?.encoder as { imageSize?: number; highRes?: { inputSize?: number } } | undefined;
   // the world renders at what the model takes: a high-resolution encoder's input, else its own size

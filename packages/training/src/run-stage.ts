@@ -20,6 +20,7 @@ import { batchTokens, moduleOf, type AlignmentContext, type StageObjective } fro
 import { FrozenFeatures } from './frozen-features';
 import { LoraAdapters } from './lora';
 import { StageMeter, type StageThroughput } from './stage-throughput';
+import { buildCaptionPool, type CaptionPoolReport } from './caption-pool';
 
 export interface StageResult {
   name: string;
@@ -39,6 +40,8 @@ export interface StageResult {
   heldOut?: Record<string, number>;
   /** An MoE LLM's routing over the stage: per-expert utilisation at its end, dropped tokens. */
   moe?: MoeStageStats;
+  /** An align stage's captions under `data.captions`: web noise, what the filter removed, recaption quality. */
+  captions?: CaptionPoolReport;
 }
 
 /**
@@ -129,6 +132,7 @@ function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel
       };
     }
     if (stage.type === 'instruct' && drawsInterleaved(stage.interleaved, rng)) return tokenBatchLoss(model, model.collate(interleavedBatch(data, rng, split, stage.batchSize)), frozen);
+    if (stage.type === 'align' && data.captions) return tokenBatchLoss(model, model.collate(data.captions.samples(rng, split, stage.batchSize).map((s) => data.tokenize(s))), frozen);
     const scenes = data.pickScenes(rng, split, stage.batchSize);
     const kind = (stage.type === 'instruct' && pickToolKind(rng, stage.toolUse)) || pickStageKind(rng, stage.type === 'instruct' ? stage.chainOfThought.share : 0);
     const chains = stage.type === 'instruct' ? stage.chainOfThought : undefined;
@@ -157,6 +161,7 @@ export async function runStage(
   for (const which of trains) moduleOf(model, which).unfreeze();
   if (trains.includes('connector')) for (const p of model.encoder.trainedWithConnector ?? []) p.trainable = true;
   await data.prepareStage(stage, index, model);
+  if (stage.type === 'align' && data.captionConfig) data.captions ??= await buildCaptionPool(data.captionConfig, model, data, context);
   const objective = stageObjective(stage, index, model, data, trains, context, resume?.extra);
   const { params, extra } = objective;
   let optimizer: AdamW | undefined;
@@ -204,6 +209,7 @@ export async function runStage(
       valLoss: held.loss,
       ...(held.stats && { heldOut: held.stats }),
       ...(moe.result() && { moe: moe.result() }),
+      ...(stage.type === 'align' && data.captions && { captions: data.captions.report }),
       seconds: (performance.now() - started) / 1000,
       trains,
       trainableParameters: params.reduce((n, [, p]) => n + p.size, 0),

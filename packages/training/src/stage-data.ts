@@ -33,6 +33,8 @@ import { StageMixture, sourceLabel, stageSources, type MixtureSource } from './d
 import { LlavaSources, type LlavaPrepareOptions } from './llava-source';
 import { InstructionData } from './instruction-data';
 import type { InstructionsConfig } from './instructions-option';
+import type { CaptionDataConfig } from './caption-data-schema';
+import type { CaptionPool } from './caption-pool';
 
 /** An image with its caption and the scene it shows (the ground truth for region labels). */
 export interface ImageTextPair {
@@ -49,6 +51,10 @@ export class StageData {
   private readonly mixtures = new Map<number, StageMixture<MixtureEntry>>();
   /** The instruct questions under `data.instructions`, when the run sets it. */
   readonly instructions?: InstructionData;
+  /** The run's `data.captions`; absent, align stages train on the world's fine-grained captions. */
+  captionConfig?: CaptionDataConfig;
+  /** The align stages' caption pool, built from captionConfig when the first of them starts (caption-pool.ts). */
+  captions?: CaptionPool;
 
   constructor(
     readonly world: ShapesWorld,

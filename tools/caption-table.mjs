@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// The caption-data tables of docs/experiments/caption-data.md from a sweep folder: per config, the
+// align stage's captions (pairs trained on; the CLIP filter's removed share, precision and recall
+// against the known noise; the recaptions' CHAIR) and the final evaluation (POPE adversarial
+// accuracy and F1, CHAIR_i / CHAIR_s of the captions, closed-set accuracy), as mean and spread
+// (min-max) over the seeds that `mllm sweep` leaves in <out>/<config>-seed<N>/report.json.
+// node tools/caption-table.mjs /tmp/captions-sweep
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [dir] = process.argv.slice(2);
+if (!dir) throw new Error('usage: node tools/caption-table.mjs <sweep folder>');
+const byConfig = new Map();
+for (const name of readdirSync(dir)) {
+  const m = /^(.*)-seed\d+$/.exec(name);
+  const file = join(dir, name, 'report.json');
+  if (!m || !existsSync(file)) continue;
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  if (!byConfig.has(m[1])) byConfig.set(m[1], []);
+  byConfig.get(m[1]).push(report);
+}
+if (byConfig.size === 0) throw new Error(`no finished run under ${dir}`);
+
+const fmt = (values, digits = 3) => {
+  const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x));
+  if (v.length === 0) return '-';
+  const mean = v.reduce((a, b) => a + b, 0) / v.length;
+  return v.length === 1 ? mean.toFixed(digits) : `${mean.toFixed(digits)} (${Math.min(...v).toFixed(digits)}-${Math.max(...v).toFixed(digits)})`;
+};
+const captionsOf = (r) => r.stages.find((s) => s.captions)?.captions;
+const columns = [
+  ['seeds', (rs) => String(rs.length)],
+  ['pairs trained on', (rs) => fmt(rs.map((r) => captionsOf(r)?.trainedOn), 0)],
+  ['noise', (rs) => fmt(rs.map((r) => captionsOf(r)?.noise?.noisy ?? 0))],
+  ['filter removed', (rs) => fmt(rs.map((r) => captionsOf(r)?.filter?.removedShare))],
+  ['filter precision', (rs) => fmt(rs.map((r) => captionsOf(r)?.filter?.precision))],
+  ['filter recall', (rs) => fmt(rs.map((r) => captionsOf(r)?.filter?.recall))],
+  ['recaption CHAIR_i', (rs) => fmt(rs.map((r) => captionsOf(r)?.recaption?.chairI))],
+  ['POPE adv. acc', (rs) => fmt(rs.map((r) => r.eval?.pope?.adversarial?.accuracy))],
+  ['POPE adv. F1', (rs) => fmt(rs.map((r) => r.eval?.pope?.adversarial?.f1))],
+  ['CHAIR_i', (rs) => fmt(rs.map((r) => r.eval?.chair?.chairI))],
+  ['CHAIR_s', (rs) => fmt(rs.map((r) => r.eval?.chair?.chairS))],
+  ['closed-set acc', (rs) => fmt(rs.map((r) => r.eval?.closedSet?.accuracy))],
+];
+console.log('mean (min-max) over seeds\n');
+console.log(`| config | ${columns.map(([c]) => c).join(' | ')} |`);
+console.log(`|---|${columns.map(() => '---:').join('|')}|`);
+for (const [config, reports] of byConfig) console.log(`| ${config} | ${columns.map(([, f]) => f(reports)).join(' | ')} |`);
