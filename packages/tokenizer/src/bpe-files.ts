@@ -1,6 +1,6 @@
 import { SPECIAL_TOKENS } from './special-tokens';
 import { BPE_CHAT_TEMPLATE_JINJA } from './chat-template';
-import { TokenizerFileError } from './tokenizer-file-error';
+import { TokenizerFileError, parseTokenizerJson } from './tokenizer-file-error';
 
 /** tokenizer_config.json's record of which tokenizer wrote the folder, so a run or export reopens with the same kind. */
 export const TOKENIZER_KIND_KEY = 'mllm_tokenizer';
@@ -53,23 +53,11 @@ export function toBpeFiles(vocab: readonly string[], merges: readonly (readonly 
   };
 }
 
-function parse(files: Record<string, string>, name: string): Record<string, unknown> {
-  const text = files[name];
-  if (text === undefined) throw new TokenizerFileError(name, 'missing; BpeTokenizer.fromFiles needs both tokenizer.json and tokenizer_config.json');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (cause) {
-    throw new TokenizerFileError(name, `is not a valid JSON object: ${(cause as Error).message}`, { cause });
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new TokenizerFileError(name, 'is not a valid JSON object: not a JSON object');
-  return json as Record<string, unknown>;
-}
 
 /** The vocabulary (index = id) and merges of toBpeFiles output; checks the layout it writes. */
 export function fromBpeFiles(files: Record<string, string>): { vocab: string[]; merges: [string, string][] } {
-  const tokenizer = parse(files, 'tokenizer.json');
-  const config = parse(files, 'tokenizer_config.json');
+  const tokenizer = parseTokenizerJson(files, 'tokenizer.json', 'BpeTokenizer.fromFiles');
+  const config = parseTokenizerJson(files, 'tokenizer_config.json', 'BpeTokenizer.fromFiles');
   const fail = (what: string): never => {
     throw new TokenizerFileError('tokenizer.json', what);
   };

@@ -1,6 +1,6 @@
 import { PUNCTUATION, SPECIAL_TOKENS } from './special-tokens';
 import { CHAT_TEMPLATE_JINJA } from './chat-template';
-import { TokenizerFileError } from './tokenizer-file-error';
+import { TokenizerFileError, parseTokenizerJson } from './tokenizer-file-error';
 
 /**
  * HuggingFace `tokenizers` files for a word-level vocabulary. The pipeline mirrors
@@ -53,23 +53,11 @@ export function toHfFiles(vocab: readonly string[]): Record<string, string> {
   };
 }
 
-function parse(files: Record<string, string>, name: string): Record<string, unknown> {
-  const text = files[name];
-  if (text === undefined) throw new TokenizerFileError(name, 'missing; WordTokenizer.fromFiles needs both tokenizer.json and tokenizer_config.json');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (cause) {
-    throw new TokenizerFileError(name, `is not a valid JSON object: ${(cause as Error).message}`, { cause });
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new TokenizerFileError(name, 'is not a valid JSON object: not a JSON object');
-  return json as Record<string, unknown>;
-}
 
 /** Reads the vocabulary (index = id) back from toHfFiles output; checks every invariant it relies on. */
 export function fromHfFiles(files: Record<string, string>): string[] {
-  const tokenizer = parse(files, 'tokenizer.json');
-  const config = parse(files, 'tokenizer_config.json');
+  const tokenizer = parseTokenizerJson(files, 'tokenizer.json', 'WordTokenizer.fromFiles');
+  const config = parseTokenizerJson(files, 'tokenizer_config.json', 'WordTokenizer.fromFiles');
   const model = tokenizer.model as { type?: unknown; vocab?: unknown; unk_token?: unknown } | undefined;
   if (model?.type !== 'WordLevel') {
     throw new TokenizerFileError('tokenizer.json', `model.type must be "WordLevel" for WordTokenizer, got ${JSON.stringify(model?.type)}`);

@@ -26,3 +26,17 @@ export function readFailure(e: unknown): string {
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   return `cannot be read (${(e as Error).message})`;
 }
+
+/** One JSON object file of an in-memory tokenizer folder; `reader` names the call that needs it, for the message. */
+export function parseTokenizerJson(files: Record<string, string>, name: string, reader: string): Record<string, unknown> {
+  const text = files[name];
+  if (text === undefined) throw new TokenizerFileError(name, `missing; ${reader} needs both tokenizer.json and tokenizer_config.json`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new TokenizerFileError(name, `is not a valid JSON object: ${(cause as Error).message}`, { cause });
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new TokenizerFileError(name, 'is not a valid JSON object: not a JSON object');
+  return json as Record<string, unknown>;
+}
