@@ -55,16 +55,22 @@ describe('buildChain on a hand-worked scene', () => {
 
   it('running: a count kept at each matching object, named objects placed first in the question order', () => {
     expect(buildChain(scene, redCount, { style: 'single', length: 'fixed', carry: 'running' })).toBe(
-      'the top left has a small red circle , one . the top right is empty . the bottom left has a large blue square . the bottom right has a large red cross , two . so the answer is two .',
+      'the top left has a small red circle , is red , one . the top right is empty . the bottom left has a large blue square , not red . the bottom right has a large red cross , is red , two . so the answer is two .',
     );
     expect(buildChain(scene, redCount, { style: 'tree', length: 'adaptive', carry: 'running' })).toBe(
-      'what is at the top left ? a small red circle , one . what is at the bottom right ? a large red cross , two . so the answer is two .',
+      'what is at the top left ? a small red circle , is red , one . what is at the bottom right ? a large red cross , is red , two . so the answer is two .',
     );
     expect(buildChain(scene, crossAbove, { style: 'single', length: 'fixed', carry: 'running' })).toBe(
       'the red cross is at the bottom right . the red circle is at the top left . bottom is not above top . so the answer is no .',
     );
     expect(buildChain(scene, q('how many triangles are there ?', 'zero', { type: 'count', filter: { shape: 'triangle' } }), { style: 'single', length: 'adaptive', carry: 'running' })).toBe(
       'so the answer is zero .',
+    );
+    expect(buildChain(scene, q('how many squares are there ?', 'one', { type: 'count', filter: { shape: 'square' } }), { style: 'single', length: 'fixed', carry: 'running' })).toBe(
+      'the top left has a small red circle , not a square . the top right is empty . the bottom left has a large blue square , is a square , one . the bottom right has a large red cross , not a square . so the answer is one .',
+    );
+    expect(buildChain(scene, q('how many objects are there ?', 'three', { type: 'count' }), { style: 'single', length: 'adaptive', carry: 'running' })).toBe(
+      'the top left has a small red circle , one . the bottom left has a large blue square , two . the bottom right has a large red cross , three . so the answer is three .',
     );
   });
 

@@ -21,7 +21,8 @@ import type { ReasoningQuestion, ReasoningSubject } from './chain-of-thought';
  * - `listed`: the objects are listed, then the count or the named objects' places are read back
  *   from the list ("counting the red ones : one , two .", "the red circle is at the top left .");
  * - `running`: every step holds the state so far, so no step has to search the chain: a count
- *   is kept at each matching object ("the top left has a small red circle , one ."), and the
+ *   is kept at each matching object, which a filtered count checks where it stands ("the top
+ *   left has a small red circle , is red , one ." / "..., not red ."), and the
  *   objects a spatial question names are placed first, in the question's order, straight from
  *   the image, then compared (a small model copies badly from far back in its own chain).
  * The final words are always "so the answer is X .", the marker the evaluation parses.
@@ -47,7 +48,7 @@ export const INFILL_GAP = 'blank';
 /** Asked after the chain with a gap: the infilling pattern's instruction. */
 export const INFILL_PROMPT = 'what is the blank step ?';
 
-/** "the top left has a small red circle ." / "what is at the top left ? a small red circle ." (", two" when a running count is kept) */
+/** "the top left has a small red circle ." / "what is at the top left ? a small red circle ." (", is red , two" when a running count is kept) */
 function objectStep(style: ChainStyle, cell: Cell, o: SceneObject | undefined, tally?: string): string {
   const what = o ? `a ${o.size} ${o.color} ${o.shape}${tally ? ` , ${tally}` : ''}` : undefined;
   if (style === 'tree') return `what is at the ${cell} ? ${what ?? 'nothing'} .`;
@@ -111,9 +112,15 @@ function runningSteps(scene: Scene, style: ChainStyle, q: ReasoningQuestion, cel
   if (about.type === 'spatial') return combineSteps(style, scene, about, q.answer);
   if (about.type === 'color') return [...cells.map((cell) => objectStep(style, cell, byCell.get(cell))), ...combineSteps(style, scene, about, q.answer)];
   let n = 0;
+  const f = about.filter;
+  // a filtered count says at each object whether it matches ("is red" / "not red"), next to the
+  // object's own words, so the match is decided where both are in view, not against the question
+  const filterWords = !f ? undefined : 'color' in f ? f.color : `a ${f.shape}`;
   return cells.map((cell) => {
     const o = byCell.get(cell);
-    return objectStep(style, cell, o, o && counts(o, about) ? NUMBER_WORDS[++n] : undefined);
+    if (!o) return objectStep(style, cell, o);
+    if (!counts(o, about)) return objectStep(style, cell, o, `not ${filterWords}`);
+    return objectStep(style, cell, o, `${filterWords ? `is ${filterWords} , ` : ''}${NUMBER_WORDS[++n]}`);
   });
 }
 
