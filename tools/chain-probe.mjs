@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// Where a run's reasoning chains go wrong, per question type, on the first N test scenes:
+// how many chains answer right, how many have steps that imply the true answer, how many
+// contradict their own steps, and for counts whether the running tally disagrees with the
+// objects the chain lists (a tally on an object that does not match, or a match left out).
+//   node tools/chain-probe.mjs RUN [scenes=30]
+import { Rng } from '@mllm/core';
+import { chainImpliedAnswer, reasoningQuestions } from '@mllm/data';
+import { withReasoningPrompt } from '@mllm/data/internal';
+import { openRun } from '@mllm/run';
+
+const [dir, scenesArg = '30'] = process.argv.slice(2);
+if (!dir) {
+  console.error('usage: node tools/chain-probe.mjs <run folder> [scenes]');
+  process.exit(1);
+}
+const run = await openRun(dir);
+const scenes = run.world.scenes('test').slice(0, Number(scenesArg));
+const rng = new Rng(1);
+const byType = {};
+const contradictions = [];
+for (const scene of scenes) {
+  const image = run.world.image(scene.id);
+  for (const q of reasoningQuestions(scene, rng)) {
+    const chain = await run.answer(image, withReasoningPrompt(q.question), { maxNewTokens: 100 });
+    const stated = /so the answer is (\w+)/.exec(chain)?.[1];
+    const implied = chainImpliedAnswer(q.question, chain);
+    const t = (byType[q.type] ??= { n: 0, right: 0, stepsImplyTruth: 0, inconsistent: 0 });
+    t.n++;
+    if (stated === q.answer) t.right++;
+    if (implied === q.answer) t.stepsImplyTruth++;
+    if (implied !== stated) t.inconsistent++;
+    if (q.type === 'count') {
+      const lastTally = [...chain.matchAll(/, (one|two|three|four) \./g)].at(-1)?.[1] ?? 'zero';
+      if (lastTally !== implied) t.tallyNotListed = (t.tallyNotListed ?? 0) + 1;
+    }
+    if (implied !== stated && contradictions.length < 10) contradictions.push({ question: q.question, truth: q.answer, chain });
+  }
+}
+console.log(JSON.stringify({ dir, scenes: scenes.length, byType }, null, 1));
+for (const c of contradictions) console.log(JSON.stringify(c));
+run.dispose();
