@@ -7,6 +7,7 @@ import type { MetricRecord } from './metrics-log';
 import type { RunEnvironment } from './environment';
 import { throughputMarkdown, type MemoryEstimateReport } from './report-throughput';
 import { selfInstructMarkdown } from './self-instruct-md';
+import { captionDataMarkdown } from './caption-data-md';
 
 export interface RunReportJson {
   backend: string;
@@ -41,12 +42,12 @@ export function dataReport(skipped?: Record<string, SkippedReport>, selfInstruct
   return skipped || selfInstruct ? { data: { ...(skipped && { skipped }), ...(selfInstruct && { selfInstruct }) } } : {};
 }
 
-/** report.md: the evaluation's report, then each stage's speed and memory, then what self-instruction kept. */
+/** report.md: the evaluation's report, then each stage's speed and memory, then the align stages' caption pools and what self-instruction kept. */
 export function runReportMarkdown(report: RunReportJson): string {
   const speed = throughputMarkdown(report.stages, report.memoryEstimate);
   const base = speed ? `${reportMarkdown(report).trimEnd()}\n\n${speed}` : reportMarkdown(report);
-  const selfInstruct = selfInstructMarkdown(report.data?.selfInstruct);
-  return selfInstruct ? `${base.trimEnd()}\n\n${selfInstruct}` : base;
+  const extra = [captionDataMarkdown(report.stages), selfInstructMarkdown(report.data?.selfInstruct)].filter((md) => md !== '');
+  return extra.length > 0 ? `${base.trimEnd()}\n\n${extra.join('\n')}` : base;
 }
 
 /** report.json, report.md, one loss-curve SVG per stage and, with a few-shot evaluation, its curve. */
