@@ -1,21 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { ConfigError, MllmError, Rng, initBackend, loadSafetensors, matMulEngineInfo, saveSafetensors, setMatMulEngine, type ComponentRegistry, type Logger } from '@mllm/core';
+import { ConfigError, MllmError, initBackend, matMulEngineInfo, saveSafetensors, setMatMulEngine, type ComponentRegistry, type Logger } from '@mllm/core';
 import { writeFileAtomic } from '@mllm/core/internal';
-import { buildModel } from '@mllm/model';
 import { evaluate } from '@mllm/eval';
 import {
   ALIGNMENT_STAGES,
   LlavaSources,
-  RewardModel,
   StageData,
   parseRunConfig,
   runStage,
   stageName,
   DataParallel,
   shardableStage,
-  type AlignmentContext,
   type RunConfig,
   type StageResult,
   type WorkerModelSpec,
@@ -27,7 +24,8 @@ import { sessionJudges } from './judges';
 import { MetricsLog } from './metrics-log';
 import { dataReport, writeReports, type RunReportJson } from './report';
 import { disposeAll, loadCheckpoint, mergeSkipped, openRunDir, saveCheckpoint, type RunState } from './run-dir';
-import { connectorText, createSession, type Session } from './session';
+import { createSession, type Session } from './session';
+import { REWARD_MODEL_FILE, alignmentContext, loadRewardModel } from './alignment-context';
 import { expertTextReport } from './expert-eval';
 import { evaluateHeldOut } from './held-out-eval';
 import { resolvePretrainedSources } from './pretrained-sources';
@@ -289,7 +287,6 @@ export function visualTokensPerImage(model: Session['model']): number {
   return c.kind === 'token-connector' || c.outputTokens ? model.tokensPerImage : 0;
 }
 
-const REWARD_MODEL_FILE = 'reward-model.safetensors';
 
 /**
  * Where the run report compares the policy before and after alignment: after the instruct
@@ -302,35 +299,6 @@ export function evaluatedAfter(config: RunConfig, index: number): boolean {
   const next = config.stages[index + 1]?.type;
   const toolsNext = type === 'instruct' && config.tools !== undefined && !trainsToolUse(config.stages, index + 1) && trainsToolUse(config.stages, index + 2);
   return type === 'dpo' || type === 'ppo' || (type === 'instruct' && next !== undefined && ALIGNMENT_STAGES.includes(next)) || toolsNext;
-}
-
-/** Fresh models of the run's architecture, for the copies alignment stages make of the policy. */
-function alignmentContext(session: Session): AlignmentContext {
-  const { config, registry, tokenizer } = session;
-  return {
-    newModel: () =>
-      buildModel(config as unknown as Record<string, unknown>, {
-        registry,
-        vocabSize: tokenizer.vocabSize,
-        special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad },
-        seed: config.seed,
-        text: connectorText(tokenizer),
-      }),
-  };
-}
-
-/** The reward model a finished `reward` stage of this run saved, for a resumed `ppo`. */
-async function loadRewardModel(session: Session, context: AlignmentContext, dir: string): Promise<RewardModel> {
-  const path = join(dir, REWARD_MODEL_FILE);
-  if (!existsSync(path)) throw new MllmError(`--resume: the run finished a reward stage but ${path} is missing; rerun from the start without --resume`);
-  const stage = [...session.config.stages].reverse().find((s) => s.type === 'reward');
-  const pooling = stage?.type === 'reward' ? stage.pooling : 'last';
-  const ratio = stage?.type === 'reward' && pooling === 'ratio' ? { reference: context.newModel(), beta: stage.beta } : undefined;
-  const rewardModel = new RewardModel(context.newModel(), new Rng(session.config.seed), pooling, ratio);
-  const { tensors } = await loadSafetensors(path);
-  rewardModel.loadStateDict(tensors, { source: path });
-  for (const t of Object.values(tensors)) t.dispose();
-  return rewardModel.freeze().eval();
 }
 
 /**
