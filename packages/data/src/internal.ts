@@ -25,6 +25,7 @@ export { resolveImagePath } from './llava-dataset';
 export { INSTRUCTION_TASKS, CLOSED_TASKS, DEFAULT_HELD_IN_TASKS, CANONICAL_PHRASINGS, MAX_HELD_OUT_PHRASINGS, fillTemplate, isClosedTask, type ClosedTask } from './instruction-phrasings';
 export { taskQueries, type TaskQuery } from './instruction-tasks';
 export { instructionCorpus } from './prompt-plan';
+export { generalText, generalTextCorpus } from './general-text';
 export { promptedSample, plannedKind, PROMPTED_KINDS, ANSWERED_BY_EVERY_SCENE, type PromptedKind } from './prompted-samples';
 export { recombine, bigramOverlap, SELF_INSTRUCT_DROPS, type SelfInstructDrop } from './self-instruct';
 export { parseInstruction, sceneAnswer, Unanswerable, type ParsedInstruction } from './instruction-parse';

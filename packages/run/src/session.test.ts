@@ -60,11 +60,16 @@ describe('createSession tokenizer', () => {
     session.model.dispose();
   });
 
-  it('keeps the word tokenizer when the config names none, and refuses options of the other kind by path', () => {
+  it('trains byte-level BPE when the config names no tokenizer, the word tokenizer when it names it, and refuses options of the other kind by path', () => {
     const session = createSession(parseRunConfig(base, createRegistry()));
-    expect(session.tokenizer).toBeInstanceOf(WordTokenizer);
-    expect(session.config.tokenizer).toEqual({ type: 'word', minFrequency: 1, maxVocab: 32000 });
+    expect(session.tokenizer).toBeInstanceOf(BpeTokenizer);
+    expect(session.config.tokenizer).toEqual({ type: 'bpe', vocabSize: 1024, minFrequency: 1 });
+    expect(session.tokenizer.unknownWords('what colour is the zebra ?')).toEqual([]);
     session.model.dispose();
+    const word = createSession(parseRunConfig({ ...base, tokenizer: { type: 'word' } }, createRegistry()));
+    expect(word.tokenizer).toBeInstanceOf(WordTokenizer);
+    expect(word.config.tokenizer).toEqual({ type: 'word', minFrequency: 1, maxVocab: 32000 });
+    word.model.dispose();
     expect(() => parseRunConfig({ ...base, tokenizer: { type: 'bpe', maxVocab: 100 } }, createRegistry())).toThrow(/tokenizer.*maxVocab/);
     expect(() => parseRunConfig({ ...base, tokenizer: { type: 'bpe', vocabSize: 100 } }, createRegistry())).toThrow(/tokenizer\.vocabSize.*264/);
   });

@@ -1,6 +1,6 @@
 import { MllmError, Rng, type ConnectorText } from '@mllm/core';
 import { ShapesWorld, chainCorpus, reasoningCorpus, toolCorpus, webCaptionCorpus } from '@mllm/data';
-import { instructionCorpus, interleavedCorpus } from '@mllm/data/internal';
+import { generalTextCorpus, instructionCorpus, interleavedCorpus } from '@mllm/data/internal';
 import { buildModel, type MultimodalModel } from '@mllm/model';
 import type { TextTokenizer } from '@mllm/tokenizer';
 import { type RunConfig } from '@mllm/training';
@@ -56,10 +56,13 @@ export function createSession(config: RunConfig, registry: MllmRegistry = create
   const interleaved = usesInterleaved(config) ? interleavedCorpus() : [];
   // every task's phrasings, held-out ones included: their words may be known, the phrasings are never trained
   const instructions = config.data.instructions ? instructionCorpus() : [];
+  // general text (pre-training share or a stage's `general` source) uses those words in statements
+  const mixesGeneral = config.stages.some((s) => 'data' in s && s.data?.some((d) => d.source === 'general'));
+  const general = config.data.instructions?.generalText || mixesGeneral ? generalTextCorpus(world.scenes('train').slice(0, 64), new Rng(config.seed).fork('corpus:general')) : [];
   // web captions bring page text of their own; only runs that train on them learn those words
   const webCaptions = config.data.captions?.source === 'web' ? webCaptionCorpus() : [];
   let vocabCapped: Session['vocabCapped'];
-  const tok = tokenizer ?? trainTokenizer(config.tokenizer, [...world.corpus(), ...reasoning, ...tools, ...interleaved, ...instructions, ...webCaptions, ...extraCorpus], (info) => (vocabCapped = info));
+  const tok = tokenizer ?? trainTokenizer(config.tokenizer, [...world.corpus(), ...reasoning, ...tools, ...interleaved, ...instructions, ...general, ...webCaptions, ...extraCorpus], (info) => (vocabCapped = info));
   const model = buildModel(config as unknown as Record<string, unknown>, {
     registry,
     vocabSize: tok.vocabSize,

@@ -16,7 +16,7 @@ const issuesOf = (data: unknown) => {
 
 describe('stage data mixtures', () => {
   it('config errors name the path: unknown source, weight <= 0, missing file, a source listed twice', async () => {
-    expect(issuesOf([{ source: 'web', weight: 1 }])).toEqual([{ path: 'stages[3].data[0].source', message: expect.stringContaining("'shapes' | 'text' | 'llava'") }]);
+    expect(issuesOf([{ source: 'web', weight: 1 }])).toEqual([{ path: 'stages[3].data[0].source', message: expect.stringContaining("'shapes' | 'text' | 'general' | 'llava'") }]);
     expect(issuesOf([{ source: 'shapes', weight: 0 }])).toEqual([{ path: 'stages[3].data[0].weight', message: expect.stringContaining('> 0') }]);
     expect(issuesOf([{ source: 'text', weight: -1 }])[0]!.path).toBe('stages[3].data[0].weight');
     expect(issuesOf([{ source: 'shapes' }, { source: 'shapes', weight: 2 }])[0]!.path).toBe('stages[3].data[1]');
@@ -62,6 +62,27 @@ describe('stage data mixtures', () => {
     const mixture = data.mixture(2)!;
     const textBatch = data.sourceSamples(mixture.sources[1]!, data.rngFor(2, 0), 'train', 4);
     expect(textBatch.every((s) => s.images.length === 0 && !s.ids.includes(tokenizer.special.image))).toBe(true);
+  });
+
+  it('a general source gives image-free statements, loss on every token after BOS, no chat template', async () => {
+    const stage = stageSchema.parse({ type: 'instruct', steps: 2, batchSize: 4, evalEvery: 0, data: [{ source: 'shapes', weight: 1 }, { source: 'general', weight: 1 }] });
+    const data = new StageData(world, tokenizer, 5);
+    await data.prepareStage(stage, 2, make());
+    const general = data.mixture(2)!.sources[1]!;
+    expect(general.label).toBe('general');
+    const batch = data.sourceSamples(general, data.rngFor(2, 0), 'train', 4);
+    const { bos, eos, image } = tokenizer.special;
+    for (const sample of batch) {
+      expect(sample.images).toEqual([]);
+      expect(sample.ids[0]).toBe(bos);
+      expect(sample.ids.at(-1)).toBe(eos);
+      expect(sample.ids.includes(image)).toBe(false);
+      expect(sample.lossMask).toEqual(sample.ids.map((_, i) => (i === 0 ? 0 : 1)));
+      // statements, not questions: the tiny tokenizer reads every word it knows, and no '?'
+      expect(tokenizer.decode(sample.ids.slice(1, -1))).not.toContain('?');
+    }
+    // the same (seed, stage, step) draws the same text
+    expect(data.sourceSamples(general, data.rngFor(2, 0), 'train', 4)).toEqual(batch);
   });
 
   it('without a chainOfThought share the instruct kinds are drawn exactly as before; with one, reasoning kinds take that share', () => {

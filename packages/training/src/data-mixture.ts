@@ -9,10 +9,14 @@ import type { StageConfig } from './run-config';
  * ShareGPT's text-only conversations the same way):
  * - `shapes`: the stage's own generated Shapes-world data (what the stage trains on without a mixture);
  * - `text`: text-only Shapes conversations, the scene's caption where the image would be;
+ * - `general`: general text, true statements about a scene in the words instructions use (no
+ *   image, no chat template, loss on every token): what keeps an instruction-tuned LLM's
+ *   language, as a released LLM's pre-training text does, so that a word it read there and never
+ *   saw in an instruction still means what it meant;
  * - `llava`: a LLaVA-format JSON/JSONL file, images under `images`.
  * One source is drawn per batch, in proportion to its weight (see StageMixture).
  */
-export const MIXTURE_SOURCES = ['shapes', 'text', 'llava'] as const;
+export const MIXTURE_SOURCES = ['shapes', 'text', 'general', 'llava'] as const;
 export type MixtureSourceType = (typeof MIXTURE_SOURCES)[number];
 
 const weight = z.number().positive({ message: 'must be > 0; drop the source to leave it out' }).default(1);
@@ -44,6 +48,7 @@ export const llavaSourceSchema = z
 export const mixtureSourceSchema = z.discriminatedUnion('source', [
   z.object({ source: z.literal('shapes'), weight }).strict(),
   z.object({ source: z.literal('text'), weight }).strict(),
+  z.object({ source: z.literal('general'), weight }).strict(),
   llavaSourceSchema,
 ]);
 

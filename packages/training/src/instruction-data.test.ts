@@ -98,6 +98,23 @@ describe('data.instructions config', () => {
     expect(parsed.data.instructions!.selfInstruct).toMatchObject({ seedsPerTask: 3, perScene: 4, teacherNoise: 0.2, filter: true });
   });
 
+  it('general text takes its share of the LLM pre-training text; at share 0 the text is what a run without data.instructions trains on', () => {
+    const textOf = (config?: InstructionsConfig) => {
+      const data = new StageData(world, tokenizer, 5, undefined, config);
+      return Array.from({ length: 200 }, (_, step) => {
+        const rng = data.rngFor(1, step);
+        return tokenizer.decode(data.text(data.pickScenes(rng, 'train', 1)[0]!, rng).ids.slice(1, -1));
+      });
+    };
+    expect(textOf(instructions({ generalText: 0 }))).toEqual(textOf());
+    const mixed = textOf(instructions({ generalText: 0.5 }));
+    // general statements use words the world's own text never does ("picture", "colour", "count", ...)
+    const general = mixed.filter((t) => /\b(picture|image shows|colou?r of|count|located|appear|visible|present)\b/.test(t) && !t.includes('?'));
+    expect(general.length / mixed.length).toBeGreaterThan(0.35);
+    expect(general.length / mixed.length).toBeLessThan(0.65);
+    expect(textOf().filter((t) => /\b(picture|colour|located|appear|visible)\b/.test(t))).toEqual([]);
+  });
+
   it.each([
     [{ phrasings: 'few' }, 'data.instructions.phrasings', /allowed: "one", "many"/],
     [{ heldOutPhrasings: 5 }, 'data.instructions.heldOutPhrasings', /<=\s*4/],

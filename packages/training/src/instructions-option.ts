@@ -54,6 +54,14 @@ export const instructionsSchema = z
     /** `templates`: questions phrased from the task templates; `self-instruct`: closed questions written by the self-instruction teacher and filtered. */
     source: z.enum(INSTRUCTION_SOURCES).default('templates'),
     selfInstruct: selfInstructSchema.prefault({}),
+    /**
+     * Share of the pretrain-llm stage's text that is general text: true statements about a scene
+     * in the words instructions use ("the colour of the square is red ."), never a question, as
+     * a released LLM has read such words before it is instruction-tuned. 0: the LLM pre-trains
+     * on captions, descriptions and the original questions only, and a held-out phrasing with a
+     * word outside them reaches it untrained.
+     */
+    generalText: z.number().min(0).max(1).default(0.3),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -117,7 +117,7 @@ const bpeTokenizerSchema = z
   })
   .strict();
 
-/** The run's tokenizer: `word` (the default) or `bpe`, chosen by `type`. */
+/** The run's tokenizer: `bpe` (the default when a config names none) or `word`, chosen by `type`. */
 export const tokenizerSchema = z.discriminatedUnion('type', [wordTokenizerSchema, bpeTokenizerSchema]);
 
 const runShape = z
@@ -130,7 +130,9 @@ const runShape = z
      */
     plugins: z.array(z.string().min(1)).optional(),
     seed: z.number().int().min(0).default(0),
-    tokenizer: tokenizerSchema.default({ type: 'word', minFrequency: 1, maxVocab: DEFAULT_MAX_VOCAB }),
+    // a config that names no tokenizer gets byte-level BPE, so no typed word is lost; the shipped
+    // configs name theirs (default.json keeps `word`, which its measured figures were made with)
+    tokenizer: tokenizerSchema.default({ type: 'bpe', vocabSize: 1024, minFrequency: 1 }),
     encoder: z.unknown(),
     connector: z.unknown(),
     llm: z.unknown(),

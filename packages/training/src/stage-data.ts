@@ -24,7 +24,7 @@ import {
 import {
   withReasoningPrompt,
 } from '@mllm/data/internal';
-import { sceneSignature, existenceQuestion } from '@mllm/data/internal';
+import { sceneSignature, existenceQuestion, generalText } from '@mllm/data/internal';
 import { applyChatTemplate, type TextTokenizer } from '@mllm/tokenizer';
 import type { MultimodalModel, TokenizedSample } from '@mllm/model';
 import type { StageConfig, StageType } from './run-config';
@@ -111,6 +111,7 @@ export class StageData {
       const kind = pickInstructKind(rng);
       return scenes.map((scene) => this.textConversation(scene, rng, kind));
     }
+    if (entry.source.source === 'general') return this.pickScenes(rng, split, count).map((scene) => this.plainText(generalText(scene, rng)));
     const pool = (split === 'train' ? entry.train : (entry.val ?? entry.train)) ?? [];
     if (pool.length === 0) throw new Error(`StageData: ${entry.label} has no prepared samples; call prepareStage before the step loop`);
     return Array.from({ length: count }, () => pool[rng.int(pool.length)]!);
@@ -182,14 +183,22 @@ export class StageData {
 
   /** Image-free text for LLM pre-training: captions, descriptions, question-answer pairs. */
   text(scene: Scene, rng: Rng): TokenizedSample {
+    const generalShare = this.instructions?.config.generalText ?? 0;
     const roll = rng.next();
     let text: string;
-    if (roll < 0.4) text = caption(scene);
+    // drawn only when the share is set, so every run without it keeps its text stream
+    if (generalShare > 0 && rng.next() < generalShare) text = generalText(scene, rng);
+    else if (roll < 0.4) text = caption(scene);
     else if (roll < 0.6) text = detailedDescription(scene);
     else {
       const q = rng.pick(closedSetQuestions(scene, rng));
       text = `${q.question} ${q.answer}`;
     }
+    return this.plainText(text);
+  }
+
+  /** Text as a language-model sample: no image, no chat template, loss on every token after BOS. */
+  plainText(text: string): TokenizedSample {
     const { bos, eos } = this.tokenizer.special;
     const ids = [bos, ...this.tokenizer.encode(text), eos];
     return { ids, lossMask: ids.map((_, i) => (i === 0 ? 0 : 1)), images: [] };
