@@ -4,7 +4,9 @@ import { parseRunConfig } from '@mllm/training';
 import { createRegistry } from './registry';
 import { createSession } from './session';
 
+// the word tokenizer: which words a run knows is what this test looks at (BPE knows every word)
 const base = {
+  tokenizer: { type: 'word' },
   encoder: { type: 'vit', imageSize: 16, patchSize: 8, dim: 16, layers: 2, heads: 2 },
   connector: { type: 'mlp' },
   llm: { type: 'causal', dim: 16, layers: 1, heads: 2 },

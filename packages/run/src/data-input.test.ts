@@ -47,7 +47,7 @@ beforeAll(async () => {
   writeFileSync(file, records.map((r) => JSON.stringify(r)).join('\n'));
 });
 
-const llavaConfig = (onBadSample: 'skip' | 'fail', tokenizer: Record<string, unknown> = {}) => ({
+const llavaConfig = (onBadSample: 'skip' | 'fail', tokenizer: Record<string, unknown> = { type: 'word' }) => ({
   ...tiny,
   tokenizer,
   stages: [{ type: 'instruct', steps: 2, batchSize: 4, evalEvery: 100, checkpointEvery: 100, data: [{ source: 'llava', file, images, onBadSample, maxTokens: 64, maxRecordBytes: 8192 }] }],
@@ -84,11 +84,22 @@ describe.skipIf(process.platform === 'win32')('data a run reads: regular files o
     for (const word of ['fifoword', 'fifoanswer', 'longword0', 'longword299', 'longanswer', 'hugeword', 'hugeanswer']) expect(vocab).not.toContain(word);
   });
 
+  it('lint-data prints a BPE run\'s samples as text (pieces decoded, no byte-map spelling), trained runs in [[ ]]', async () => {
+    const configPath = join(dir, 'bpe-config.json');
+    writeFileSync(configPath, JSON.stringify(llavaConfig('skip', { type: 'bpe' })));
+    const report = await lintData(file, { imageDir: images, configPath, show: 1 });
+    const [good] = report.rendered;
+    expect(good!.id).toBe('good');
+    expect(good!.text).toContain('What colour is it?');
+    expect(good!.text).toContain('[[It is red.');
+    expect(good!.text).not.toMatch(/Ġ|Ċ/);
+  });
+
   it('tokenizer.maxVocab caps the vocabulary: the least frequent words read as <unk>, and the run says so', async () => {
     const out = fresh();
     const warnings: string[] = [];
     const logger: Logger = { ...silentLogger, warn: (m: string) => void warnings.push(m) };
-    await run(llavaConfig('skip', { maxVocab: 40 }), { out, logger });
+    await run(llavaConfig('skip', { type: 'word', maxVocab: 40 }), { out, logger });
     expect((await WordTokenizer.load(out)).vocabSize).toBe(40);
     expect(warnings.some((w) => /^tokenizer: the data has \d+ distinct words, over tokenizer\.maxVocab 40: the \d+ least frequent read as <unk>; raise tokenizer\.maxVocab to keep them$/.test(w))).toBe(true);
   });

@@ -7,7 +7,9 @@ import { createSession, createWorld } from './session';
 import { evaluateHeldOut, heldOutEvalSet, runPromptPlan } from './held-out-eval';
 import { runReportMarkdown, dataReport } from './report';
 
+// the word tokenizer: which words a run knows is what these tests look at (BPE knows every word)
 const base = {
+  tokenizer: { type: 'word' },
   encoder: { type: 'vit', imageSize: 16, patchSize: 8, dim: 16, layers: 2, heads: 2 },
   connector: { type: 'mlp' },
   llm: { type: 'causal', dim: 16, layers: 1, heads: 2 },

@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { initBackend, type Logger } from '@mllm/core';
 import { LlavaDataset, readImageHeader, type BadSample, type LlavaRecord, type LlavaTurn } from '@mllm/data';
 import { resolveImagePath } from '@mllm/data/internal';
-import { applyChatTemplate } from '@mllm/tokenizer';
+import { applyChatTemplate, type TextTokenizer } from '@mllm/tokenizer';
 import { parseRunConfig, type RunConfig } from '@mllm/training';
 import { loadConfig } from './config-load';
 import { createSession, createWorld } from './session';
@@ -43,6 +43,22 @@ export interface LintReport {
   /** First samples rendered with the chat template, trained tokens inside [[ ]]. */
   rendered: { file: string; line: number; id: string; text: string }[];
   problems: number;
+}
+
+/**
+ * The ids as text, one piece per run of tokens the loss does or does not see. Decoded, not
+ * spelt token by token: a byte-level BPE token reads "Ġcircle" (its leading space as GPT-2's
+ * byte map writes it), and a word split into pieces would print with spaces inside it.
+ */
+function decodedRuns(tokenizer: TextTokenizer, ids: readonly number[], lossMask: readonly number[]): { text: string; trained: boolean }[] {
+  const runs: { ids: number[]; trained: boolean }[] = [];
+  ids.forEach((id, i) => {
+    const trained = lossMask[i] === 1;
+    const last = runs.at(-1);
+    if (last && last.trained === trained) last.ids.push(id);
+    else runs.push({ ids: [id], trained });
+  });
+  return runs.map((r) => ({ text: tokenizer.decode(r.ids, { skipSpecial: false }).trim(), trained: r.trained }));
 }
 
 /** Runs of trained tokens wrapped in [[ ]]: what the loss sees. */
@@ -135,7 +151,7 @@ export async function lintData(file: string, options: LintOptions = {}): Promise
         tokens: ids.length - images + imageTokens,
         imageTokens,
         unknown: ids.includes(tokenizer.special.unk),
-        pieces: ids.map((id, i) => ({ text: tokenizer.idToToken(id)!, trained: lossMask[i] === 1 })),
+        pieces: decodedRuns(tokenizer, ids, lossMask),
       };
     };
     report.tokens = { perImage, max: 0, mean: 0, withUnknownWords: 0, ...(maxLength !== undefined && { maxLength }) };

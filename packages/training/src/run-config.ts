@@ -97,7 +97,7 @@ export const DEFAULT_MAX_VOCAB = 32000;
 
 const wordTokenizerSchema = z
   .object({
-    type: z.literal('word').default('word'),
+    type: z.literal('word'),
     minFrequency: z.number().int().min(1).default(1),
     maxVocab: z.number().int().min(16, 'must be >= 16: the 8 special tokens and some words').default(DEFAULT_MAX_VOCAB),
   })
@@ -110,7 +110,7 @@ const wordTokenizerSchema = z
  */
 const bpeTokenizerSchema = z
   .object({
-    type: z.literal('bpe'),
+    type: z.literal('bpe').default('bpe'),
     vocabSize: z.number().int().min(264, 'must be >= 264: the 8 special tokens and the 256 bytes').default(1024),
     /** A pair seen fewer times is never merged. Default 1: the corpus holds each sentence once, so a word of one sentence still becomes a token. */
     minFrequency: z.number().int().min(1).default(1),
