@@ -71,6 +71,7 @@ describe('createSession tokenizer', () => {
     expect(word.config.tokenizer).toEqual({ type: 'word', minFrequency: 1, maxVocab: 32000 });
     word.model.dispose();
     expect(() => parseRunConfig({ ...base, tokenizer: { type: 'bpe', maxVocab: 100 } }, createRegistry())).toThrow(/tokenizer.*maxVocab/);
+    expect(() => parseRunConfig({ ...base, tokenizer: { maxVocab: 100 } }, createRegistry())).toThrow(/tokenizer: unknown field\(s\) "maxVocab": a tokenizer without "type" is byte-level BPE .*add "type": "word"/);
     expect(() => parseRunConfig({ ...base, tokenizer: { type: 'bpe', vocabSize: 100 } }, createRegistry())).toThrow(/tokenizer\.vocabSize.*264/);
   });
 });

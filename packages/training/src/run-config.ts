@@ -160,13 +160,24 @@ export interface RunConfig {
 }
 
 /**
+ * A tokenizer block without `type` is BPE; one with the word tokenizer's fields (`maxVocab`)
+ * was most likely written for the word tokenizer, the default before BPE, so say how to get it.
+ */
+function withTokenizerHint(issue: ConfigIssue, raw: unknown): ConfigIssue {
+  const tokenizer = (raw as { tokenizer?: unknown } | null)?.tokenizer;
+  const untyped = typeof tokenizer === 'object' && tokenizer !== null && !('type' in tokenizer);
+  if (issue.path !== 'tokenizer' || !untyped || !issue.message.includes('"maxVocab"')) return issue;
+  return { ...issue, message: `${issue.message}: a tokenizer without "type" is byte-level BPE (vocabSize, minFrequency); maxVocab belongs to the word tokenizer, so add "type": "word"` };
+}
+
+/**
  * Validates a whole run config before anything is built: every issue is collected with its
  * JSON path (unknown types list the allowed ones), then cross-slot dimensions are checked.
  */
 export function parseRunConfig(raw: unknown, registry: ComponentRegistry): RunConfig {
   const issues: ConfigIssue[] = [];
   const top = runShape.safeParse(raw);
-  if (!top.success) throw new ConfigError(zodIssues(top.error));
+  if (!top.success) throw new ConfigError(zodIssues(top.error).map((issue) => withTokenizerHint(issue, raw)));
   const cfg = top.data;
   const model = validateModelConfig(cfg as Record<string, unknown>, registry);
   issues.push(...model.issues);
