@@ -5,7 +5,8 @@
 // objects the chain lists (a tally on an object that does not match, or a match left out).
 //   node tools/chain-probe.mjs RUN [scenes=30]
 import { Rng } from '@mllm/core';
-import { chainImpliedAnswer, reasoningQuestions } from '@mllm/data';
+import { ANSWER_MARKER, NUMBER_WORDS, chainImpliedAnswer, reasoningQuestions } from '@mllm/data';
+import { finalAnswer } from '@mllm/eval';
 import { withReasoningPrompt } from '@mllm/data/internal';
 import { openRun } from '@mllm/run';
 
@@ -23,7 +24,7 @@ for (const scene of scenes) {
   const image = run.world.image(scene.id);
   for (const q of reasoningQuestions(scene, rng)) {
     const chain = await run.answer(image, withReasoningPrompt(q.question), { maxNewTokens: 100 });
-    const stated = /so the answer is (\w+)/.exec(chain)?.[1];
+    const stated = finalAnswer(chain, ANSWER_MARKER); // as the reasoning evaluation parses it
     const implied = chainImpliedAnswer(q.question, chain);
     const t = (byType[q.type] ??= { n: 0, right: 0, stepsImplyTruth: 0, inconsistent: 0 });
     t.n++;
@@ -31,7 +32,7 @@ for (const scene of scenes) {
     if (implied === q.answer) t.stepsImplyTruth++;
     if (implied !== stated) t.inconsistent++;
     if (q.type === 'count') {
-      const lastTally = [...chain.matchAll(/, (one|two|three|four) \./g)].at(-1)?.[1] ?? 'zero';
+      const lastTally = [...chain.matchAll(new RegExp(`, (${NUMBER_WORDS.slice(1).join('|')}) \\.`, 'g'))].at(-1)?.[1] ?? 'zero';
       if (lastTally !== implied) t.tallyNotListed = (t.tallyNotListed ?? 0) + 1;
     }
     if (implied !== stated && contradictions.length < 10) contradictions.push({ question: q.question, truth: q.answer, chain });

@@ -5,6 +5,7 @@
 import { Rng } from '@mllm/core';
 import { PHRASINGS, PromptPlan } from '@mllm/data';
 import { fillTemplate, taskQueries } from '@mllm/data/internal';
+import { isCorrect } from '@mllm/eval';
 import { openRun } from '@mllm/run';
 
 const [dir, scenesArg = '30', tasksArg = 'color,count,existence'] = process.argv.slice(2);
@@ -27,7 +28,8 @@ for (const task of tasksArg.split(',')) {
       for (const q of taskQueries(scene, task, rng)) {
         const reply = (await run.answer(run.world.image(scene.id), fillTemplate(template, q.slots), { maxNewTokens: 6 })).trim();
         n++;
-        if (reply === q.answer) right++;
+        // scored as eval.heldOut scores (exact match after the closed-set normalisation)
+        if (isCorrect(q.answer, reply)) right++;
         else wrong[reply] = (wrong[reply] ?? 0) + 1;
       }
     }

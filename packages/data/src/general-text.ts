@@ -34,23 +34,36 @@ const objects = (n: number, noun = 'objects') => `${NUMBER_WORDS[n]} ${n === 1 ?
 /** Objects whose shape (or colour) occurs once in the scene, so "the square" names one of them. */
 const uniqueBy = (scene: Scene, key: 'shape' | 'color') => scene.objects.filter((o) => scene.objects.filter((p) => p[key] === o[key]).length === 1);
 
-function pickOr(rng: Rng, list: readonly SceneObject[]): SceneObject | undefined {
-  return list.length > 0 ? rng.pick(list) : undefined;
-}
-
 function absentCategory(scene: Scene, rng: Rng): string {
   const present = sceneCategories(scene);
   return rng.pick(ALL_CATEGORIES.filter((c) => !present.includes(c)));
 }
 
-function relationPair(scene: Scene, rng: Rng, truth: boolean): { a: string; relation: string; b: string } | undefined {
-  const named = namedObjects(scene);
-  if (named.length < 2) return undefined;
-  const [a, b] = rng.shuffle(named);
-  const relations = RELATIONS.filter((r) => holds(a!, r, b!) === truth);
-  if (relations.length === 0) return undefined;
-  return { a: categoryOf(a!), relation: rng.pick(relations), b: categoryOf(b!) };
+/** A statement about one object of `pool(scene)`, drawn first; none when the pool is empty. */
+function about(pool: (scene: Scene) => readonly SceneObject[], write: (o: SceneObject, rng: Rng) => string): Statement {
+  return (scene, rng) => {
+    const candidates = pool(scene);
+    return candidates.length > 0 ? write(rng.pick(candidates), rng) : undefined;
+  };
 }
+
+/** A statement about two named objects and a relation that holds (or not) between them; none when the scene has no such pair. */
+function relating(truth: (rng: Rng) => boolean, write: (pair: { a: string; relation: string; b: string }, rng: Rng) => string): Statement {
+  return (scene, rng) => {
+    const named = namedObjects(scene);
+    const holdsWanted = truth(rng);
+    if (named.length < 2) return undefined;
+    const [a, b] = rng.shuffle(named);
+    const relations = RELATIONS.filter((r) => holds(a!, r, b!) === holdsWanted);
+    if (relations.length === 0) return undefined;
+    return write({ a: categoryOf(a!), relation: rng.pick(relations), b: categoryOf(b!) }, rng);
+  };
+}
+
+const shapeOnce = (scene: Scene) => uniqueBy(scene, 'shape');
+const colorOnce = (scene: Scene) => uniqueBy(scene, 'color');
+const always = () => true;
+const never = () => false;
 
 const COUNT: Statement[] = [
   (s, r) => `the ${imageWord(r)} shows ${objects(s.objects.length, objectsWord(r))} .`,
@@ -62,12 +75,12 @@ const COUNT: Statement[] = [
 ];
 
 const COLOUR: Statement[] = [
-  (s, r) => ((o) => o && `the ${colorWord(r)} of the ${o.shape} is ${o.color} .`)(pickOr(r, uniqueBy(s, 'shape'))),
-  (s, r) => ((o) => o && `the ${o.shape} is drawn in ${o.color} .`)(pickOr(r, uniqueBy(s, 'shape'))),
-  (s, r) => ((o) => o && `the ${o.shape} has the ${colorWord(r)} ${o.color} .`)(pickOr(r, uniqueBy(s, 'shape'))),
-  (s, r) => ((o) => o && `the ${o.shape} does have a ${o.color} ${colorWord(r)} .`)(pickOr(r, uniqueBy(s, 'shape'))),
-  (s, r) => ((o) => o && `the ${o.shape} , which is ${o.color} , is in the ${o.cell} corner .`)(pickOr(r, uniqueBy(s, 'shape'))),
-  (s, r) => ((o) => o && `the ${imageWord(r)} can tell me that the ${o.shape} is ${o.color} .`)(pickOr(r, uniqueBy(s, 'shape'))),
+  about(shapeOnce, (o, r) => `the ${colorWord(r)} of the ${o.shape} is ${o.color} .`),
+  about(shapeOnce, (o) => `the ${o.shape} is drawn in ${o.color} .`),
+  about(shapeOnce, (o, r) => `the ${o.shape} has the ${colorWord(r)} ${o.color} .`),
+  about(shapeOnce, (o, r) => `the ${o.shape} does have a ${o.color} ${colorWord(r)} .`),
+  about(shapeOnce, (o) => `the ${o.shape} , which is ${o.color} , is in the ${o.cell} corner .`),
+  about(shapeOnce, (o, r) => `the ${imageWord(r)} can tell me that the ${o.shape} is ${o.color} .`),
 ];
 
 const EXISTENCE: Statement[] = [
@@ -79,34 +92,34 @@ const EXISTENCE: Statement[] = [
 ];
 
 const SPATIAL: Statement[] = [
-  (s, r) => ((p) => p && `the ${p.a} is located ${p.relation} the ${p.b} .`)(relationPair(s, r, true)),
-  (s, r) => ((p) => p && `the ${p.a} does appear ${p.relation} the ${p.b} .`)(relationPair(s, r, true)),
-  (s, r) => ((p) => p && `it is true that the ${p.a} is ${p.relation} the ${p.b} .`)(relationPair(s, r, true)),
-  (s, r) => ((p) => p && `one would say that the ${p.a} is placed ${p.relation} the ${p.b} .`)(relationPair(s, r, true)),
-  (s, r) => ((p) => p && `looking at the ${imageWord(r)} , the ${p.a} is ${p.relation} the ${p.b} .`)(relationPair(s, r, true)),
-  (s, r) => ((p) => p && `it is not true that the ${p.a} is ${p.relation} the ${p.b} .`)(relationPair(s, r, false)),
-  (s, r) => ((p) => p && `we cannot say whether the ${p.a} is ${p.relation} the ${p.b} without the picture .`)(relationPair(s, r, r.next() < 0.5)),
+  relating(always, (p) => `the ${p.a} is located ${p.relation} the ${p.b} .`),
+  relating(always, (p) => `the ${p.a} does appear ${p.relation} the ${p.b} .`),
+  relating(always, (p) => `it is true that the ${p.a} is ${p.relation} the ${p.b} .`),
+  relating(always, (p) => `one would say that the ${p.a} is placed ${p.relation} the ${p.b} .`),
+  relating(always, (p, r) => `looking at the ${imageWord(r)} , the ${p.a} is ${p.relation} the ${p.b} .`),
+  relating(never, (p) => `it is not true that the ${p.a} is ${p.relation} the ${p.b} .`),
+  relating((r) => r.next() < 0.5, (p) => `we cannot say whether the ${p.a} is ${p.relation} the ${p.b} without the picture .`),
 ];
 
 const SHAPE: Statement[] = [
-  (s, r) => ((o) => o && `the ${o.color} object is a ${o.shape} .`)(pickOr(r, uniqueBy(s, 'color'))),
-  (s, r) => ((o) => o && `the shape of the ${o.color} object is a ${o.shape} .`)(pickOr(r, uniqueBy(s, 'color'))),
-  (s, r) => ((o) => o && `the kind of shape that has the ${colorWord(r)} ${o.color} is a ${o.shape} .`)(pickOr(r, uniqueBy(s, 'color'))),
-  (s, r) => ((o) => o && `we name the ${o.color} object a ${o.shape} .`)(pickOr(r, uniqueBy(s, 'color'))),
+  about(colorOnce, (o) => `the ${o.color} object is a ${o.shape} .`),
+  about(colorOnce, (o) => `the shape of the ${o.color} object is a ${o.shape} .`),
+  about(colorOnce, (o, r) => `the kind of shape that has the ${colorWord(r)} ${o.color} is a ${o.shape} .`),
+  about(colorOnce, (o) => `we name the ${o.color} object a ${o.shape} .`),
 ];
 
 const SIZE: Statement[] = [
-  (s, r) => ((o) => o && `the size of the ${categoryOf(o)} is ${o.size} .`)(pickOr(r, namedObjects(s))),
-  (s, r) => ((o) => o && `the ${categoryOf(o)} is ${o.size === 'large' ? '' : 'not '}big .`)(pickOr(r, namedObjects(s))),
-  (s, r) => ((o) => o && `an object is small or large , and the ${categoryOf(o)} is ${o.size} .`)(pickOr(r, namedObjects(s))),
-  (s, r) => ((o) => o && `one would call the ${categoryOf(o)} ${o.size} .`)(pickOr(r, namedObjects(s))),
+  about(namedObjects, (o) => `the size of the ${categoryOf(o)} is ${o.size} .`),
+  about(namedObjects, (o) => `the ${categoryOf(o)} is ${o.size === 'large' ? '' : 'not '}big .`),
+  about(namedObjects, (o) => `an object is small or large , and the ${categoryOf(o)} is ${o.size} .`),
+  about(namedObjects, (o) => `one would call the ${categoryOf(o)} ${o.size} .`),
 ];
 
 const POSITION: Statement[] = [
-  (s, r) => ((o) => o && `the position of the ${categoryOf(o)} is the ${o.cell} .`)(pickOr(r, namedObjects(s))),
-  (s, r) => ((o) => o && `you can find the ${categoryOf(o)} at the ${o.cell} .`)(pickOr(r, namedObjects(s))),
-  (s, r) => ((o) => o && `the ${categoryOf(o)} is located in the ${o.cell} part of the ${imageWord(r)} .`)(pickOr(r, namedObjects(s))),
-  (s, r) => ((o) => o && `the ${categoryOf(o)} is in the ${o.cell} corner , where you see it .`)(pickOr(r, namedObjects(s))),
+  about(namedObjects, (o) => `the position of the ${categoryOf(o)} is the ${o.cell} .`),
+  about(namedObjects, (o) => `you can find the ${categoryOf(o)} at the ${o.cell} .`),
+  about(namedObjects, (o, r) => `the ${categoryOf(o)} is located in the ${o.cell} part of the ${imageWord(r)} .`),
+  about(namedObjects, (o) => `the ${categoryOf(o)} is in the ${o.cell} corner , where you see it .`),
 ];
 
 /** Every statement family, each a list of templates; a text draws families, then a template. */

@@ -287,7 +287,6 @@ export function visualTokensPerImage(model: Session['model']): number {
   return c.kind === 'token-connector' || c.outputTokens ? model.tokensPerImage : 0;
 }
 
-
 /**
  * Where the run report compares the policy before and after alignment: after the instruct
  * stage an alignment stage follows, and after every stage that changes the policy (dpo, ppo);

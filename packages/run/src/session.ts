@@ -4,7 +4,7 @@ import { generalTextCorpus, instructionCorpus, interleavedCorpus } from '@mllm/d
 import { buildModel, type MultimodalModel } from '@mllm/model';
 import type { TextTokenizer } from '@mllm/tokenizer';
 import { type RunConfig } from '@mllm/training';
-import { trainedChainStyle, trainsChainOfThought } from '@mllm/training/internal';
+import { trainedChainStyle, trainsChainOfThought, trainsGeneralText } from '@mllm/training/internal';
 import { usesInterleaved } from './icl-set';
 import { createRegistry, type MllmRegistry } from './registry';
 import { DEMONSTRATION_WORDS } from './tools/training-free-prompt';
@@ -57,8 +57,7 @@ export function createSession(config: RunConfig, registry: MllmRegistry = create
   // every task's phrasings, held-out ones included: their words may be known, the phrasings are never trained
   const instructions = config.data.instructions ? instructionCorpus() : [];
   // general text (pre-training share or a stage's `general` source) uses those words in statements
-  const mixesGeneral = config.stages.some((s) => 'data' in s && s.data?.some((d) => d.source === 'general'));
-  const general = config.data.instructions?.generalText || mixesGeneral ? generalTextCorpus(world.scenes('train').slice(0, 64), new Rng(config.seed).fork('corpus:general')) : [];
+  const general = trainsGeneralText(config) ? generalTextCorpus(world.scenes('train').slice(0, 64), new Rng(config.seed).fork('corpus:general')) : [];
   // web captions bring page text of their own; only runs that train on them learn those words
   const webCaptions = config.data.captions?.source === 'web' ? webCaptionCorpus() : [];
   let vocabCapped: Session['vocabCapped'];

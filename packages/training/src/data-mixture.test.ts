@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng, zodIssues } from '@mllm/core';
-import { StageMixture, mixtureFileIssues } from './data-mixture';
+import { StageMixture, mixtureFileIssues, trainsGeneralText } from './data-mixture';
 import { stageSchema } from './run-config';
 import { runStage } from './run-stage';
 import { StageData, pickInstructKind, pickStageKind } from './stage-data';
@@ -83,6 +83,12 @@ describe('stage data mixtures', () => {
     }
     // the same (seed, stage, step) draws the same text
     expect(data.sourceSamples(general, data.rngFor(2, 0), 'train', 4)).toEqual(batch);
+    // a run trains on general text (and its tokenizer must learn the words) through either door
+    const shapesOnly = stageSchema.parse({ type: 'instruct', steps: 2 });
+    expect(trainsGeneralText({ data: { instructions: undefined } as never, stages: [stage] })).toBe(true);
+    expect(trainsGeneralText({ data: { instructions: { generalText: 0.3 } } as never, stages: [shapesOnly] })).toBe(true);
+    expect(trainsGeneralText({ data: { instructions: { generalText: 0 } } as never, stages: [shapesOnly] })).toBe(false);
+    expect(trainsGeneralText({ data: {} as never, stages: [shapesOnly] })).toBe(false);
   });
 
   it('without a chainOfThought share the instruct kinds are drawn exactly as before; with one, reasoning kinds take that share', () => {

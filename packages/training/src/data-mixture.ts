@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { type ConfigIssue, type Rng } from '@mllm/core';
 import { fileKind } from '@mllm/core/internal';
-import type { StageConfig } from './run-config';
+import type { RunConfig, StageConfig } from './run-config';
 
 /**
  * A stage's data as a weighted mixture of sources (LLaVA-1.5 mixes its 665k instructions with
@@ -98,6 +98,11 @@ export function mixtureFileIssues(stages: readonly StageConfig[]): ConfigIssue[]
 /** A stage's mixture sources; none for a stage without `data` or a type that has none. */
 export function stageSources(stage: StageConfig): readonly MixtureSource[] {
   return ('data' in stage && stage.data) || [];
+}
+
+/** Whether a run trains on general text: a share of LLM pre-training under `data.instructions.generalText`, or a stage's `general` source. */
+export function trainsGeneralText(config: Pick<RunConfig, 'data' | 'stages'>): boolean {
+  return (config.data.instructions?.generalText ?? 0) > 0 || config.stages.some((stage) => stageSources(stage).some((s) => s.source === 'general'));
 }
 
 /** Why `path` cannot be a data file (missing, or a FIFO, device, socket or folder that would block or never end), or undefined. */

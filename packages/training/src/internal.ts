@@ -11,7 +11,7 @@ export { dataSchema, evalSchema, limitsSchema, tokenizerSchema } from './run-con
 export { judgesSchema, judgeModelSchema, rubricEndpointSchema, type JudgesConfig, type JudgeModelConfig, type RubricEndpointConfig } from './judge-schema';
 
 // What a run prepares before its first stage: files to check, LLaVA sources to read, reasoning text to add.
-export { mixtureFileIssues } from './data-mixture';
+export { mixtureFileIssues, trainsGeneralText } from './data-mixture';
 export { llavaSourcesOf } from './llava-source';
 export { trainsChainOfThought, trainedChainStyle } from './stage-data';
 // Instruct questions in many phrasings with held-in / held-out splits, and self-instruction (`data.instructions`).

@@ -165,8 +165,8 @@ export interface RunConfig {
  */
 function withTokenizerHint(issue: ConfigIssue, raw: unknown): ConfigIssue {
   const tokenizer = (raw as { tokenizer?: unknown } | null)?.tokenizer;
-  const untyped = typeof tokenizer === 'object' && tokenizer !== null && !('type' in tokenizer);
-  if (issue.path !== 'tokenizer' || !untyped || !issue.message.includes('"maxVocab"')) return issue;
+  const wordFieldsUntyped = typeof tokenizer === 'object' && tokenizer !== null && !('type' in tokenizer) && 'maxVocab' in tokenizer;
+  if (issue.path !== 'tokenizer' || !wordFieldsUntyped) return issue;
   return { ...issue, message: `${issue.message}: a tokenizer without "type" is byte-level BPE (vocabSize, minFrequency); maxVocab belongs to the word tokenizer, so add "type": "word"` };
 }
 
