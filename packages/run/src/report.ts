@@ -8,6 +8,8 @@ import type { RunEnvironment } from './environment';
 import { throughputMarkdown, type MemoryEstimateReport } from './report-throughput';
 import { selfInstructMarkdown } from './self-instruct-md';
 import { captionDataMarkdown } from './caption-data-md';
+import type { MitigationResult } from './mitigation-eval';
+import { mitigationMarkdown, mitigationRows } from './mitigation-md';
 
 export interface RunReportJson {
   backend: string;
@@ -28,13 +30,13 @@ export interface RunReportJson {
    * (`file:line: reason`); `selfInstruct`: present with self-instructed data, the pairs written, kept and dropped per reason.
    */
   data?: { skipped?: Record<string, SkippedReport>; selfInstruct?: SelfInstructStats };
-  /** The final evaluation (after the last stage). */
-  eval?: EvalReport & { seconds: number };
+  /** The final evaluation (after the last stage); with `eval.mitigation` in the config, each method's evaluation under `mitigation`. */
+  eval?: EvalReport & { seconds: number; mitigation?: Record<string, MitigationResult> };
   /**
    * Evaluations after instruct and after each alignment stage, in run order, rendered side by
    * side in report.md; the last one is `eval`.
    */
-  evals?: { after: string; eval: EvalReport & { seconds: number } }[];
+  evals?: { after: string; eval: EvalReport & { seconds: number; mitigation?: Record<string, MitigationResult> } }[];
 }
 
 /** report.json's `data`, holding what is present of skipped LLaVA records and self-instruction counts (absent when neither is). */
@@ -46,7 +48,7 @@ export function dataReport(skipped?: Record<string, SkippedReport>, selfInstruct
 export function runReportMarkdown(report: RunReportJson): string {
   const speed = throughputMarkdown(report.stages, report.memoryEstimate);
   const base = speed ? `${reportMarkdown(report).trimEnd()}\n\n${speed}` : reportMarkdown(report);
-  const extra = [captionDataMarkdown(report.stages), selfInstructMarkdown(report.data?.selfInstruct)].filter((md) => md !== '');
+  const extra = [mitigationMarkdown(mitigationRows([report.eval?.mitigation]), 1), captionDataMarkdown(report.stages), selfInstructMarkdown(report.data?.selfInstruct)].filter((md) => md !== '');
   return extra.length > 0 ? `${base.trimEnd()}\n\n${extra.join('\n')}` : base;
 }
 

@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError, MllmError, encodeSafetensors, loadSafetensors, type Logger, type Module } from '@mllm/core';
-import type { EvalReport } from '@mllm/eval';
+import type { RunReportJson } from './report';
 import type { SkippedReport, StageProgress, StageResult } from '@mllm/training';
 import { CHECKPOINT_DIR, recoverCheckpoint, swapCheckpoint } from './checkpoint-swap';
 import { acquireRunLock, LOCK_FILE, type RunLock } from './run-lock';
@@ -17,7 +17,7 @@ export interface RunState {
   step: number;
   completed: StageResult[];
   /** Evaluations made between stages (before and after alignment), kept for the report across --resume. */
-  evals?: { after: string; eval: EvalReport & { seconds: number } }[];
+  evals?: RunReportJson['evals'];
   /** In a mid-stage checkpoint, what the stage counted over its first `step` steps (tokens, MoE routing). */
   stage?: StageProgress;
   /** LLaVA records skipped so far, including those dropped while preparing stages a resumed run does not prepare again. */

@@ -32,6 +32,7 @@ import { resolvePretrainedSources } from './pretrained-sources';
 import { registryFor } from './plugins';
 import { evaluateTools, sessionDetector, toolsConfigIssues } from './tools/tool-eval';
 import { DETECTOR_FILE } from './tools/detector';
+import { evaluateMitigation, mitigationPointsAfter, type MitigationPoint, type MitigationResult } from './mitigation-eval';
 import { failpoint } from './failpoint';
 import { checkSizeLimits, sizeLimits } from './size-limits';
 import { memoryEstimateReport } from './report-throughput';
@@ -205,7 +206,8 @@ async function trainInRunDir(prepared: PreparedRun, options: RunOptions): Promis
     const evals = [...(state.evals ?? [])];
     if (evaluatedAfter(config, i)) {
       const evalStarted = performance.now();
-      evals.push({ after: name, eval: { ...(await evaluateSession(session, evalProgress(options, name), { afterStages: i + 1, logger: options.logger })), seconds: (performance.now() - evalStarted) / 1000 } });
+      const mitigation = mitigationPointsAfter(config, i);
+      evals.push({ after: name, eval: { ...(await evaluateSession(session, evalProgress(options, name), { afterStages: i + 1, logger: options.logger, mitigation })), seconds: (performance.now() - evalStarted) / 1000 } });
     }
     state = { stageIndex: i + 1, step: 0, completed: [...state.completed, result], ...(evals.length > 0 && { evals }), ...skippedSoFar(state, llava, config) };
     await saveCheckpoint(options.out, { model, state });
@@ -225,8 +227,11 @@ async function trainInRunDir(prepared: PreparedRun, options: RunOptions): Promis
   const evalStarted = performance.now();
   const lastEval = state.evals?.at(-1);
   const finalEval = lastEval && lastEval.after === stageName(config.stages.at(-1)!, config.stages.length - 1) ? lastEval.eval : undefined;
-  const evalReport = finalEval ?? { ...(await evaluateSession(session, evalProgress(options, stageName(config.stages.at(-1)!, config.stages.length - 1)), { logger: options.logger })), seconds: 0 };
-  if (config.tools) await sessionDetector(session, options.logger).save(join(options.out, DETECTOR_FILE));
+  const lastStage = config.stages.length - 1;
+  const evalReport = finalEval ?? { ...(await evaluateSession(session, evalProgress(options, stageName(config.stages.at(-1)!, lastStage)), { logger: options.logger, mitigation: mitigationPointsAfter(config, lastStage) })), seconds: 0 };
+  // the detector the tools and post-correction read, so `mllm chat --tools / --correct` see what the evaluation saw
+  if (config.tools || usesPostCorrection(config)) await sessionDetector(session, options.logger).save(join(options.out, DETECTOR_FILE));
+  const mitigation = mitigationReport(config, [...(state.evals ?? []).map((e) => e.eval), evalReport]);
   const report: RunReportJson = {
     backend: `${backend.name} (${backend.provider})${backend.name === 'wasm' ? `, matMul on ${matMulEngineLabel()}` : ''}`,
     seed: config.seed,
@@ -242,7 +247,7 @@ async function trainInRunDir(prepared: PreparedRun, options: RunOptions): Promis
     connector: { type: config.connector.type, kind: model.connector.kind, tokensPerImage: visualTokensPerImage(model), encoderTokens: model.encoder.numTokens },
     stages: state.completed.map((s) => ({ ...s, tokensPerSecond: s.seconds > 0 ? s.tokens / s.seconds : 0 })),
     memoryEstimate: memoryEstimateReport(sizeEstimate, sizeLimits(config, options.backend)),
-    eval: { ...evalReport, seconds: finalEval ? finalEval.seconds : (performance.now() - evalStarted) / 1000 },
+    eval: { ...evalReport, ...(mitigation && { mitigation }), seconds: finalEval ? finalEval.seconds : (performance.now() - evalStarted) / 1000 },
     ...dataReport(llavaSourcesOf(config.stages).length > 0 ? mergeSkipped(state.skipped, llava.skipped()) : undefined, data.instructions?.selfInstructStats()),
     ...(state.evals && { evals: finalEval ? state.evals : [...state.evals, { after: stageName(config.stages.at(-1)!, config.stages.length - 1), eval: { ...evalReport, seconds: (performance.now() - evalStarted) / 1000 } }] }),
   };
@@ -297,7 +302,8 @@ export function evaluatedAfter(config: RunConfig, index: number): boolean {
   const type = config.stages[index]!.type;
   const next = config.stages[index + 1]?.type;
   const toolsNext = type === 'instruct' && config.tools !== undefined && !trainsToolUse(config.stages, index + 1) && trainsToolUse(config.stages, index + 2);
-  return type === 'dpo' || type === 'ppo' || (type === 'instruct' && next !== undefined && ALIGNMENT_STAGES.includes(next)) || toolsNext;
+  const mitigationHere = mitigationPointsAfter(config, index).length > 0;
+  return type === 'dpo' || type === 'ppo' || (type === 'instruct' && next !== undefined && ALIGNMENT_STAGES.includes(next)) || toolsNext || mitigationHere;
 }
 
 /**
@@ -348,7 +354,7 @@ function trainingIdentity(config: RunConfig): string {
  * answered batch. With tools, it adds the tool evaluation (`afterStages`: the stages trained
  * so far, which decide whether the controller was finetuned on tool traces).
  */
-export async function evaluateSession(session: Session, onProgress?: EvaluateProgress, options: { afterStages?: number; logger?: Logger } = {}) {
+export async function evaluateSession(session: Session, onProgress?: EvaluateProgress, options: { afterStages?: number; logger?: Logger; mitigation?: readonly MitigationPoint[] } = {}) {
   const { model, tokenizer, world, config } = session;
   model.eval();
   const set = buildEvalSet(world, config);
@@ -357,9 +363,26 @@ export async function evaluateSession(session: Session, onProgress?: EvaluatePro
   const report = await evaluate(answerer, set, { batchSize: config.eval.batchSize, onProgress, ...(judge && { judge }) });
   const expert = expertTextReport(session, set.scenes.map((s) => world.scene(s.id)));
   const heldOut = await evaluateHeldOut(answerer, world, config); // data.instructions: absent by default
-  const withExpert = { ...report, ...(expert && { expert }), ...(heldOut && { heldOut }) };
+  const mitigation = options.mitigation?.length ? await evaluateMitigation(session, options.mitigation, options) : undefined;
+  const withExpert = { ...report, ...(expert && { expert }), ...(heldOut && { heldOut }), ...(mitigation && { mitigation }) };
   if (!config.tools) return withExpert;
   return { ...withExpert, tools: await evaluateTools(session, { ...options, batchSize: config.eval.batchSize }) };
+}
+
+/** Whether a mitigation method corrects answers after generation (and so needs the run's detector). */
+function usesPostCorrection(config: RunConfig): boolean {
+  return Object.values(config.eval.mitigation?.methods ?? {}).some((m) => m.correct !== undefined);
+}
+
+/**
+ * `eval.mitigation`: every method's result, in the config's order, gathered from the evaluations
+ * that ran them (the instruct methods after the instruct stage, the final ones at the end).
+ */
+function mitigationReport(config: RunConfig, evals: readonly { mitigation?: Record<string, MitigationResult> }[]): Record<string, MitigationResult> | undefined {
+  const methods = config.eval.mitigation?.methods;
+  if (!methods) return undefined;
+  const found: Record<string, MitigationResult> = Object.assign({}, ...evals.map((e) => e.mitigation ?? {}));
+  return Object.fromEntries(Object.keys(methods).flatMap((name) => (found[name] ? [[name, found[name]]] : [])));
 }
 
 /** `run`'s eval progress events for the evaluation after stage `after`. */

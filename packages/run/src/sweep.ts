@@ -14,6 +14,7 @@ import { hasCheckpoint } from './checkpoint-swap';
 import { acquireRunLock } from './run-lock';
 import { spread, type Spread } from './sweep-spread';
 import { sectionMetrics, sectionsMarkdown } from './sweep-sections';
+import { mitigationMarkdown, mitigationRows, type MitigationRow } from './mitigation-md';
 
 export { spread, type Spread };
 
@@ -59,6 +60,8 @@ export interface SweepRow {
   closedSet: Spread;
   /** Metrics of the report sections in SWEEP_SECTIONS (in-context learning, reasoning, tools, ...) that every run has. */
   sections: Record<string, Spread>;
+  /** `eval.mitigation`'s methods that every run has (empty without it). */
+  mitigation: MitigationRow[];
   runs: string[];
 }
 
@@ -88,6 +91,7 @@ export function summarizeRuns(name: string, configPath: string, runs: { dir: str
     chairS: per((e) => e.chair.chairS),
     closedSet: per((e) => e.closedSet.accuracy),
     sections: sectionMetrics(evals as unknown as Record<string, unknown>[]),
+    mitigation: mitigationRows(evals.map((e) => e.mitigation)),
     runs: runs.map((r) => r.dir),
   };
 }
@@ -133,6 +137,7 @@ export function sweepMarkdown(rows: SweepRow[], seeds: number): string {
     'Validation loss of each config\'s last stage, seed 0: `sweep-val-loss.svg`.',
     '',
     sectionsMarkdown(rows, seeds),
+    ...rows.map((r) => mitigationMarkdown(r.mitigation, seeds, `## Hallucination mitigation: ${r.name}`)).filter((md) => md !== ''),
   ].join('\n');
 }
 

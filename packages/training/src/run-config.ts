@@ -4,6 +4,7 @@ import { ConfigError, zodIssues, type ComponentRegistry, type ConfigIssue } from
 import { validateModelConfig, mitigationSchema } from '@mllm/model';
 import { expertBridgeIssues } from './expert-bridge-stages';
 import { judgesSchema } from './judge-schema';
+import { mitigationEvalIssues, mitigationEvalSchema } from './mitigation-eval-schema';
 import { instructionsSchema } from './instructions-option';
 import { captionDataIssues, captionDataSchema } from './caption-data-schema';
 import { ALIGNMENT_STAGES, DEFAULT_TRAINS, STAGE_TYPES, stageSchema, type StageConfig, type StageType } from './stage-schema';
@@ -80,6 +81,8 @@ export const evalSchema = z
     decoding: mitigationSchema.optional(),
     /** Judge models of the detailed descriptions (HaELM-style, rubric); off unless set (judge-schema.ts). */
     judges: judgesSchema.optional(),
+    /** The evaluation repeated per hallucination-mitigation method (none, DPO, VCD, post-correction, ...); off unless set (mitigation-eval-schema.ts). */
+    mitigation: mitigationEvalSchema.optional(),
     /**
      * Few-shot (M-ICL) evaluation: `queries` episodes per task, each asked with 0, 1, 2 and 4
      * demonstrations before it. Absent: none (and the vocabulary stays without its words).
@@ -197,6 +200,7 @@ export function parseRunConfig(raw: unknown, registry: ComponentRegistry): RunCo
   issues.push(...loraIssues(cfg.stages));
   issues.push(...captionDataIssues(cfg.data.captions, cfg.data.train, cfg.stages.map((stage) => (stage as { type?: unknown } | null)?.type)));
   issues.push(...expertBridgeIssues((cfg as { connector?: { type?: unknown } }).connector?.type, cfg.stages));
+  issues.push(...mitigationEvalIssues(cfg.eval.mitigation, cfg.stages.map((stage) => (stage as { type?: unknown } | null)?.type)));
   const encoder = model.value?.encoder as { imageSize?: number; highRes?: { inputSize?: number } } | undefined;
   // the world renders at what the model takes: a high-resolution encoder's input, else its own size
   const [rendered, from] = encoder?.highRes?.inputSize !== undefined ? [encoder.highRes.inputSize, 'encoder.highRes.inputSize'] : [encoder?.imageSize, 'encoder.imageSize'];

@@ -1,7 +1,7 @@
 import { ConfigError, Rng, type ConfigIssue, type Logger } from '@mllm/core';
 import { toolQuestions } from '@mllm/data';
 import { scoreTools, type ToolsResult } from '@mllm/eval';
-import { trainsToolUse, type ToolsConfig } from '@mllm/training/internal';
+import { toolsSchema, trainsToolUse, type ToolsConfig } from '@mllm/training/internal';
 import { modelAnswerer } from '../answerer';
 import type { MllmRegistry } from '../registry';
 import type { Session } from '../session';
@@ -38,12 +38,17 @@ export function buildToolbox(tools: ToolsConfig, registry: MllmRegistry): Map<st
 
 const detectors = new WeakMap<Session, RegionDetector>();
 
+/** The tools schema's detector defaults, for a run that needs a detector without a `tools` section. */
+const DEFAULT_DETECTOR = toolsSchema.shape.detector.parse(undefined);
+
 /** The session's detector, trained on the frozen encoder the first time a tool needs it. */
 export function sessionDetector(session: Session, logger?: Logger): RegionDetector {
   let detector = detectors.get(session);
   if (!detector) {
     const { config, model, world } = session;
-    detector = RegionDetector.train(model, world, { ...config.tools!.detector, seed: config.seed, ...(logger && { logger }) });
+    // one head per run: the tools' and post-correction's (eval.mitigation) read the same frozen encoder
+    const options = config.tools?.detector ?? config.eval.mitigation?.detector ?? DEFAULT_DETECTOR;
+    detector = RegionDetector.train(model, world, { ...options, seed: config.seed, ...(logger && { logger }) });
     detectors.set(session, detector);
   }
   return detector;

@@ -1,0 +1,67 @@
+import { woodpeckerCorrect, type ObjectExpert, type PostCorrection, type SeenObject } from '@mllm/correct';
+import type { Answerer } from '@mllm/eval';
+import type { ModelImage } from '@mllm/model';
+import type { RegionDetector } from './tools/detector';
+
+/**
+ * Woodpecker's visual expert for one image: the objects the run's region detector sees there.
+ * The detector reads the frozen encoder's tokens and was trained on training scenes only, so
+ * its claims carry a trained model's mistakes, never the test scene's ground truth.
+ */
+export function detectorExpert(detector: RegionDetector, image: ModelImage): ObjectExpert {
+  let seen: readonly SeenObject[] | undefined;
+  return { objects: () => (seen ??= detector.detect([image])[0]!) };
+}
+
+/** One answer the post-correction changed, with the claims behind each edit (a report sample). */
+export interface CorrectionSample {
+  sceneId: string;
+  prompt: string;
+  answer: string;
+  corrected: string;
+  corrections: PostCorrection['corrections'];
+}
+
+/** What post-correction did to an evaluation's answers. */
+export interface CorrectionLog {
+  answers: number;
+  changed: number;
+  corrections: number;
+  /** The first changed answers of each prompt kind seen, up to `limit` in all. */
+  samples: CorrectionSample[];
+}
+
+export const CORRECTION_SAMPLES = 10;
+
+/**
+ * An answerer whose replies pass through Woodpecker-style post-correction before they are
+ * scored: each reply is rewritten against what `expertFor(sceneId)` sees. Replies that name no
+ * object (yes / no, a number) have no key concept and come back unchanged. `log` collects what
+ * changed, for the report's samples.
+ */
+export function correctingAnswerer(answerer: Answerer, expertFor: (sceneId: string) => ObjectExpert, log: CorrectionLog = newCorrectionLog()): Answerer & { log: CorrectionLog } {
+  const experts = new Map<string, ObjectExpert>();
+  const expertOf = (sceneId: string) => experts.get(sceneId) ?? experts.set(sceneId, expertFor(sceneId)).get(sceneId)!;
+  return {
+    log,
+    async answer(requests) {
+      const replies = await answerer.answer(requests);
+      return Promise.all(
+        replies.map(async (reply, i) => {
+          const request = requests[i]!;
+          const result = await woodpeckerCorrect(reply, expertOf(request.sceneId));
+          log.answers++;
+          if (!result.changed) return reply;
+          log.changed++;
+          log.corrections += result.corrections.length;
+          if (log.samples.length < CORRECTION_SAMPLES) log.samples.push({ sceneId: request.sceneId, prompt: request.prompt, answer: reply, corrected: result.corrected, corrections: result.corrections });
+          return result.corrected;
+        }),
+      );
+    },
+  };
+}
+
+export function newCorrectionLog(): CorrectionLog {
+  return { answers: 0, changed: 0, corrections: 0, samples: [] };
+}

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import type { ConfigIssue } from '@mllm/core';
+import { mitigationSchema } from '@mllm/model';
+import { ALIGNMENT_STAGES, type StageType } from './stage-schema';
+import { toolsSchema } from './tools-config';
+
+/** Post-correction pipelines a mitigation method can run on every answer (`@mllm/correct`). */
+export const POST_CORRECTORS = ['woodpecker'] as const;
+export type PostCorrector = (typeof POST_CORRECTORS)[number];
+
+/**
+ * One mitigation method of the comparison: which policy answers (`model`), how it decodes
+ * (`decoding`, in-process) and what corrects its answers afterwards (`correct`, post-correction).
+ * The three points of the survey's hallucination chapter: pre-correction is the `final` model of
+ * a run whose last stages align it (DPO, RLHF); `instruct` is the same run's policy before any
+ * alignment stage, the model with no mitigation.
+ */
+export const mitigationMethodSchema = z
+  .object({
+    model: z.enum(['instruct', 'final']).default('final'),
+    decoding: mitigationSchema.optional(),
+    correct: z.enum(POST_CORRECTORS).optional(),
+  })
+  .strict();
+
+export type MitigationMethod = z.output<typeof mitigationMethodSchema>;
+
+/**
+ * `eval.mitigation`: the evaluation repeated once per named method, each reported in full under
+ * `eval.mitigation.<name>` so the methods' CHAIR, attribute CHAIR, FaithScore and POPE sit beside
+ * their coverage. `detector` trains the region head post-correction asks (the same head as the
+ * vision tools').
+ */
+export const mitigationEvalSchema = z
+  .object({
+    methods: z
+      .record(z.string().regex(/^[a-z0-9][a-z0-9+_-]*$/, 'method names are lower-case words joined by +, - or _ (e.g. "dpo+woodpecker")'), mitigationMethodSchema)
+      .refine((methods) => Object.keys(methods).length > 0, 'needs at least one method, e.g. { "none": { "model": "instruct" } }'),
+    detector: toolsSchema.shape.detector,
+  })
+  .strict();
+
+export type MitigationEvalConfig = z.output<typeof mitigationEvalSchema>;
+
+/**
+ * Index of the stage after which the `instruct` methods are evaluated: the last instruct stage
+ * before the first alignment stage (the last instruct stage when none aligns), or -1 without one.
+ */
+export function instructPolicyStage(types: readonly unknown[]): number {
+  const firstAlignment = types.findIndex((t) => (ALIGNMENT_STAGES as readonly unknown[]).includes(t));
+  const before = firstAlignment < 0 ? types : types.slice(0, firstAlignment);
+  return before.lastIndexOf('instruct' satisfies StageType);
+}
+
+/** A method that asks for the instruct policy needs an instruct stage to take it from. */
+export function mitigationEvalIssues(mitigation: MitigationEvalConfig | undefined, types: readonly unknown[]): ConfigIssue[] {
+  if (!mitigation || instructPolicyStage(types) >= 0) return [];
+  return Object.entries(mitigation.methods).flatMap(([name, method]) =>
+    method.model === 'instruct' ? [{ path: `eval.mitigation.methods.${name}.model`, message: '"instruct" is the policy an instruct stage trains, and this config has none; add an "instruct" stage or use "final"' }] : [],
+  );
+}
