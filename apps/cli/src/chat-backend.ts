@@ -1,6 +1,7 @@
 import { initBackend } from '@mllm/core';
-import { openOnnxChat, openRun, type AnswerOptions, type ChatDecoding, type Conversation, type FewShotDemonstration } from '@mllm/run';
+import { openOnnxChat, openPostCorrector, openRun, type AnswerOptions, type ChatDecoding, type Conversation, type FewShotDemonstration } from '@mllm/run';
 import { consoleLogger } from './output';
+import { correctionText } from './correction-output';
 
 /** A model loaded once for `mllm chat`, whichever runtime runs it. */
 export interface ChatModel {
@@ -15,10 +16,15 @@ export interface ChatModel {
   close(): Promise<void>;
 }
 
-/** A finished run folder, on tfjs. */
-export async function tfjsChatModel(checkpoint: string, options: AnswerOptions, backend?: string): Promise<ChatModel> {
+/**
+ * A finished run folder, on tfjs. With `correct`, every answer is followed by its Woodpecker
+ * post-correction (the run's region detector as expert), and the conversation goes on from the
+ * corrected answer.
+ */
+export async function tfjsChatModel(checkpoint: string, options: AnswerOptions, backend?: string, correct = false): Promise<ChatModel> {
   await initBackend({ backend, logger: consoleLogger });
   const opened = await openRun(checkpoint);
+  const corrector = correct ? await openPostCorrector(opened, consoleLogger).catch((e: unknown) => (opened.dispose(), Promise.reject(e))) : undefined;
   let demonstrations: readonly FewShotDemonstration<Float32Array>[] = [];
   return {
     loadImage: (file) => opened.loadImage(file),
@@ -31,10 +37,16 @@ export async function tfjsChatModel(checkpoint: string, options: AnswerOptions, 
         answer += event.text ?? '';
       }
       write('\n');
-      return answer;
+      if (!corrector) return answer;
+      const corrected = await corrector.correct(image, answer);
+      write(correctionText(corrected));
+      return corrected.corrected;
     },
     demonstrate: (shown) => void (demonstrations = shown),
-    close: async () => opened.dispose(),
+    close: async () => {
+      corrector?.dispose();
+      opened.dispose();
+    },
   };
 }
 

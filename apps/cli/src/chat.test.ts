@@ -17,7 +17,8 @@ vi.mock('@mllm/run', async (importOriginal) => {
   const run = await importOriginal<typeof import('@mllm/run')>();
   return { ...run, openRun: (...args: Parameters<typeof run.openRun>) => (loads.openRun++, run.openRun(...args)) };
 });
-const { openRun, run: runPipeline } = await import('@mllm/run');
+const { openRun, openPostCorrector, run: runPipeline } = await import('@mllm/run');
+const { correctionText } = await import('./correction-output');
 
 const tiny = JSON.parse(readFileSync(new URL('../../../configs/tiny.json', import.meta.url), 'utf8'));
 const config = { ...tiny, stages: [{ type: 'instruct', steps: 2, batchSize: 8, checkpointEvery: 0, evalEvery: 0 }] };
@@ -143,6 +144,31 @@ describe('mllm chat', () => {
     const refused = await once(['chat', '--runtime', 'onnx', '--model', onnx, '--image', png, '--prompt', Q1, '--vcd', '1']);
     expect(refused.code).toBe(2);
     expect(refused.err).toMatch(/--vcd and --pai .* chat with --checkpoint \(tfjs runtime\)/);
+  });
+
+  it('--correct follows the answer with its post-correction by the run detector (trained when the run saved none); onnx and --tools refuse it', async () => {
+    const plain = await once(['chat', '--checkpoint', dir, '--image', png, '--prompt', Q2, ...MAX]);
+    const checked = await once(['chat', '--checkpoint', dir, '--image', png, '--prompt', Q2, ...MAX, '--correct']);
+    expect(checked.code).toBe(0);
+    expect(checked.out.startsWith(plain.out)).toBe(true);
+    expect(checked.err).toMatch(/has no tools-detector\.safetensors; training the region detector/);
+    // what is printed is @mllm/run's post-corrector on the same answer, formatted
+    const opened = await openRun(dir);
+    const corrector = await openPostCorrector(opened);
+    try {
+      const expected = correctionText(await corrector.correct(await opened.loadImage(png), plain.out.slice(0, -1)));
+      expect(checked.out.slice(plain.out.length)).toBe(expected);
+      expect(expected).toMatch(/^corrected: /);
+    } finally {
+      corrector.dispose();
+      opened.dispose();
+    }
+    const onnxRefused = await once(['chat', '--runtime', 'onnx', '--model', onnx, '--image', png, '--prompt', Q1, '--correct']);
+    expect(onnxRefused.code).toBe(2);
+    expect(onnxRefused.err).toMatch(/--correct asks the run's region detector.*--checkpoint DIR/);
+    const toolsRefused = await once(['chat', '--checkpoint', dir, '--image', png, '--prompt', Q1, '--correct', '--tools']);
+    expect(toolsRefused.code).toBe(2);
+    expect(toolsRefused.err).toMatch(/choose one/);
   });
 
   it('--demo shows each demonstration, with its image, before the question, on both runtimes; a bad --demo is one line (exit 2)', async () => {

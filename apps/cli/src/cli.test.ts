@@ -35,7 +35,7 @@ describe('mllm help, version and usage errors', () => {
       run: ['--out', '--backend', '--seed', '--resume', '--force', '--on-bad-sample', '--workers', '--set'],
       sweep: ['--out', '--seeds', '--jobs', '--backend', '--force', '--resume', '--set'],
       eval: ['--checkpoint', '--runtime', '--model', '--threads', '--vcd', '--pai'],
-      chat: ['--checkpoint', '--runtime', '--model', '--image', '--prompt', '--max-new-tokens', '--temperature', '--top-k', '--top-p', '--repetition-penalty', '--seed', '--stop', '--threads', '--vcd', '--pai'],
+      chat: ['--checkpoint', '--runtime', '--model', '--image', '--prompt', '--max-new-tokens', '--temperature', '--top-k', '--top-p', '--repetition-penalty', '--seed', '--stop', '--threads', '--vcd', '--pai', '--correct'],
       export: ['--checkpoint', '--out', '--weights', '--max-positions', '--format', '--dtype'],
       forward: ['--hf', '--input', '--output'],
       'lint-data': ['--images', '--config', '--max-length', '--show'],

@@ -1,7 +1,11 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '@mllm/core';
 import { woodpeckerCorrect, type ObjectExpert, type PostCorrection, type SeenObject } from '@mllm/correct';
 import type { Answerer } from '@mllm/eval';
 import type { ModelImage } from '@mllm/model';
-import type { RegionDetector } from './tools/detector';
+import type { OpenedRun } from './open-run';
+import { DETECTOR_FILE, RegionDetector, detectorOptions } from './tools/detector';
 
 /**
  * Woodpecker's visual expert for one image: the objects the run's region detector sees there.
@@ -64,4 +68,31 @@ export function correctingAnswerer(answerer: Answerer, expertFor: (sceneId: stri
 
 export function newCorrectionLog(): CorrectionLog {
   return { answers: 0, changed: 0, corrections: 0, samples: [] };
+}
+
+/** Post-correction of a finished run's answers (`mllm chat --correct`): Woodpecker with the run's region detector as expert. */
+export interface PostCorrector {
+  /** `answer` corrected against what the detector sees in `image` (pixels from the run's loadImage). */
+  correct(image: ModelImage, answer: string): Promise<PostCorrection>;
+  dispose(): void;
+}
+
+/**
+ * The run's detector as Woodpecker's expert: the head saved in the run folder (runs with tools
+ * or post-correction in `eval.mitigation` write one), else one trained now on the run's frozen
+ * encoder over its training scenes, with the tools' defaults.
+ */
+export async function openPostCorrector(run: OpenedRun, logger?: Logger): Promise<PostCorrector> {
+  const saved = join(run.dir, DETECTOR_FILE);
+  let detector: RegionDetector;
+  if (existsSync(saved)) detector = await RegionDetector.load(run.model, saved, run.config.seed);
+  else {
+    const options = detectorOptions(run.config);
+    logger?.info(`post-correction: ${run.dir} has no ${DETECTOR_FILE}; training the region detector on the run's frozen encoder (${options.steps} steps)`);
+    detector = RegionDetector.train(run.model, run.world, { ...options, seed: run.config.seed, ...(logger && { logger }) });
+  }
+  return {
+    correct: (image, answer) => woodpeckerCorrect(answer, detectorExpert(detector, image)),
+    dispose: () => detector.head.dispose(),
+  };
 }

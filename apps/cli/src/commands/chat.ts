@@ -28,6 +28,7 @@ interface ChatFlags extends MitigationFlags {
   threads?: string;
   backend?: string;
   tools?: boolean;
+  correct?: boolean;
 }
 
 const ASK = 'add --prompt "what color is the circle ?" for one answer, or leave it out to chat';
@@ -54,6 +55,7 @@ export function chatCommand(context: CommandContext): Command {
     .option('--threads <n>', 'onnxruntime threads (onnx runtime)')
     .option('--backend <name>', BACKEND_HELP)
     .option('--tools', 'answer with the run\'s vision tools (a run of a config with "tools"), printing the controller\'s trace')
+    .option('--correct', 'follow each answer with its Woodpecker post-correction: what the run\'s region detector sees, the corrected answer and the claims behind each edit')
     .action(async (flags: ChatFlags) => {
       const runtime = runtimeOf(flags.runtime);
       const decoding = generationOptionsFromFlags(
@@ -75,6 +77,8 @@ export function chatCommand(context: CommandContext): Command {
       if (runtime === 'onnx' && (!flags.model || !flags.image)) throw new MllmError(NEEDS_ONNX);
       if (runtime === 'tfjs' && (!flags.checkpoint || !flags.image)) throw new MllmError(NEEDS);
       const file = flags.image!;
+      if (flags.correct && runtime === 'onnx') throw new MllmError('--correct asks the run\'s region detector, which reads the encoder inside a run folder; chat with --checkpoint DIR (tfjs runtime) for it');
+      if (flags.correct && flags.tools) throw new MllmError('--correct and --tools are two ways to ground an answer in the detector; choose one');
       if (flags.tools) {
         if (runtime !== 'tfjs') throw new MllmError('mllm chat --tools runs on the tfjs runtime: pass --checkpoint DIR instead of --runtime onnx');
         await initBackend({ backend: flags.backend, logger: consoleLogger });
@@ -82,7 +86,7 @@ export function chatCommand(context: CommandContext): Command {
         return runToolChat({ checkpoint: flags.checkpoint!, image: file, prompt: flags.prompt, input, output: context.streams.output ?? process.stdout });
       }
       const demos = (flags.demo ?? []).map(parseDemoFlag);
-      const model: ChatModel = runtime === 'onnx' ? await onnxChatModel(flags.model!, decoding, threads) : await tfjsChatModel(flags.checkpoint!, decoding, flags.backend);
+      const model: ChatModel = runtime === 'onnx' ? await onnxChatModel(flags.model!, decoding, threads) : await tfjsChatModel(flags.checkpoint!, decoding, flags.backend, flags.correct);
       try {
         const image = { file, pixels: await model.loadImage(file) };
         model.demonstrate(await Promise.all(demos.map(async (d) => ({ ...d, image: await model.loadImage(d.image) }))));
@@ -109,5 +113,6 @@ export function chatCommand(context: CommandContext): Command {
     ['mllm chat --checkpoint runs/icl --image q.png --demo "image=a.png,q=what word goes with the circle ?,a=two" --prompt "what word goes with the circle ?"', 'one answer after a demonstration (few-shot)'],
     ['mllm chat --runtime onnx --model exports/default --image scene.png --temperature 0.7 --seed 1', 'a sampled conversation on onnxruntime, from mllm export'],
     ['mllm chat --checkpoint runs/default --image scene.png --prompt "describe the image in detail ." --vcd 1', 'an answer with visual contrastive decoding against hallucination'],
+    ['mllm chat --checkpoint runs/mitigation --image scene.png --prompt "describe the image in detail ." --correct', 'an answer, then its post-correction and the claims behind each edit'],
   ]);
 }

@@ -2,10 +2,19 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, loadSafetensors, saveSafetensors, type Logger } from '@mllm/core';
 import type { DetectedObject, Scene, ShapesWorld } from '@mllm/data';
 import type { ModelImage, MultimodalModel } from '@mllm/model';
-import { RegionHead, type CellPrediction, type ToolsConfig } from '@mllm/training/internal';
+import { RegionHead, toolsSchema, type CellPrediction, type ToolsConfig } from '@mllm/training/internal';
+import type { RunConfig } from '@mllm/training';
 
 /** Where a run folder keeps the detector its tools read. */
 export const DETECTOR_FILE = 'tools-detector.safetensors';
+
+/**
+ * How a run trains its detector: the tools' settings, else post-correction's (`eval.mitigation`),
+ * else the tools schema's defaults. One head per run: both read the same frozen encoder.
+ */
+export function detectorOptions(config: RunConfig): ToolsConfig['detector'] {
+  return config.tools?.detector ?? config.eval.mitigation?.detector ?? toolsSchema.shape.detector.parse(undefined);
+}
 
 /** Images whose encoder tokens are computed in one go while training the head. */
 const FEATURE_BATCH = 250;

@@ -1,11 +1,11 @@
 import { ConfigError, Rng, type ConfigIssue, type Logger } from '@mllm/core';
 import { toolQuestions } from '@mllm/data';
 import { scoreTools, type ToolsResult } from '@mllm/eval';
-import { toolsSchema, trainsToolUse, type ToolsConfig } from '@mllm/training/internal';
+import { trainsToolUse, type ToolsConfig } from '@mllm/training/internal';
 import { modelAnswerer } from '../answerer';
 import type { MllmRegistry } from '../registry';
 import type { Session } from '../session';
-import { RegionDetector } from './detector';
+import { RegionDetector, detectorOptions } from './detector';
 import { modelController } from './model-controller';
 import { withDemonstrations } from './training-free-prompt';
 import { lazyToolImage, runToolSessions } from './tool-session';
@@ -38,17 +38,12 @@ export function buildToolbox(tools: ToolsConfig, registry: MllmRegistry): Map<st
 
 const detectors = new WeakMap<Session, RegionDetector>();
 
-/** The tools schema's detector defaults, for a run that needs a detector without a `tools` section. */
-const DEFAULT_DETECTOR = toolsSchema.shape.detector.parse(undefined);
-
 /** The session's detector, trained on the frozen encoder the first time a tool needs it. */
 export function sessionDetector(session: Session, logger?: Logger): RegionDetector {
   let detector = detectors.get(session);
   if (!detector) {
     const { config, model, world } = session;
-    // one head per run: the tools' and post-correction's (eval.mitigation) read the same frozen encoder
-    const options = config.tools?.detector ?? config.eval.mitigation?.detector ?? DEFAULT_DETECTOR;
-    detector = RegionDetector.train(model, world, { ...options, seed: config.seed, ...(logger && { logger }) });
+    detector = RegionDetector.train(model, world, { ...detectorOptions(config), seed: config.seed, ...(logger && { logger }) });
     detectors.set(session, detector);
   }
   return detector;
