@@ -29,3 +29,7 @@ export { generalText, generalTextCorpus } from './general-text';
 export { promptedSample, plannedKind, PROMPTED_KINDS, ANSWERED_BY_EVERY_SCENE, type PromptedKind } from './prompted-samples';
 export { recombine, bigramOverlap, SELF_INSTRUCT_DROPS, type SelfInstructDrop } from './self-instruct';
 export { parseInstruction, sceneAnswer, Unanswerable, type ParsedInstruction } from './instruction-parse';
+
+// Descriptions with injected hallucinations (a judge's training responses) and the revisor's pairs built from them (LURE).
+export { hallucinatedDescription, RESPONSE_EDITS, type ResponseEdit } from './hallucinated-description';
+export { revisionSample, revisePrompt, maskLateObjects, revisionCorpus, REVISE_PROMPT, UNSURE_OBJECT } from './revision';

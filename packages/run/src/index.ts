@@ -31,7 +31,7 @@ export type { RunReportJson } from './report';
 export type { MetricRecord } from './metrics-log';
 
 // Post-correction (Woodpecker) of a run's answers, with its region detector as the visual expert.
-export { openPostCorrector, correctingAnswerer, detectorExpert, type PostCorrector, type CorrectionLog, type CorrectionSample } from './post-correction';
+export { openPostCorrector, correctingAnswerer, revisingAnswerer, detectorExpert, type PostCorrector, type CorrectionLog, type CorrectionSample } from './post-correction';
 
 // Vision tools (LLM-aided reasoning): the registry slot's contract, the call syntax, the controller loop and tool chat.
 export { ToolArgumentError, type VisionTool, type ToolImage } from './tools/vision-tool';

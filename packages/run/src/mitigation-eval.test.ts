@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, silentLogger } from '@mllm/core';
-import { rewriteAnswer } from '@mllm/correct';
+import { keyConcepts, rewriteAnswer } from '@mllm/correct';
 import { run } from './run';
 import { openRun } from './open-run';
 import { DETECTOR_FILE, RegionDetector } from './tools/detector';
@@ -15,10 +15,12 @@ const methods = {
   woodpecker: { model: 'instruct', correct: 'woodpecker' },
   dpo: { model: 'final' },
   'dpo+woodpecker': { model: 'final', correct: 'woodpecker' },
+  lure: { model: 'instruct', correct: 'lure' },
 };
 const config = {
   ...tiny,
-  stages: [...tiny.stages, { type: 'dpo', steps: 2, batchSize: 4 }],
+  // half the instruct batches teach revision, so the tiny model has seen the revise prompt
+  stages: [...tiny.stages.map((s: { type: string }) => (s.type === 'instruct' ? { ...s, revise: 0.5 } : s)), { type: 'dpo', steps: 2, batchSize: 4 }],
   eval: { ...tiny.eval, maxNewTokens: 24, mitigation: { methods, detector: { steps: 20, batchSize: 16, lr: 0.01 } } },
 };
 
@@ -43,11 +45,15 @@ describe('eval.mitigation: the evaluation once per mitigation method', () => {
     expect(log.samples).toHaveLength(Math.min(log.changed, 10));
     expect(mitigation.none.correction).toBeUndefined();
     expect(mitigation.vcd.decoding).toEqual({ contrastive: { alpha: 1, beta: 0.1 } });
+    // LURE revises only replies that name an object
+    expect(mitigation.lure.correction.answers).toBe(asked);
+    for (const sample of mitigation.lure.correction.samples) expect(keyConcepts(sample.answer).length).toBeGreaterThan(0);
 
     // each logged correction is the rewrite of the answer against what the saved detector sees in that scene
     expect(existsSync(join(out, DETECTOR_FILE))).toBe(true);
     const opened = await openRun(out);
     try {
+      expect(opened.tokenizer.encode('revise the description : a idk')).not.toContain(opened.tokenizer.special.unk);
       const detector = await RegionDetector.load(opened.model, join(out, DETECTOR_FILE), opened.config.seed);
       for (const sample of [...log.samples, ...mitigation['dpo+woodpecker'].correction.samples]) {
         const seen = detector.detect([opened.world.image(sample.sceneId)])[0]!;
@@ -70,5 +76,8 @@ describe('eval.mitigation: the evaluation once per mitigation method', () => {
     await expect(run(noInstruct, { out, logger: silentLogger })).rejects.toThrow(/eval\.mitigation\.methods\.none\.model: "instruct" is the policy an instruct stage trains/);
     await expect(run({ ...config, eval: { ...config.eval, mitigation: { methods: { 'DPO!': {} } } } }, { out, logger: silentLogger })).rejects.toThrow(ConfigError);
     await expect(run({ ...config, eval: { ...config.eval, mitigation: { methods: {} } } }, { out, logger: silentLogger })).rejects.toThrow(/needs at least one method/);
+    // LURE needs a model that learned to revise before the policy it reads
+    const unrevised = { ...config, stages: [...tiny.stages, { type: 'dpo', steps: 2, batchSize: 4 }] };
+    await expect(run(unrevised, { out, logger: silentLogger })).rejects.toThrow(/eval\.mitigation\.methods\.lure\.correct: "lure" asks the model to revise its own answers.*"revise": 0\.1/);
   });
 });

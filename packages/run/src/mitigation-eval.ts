@@ -5,7 +5,7 @@ import { instructPolicyStage, type MitigationMethod } from '@mllm/training/inter
 import type { RunConfig } from '@mllm/training';
 import { modelAnswerer } from './answerer';
 import { buildEvalSet } from './eval-set';
-import { correctingAnswerer, newCorrectionLog, type CorrectionLog } from './post-correction';
+import { correctingAnswerer, newCorrectionLog, revisingAnswerer, type CorrectionLog } from './post-correction';
 import type { Session } from './session';
 import { sessionDetector } from './tools/tool-eval';
 
@@ -53,7 +53,10 @@ export async function evaluateMitigation(session: Session, points: readonly Miti
   for (const [name, method] of methods) {
     const plain = modelAnswerer(model, tokenizer, world, config.eval.maxNewTokens, method.decoding ?? {});
     const log = method.correct ? newCorrectionLog() : undefined;
-    const answerer = log ? correctingAnswerer(plain, (sceneId) => fixedExpert(seenOf().get(sceneId) ?? []), log) : plain;
+    let answerer = plain;
+    if (method.correct === 'woodpecker') answerer = correctingAnswerer(plain, (sceneId) => fixedExpert(seenOf().get(sceneId) ?? []), log);
+    // the revisor is the model itself, asked with plain decoding: the method's decoding shapes the answer, not its revision
+    if (method.correct === 'lure') answerer = revisingAnswerer(plain, modelAnswerer(model, tokenizer, world, config.eval.maxNewTokens), log);
     const report = await evaluate(answerer, set, { batchSize: config.eval.batchSize });
     results[name] = { ...method, ...report, ...(log && { correction: log }) };
     options.logger?.info(`mitigation ${name}: detail CHAIR_i ${report.detail!.chair.chairI.toFixed(3)}, coverage ${report.detail!.chair.coverage.toFixed(3)}, POPE adversarial ${report.pope.adversarial.accuracy.toFixed(3)}`);

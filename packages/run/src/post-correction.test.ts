@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { fixedExpert } from '@mllm/correct';
 import type { Answerer } from '@mllm/eval';
-import { correctingAnswerer } from './post-correction';
+import { correctingAnswerer, revisingAnswerer } from './post-correction';
 
 // scene a: a small red circle at the top left; scene b: nothing
 const seen = { a: [{ color: 'red', shape: 'circle', size: 'small', cell: 'top left' }], b: [] };
@@ -30,5 +30,20 @@ describe('correctingAnswerer: Woodpecker post-correction over any answerer', () 
     // one expert per scene, asked again for the next batch
     await answerer.answer(asked.slice(0, 1));
     expect(experts).toEqual(['a', 'b']);
+  });
+
+  it('revisingAnswerer (LURE) sends every reply that names an object back to the revisor with its image, and keeps the others', async () => {
+    const asked: { sceneId: string; prompt: string }[] = [];
+    const reviser: Answerer = { answer: async (requests) => (asked.push(...requests), requests.map(() => 'a small red circle is at the top left .')) };
+    const answerer = revisingAnswerer(fake, reviser);
+    const out = await answerer.answer([
+      { sceneId: 'a', prompt: 'is there a red circle ?' },
+      { sceneId: 'a', prompt: 'describe the image .' },
+      { sceneId: 'b', prompt: 'how many objects are there ?' },
+    ]);
+    expect(out).toEqual(['yes', 'a small red circle is at the top left .', 'one']);
+    expect(asked).toEqual([{ sceneId: 'a', prompt: `revise the description : ${replies['describe the image .']}` }]);
+    expect(answerer.log).toMatchObject({ answers: 3, changed: 1, corrections: 0 });
+    expect(answerer.log.samples).toEqual([{ sceneId: 'a', prompt: 'describe the image .', answer: replies['describe the image .'], corrected: out[1], corrections: [] }]);
   });
 });

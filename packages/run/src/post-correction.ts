@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '@mllm/core';
-import { woodpeckerCorrect, type ObjectExpert, type PostCorrection, type SeenObject } from '@mllm/correct';
+import { keyConcepts, woodpeckerCorrect, type ObjectExpert, type PostCorrection, type SeenObject } from '@mllm/correct';
+import { revisePrompt } from '@mllm/data/internal';
 import type { Answerer } from '@mllm/eval';
 import type { ModelImage } from '@mllm/model';
 import type { OpenedRun } from './open-run';
@@ -62,6 +63,33 @@ export function correctingAnswerer(answerer: Answerer, expertFor: (sceneId: stri
           return result.corrected;
         }),
       );
+    },
+  };
+}
+
+/**
+ * An answerer whose replies a learned revisor rewrites before they are scored (LURE, Zhou et al.
+ * 2023, arXiv:2310.00754): every reply that names an object is sent back to `reviser` with the
+ * same image as "revise the description : <reply>", and its answer replaces the reply. Replies
+ * naming no object (yes / no, a colour, a number) are kept. LURE rewrites whole answers, so its
+ * samples carry no per-edit claims.
+ */
+export function revisingAnswerer(answerer: Answerer, reviser: Answerer, log: CorrectionLog = newCorrectionLog()): Answerer & { log: CorrectionLog } {
+  return {
+    log,
+    async answer(requests) {
+      const replies = await answerer.answer(requests);
+      const asked = replies.flatMap((reply, i) => (keyConcepts(reply).length > 0 ? [i] : []));
+      const revised = asked.length > 0 ? await reviser.answer(asked.map((i) => ({ sceneId: requests[i]!.sceneId, prompt: revisePrompt(replies[i]!) }))) : [];
+      const out = [...replies];
+      asked.forEach((i, k) => (out[i] = revised[k]!));
+      log.answers += replies.length;
+      out.forEach((text, i) => {
+        if (text === replies[i]) return;
+        log.changed++;
+        if (log.samples.length < CORRECTION_SAMPLES) log.samples.push({ sceneId: requests[i]!.sceneId, prompt: requests[i]!.prompt, answer: replies[i]!, corrected: text, corrections: [] });
+      });
+      return out;
     },
   };
 }

@@ -369,9 +369,9 @@ export async function evaluateSession(session: Session, onProgress?: EvaluatePro
   return { ...withExpert, tools: await evaluateTools(session, { ...options, batchSize: config.eval.batchSize }) };
 }
 
-/** Whether a mitigation method corrects answers after generation (and so needs the run's detector). */
+/** Whether a mitigation method corrects answers with Woodpecker (and so needs the run's detector). */
 function usesPostCorrection(config: RunConfig): boolean {
-  return Object.values(config.eval.mitigation?.methods ?? {}).some((m) => m.correct !== undefined);
+  return Object.values(config.eval.mitigation?.methods ?? {}).some((m) => m.correct === 'woodpecker');
 }
 
 /**

@@ -1,10 +1,10 @@
 import { MllmError, Rng, type ConnectorText } from '@mllm/core';
 import { ShapesWorld, chainCorpus, reasoningCorpus, toolCorpus, webCaptionCorpus } from '@mllm/data';
-import { generalTextCorpus, instructionCorpus, interleavedCorpus } from '@mllm/data/internal';
+import { generalTextCorpus, instructionCorpus, interleavedCorpus, revisionCorpus } from '@mllm/data/internal';
 import { buildModel, type MultimodalModel } from '@mllm/model';
 import type { TextTokenizer } from '@mllm/tokenizer';
 import { type RunConfig } from '@mllm/training';
-import { trainedChainStyle, trainsChainOfThought, trainsGeneralText } from '@mllm/training/internal';
+import { trainedChainStyle, trainsChainOfThought, trainsGeneralText, trainsRevision } from '@mllm/training/internal';
 import { usesInterleaved } from './icl-set';
 import { createRegistry, type MllmRegistry } from './registry';
 import { DEMONSTRATION_WORDS } from './tools/training-free-prompt';
@@ -60,8 +60,9 @@ export function createSession(config: RunConfig, registry: MllmRegistry = create
   const general = trainsGeneralText(config) ? generalTextCorpus(world.scenes('train').slice(0, 64), new Rng(config.seed).fork('corpus:general')) : [];
   // web captions bring page text of their own; only runs that train on them learn those words
   const webCaptions = config.data.captions?.source === 'web' ? webCaptionCorpus() : [];
+  const revision = trainsRevision(config.stages) ? revisionCorpus() : [];
   let vocabCapped: Session['vocabCapped'];
-  const tok = tokenizer ?? trainTokenizer(config.tokenizer, [...world.corpus(), ...reasoning, ...tools, ...interleaved, ...instructions, ...general, ...webCaptions, ...extraCorpus], (info) => (vocabCapped = info));
+  const tok = tokenizer ?? trainTokenizer(config.tokenizer, [...world.corpus(), ...reasoning, ...tools, ...interleaved, ...instructions, ...general, ...webCaptions, ...revision, ...extraCorpus], (info) => (vocabCapped = info));
   const model = buildModel(config as unknown as Record<string, unknown>, {
     registry,
     vocabSize: tok.vocabSize,

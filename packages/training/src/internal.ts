@@ -15,7 +15,7 @@ export { judgesSchema, judgeModelSchema, rubricEndpointSchema, type JudgesConfig
 // What a run prepares before its first stage: files to check, LLaVA sources to read, reasoning text to add.
 export { mixtureFileIssues, trainsGeneralText } from './data-mixture';
 export { llavaSourcesOf } from './llava-source';
-export { trainsChainOfThought, trainedChainStyle } from './stage-data';
+export { trainsChainOfThought, trainedChainStyle, trainsRevision } from './stage-data';
 // Instruct questions in many phrasings with held-in / held-out splits, and self-instruction (`data.instructions`).
 export { instructionsSchema, INSTRUCTION_SOURCES, type InstructionsConfig } from './instructions-option';
 

@@ -4,8 +4,12 @@ import { mitigationSchema } from '@mllm/model';
 import { ALIGNMENT_STAGES, type StageType } from './stage-schema';
 import { toolsSchema } from './tools-config';
 
-/** Post-correction pipelines a mitigation method can run on every answer (`@mllm/correct`). */
-export const POST_CORRECTORS = ['woodpecker'] as const;
+/**
+ * Post-correction a mitigation method runs on every answer: `woodpecker` (@mllm/correct's
+ * training-free pipeline, the run's region detector as expert) or `lure` (the model, trained with
+ * an instruct stage's `revise` share, revises its own answer from the image).
+ */
+export const POST_CORRECTORS = ['woodpecker', 'lure'] as const;
 export type PostCorrector = (typeof POST_CORRECTORS)[number];
 
 /**
@@ -52,10 +56,20 @@ export function instructPolicyStage(types: readonly unknown[]): number {
   return before.lastIndexOf('instruct' satisfies StageType);
 }
 
-/** A method that asks for the instruct policy needs an instruct stage to take it from. */
-export function mitigationEvalIssues(mitigation: MitigationEvalConfig | undefined, types: readonly unknown[]): ConfigIssue[] {
-  if (!mitigation || instructPolicyStage(types) >= 0) return [];
-  return Object.entries(mitigation.methods).flatMap(([name, method]) =>
-    method.model === 'instruct' ? [{ path: `eval.mitigation.methods.${name}.model`, message: '"instruct" is the policy an instruct stage trains, and this config has none; add an "instruct" stage or use "final"' }] : [],
-  );
+/**
+ * A method that asks for the instruct policy needs an instruct stage to take it from; LURE needs
+ * a model that learned to revise (an instruct stage with a `revise` share, before the policy it reads).
+ */
+export function mitigationEvalIssues(mitigation: MitigationEvalConfig | undefined, stages: readonly unknown[]): ConfigIssue[] {
+  if (!mitigation) return [];
+  const types = stages.map((stage) => (stage as { type?: unknown } | null)?.type);
+  const instruct = instructPolicyStage(types);
+  const revisesUpTo = (end: number) => stages.slice(0, end).some((s) => (s as { type?: unknown; revise?: unknown }).type === 'instruct' && Number((s as { revise?: unknown }).revise ?? 0) > 0);
+  return Object.entries(mitigation.methods).flatMap(([name, method]) => {
+    const path = `eval.mitigation.methods.${name}`;
+    if (method.model === 'instruct' && instruct < 0) return [{ path: `${path}.model`, message: '"instruct" is the policy an instruct stage trains, and this config has none; add an "instruct" stage or use "final"' }];
+    if (method.correct === 'lure' && !revisesUpTo(method.model === 'instruct' ? instruct + 1 : stages.length))
+      return [{ path: `${path}.correct`, message: '"lure" asks the model to revise its own answers, which it learns from an instruct stage\'s "revise" share; add e.g. "revise": 0.1 to the instruct stage' }];
+    return [];
+  });
 }

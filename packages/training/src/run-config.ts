@@ -200,7 +200,7 @@ export function parseRunConfig(raw: unknown, registry: ComponentRegistry): RunCo
   issues.push(...loraIssues(cfg.stages));
   issues.push(...captionDataIssues(cfg.data.captions, cfg.data.train, cfg.stages.map((stage) => (stage as { type?: unknown } | null)?.type)));
   issues.push(...expertBridgeIssues((cfg as { connector?: { type?: unknown } }).connector?.type, cfg.stages));
-  issues.push(...mitigationEvalIssues(cfg.eval.mitigation, cfg.stages.map((stage) => (stage as { type?: unknown } | null)?.type)));
+  issues.push(...mitigationEvalIssues(cfg.eval.mitigation, cfg.stages));
   const encoder = model.value?.encoder as { imageSize?: number; highRes?: { inputSize?: number } } | undefined;
   // the world renders at what the model takes: a high-resolution encoder's input, else its own size
   const [rendered, from] = encoder?.highRes?.inputSize !== undefined ? [encoder.highRes.inputSize, 'encoder.highRes.inputSize'] : [encoder?.imageSize, 'encoder.imageSize'];

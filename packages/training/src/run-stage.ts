@@ -7,7 +7,7 @@ import { RegionHead } from './region-head';
 import { CellHead } from './cell-head';
 import { defaultTrains, type StageConfig, type TrainableModule } from './run-config';
 import { drawsInterleaved, interleavedBatch } from './interleaved-batch';
-import { pickStageKind, pickToolKind, validationEntries, type MixtureEntry, type StageData } from './stage-data';
+import { pickReviseKind, pickStageKind, pickToolKind, validationEntries, type MixtureEntry, type StageData } from './stage-data';
 import { trainLoop, type StepEvent, type StepLoss } from './train-loop';
 import type { DataParallel } from './data-parallel';
 import { shardBatch } from './batch-shards';
@@ -134,7 +134,7 @@ function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel
     if (stage.type === 'instruct' && drawsInterleaved(stage.interleaved, rng)) return tokenBatchLoss(model, model.collate(interleavedBatch(data, rng, split, stage.batchSize)), frozen);
     if (stage.type === 'align' && data.captions) return tokenBatchLoss(model, model.collate(data.captions.samples(rng, split, stage.batchSize).map((s) => data.tokenize(s))), frozen);
     const scenes = data.pickScenes(rng, split, stage.batchSize);
-    const kind = (stage.type === 'instruct' && pickToolKind(rng, stage.toolUse)) || pickStageKind(rng, stage.type === 'instruct' ? stage.chainOfThought.share : 0);
+    const kind = (stage.type === 'instruct' && (pickToolKind(rng, stage.toolUse) || pickReviseKind(rng, stage.revise))) || pickStageKind(rng, stage.type === 'instruct' ? stage.chainOfThought.share : 0);
     const chains = stage.type === 'instruct' ? stage.chainOfThought : undefined;
     // Rolled only when asked for, so runs without conversations keep their exact batches.
     const chat = stage.type === 'pretrain-llm' && stage.conversations > 0 && rng.next() < stage.conversations;

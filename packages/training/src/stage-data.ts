@@ -24,7 +24,7 @@ import {
 import {
   withReasoningPrompt,
 } from '@mllm/data/internal';
-import { sceneSignature, existenceQuestion, generalText } from '@mllm/data/internal';
+import { sceneSignature, existenceQuestion, generalText, revisionSample } from '@mllm/data/internal';
 import { applyChatTemplate, type TextTokenizer } from '@mllm/tokenizer';
 import type { MultimodalModel, TokenizedSample } from '@mllm/model';
 import type { StageConfig, StageType } from './run-config';
@@ -226,7 +226,7 @@ function nearMissTwin(scene: Scene, rng: Rng): Scene {
  * `reasoning-qa`: reasoning questions asked directly, several per conversation like `qa`. Both
  * are drawn only by a stage's `chainOfThought` share, never by INSTRUCT_MIXTURE.
  */
-export type InstructKind = 'existence' | 'qa' | 'caption' | 'detail' | 'chain' | 'reasoning-qa' | 'tool-trace';
+export type InstructKind = 'existence' | 'qa' | 'caption' | 'detail' | 'chain' | 'reasoning-qa' | 'tool-trace' | 'revise';
 
 /** The instruction mixture, by share of batches. */
 export const INSTRUCT_MIXTURE: readonly [InstructKind, number][] = [
@@ -256,6 +256,16 @@ export function pickStageKind(rng: Rng, chainOfThought: number): InstructKind {
 /** A tool-trace batch by a stage's `toolUse` share; rolled only when the share is > 0, so other runs keep their batches. */
 export function pickToolKind(rng: Rng, toolUse: number): InstructKind | undefined {
   return toolUse > 0 && rng.next() < toolUse ? 'tool-trace' : undefined;
+}
+
+/** A revision batch by a stage's `revise` share; rolled only when the share is > 0, so other runs keep their batches. */
+export function pickReviseKind(rng: Rng, revise: number): InstructKind | undefined {
+  return revise > 0 && rng.next() < revise ? 'revise' : undefined;
+}
+
+/** Whether any instruct stage trains revision (the run's vocabulary then has the revise prompt's words). */
+export function trainsRevision(stages: readonly StageConfig[]): boolean {
+  return stages.some((s) => s.type === 'instruct' && s.revise > 0);
 }
 
 /** Whether a run trains chain-of-thought answers (then its tokenizer and evaluation need the reasoning text). */
@@ -321,6 +331,7 @@ function instructSample(scene: Scene, rng: Rng, kind: InstructKind, chains?: Cha
   const withImage = (q: string) => `<image>\n${q}`;
   if (kind === 'caption') return captionSample(scene);
   if (kind === 'tool-trace') return toolTraceSample(scene, rng);
+  if (kind === 'revise') return revisionSample(scene, rng);
   if (kind === 'chain') {
     const q = rng.pick(reasoningQuestions(scene, rng));
     const turn = chainTurn(scene, q, rng, chains);

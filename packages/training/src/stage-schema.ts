@@ -151,6 +151,13 @@ export const stageSchema = z.discriminatedUnion('type', [
        * from the earlier pairs (multimodal in-context learning). 0 keeps the batches as before.
        */
       interleaved: z.number().min(0).max(1).default(0),
+      /**
+       * Share of instruction batches that teach revision (LURE): the image and a description
+       * with injected hallucinations and late objects masked as "idk", answered by the true
+       * description (@mllm/data revision.ts); `eval.mitigation`'s `correct: "lure"` then asks the
+       * model to revise its own answers. 0 keeps the batches as before.
+       */
+      revise: z.number().min(0).max(1).default(0),
     })
     .strict(),
   z
