@@ -10,7 +10,7 @@ export { normalizeAnswer, yesNo, type YesNo } from './answer';
 export { popeMetrics, popeReading, type PopeItem, type PopeMetrics } from './pope';
 export { chair, checkCaption, type CaptionCheck, type ChairItem, type ChairResult } from './chair';
 export { SPATIAL_RELATIONS, cellRelationHolds } from './spatial-relation';
-export { faithScore, atomicFacts, verifyFact, FACT_KINDS, type AtomicFact, type FactKind, type FaithScoreResult } from './faith-score';
+export { faithScore, atomicFacts, verifyFact, factText, FACT_KINDS, type AtomicFact, type FactKind, type FaithScoreResult } from './faith-score';
 export { attributeChair, attributeClaims, ATTRIBUTE_KINDS, type AttributeChairResult, type AttributeKind } from './attribute-chair';
 export { chairMentions, SHAPES_VOCABULARY, type GroundTruthScene, type MentionVocabulary } from './mentions';
 export { closedSetAccuracy, isCorrect, type ClosedSetItem, type ClosedSetResult, type TypeAccuracy } from './closed-set';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { CELLS, COLORS, SHAPES, SIZES } from '@mllm/data';
+import { atomicFacts, factText } from '@mllm/eval';
 import { CausalLM, causalLmSchema } from '@mllm/llm';
 import { WordTokenizer } from '@mllm/tokenizer';
 import type { Rng } from '@mllm/core';
@@ -10,12 +11,11 @@ import type { Rng } from '@mllm/core';
  *   haelm  - "... hallucination ?" -> "yes" / "no" (HaELM, Wang et al. 2023, arXiv:2308.15126)
  *   rubric - "... score ?"         -> "1" .. "10" (LLaVA-Bench-style rubric scoring)
  * The reference stands in for the image, as HaELM's judge reads the image's annotations.
- * HaELM's judge reads a whole response; this one reads it a sentence at a time, as FaithScore
- * splits an answer into facts, and the response hallucinates when any sentence does: each
- * verdict is then one claim against the reference instead of five (a whole-response verdict
- * stayed at the loss of a constant answer for 200 steps of 16 responses at width 32, 3 layers;
- * per sentence, kappa reached 0.16 in 300 steps: still far from the checker, see
- * docs/experiments/hallucination-judges.md).
+ * HaELM's judge reads a whole response; this one reads it one atomic fact at a time (FaithScore's
+ * decomposition, @mllm/eval's atomicFacts: "the red circle is small", "there are two objects"),
+ * and the response hallucinates when the judge calls any of its facts false. Each verdict is then
+ * one lookup in the reference: a whole response stayed at the loss of a constant answer, and one
+ * sentence at a time reached kappa 0.19 after 2000 steps (docs/experiments/hallucination-judges.md).
  * Shapes: B rows, T tokens, V vocab.
  */
 export const JUDGE_TASKS = ['haelm', 'rubric'] as const;
@@ -28,16 +28,19 @@ export interface JudgeLmOptions {
 }
 
 const QUESTION: Record<JudgeTask, string> = { haelm: 'hallucination ?', rubric: 'score ?' };
+/** What the text after the reference is: one fact of a response (haelm), or the whole response (rubric). */
+const LABEL: Record<JudgeTask, string> = { haelm: 'claim', rubric: 'response' };
+const NUMBER_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
 const SCORES = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'];
 
-/** A response's sentences, each with its full stop; a last one cut off without one counts too. */
-export function responseSentences(text: string): string[] {
-  return text.split(/(?<=[.?!])\s+/).map((x) => x.trim()).filter((x) => x.length > 0);
+/** The judge's input: both texts after a label each, then the task's question; the answer is the next word. */
+export function judgePrompt(task: JudgeTask, reference: string, text: string): string {
+  return `reference : ${reference} ${LABEL[task]} : ${text} ${QUESTION[task]}`;
 }
 
-/** The judge's input: both texts after a label each, then the task's question; the answer is the next word. */
-export function judgePrompt(task: JudgeTask, reference: string, response: string): string {
-  return `reference : ${reference} response : ${response} ${QUESTION[task]}`;
+/** The distinct atomic facts of a response, as the text the haelm task reads ("the red circle is small"). */
+export function responseClaims(response: string): string[] {
+  return [...new Set(atomicFacts(response).map(factText))];
 }
 
 /**
@@ -45,7 +48,8 @@ export function judgePrompt(task: JudgeTask, reference: string, response: string
  * fixed by the world, not by the responses it happens to train on (a word a model invents reads as <unk>).
  */
 function judgeCorpus(): string[] {
-  const words = [...SHAPES, ...COLORS, ...SIZES, ...CELLS, 'left of right of above below', 'there is are one two three four objects object in the image .', 'a the it only and at'];
+  const plurals = SHAPES.map((s) => (/(s|x|z|ch|sh)$/.test(s) ? `${s}es` : `${s}s`));
+  const words = [...SHAPES, ...plurals, ...COLORS, ...SIZES, ...CELLS, ...NUMBER_WORDS, 'left of right of above below', 'there is are objects object in the image .', 'a the it only and at'];
   return [...words, judgePrompt('haelm', '', ''), judgePrompt('rubric', '', ''), 'yes no', ...SCORES];
 }
 
@@ -99,10 +103,9 @@ export class JudgeLm {
     });
   }
 
-  /** Where the response starts in an encoded prompt (after "response :"). */
+  /** Where the judged text starts in an encoded prompt (after "claim :" or "response :"). */
   responseStart(ids: readonly number[]): number {
-    const response = this.tokenId('response');
-    return ids.lastIndexOf(response) + 2;
+    return Math.max(ids.lastIndexOf(this.tokenId('claim')), ids.lastIndexOf(this.tokenId('response'))) + 2;
   }
 
   /**
@@ -120,9 +123,9 @@ export class JudgeLm {
     return out;
   }
 
-  /** HaELM's verdict per response: "yes" (hallucinates) when, for some sentence, the logit of "yes" beats "no"'s. */
+  /** HaELM's verdict per response: "yes" (hallucinates) when, for some fact of it, the logit of "yes" beats "no"'s; a response stating no fact does not. */
   hallucinates(items: readonly { reference: string; response: string }[], batchSize = 64): boolean[] {
-    const rows = items.flatMap((x, item) => responseSentences(x.response).map((sentence) => ({ item, ids: this.encode('haelm', x.reference, sentence) })));
+    const rows = items.flatMap((x, item) => responseClaims(x.response).map((claim) => ({ item, ids: this.encode('haelm', x.reference, claim) })));
     const out = new Array<boolean>(items.length).fill(false);
     for (let start = 0; start < rows.length; start += batchSize) {
       const batch = rows.slice(start, start + batchSize);

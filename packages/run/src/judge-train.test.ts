@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, initBackend } from '@mllm/core';
 import { ShapesWorld } from '@mllm/data';
-import { JudgeLm, judgePrompt } from './judge-lm';
+import { JudgeLm, judgePrompt, responseClaims } from './judge-lm';
 import { trainJudgeLm } from './judge-train';
 
 const world = new ShapesWorld({ seed: 2, imageSize: 32, sizes: { train: 100, val: 5, test: 5 } });
@@ -12,7 +12,16 @@ describe('judge LM', () => {
   it('reads reference, response and question, and answers at the last position of left-padded rows', async () => {
     await initBackend({ backend: 'cpu' });
     const judge = new JudgeLm(tiny, new Rng(0));
-    expect(judgePrompt('haelm', 'a red circle .', 'a blue square .')).toBe('reference : a red circle . response : a blue square . hallucination ?');
+    expect(judgePrompt('haelm', 'a red circle .', 'there is a blue square')).toBe('reference : a red circle . claim : there is a blue square hallucination ?');
+    expect(judgePrompt('rubric', 'a red circle .', 'a blue square .')).toBe('reference : a red circle . response : a blue square . score ?');
+    expect(responseClaims('there are two objects . a small red circle is at the top left . two red circles .')).toEqual([
+      'there are two objects',
+      'there is a red circle',
+      'the red circle is small',
+      'the red circle is at the top left',
+      'there are two red circles',
+    ]);
+    expect(judge.encode('haelm', 'a red circle .', 'there are two red circles')).not.toContain(judge.tokenizer.special.unk);
     const short = judge.encode('haelm', 'a red circle .', 'a red circle .');
     const long = judge.encode('rubric', 'a red circle is at the top left .', 'there is one object in the image .');
     expect(short).not.toContain(judge.tokenizer.special.unk);

@@ -2,17 +2,17 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, maskedCrossEntropy } from '@mllm/core';
 import type { Scene } from '@mllm/data';
 import { trainLoop } from '@mllm/training';
-import { JudgeLm, responseSentences, type JudgeLmOptions, type JudgeTask } from './judge-lm';
-import { exactVerdict } from './judge-exact';
+import { atomicFacts, factText, verifyFact } from '@mllm/eval';
+import { JudgeLm, type JudgeLmOptions, type JudgeTask } from './judge-lm';
 import { judgeResponse, type JudgeResponse } from './judge-responses';
 
 /**
  * Trains the judge LM (judge-lm.ts) on responses drawn afresh at every step from the given
  * scenes (judge-responses.ts), with @mllm/training's step loop (AdamW, warm-up + cosine,
- * clipping). The loss is next-token cross-entropy on the answer word only: "yes"/"no" for the
- * haelm task (one sentence of a response, labelled by the exact checker on that sentence; half
- * the rows take a hallucinated sentence when the response has one, as most sentences are
- * faithful), the rounded exact score of the whole response for the rubric task. Each step's rows come from a fork
+ * clipping). The loss is next-token cross-entropy on the answer word: "yes"/"no" for the haelm
+ * task (one atomic fact of a response, labelled by its truth in the scene; half the rows take a
+ * false fact when the response has one, as most facts are true), the rounded exact score of the
+ * whole response for the rubric task. Each step's rows come from a fork
  * of the seed named by the step, so the same seed trains the same judge.
  */
 export interface JudgeTrainOptions extends JudgeLmOptions {
@@ -60,9 +60,10 @@ export async function trainJudgeLm(
       const scene = rng.pick(scenes);
       const r = judgeResponse(scene, rng);
       if (rng.pick(tasks) === 'haelm') {
-        const { sentence, hallucinates } = drawSentence(scene, r, rng);
-        rows.push(judge.encode('haelm', r.reference, sentence));
-        targets.push(judge.tokenId(hallucinates ? 'yes' : 'no'));
+        const claim = drawClaim(scene, r, rng);
+        if (!claim) continue; // a response cut off before its first fact has nothing to judge
+        rows.push(judge.encode('haelm', r.reference, claim.text));
+        targets.push(judge.tokenId(claim.false ? 'yes' : 'no'));
       } else if (r.score !== undefined) {
         // a response with no fact has nothing to score (FaithScore leaves such texts out)
         rows.push(judge.encode('rubric', r.reference, r.response));
@@ -107,10 +108,13 @@ export async function trainJudgeLm(
   return { judge, losses, seconds: (performance.now() - started) / 1000 };
 }
 
-/** One sentence of a response with the exact checker's verdict on it; a hallucinated one half the time when there is one. */
-function drawSentence(scene: Scene, r: JudgeResponse, rng: Rng): { sentence: string; hallucinates: boolean } {
-  const judged = responseSentences(r.response).map((sentence) => ({ sentence, hallucinates: exactVerdict(scene, sentence).hallucinates }));
-  const wrong = judged.filter((s) => s.hallucinates);
-  if (judged.length === 0) return { sentence: r.response, hallucinates: r.hallucinates };
-  return wrong.length > 0 && rng.next() < 0.5 ? rng.pick(wrong) : rng.pick(judged);
+/**
+ * One atomic fact of a response with its truth in the scene (FaithScore's verification against
+ * the ground truth); a false one half the time when there is one, as most facts are true.
+ */
+function drawClaim(scene: Scene, r: JudgeResponse, rng: Rng): { text: string; false: boolean } | undefined {
+  const facts = atomicFacts(r.response).map((f) => ({ text: factText(f), false: !verifyFact(f, scene) }));
+  if (facts.length === 0) return undefined;
+  const wrong = facts.filter((f) => f.false);
+  return wrong.length > 0 && rng.next() < 0.5 ? rng.pick(wrong) : rng.pick(facts);
 }
