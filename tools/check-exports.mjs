@@ -72,7 +72,8 @@ const LIMITS = {
   // (every open-set and extended-technique scorer has its result type here, so reports and sweeps can read them)
   // and the Shapes spatial rule on cell names, which FaithScore and post-correction share
   // and zero-shot held-in / held-out accuracy (tasks and phrasings) with its item and result types
-  '@mllm/eval': 102,
+  // and factText, a fact's words, which the HaELM-style judge reads a response in
+  '@mllm/eval': 103,
   // export, exporter registry, graph building, the runtime: the plugin-author surface, kept whole;
   // the manifest's schema and limits, for tools that write or check an export folder
   '@mllm/onnx': 45,
@@ -82,7 +83,9 @@ const LIMITS = {
   // and its OpenAI-compatible endpoint client, for tools that judge a finished run; few-shot
   // prompts (demonstrations in answer and chat, their checks) and the few-shot evaluation set
   // and the vision-tool registry contract with tool chat
-  '@mllm/run': 81,
+  // and post-correction of a run's answers (the detector as Woodpecker's expert, LURE's revising
+  // answerer, their log), for `mllm chat --correct` and for wrapping any answerer
+  '@mllm/run': 88,
   // the post-correction pipeline, its stages and the expert interface
   '@mllm/correct': 13,
 };

@@ -9,7 +9,7 @@ export { serveDataParallel, type WorkerHooks } from './dp-worker-serve';
 // Parts of the run config schema, for the JSON Schema editors read.
 export { dataSchema, evalSchema, limitsSchema, tokenizerSchema } from './run-config';
 // Hallucination mitigation compared method by method (`eval.mitigation`).
-export { mitigationEvalSchema, mitigationMethodSchema, instructPolicyStage, POST_CORRECTORS, type MitigationEvalConfig, type MitigationMethod, type PostCorrector } from './mitigation-eval-schema';
+export { mitigationEvalSchema, mitigationMethodSchema, instructPolicyStage, POST_CORRECTORS, type MitigationEvalConfig, type MitigationMethod, type PostCorrectionMethod } from './mitigation-eval-schema';
 export { judgesSchema, judgeModelSchema, rubricEndpointSchema, type JudgesConfig, type JudgeModelConfig, type RubricEndpointConfig } from './judge-schema';
 
 // What a run prepares before its first stage: files to check, LLaVA sources to read, reasoning text to add.

@@ -10,7 +10,7 @@ import { toolsSchema } from './tools-config';
  * an instruct stage's `revise` share, revises its own answer from the image).
  */
 export const POST_CORRECTORS = ['woodpecker', 'lure'] as const;
-export type PostCorrector = (typeof POST_CORRECTORS)[number];
+export type PostCorrectionMethod = (typeof POST_CORRECTORS)[number];
 
 /**
  * One mitigation method of the comparison: which policy answers (`model`), how it decodes
