@@ -2,5 +2,5 @@
 export { woodpeckerCorrect, type PostCorrection } from './woodpecker';
 export { keyConcepts, verificationQuestions, type KeyConcept, type VerificationQuestion } from './key-concepts';
 export { visualClaims, type VisualClaim } from './visual-claims';
-export { rewriteAnswer, type Correction } from './rewrite';
+export { rewriteAnswer, type Correction, type RewriteOptions } from './rewrite';
 export { fixedExpert, type SeenObject, type ObjectExpert } from './visual-expert';

@@ -11,8 +11,16 @@ import type { SeenObject } from './visual-expert';
  *   - a wrong count ("there are three objects", "two red circles") is replaced by the count seen;
  *   - a relation that does not hold between the two objects seen is replaced by one that does,
  *     or the sentence dropped when none does.
- * Every edit is returned with the claim that made it.
+ * Every edit is returned with the claim that made it. With `minConfidence`, an object the answer
+ * names at a cell where the expert saw something else, but less surely than that, is left as it
+ * is: Woodpecker's detector reports only detections above a threshold, and an unsure expert
+ * rewrites right answers as often as wrong ones.
  */
+export interface RewriteOptions {
+  /** Below this confidence the expert's object at a cell does not overrule the answer (default 0: every object does). */
+  minConfidence?: number;
+}
+
 export interface Correction {
   /** The text before and after ('' after: the sentence was dropped). */
   before: string;
@@ -79,7 +87,7 @@ interface Edit {
 }
 
 /** One sentence corrected against `seen`: its edits, or `drop` with the claim that removes it. */
-function sentenceEdits(sentence: string, seen: readonly SeenObject[]): { edits: Edit[] } | { drop: string } {
+function sentenceEdits(sentence: string, seen: readonly SeenObject[], minConfidence: number): { edits: Edit[] } | { drop: string } {
   const words: Word[] = [...sentence.matchAll(/[A-Za-z]+/g)].map((m) => ({ lower: m[0].toLowerCase(), start: m.index!, end: m.index! + m[0].length }));
   const span = (from: number, to: number) => ({ start: words[from]!.start, end: words[to]!.end });
   const edits: Edit[] = [];
@@ -90,6 +98,12 @@ function sentenceEdits(sentence: string, seen: readonly SeenObject[]): { edits: 
     const matches = seen.filter((o) => o.color === m.color && o.shape === m.shape);
     if (matches.length === 0) {
       const there = m.cell ? seen.find((o) => o.cell === m.cell) : undefined;
+      // the object the answer means may be one the expert is unsure of: at its cell, or anywhere when it names none
+      const unsure = (o: SeenObject | undefined) => o !== undefined && (o.confidence ?? 1) < minConfidence;
+      if (m.cell ? unsure(there) : seen.some(unsure)) {
+        named.push(undefined); // the mention stands, and no relation is checked on it
+        continue;
+      }
       if (!there) return { drop: `there is no ${m.color} ${m.shape}` };
       const text = [m.size !== undefined ? there.size : undefined, there.color, there.shape].filter(Boolean).join(' ');
       edits.push({ ...span(m.first, m.last), text, claim: `there is no ${m.color} ${m.shape}; the ${m.cell} holds a ${[there.size, there.color, there.shape].filter(Boolean).join(' ')}` });
@@ -148,10 +162,10 @@ function sentences(text: string): string[] {
 }
 
 /** The answer corrected against what the expert sees, and every correction made. */
-export function rewriteAnswer(answer: string, seen: readonly SeenObject[]): { corrected: string; corrections: Correction[] } {
+export function rewriteAnswer(answer: string, seen: readonly SeenObject[], options: RewriteOptions = {}): { corrected: string; corrections: Correction[] } {
   const corrections: Correction[] = [];
   const out = sentences(answer).map((sentence) => {
-    const result = sentenceEdits(sentence, seen);
+    const result = sentenceEdits(sentence, seen, options.minConfidence ?? 0);
     if ('drop' in result) {
       corrections.push({ before: sentence.trim(), after: '', claim: result.drop });
       return '';

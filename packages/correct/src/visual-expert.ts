@@ -10,6 +10,8 @@ export interface SeenObject {
   shape: string;
   size?: string;
   cell?: string;
+  /** How sure the expert is of this object's shape, in [0, 1] (a detector's probability); absent: sure. */
+  confidence?: number;
 }
 
 export interface ObjectExpert {

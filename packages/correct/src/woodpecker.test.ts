@@ -49,6 +49,18 @@ describe('Woodpecker-style post-correction', () => {
     expect(rewriteAnswer('a red circle . it is the only object .', seen).corrected).toBe('a red circle .');
   });
 
+  it('leaves an object the expert saw something else at, but unsurely, as the answer names it', async () => {
+    const unsure = [{ ...seen[0]!, confidence: 0.95 }, { color: 'green', shape: 'triangle', size: 'large', cell: 'bottom right', confidence: 0.6 }];
+    const answer = 'a small red circle is at the top left . a large green cross is at the bottom right . the red circle is left of the green cross .';
+    // at 0.9 the triangle call does not overrule the cross, and the relation on it is not checked
+    expect(rewriteAnswer(answer, unsure, { minConfidence: 0.9 }).corrected).toBe(answer);
+    expect((await woodpeckerCorrect(answer, fixedExpert(unsure), { minConfidence: 0.9 })).changed).toBe(false);
+    // without a threshold (or below the call's confidence) it is corrected as before: the cross at its cell becomes the
+    // triangle seen there, and the relation naming a green cross with no cell is dropped
+    expect(rewriteAnswer(answer, unsure).corrected).toBe('a small red circle is at the top left . a large green triangle is at the bottom right .');
+    expect(rewriteAnswer(answer, unsure, { minConfidence: 0.5 }).corrected).toBe(rewriteAnswer(answer, unsure).corrected);
+  });
+
   it('raises FaithScore to 1 on what it corrects (the expert being right)', async () => {
     const answer = 'there are three objects . a large red circle is at the bottom left . a green cross is at the bottom right .';
     const scene = { objects: seen };

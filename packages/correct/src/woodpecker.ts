@@ -1,5 +1,5 @@
 import { keyConcepts, verificationQuestions, type KeyConcept } from './key-concepts';
-import { rewriteAnswer, type Correction } from './rewrite';
+import { rewriteAnswer, type Correction, type RewriteOptions } from './rewrite';
 import { visualClaims, type VisualClaim } from './visual-claims';
 import type { ObjectExpert } from './visual-expert';
 
@@ -19,10 +19,10 @@ export interface PostCorrection {
   corrections: Correction[];
 }
 
-export async function woodpeckerCorrect(answer: string, expert: ObjectExpert): Promise<PostCorrection> {
+export async function woodpeckerCorrect(answer: string, expert: ObjectExpert, options: RewriteOptions = {}): Promise<PostCorrection> {
   const concepts = keyConcepts(answer);
   const seen = await expert.objects();
   const claims = visualClaims(verificationQuestions(concepts), seen);
-  const { corrected, corrections } = rewriteAnswer(answer, seen);
+  const { corrected, corrections } = rewriteAnswer(answer, seen, options);
   return { answer, corrected, changed: corrected !== answer, concepts, claims, corrections };
 }

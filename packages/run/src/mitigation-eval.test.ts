@@ -49,15 +49,16 @@ describe('eval.mitigation: the evaluation once per mitigation method', () => {
     expect(mitigation.lure.correction.answers).toBe(asked);
     for (const sample of mitigation.lure.correction.samples) expect(keyConcepts(sample.answer).length).toBeGreaterThan(0);
 
-    // each logged correction is the rewrite of the answer against what the saved detector sees in that scene
+    // each logged correction is the rewrite of the answer against what the saved detector sees in that scene, trusting its sure calls (0.9 by default)
     expect(existsSync(join(out, DETECTOR_FILE))).toBe(true);
     const opened = await openRun(out);
     try {
       expect(opened.tokenizer.encode('revise the description : a idk')).not.toContain(opened.tokenizer.special.unk);
+      expect(opened.config.eval.mitigation!.minConfidence).toBe(0.9);
       const detector = await RegionDetector.load(opened.model, join(out, DETECTOR_FILE), opened.config.seed);
       for (const sample of [...log.samples, ...mitigation['dpo+woodpecker'].correction.samples]) {
         const seen = detector.detect([opened.world.image(sample.sceneId)])[0]!;
-        const { corrected, corrections } = rewriteAnswer(sample.answer, seen);
+        const { corrected, corrections } = rewriteAnswer(sample.answer, seen, { minConfidence: opened.config.eval.mitigation!.minConfidence });
         expect(sample.corrected).toBe(corrected);
         expect(sample.corrections).toEqual(corrections);
         expect(sample.corrected).not.toBe(sample.answer);

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '@mllm/core';
-import { keyConcepts, woodpeckerCorrect, type ObjectExpert, type PostCorrection, type SeenObject } from '@mllm/correct';
+import { keyConcepts, woodpeckerCorrect, type ObjectExpert, type PostCorrection, type RewriteOptions, type SeenObject } from '@mllm/correct';
+import { mitigationEvalSchema } from '@mllm/training/internal';
 import { revisePrompt } from '@mllm/data/internal';
 import type { Answerer } from '@mllm/eval';
 import type { ModelImage } from '@mllm/model';
@@ -44,7 +45,7 @@ export const CORRECTION_SAMPLES = 10;
  * object (yes / no, a number) have no key concept and come back unchanged. `log` collects what
  * changed, for the report's samples.
  */
-export function correctingAnswerer(answerer: Answerer, expertFor: (sceneId: string) => ObjectExpert, log: CorrectionLog = newCorrectionLog()): Answerer & { log: CorrectionLog } {
+export function correctingAnswerer(answerer: Answerer, expertFor: (sceneId: string) => ObjectExpert, log: CorrectionLog = newCorrectionLog(), options: RewriteOptions = {}): Answerer & { log: CorrectionLog } {
   const experts = new Map<string, ObjectExpert>();
   const expertOf = (sceneId: string) => experts.get(sceneId) ?? experts.set(sceneId, expertFor(sceneId)).get(sceneId)!;
   return {
@@ -54,7 +55,7 @@ export function correctingAnswerer(answerer: Answerer, expertFor: (sceneId: stri
       return Promise.all(
         replies.map(async (reply, i) => {
           const request = requests[i]!;
-          const result = await woodpeckerCorrect(reply, expertOf(request.sceneId));
+          const result = await woodpeckerCorrect(reply, expertOf(request.sceneId), options);
           log.answers++;
           if (!result.changed) return reply;
           log.changed++;
@@ -108,7 +109,8 @@ export interface PostCorrector {
 /**
  * The run's detector as Woodpecker's expert: the head saved in the run folder (runs with tools
  * or post-correction in `eval.mitigation` write one), else one trained now on the run's frozen
- * encoder over its training scenes, with the tools' defaults.
+ * encoder over its training scenes, with the tools' defaults. Its calls overrule the answer
+ * only above the config's `eval.mitigation.minConfidence` (0.9 by default).
  */
 export async function openPostCorrector(run: OpenedRun, logger?: Logger): Promise<PostCorrector> {
   const saved = join(run.dir, DETECTOR_FILE);
@@ -119,8 +121,9 @@ export async function openPostCorrector(run: OpenedRun, logger?: Logger): Promis
     logger?.info(`post-correction: ${run.dir} has no ${DETECTOR_FILE}; training the region detector on the run's frozen encoder (${options.steps} steps)`);
     detector = RegionDetector.train(run.model, run.world, { ...options, seed: run.config.seed, ...(logger && { logger }) });
   }
+  const minConfidence = run.config.eval.mitigation?.minConfidence ?? mitigationEvalSchema.shape.minConfidence.parse(undefined);
   return {
-    correct: (image, answer) => woodpeckerCorrect(answer, detectorExpert(detector, image)),
+    correct: (image, answer) => woodpeckerCorrect(answer, detectorExpert(detector, image), { minConfidence }),
     dispose: () => detector.head.dispose(),
   };
 }

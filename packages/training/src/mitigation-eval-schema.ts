@@ -41,6 +41,13 @@ export const mitigationEvalSchema = z
       .record(z.string().regex(/^[a-z0-9][a-z0-9+_-]*$/, 'method names are lower-case words joined by +, - or _ (e.g. "dpo+woodpecker")'), mitigationMethodSchema)
       .refine((methods) => Object.keys(methods).length > 0, 'needs at least one method, e.g. { "none": { "model": "instruct" } }'),
     detector: toolsSchema.shape.detector,
+    /**
+     * Woodpecker's expert overrules an object the answer names only where its own call there is
+     * at least this sure (the detector's probability of its shape call), as Woodpecker keeps only
+     * detections above a threshold. 0.9: on the default model's detector (seeds 0 and 1) 27 of 28
+     * wrong shape calls fall below it, and 122 of 1186 right ones.
+     */
+    minConfidence: z.number().min(0).max(1).default(0.9),
   })
   .strict();
 

@@ -19,9 +19,12 @@ export function detectorOptions(config: RunConfig): ToolsConfig['detector'] {
 /** Images whose encoder tokens are computed in one go while training the head. */
 const FEATURE_BATCH = 250;
 
+/** An object the detector sees, with the probability of its shape call (post-correction trusts only sure calls). */
+export type Detection = DetectedObject & { confidence: number };
+
 /** The objects a region head's cell readings describe: every cell it reads as occupied, with the attributes it read there. */
-export function objectsFromCells(cells: readonly CellPrediction[]): DetectedObject[] {
-  return cells.flatMap((c) => (c.shape ? [{ shape: c.shape, color: c.color, size: c.size, cell: c.cell }] : []));
+export function objectsFromCells(cells: readonly CellPrediction[]): Detection[] {
+  return cells.flatMap((c) => (c.shape ? [{ shape: c.shape, color: c.color, size: c.size, cell: c.cell, confidence: c.confidence }] : []));
 }
 
 /**
@@ -83,8 +86,8 @@ export class RegionDetector {
   }
 
   /** The objects in each image: every cell the head reads as occupied. */
-  detect(images: readonly ModelImage[]): DetectedObject[][] {
-    const out: DetectedObject[][] = [];
+  detect(images: readonly ModelImage[]): Detection[][] {
+    const out: Detection[][] = [];
     for (let from = 0; from < images.length; from += FEATURE_BATCH) {
       const tokens = this.encodeAll(images.slice(from, from + FEATURE_BATCH));
       const cells = this.head.predict(tokens);
