@@ -103,6 +103,8 @@ export function newCorrectionLog(): CorrectionLog {
 export interface PostCorrector {
   /** `answer` corrected against what the detector sees in `image` (pixels from the run's loadImage). */
   correct(image: ModelImage, answer: string): Promise<PostCorrection>;
+  /** What the detector sees in `image`: each occupied cell's object with the probability of its shape call. */
+  seen(image: ModelImage): SeenObject[];
   dispose(): void;
 }
 
@@ -124,6 +126,7 @@ export async function openPostCorrector(run: OpenedRun, logger?: Logger): Promis
   const minConfidence = run.config.eval.mitigation?.minConfidence ?? mitigationEvalSchema.shape.minConfidence.parse(undefined);
   return {
     correct: (image, answer) => woodpeckerCorrect(answer, detectorExpert(detector, image), { minConfidence }),
+    seen: (image) => detector.detect([image])[0]!,
     dispose: () => detector.head.dispose(),
   };
 }
