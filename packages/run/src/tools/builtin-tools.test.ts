@@ -17,11 +17,11 @@ const cells: CellPrediction[] = [
 const image: ToolImage = { objects: () => objectsFromCells(cells) };
 
 describe('built-in vision tools on hand-worked region-head outputs', () => {
-  it('objectsFromCells keeps the occupied cells only, with the attributes read there', () => {
+  it('objectsFromCells keeps the occupied cells only, with the attributes read there and the shape call\'s probability', () => {
     expect(objectsFromCells(cells)).toEqual([
-      { shape: 'circle', color: 'red', size: 'large', cell: 'top left' },
-      { shape: 'triangle', color: 'red', size: 'small', cell: 'bottom left' },
-      { shape: 'square', color: 'blue', size: 'small', cell: 'bottom right' },
+      { shape: 'circle', color: 'red', size: 'large', cell: 'top left', confidence: 0.9 },
+      { shape: 'triangle', color: 'red', size: 'small', cell: 'bottom left', confidence: 0.7 },
+      { shape: 'square', color: 'blue', size: 'small', cell: 'bottom right', confidence: 0.95 },
     ]);
   });
 
