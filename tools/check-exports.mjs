@@ -86,8 +86,9 @@ const LIMITS = {
   // and post-correction of a run's answers (the detector as Woodpecker's expert, LURE's revising
   // answerer, their log), for `mllm chat --correct` and for wrapping any answerer
   '@mllm/run': 88,
-  // the post-correction pipeline, its stages and the expert interface
-  '@mllm/correct': 13,
+  // the post-correction pipeline, its stages and the expert interface, and the rewrite's
+  // options (the confidence below which the expert does not overrule the answer)
+  '@mllm/correct': 14,
 };
 
 /** Every publishable workspace package: name, folder and its `exports` subpaths with their declaration files. */
