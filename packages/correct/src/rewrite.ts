@@ -7,18 +7,29 @@ import type { SeenObject } from './visual-expert';
  * answer comes back unchanged, character for character.
  *   - an object that is not there becomes the object seen at the cell the sentence names, or
  *     its sentence is dropped when nothing is seen there;
- *   - a wrong size or cell of an object that is there is replaced by the one seen;
+ *   - a wrong size or cell of an object that is there is replaced by the one seen, unless every
+ *     such object is placed at its own cell elsewhere in the answer: then the object seen at the
+ *     cell this sentence names replaces it (the answer misnamed that cell's object);
  *   - a wrong count ("there are three objects", "two red circles") is replaced by the count seen;
- *   - a relation that does not hold between the two objects seen is replaced by one that does,
- *     or the sentence dropped when none does.
+ *   - a relation that holds between no two distinct objects the mentions may name (any object
+ *     of a kind, where a mention names no cell) is replaced by one that does, or the sentence
+ *     dropped when none does.
  * Every edit is returned with the claim that made it. With `minConfidence`, an object the answer
  * names at a cell where the expert saw something else, but less surely than that, is left as it
  * is: Woodpecker's detector reports only detections above a threshold, and an unsure expert
- * rewrites right answers as often as wrong ones.
+ * rewrites right answers as often as wrong ones. With `refuteBelow`, the verification question
+ * is the answer's own ("is there a green square at the top left ?"): its object is overruled
+ * only where the expert, seeing that colour there, gives the named shape less than that
+ * probability; a confident call that still leaves the named shape a fair chance is no refutation.
  */
 export interface RewriteOptions {
   /** Below this confidence the expert's object at a cell does not overrule the answer (default 0: every object does). */
   minConfidence?: number;
+  /**
+   * The expert's probability of the shape the answer names, at or above which the answer stands
+   * (needs `SeenObject.shapeProbabilities`; default: unset, the expert's call alone decides).
+   */
+  refuteBelow?: number;
 }
 
 export interface Correction {
@@ -56,6 +67,8 @@ interface Mention {
   cellAt?: number;
 }
 
+const wordsOf = (text: string): Word[] => [...text.matchAll(/[A-Za-z]+/g)].map((m) => ({ lower: m[0].toLowerCase(), start: m.index!, end: m.index! + m[0].length }));
+
 function mentionsOf(words: readonly Word[]): Mention[] {
   const out: Mention[] = [];
   for (let i = 0; i + 1 < words.length; i++) {
@@ -86,47 +99,77 @@ interface Edit {
   claim: string;
 }
 
-/** One sentence corrected against `seen`: its edits, or `drop` with the claim that removes it. */
-function sentenceEdits(sentence: string, seen: readonly SeenObject[], minConfidence: number): { edits: Edit[] } | { drop: string } {
-  const words: Word[] = [...sentence.matchAll(/[A-Za-z]+/g)].map((m) => ({ lower: m[0].toLowerCase(), start: m.index!, end: m.index! + m[0].length }));
+/**
+ * One sentence corrected against `seen`: its edits, or `drop` with the claim that removes it.
+ * `cellsNamed`: every cell some mention in the whole answer places an object at.
+ */
+function sentenceEdits(sentence: string, seen: readonly SeenObject[], cellsNamed: ReadonlySet<string>, options: RewriteOptions): { edits: Edit[] } | { drop: string } {
+  const minConfidence = options.minConfidence ?? 0;
+  const words = wordsOf(sentence);
   const span = (from: number, to: number) => ({ start: words[from]!.start, end: words[to]!.end });
   const edits: Edit[] = [];
   const mentions = mentionsOf(words);
-  // the object each mention ends up naming, after its own corrections (relations are checked on these)
-  const named: (SeenObject | undefined)[] = [];
+  // the objects each mention may name, after its own corrections (relations are checked on
+  // these; empty: the mention stands unverified and no relation is checked on it)
+  const named: SeenObject[][] = [];
+  // the object at the mention's cell replaces it, with the claim that it is there
+  const becomes = (m: Mention, there: SeenObject, claim: string) => {
+    const text = [m.size !== undefined ? there.size : undefined, there.color, there.shape].filter(Boolean).join(' ');
+    edits.push({ ...span(m.first, m.last), text, claim: `${claim}; the ${m.cell} holds a ${[there.size, there.color, there.shape].filter(Boolean).join(' ')}` });
+    named.push([there]);
+  };
   for (const m of mentions) {
     const matches = seen.filter((o) => o.color === m.color && o.shape === m.shape);
+    const there = m.cell ? seen.find((o) => o.cell === m.cell) : undefined;
+    // the object the answer means may be one the expert is unsure of, or one it gives the named
+    // shape a fair chance at: at its cell, or anywhere when it names none
+    const possible = (o: SeenObject | undefined) =>
+      o !== undefined &&
+      ((o.confidence ?? 1) < minConfidence || (options.refuteBelow !== undefined && o.color === m.color && (o.shapeProbabilities?.[m.shape] ?? 0) >= options.refuteBelow));
     if (matches.length === 0) {
-      const there = m.cell ? seen.find((o) => o.cell === m.cell) : undefined;
-      // the object the answer means may be one the expert is unsure of: at its cell, or anywhere when it names none
-      const unsure = (o: SeenObject | undefined) => o !== undefined && (o.confidence ?? 1) < minConfidence;
-      if (m.cell ? unsure(there) : seen.some(unsure)) {
-        named.push(undefined); // the mention stands, and no relation is checked on it
+      if (m.cell ? possible(there) : seen.some(possible)) {
+        named.push([]);
         continue;
       }
       if (!there) return { drop: `there is no ${m.color} ${m.shape}` };
-      const text = [m.size !== undefined ? there.size : undefined, there.color, there.shape].filter(Boolean).join(' ');
-      edits.push({ ...span(m.first, m.last), text, claim: `there is no ${m.color} ${m.shape}; the ${m.cell} holds a ${[there.size, there.color, there.shape].filter(Boolean).join(' ')}` });
-      named.push(there);
+      becomes(m, there, `there is no ${m.color} ${m.shape}`);
       continue;
     }
     const atCell = m.cell ? matches.filter((o) => o.cell === m.cell) : [];
-    const target = atCell[0] ?? matches[0]!;
-    named.push(target);
+    let target = atCell[0] ?? matches[0]!;
+    if (m.cell && atCell.length === 0) {
+      if (possible(there)) {
+        named.push([]);
+        continue;
+      }
+      // the named object is elsewhere and something else is here: the answer misplaced the object
+      // (move it) or misnamed the cell's (rename it); it misnamed it when every such object is
+      // already placed at its own cell by another mention
+      const unplaced = matches.filter((o) => !o.cell || !cellsNamed.has(o.cell));
+      if (there && unplaced.length === 0) {
+        becomes(m, there, `the ${m.color} ${m.shape} is at the ${matches.map((o) => o.cell).join(' and the ')}`);
+        continue;
+      }
+      target = unplaced[0] ?? target;
+    }
+    // a mention without a cell may mean any object of its kind (of its size, when one is)
+    named.push(m.cell ? [target] : matches.some((o) => o.size === m.size) ? matches.filter((o) => o.size === m.size) : matches);
     if (m.sizeAt !== undefined && target.size && !(atCell.length > 0 ? atCell : matches).some((o) => o.size === m.size))
       edits.push({ ...span(m.sizeAt, m.sizeAt), text: target.size, claim: `the ${m.color} ${m.shape} is ${target.size}` });
     if (m.cellAt !== undefined && atCell.length === 0 && target.cell)
       edits.push({ ...span(m.cellAt, m.cellAt + 1), text: target.cell, claim: `the ${m.color} ${m.shape} is at the ${target.cell}` });
   }
-  // relations between two mentions: "<a> is left of the <b>"
+  // relations between two mentions: "<a> is left of the <b>", true of some two distinct objects they may name
   for (let n = 0; n + 1 < mentions.length; n++) {
     const [a, b] = [mentions[n]!, mentions[n + 1]!];
     const between = words.slice(a.last + 1, b.first).map((w) => w.lower);
     const relation = SPATIAL_RELATIONS.find((r) => between.join(' ').includes(r));
     if (!relation) continue;
-    const [sa, sb] = [named[n], named[n + 1]];
-    if (!sa?.cell || !sb?.cell || cellRelationHolds(sa.cell, relation, sb.cell)) continue;
-    const fix = SPATIAL_RELATIONS.find((r) => cellRelationHolds(sa.cell, r, sb.cell));
+    const pairs = named[n]!.flatMap((sa) => named[n + 1]!.filter((sb) => sb !== sa && sa.cell && sb.cell).map((sb) => [sa, sb] as const));
+    if (named[n]!.length === 0 || named[n + 1]!.length === 0 || pairs.some(([sa, sb]) => cellRelationHolds(sa.cell!, relation, sb.cell!))) continue;
+    if (pairs.length === 0) return { drop: `there is one ${a.color} ${a.shape}` };
+    const [sa, sb] = pairs[0]!;
+    const fix = SPATIAL_RELATIONS.find((r) => cellRelationHolds(sa.cell!, r, sb.cell!));
     const claim = `the ${sa.color} ${sa.shape} is at the ${sa.cell} and the ${sb.color} ${sb.shape} at the ${sb.cell}`;
     if (!fix) return { drop: claim };
     const at = a.last + 1 + between.findIndex((_, k) => between.slice(k).join(' ').startsWith(relation));
@@ -164,8 +207,9 @@ function sentences(text: string): string[] {
 /** The answer corrected against what the expert sees, and every correction made. */
 export function rewriteAnswer(answer: string, seen: readonly SeenObject[], options: RewriteOptions = {}): { corrected: string; corrections: Correction[] } {
   const corrections: Correction[] = [];
+  const cellsNamed = new Set(mentionsOf(wordsOf(answer)).flatMap((m) => (m.cell ? [m.cell] : [])));
   const out = sentences(answer).map((sentence) => {
-    const result = sentenceEdits(sentence, seen, options.minConfidence ?? 0);
+    const result = sentenceEdits(sentence, seen, cellsNamed, options);
     if ('drop' in result) {
       corrections.push({ before: sentence.trim(), after: '', claim: result.drop });
       return '';

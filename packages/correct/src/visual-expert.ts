@@ -12,6 +12,8 @@ export interface SeenObject {
   cell?: string;
   /** How sure the expert is of this object's shape, in [0, 1] (a detector's probability); absent: sure. */
   confidence?: number;
+  /** How likely the expert finds each shape at this object's place (a detector's class probabilities); absent: only its call is known. */
+  shapeProbabilities?: Readonly<Record<string, number>>;
 }
 
 export interface ObjectExpert {

@@ -61,6 +61,52 @@ describe('Woodpecker-style post-correction', () => {
     expect(rewriteAnswer(answer, unsure, { minConfidence: 0.5 }).corrected).toBe(rewriteAnswer(answer, unsure).corrected);
   });
 
+  it("renames a cell's object when the kind the answer gives it is already placed elsewhere, and moves it when it is not", () => {
+    const three = [
+      { color: 'green', shape: 'triangle', size: 'large', cell: 'top right' },
+      { color: 'green', shape: 'cross', size: 'small', cell: 'bottom left' },
+      { color: 'green', shape: 'triangle', size: 'small', cell: 'bottom right' },
+    ];
+    // both green triangles are described at their cells: the bottom left's object was misnamed
+    const misnamed = 'a large green triangle is at the top right . a large green triangle is at the bottom left . a small green triangle is at the bottom right .';
+    const r = rewriteAnswer(misnamed, three);
+    expect(r.corrected).toBe('a large green triangle is at the top right . a small green cross is at the bottom left . a small green triangle is at the bottom right .');
+    expect(r.corrections).toEqual([{ before: 'large green triangle', after: 'small green cross', claim: 'the green triangle is at the top right and the bottom right; the bottom left holds a small green cross' }]);
+    // one of them is not described: the answer misplaced it
+    expect(rewriteAnswer('a large green triangle is at the bottom left .', three).corrected).toBe('a large green triangle is at the top right .');
+  });
+
+  it('checks a relation on any two distinct objects of the kinds named, and drops one that needs two where there is one', () => {
+    const twoCircles = [
+      { color: 'red', shape: 'circle', size: 'small', cell: 'top left' },
+      { color: 'red', shape: 'circle', size: 'small', cell: 'top right' },
+    ];
+    const both = 'a small red circle is at the top left . a small red circle is at the top right . the red circle is left of the red circle .';
+    expect(rewriteAnswer(both, twoCircles).corrected).toBe(both);
+    const r = rewriteAnswer('a small red circle is at the top left . the red circle is left of the red circle .', seen);
+    expect(r.corrected).toBe('a small red circle is at the top left .');
+    expect(r.corrections.map((c) => c.claim)).toEqual(['there is one red circle']);
+  });
+
+  it('with refuteBelow, overrules a named shape only where the expert gives it less than that chance', () => {
+    const sure = (cross: number) => [
+      { ...seen[0]!, confidence: 0.99 },
+      { color: 'green', shape: 'triangle', size: 'large', cell: 'bottom right', confidence: 0.95, shapeProbabilities: { triangle: 0.95, cross } },
+    ];
+    const answer = 'a small red circle is at the top left . a large green cross is at the bottom right .';
+    const replaced = 'a small red circle is at the top left . a large green triangle is at the bottom right .';
+    // a sure triangle call that leaves the cross 0.04: refuted; leaving it 0.2: the answer stands
+    expect(rewriteAnswer(answer, sure(0.04), { refuteBelow: 0.1 }).corrected).toBe(replaced);
+    expect(rewriteAnswer(answer, sure(0.2), { refuteBelow: 0.1 }).corrected).toBe(answer);
+    // the call alone (no refuteBelow) overrules both
+    expect(rewriteAnswer(answer, sure(0.2)).corrected).toBe(replaced);
+    // another colour at that cell is no support for the named shape
+    const blue = sure(0.2).map((o, i) => (i === 1 ? { ...o, color: 'blue' } : o));
+    expect(rewriteAnswer(answer, blue, { refuteBelow: 0.1 }).corrected).toBe('a small red circle is at the top left . a large blue triangle is at the bottom right .');
+    // an expert without probabilities refutes as its call says
+    expect(rewriteAnswer(answer, [seen[0]!, { color: 'green', shape: 'triangle', size: 'large', cell: 'bottom right' }], { refuteBelow: 0.1 }).corrected).toBe(replaced);
+  });
+
   it('raises FaithScore to 1 on what it corrects (the expert being right)', async () => {
     const answer = 'there are three objects . a large red circle is at the bottom left . a green cross is at the bottom right .';
     const scene = { objects: seen };

@@ -5,7 +5,7 @@ import { instructPolicyStage, type MitigationMethod } from '@mllm/training/inter
 import type { RunConfig } from '@mllm/training';
 import { modelAnswerer } from './answerer';
 import { buildEvalSet } from './eval-set';
-import { correctingAnswerer, newCorrectionLog, revisingAnswerer, type CorrectionLog } from './post-correction';
+import { correctingAnswerer, newCorrectionLog, revisingAnswerer, rewriteOptions, type CorrectionLog } from './post-correction';
 import type { Session } from './session';
 import { sessionDetector } from './tools/tool-eval';
 
@@ -54,7 +54,7 @@ export async function evaluateMitigation(session: Session, points: readonly Miti
     const plain = modelAnswerer(model, tokenizer, world, config.eval.maxNewTokens, method.decoding ?? {});
     const log = method.correct ? newCorrectionLog() : undefined;
     let answerer = plain;
-    if (method.correct === 'woodpecker') answerer = correctingAnswerer(plain, (sceneId) => fixedExpert(seenOf().get(sceneId) ?? []), log, { minConfidence: config.eval.mitigation!.minConfidence });
+    if (method.correct === 'woodpecker') answerer = correctingAnswerer(plain, (sceneId) => fixedExpert(seenOf().get(sceneId) ?? []), log, rewriteOptions(config));
     // the revisor is the model itself, asked with plain decoding: the method's decoding shapes the answer, not its revision
     if (method.correct === 'lure') answerer = revisingAnswerer(plain, modelAnswerer(model, tokenizer, world, config.eval.maxNewTokens), log);
     const report = await evaluate(answerer, set, { batchSize: config.eval.batchSize });

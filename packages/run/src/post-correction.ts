@@ -6,6 +6,7 @@ import { mitigationEvalSchema } from '@mllm/training/internal';
 import { revisePrompt } from '@mllm/data/internal';
 import type { Answerer } from '@mllm/eval';
 import type { ModelImage } from '@mllm/model';
+import type { RunConfig } from '@mllm/training';
 import type { OpenedRun } from './open-run';
 import { DETECTOR_FILE, RegionDetector, detectorOptions } from './tools/detector';
 
@@ -33,7 +34,7 @@ export interface CorrectionLog {
   answers: number;
   changed: number;
   corrections: number;
-  /** The first changed answers of each prompt kind seen, up to `limit` in all. */
+  /** The first CORRECTION_SAMPLES changed answers, in the order they were scored. */
   samples: CorrectionSample[];
 }
 
@@ -41,9 +42,10 @@ export const CORRECTION_SAMPLES = 10;
 
 /**
  * An answerer whose replies pass through Woodpecker-style post-correction before they are
- * scored: each reply is rewritten against what `expertFor(sceneId)` sees. Replies that name no
- * object (yes / no, a number) have no key concept and come back unchanged. `log` collects what
- * changed, for the report's samples.
+ * scored: each reply is rewritten against what `expertFor(sceneId)` sees. A reply that states
+ * nothing the expert can check (yes / no, a colour, a bare number) comes back unchanged; one
+ * that counts objects ("there are two objects") may not. `log` collects what changed, for the
+ * report's samples.
  */
 export function correctingAnswerer(answerer: Answerer, expertFor: (sceneId: string) => ObjectExpert, log: CorrectionLog = newCorrectionLog(), options: RewriteOptions = {}): Answerer & { log: CorrectionLog } {
   const experts = new Map<string, ObjectExpert>();
@@ -99,6 +101,13 @@ export function newCorrectionLog(): CorrectionLog {
   return { answers: 0, changed: 0, corrections: 0, samples: [] };
 }
 
+/** How the config's `eval.mitigation` (its defaults when absent) lets the detector overrule an answer. */
+export function rewriteOptions(config: RunConfig): RewriteOptions {
+  const minConfidence = config.eval.mitigation?.minConfidence ?? mitigationEvalSchema.shape.minConfidence.parse(undefined);
+  const refuteBelow = config.eval.mitigation?.refuteBelow;
+  return { minConfidence, ...(refuteBelow !== undefined && { refuteBelow }) };
+}
+
 /** Post-correction of a finished run's answers (`mllm chat --correct`): Woodpecker with the run's region detector as expert. */
 export interface PostCorrector {
   /** `answer` corrected against what the detector sees in `image` (pixels from the run's loadImage). */
@@ -111,8 +120,8 @@ export interface PostCorrector {
 /**
  * The run's detector as Woodpecker's expert: the head saved in the run folder (runs with tools
  * or post-correction in `eval.mitigation` write one), else one trained now on the run's frozen
- * encoder over its training scenes, with the tools' defaults. Its calls overrule the answer
- * only above the config's `eval.mitigation.minConfidence` (0.9 by default).
+ * encoder over its training scenes, with the run's detector settings. Its calls overrule the
+ * answer as the config's `eval.mitigation` says (rewriteOptions).
  */
 export async function openPostCorrector(run: OpenedRun, logger?: Logger): Promise<PostCorrector> {
   const saved = join(run.dir, DETECTOR_FILE);
@@ -123,9 +132,9 @@ export async function openPostCorrector(run: OpenedRun, logger?: Logger): Promis
     logger?.info(`post-correction: ${run.dir} has no ${DETECTOR_FILE}; training the region detector on the run's frozen encoder (${options.steps} steps)`);
     detector = RegionDetector.train(run.model, run.world, { ...options, seed: run.config.seed, ...(logger && { logger }) });
   }
-  const minConfidence = run.config.eval.mitigation?.minConfidence ?? mitigationEvalSchema.shape.minConfidence.parse(undefined);
+  const options = rewriteOptions(run.config);
   return {
-    correct: (image, answer) => woodpeckerCorrect(answer, detectorExpert(detector, image), { minConfidence }),
+    correct: (image, answer) => woodpeckerCorrect(answer, detectorExpert(detector, image), options),
     seen: (image) => detector.detect([image])[0]!,
     dispose: () => detector.head.dispose(),
   };

@@ -48,6 +48,12 @@ export const mitigationEvalSchema = z
      * wrong shape calls fall below it, and 122 of 1186 right ones.
      */
     minConfidence: z.number().min(0).max(1).default(0.9),
+    /**
+     * Overrules a named object only where the detector gives the shape the answer names less
+     * than this probability (Woodpecker's question asked of the answer's own object); unset:
+     * the detector's call (above minConfidence) decides.
+     */
+    refuteBelow: z.number().min(0).max(1).optional(),
   })
   .strict();
 

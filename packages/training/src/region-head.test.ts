@@ -61,6 +61,22 @@ describe('RegionHead', () => {
     expect(checkGradients((t) => head.loss(t as tf.Tensor3D, scenes), [tokens]).maxRelError).toBeLessThan(2e-2);
   });
 
+  it('predicts per cell the shape softmax: the call, its probability, and every shape with the rest on "empty"', () => {
+    const head = new RegionHead(3, 16, new Rng(5));
+    const tokens = tf.randomNormal([2, 16, 3], 0, 1, 'float32', 6) as tf.Tensor3D;
+    const predictions = head.predict(tokens).flat();
+    // the loss's shape logits, read back through the softmax the loss takes over them
+    const logits = tf.tidy(() => (head as unknown as { classifier: { forward(x: tf.Tensor): tf.Tensor } }).classifier.forward((head as unknown as { cells(t: tf.Tensor3D): tf.Tensor2D }).cells(tokens)).slice([0, 0], [-1, 5]).softmax().arraySync() as number[][]);
+    expect(predictions).toHaveLength(8);
+    predictions.forEach((p, i) => {
+      const [empty, ...shapes] = logits[i]!;
+      expect(Object.values(p.shapeProbabilities)).toHaveLength(4);
+      Object.values(p.shapeProbabilities).forEach((v, k) => expect(v).toBeCloseTo(shapes[k]!, 6));
+      expect(p.confidence).toBeCloseTo(Math.max(empty!, ...shapes), 6);
+      expect(p.shape === undefined ? empty : p.shapeProbabilities[p.shape]).toBeCloseTo(p.confidence, 6);
+    });
+  });
+
   it('refuses a token grid that cannot be cut into 2 x 2 cells', () => {
     expect(() => new RegionHead(4, 9, new Rng(1))).toThrow(/even side.*got 9 tokens/);
     expect(() => new RegionHead(4, 17, new Rng(1))).toThrow(/no CLS token/);

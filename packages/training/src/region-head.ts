@@ -26,6 +26,8 @@ export interface CellPrediction {
   size: Size;
   /** Probability of the shape call (or of "empty"). */
   confidence: number;
+  /** Probability of each shape at this cell (the rest is "empty"): what a verifier asks when an answer names another shape there. */
+  shapeProbabilities: Readonly<Record<Shape, number>>;
 }
 
 export class RegionHead extends Module {
@@ -67,6 +69,7 @@ export class RegionHead extends Module {
           color: COLORS[argmax(row.slice(SHAPE_CLASSES, SHAPE_CLASSES + COLORS.length))]!,
           size: SIZES[argmax(row.slice(SHAPE_CLASSES + COLORS.length))]!,
           confidence: row[shape]!,
+          shapeProbabilities: Object.fromEntries(SHAPES.map((s, k) => [s, row[k + 1]!])) as Record<Shape, number>,
         };
       }),
     );

@@ -8,20 +8,22 @@ import { ToolArgumentError, type ToolImage } from './vision-tool';
 
 // A region head's reading of one image, worked by hand: a large red circle top left, a small
 // blue square bottom right, a small red triangle bottom left, the top right cell empty.
+// shape probabilities: circle, square, triangle, cross (the rest is "empty")
+const shapes = (...p: number[]) => ({ circle: p[0]!, square: p[1]!, triangle: p[2]!, cross: p[3]! });
 const cells: CellPrediction[] = [
-  { cell: 'top left', shape: 'circle', color: 'red', size: 'large', confidence: 0.9 },
-  { cell: 'top right', shape: undefined, color: 'green', size: 'small', confidence: 0.8 },
-  { cell: 'bottom left', shape: 'triangle', color: 'red', size: 'small', confidence: 0.7 },
-  { cell: 'bottom right', shape: 'square', color: 'blue', size: 'small', confidence: 0.95 },
+  { cell: 'top left', shape: 'circle', color: 'red', size: 'large', confidence: 0.9, shapeProbabilities: shapes(0.9, 0.05, 0, 0) },
+  { cell: 'top right', shape: undefined, color: 'green', size: 'small', confidence: 0.8, shapeProbabilities: shapes(0.1, 0, 0, 0.1) },
+  { cell: 'bottom left', shape: 'triangle', color: 'red', size: 'small', confidence: 0.7, shapeProbabilities: shapes(0, 0, 0.7, 0.3) },
+  { cell: 'bottom right', shape: 'square', color: 'blue', size: 'small', confidence: 0.95, shapeProbabilities: shapes(0, 0.95, 0, 0.05) },
 ];
 const image: ToolImage = { objects: () => objectsFromCells(cells) };
 
 describe('built-in vision tools on hand-worked region-head outputs', () => {
-  it('objectsFromCells keeps the occupied cells only, with the attributes read there and the shape call\'s probability', () => {
+  it('objectsFromCells keeps the occupied cells only, with the attributes read there and the shape probabilities', () => {
     expect(objectsFromCells(cells)).toEqual([
-      { shape: 'circle', color: 'red', size: 'large', cell: 'top left', confidence: 0.9 },
-      { shape: 'triangle', color: 'red', size: 'small', cell: 'bottom left', confidence: 0.7 },
-      { shape: 'square', color: 'blue', size: 'small', cell: 'bottom right', confidence: 0.95 },
+      { shape: 'circle', color: 'red', size: 'large', cell: 'top left', confidence: 0.9, shapeProbabilities: cells[0]!.shapeProbabilities },
+      { shape: 'triangle', color: 'red', size: 'small', cell: 'bottom left', confidence: 0.7, shapeProbabilities: cells[2]!.shapeProbabilities },
+      { shape: 'square', color: 'blue', size: 'small', cell: 'bottom right', confidence: 0.95, shapeProbabilities: cells[3]!.shapeProbabilities },
     ]);
   });
 

@@ -19,12 +19,16 @@ export function detectorOptions(config: RunConfig): ToolsConfig['detector'] {
 /** Images whose encoder tokens are computed in one go while training the head. */
 const FEATURE_BATCH = 250;
 
-/** An object the detector sees, with the probability of its shape call (post-correction trusts only sure calls). */
-export type Detection = DetectedObject & { confidence: number };
+/**
+ * An object the detector sees, with the probability of its shape call and of every shape at
+ * its cell (post-correction overrules an answer only where the detector is sure of its call,
+ * or gives the shape the answer names little chance).
+ */
+export type Detection = DetectedObject & { confidence: number; shapeProbabilities: Readonly<Record<string, number>> };
 
 /** The objects a region head's cell readings describe: every cell it reads as occupied, with the attributes it read there. */
 export function objectsFromCells(cells: readonly CellPrediction[]): Detection[] {
-  return cells.flatMap((c) => (c.shape ? [{ shape: c.shape, color: c.color, size: c.size, cell: c.cell, confidence: c.confidence }] : []));
+  return cells.flatMap((c) => (c.shape ? [{ shape: c.shape, color: c.color, size: c.size, cell: c.cell, confidence: c.confidence, shapeProbabilities: c.shapeProbabilities }] : []));
 }
 
 /**
