@@ -3,7 +3,7 @@
 // agreement with the exact checker on held-out responses: edited descriptions of the test
 // scenes and, with --run DIR, the detailed descriptions that finished run's model gives of them.
 // The same measurement a run with eval.judges makes, without training the multimodal model again.
-//   npm run build && node tools/judge-agreement.mjs --run /tmp/default-run --seed 0 [--set steps=400 --set dim=48 ...] [--rubric]
+//   npm run build && node tools/judge-agreement.mjs --run /tmp/default-run --seed 0 [--set steps=400 --set dim=48 --set reference=evidence ...] [--rubric]
 import { parseArgs } from 'node:util';
 import { initBackend, setMatMulEngine } from '@mllm/core';
 import { DETAIL_PROMPT } from '@mllm/data';
@@ -11,7 +11,7 @@ import { judgesSchema } from '@mllm/training/internal';
 import { createWorld, modelAnswerer, openRun, runJudges } from '@mllm/run';
 
 const { values } = parseArgs({ options: { run: { type: 'string' }, seed: { type: 'string', default: '0' }, set: { type: 'string', multiple: true, default: [] }, rubric: { type: 'boolean', default: false } } });
-const haelm = Object.fromEntries(values.set.map((kv) => kv.split('=')).map(([k, v]) => [k, Number(v)]));
+const haelm = Object.fromEntries(values.set.map((kv) => kv.split('=')).map(([k, v]) => [k, Number.isNaN(Number(v)) ? v : Number(v)]));
 const judges = judgesSchema.parse({ haelm, ...(values.rubric && { rubric: {} }) });
 const seed = Number(values.seed);
 const backend = await initBackend({});

@@ -13,9 +13,11 @@ import type { Rng } from '@mllm/core';
  * The reference stands in for the image, as HaELM's judge reads the image's annotations.
  * HaELM's judge reads a whole response; this one reads it one atomic fact at a time (FaithScore's
  * decomposition, @mllm/eval's atomicFacts: "the red circle is small", "there are two objects"),
- * and the response hallucinates when the judge calls any of its facts false. Each verdict is then
- * one lookup in the reference: a whole response stayed at the loss of a constant answer, and one
- * sentence at a time reached kappa 0.19 after 2000 steps (docs/experiments/hallucination-judges.md).
+ * and the response hallucinates when the judge calls any of its facts false. Each fact is read
+ * beside the reference's sentences about its objects (claimEvidence), so a verdict compares a
+ * few words: a whole response stayed at the loss of a constant answer, one sentence at a time
+ * reached kappa 0.19 after 2000 steps, one fact against the whole reference 0.27, and one fact
+ * against its evidence 0.84 after 3000 (docs/experiments/hallucination-judges.md).
  * Shapes: B rows, T tokens, V vocab.
  */
 export const JUDGE_TASKS = ['haelm', 'rubric'] as const;
@@ -25,7 +27,12 @@ export interface JudgeLmOptions {
   dim: number;
   layers: number;
   heads: number;
+  /** What of the reference a claim is judged against: its sentences about the claim's objects (claimEvidence, the default), or all of it. */
+  reference?: JudgeReference;
 }
+
+export const JUDGE_REFERENCES = ['whole', 'evidence'] as const;
+export type JudgeReference = (typeof JUDGE_REFERENCES)[number];
 
 const QUESTION: Record<JudgeTask, string> = { haelm: 'hallucination ?', rubric: 'score ?' };
 /** What the text after the reference is: one fact of a response (haelm), or the whole response (rubric). */
@@ -43,12 +50,42 @@ export function responseClaims(response: string): string[] {
   return [...new Set(atomicFacts(response).map(factText))];
 }
 
+const pluralOf = (shape: string) => (/(s|x|z|ch|sh)$/.test(shape) ? `${shape}es` : `${shape}s`);
+const SHAPE_OF: ReadonlyMap<string, string> = new Map(SHAPES.flatMap((s) => [[s, s] as const, [pluralOf(s), s] as const]));
+
+/** The objects a text names, as "colour shape" (plurals in the singular). */
+function namedObjects(text: string): Set<string> {
+  const words = text.split(/\s+/);
+  const out = new Set<string>();
+  words.forEach((w, i) => {
+    const shape = SHAPE_OF.get(words[i + 1] ?? '');
+    if ((COLORS as readonly string[]).includes(w) && shape) out.add(`${w} ${shape}`);
+  });
+  return out;
+}
+
+/**
+ * The sentences of a reference description a claim is checked against: those naming one of
+ * the claim's objects ("the red circle is small" -> "a large red circle is at the top left ."),
+ * or, for a claim that names no object ("there are two objects"), those counting objects. An
+ * object the reference never names leaves nothing: the claim has no support. This is the
+ * retrieval step of a fact verifier (FaithScore checks each fact against the evidence for it);
+ * it keeps the judge's verdict to comparing a few words instead of finding them among ~40.
+ */
+export function claimEvidence(reference: string, claim: string): string {
+  const sentences = reference.match(/[^.]*\./g)?.map((x) => x.trim()) ?? [];
+  const objects = namedObjects(claim);
+  const about = (sentence: string) =>
+    objects.size > 0 ? [...namedObjects(sentence)].some((o) => objects.has(o)) : /\bobjects?\b/.test(sentence);
+  return sentences.filter(about).join(' ');
+}
+
 /**
  * Every word a Shapes description, the prompt and the answers use: the judge's vocabulary is
  * fixed by the world, not by the responses it happens to train on (a word a model invents reads as <unk>).
  */
 function judgeCorpus(): string[] {
-  const plurals = SHAPES.map((s) => (/(s|x|z|ch|sh)$/.test(s) ? `${s}es` : `${s}s`));
+  const plurals = SHAPES.map(pluralOf);
   const words = [...SHAPES, ...plurals, ...COLORS, ...SIZES, ...CELLS, ...NUMBER_WORDS, 'left of right of above below', 'there is are objects object in the image .', 'a the it only and at'];
   return [...words, judgePrompt('haelm', '', ''), judgePrompt('rubric', '', ''), 'yes no', ...SCORES];
 }
@@ -56,9 +93,11 @@ function judgeCorpus(): string[] {
 export class JudgeLm {
   readonly tokenizer: WordTokenizer;
   readonly llm: CausalLM;
+  readonly reference: JudgeReference;
   private readonly answerIds: { yes: number; no: number };
 
   constructor(options: JudgeLmOptions, rng: Rng) {
+    this.reference = options.reference ?? 'evidence';
     this.tokenizer = WordTokenizer.train(judgeCorpus());
     const config = causalLmSchema.parse({ type: 'causal', dim: options.dim, layers: options.layers, heads: options.heads });
     this.llm = new CausalLM(config, this.tokenizer.vocabSize, rng);
@@ -79,6 +118,11 @@ export class JudgeLm {
 
   encode(task: JudgeTask, reference: string, response: string): number[] {
     return [this.tokenizer.special.bos, ...this.tokenizer.encode(judgePrompt(task, reference, response))];
+  }
+
+  /** The haelm prompt for one claim, against the whole reference or its evidence for the claim (the judge's `reference` option). */
+  encodeClaim(reference: string, claim: string): number[] {
+    return this.encode('haelm', this.reference === 'evidence' ? claimEvidence(reference, claim) : reference, claim);
   }
 
   /**
@@ -125,7 +169,7 @@ export class JudgeLm {
 
   /** HaELM's verdict per response: "yes" (hallucinates) when, for some fact of it, the logit of "yes" beats "no"'s; a response stating no fact does not. */
   hallucinates(items: readonly { reference: string; response: string }[], batchSize = 64): boolean[] {
-    const rows = items.flatMap((x, item) => responseClaims(x.response).map((claim) => ({ item, ids: this.encode('haelm', x.reference, claim) })));
+    const rows = items.flatMap((x, item) => responseClaims(x.response).map((claim) => ({ item, ids: this.encodeClaim(x.reference, claim) })));
     const out = new Array<boolean>(items.length).fill(false);
     for (let start = 0; start < rows.length; start += batchSize) {
       const batch = rows.slice(start, start + batchSize);

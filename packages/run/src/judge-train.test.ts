@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, initBackend } from '@mllm/core';
 import { ShapesWorld } from '@mllm/data';
-import { JudgeLm, judgePrompt, responseClaims } from './judge-lm';
+import { JudgeLm, claimEvidence, judgePrompt, responseClaims } from './judge-lm';
 import { trainJudgeLm } from './judge-train';
 
 const world = new ShapesWorld({ seed: 2, imageSize: 32, sizes: { train: 100, val: 5, test: 5 } });
@@ -34,6 +34,21 @@ describe('judge LM', () => {
     expect(judge.scoreId(0)).toBe(judge.tokenId('1'));
     expect(judge.scoreId(6.7)).toBe(judge.tokenId('7'));
     judge.dispose();
+  });
+
+  it('judges a claim against the reference sentences about its objects when told to', async () => {
+    await initBackend({ backend: 'cpu' });
+    const reference = 'there are two objects in the image . a small red circle is at the top left . a large blue square is at the bottom right . the small red circle is left of the large blue square .';
+    expect(claimEvidence(reference, 'the red circle is large')).toBe('a small red circle is at the top left . the small red circle is left of the large blue square .');
+    expect(claimEvidence(reference, 'there are two blue squares')).toBe('a large blue square is at the bottom right . the small red circle is left of the large blue square .');
+    expect(claimEvidence(reference, 'there are three objects')).toBe('there are two objects in the image .');
+    expect(claimEvidence(reference, 'there is a green cross')).toBe(''); // nothing supports it
+    const whole = new JudgeLm({ ...tiny, reference: 'whole' }, new Rng(0));
+    const evidence = new JudgeLm(tiny, new Rng(0)); // the default
+    expect(whole.encodeClaim(reference, 'the red circle is large')).toEqual(whole.encode('haelm', reference, 'the red circle is large'));
+    expect(evidence.encodeClaim(reference, 'there is a green cross')).toEqual(evidence.encode('haelm', '', 'there is a green cross'));
+    whole.dispose();
+    evidence.dispose();
   });
 
   it('trains: the answer loss falls, and the same seed trains the same judge', async () => {

@@ -62,7 +62,7 @@ export async function trainJudgeLm(
       if (rng.pick(tasks) === 'haelm') {
         const claim = drawClaim(scene, r, rng);
         if (!claim) continue; // a response cut off before its first fact has nothing to judge
-        rows.push(judge.encode('haelm', r.reference, claim.text));
+        rows.push(judge.encodeClaim(r.reference, claim.text));
         targets.push(judge.tokenId(claim.false ? 'yes' : 'no'));
       } else if (r.score !== undefined) {
         // a response with no fact has nothing to score (FaithScore leaves such texts out)

@@ -96,7 +96,7 @@ describe('runJudges with an endpoint (a mock server on 127.0.0.1)', () => {
 describe('runJudges with the local judge LM', () => {
   it('trains once per session and reports accuracy and kappa per source', async () => {
     await initBackend({ backend: 'cpu' });
-    const session = { config: { seed: 1, eval: { judges: { haelm: { steps: 2, batchSize: 4, lr: 1e-2, copyLoss: 1, dim: 8, layers: 1, heads: 2, responsesPerScene: 1 } } } }, world };
+    const session = { config: { seed: 1, eval: { judges: { haelm: { steps: 2, batchSize: 4, lr: 1e-2, copyLoss: 1, dim: 8, layers: 1, heads: 2, reference: 'evidence' as const, responsesPerScene: 1 } } } }, world };
     const hook = sessionJudges(session)!;
     expect(sessionJudges(session)).toBe(hook);
     expect(sessionJudges({ ...session, config: { seed: 1, eval: {} } })).toBeUndefined();

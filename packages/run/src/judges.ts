@@ -17,7 +17,7 @@ import { trainJudgeLm, type TrainedJudge } from './judge-train';
 type RubricReport = NonNullable<JudgeReport['rubric']>;
 type JudgeTraining = NonNullable<JudgeReport['haelm']>['training'];
 
-const DEFAULT_JUDGE_MODEL: JudgeModelConfig = { steps: 400, batchSize: 32, lr: 3e-3, copyLoss: 1, dim: 64, layers: 2, heads: 4, responsesPerScene: 2 };
+const DEFAULT_JUDGE_MODEL: JudgeModelConfig = { steps: 400, batchSize: 32, lr: 3e-3, copyLoss: 1, dim: 64, layers: 2, heads: 4, reference: 'evidence', responsesPerScene: 2 };
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Record<string, T[]> {
   const out: Record<string, T[]> = {};
