@@ -21,4 +21,12 @@ describe('judge report', () => {
     expect(md).toContain('| all | 0.812 | 10 | 2 | 7.000 | 8.000 |');
     expect(md.endsWith('\n')).toBe(false);
   });
+
+  it('adds the raw-argmax row when the judge calls facts false at another margin', () => {
+    const a = binaryAgreement([true, false], [true, false]);
+    const raw = binaryAgreement([true, true], [true, false]);
+    const haelm = { ...a, bySource: {}, training: { steps: 3, finalLoss: 0.5, seconds: 1 } };
+    expect(judgeSection({ haelm: { ...haelm, verdictThreshold: 1.25, atZeroMargin: raw } }).join('\n')).toContain('| all, at margin 0 instead of 1.250 | 0.500 | 0.000 | 2 | 0.500 |');
+    expect(judgeSection({ haelm }).join('\n')).not.toContain('at margin 0');
+  });
 });

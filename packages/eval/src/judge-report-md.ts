@@ -23,6 +23,7 @@ export function judgeSection(j: JudgeReport): string[] {
       '|---|---:|---:|---:|---:|',
       haelmRow('all', h),
       ...Object.entries(h.bySource).map(([k, a]) => haelmRow(k, a)),
+      ...(h.atZeroMargin ? [haelmRow(`all, at margin 0 instead of ${num(h.verdictThreshold ?? 0)}`, h.atZeroMargin)] : []),
       '',
     );
   }

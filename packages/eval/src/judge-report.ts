@@ -36,6 +36,10 @@ export interface HaelmReport extends BinaryAgreement {
   /** The same per source of held-out responses: `synthetic` (edited test-scene descriptions), `model` (the run's own descriptions). */
   bySource: Record<string, BinaryAgreement>;
   training: JudgeTraining;
+  /** The yes - no margin above which the judge calls a fact false (0: its raw argmax). */
+  verdictThreshold?: number;
+  /** All held-out responses again, judged at the raw argmax (margin 0), when verdictThreshold is not 0. */
+  atZeroMargin?: BinaryAgreement;
 }
 
 export interface RubricReport extends RubricAgreement {

@@ -94,6 +94,12 @@ export class JudgeLm {
   readonly tokenizer: WordTokenizer;
   readonly llm: CausalLM;
   readonly reference: JudgeReference;
+  /**
+   * The margin logit(yes) - logit(no) above which a fact is called false. Training rows are
+   * rebalanced towards false facts, so a trained judge sets it to the log prior-odds ratio of
+   * its training rows against facts as responses state them (trainJudgeLm); 0: the raw argmax.
+   */
+  verdictThreshold = 0;
   private readonly answerIds: { yes: number; no: number };
 
   constructor(options: JudgeLmOptions, rng: Rng) {
@@ -167,8 +173,8 @@ export class JudgeLm {
     return out;
   }
 
-  /** HaELM's verdict per response: "yes" (hallucinates) when, for some fact of it, the logit of "yes" beats "no"'s; a response stating no fact does not. */
-  hallucinates(items: readonly { reference: string; response: string }[], batchSize = 64): boolean[] {
+  /** HaELM's verdict per response: "yes" (hallucinates) when, for some fact of it, the logit of "yes" beats "no"'s by more than `threshold` (verdictThreshold unless given); a response stating no fact does not. */
+  hallucinates(items: readonly { reference: string; response: string }[], batchSize = 64, threshold = this.verdictThreshold): boolean[] {
     const rows = items.flatMap((x, item) => responseClaims(x.response).map((claim) => ({ item, ids: this.encodeClaim(x.reference, claim) })));
     const out = new Array<boolean>(items.length).fill(false);
     for (let start = 0; start < rows.length; start += batchSize) {
@@ -178,7 +184,7 @@ export class JudgeLm {
         return logits.gather([this.answerIds.yes], 1).sub(logits.gather([this.answerIds.no], 1)).squeeze([1]);
       });
       margin.dataSync().forEach((m, k) => {
-        if (m > 0) out[batch[k]!.item] = true;
+        if (m > threshold) out[batch[k]!.item] = true;
       });
       margin.dispose();
     }

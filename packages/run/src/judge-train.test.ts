@@ -62,8 +62,15 @@ describe('judge LM', () => {
     expect(last).toBeLessThan(first - 0.5); // from ln(vocab) (~4.1) towards the answer words
     const replies = a.judge.reply('haelm', [{ reference: 'a red circle .', response: 'a red circle .' }]);
     expect(replies).toHaveLength(1);
+    // the rows over-sample false facts, so a fact must beat the prior shift to be called false
+    expect(a.judge.verdictThreshold).toBeGreaterThan(0);
+    const items = [{ reference: 'there is one object in the image . a red circle is at the top left .', response: 'a red circle is at the top left . there are two objects .' }];
+    expect(a.judge.hallucinates(items, 8, Infinity)).toEqual([false]);
+    expect(a.judge.hallucinates(items, 8, -Infinity)).toEqual([true]);
+    expect(a.judge.hallucinates([{ reference: 'a red circle .', response: 'yes .' }], 8, -Infinity)).toEqual([false]); // no fact, no verdict
     const b = await run();
     expect(b.losses).toEqual(a.losses);
+    expect(b.judge.verdictThreshold).toBe(a.judge.verdictThreshold);
     a.judge.dispose();
     b.judge.dispose();
     expect(tf.memory().numTensors).toBe(before);

@@ -13,7 +13,8 @@ import { judgeResponse, type JudgeResponse } from './judge-responses';
  * task (one atomic fact of a response, labelled by its truth in the scene; half the rows take a
  * false fact when the response has one, as most facts are true), the rounded exact score of the
  * whole response for the rubric task. Each step's rows come from a fork
- * of the seed named by the step, so the same seed trains the same judge.
+ * of the seed named by the step, so the same seed trains the same judge. The trained judge's
+ * verdictThreshold undoes the rebalancing: most facts a response states are true.
  */
 export interface JudgeTrainOptions extends JudgeLmOptions {
   steps: number;
@@ -52,6 +53,8 @@ export async function trainJudgeLm(
   const judge = new JudgeLm(options, root.fork('weights'));
   const started = performance.now();
   const losses: number[] = [];
+  // false facts among the rows trained on, and among every fact of the responses drawn
+  const rate = { rowsFalse: 0, rows: 0, factsFalse: 0, facts: 0 };
   const lossAt = (step: number) => {
     const rng = root.fork(`step:${step}`);
     const rows: number[][] = [];
@@ -62,6 +65,10 @@ export async function trainJudgeLm(
       if (rng.pick(tasks) === 'haelm') {
         const claim = drawClaim(scene, r, rng);
         if (!claim) continue; // a response cut off before its first fact has nothing to judge
+        rate.rows++;
+        rate.rowsFalse += claim.false ? 1 : 0;
+        rate.facts += claim.of;
+        rate.factsFalse += claim.falseOf;
         rows.push(judge.encodeClaim(r.reference, claim.text));
         targets.push(judge.tokenId(claim.false ? 'yes' : 'no'));
       } else if (r.score !== undefined) {
@@ -105,6 +112,10 @@ export async function trainJudgeLm(
     },
   });
   optimizer.dispose();
+  // Bayes' rule for the prior the rows were rebalanced away from: a fact is false when the
+  // judge's log-odds beat the training rows' prior log-odds over the natural ones
+  const logit = (p: number) => Math.log(Math.min(Math.max(p, 1e-4), 1 - 1e-4) / (1 - Math.min(Math.max(p, 1e-4), 1 - 1e-4)));
+  if (rate.rows > 0 && rate.facts > 0) judge.verdictThreshold = logit(rate.rowsFalse / rate.rows) - logit(rate.factsFalse / rate.facts);
   return { judge, losses, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -112,9 +123,10 @@ export async function trainJudgeLm(
  * One atomic fact of a response with its truth in the scene (FaithScore's verification against
  * the ground truth); a false one half the time when there is one, as most facts are true.
  */
-function drawClaim(scene: Scene, r: JudgeResponse, rng: Rng): { text: string; false: boolean } | undefined {
+function drawClaim(scene: Scene, r: JudgeResponse, rng: Rng): { text: string; false: boolean; of: number; falseOf: number } | undefined {
   const facts = atomicFacts(r.response).map((f) => ({ text: factText(f), false: !verifyFact(f, scene) }));
   if (facts.length === 0) return undefined;
   const wrong = facts.filter((f) => f.false);
-  return wrong.length > 0 && rng.next() < 0.5 ? rng.pick(wrong) : rng.pick(facts);
+  const pick = wrong.length > 0 && rng.next() < 0.5 ? rng.pick(wrong) : rng.pick(facts);
+  return { ...pick, of: facts.length, falseOf: wrong.length };
 }

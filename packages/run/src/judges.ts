@@ -53,6 +53,8 @@ export function runJudges(config: JudgesConfig, world: ShapesWorld, seed: number
         ...binaryAgreement(verdicts, held.map((r) => r.hallucinates)),
         bySource: Object.fromEntries(Object.entries(bySource).map(([k, xs]) => [k, binaryAgreement(xs.map((x) => x.v), xs.map((x) => x.r.hallucinates))])),
         training: training(t),
+        verdictThreshold: t.judge.verdictThreshold,
+        ...(t.judge.verdictThreshold !== 0 && { atZeroMargin: binaryAgreement(t.judge.hallucinates(held, 64, 0), held.map((r) => r.hallucinates)) }),
       };
     }
     if (config.rubric) report.rubric = await rubric(held, endpoint, endpoint ? undefined : await local(), config.rubric.endpoint?.maxResponses);
