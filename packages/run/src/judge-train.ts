@@ -39,13 +39,21 @@ export interface TrainedJudge {
 
 const ANSWER_WEIGHT = 4;
 
-/** Trains a judge for `tasks` on responses about `scenes` (the world's train split: a judge is measured on other scenes). */
+/** Share of rows drawn from the judged model's own responses, when there are any. */
+const OWN_SHARE = 0.5;
+
+/**
+ * Trains a judge for `tasks` on responses about `scenes` (the world's train split: a judge is
+ * measured on other scenes), and on `own` responses (the judged model's descriptions of
+ * training scenes, each with its scene) in OWN_SHARE of the rows when given.
+ */
 export async function trainJudgeLm(
   scenes: readonly Scene[],
   tasks: readonly JudgeTask[],
   options: JudgeTrainOptions,
   seed: number,
   onStep?: (event: JudgeTrainEvent) => void,
+  own: readonly { scene: Scene; response: JudgeResponse }[] = [],
 ): Promise<TrainedJudge> {
   if (scenes.length === 0) throw new Error('trainJudgeLm: no scenes to draw training responses from');
   if (tasks.length === 0) throw new Error('trainJudgeLm: name at least one task (haelm, rubric)');
@@ -60,8 +68,10 @@ export async function trainJudgeLm(
     const rows: number[][] = [];
     const targets: number[] = [];
     while (rows.length < options.batchSize) {
-      const scene = rng.pick(scenes);
-      const r = judgeResponse(scene, rng);
+      // the stream of draws is the same as without `own` when there is none
+      const mine = own.length > 0 && rng.next() < OWN_SHARE ? rng.pick(own) : undefined;
+      const scene = mine?.scene ?? rng.pick(scenes);
+      const r = mine?.response ?? judgeResponse(scene, rng);
       if (rng.pick(tasks) === 'haelm') {
         const claim = drawClaim(scene, r, rng);
         if (!claim) continue; // a response cut off before its first fact has nothing to judge

@@ -96,7 +96,7 @@ describe('runJudges with an endpoint (a mock server on 127.0.0.1)', () => {
 describe('runJudges with the local judge LM', () => {
   it('trains once per session and reports accuracy and kappa per source', async () => {
     await initBackend({ backend: 'cpu' });
-    const session = { config: { seed: 1, eval: { judges: { haelm: { steps: 2, batchSize: 4, lr: 1e-2, copyLoss: 1, dim: 8, layers: 1, heads: 2, reference: 'evidence' as const, responsesPerScene: 1 } } } }, world };
+    const session = { config: { seed: 1, eval: { judges: { haelm: { steps: 2, batchSize: 4, lr: 1e-2, copyLoss: 1, dim: 8, layers: 1, heads: 2, reference: 'evidence' as const, modelResponses: 0, responsesPerScene: 1 } } } }, world };
     const hook = sessionJudges(session)!;
     expect(sessionJudges(session)).toBe(hook);
     expect(sessionJudges({ ...session, config: { seed: 1, eval: {} } })).toBeUndefined();
@@ -109,5 +109,20 @@ describe('runJudges with the local judge LM', () => {
     expect(h.accuracy).toBeGreaterThanOrEqual(0);
     expect(h.training.steps).toBe(2);
     expect((await hook(descriptions)).haelm).toEqual(h); // the same judge, the same held-out responses
+  });
+
+  it("trains on the judged model's descriptions of training scenes when modelResponses asks, and needs the model for it", async () => {
+    await initBackend({ backend: 'cpu' });
+    const haelm = { steps: 2, batchSize: 4, lr: 1e-2, copyLoss: 1, dim: 8, layers: 1, heads: 2, reference: 'evidence' as const, modelResponses: 3, responsesPerScene: 1 };
+    const asked: string[] = [];
+    const describe = async (scenes: readonly { id: string }[]) => {
+      asked.push(...scenes.map((s) => s.id));
+      return scenes.map(() => 'there are two objects in the image .');
+    };
+    const descriptions = [{ sceneId: world.scenes('test')[0]!.id, text: 'there is one object in the image .' }];
+    const report = await runJudges({ haelm }, world, 1, undefined, describe)(descriptions);
+    expect(asked).toEqual(world.scenes('train').slice(0, 3).map((s) => s.id)); // training scenes only, described once
+    expect(report.haelm!.training.steps).toBe(2);
+    await expect(runJudges({ haelm }, world, 1)(descriptions)).rejects.toThrow(/modelResponses needs the judged model/);
   });
 });

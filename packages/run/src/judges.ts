@@ -1,6 +1,7 @@
 import { Rng, silentLogger, type Logger } from '@mllm/core';
-import type { ShapesWorld } from '@mllm/data';
-import { binaryAgreement, rubricAgreement, rubricPrompt, type JudgeHook, type JudgeReport } from '@mllm/eval';
+import type { Scene, ShapesWorld } from '@mllm/data';
+import { binaryAgreement, rubricAgreement, rubricPrompt, type Answerer, type JudgeHook, type JudgeReport } from '@mllm/eval';
+import { DETAIL_PROMPT } from '@mllm/data';
 import type { JudgeModelConfig, JudgesConfig } from '@mllm/training/internal';
 import { ChatEndpointJudge } from './judge-endpoint';
 import type { JudgeTask } from './judge-lm';
@@ -17,7 +18,7 @@ import { trainJudgeLm, type TrainedJudge } from './judge-train';
 type RubricReport = NonNullable<JudgeReport['rubric']>;
 type JudgeTraining = NonNullable<JudgeReport['haelm']>['training'];
 
-const DEFAULT_JUDGE_MODEL: JudgeModelConfig = { steps: 400, batchSize: 32, lr: 3e-3, copyLoss: 1, dim: 64, layers: 2, heads: 4, reference: 'evidence', responsesPerScene: 2 };
+const DEFAULT_JUDGE_MODEL: JudgeModelConfig = { steps: 400, batchSize: 32, lr: 3e-3, copyLoss: 1, dim: 64, layers: 2, heads: 4, reference: 'evidence', modelResponses: 0, responsesPerScene: 2 };
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Record<string, T[]> {
   const out: Record<string, T[]> = {};
@@ -25,16 +26,40 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Record<strin
   return out;
 }
 
-/** The judge hook of a run: trains the local judge on first use, then scores each evaluation's descriptions. */
-export function runJudges(config: JudgesConfig, world: ShapesWorld, seed: number, logger: Logger = silentLogger): JudgeHook {
+/** Detailed descriptions of `scenes` by the model the judge scores, in order. */
+export type Describer = (scenes: readonly Scene[]) => Promise<string[]>;
+
+/**
+ * The judge hook of a run: trains the local judge on first use, then scores each evaluation's
+ * descriptions. `describe` gives the judged model's descriptions of training scenes, which the
+ * judge trains on where `haelm.modelResponses` asks for them.
+ */
+export function runJudges(config: JudgesConfig, world: ShapesWorld, seed: number, logger: Logger = silentLogger, describe?: Describer): JudgeHook {
   const model = config.haelm ?? DEFAULT_JUDGE_MODEL;
   const tasks: JudgeTask[] = [...(config.haelm ? ['haelm' as const] : []), ...(config.rubric && !config.rubric.endpoint ? ['rubric' as const] : [])];
   const endpoint = config.rubric?.endpoint ? new ChatEndpointJudge(config.rubric.endpoint) : undefined;
   let trained: Promise<TrainedJudge> | undefined;
+  const ownResponses = async () => {
+    if (model.modelResponses === 0) return [];
+    if (!describe) throw new Error('eval.judges.haelm.modelResponses needs the judged model to describe training scenes; this caller gave the judge no model');
+    const scenes = world.scenes('train').slice(0, model.modelResponses);
+    const texts = await describe(scenes);
+    logger.info(`judge LM: the judged model described ${scenes.length} training scenes to train on`);
+    return scenes.map((scene, i) => ({ scene, response: modelResponse(scene, texts[i]!) }));
+  };
   const local = () =>
-    (trained ??= trainJudgeLm(world.scenes('train'), tasks, model, seed, (e) => {
-      if ((e.step + 1) % 50 === 0 || e.step + 1 === model.steps) logger.info(`judge LM (${tasks.join(' + ')}): step ${e.step + 1}/${model.steps}, loss ${e.loss.toFixed(4)}`);
-    }));
+    (trained ??= ownResponses().then((own) =>
+      trainJudgeLm(
+        world.scenes('train'),
+        tasks,
+        model,
+        seed,
+        (e) => {
+          if ((e.step + 1) % 50 === 0 || e.step + 1 === model.steps) logger.info(`judge LM (${tasks.join(' + ')}): step ${e.step + 1}/${model.steps}, loss ${e.loss.toFixed(4)}`);
+        },
+        own,
+      ),
+    ));
   const training = (t: TrainedJudge): JudgeTraining => ({ steps: t.losses.length, finalLoss: t.losses.at(-1)!, seconds: t.seconds });
 
   return async (descriptions) => {
@@ -79,10 +104,19 @@ export function runJudges(config: JudgesConfig, world: ShapesWorld, seed: number
 const judgesOfSession = new WeakMap<object, JudgeHook>();
 
 /** The run's judge hook (one per session, so the judge LM trains once per run), or undefined without `eval.judges`. */
-export function sessionJudges(session: { config: { seed: number; eval: { judges?: JudgesConfig } }; world: ShapesWorld }, logger?: Logger): JudgeHook | undefined {
+export function sessionJudges(session: { config: { seed: number; eval: { judges?: JudgesConfig } }; world: ShapesWorld }, logger?: Logger, describe?: Describer): JudgeHook | undefined {
   const config = session.config.eval.judges;
   if (!config || (!config.haelm && !config.rubric)) return undefined;
   let hook = judgesOfSession.get(session);
-  if (!hook) judgesOfSession.set(session, (hook = runJudges(config, session.world, session.config.seed, logger)));
+  if (!hook) judgesOfSession.set(session, (hook = runJudges(config, session.world, session.config.seed, logger, describe)));
   return hook;
+}
+
+/** A describer from an answerer: the detailed-description prompt for every scene, in batches. */
+export function answererDescriber(answerer: Answerer, batchSize: number): Describer {
+  return async (scenes) => {
+    const out: string[] = [];
+    for (let i = 0; i < scenes.length; i += batchSize) out.push(...(await answerer.answer(scenes.slice(i, i + batchSize).map((s) => ({ sceneId: s.id, prompt: DETAIL_PROMPT })))));
+    return out;
+  };
 }

@@ -20,7 +20,7 @@ import {
 import { llavaSourcesOf, mixtureFileIssues, trainsToolUse } from '@mllm/training/internal';
 import { modelAnswerer } from './answerer';
 import { buildEvalSet } from './eval-set';
-import { sessionJudges } from './judges';
+import { answererDescriber, sessionJudges } from './judges';
 import { MetricsLog } from './metrics-log';
 import { dataReport, writeReports, type RunReportJson } from './report';
 import { disposeAll, loadCheckpoint, mergeSkipped, openRunDir, saveCheckpoint, type RunState } from './run-dir';
@@ -358,8 +358,8 @@ export async function evaluateSession(session: Session, onProgress?: EvaluatePro
   const { model, tokenizer, world, config } = session;
   model.eval();
   const set = buildEvalSet(world, config);
-  const judge = sessionJudges(session, options.logger); // eval.judges: absent by default
   const answerer = modelAnswerer(model, tokenizer, world, config.eval.maxNewTokens, config.eval.decoding);
+  const judge = sessionJudges(session, options.logger, answererDescriber(answerer, config.eval.batchSize)); // eval.judges: absent by default
   const report = await evaluate(answerer, set, { batchSize: config.eval.batchSize, onProgress, ...(judge && { judge }) });
   const expert = expertTextReport(session, set.scenes.map((s) => world.scene(s.id)));
   const heldOut = await evaluateHeldOut(answerer, world, config); // data.instructions: absent by default

@@ -29,6 +29,12 @@ export const judgeModelSchema = z
      * whole reference after 2000 (docs/experiments/hallucination-judges.md).
      */
     reference: z.enum(['whole', 'evidence']).default('evidence'),
+    /**
+     * Training scenes the judged model describes for the judge to train on, labelled by the exact
+     * checker, beside the edited descriptions (HaELM trains on responses of the models it
+     * judges); half the rows come from them. 0: edited descriptions only.
+     */
+    modelResponses: z.number().int().min(0).default(0),
     /** Held-out synthetic responses per test scene, beside the run's own descriptions. */
     responsesPerScene: z.number().int().min(1).default(2),
   })
