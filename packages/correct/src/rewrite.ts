@@ -165,8 +165,11 @@ function sentenceEdits(sentence: string, seen: readonly SeenObject[], cellsNamed
     const between = words.slice(a.last + 1, b.first).map((w) => w.lower);
     const relation = SPATIAL_RELATIONS.find((r) => between.join(' ').includes(r));
     if (!relation) continue;
-    const pairs = named[n]!.flatMap((sa) => named[n + 1]!.filter((sb) => sb !== sa && sa.cell && sb.cell).map((sb) => [sa, sb] as const));
-    if (named[n]!.length === 0 || named[n + 1]!.length === 0 || pairs.some(([sa, sb]) => cellRelationHolds(sa.cell!, relation, sb.cell!))) continue;
+    const [as, bs] = [named[n]!, named[n + 1]!];
+    // unverified mentions, or an expert that gives no cells, leave the relation as it is
+    if (as.length === 0 || bs.length === 0 || [...as, ...bs].some((o) => !o.cell)) continue;
+    const pairs = as.flatMap((sa) => bs.filter((sb) => sb !== sa).map((sb) => [sa, sb] as const));
+    if (pairs.some(([sa, sb]) => cellRelationHolds(sa.cell!, relation, sb.cell!))) continue;
     if (pairs.length === 0) return { drop: `there is one ${a.color} ${a.shape}` };
     const [sa, sb] = pairs[0]!;
     const fix = SPATIAL_RELATIONS.find((r) => cellRelationHolds(sa.cell!, r, sb.cell!));

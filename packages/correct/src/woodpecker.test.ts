@@ -86,6 +86,9 @@ describe('Woodpecker-style post-correction', () => {
     const r = rewriteAnswer('a small red circle is at the top left . the red circle is left of the red circle .', seen);
     expect(r.corrected).toBe('a small red circle is at the top left .');
     expect(r.corrections.map((c) => c.claim)).toEqual(['there is one red circle']);
+    // an expert that sees no cells cannot refute a relation
+    const noCells = 'the red circle is left of the red circle .';
+    expect(rewriteAnswer(noCells, [{ color: 'red', shape: 'circle' }]).corrected).toBe(noCells);
   });
 
   it('with refuteBelow, overrules a named shape only where the expert gives it less than that chance', () => {
