@@ -84,8 +84,9 @@ const LIMITS = {
   // prompts (demonstrations in answer and chat, their checks) and the few-shot evaluation set
   // and the vision-tool registry contract with tool chat
   // and post-correction of a run's answers (the detector as Woodpecker's expert, LURE's revising
-  // answerer, their log), for `mllm chat --correct` and for wrapping any answerer
-  '@mllm/run': 88,
+  // answerer, their log), for `mllm chat --correct` and for wrapping any answerer; the describer
+  // a judge trains on the judged model's descriptions with
+  '@mllm/run': 90,
   // the post-correction pipeline, its stages and the expert interface, and the rewrite's
   // options (the confidence below which the expert does not overrule the answer)
   '@mllm/correct': 14,

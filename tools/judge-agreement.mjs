@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { initBackend, setMatMulEngine } from '@mllm/core';
 import { DETAIL_PROMPT } from '@mllm/data';
 import { judgesSchema } from '@mllm/training/internal';
-import { createWorld, modelAnswerer, openRun, runJudges } from '@mllm/run';
+import { answererDescriber, createWorld, modelAnswerer, openRun, runJudges } from '@mllm/run';
 
 const { values } = parseArgs({ options: { run: { type: 'string' }, seed: { type: 'string', default: '0' }, set: { type: 'string', multiple: true, default: [] }, rubric: { type: 'boolean', default: false } } });
 const haelm = Object.fromEntries(values.set.map((kv) => kv.split('=')).map(([k, v]) => [k, Number.isNaN(Number(v)) ? v : Number(v)]));
@@ -26,15 +26,7 @@ if (values.run) {
   const answerer = modelAnswerer(opened.model, opened.tokenizer, world, opened.config.eval.maxNewTokens);
   // the model's detailed descriptions of `scenes`, 50 at a time (for the held-out set, and for
   // the judge's training where --set modelResponses=N asks)
-  describe = async (scenes) => {
-    const texts = [];
-    for (let i = 0; i < scenes.length; i += 50) {
-      const batch = scenes.slice(i, i + 50);
-      texts.push(...(await answerer.answer(batch.map((s) => ({ sceneId: s.id, prompt: DETAIL_PROMPT })))));
-      logger.info(`descriptions: ${texts.length}/${scenes.length}`);
-    }
-    return texts;
-  };
+  describe = answererDescriber(answerer, 50);
   const scenes = world.scenes('test').slice(0, opened.config.eval.scenes ?? Infinity);
   const texts = await describe(scenes);
   descriptions = scenes.map((s, k) => ({ sceneId: s.id, text: texts[k] }));

@@ -22,7 +22,7 @@ export { renderShapesScene, writeShapesScene, sceneOptionsOfRun, type SceneOptio
 // Evaluation sets and reports of the Shapes world.
 export { buildEvalSet } from './eval-set';
 // Judges of detailed descriptions (eval.judges): the HaELM-style judge LM, rubric scoring by it or an OpenAI-compatible endpoint.
-export { runJudges } from './judges';
+export { runJudges, answererDescriber, type Describer } from './judges';
 export { ChatEndpointJudge, type ChatEndpointOptions } from './judge-endpoint';
 export { modelAnswerer } from './answerer';
 export { fewShotPromptIds, checkDemonstrations, type FewShotDemonstration } from './few-shot';

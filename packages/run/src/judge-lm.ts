@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { CELLS, COLORS, SHAPES, SIZES } from '@mllm/data';
-import { atomicFacts, factText } from '@mllm/eval';
+import { atomicFacts, chairMentions, factText } from '@mllm/eval';
 import { CausalLM, causalLmSchema } from '@mllm/llm';
 import { WordTokenizer } from '@mllm/tokenizer';
 import type { Rng } from '@mllm/core';
+import type { JudgeModelConfig } from '@mllm/training/internal';
 
 /**
  * A text-only judge LM: a small causal decoder (@mllm/llm's CausalLM) that reads a reference
@@ -31,8 +32,8 @@ export interface JudgeLmOptions {
   reference?: JudgeReference;
 }
 
-export const JUDGE_REFERENCES = ['whole', 'evidence'] as const;
-export type JudgeReference = (typeof JUDGE_REFERENCES)[number];
+/** What of the reference the haelm judge reads: the config's `eval.judges.haelm.reference`. */
+export type JudgeReference = JudgeModelConfig['reference'];
 
 const QUESTION: Record<JudgeTask, string> = { haelm: 'hallucination ?', rubric: 'score ?' };
 /** What the text after the reference is: one fact of a response (haelm), or the whole response (rubric). */
@@ -51,18 +52,6 @@ export function responseClaims(response: string): string[] {
 }
 
 const pluralOf = (shape: string) => (/(s|x|z|ch|sh)$/.test(shape) ? `${shape}es` : `${shape}s`);
-const SHAPE_OF: ReadonlyMap<string, string> = new Map(SHAPES.flatMap((s) => [[s, s] as const, [pluralOf(s), s] as const]));
-
-/** The objects a text names, as "colour shape" (plurals in the singular). */
-function namedObjects(text: string): Set<string> {
-  const words = text.split(/\s+/);
-  const out = new Set<string>();
-  words.forEach((w, i) => {
-    const shape = SHAPE_OF.get(words[i + 1] ?? '');
-    if ((COLORS as readonly string[]).includes(w) && shape) out.add(`${w} ${shape}`);
-  });
-  return out;
-}
 
 /**
  * The sentences of a reference description a claim is checked against: those naming one of
@@ -74,9 +63,8 @@ function namedObjects(text: string): Set<string> {
  */
 export function claimEvidence(reference: string, claim: string): string {
   const sentences = reference.match(/[^.]*\./g)?.map((x) => x.trim()) ?? [];
-  const objects = namedObjects(claim);
-  const about = (sentence: string) =>
-    objects.size > 0 ? [...namedObjects(sentence)].some((o) => objects.has(o)) : /\bobjects?\b/.test(sentence);
+  const objects = new Set(chairMentions(claim));
+  const about = (sentence: string) => (objects.size > 0 ? chairMentions(sentence).some((o) => objects.has(o)) : /\bobjects?\b/.test(sentence));
   return sentences.filter(about).join(' ');
 }
 

@@ -124,7 +124,10 @@ export async function trainJudgeLm(
   optimizer.dispose();
   // Bayes' rule for the prior the rows were rebalanced away from: a fact is false when the
   // judge's log-odds beat the training rows' prior log-odds over the natural ones
-  const logit = (p: number) => Math.log(Math.min(Math.max(p, 1e-4), 1 - 1e-4) / (1 - Math.min(Math.max(p, 1e-4), 1 - 1e-4)));
+  const logit = (p: number) => {
+    const q = Math.min(Math.max(p, 1e-4), 1 - 1e-4);
+    return Math.log(q / (1 - q));
+  };
   if (rate.rows > 0 && rate.facts > 0) judge.verdictThreshold = logit(rate.rowsFalse / rate.rows) - logit(rate.factsFalse / rate.facts);
   return { judge, losses, seconds: (performance.now() - started) / 1000 };
 }

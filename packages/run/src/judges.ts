@@ -1,7 +1,6 @@
 import { Rng, silentLogger, type Logger } from '@mllm/core';
-import type { Scene, ShapesWorld } from '@mllm/data';
 import { binaryAgreement, rubricAgreement, rubricPrompt, type Answerer, type JudgeHook, type JudgeReport } from '@mllm/eval';
-import { DETAIL_PROMPT } from '@mllm/data';
+import { DETAIL_PROMPT, type Scene, type ShapesWorld } from '@mllm/data';
 import type { JudgeModelConfig, JudgesConfig } from '@mllm/training/internal';
 import { ChatEndpointJudge } from './judge-endpoint';
 import type { JudgeTask } from './judge-lm';

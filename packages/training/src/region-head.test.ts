@@ -18,6 +18,26 @@ function nll(logits: number[], target: number): number {
   return logZ - logits[target]!;
 }
 
+/** The head's logits for every (image, cell), in CELLS order, computed by hand from the tokens of a 4 x 4 grid. */
+function handLogits(head: RegionHead, tokens: tf.Tensor3D): number[][][] {
+  const x = tokens.arraySync();
+  const w = head.classifier.weight.arraySync() as number[][];
+  const bias = head.classifier.bias!.arraySync() as number[];
+  const norm = (v: number[]) => {
+    const mean = v.reduce((a, b) => a + b) / v.length;
+    const variance = v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length;
+    return v.map((e) => (e - mean) / Math.sqrt(variance + 1e-5)); // LayerNorm at init: weight 1, bias 0
+  };
+  const cellOrigins = [[0, 0], [0, 2], [2, 0], [2, 2]]; // (row, column) of each cell's first token, CELLS order
+  return x.map((image) =>
+    cellOrigins.map(([r0, c0]) => {
+      const features: number[] = [];
+      for (const r of [r0!, r0! + 1]) for (const c of [c0!, c0! + 1]) features.push(...norm(image[r * 4 + c]!));
+      return w.map((row, k) => row.reduce((sum, wk, i) => sum + wk * features[i]!, bias[k]!));
+    }),
+  );
+}
+
 describe('RegionHead', () => {
   it('equals a per-cell cross-entropy computed by hand from the cell tokens', () => {
     const d = 3;
@@ -25,28 +45,17 @@ describe('RegionHead', () => {
     const tokens = tf.randomNormal([2, 16, d], 0, 1, 'float32', 2) as tf.Tensor3D;
     const got = head.loss(tokens, scenes).dataSync()[0]!;
 
-    const x = tokens.arraySync();
-    const w = head.classifier.weight.arraySync() as number[][];
-    const bias = head.classifier.bias!.arraySync() as number[];
-    const norm = (v: number[]) => {
-      const mean = v.reduce((a, b) => a + b) / v.length;
-      const variance = v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length;
-      return v.map((e) => (e - mean) / Math.sqrt(variance + 1e-5)); // LayerNorm at init: weight 1, bias 0
-    };
-    const cellOrigins = [[0, 0], [0, 2], [2, 0], [2, 2]]; // (row, column) of each cell's first token, CELLS order
+    const logits = handLogits(head, tokens);
     const shapeIds = { circle: 1, square: 2, triangle: 3, cross: 4 } as const;
     const colorIds = { red: 0, green: 1, blue: 2, yellow: 3 } as const;
     let shapeLoss = 0, attrLoss = 0, occupied = 0;
     scenes.forEach((scene, b) => {
-      cellOrigins.forEach(([r0, c0], cell) => {
-        const features: number[] = [];
-        for (const r of [r0!, r0! + 1]) for (const c of [c0!, c0! + 1]) features.push(...norm(x[b]![r * 4 + c]!));
-        const logits = w.map((row, k) => row.reduce((s, wk, i) => s + wk * features[i]!, bias[k]!));
+      logits[b]!.forEach((cellLogits, cell) => {
         const o = scene.objects.find((p) => p.cell === ['top left', 'top right', 'bottom left', 'bottom right'][cell]);
-        shapeLoss += nll(logits.slice(0, 5), o ? shapeIds[o.shape] : 0);
+        shapeLoss += nll(cellLogits.slice(0, 5), o ? shapeIds[o.shape] : 0);
         if (o) {
           occupied++;
-          attrLoss += nll(logits.slice(5, 9), colorIds[o.color]) + nll(logits.slice(9, 11), o.size === 'small' ? 0 : 1);
+          attrLoss += nll(cellLogits.slice(5, 9), colorIds[o.color]) + nll(cellLogits.slice(9, 11), o.size === 'small' ? 0 : 1);
         }
       });
     });
@@ -65,11 +74,15 @@ describe('RegionHead', () => {
     const head = new RegionHead(3, 16, new Rng(5));
     const tokens = tf.randomNormal([2, 16, 3], 0, 1, 'float32', 6) as tf.Tensor3D;
     const predictions = head.predict(tokens).flat();
-    // the loss's shape logits, read back through the softmax the loss takes over them
-    const logits = tf.tidy(() => (head as unknown as { classifier: { forward(x: tf.Tensor): tf.Tensor } }).classifier.forward((head as unknown as { cells(t: tf.Tensor3D): tf.Tensor2D }).cells(tokens)).slice([0, 0], [-1, 5]).softmax().arraySync() as number[][]);
+    const softmax = (v: number[]) => {
+      const max = Math.max(...v);
+      const e = v.map((x) => Math.exp(x - max));
+      return e.map((x) => x / e.reduce((a, b) => a + b));
+    };
+    const probabilities = handLogits(head, tokens).flat().map((cell) => softmax(cell.slice(0, 5)));
     expect(predictions).toHaveLength(8);
     predictions.forEach((p, i) => {
-      const [empty, ...shapes] = logits[i]!;
+      const [empty, ...shapes] = probabilities[i]!;
       expect(Object.values(p.shapeProbabilities)).toHaveLength(4);
       Object.values(p.shapeProbabilities).forEach((v, k) => expect(v).toBeCloseTo(shapes[k]!, 6));
       expect(p.confidence).toBeCloseTo(Math.max(empty!, ...shapes), 6);
