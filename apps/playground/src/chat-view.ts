@@ -1,37 +1,41 @@
-import type { AnswerCheck } from './answer-check';
+import { pieceMarks, type AnswerCheck } from './answer-check';
 import type { GenerationResult } from './worker/protocol';
 
 /**
- * The conversation as the page shows it. An answer's words stream in as spans; once it is done
- * each word gets its probability (shade and tooltip) and, for a Shapes scene, its check mark.
- * data-state and data-words are what the end-to-end test reads.
+ * The conversation as the page shows it. An answer streams in as spans, one per decoded piece
+ * (answer-text.ts: a word, or part of one under a byte-level BPE), with the spaces between them
+ * as text; once it is done each piece gets its probability (shade and tooltip) and, for a Shapes
+ * scene, its check mark. data-state and data-text are what the end-to-end test reads.
  */
 export class AnswerView {
   readonly element = document.createElement('div');
-  private readonly text = document.createElement('div');
+  private readonly body = document.createElement('div');
   private readonly meta = document.createElement('div');
-  private readonly words: string[] = [];
+  private shown = '';
 
   constructor(messages: HTMLElement) {
     this.element.className = 'message gpt';
     this.element.dataset.state = 'streaming';
     this.meta.className = 'meta';
-    this.element.append(this.text, this.meta);
+    this.element.append(this.body, this.meta);
     messages.append(this.element);
   }
 
-  addWord(word: string): void {
+  addPiece(piece: string): void {
+    // the space a piece starts with stays outside its span, so the shade covers the letters only
+    const [, space = '', letters = ''] = /^(\s*)([\s\S]*)$/.exec(piece)!;
     const span = document.createElement('span');
-    span.className = 'word';
-    span.textContent = word;
-    this.text.append(span, ' ');
-    this.words.push(word);
-    this.element.dataset.words = JSON.stringify(this.words);
+    span.className = 'piece';
+    span.textContent = letters;
+    this.body.append(space, span);
+    this.shown += piece;
+    this.element.dataset.text = this.shown;
     this.element.scrollIntoView({ block: 'nearest' });
   }
 
   finish(result: GenerationResult, check: AnswerCheck | undefined, summary: string | undefined): void {
-    const spans = [...this.text.querySelectorAll<HTMLSpanElement>('.word')];
+    const spans = [...this.body.querySelectorAll<HTMLSpanElement>('.piece')];
+    const marks = check ? pieceMarks(result.pieces, check) : [];
     spans.forEach((span, k) => {
       const p = result.probabilities[k];
       if (p !== undefined) {
@@ -39,7 +43,7 @@ export class AnswerView {
         span.title = `p = ${p.toFixed(3)}`;
         span.dataset.p = p.toFixed(4);
       }
-      const mark = check?.marks[k];
+      const mark = marks[k];
       if (mark) span.classList.add(mark);
     });
     const speed = `first token ${result.timeToFirstTokenMs.toFixed(0)} ms · ${result.tokensPerSecond.toFixed(1)} tokens/s`;
@@ -55,9 +59,6 @@ export class AnswerView {
     this.element.dataset.state = 'error';
   }
 
-  get answer(): string {
-    return this.words.join(' ');
-  }
 }
 
 export function showQuestion(messages: HTMLElement, text: string): void {

@@ -130,15 +130,15 @@ async function ask(question: string): Promise<void> {
   const asked: ChatTurn[] = [...turns, { from: 'human', value: question }];
   const view = new AnswerView(messages);
   const about = image;
-  const generation = client.generate(asked, about.pixels, decoding(), (word) => view.addWord(word));
+  const generation = client.generate(asked, about.pixels, decoding(), (piece) => view.addPiece(piece));
   busy = generation;
   $<HTMLButtonElement>('stop').disabled = false;
   $<HTMLButtonElement>('send').disabled = true;
   try {
     const result = await generation.result;
-    const check = about.scene ? checkAnswer(result.words, about.scene.scene) : undefined;
+    const check = about.scene ? checkAnswer(result.text, about.scene.scene) : undefined;
     view.finish(result, check, check && summarize(check));
-    turns = [...asked, { from: 'gpt', value: view.answer }];
+    turns = [...asked, { from: 'gpt', value: result.text }];
   } catch (e) {
     view.fail((e as Error).message);
     if (!client.info) setStatus('no model: its worker was restarted, open the model again', 'error');

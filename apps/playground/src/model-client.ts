@@ -14,7 +14,7 @@ const STOP_GRACE_MS = 5_000;
 export class ModelClient {
   private worker!: Worker;
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve(value: unknown): void; reject(e: Error): void; onToken?(word: string, id: number): void }>();
+  private readonly pending = new Map<number, { resolve(value: unknown): void; reject(e: Error): void; onToken?(text: string, id: number): void }>();
   private loading: { resolve(info: ModelInfo): void; reject(e: Error): void } | undefined;
   info: ModelInfo | undefined;
 
@@ -53,7 +53,7 @@ export class ModelClient {
     } else {
       const p = this.pending.get(reply.id);
       if (!p) return;
-      if (reply.type === 'token') p.onToken?.(reply.word, reply.tokenId);
+      if (reply.type === 'token') p.onToken?.(reply.text, reply.tokenId);
       else {
         this.pending.delete(reply.id);
         if (reply.type === 'error') p.reject(new Error(reply.message));
@@ -87,8 +87,8 @@ export class ModelClient {
     });
   }
 
-  /** Streams an answer: `onToken` gets each word as it is decoded; `stop()` ends it early. */
-  generate(turns: ChatTurn[], pixels: Float32Array, decoding: Decoding, onToken: (word: string, id: number) => void): { result: Promise<GenerationResult>; stop(): void } {
+  /** Streams an answer: `onToken` gets each piece of text as it is decoded; `stop()` ends it early. */
+  generate(turns: ChatTurn[], pixels: Float32Array, decoding: Decoding, onToken: (text: string, id: number) => void): { result: Promise<GenerationResult>; stop(): void } {
     const id = ++this.nextId;
     const result = new Promise<GenerationResult>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onToken });

@@ -103,11 +103,8 @@ export class CaptionScorer {
   }
 
   private embedTexts(texts: string[]): tf.Tensor2D {
-    const { tokenizer } = this.data;
-    const ids = texts.map((t) => [...tokenizer.encode(t), tokenizer.special.eos]);
-    const width = Math.max(...ids.map((c) => c.length));
-    const padded = ids.map((c) => [...c, ...new Array<number>(width - c.length).fill(tokenizer.special.pad)]);
-    return l2normalize(this.head.encodeText(padded, ids.map((c) => c.length)));
+    const { ids, lengths } = this.head.textBatch(texts, this.data.tokenizer);
+    return l2normalize(this.head.encodeText(ids, lengths));
   }
 
   dispose(): void {

@@ -54,7 +54,19 @@ export class ClipHead extends Module {
     this.logitScale = this.param('logit_scale', tf.scalar(Math.log(1 / 0.07)));
   }
 
-  /** ids [B, L] right-padded, lengths per row -> text embeddings [B, P] from the last real token (CLIP's EOS pooling). */
+  /**
+   * Texts as the tower's input: each encoded, cut to `maxLength` with its end-of-text token kept
+   * last, as CLIP's tokenizer truncates (`truncate=True` / HF `truncation=True`, 77 tokens
+   * there), and right-padded to the longest. A caption a small BPE vocabulary spells in more
+   * tokens than the tower has positions is read by its first ones, never refused.
+   */
+  textBatch(texts: readonly string[], tokenizer: { encode(text: string): number[]; special: { eos: number; pad: number } }): { ids: number[][]; lengths: number[] } {
+    const rows = texts.map((t) => [...tokenizer.encode(t).slice(0, this.config.maxLength - 1), tokenizer.special.eos]);
+    const width = Math.max(...rows.map((r) => r.length));
+    return { ids: rows.map((r) => [...r, ...new Array<number>(width - r.length).fill(tokenizer.special.pad)]), lengths: rows.map((r) => r.length) };
+  }
+
+  /** ids [B, L] right-padded (textBatch), lengths per row -> text embeddings [B, P] from the last real token (CLIP's EOS pooling). */
   encodeText(ids: number[][], lengths: number[]): tf.Tensor2D {
     return tf.tidy(() => {
       const [b, l] = [ids.length, ids[0]!.length];

@@ -113,9 +113,8 @@ function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel
     }
     if (stage.type === 'pretrain-encoder') {
       const pairs = split === 'train' ? data.contrastivePairs(rng, stage.batchSize) : data.pickScenes(rng, split, stage.batchSize).map((s) => ({ scene: s, caption: caption(s), image: data.world.image(s.id) }));
-      const captions = pairs.map((p) => [...data.tokenizer.encode(p.caption), data.tokenizer.special.eos]);
-      const width = Math.max(...captions.map((c) => c.length));
-      const padded = captions.map((c) => [...c, ...new Array<number>(width - c.length).fill(data.tokenizer.special.pad)]);
+      const clip = heads?.clip;
+      const captions = clip?.textBatch(pairs.map((p) => p.caption), data.tokenizer);
       const images = pairs.map((p) => p.image);
       return {
         tokens: stage.batchSize * (model.encoder.numTokens + 1), // image tokens (patches + CLS) through the encoder
@@ -123,7 +122,7 @@ function makeBatchLoss(stage: StageConfig, index: number, model: MultimodalModel
         loss: () => {
           const pixels = model.imagesToTensor(images);
           const losses: tf.Scalar[] = [];
-          if (heads?.clip) losses.push(heads.clip.contrastiveLoss(model.encoder.pooled(pixels), heads.clip.encodeText(padded, captions.map((c) => c.length))));
+          if (clip && captions) losses.push(clip.contrastiveLoss(model.encoder.pooled(pixels), clip.encodeText(captions.ids, captions.lengths)));
           const grid = heads?.regions || heads?.cells ? (model.encoder.gridTokens?.(pixels) ?? model.encoder.encode(pixels)) : undefined;
           if (heads?.regions) losses.push(heads.regions.loss(grid!, pairs.map((p) => p.scene)));
           if (heads?.cells) losses.push(heads.cells.loss(grid!));

@@ -7,6 +7,7 @@ import { softmax } from '@mllm/llm/decoding';
 import { mount, readBytes, sizeOf } from '../host/virtual-files';
 import { useExecutionProviders } from '../host/module';
 import { visualTokens } from './visual-tokens';
+import { StreamedAnswer } from '../answer-text';
 import type { Decoding, GenerationResult, ModelInfo, Reply, Request } from './protocol';
 
 /**
@@ -127,32 +128,28 @@ async function generate(id: number, turns: ChatTurn[], pixels: Float32Array, dec
   const start = performance.now();
   let first: number | undefined;
   let last = start;
-  const out: number[] = [];
-  const words: string[] = [];
-  const wordAt: number[] = []; // which token each shown word came from
+  const answer = new StreamedAnswer((answerIds) => tokenizer.decode(answerIds));
   let stopped = false;
   generating = { id, stop: false };
-  // the loop of onnx-chat.ts's reply(): decode each id, skip the ones that decode to nothing
   for await (const tokenId of model.stream({ ids, images: [pixels] }, { ...decoding, stopTokens })) {
     last = performance.now();
     first ??= last;
-    out.push(tokenId);
-    const word = tokenizer.decode([tokenId]);
-    if (word) {
-      words.push(word);
-      wordAt.push(out.length - 1);
-      post({ type: 'token', id, tokenId, word });
-    }
+    const text = answer.push(tokenId);
+    if (text) post({ type: 'token', id, tokenId, text });
     if (generating.stop) {
       stopped = true;
       break;
     }
   }
   generating = undefined;
+  const rest = answer.finish();
+  if (rest) post({ type: 'token', id, tokenId: answer.ids.at(-1)!, text: rest });
+  const out = answer.ids;
   const result: GenerationResult = {
     ids: out,
-    words,
-    probabilities: await answerProbabilities(ids, out, pixels).then((p) => wordAt.map((k) => p[k]!)),
+    text: answer.text,
+    pieces: answer.pieces,
+    probabilities: answer.pieceProbabilities(await answerProbabilities(ids, out, pixels)),
     stopped,
     timeToFirstTokenMs: (first ?? last) - start,
     tokensPerSecond: out.length > 1 ? (out.length - 1) / ((last - first!) / 1000) : 0,

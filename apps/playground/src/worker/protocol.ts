@@ -43,8 +43,11 @@ export interface VisualTokens {
 
 export interface GenerationResult {
   ids: number[];
-  words: string[];
-  /** The model's probability of each word's token (softmax of its logits, before temperature, top-k or top-p). */
+  /** The answer as the tokenizer decodes it (what `mllm chat` prints and keeps as the turn). */
+  text: string;
+  /** The text as it streamed in (answer-text.ts); they join to `text`. */
+  pieces: string[];
+  /** Each piece's probability: the product of its tokens' (softmax of the logits, before temperature, top-k or top-p). */
   probabilities: number[];
   stopped: boolean;
   /** From the request to the first token, and decoding speed after it. */
@@ -56,6 +59,6 @@ export type Reply =
   | { type: 'loaded'; info: ModelInfo }
   | { type: 'load-error'; message: string }
   | { type: 'visual'; id: number; tokens: VisualTokens }
-  | { type: 'token'; id: number; tokenId: number; word: string }
+  | { type: 'token'; id: number; tokenId: number; text: string }
   | { type: 'done'; id: number; result: GenerationResult }
   | { type: 'error'; id: number; message: string };
