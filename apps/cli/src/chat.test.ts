@@ -225,6 +225,25 @@ describe('mllm chat', () => {
     expect(refused.err).toMatch(/evaluate with --checkpoint \(tfjs runtime\)/);
   });
 
+  it('eval --temperature samples every answer from its seed into eval-t<T>.json; the same seed repeats it, another draws anew', async () => {
+    expect((await once(['eval', '--checkpoint', dir])).code).toBe(0);
+    const plain = readFileSync(join(dir, 'eval.json'), 'utf8');
+    const sampled = await once(['eval', '--checkpoint', dir, '--temperature', '1']);
+    expect(sampled.code).toBe(0);
+    expect(sampled.out).toContain(`written to ${join(dir, 'eval-t1.json')}`);
+    expect(readFileSync(join(dir, 'eval.json'), 'utf8')).toBe(plain);
+    const captions = (file: string) => JSON.stringify(JSON.parse(readFileSync(join(dir, file), 'utf8')).samples.captions);
+    const first = captions('eval-t1.json');
+    expect((await once(['eval', '--checkpoint', dir, '--temperature', '1'])).code).toBe(0);
+    expect(captions('eval-t1.json')).toBe(first);
+    expect((await once(['eval', '--checkpoint', dir, '--temperature', '1', '--seed', '5'])).code).toBe(0);
+    expect(captions('eval-t1-seed5.json')).not.toBe(first);
+    expect(captions('eval.json')).not.toBe(first);
+    const refused = await once(['eval', '--checkpoint', dir, '--top-p', '0.9']);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/--top-p: only applies when sampling; set --temperature > 0/);
+  });
+
   it('eval draws its progress while it answers', async () => {
     const { code, err } = await once(['eval', '--checkpoint', dir]);
     expect(code).toBe(0);

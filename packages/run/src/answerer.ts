@@ -1,8 +1,10 @@
+import { Rng } from '@mllm/core';
 import type { Answerer } from '@mllm/eval';
 import type { ShapesWorld } from '@mllm/data';
 import type { GenerationEvent } from '@mllm/llm';
 import type { MultimodalGenerateOptions, MultimodalModel } from '@mllm/model';
 import type { TextTokenizer } from '@mllm/tokenizer';
+import type { EvalSampling } from '@mllm/training/internal';
 import { type Conversation } from './conversation';
 import { fewShotImages, fewShotPromptIds, type FewShotDemonstration } from './few-shot';
 
@@ -10,9 +12,11 @@ import { fewShotImages, fewShotPromptIds, type FewShotDemonstration } from './fe
 export { conversationTurns, promptIds, type Conversation } from './conversation';
 
 /**
- * Greedy single-turn answers from the model: "<image>\n<prompt>" in the chat template (after the
+ * Single-turn answers from the model: "<image>\n<prompt>" in the chat template (after the
  * request's demonstrations, each with its own image), stop at end-of-turn; `decoding` adds
- * in-process mitigation (VCD, PAI) to every answer.
+ * in-process mitigation (VCD, PAI) to every answer. Greedy, or sampled under `sampling` (the
+ * config's `eval.sampling`) from one seeded stream that runs on across calls, so every batch
+ * draws fresh and the whole evaluation repeats from its seed.
  */
 export function modelAnswerer(
   model: MultimodalModel,
@@ -20,7 +24,9 @@ export function modelAnswerer(
   world: ShapesWorld,
   maxNewTokens: number,
   decoding: Pick<MultimodalGenerateOptions, 'contrastive' | 'imageNoise' | 'imageAttention'> = {},
+  sampling?: EvalSampling,
 ): Answerer {
+  const sampled = sampling && (({ seed, ...rest }) => ({ ...rest, rng: new Rng(seed) }))(sampling);
   return {
     async answer(requests) {
       const prompts = requests.map((r) => {
@@ -28,7 +34,7 @@ export function modelAnswerer(
         const ids = fewShotPromptIds(tokenizer, demonstrations, r.prompt);
         return { ids, lossMask: ids.map(() => 0), images: fewShotImages(demonstrations, r.sceneId).map((id) => world.image(id)) };
       });
-      const outputs = model.generate(prompts, { ...decoding, maxNewTokens, stopTokens: [tokenizer.special.end, tokenizer.special.eos] });
+      const outputs = model.generate(prompts, { ...decoding, ...sampled, maxNewTokens, stopTokens: [tokenizer.special.end, tokenizer.special.eos] });
       return outputs.map((ids) => tokenizer.decode(ids));
     },
   };

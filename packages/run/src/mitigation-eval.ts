@@ -51,7 +51,7 @@ export async function evaluateMitigation(session: Session, points: readonly Miti
   };
   const results: Record<string, MitigationResult> = {};
   for (const [name, method] of methods) {
-    const plain = modelAnswerer(model, tokenizer, world, config.eval.maxNewTokens, method.decoding ?? {});
+    const plain = modelAnswerer(model, tokenizer, world, config.eval.maxNewTokens, method.decoding ?? {}, config.eval.sampling);
     const log = method.correct ? newCorrectionLog() : undefined;
     let answerer = plain;
     if (method.correct === 'woodpecker') answerer = correctingAnswerer(plain, (sceneId) => fixedExpert(seenOf().get(sceneId) ?? []), log, rewriteOptions(config));

@@ -6,6 +6,8 @@ import type { GenerationEvent } from '@mllm/llm';
 import { mitigationSchema, type MitigationOptions, type MultimodalGenerateOptions } from '@mllm/model';
 import { loadTokenizer } from '@mllm/tokenizer';
 import { parseRunConfig, type RunConfig } from '@mllm/training';
+import { evalSamplingSchema } from '@mllm/training/internal';
+import type { z } from 'zod';
 import { streamAnswer, type Conversation } from './answerer';
 import { checkDemonstrations, type FewShotDemonstration } from './few-shot';
 import { loadImageInput } from './image-input';
@@ -48,9 +50,10 @@ export interface OpenedRun extends Session {
   unknownWords(text: string): string[];
   /**
    * The run's evaluation (POPE, CHAIR, closed-set, ...) on its test scenes, as `report.json` has
-   * it; `decoding` replaces the config's `eval.decoding` (in-process mitigation: VCD, PAI).
+   * it; `decoding` replaces the config's `eval.decoding` (in-process mitigation: VCD, PAI), and
+   * `sampling` its `eval.sampling` (sampled instead of greedy answers; `{ temperature: 1 }`).
    */
-  evaluate(options?: { onProgress?: EvaluateProgress; decoding?: MitigationOptions }): Promise<EvalReport>;
+  evaluate(options?: { onProgress?: EvaluateProgress; decoding?: MitigationOptions; sampling?: z.input<typeof evalSamplingSchema> }): Promise<EvalReport>;
   /** Frees the model's tensors. */
   dispose(): void;
 }
@@ -131,16 +134,18 @@ export async function openRun(dir: string): Promise<OpenedRun> {
     loadImage: (image) => loadImageInput(image, { size }),
     unknownWords: (text) => tokenizer.unknownWords(text),
     evaluate: (options) => {
-      const decoding = options?.decoding && checkedMitigation(options.decoding);
-      return evaluateSession(decoding ? { ...session, config: { ...session.config, eval: { ...session.config.eval, decoding } } } : session, options?.onProgress);
+      const decoding = options?.decoding && checkedOptions(mitigationSchema, options.decoding, 'Invalid mitigation options');
+      const sampling = options?.sampling && checkedOptions(evalSamplingSchema, options.sampling, 'Invalid sampling options');
+      const evalConfig = { ...session.config.eval, ...(decoding && { decoding }), ...(sampling && { sampling }) };
+      return evaluateSession({ ...session, config: { ...session.config, eval: evalConfig } }, options?.onProgress);
     },
     dispose: () => model.dispose(),
   };
 }
 
-/** `evaluate`'s mitigation options with their defaults, or a ConfigError naming what is wrong. */
-function checkedMitigation(decoding: MitigationOptions): RunConfig['eval']['decoding'] {
-  const parsed = mitigationSchema.safeParse(decoding);
-  if (!parsed.success) throw new ConfigError(zodIssues(parsed.error), 'Invalid mitigation options');
+/** `evaluate`'s mitigation or sampling options with their defaults, or a ConfigError naming what is wrong. */
+function checkedOptions<S extends z.ZodType>(schema: S, options: unknown, title: string): z.output<S> {
+  const parsed = schema.safeParse(options);
+  if (!parsed.success) throw new ConfigError(zodIssues(parsed.error), title);
   return parsed.data;
 }

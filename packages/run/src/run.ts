@@ -358,7 +358,7 @@ export async function evaluateSession(session: Session, onProgress?: EvaluatePro
   const { model, tokenizer, world, config } = session;
   model.eval();
   const set = buildEvalSet(world, config);
-  const answerer = modelAnswerer(model, tokenizer, world, config.eval.maxNewTokens, config.eval.decoding);
+  const answerer = modelAnswerer(model, tokenizer, world, config.eval.maxNewTokens, config.eval.decoding, config.eval.sampling);
   const judge = sessionJudges(session, options.logger, answererDescriber(answerer, config.eval.batchSize)); // eval.judges: absent by default
   const report = await evaluate(answerer, set, { batchSize: config.eval.batchSize, onProgress, ...(judge && { judge }) });
   const expert = expertTextReport(session, set.scenes.map((s) => world.scene(s.id)));

@@ -7,7 +7,7 @@
 export { serveDataParallel, type WorkerHooks } from './dp-worker-serve';
 
 // Parts of the run config schema, for the JSON Schema editors read.
-export { dataSchema, evalSchema, limitsSchema, tokenizerSchema } from './run-config';
+export { dataSchema, evalSchema, evalSamplingSchema, limitsSchema, tokenizerSchema, type EvalSampling } from './run-config';
 // Hallucination mitigation compared method by method (`eval.mitigation`).
 export { mitigationEvalSchema, mitigationMethodSchema, instructPolicyStage, POST_CORRECTORS, type MitigationEvalConfig, type MitigationMethod, type PostCorrectionMethod } from './mitigation-eval-schema';
 export { judgesSchema, judgeModelSchema, rubricEndpointSchema, type JudgesConfig, type JudgeModelConfig, type RubricEndpointConfig } from './judge-schema';

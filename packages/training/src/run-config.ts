@@ -65,6 +65,17 @@ export const limitsSchema = z
   })
   .strict();
 
+export const evalSamplingSchema = z
+  .object({
+    temperature: z.number().gt(0, 'must be > 0 (leave eval.sampling out for greedy answers)').max(100),
+    topK: z.number().int().min(1, 'must be an integer >= 1').optional(),
+    topP: z.number().gt(0, 'must be in (0, 1]').lte(1, 'must be in (0, 1]').optional(),
+    seed: z.number().int('must be an integer').default(0),
+  })
+  .strict();
+
+export type EvalSampling = z.output<typeof evalSamplingSchema>;
+
 export const evalSchema = z
   .object({
     /** Test scenes used for POPE, closed-set questions and CHAIR captions (all of the test split if omitted). */
@@ -79,6 +90,13 @@ export const evalSchema = z
      * boost (`imageAttention`); the generation options of @mllm/llm and @mllm/model. Off when absent.
      */
     decoding: mitigationSchema.optional(),
+    /**
+     * Sampled answers instead of greedy ones (VCD's and OPERA's evaluations sample): softmax at
+     * `temperature`, optionally cut to the `topK` tokens or the `topP` nucleus, from a stream
+     * seeded by `seed`, so a run repeats. Greedy decoding answers with the mode of what the model
+     * learnt; sampling shows what else it learnt to say. Absent: greedy.
+     */
+    sampling: evalSamplingSchema.optional(),
     /** Judge models of the detailed descriptions (HaELM-style, rubric); off unless set (judge-schema.ts). */
     judges: judgesSchema.optional(),
     /** The evaluation repeated per hallucination-mitigation method (none, DPO, VCD, post-correction, ...); off unless set (mitigation-eval-schema.ts). */
