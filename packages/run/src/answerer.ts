@@ -26,7 +26,7 @@ export function modelAnswerer(
   decoding: Pick<MultimodalGenerateOptions, 'contrastive' | 'imageNoise' | 'imageAttention'> = {},
   sampling?: EvalSampling,
 ): Answerer {
-  const sampled = sampling && (({ seed, ...rest }) => ({ ...rest, rng: new Rng(seed) }))(sampling);
+  const sampled = sampling && { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, rng: new Rng(sampling.seed) };
   return {
     async answer(requests) {
       const prompts = requests.map((r) => {
