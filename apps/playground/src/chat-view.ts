@@ -3,7 +3,7 @@ import type { GenerationResult } from './worker/protocol';
 
 /**
  * The conversation as the page shows it. An answer streams in as spans, one per decoded piece
- * (answer-text.ts: a word, or part of one under a byte-level BPE), with the spaces between them
+ * (`StreamedAnswer` of @mllm/run/browser: a word, or part of one under a byte-level BPE), with the spaces between them
  * as text; once it is done each piece gets its probability (shade and tooltip) and, for a Shapes
  * scene, its check mark. data-state and data-text are what the end-to-end test reads.
  */

@@ -5,6 +5,7 @@ import { type Conversation } from './answerer';
 import { fewShotImages, fewShotPromptIds, type FewShotDemonstration } from './few-shot';
 import { loadOnnx, loadOnnxTokenizer } from './export';
 import { loadImageInput } from './image-input';
+import { StreamedAnswer } from './streamed-answer';
 
 /** The decoding flags of `mllm chat` (generationOptionsFromFlags). */
 export interface ChatDecoding {
@@ -67,21 +68,16 @@ async function reply(
   const ids = fewShotPromptIds(tokenizer, demonstrations, conversation);
   const { stopStrings = [], ...sampling } = decoding;
   const stream = stopStrings.length === 0;
-  const answer: number[] = [];
-  let text = '';
-  let written = 0;
+  // the answer decoded whole after each token: a word tokenizer joins words with spaces, a byte-level one spells bytes
+  const answer = new StreamedAnswer((answerIds) => tokenizer.decode(answerIds));
   for await (const id of model.stream({ ids, images: fewShotImages(demonstrations, image) }, { ...sampling, stopTokens: [tokenizer.special.end, tokenizer.special.eos] })) {
-    answer.push(id);
-    // the answer so far decoded whole: a word tokenizer joins words with spaces, a byte-level one spells bytes
-    text = tokenizer.decode(answer);
-    // a byte-level token can end inside a character; its text is written once the character is whole
-    if (stream && text.length > written && !text.endsWith('\uFFFD')) {
-      write(text.slice(written));
-      written = text.length;
-    }
-    if (stopStrings.some((s) => text.includes(s))) break;
+    const piece = answer.push(id);
+    if (stream && piece) write(piece);
+    if (stopStrings.some((s) => answer.decoded.includes(s))) break;
   }
-  if (stream && written < text.length) write(text.slice(written));
+  const rest = answer.finish();
+  if (stream && rest) write(rest);
+  let text = answer.decoded;
   for (const s of stopStrings) if (text.includes(s)) text = text.slice(0, text.indexOf(s)).trimEnd();
   write(stream ? '\n' : `${text}\n`);
   return text;

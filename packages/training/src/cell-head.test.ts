@@ -3,12 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@mllm/core';
 import { checkGradients } from '@mllm/core/testing';
 import { CellHead } from './cell-head';
-
-/** log-softmax picked at `target`, written out with plain numbers. */
-function nll(logits: number[], target: number): number {
-  const max = Math.max(...logits);
-  return max + Math.log(logits.reduce((s, v) => s + Math.exp(v - max), 0)) - logits[target]!;
-}
+import { layerNormAtInit, linearReadout, nll } from './hand-readout.test-helper';
 
 describe('CellHead', () => {
   it('labels each token of the grid with its cell, in CELLS order', () => {
@@ -25,17 +20,8 @@ describe('CellHead', () => {
     const x = tokens.arraySync();
     const w = head.classifier.weight.arraySync() as number[][];
     const bias = head.classifier.bias!.arraySync() as number[];
-    const norm = (v: number[]) => {
-      const mean = v.reduce((a, b) => a + b) / v.length;
-      const variance = v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length;
-      return v.map((e) => (e - mean) / Math.sqrt(variance + 1e-5));
-    };
     let total = 0;
-    for (let b = 0; b < 2; b++)
-      for (let t = 0; t < 4; t++) {
-        const f = norm(x[b]![t]!);
-        total += nll(w.map((row, k) => row.reduce((s, wk, i) => s + wk * f[i]!, bias[k]!)), t);
-      }
+    for (let b = 0; b < 2; b++) for (let t = 0; t < 4; t++) total += nll(linearReadout(w, bias, layerNormAtInit(x[b]![t]!)), t);
     expect(got).toBeCloseTo(total / 8, 4);
   });
 

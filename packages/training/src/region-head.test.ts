@@ -4,6 +4,7 @@ import { Rng } from '@mllm/core';
 import { checkGradients, checkParameterGradients } from '@mllm/core/testing';
 import type { Scene } from '@mllm/data';
 import { RegionHead } from './region-head';
+import { layerNormAtInit, linearReadout, nll, softmax } from './hand-readout.test-helper';
 
 const obj = (cell: Scene['objects'][number]['cell'], shape: Scene['objects'][number]['shape'], color: Scene['objects'][number]['color'], size: Scene['objects'][number]['size']) => ({ cell, shape, color, size, x: 0, y: 0 });
 const scenes: Scene[] = [
@@ -11,29 +12,17 @@ const scenes: Scene[] = [
   { id: 'b', objects: [obj('top right', 'circle', 'yellow', 'small')] },
 ];
 
-/** log-softmax picked at `target`, written out with plain numbers. */
-function nll(logits: number[], target: number): number {
-  const max = Math.max(...logits);
-  const logZ = max + Math.log(logits.reduce((s, v) => s + Math.exp(v - max), 0));
-  return logZ - logits[target]!;
-}
-
 /** The head's logits for every (image, cell), in CELLS order, computed by hand from the tokens of a 4 x 4 grid. */
 function handLogits(head: RegionHead, tokens: tf.Tensor3D): number[][][] {
   const x = tokens.arraySync();
   const w = head.classifier.weight.arraySync() as number[][];
   const bias = head.classifier.bias!.arraySync() as number[];
-  const norm = (v: number[]) => {
-    const mean = v.reduce((a, b) => a + b) / v.length;
-    const variance = v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length;
-    return v.map((e) => (e - mean) / Math.sqrt(variance + 1e-5)); // LayerNorm at init: weight 1, bias 0
-  };
   const cellOrigins = [[0, 0], [0, 2], [2, 0], [2, 2]]; // (row, column) of each cell's first token, CELLS order
   return x.map((image) =>
     cellOrigins.map(([r0, c0]) => {
       const features: number[] = [];
-      for (const r of [r0!, r0! + 1]) for (const c of [c0!, c0! + 1]) features.push(...norm(image[r * 4 + c]!));
-      return w.map((row, k) => row.reduce((sum, wk, i) => sum + wk * features[i]!, bias[k]!));
+      for (const r of [r0!, r0! + 1]) for (const c of [c0!, c0! + 1]) features.push(...layerNormAtInit(image[r * 4 + c]!));
+      return linearReadout(w, bias, features);
     }),
   );
 }
@@ -74,11 +63,6 @@ describe('RegionHead', () => {
     const head = new RegionHead(3, 16, new Rng(5));
     const tokens = tf.randomNormal([2, 16, 3], 0, 1, 'float32', 6) as tf.Tensor3D;
     const predictions = head.predict(tokens).flat();
-    const softmax = (v: number[]) => {
-      const max = Math.max(...v);
-      const e = v.map((x) => Math.exp(x - max));
-      return e.map((x) => x / e.reduce((a, b) => a + b));
-    };
     const probabilities = handLogits(head, tokens).flat().map((cell) => softmax(cell.slice(0, 5)));
     expect(predictions).toHaveLength(8);
     predictions.forEach((p, i) => {

@@ -2,12 +2,11 @@
 import * as ortWeb from 'onnxruntime-web';
 import { OnnxMultimodalModel } from '@mllm/onnx/runtime';
 import { loadTokenizer, type ChatTurn, type TextTokenizer } from '@mllm/tokenizer';
-import { promptIds } from '@mllm/run/browser';
+import { StreamedAnswer, promptIds } from '@mllm/run/browser';
 import { softmax } from '@mllm/llm/decoding';
 import { mount, readBytes, sizeOf } from '../host/virtual-files';
 import { useExecutionProviders } from '../host/module';
 import { visualTokens } from './visual-tokens';
-import { StreamedAnswer } from '../answer-text';
 import type { Decoding, GenerationResult, ModelInfo, Reply, Request } from './protocol';
 
 /**

@@ -45,7 +45,7 @@ export interface GenerationResult {
   ids: number[];
   /** The answer as the tokenizer decodes it (what `mllm chat` prints and keeps as the turn). */
   text: string;
-  /** The text as it streamed in (answer-text.ts); they join to `text`. */
+  /** The text as it streamed in (`StreamedAnswer` of @mllm/run/browser); they join to `text`. */
   pieces: string[];
   /** Each piece's probability: the product of its tokens' (softmax of the logits, before temperature, top-k or top-p). */
   probabilities: number[];

@@ -1,9 +1,9 @@
 /**
- * An answer's text as it streams in, by the rule of `mllm chat --runtime onnx`: after each token
- * the whole answer is decoded again, and what that adds to the text already shown is the new
- * piece. A word tokenizer's piece is a word after its space; a byte-level BPE token can be part of
- * a word (" col" + "our") or end inside a character, whose bytes wait until it is whole. Decoding
- * a token alone would show " col our" or U+FFFD.
+ * An answer's text as it streams in, the rule of `mllm chat --runtime onnx` and of the
+ * playground: after each token the whole answer is decoded again, and what that adds to the text
+ * already shown is the new piece. A word tokenizer's piece is a word after its space; a
+ * byte-level BPE token can be part of a word (" col" + "our") or end inside a character, whose
+ * bytes wait until it is whole. Decoding a token alone would show " col our" or U+FFFD.
  */
 export class StreamedAnswer {
   readonly ids: number[] = [];
@@ -12,20 +12,21 @@ export class StreamedAnswer {
   /** For each piece, how many of `ids` had been generated when it was shown. */
   private readonly pieceEnds: number[] = [];
   text = '';
+  /** The whole answer decoded, a held-back character included. */
+  decoded = '';
 
   constructor(private readonly decode: (ids: number[]) => string) {}
 
   /** Adds a generated token; returns the text it shows ('' when it shows nothing yet). */
   push(id: number): string {
     this.ids.push(id);
-    const text = this.decode(this.ids);
-    if (text.endsWith('\uFFFD')) return '';
-    return this.show(text);
+    this.decoded = this.decode(this.ids);
+    return this.decoded.endsWith('\uFFFD') ? '' : this.show(this.decoded);
   }
 
   /** Shows whatever the answer's decoded text still holds back (a character left incomplete at the end). */
   finish(): string {
-    return this.show(this.decode(this.ids));
+    return this.show(this.decoded);
   }
 
   private show(text: string): string {

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Scene } from '@mllm/data';
-import { StreamedAnswer } from './answer-text';
-import { checkAnswer, pieceMarks } from './answer-check';
+import { StreamedAnswer } from './streamed-answer';
 
 /** A byte-level tokenizer at its simplest: each id is one UTF-8 byte, decoded as the whole answer. */
 const bytes = (ids: number[]) => new TextDecoder().decode(Uint8Array.from(ids));
@@ -30,15 +28,5 @@ describe('StreamedAnswer', () => {
     const vocabulary = ['a', 'red', 'circle', '.'];
     const answer = new StreamedAnswer((ids) => ids.map((id) => vocabulary[id]).join(' '));
     expect([0, 1, 2, 3].map((id) => answer.push(id))).toEqual(['a', ' red', ' circle', ' .']);
-  });
-});
-
-describe('pieceMarks', () => {
-  const scene: Scene = { id: 's', objects: [{ cell: 'top left', shape: 'circle', color: 'red', size: 'small', x: 0, y: 0 }] };
-
-  it("marks every piece of a mention with the mention's check, whole words or not", () => {
-    const pieces = [' a', ' re', 'd', ' circle', ' and', ' a', ' blue', ' squ', 'are', ' .'];
-    const check = checkAnswer(pieces.join(''), scene);
-    expect(pieceMarks(pieces, check)).toEqual([undefined, 'grounded', 'grounded', 'grounded', undefined, undefined, 'hallucinated', 'hallucinated', 'hallucinated', undefined]);
   });
 });
