@@ -6,13 +6,13 @@ import type { Scene } from './scene';
 
 const world = new ShapesWorld({ seed: 3, sizes: { train: 300, val: 20, test: 60 } });
 
-/** The colour of the only object of `shape` in the scene: the key a colour mapping reads, found independently. */
-function keyOf(scene: Scene, question: string): string {
+/** The colour (or with `bySize`, the size) of the only object of `shape` in the scene: the key a mapping reads, found independently. */
+function keyOf(scene: Scene, question: string, bySize = false): string {
   const shape = /the (\w+) \?$/.exec(question)?.[1];
   const color = /the (\w+) one \?$/.exec(question)?.[1];
   const named = scene.objects.filter((o) => (color ? o.color === color : o.shape === shape));
   expect(named).toHaveLength(1);
-  return color ? named[0]!.shape : named[0]!.color;
+  return color ? named[0]!.shape : bySize ? named[0]!.size : named[0]!.color;
 }
 
 describe('interleaved sequences', () => {
@@ -25,6 +25,7 @@ describe('interleaved sequences', () => {
       const wordOf = new Map<string, string>();
       for (const p of pairs) {
         expect(INTERLEAVED_LABELS).toContain(p.answer);
+        expect(['zero', 'one', 'two', 'three', 'four']).not.toContain(p.answer);
         const key = keyOf(world.scene(p.sceneId), p.question);
         expect(wordOf.get(key) ?? p.answer).toBe(p.answer);
         wordOf.set(key, p.answer);
@@ -66,6 +67,51 @@ describe('few-shot episodes', () => {
       }
       expect(episode.demonstrations.every((d) => d.sceneId !== episode.sceneId)).toBe(true);
     }
+  });
+
+  it('every k-shot prompt of a mapping task shows the query\'s key, at a place that varies between episodes', () => {
+    const rng = new Rng(7);
+    const places: number[] = [];
+    for (let e = 0; e < 60; e++) {
+      const task = (['color-word', 'size-word', 'color-number'] as const)[e % 3]!;
+      const bySize = task === 'size-word';
+      const episode = fewShotEpisode(task, world.scenes('test'), rng, 4);
+      const queryKey = keyOf(world.scene(episode.sceneId), episode.question, bySize);
+      for (const k of [1, 2, 3, 4]) {
+        const shown = episode.byShots![String(k)]!;
+        expect(shown).toHaveLength(k);
+        const showing = shown.map((d) => keyOf(world.scene(d.sceneId), d.question, bySize) === queryKey);
+        expect(showing).toContain(true);
+        // the label shown for the key is the query's answer, so the answer is defined by what the model sees
+        shown.forEach((d, i) => showing[i] && expect(d.answer).toBe(episode.answer));
+        expect(shown.every((d) => d.sceneId !== episode.sceneId)).toBe(true);
+      }
+      expect(episode.demonstrations).toEqual(episode.byShots!['4']);
+      places.push(episode.byShots!['4']!.findIndex((d) => keyOf(world.scene(d.sceneId), d.question, bySize) === queryKey));
+    }
+    expect(new Set(places).size).toBeGreaterThan(2);
+  });
+
+  it('size-word maps the named shape\'s size (not its colour) to training labels, consistently', () => {
+    const rng = new Rng(8);
+    let colourWouldDisagree = 0;
+    for (let e = 0; e < 30; e++) {
+      const episode = fewShotEpisode('size-word', world.scenes('test'), rng, 4);
+      const wordOf = new Map<string, string>();
+      const byColour = new Map<string, string>();
+      for (const p of [...episode.demonstrations, episode]) {
+        expect(INTERLEAVED_LABELS).toContain(p.answer);
+        const size = keyOf(world.scene(p.sceneId), p.question, true);
+        expect(wordOf.get(size) ?? p.answer).toBe(p.answer);
+        wordOf.set(size, p.answer);
+        const colour = keyOf(world.scene(p.sceneId), p.question);
+        if ((byColour.get(colour) ?? p.answer) !== p.answer) colourWouldDisagree++;
+        byColour.set(colour, p.answer);
+      }
+      expect(wordOf.size).toBeLessThanOrEqual(2);
+    }
+    // the colour is not what the labels follow
+    expect(colourWouldDisagree).toBeGreaterThan(0);
   });
 
   it('count-kind answers with the count of one kind, the same kind across the episode', () => {

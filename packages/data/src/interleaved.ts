@@ -22,23 +22,30 @@ export interface InterleavedPair {
   answer: string;
 }
 
-/** Which attribute of the named object a mapping reads. */
-type MappedAttribute = 'color' | 'shape';
+/** Which attribute of the named object a mapping reads; `size` only in the held-out `size-word` task. */
+type MappedAttribute = 'color' | 'shape' | 'size';
 
 /**
- * Words training sequences map attributes to: the world's own words (so the default vocabulary
- * already holds them), number words excepted. The held-out `color-number` task maps colours to
- * number words, which no training sequence ever uses as labels. Many label words, not only the
- * attribute words, because a model copies a label it has never produced in that format only
- * when training gave it many labels to copy (Chan et al. 2022: in-context learning of novel
- * labels grows with the number of classes).
+ * Words training sequences map attributes to: every word of the world's own language (colours,
+ * shapes, sizes, cell and relation words, yes/no and the words of its prompts and questions, so
+ * the default vocabulary already holds them), number words excepted. The held-out `color-number`
+ * task maps colours to number words, which no training sequence ever uses as labels. Many label
+ * words, not only the attribute words, because a model copies a label it has never produced in
+ * that format only when training gave it many labels to copy (Chan et al. 2022: in-context
+ * learning of novel labels grows with the number of classes); with the 32 words of colours,
+ * shapes, sizes, cells and a few prompt words a model never copied a number word.
  */
 export const INTERLEAVED_LABELS: readonly string[] = [
   ...COLORS,
   ...SHAPES,
   ...SIZES,
-  ...['top', 'bottom', 'left', 'right', 'above', 'below', 'yes', 'no'],
-  ...['image', 'object', 'objects', 'caption', 'detail', 'short', 'describe', 'write', 'see', 'color', 'only', 'word'],
+  ...['top', 'bottom', 'left', 'right', 'above', 'below', 'corner', 'position', 'yes', 'no', 'true', 'not'],
+  ...['image', 'picture', 'object', 'objects', 'thing', 'things', 'shape', 'shapes', 'color', 'colour', 'size', 'kind', 'part', 'number'],
+  ...['caption', 'description', 'detail', 'detailed', 'sentence', 'short', 'word', 'name'],
+  ...['describe', 'write', 'see', 'tell', 'say', 'show', 'shown', 'shows', 'give', 'find', 'count', 'explain', 'summarize', 'call', 'contain', 'contains'],
+  ...['appear', 'visible', 'present', 'drawn', 'placed', 'located', 'looking', 'big', 'only', 'every', 'everything', 'any', 'without'],
+  ...['what', 'where', 'which', 'whether', 'how', 'many', 'is', 'are', 'do', 'does', 'can', 'cannot', 'would', 'has', 'have'],
+  ...['there', 'this', 'that', 'it', 'me', 'we', 'you', 'with', 'for', 'in', 'of', 'at', 'or', 'and', 'an', 'a', 'the'],
 ];
 
 /** Number words a model answers elsewhere ("how many objects are there ?"); "zero" never is, so it is left out. */
@@ -63,12 +70,12 @@ interface Named {
   key: string;
 }
 
-/** The objects of a scene nameable by the attribute other than `attribute`, with their key. */
+/** The objects of a scene a question can name without ambiguity (by shape, or by colour for a shape key), with the key `attribute` reads. */
 function nameable(scene: Scene, attribute: MappedAttribute): Named[] {
   const unique = (o: SceneObject, by: 'color' | 'shape') => scene.objects.filter((p) => p[by] === o[by]).length === 1;
-  return attribute === 'color'
-    ? scene.objects.filter((o) => unique(o, 'shape')).map((o) => ({ question: mappedColorQuestion(o.shape), key: o.color }))
-    : scene.objects.filter((o) => unique(o, 'color')).map((o) => ({ question: mappedShapeQuestion(o.color), key: o.shape }));
+  return attribute === 'shape'
+    ? scene.objects.filter((o) => unique(o, 'color')).map((o) => ({ question: mappedShapeQuestion(o.color), key: o.shape }))
+    : scene.objects.filter((o) => unique(o, 'shape')).map((o) => ({ question: mappedColorQuestion(o.shape), key: o[attribute] }));
 }
 
 /** A one-to-one map from `keys` to words drawn from `labels`. */
@@ -122,32 +129,50 @@ export function interleavedSequence(scenes: readonly Scene[], rng: Rng, options:
 /**
  * The few-shot tasks. `color-word`: the colour of the named shape mapped to a word of
  * INTERLEAVED_LABELS (the format interleaved training shows, with a fresh mapping).
+ * `size-word` (held out): the same question and labels, but the mapping reads the named
+ * shape's size, an attribute no training sequence maps; only the demonstrations tell it from
+ * `color-word`.
  * `color-number` (held out): colours mapped to the number words one..four, labels no training
  * sequence uses. `count-kind` (held out): "how many ?" answered with the number of objects of a
  * kind (a colour or a shape) that only the demonstrations reveal; never trained.
  */
-export const FEW_SHOT_TASKS = ['color-word', 'color-number', 'count-kind'] as const;
+export const FEW_SHOT_TASKS = ['color-word', 'size-word', 'color-number', 'count-kind'] as const;
 export type FewShotTask = (typeof FEW_SHOT_TASKS)[number];
 
-/** A query with the demonstrations before it (as many as the largest shot count; fewer shots take a prefix). */
+/**
+ * A query with the demonstrations before it (as many as the largest shot count); fewer shots
+ * take a prefix, or `byShots[k]` where the episode gives it.
+ */
 export interface FewShotEpisode extends InterleavedPair {
   demonstrations: InterleavedPair[];
+  byShots?: Record<string, InterleavedPair[]>;
 }
 
 /**
  * One episode of `task`: a query about a scene of `scenes` and `shots` demonstrations about other
- * scenes of it, drawn at random (Flamingo's protocol), all under one mapping or kind drawn for
- * the episode.
+ * scenes of it, all under one mapping or kind drawn for the episode. For the mapping tasks every
+ * k-shot prompt shows the query's key at least once (the label of a key no demonstration shows
+ * is defined by nothing the model sees), at a random place among the k, and the other
+ * demonstrations are drawn at random (Flamingo's protocol); `count-kind`'s are all random.
  */
 export function fewShotEpisode(task: FewShotTask, scenes: readonly Scene[], rng: Rng, shots: number): FewShotEpisode {
   if (task === 'count-kind') return countKindEpisode(scenes, rng, shots);
-  const mapping = drawMapping(COLORS, task === 'color-word' ? INTERLEAVED_LABELS : HELD_OUT_LABELS, rng);
+  const attribute: MappedAttribute = task === 'size-word' ? 'size' : 'color';
+  const keys: readonly string[] = attribute === 'size' ? SIZES : COLORS;
+  const mapping = drawMapping(keys, task === 'color-number' ? HELD_OUT_LABELS : INTERLEAVED_LABELS, rng);
   const pair = (exclude?: string): InterleavedPair => {
-    const { scene, named } = drawNamed(scenes, 'color', COLORS, rng, exclude);
+    const { scene, named } = drawNamed(scenes, attribute, keys, rng, exclude);
     return { sceneId: scene.id, question: named.question, answer: mapping.get(named.key)! };
   };
   const query = pair();
-  return { ...query, demonstrations: Array.from({ length: shots }, () => pair(query.sceneId)) };
+  const keyOfQuery = [...mapping].find(([, word]) => word === query.answer)![0];
+  const { scene, named } = drawNamed(scenes, attribute, [keyOfQuery], rng, query.sceneId);
+  const showsKey: InterleavedPair = { sceneId: scene.id, question: named.question, answer: query.answer };
+  const others = Array.from({ length: Math.max(0, shots - 1) }, () => pair(query.sceneId));
+  // every k-shot prompt shows the query's key once at least, at a random place among the k
+  const byShots: Record<string, InterleavedPair[]> = {};
+  for (let k = 1; k <= shots; k++) byShots[String(k)] = rng.shuffle([showsKey, ...others.slice(0, k - 1)]);
+  return { ...query, demonstrations: shots > 0 ? byShots[String(shots)]! : [], byShots };
 }
 
 function countKindEpisode(scenes: readonly Scene[], rng: Rng, shots: number): FewShotEpisode {

@@ -27,6 +27,9 @@ export function iclMarkdown(result: IclResult): string[] {
     const gain = (t.shots[last] ?? NaN) - (t.shots[first] ?? NaN);
     return [task.replace(/\|/g, '\\|'), ...shots.map((k) => fmt(t.shots[k])), fmt(gain)];
   });
+  const copyRows = Object.entries(result.tasks)
+    .filter(([, t]) => t.copy)
+    .map(([task, t]) => [`${task.replace(/\|/g, '\\|')}: copy a random demonstration`, ...shots.map((k) => (k in t.copy! ? fmt(t.copy![k]) : '')), '']);
   return [
     '## In-context learning (few-shot)',
     '',
@@ -35,7 +38,9 @@ export function iclMarkdown(result: IclResult): string[] {
     `| ${header.join(' | ')} |`,
     `| --- | ${header.slice(1).map(() => '---:').join(' | ')} |`,
     ...rows.map((r) => `| ${r.join(' | ')} |`),
+    ...copyRows.map((r) => `| ${r.join(' | ')} |`),
     '',
+    ...(copyRows.length > 0 ? ['The "copy a random demonstration" rows are what answering with the label of one of the shown demonstrations, picked at random, would score on the same prompts: accuracy above them comes from matching the query to the demonstrations.', ''] : []),
     `![accuracy against the number of demonstrations](${ICL_CURVE_FILE})`,
   ];
 }

@@ -43,8 +43,25 @@ describe('few-shot scoring', () => {
     // 2 shots: s0 sees s2 (red) -> cat, right; s1 sees only red -> none: 1/2.
     // count, keyed on colour too: 0 shots none; 1 shot s2 sees s0 (red) -> "one", right; 2 shots: same.
     const replies = await matcher.answer(iclRequests(icl));
-    expect(scoreIcl(icl, replies)).toEqual({ tasks: { colour: { shots: { '0': 0, '1': 0, '2': 0.5 } }, count: { shots: { '0': 0, '1': 1, '2': 1 } } } });
-    expect(scoreIcl(icl, ['CAT .', 'dog', 'x', 'x', 'x', 'x', 'One', 'x', 'x']).tasks).toEqual({ colour: { shots: { '0': 1, '1': 0, '2': 0 } }, count: { shots: { '0': 1, '1': 0, '2': 0 } } });
+    // copying a random shown demonstration: colour 1 shot 0 of 2 episodes, 2 shots (1/2 + 0) / 2; count 1 of 1, then 1/2
+    expect(scoreIcl(icl, replies)).toEqual({
+      tasks: { colour: { shots: { '0': 0, '1': 0, '2': 0.5 }, copy: { '1': 0, '2': 0.25 } }, count: { shots: { '0': 0, '1': 1, '2': 1 }, copy: { '1': 1, '2': 0.5 } } },
+    });
+    const scored = scoreIcl(icl, ['CAT .', 'dog', 'x', 'x', 'x', 'x', 'One', 'x', 'x']).tasks;
+    expect([scored.colour!.shots, scored.count!.shots]).toEqual([{ '0': 1, '1': 0, '2': 0 }, { '0': 1, '1': 0, '2': 0 }]);
+  });
+
+  it('shows byShots[k] where an episode gives it, and scores copying a random shown demonstration', async () => {
+    const d = (sceneId: string, answer: string) => ({ sceneId, question: 'what word goes with it ?', answer });
+    const set: IclSet = {
+      shots: [0, 1, 2],
+      tasks: { colour: [{ ...d('s0', 'cat'), demonstrations: [d('s1', 'dog'), d('s2', 'cat')], byShots: { '1': [d('s2', 'cat')], '2': [d('s1', 'dog'), d('s2', 'cat')] } }] },
+    };
+    expect(iclRequests(set).map((r) => r.demonstrations?.map((x) => x.sceneId))).toEqual([undefined, ['s2'], ['s1', 's2']]);
+    // the matcher finds s2 (red, as s0) in both prompts; copying a random one: 1 of 1, then 1 of 2
+    expect(scoreIcl(set, await matcher.answer(iclRequests(set)))).toEqual({ tasks: { colour: { shots: { '0': 0, '1': 1, '2': 1 }, copy: { '1': 1, '2': 0.5 } } } });
+    const wrong: IclSet = { ...set, tasks: { colour: [{ ...set.tasks.colour![0]!, byShots: { '2': [d('s2', 'cat')] } }] } };
+    expect(() => iclRequests(wrong)).toThrow(/episode 0 gives 1 demonstrations for 2 shots/);
   });
 
   it('rejects a reply count that does not match and episodes with too few demonstrations', () => {
@@ -71,7 +88,10 @@ describe('few-shot report section', () => {
     expect(lines).toContain('| task | 0-shot | 1-shot | 2-shot | 4-shot | 4-shot - 0-shot |');
     expect(lines).toContain('| color-number | 0.000 | 0.250 | 0.400 | 0.550 | 0.550 |');
     expect(lines.at(-1)).toBe(`![accuracy against the number of demonstrations](${ICL_CURVE_FILE})`);
+    expect(lines.some((l) => l.includes('copy a random demonstration'))).toBe(false);
     expect(iclMarkdown({ tasks: {} })).toEqual([]);
+    const withCopy = iclMarkdown({ tasks: { 'color-number': { shots: { '0': 0, '1': 0.9, '4': 0.6 }, copy: { '1': 1, '4': 0.45 } } } });
+    expect(withCopy).toContain('| color-number: copy a random demonstration |  | 1.000 | 0.450 |  |');
   });
 
   it('draws one line per task through its points', () => {

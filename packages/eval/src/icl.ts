@@ -19,9 +19,14 @@ export interface AnswerRequest {
   demonstrations?: readonly Demonstration[];
 }
 
-/** A query with the demonstrations for its largest shot count; k shots show the first k. */
+/**
+ * A query with the demonstrations for its largest shot count; k shots show the first k, or
+ * `byShots[k]` where an episode gives it (a task that shows the query's key in every prompt at a
+ * random place among the k, where the first k would always put it first).
+ */
 export interface IclEpisode extends Demonstration {
   demonstrations: readonly Demonstration[];
+  byShots?: Readonly<Record<string, readonly Demonstration[]>>;
 }
 
 export interface IclSet {
@@ -31,9 +36,14 @@ export interface IclSet {
   tasks: Record<string, readonly IclEpisode[]>;
 }
 
-/** `eval.icl` of report.json: accuracy per task and shot count (keys are the counts as strings). */
+/**
+ * `eval.icl` of report.json: accuracy per task and shot count (keys are the counts as strings),
+ * and per shot count above zero what copying the label of a demonstration picked at random would
+ * score on the same prompts (`copy`): the part of the accuracy that needs no matching of the
+ * query to the demonstrations.
+ */
 export interface IclResult {
-  tasks: Record<string, { shots: Record<string, number> }>;
+  tasks: Record<string, { shots: Record<string, number>; copy?: Record<string, number> }>;
 }
 
 /**
@@ -54,14 +64,23 @@ function checkSet(set: IclSet): void {
     if (episodes.length === 0) throw new Error(`icl: task "${task}" has no episodes; give it at least one`);
     const short = episodes.findIndex((e) => e.demonstrations.length < most);
     if (short >= 0) throw new Error(`icl: task "${task}" episode ${short} has ${episodes[short]!.demonstrations.length} demonstrations but ${most} shots are asked; give every episode at least ${most}`);
+    episodes.forEach((e, i) => {
+      for (const [k, shown] of Object.entries(e.byShots ?? {}))
+        if (shown.length !== Number(k)) throw new Error(`icl: task "${task}" episode ${i} gives ${shown.length} demonstrations for ${k} shots; byShots[k] must hold exactly k`);
+    });
   }
+}
+
+/** The demonstrations a k-shot prompt of `episode` shows. */
+function shownDemonstrations(episode: IclEpisode, k: number): readonly Demonstration[] {
+  return episode.byShots?.[String(k)] ?? episode.demonstrations.slice(0, k);
 }
 
 /** The requests to ask: per task (in key order), per shot count, every episode with its first k demonstrations. */
 export function iclRequests(set: IclSet): AnswerRequest[] {
   checkSet(set);
   return Object.values(set.tasks).flatMap((episodes) =>
-    set.shots.flatMap((k) => episodes.map((e) => ({ sceneId: e.sceneId, prompt: e.question, ...(k > 0 && { demonstrations: e.demonstrations.slice(0, k) }) }))),
+    set.shots.flatMap((k) => episodes.map((e) => ({ sceneId: e.sceneId, prompt: e.question, ...(k > 0 && { demonstrations: shownDemonstrations(e, k) }) }))),
   );
 }
 
@@ -73,11 +92,16 @@ export function scoreIcl(set: IclSet, replies: readonly string[]): IclResult {
   const tasks: IclResult['tasks'] = {};
   for (const [task, episodes] of Object.entries(set.tasks)) {
     const shots: Record<string, number> = {};
+    const copy: Record<string, number> = {};
     for (const k of set.shots) {
       const right = episodes.filter((e) => iclAnswer(replies[next++]!) === e.answer.toLowerCase()).length;
       shots[String(k)] = safeRatio(right, episodes.length);
+      if (k > 0) {
+        const sameLabel = (e: IclEpisode) => shownDemonstrations(e, k).filter((d) => d.answer.toLowerCase() === e.answer.toLowerCase()).length / k;
+        copy[String(k)] = episodes.reduce((sum, e) => sum + sameLabel(e), 0) / episodes.length;
+      }
     }
-    tasks[task] = { shots };
+    tasks[task] = { shots, ...(Object.keys(copy).length > 0 && { copy }) };
   }
   return { tasks };
 }

@@ -24,17 +24,17 @@ describe('the few-shot evaluation set', () => {
 
   it('asks every task at 0, 1, 2 and 4 shots about the evaluated test scenes', () => {
     expect(set.icl!.shots).toEqual([0, 1, 2, 4]);
-    expect(Object.keys(set.icl!.tasks)).toEqual(['color-word', 'color-number', 'count-kind']);
+    expect(Object.keys(set.icl!.tasks)).toEqual(['color-word', 'size-word', 'color-number', 'count-kind']);
     const ids = new Set(set.scenes.map((s) => s.id));
     for (const episodes of Object.values(set.icl!.tasks)) {
       expect(episodes).toHaveLength(5);
-      for (const e of episodes) for (const p of [e, ...e.demonstrations]) expect(ids.has(p.sceneId)).toBe(true);
+      for (const e of episodes) for (const p of [e, ...e.demonstrations, ...Object.values(e.byShots ?? {}).flat()]) expect(ids.has(p.sceneId)).toBe(true);
     }
   });
 
   it('reaches report.eval.icl with the exact shape: tasks -> shots -> accuracy', async () => {
     const report = await evaluate({ answer: async (requests) => requests.map((r) => r.demonstrations?.at(-1)?.answer ?? 'yes') }, set);
-    for (const task of ['color-word', 'color-number', 'count-kind']) {
+    for (const task of ['color-word', 'size-word', 'color-number', 'count-kind']) {
       const shots = report.icl!.tasks[task]!.shots;
       expect(Object.keys(shots)).toEqual(['0', '1', '2', '4']);
       for (const acc of Object.values(shots)) expect(acc).toBeGreaterThanOrEqual(0), expect(acc).toBeLessThanOrEqual(1);
