@@ -53,6 +53,20 @@ describe('chainImpliedAnswer', () => {
     expect(listedObjects('the top left has a small red circle . the top left has a large blue square .')).toHaveLength(1);
   });
 
+  it('reads a checked chain by its yes/no sub-questions, not by what it lists', () => {
+    const counted = 'is the top left red ? yes , one . is the top right red ? no . is the bottom left red ? yes , two . is the bottom right red ? no . so the answer is three .';
+    expect(chainImpliedAnswer('how many red objects are there ?', counted)).toBe('two');
+    // checks of another colour are not about the question; a cell's first check wins
+    expect(chainImpliedAnswer('how many red objects are there ?', 'is the top left blue ? yes , one . is the top right red ? yes , one . is the top right red ? no .')).toBe('one');
+    expect(chainImpliedAnswer('how many squares are there ?', 'is the top left a square ? yes , one . is the top right a circle ? yes .')).toBe('one');
+    expect(chainImpliedAnswer('how many objects are there ?', 'is there an object at the top left ? no . is there an object at the bottom right ? yes , one .')).toBe('one');
+    expect(chainImpliedAnswer('is the red circle left of the blue square ?', 'is the red circle at the left ? yes . is the blue square at the right ? yes .')).toBe('yes');
+    expect(chainImpliedAnswer('is the red circle above the blue square ?', 'is the red circle at the top ? no . is the blue square at the bottom ? yes .')).toBe('no');
+    // the second check names another object, or the wrong side: the steps do not say
+    expect(chainImpliedAnswer('is the red circle left of the blue square ?', 'is the red circle at the left ? yes . is the red circle at the right ? yes .')).toBeUndefined();
+    expect(chainImpliedAnswer('is the red circle left of the blue square ?', 'is the red circle at the left ? yes . is the blue square at the left ? yes .')).toBeUndefined();
+  });
+
   it('every generated chain, in every style and length, implies its own answer', () => {
     const rng = new Rng(11);
     for (let i = 0; i < 200; i++) {

@@ -3,6 +3,7 @@ import type { Cell, Color, SceneObject, Shape, Size } from './scene';
 import { NUMBER_WORDS, RELATIONS, holds } from './language';
 import type { Relation } from './language';
 import { PLURAL } from './chain-of-thought';
+import { relationSides } from './reasoning-chains';
 
 /**
  * A chain's consistency with itself: read the objects and positions its steps state, work the
@@ -24,6 +25,11 @@ const LISTED: { pattern: RegExp; cellFirst: boolean }[] = [
   { pattern: new RegExp(`what is at the ${CELL} \\? a ${OBJECT}${TALLY} \\.`, 'g'), cellFirst: true }, // tree chains
   { pattern: new RegExp(`a ${OBJECT} at the ${CELL}`, 'g'), cellFirst: false }, // the original object list
 ];
+/** A checked count's sub-question about one cell and its yes/no: "is the top left red ? yes", "is the top left a square ? no", "is there an object at the top left ? yes". */
+const CELL_CHECK = new RegExp(`is (?:the ${CELL} (?:${alt(COLORS)}|a ${alt(SHAPES)})|there an object at the ${CELL}) \\? (yes|no)`, 'g');
+/** A checked spatial chain's sub-question about a named object and a side: "is the red circle at the left ? yes". */
+const SIDE_CHECK = new RegExp(`is the ${CATEGORY} at the (left|right|top|bottom) \\? (yes|no)`, 'g');
+
 /** Where a chain says a named object is: "the red circle is at the top left", "where is the red circle ? at the top left". */
 const PLACED = [new RegExp(`the ${CATEGORY} is at the ${CELL}`, 'g'), new RegExp(`where is the ${CATEGORY} \\? at the ${CELL}`, 'g')];
 
@@ -82,6 +88,8 @@ export function chainImpliedAnswer(question: string, chain: string): string | un
   const asked = parseReasoningQuestion(question);
   if (!asked) return undefined;
   const text = chain.toLowerCase().replace(/\s+/g, ' ');
+  const checked = checkedAnswer(asked, text);
+  if (checked.checks) return checked.answer;
   const listed = listedObjects(text);
   if (asked.type === 'count') return NUMBER_WORDS[listed.filter((o) => (!asked.color || o.color === asked.color) && (!asked.shape || o.shape === asked.shape)).length];
   if (asked.type === 'color') {
@@ -91,4 +99,35 @@ export function chainImpliedAnswer(question: string, chain: string): string | un
   const [a, b] = [placeOf(text, listed, asked.a), placeOf(text, listed, asked.b)];
   if (!a || !b || a === b) return undefined;
   return holds({ cell: a } as SceneObject, asked.relation, { cell: b } as SceneObject) ? 'yes' : 'no';
+}
+
+/**
+ * What a checked chain's sub-questions imply: for a count, the cells answered yes among those
+ * checked for what the question counts (a cell's first check wins; checks of another colour or
+ * shape are not about the question); for a spatial question, yes when the first named object
+ * is checked yes on the side the relation needs and the second on the other side, no when
+ * either is checked no, nothing when either check is missing. `checks` is false for a chain
+ * without sub-questions, which is read by its listed objects instead.
+ */
+function checkedAnswer(asked: Asked, text: string): { checks: boolean; answer?: string } {
+  if (asked.type === 'count') {
+    const found = [...text.matchAll(CELL_CHECK)];
+    if (found.length === 0) return { checks: false };
+    const verdicts = new Map<string, boolean>();
+    for (const m of found) {
+      const [cell, color, shape, anyCell, verdict] = [m[1], m[2], m[3], m[4], m[5]];
+      const about = anyCell ? !asked.color && !asked.shape : color ? color === asked.color && !asked.shape : shape === asked.shape && !asked.color;
+      const at = (cell ?? anyCell)!;
+      if (about && !verdicts.has(at)) verdicts.set(at, verdict === 'yes');
+    }
+    return { checks: true, answer: NUMBER_WORDS[[...verdicts.values()].filter(Boolean).length] };
+  }
+  if (asked.type !== 'spatial') return { checks: false };
+  const found = [...text.matchAll(SIDE_CHECK)];
+  if (found.length === 0) return { checks: false };
+  const [sideA, sideB] = relationSides(asked.relation);
+  const verdict = (o: { color: Color; shape: Shape }, sideWord: string) => found.find((m) => m[1] === o.color && m[2] === o.shape && m[3] === sideWord)?.[4];
+  const [a, b] = [verdict(asked.a, sideA), verdict(asked.b, sideB)];
+  if (a === 'no' || b === 'no') return { checks: true, answer: 'no' };
+  return { checks: true, answer: a === 'yes' && b === 'yes' ? 'yes' : undefined };
 }

@@ -74,6 +74,20 @@ describe('buildChain on a hand-worked scene', () => {
     );
   });
 
+  it('checked: a yes/no sub-question per cell with the count kept at each yes; the named objects checked against their sides', () => {
+    expect(buildChain(scene, redCount, { style: 'single', length: 'adaptive', carry: 'checked' })).toBe(
+      'is the top left red ? yes , one . is the top right red ? no . is the bottom left red ? no . is the bottom right red ? yes , two . so the answer is two .',
+    );
+    expect(buildChain(scene, q('how many squares are there ?', 'one', { type: 'count', filter: { shape: 'square' } }), { style: 'tree', length: 'fixed', carry: 'checked' })).toBe(
+      'is the top left a square ? no . is the top right a square ? no . is the bottom left a square ? yes , one . is the bottom right a square ? no . so the answer is one .',
+    );
+    expect(buildChain(scene, q('how many objects are there ?', 'three', { type: 'count' }), { style: 'tree', length: 'fixed', carry: 'checked' })).toBe(
+      'is there an object at the top left ? yes , one . is there an object at the top right ? no . is there an object at the bottom left ? yes , two . is there an object at the bottom right ? yes , three . so the answer is three .',
+    );
+    // "is the red cross above the red circle ?": above needs the first on top and the second at the bottom
+    expect(buildChain(scene, crossAbove, { style: 'tree', length: 'fixed', carry: 'checked' })).toBe('is the red cross at the top ? no . is the red circle at the bottom ? no . so the answer is no .');
+  });
+
   it('fixed length has four object steps for every question; adaptive as many as the question names', () => {
     const rng = new Rng(4);
     for (let i = 0; i < 100; i++) {

@@ -24,7 +24,14 @@ import type { ReasoningQuestion, ReasoningSubject } from './chain-of-thought';
  *   is kept at each matching object, which a filtered count checks where it stands ("the top
  *   left has a small red circle , is red , one ." / "..., not red ."), and the
  *   objects a spatial question names are placed first, in the question's order, straight from
- *   the image, then compared (a small model copies badly from far back in its own chain).
+ *   the image, then compared (a small model copies badly from far back in its own chain);
+ * - `checked`: every step is a yes/no sub-question asked of the image, with what the question
+ *   needs written before the decision, so no step compares words far apart: a count checks each
+ *   cell for what it counts ("is the top left red ? yes , one ." / "is the top right red ?
+ *   no ."), a spatial question checks each named object against the side its relation needs
+ *   ("is the red circle at the left ? yes . is the blue square at the right ? yes ."); the
+ *   answer is the last count, or yes when both checks are. Checked chains are sub-question
+ *   chains in either style, and a count checks every cell whatever the length.
  * The final words are always "so the answer is X .", the marker the evaluation parses.
  */
 
@@ -33,7 +40,7 @@ export type ChainStyle = (typeof CHAIN_STYLES)[number];
 export const CHAIN_LENGTHS = ['fixed', 'adaptive'] as const;
 export type ChainLength = (typeof CHAIN_LENGTHS)[number];
 
-export const CHAIN_CARRIES = ['listed', 'running'] as const;
+export const CHAIN_CARRIES = ['listed', 'running', 'checked'] as const;
 export type ChainCarry = (typeof CHAIN_CARRIES)[number];
 
 export interface ChainOptions {
@@ -103,6 +110,7 @@ export function chainSteps(scene: Scene, q: ReasoningQuestion, options: ChainOpt
   const byCell = new Map(scene.objects.map((o) => [o.cell, o] as const));
   const cells = options.length === 'fixed' ? CELLS : relevant(scene, q.about).map((o) => o.cell);
   if (options.carry === 'running') return runningSteps(scene, options.style, q, cells, byCell);
+  if (options.carry === 'checked') return checkedSteps(scene, options.style, q, cells, byCell);
   return [...cells.map((cell) => objectStep(options.style, cell, byCell.get(cell))), ...combineSteps(options.style, scene, q.about, q.answer)];
 }
 
@@ -121,6 +129,41 @@ function runningSteps(scene: Scene, style: ChainStyle, q: ReasoningQuestion, cel
     if (!o) return objectStep(style, cell, o);
     if (!counts(o, about)) return objectStep(style, cell, o, `not ${filterWords}`);
     return objectStep(style, cell, o, `${filterWords ? `is ${filterWords} , ` : ''}${NUMBER_WORDS[++n]}`);
+  });
+}
+
+/** The side of the grid a relation needs its first and its second object on ("left of": left, right). */
+export function relationSides(relation: Relation): [string, string] {
+  const sides: Record<Relation, [string, string]> = { 'left of': ['left', 'right'], 'right of': ['right', 'left'], above: ['top', 'bottom'], below: ['bottom', 'top'] };
+  return sides[relation];
+}
+
+/** Whether `o` lies on `sideWord` of the grid (a column or a row word). */
+function onSide(o: SceneObject, sideWord: string): boolean {
+  const p = cellPosition(o.cell);
+  return p.column === sideWord || p.row === sideWord;
+}
+
+/** The sub-question a checked count asks of one cell: "is the top left red ?", "is the top left a square ?", "is there an object at the top left ?". */
+export function cellCheckQuestion(cell: Cell, filter: { color: string } | { shape: string } | undefined): string {
+  if (!filter) return `is there an object at the ${cell} ?`;
+  return 'color' in filter ? `is the ${cell} ${filter.color} ?` : `is the ${cell} a ${filter.shape} ?`;
+}
+
+/** The `checked` chain's steps: yes/no sub-questions with the count kept at each yes, or the two named objects checked against their sides. */
+function checkedSteps(scene: Scene, style: ChainStyle, q: ReasoningQuestion, cells: readonly Cell[], byCell: ReadonlyMap<Cell, SceneObject>): string[] {
+  const about = q.about;
+  if (about.type === 'color') return [...cells.map((cell) => objectStep(style, cell, byCell.get(cell))), ...combineSteps(style, scene, about, q.answer)];
+  if (about.type === 'spatial') {
+    const [sideA, sideB] = relationSides(about.relation);
+    const check = (o: SceneObject, sideWord: string) => `is the ${categoryOf(o)} at the ${sideWord} ? ${onSide(o, sideWord) ? 'yes' : 'no'} .`;
+    return [check(about.a, sideA), check(about.b, sideB)];
+  }
+  let n = 0;
+  return CELLS.map((cell) => {
+    const o = byCell.get(cell);
+    const yes = o !== undefined && counts(o, about);
+    return `${cellCheckQuestion(cell, about.filter)} ${yes ? `yes , ${NUMBER_WORDS[++n]}` : 'no'} .`;
   });
 }
 
@@ -145,18 +188,25 @@ export function infillingTurn(scene: Scene, q: ReasoningQuestion, options: Chain
  * Text for the word tokenizer when a run trains these chains: every step phrase over all
  * cells, sizes, colours, shapes, relations and counts, plus the chains of `scenes` in both
  * styles and lengths (so word frequencies follow what training shows). Kept apart from
- * `reasoningCorpus`, so runs with the original chains keep their vocabulary.
+ * `reasoningCorpus`, so runs with the original chains keep their vocabulary; the checked
+ * chains' sub-questions join only for `carry: "checked"`, so other runs keep their ids.
  */
-export function chainCorpus(scenes: readonly Scene[], rng: Rng): string[] {
+export function chainCorpus(scenes: readonly Scene[], rng: Rng, carry: ChainCarry = 'listed'): string[] {
+  const checked = carry === 'checked';
   const text = new Set<string>([REASONING_PROMPT, INFILL_PROMPT, `${INFILL_GAP} .`, `${ANSWER_MARKER} yes no .`]);
   for (const cell of CELLS) text.add(`the ${cell} has a ${SIZES.join(' ')} is empty . what is at the ${cell} ? nothing . where is the ? at the ${cell} .`);
   for (const c of COLORS) text.add(`counting the ${c} ones : ${counting(4)} . how many are ${c} ? zero . what color is the ? ${c} .`);
   for (const s of SHAPES) text.add(`counting the ${PLURAL[s]} : counting them : how many are ${PLURAL[s]} ? how many are there ? the ${s} is a ${s} .`);
   for (const r of RELATIONS) text.add(`left is not ${r} right . top is ${r} bottom . is left ${r} right ? yes . is top ${r} bottom ? no .`);
+  if (checked) {
+    for (const cell of CELLS) text.add(`${cellCheckQuestion(cell, undefined)} yes , one . ${COLORS.map((c) => cellCheckQuestion(cell, { color: c })).join(' ')} ${SHAPES.map((sh) => cellCheckQuestion(cell, { shape: sh })).join(' ')} no .`);
+    for (const c of COLORS) for (const sh of SHAPES) text.add(['left', 'right', 'top', 'bottom'].map((side) => `is the ${c} ${sh} at the ${side} ?`).join(' ') + ' yes . no .');
+  }
   for (const scene of scenes) {
     for (const q of reasoningQuestions(scene, rng)) {
       text.add(withReasoningPrompt(q.question));
       for (const style of CHAIN_STYLES) for (const length of CHAIN_LENGTHS) text.add(buildChain(scene, q, { style, length }));
+      if (checked) text.add(buildChain(scene, q, { style: 'tree', length: 'fixed', carry: 'checked' }));
     }
   }
   return [...text];

@@ -50,7 +50,8 @@ export function createSession(config: RunConfig, registry: MllmRegistry = create
   const world = createWorld(config);
   const reasoning = trainsChainOfThought(config.stages) ? reasoningCorpus(world.scenes('train'), new Rng(config.seed).fork('corpus:reasoning')) : [];
   // chains with positions bring words of their own; only runs that train them learn those
-  if (trainedChainStyle(config.stages)) reasoning.push(...chainCorpus(world.scenes('train'), new Rng(config.seed).fork('corpus:chains')));
+  const chains = trainedChainStyle(config.stages);
+  if (chains) reasoning.push(...chainCorpus(world.scenes('train'), new Rng(config.seed).fork('corpus:chains'), chains.carry));
   // a run with tools knows their words (calls, results, errors, demonstrations) whether or not it trains on traces
   const tools = config.tools ? [...toolCorpus(world.scenes('train'), new Rng(config.seed).fork('corpus:tools')), DEMONSTRATION_WORDS.join(' ')] : [];
   const interleaved = usesInterleaved(config) ? interleavedCorpus() : [];

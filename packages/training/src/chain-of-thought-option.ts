@@ -21,7 +21,9 @@ const chainOfThoughtObject = z
     length: z.enum(CHAIN_LENGTHS).default('fixed'),
     /**
      * `listed`: objects listed, then the count or the places read back from the list; `running`:
-     * a count kept at each matching object, the named objects placed first (see @mllm/data's reasoning-chains).
+     * a count kept at each matching object, the named objects placed first; `checked`: yes/no
+     * sub-questions asked of the image, a count kept at each yes, the named objects checked
+     * against the sides their relation needs (see @mllm/data's reasoning-chains).
      */
     carry: z.enum(CHAIN_CARRIES).default('listed'),
     /**
@@ -32,7 +34,7 @@ const chainOfThoughtObject = z
   })
   .strict()
   .refine((c) => !(c.style === 'objects' && c.infilling > 0), { message: 'infilling needs steps with positions; use style "single" or "tree"', path: ['infilling'] })
-  .refine((c) => !(c.style === 'objects' && c.carry !== 'listed'), { message: 'a running count needs steps with positions; use style "single" or "tree"', path: ['carry'] });
+  .refine((c) => !(c.style === 'objects' && c.carry !== 'listed'), { message: 'a running or checked chain needs steps with positions; use style "single" or "tree"', path: ['carry'] });
 
 export type ChainOfThought = z.output<typeof chainOfThoughtObject>;
 
@@ -46,4 +48,4 @@ export const chainOfThoughtSchema = z
   .pipe(z.transform((c) => (typeof c === 'number' ? { share: c, style: 'objects', length: 'fixed', carry: 'listed', infilling: 0 } : c)))
   .pipe(chainOfThoughtObject)
   .prefault(0)
-  .meta({ description: 'A share of instruct batches (0-1), or { share, style: "single" | "tree" | "objects", length: "fixed" | "adaptive", carry: "listed" | "running", infilling }' });
+  .meta({ description: 'A share of instruct batches (0-1), or { share, style: "single" | "tree" | "objects", length: "fixed" | "adaptive", carry: "listed" | "running" | "checked", infilling }' });
