@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// The decode step's weight MatMuls alone, on onnxruntime: the 135M model's 30 layers of q/k/v,
+// o, gate/up and down projections chained as one token passes through them (a Slice keeps the
+// chain's widths, an Add the residual), then the LM head; random weights, batch 1. Whatever else a
+// decode graph runs (attention, norms, rotary, the cache) adds to this, so its tokens per second
+// are the ceiling of any graph of these weights on this runtime, set against the bandwidth bound
+// that tools/bench-onnx-decode.mjs measures.
+//   node tools/bench-onnx-matmul-floor.mjs
+import * as ort from 'onnxruntime-node';
+import { GraphBuilder } from '@mllm/onnx';
+import { SMOLLM2_VOCAB } from './bench-onnx-decode.mjs';
+
+const [H, I, Q, L] = [576, 1536, 576 + 2 * 192, 30];
+let state = 1;
+/** Seeded uniform weights in [-0.01, 0.01). */
+function random(n) {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = (((state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5) * 0.02;
+  return a;
+}
+const g = new GraphBuilder('matmul-floor');
+let x = g.input('x', 'float32', [1, H]);
+let bytes = 0;
+const matmul = (input, name, rows, cols) => {
+  bytes += 4 * rows * cols;
+  return g.op('MatMul', [input, g.floatTensor(name, random(rows * cols), [rows, cols])]);
+};
+const first = (input, n) => g.op('Slice', [input, g.constInt64([0]), g.constInt64([n]), g.constInt64([1])]);
+for (let l = 0; l < L; l++) {
+  const o = matmul(first(matmul(x, `qkv${l}`, H, Q), H), `o${l}`, H, H);
+  const down = matmul(first(matmul(o, `gate_up${l}`, H, 2 * I), I), `down${l}`, I, H);
+  x = g.op('Add', [x, down]);
+}
+g.output(matmul(x, 'lm_head', H, SMOLLM2_VOCAB), 'logits', 'float32', [1, SMOLLM2_VOCAB]);
+const model = g.serialize();
+for (const threads of [1, 2]) {
+  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: threads, interOpNumThreads: 1 });
+  const feeds = { x: new ort.Tensor('float32', random(H), [1, H]) };
+  for (let i = 0; i < 3; i++) await session.run(feeds);
+  const times = [];
+  for (let i = 0; i < 31; i++) {
+    const t = performance.now();
+    await session.run(feeds);
+    times.push(performance.now() - t);
+  }
+  const ms = times.sort((a, b) => a - b)[15];
+  console.log(`${threads} intra-op thread(s): ${ms.toFixed(2)} ms per token, ${(bytes / ms / 1e6).toFixed(1)} GB/s of weights, ${(1000 / ms).toFixed(1)} tok/s (${(bytes / 1e6).toFixed(0)} MB of MatMul weights)`);
+  await session.release();
+}
