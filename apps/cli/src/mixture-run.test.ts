@@ -82,14 +82,15 @@ describe('mllm run with a data mixture and chain-of-thought', () => {
     expect(err.join('')).toMatch(/--on-bad-sample must be skip or fail, got maybe/);
   });
 
-  it('configs/cot.json is the default run with the cells objective, chains in instruct, no dpo, room for chains, and nothing else changed', async () => {
+  it('configs/cot.json is the default run with the cells objective trained longer, a 3-layer LLM, chains in instruct, no dpo, room for chains, and nothing else changed', async () => {
     const read = async (name: string) => parseRunConfig(await loadConfig(fileURLToPath(new URL(`../../../configs/${name}.json`, import.meta.url))), createRegistry());
     const [cot, base] = [await read('cot'), await read('default')];
     const instruct = cot.stages.findIndex((s) => s.type === 'instruct');
-    expect(cot.stages[0]).toMatchObject({ type: 'pretrain-encoder', objectives: ['regions', 'cells'] });
-    expect(cot.stages[instruct]).toMatchObject({ chainOfThought: { share: 0.5, style: 'single', length: 'fixed', infilling: 0 } });
+    expect(cot.stages[0]).toMatchObject({ type: 'pretrain-encoder', objectives: ['regions', 'cells'], steps: 1500 });
+    expect(cot.llm).toMatchObject({ layers: 3 });
+    expect(cot.stages[instruct]).toMatchObject({ chainOfThought: { share: 0.5, style: 'single', length: 'fixed', carry: 'running', infilling: 0 } });
     expect(cot.eval.maxNewTokens).toBe(100);
-    const undo = cot.stages.map((s, i) => (i === 0 ? { ...s, objectives: ['regions'] } : i === instruct ? { ...s, chainOfThought: base.stages[instruct]!.type === 'instruct' ? base.stages[instruct].chainOfThought : undefined } : s));
-    expect({ ...cot, description: '', eval: { ...cot.eval, maxNewTokens: base.eval.maxNewTokens }, stages: undo }).toEqual({ ...base, description: '', stages: base.stages.filter((s) => s.type !== 'dpo') });
+    const undo = cot.stages.map((s, i) => (i === 0 ? { ...s, objectives: ['regions'], steps: base.stages[0]!.steps } : i === instruct ? { ...s, chainOfThought: base.stages[instruct]!.type === 'instruct' ? base.stages[instruct].chainOfThought : undefined } : s));
+    expect({ ...cot, description: '', llm: { ...cot.llm, layers: base.llm.layers }, eval: { ...cot.eval, maxNewTokens: base.eval.maxNewTokens }, stages: undo }).toEqual({ ...base, description: '', stages: base.stages.filter((s) => s.type !== 'dpo') });
   });
 });
