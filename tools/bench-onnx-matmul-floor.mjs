@@ -7,17 +7,14 @@
 // that tools/bench-onnx-decode.mjs measures.
 //   node tools/bench-onnx-matmul-floor.mjs
 import * as ort from 'onnxruntime-node';
+import { Rng } from '@mllm/core';
 import { GraphBuilder } from '@mllm/onnx';
 import { SMOLLM2_VOCAB } from './bench-onnx-decode.mjs';
 
 const [H, I, Q, L] = [576, 1536, 576 + 2 * 192, 30];
-let state = 1;
-/** Seeded uniform weights in [-0.01, 0.01). */
-function random(n) {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = (((state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5) * 0.02;
-  return a;
-}
+const rng = new Rng(0);
+/** Seeded uniform weights in [-0.01, 0.01): the time of a MatMul does not depend on them. */
+const random = (n) => Float32Array.from({ length: n }, () => (rng.next() - 0.5) * 0.02);
 const g = new GraphBuilder('matmul-floor');
 let x = g.input('x', 'float32', [1, H]);
 let bytes = 0;

@@ -5,7 +5,7 @@
 // of the first, of the one whose key is the query's (then it is right), or a word no
 // demonstration shows. Tells copying a shown label from matching the query to a demonstration.
 //   node tools/icl-probe.mjs RUN [shots=4]
-import { buildIclSet, openRun } from '@mllm/run';
+import { buildEvalSet, openRun } from '@mllm/run';
 import { iclAnswer } from '@mllm/eval';
 
 const [dir, shotsArg = '4'] = process.argv.slice(2);
@@ -15,8 +15,7 @@ if (!dir) {
 }
 const k = Number(shotsArg);
 const run = await openRun(dir);
-const scenes = run.world.scenes('test').slice(0, run.config.eval.scenes ?? Infinity);
-const set = buildIclSet(scenes, run.config);
+const set = buildEvalSet(run.world, run.config).icl;
 if (!set) throw new Error(`${dir}: the run's config has no eval.icl`);
 const result = {};
 for (const [task, episodes] of Object.entries(set.tasks)) {

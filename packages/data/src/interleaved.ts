@@ -161,15 +161,14 @@ export function fewShotEpisode(task: FewShotTask, scenes: readonly Scene[], rng:
   const attribute: MappedAttribute = task === 'size-word' ? 'size' : 'color';
   const keys: readonly string[] = attribute === 'size' ? SIZES : COLORS;
   const mapping = drawMapping(keys, task === 'color-number' ? HELD_OUT_LABELS : INTERLEAVED_LABELS, rng);
-  const pair = (exclude?: string): InterleavedPair => {
-    const { scene, named } = drawNamed(scenes, attribute, keys, rng, exclude);
-    return { sceneId: scene.id, question: named.question, answer: mapping.get(named.key)! };
+  /** A pair about a scene whose named object has one of `from` as its key, and that key. */
+  const pair = (from: readonly string[], exclude?: string): { pair: InterleavedPair; key: string } => {
+    const { scene, named } = drawNamed(scenes, attribute, from, rng, exclude);
+    return { pair: { sceneId: scene.id, question: named.question, answer: mapping.get(named.key)! }, key: named.key };
   };
-  const query = pair();
-  const keyOfQuery = [...mapping].find(([, word]) => word === query.answer)![0];
-  const { scene, named } = drawNamed(scenes, attribute, [keyOfQuery], rng, query.sceneId);
-  const showsKey: InterleavedPair = { sceneId: scene.id, question: named.question, answer: query.answer };
-  const others = Array.from({ length: Math.max(0, shots - 1) }, () => pair(query.sceneId));
+  const { pair: query, key } = pair(keys);
+  const showsKey = pair([key], query.sceneId).pair;
+  const others = Array.from({ length: Math.max(0, shots - 1) }, () => pair(keys, query.sceneId).pair);
   // every k-shot prompt shows the query's key once at least, at a random place among the k
   const byShots: Record<string, InterleavedPair[]> = {};
   for (let k = 1; k <= shots; k++) byShots[String(k)] = rng.shuffle([showsKey, ...others.slice(0, k - 1)]);

@@ -105,20 +105,22 @@ function combineSteps(style: ChainStyle, scene: Scene, about: ReasoningSubject, 
   return [`the ${categoryOf(a)} is at the ${a.cell} .`, `the ${categoryOf(b)} is at the ${b.cell} .`, `${compare} .`];
 }
 
+/** What a count or spatial question asks about: the questions whose steps `carry` changes (a colour question's chain is the same in every carry). */
+type CarriedSubject = Exclude<ReasoningSubject, { type: 'color' }>;
+
 /** The steps of a chain, without the final "so the answer is X ." */
 export function chainSteps(scene: Scene, q: ReasoningQuestion, options: ChainOptions): string[] {
   const byCell = new Map(scene.objects.map((o) => [o.cell, o] as const));
   const cells = options.length === 'fixed' ? CELLS : relevant(scene, q.about).map((o) => o.cell);
-  if (options.carry === 'running') return runningSteps(scene, options.style, q, cells, byCell);
-  if (options.carry === 'checked') return checkedSteps(scene, options.style, q, cells, byCell);
-  return [...cells.map((cell) => objectStep(options.style, cell, byCell.get(cell))), ...combineSteps(options.style, scene, q.about, q.answer)];
+  const about = q.about;
+  if (about.type !== 'color' && options.carry === 'running') return runningSteps(scene, options.style, about, q.answer, cells, byCell);
+  if (about.type !== 'color' && options.carry === 'checked') return checkedSteps(about, byCell);
+  return [...cells.map((cell) => objectStep(options.style, cell, byCell.get(cell))), ...combineSteps(options.style, scene, about, q.answer)];
 }
 
 /** The `running` chain's steps: counts kept at each match, named objects placed before anything else. */
-function runningSteps(scene: Scene, style: ChainStyle, q: ReasoningQuestion, cells: readonly Cell[], byCell: ReadonlyMap<Cell, SceneObject>): string[] {
-  const about = q.about;
-  if (about.type === 'spatial') return combineSteps(style, scene, about, q.answer);
-  if (about.type === 'color') return [...cells.map((cell) => objectStep(style, cell, byCell.get(cell))), ...combineSteps(style, scene, about, q.answer)];
+function runningSteps(scene: Scene, style: ChainStyle, about: CarriedSubject, answer: string, cells: readonly Cell[], byCell: ReadonlyMap<Cell, SceneObject>): string[] {
+  if (about.type === 'spatial') return combineSteps(style, scene, about, answer);
   let n = 0;
   const f = about.filter;
   // a filtered count says at each object whether it matches ("is red" / "not red"), next to the
@@ -145,15 +147,13 @@ function onSide(o: SceneObject, sideWord: string): boolean {
 }
 
 /** The sub-question a checked count asks of one cell: "is the top left red ?", "is the top left a square ?", "is there an object at the top left ?". */
-export function cellCheckQuestion(cell: Cell, filter: { color: string } | { shape: string } | undefined): string {
+export function cellCheckQuestion(cell: Cell, filter: (ReasoningSubject & { type: 'count' })['filter']): string {
   if (!filter) return `is there an object at the ${cell} ?`;
   return 'color' in filter ? `is the ${cell} ${filter.color} ?` : `is the ${cell} a ${filter.shape} ?`;
 }
 
-/** The `checked` chain's steps: yes/no sub-questions with the count kept at each yes, or the two named objects checked against their sides. */
-function checkedSteps(scene: Scene, style: ChainStyle, q: ReasoningQuestion, cells: readonly Cell[], byCell: ReadonlyMap<Cell, SceneObject>): string[] {
-  const about = q.about;
-  if (about.type === 'color') return [...cells.map((cell) => objectStep(style, cell, byCell.get(cell))), ...combineSteps(style, scene, about, q.answer)];
+/** The `checked` chain's steps: yes/no sub-questions with the count kept at each yes (every cell, whatever the length), or the two named objects checked against their sides. */
+function checkedSteps(about: CarriedSubject, byCell: ReadonlyMap<Cell, SceneObject>): string[] {
   if (about.type === 'spatial') {
     const [sideA, sideB] = relationSides(about.relation);
     const check = (o: SceneObject, sideWord: string) => `is the ${categoryOf(o)} at the ${sideWord} ? ${onSide(o, sideWord) ? 'yes' : 'no'} .`;

@@ -13,6 +13,11 @@ function shotCounts(result: IclResult): string[] {
   return [...counts].sort((a, b) => Number(a) - Number(b));
 }
 
+/** A task name as a markdown table cell: a "|" in it would end the cell. */
+function tableCell(text: string): string {
+  return text.replace(/\|/g, '\\|');
+}
+
 function fmt(value: number | undefined): string {
   return value !== undefined && Number.isFinite(value) ? value.toFixed(3) : 'n/a';
 }
@@ -25,11 +30,11 @@ export function iclMarkdown(result: IclResult): string[] {
   const header = ['task', ...shots.map((k) => `${k}-shot`), `${last}-shot - ${first}-shot`];
   const rows = Object.entries(result.tasks).map(([task, t]) => {
     const gain = (t.shots[last] ?? NaN) - (t.shots[first] ?? NaN);
-    return [task.replace(/\|/g, '\\|'), ...shots.map((k) => fmt(t.shots[k])), fmt(gain)];
+    return [tableCell(task), ...shots.map((k) => fmt(t.shots[k])), fmt(gain)];
   });
   const copyRows = Object.entries(result.tasks)
     .filter(([, t]) => t.copy)
-    .map(([task, t]) => [`${task.replace(/\|/g, '\\|')}: copy a random demonstration`, ...shots.map((k) => (k in t.copy! ? fmt(t.copy![k]) : '')), '']);
+    .map(([task, t]) => [`${tableCell(task)}: copy a random demonstration`, ...shots.map((k) => (k in t.copy! ? fmt(t.copy![k]) : '')), '']);
   return [
     '## In-context learning (few-shot)',
     '',
