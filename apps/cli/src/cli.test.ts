@@ -36,7 +36,7 @@ describe('mllm help, version and usage errors', () => {
       sweep: ['--out', '--seeds', '--jobs', '--backend', '--force', '--resume', '--set'],
       eval: ['--checkpoint', '--runtime', '--model', '--threads', '--vcd', '--pai'],
       chat: ['--checkpoint', '--runtime', '--model', '--image', '--prompt', '--max-new-tokens', '--temperature', '--top-k', '--top-p', '--repetition-penalty', '--seed', '--stop', '--threads', '--vcd', '--pai', '--correct'],
-      export: ['--checkpoint', '--out', '--weights', '--max-positions', '--format', '--dtype'],
+      export: ['--checkpoint', '--out', '--weights', '--max-positions', '--format', '--dtype', '--ops'],
       forward: ['--hf', '--input', '--output'],
       'lint-data': ['--images', '--config', '--max-length', '--show'],
       scene: ['--seed', '--size', '--objects', '--out', '--checkpoint'],

@@ -90,6 +90,7 @@ describe('mllm export / --runtime onnx', () => {
     expect(await main(['export', '--checkpoint', run])).toBe(2);
     expect(await main(['export', '--checkpoint', run, '--out', join(root, 'x'), '--weights', 'int4'])).toBe(2);
     expect(await main(['export', '--checkpoint', run, '--out', join(root, 'x'), '--dtype', 'q4'])).toBe(2);
+    expect(await main(['export', '--checkpoint', run, '--out', join(root, 'x'), '--ops', 'fused'])).toBe(2);
     expect(await main(['chat', '--runtime', 'onnx', '--model', join(root, 'nope'), '--image', 'a.png', '--prompt', 'hi'])).toBe(2);
     expect(await main(['eval', '--runtime', 'torch', '--model', onnx])).toBe(2);
     c.restore();
@@ -97,6 +98,7 @@ describe('mllm export / --runtime onnx', () => {
     expect(err).toMatch(/mllm export needs --checkpoint DIR .* and --out DIR/);
     expect(err).toMatch(/--dtype must be one of fp32, fp16, int8 for --format onnx, got "int4"/);
     expect(err).toMatch(/--dtype must be one of fp32, fp16, int8 for --format onnx, got "q4"/);
+    expect(err).toMatch(/--ops must be one of contrib, standard, got "fused"/);
     expect(err).toMatch(/nope\/mllm\.json: not found/);
     expect(err).toMatch(/--runtime must be tfjs or onnx, got torch/);
   });

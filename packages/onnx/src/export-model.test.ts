@@ -124,3 +124,22 @@ describe('OnnxMultimodalModel.load', () => {
     model.dispose();
   });
 });
+
+describe('exportModel decoderOps', () => {
+  const decoderOps = async (llm: Record<string, unknown>, options: { decoderOps?: 'contrib' | 'standard' }) => {
+    const model = tinyModel({ llm });
+    const dir = join(tempDir('mllm-onnx-ops-'), 'out');
+    const manifest = await exportModel(model, dir, { maxPositions: 32, ...options });
+    model.dispose();
+    const graph = readFileSync(join(dir, 'onnx/decoder_model_merged.onnx'));
+    return { padding: manifest.llm.padding, contrib: graph.includes('GroupQueryAttention'), domain: graph.includes('com.microsoft') };
+  };
+  const wide = { type: 'causal', dim: 32, layers: 2, heads: 2, kvHeads: 1 }; // head width 16
+
+  it('writes GroupQueryAttention by default where the head width allows, standard ops when asked or when it does not', async () => {
+    expect(await decoderOps(wide, {})).toEqual({ padding: 'right', contrib: true, domain: true });
+    expect(await decoderOps(wide, { decoderOps: 'standard' })).toEqual({ padding: undefined, contrib: false, domain: false });
+    // head width 4: onnxruntime's GroupQueryAttention kernels take multiples of 16
+    expect(await decoderOps({ type: 'causal', dim: 16, layers: 2, heads: 4, kvHeads: 2 }, {})).toEqual({ padding: undefined, contrib: false, domain: false });
+  });
+});

@@ -5,6 +5,9 @@ const { onnx } = onnxProto;
 /** Opset of every exported graph: 17 is the first with LayerNormalization. */
 export const OPSET = 17;
 
+/** onnxruntime's contrib ops (GroupQueryAttention, SkipSimplifiedLayerNormalization), opset version 1. */
+export const CONTRIB_DOMAIN = 'com.microsoft';
+
 export type ElementType = 'float32' | 'float16' | 'int64' | 'int8' | 'bool';
 
 const ELEMENT_TYPES: Record<ElementType, number> = {
@@ -38,6 +41,8 @@ export class GraphBuilder {
   /** Weights already added, by name: a layer used twice (a prefix through the same k/v) shares one initializer. */
   private readonly weights = new Set<string>();
   private counter = 0;
+  /** Op domains other than the default one that the nodes use (each gets an opset import). */
+  private readonly domains = new Set<string>();
 
   constructor(readonly name: string, readonly weightFormat: WeightFormat = 'fp32') {}
 
@@ -68,6 +73,20 @@ export class GraphBuilder {
   opMulti(opType: string, inputs: string[], count: number, attrs: Record<string, Attr> = {}): string[] {
     const outs = Array.from({ length: count }, () => `${opType.toLowerCase()}_${this.counter++}`);
     this.nodes.push({ opType, name: `${opType}_${this.counter++}`, input: inputs, output: outs, attribute: Object.entries(attrs).map(([n, a]) => attribute(n, a)) });
+    return outs;
+  }
+
+  /**
+   * An onnxruntime contrib op (domain com.microsoft, version 1): one fused kernel where the
+   * standard ops take many nodes. `outputs` has one entry per output: a name, undefined for a
+   * fresh one, or '' to leave an optional output out. The graph then imports the com.microsoft opset, which
+   * the ONNX checker accepts without a schema (a custom domain) and onnxruntime, onnxruntime-web
+   * and transformers.js run.
+   */
+  contribOp(opType: string, inputs: string[], outputs: (string | undefined)[], attrs: Record<string, Attr> = {}): string[] {
+    const outs = outputs.map((name) => name ?? `${opType.toLowerCase()}_${this.counter++}`);
+    this.nodes.push({ opType, domain: CONTRIB_DOMAIN, name: `${opType}_${this.counter++}`, input: inputs, output: outs, attribute: Object.entries(attrs).map(([n, a]) => attribute(n, a)) });
+    this.domains.add(CONTRIB_DOMAIN);
     return outs;
   }
 
@@ -164,7 +183,7 @@ export class GraphBuilder {
     const model = onnx.ModelProto.create({
       irVersion: 8,
       producerName: producer,
-      opsetImport: [{ domain: '', version: OPSET }],
+      opsetImport: [{ domain: '', version: OPSET }, ...[...this.domains].map((domain) => ({ domain, version: 1 }))],
       graph: {
         name: this.name,
         node: this.nodes,

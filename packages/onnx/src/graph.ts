@@ -6,7 +6,7 @@
  */
 
 // Graph building: named values, initializers and nodes in the order they run.
-export { GraphBuilder, OPSET, type Attr, type Dim, type ElementType, type WeightFormat } from './graph-builder';
+export { GraphBuilder, OPSET, CONTRIB_DOMAIN, type Attr, type Dim, type ElementType, type WeightFormat } from './graph-builder';
 
 // @mllm/core's layers as nodes, op for op as their tfjs forward (initializers named `${name}.weight`, ...).
 export {
@@ -21,6 +21,8 @@ export {
   activation,
   activationMlp,
   swiGlu,
+  packedLinear,
+  fusedLinear,
   attention,
   transformerBlock,
   type AttentionGraphInputs,
@@ -28,6 +30,8 @@ export {
   type RopeValues,
   type MlpActivation,
 } from './layers';
+// A Llama decoder's layers on onnxruntime's fused contrib ops (GroupQueryAttention, SkipSimplifiedLayerNormalization).
+export { contribDecoderLayers, groupQueryAttention, skipRmsNorm, type ContribAttentionInputs, type ContribLayerCache } from './contrib-decoder';
 
 // The exporter interfaces, per slot, and the registries that hold them.
 export type {
@@ -38,6 +42,8 @@ export type {
   ConnectorExportContext,
   DecoderExportContext,
   DecoderFusionNodes,
+  DecoderOps,
+  PaddingSide,
   ExportImage,
   ExportLlmShape,
   HfVisionFields,

@@ -28,11 +28,11 @@ export function linear(g: GraphBuilder, x: string, layer: Linear, name: string):
 
 /**
  * Several linears of the same input as one MatMul: their W^T side by side [in, sum of outs] (and
- * biases end to end), the product split back into one value per layer. A decode step (one token)
- * then streams one larger weight instead of several small ones, with one kernel call and one
- * thread-pool dispatch; each output column is the same dot product as before.
+ * biases end to end). A decode step (one token) then streams one larger weight instead of several
+ * small ones, with one kernel call and one thread-pool dispatch; each output column is the same
+ * dot product as before. Returns the product [..., sum of outs].
  */
-export function fusedLinear(g: GraphBuilder, x: string, layers: Linear[], fusedName: string): string[] {
+export function packedLinear(g: GraphBuilder, x: string, layers: Linear[], fusedName: string): string {
   const inFeatures = layers[0]!.inFeatures;
   const total = layers.reduce((sum, l) => sum + l.outFeatures, 0);
   const wT = new Float32Array(inFeatures * total);
@@ -42,16 +42,20 @@ export function fusedLinear(g: GraphBuilder, x: string, layers: Linear[], fusedN
     for (let r = 0; r < inFeatures; r++) wT.set(own.subarray(r * layer.outFeatures, (r + 1) * layer.outFeatures), r * total + column);
     column += layer.outFeatures;
   }
-  let y = g.op('MatMul', [x, g.weight(`${fusedName}.weight`, wT, [inFeatures, total])]);
-  if (layers.some((l) => l.bias)) {
-    const bias = new Float32Array(total);
-    let at = 0;
-    for (const layer of layers) {
-      if (layer.bias) bias.set(values(layer.bias), at);
-      at += layer.outFeatures;
-    }
-    y = g.op('Add', [y, g.floatTensor(`${fusedName}.bias`, bias, [total])]);
+  const y = g.op('MatMul', [x, g.weight(`${fusedName}.weight`, wT, [inFeatures, total])]);
+  if (!layers.some((l) => l.bias)) return y;
+  const bias = new Float32Array(total);
+  let at = 0;
+  for (const layer of layers) {
+    if (layer.bias) bias.set(values(layer.bias), at);
+    at += layer.outFeatures;
   }
+  return g.op('Add', [y, g.floatTensor(`${fusedName}.bias`, bias, [total])]);
+}
+
+/** packedLinear split back into one value per layer. */
+export function fusedLinear(g: GraphBuilder, x: string, layers: Linear[], fusedName: string): string[] {
+  const y = packedLinear(g, x, layers, fusedName);
   return g.opMulti('Split', [y, g.constInt64(layers.map((l) => l.outFeatures))], layers.length, { axis: { int: -1 } });
 }
 

@@ -81,6 +81,12 @@ export const manifestSchema = z
       dim: count(MANIFEST_LIMITS.dim),
       vocabSize: count(MANIFEST_LIMITS.vocabSize),
       maxPositions: count(MANIFEST_LIMITS.maxPositions),
+      /**
+       * 'right': the decoder reads each row's cache as a prefix (GroupQueryAttention), so a batch's
+       * rows are padded after their tokens. Absent: padded before them, as a mask-driven decoder
+       * takes them.
+       */
+      padding: z.enum(['left', 'right']).optional(),
     }),
     special: z.object({ imageTokenId: tokenId, padId: tokenId, bos: tokenId.optional(), eos: tokenId.optional(), end: tokenId.optional() }),
     /**

@@ -46,9 +46,13 @@ describe('chooseOrt', () => {
  * package: node_modules holds @mllm/onnx's runtime entry (bundled from source, with the tfjs-free
  * @mllm/llm/decoding and @mllm/core/rng it imports) and onnxruntime-web only. The same export must give onnxruntime-node's tokens.
  */
-describe('an install without onnxruntime-node', () => {
+// head width 4: a standard-op decoder; 16: the default export's contrib ops (GroupQueryAttention, RotaryEmbedding, SkipSimplifiedLayerNormalization)
+describe.each([
+  ['standard ops', undefined],
+  ['contrib ops', { type: 'causal', dim: 32, layers: 2, heads: 2, kvHeads: 1 }],
+])('an install without onnxruntime-node, decoder on %s', (_name, llm) => {
   it('runs the exported model on onnxruntime-web, warns once with the fix, and gives the same tokens', async () => {
-    const model = tinyModel();
+    const model = tinyModel(llm ? { llm } : {});
     const app = tempDir('mllm-onnx-web-');
     await exportModel(model, join(app, 'export-tmp'), { maxPositions: 32 });
     cpSync(join(app, 'export-tmp'), join(app, 'model'), { recursive: true });

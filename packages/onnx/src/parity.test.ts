@@ -20,21 +20,39 @@ const prompts = [
   { ids: [1, 12, 13, IMAGE, 14, 15, 16, 17], images: [testImage(2)] },
 ];
 
-describe('ONNX export parity with tfjs (fp32)', () => {
+/** Max abs difference of logits [B, T, V] over the positions the mask marks real (padding has no logits to compare). */
+const maxAbsReal = (a: ArrayLike<number>, b: ArrayLike<number>, mask: number[][], v: number) => {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  mask.forEach((row, r) =>
+    row.forEach((real, t) => {
+      if (!real) return;
+      for (let k = (r * row.length + t) * v; k < (r * row.length + t + 1) * v; k++) m = Math.max(m, Math.abs(a[k]! - b[k]!));
+    }),
+  );
+  return m;
+};
+
+// head width 4: the standard-op decoder; 16: GroupQueryAttention (its rotary kernel takes multiples of 16)
+describe.each([
+  ['standard ops', { type: 'causal', dim: 16, layers: 2, heads: 4, kvHeads: 2 }, undefined],
+  ['GroupQueryAttention', { type: 'causal', dim: 32, layers: 2, heads: 2, kvHeads: 1 }, 'right'],
+])('ONNX export parity with tfjs (fp32), decoder on %s', (_name, llm, padding) => {
   let model: MultimodalModel;
   let ort: OnnxMultimodalModel;
   const worst: Record<string, number> = {};
 
   beforeAll(async () => {
-    model = tinyModel();
+    model = tinyModel({ llm });
     const dir = tempDir('mllm-onnx-parity-');
     await exportModel(model, dir);
     ort = await OnnxMultimodalModel.load(dir, { threads: 1 });
+    expect(ort.manifest.llm.padding).toBe(padding);
   });
   afterAll(async () => {
     await ort.release();
     model.dispose();
-    console.log(`ORT vs tfjs max abs logit difference: ${JSON.stringify(worst)}`);
+    console.log(`${_name}: ORT vs tfjs max abs logit difference: ${JSON.stringify(worst)}`);
   });
 
   it('vision encoder + connector: image features equal encodeImages', async () => {
@@ -59,7 +77,7 @@ describe('ONNX export parity with tfjs (fp32)', () => {
     let mask = attentionMask;
     let tfLogits = model.llm.forward(tfEmbeds, { attentionMask: batch.attentionMask, cache }).logits;
     let step = await ort.decode(embeds, mask);
-    const prefill = maxAbs(step.logits.data as Float32Array, tfLogits.dataSync());
+    const prefill = maxAbsReal(step.logits.data as Float32Array, tfLogits.dataSync(), attentionMask, model.llm.vocabSize);
     worst.prefill = prefill;
     const steps: number[] = [];
     // teacher-forced continuation with fixed ids, so every step compares the same inputs
@@ -79,7 +97,8 @@ describe('ONNX export parity with tfjs (fp32)', () => {
     expect(prefill).toBeLessThan(1e-4);
     expect(worst.decode).toBeLessThan(1e-4);
     // the cache holds every position: 11 prompt (one image = 4 tokens) + 4 decoded
-    expect(step.past['past_key_values.1.key']!.dims).toEqual([2, 2, 15, 4]); // [B, Hkv, P, dh]
+    const { kvHeads, headDim } = ort.manifest.llm;
+    expect(step.past['past_key_values.1.key']!.dims).toEqual([2, kvHeads, 15, headDim]); // [B, Hkv, P, dh]
     tfLogits.dispose();
     tfEmbeds.dispose();
     disposeKvCache(cache);

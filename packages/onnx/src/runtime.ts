@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as ort from './ort-loader';
 import { MANIFEST_FILE, OnnxModelError, REEXPORT_HINT, checkManifest, type OnnxManifest } from './manifest';
@@ -5,6 +6,7 @@ import { readModelFile, resolveModelFile } from './model-files';
 import { readGraphSignature } from './graph-signature';
 import { NEW_KEY_VALUES, checkGraph, visualTokensPerImage, type GraphRole } from './graph-contract';
 import { HostKvCache } from './kv-cache';
+import { PrefixKvCache } from './prefix-kv-cache';
 import { TokenPicker, checkSamplingOptions, positionsFromMask, type SamplingOptions } from '@mllm/llm/decoding';
 import { HostMediaLayout } from './media-layout';
 
@@ -20,7 +22,13 @@ export { ortEngine, type OrtPackage } from './ort-loader';
  */
 
 export interface OnnxLoadOptions {
-  /** Intra-op threads per session (default: onnxruntime's choice, all cores). */
+  /**
+   * Intra-op threads per session. Default: every CPU this process may use (os.availableParallelism).
+   * onnxruntime's own default counts physical cores as its CPU detection sees them, and on a
+   * 2-core VM it ran one thread: a batch-1 decode, bound by reading the weights, then reads them
+   * on one core (24.3 against 15.8 ms a token on two, docs/experiments/onnx-deploy.md). On a
+   * machine shared with other work, fewer threads can decode faster.
+   */
   threads?: number;
   /** Told once when onnxruntime-web stands in for onnxruntime-node (default: a Node process warning). */
   logger?: { warn(message: string): void };
@@ -75,7 +83,8 @@ export class OnnxMultimodalModel {
       // onnxruntime's own log would print each failure a second time, unasked, on stderr; the thrown
       // OnnxModelError carries its message with the file (fatal errors still print)
       logSeverityLevel: 4,
-      ...(options.threads !== undefined && { intraOpNumThreads: options.threads, interOpNumThreads: 1 }),
+      intraOpNumThreads: options.threads ?? availableParallelism(),
+      interOpNumThreads: 1,
     };
     // every file is read and checked against mllm.json before onnxruntime builds any session
     const roles = ['visionEncoder', 'embedTokens', 'decoder'] as const;
@@ -91,7 +100,10 @@ export class OnnxMultimodalModel {
     }
     const sessions: ort.InferenceSession[] = [];
     try {
-      for (const [i, role] of roles.entries()) sessions.push(await createSession(realPaths[i]!, files[role], sessionOptions));
+      // the token embedding is one Gather of a few rows: on one thread, with no thread pool of its
+      // own whose workers spin after each call on the cores the decoder is about to use
+      const own = (role: GraphRole) => (role === 'embedTokens' ? { ...sessionOptions, intraOpNumThreads: 1, interOpNumThreads: 1 } : sessionOptions);
+      for (const [i, role] of roles.entries()) sessions.push(await createSession(realPaths[i]!, files[role], own(role)));
     } catch (e) {
       await Promise.all(sessions.map((s) => s.release()));
       throw e;
@@ -101,7 +113,7 @@ export class OnnxMultimodalModel {
   }
 
   /** Runs one graph; an onnxruntime failure (a shape it refuses, a kernel error) names the file. */
-  private async run(role: GraphRole, feeds: Record<string, ort.Tensor>, fetches?: string[]): Promise<Record<string, ort.Tensor>> {
+  private async run(role: GraphRole, feeds: Record<string, ort.Tensor>, fetches?: string[] | Record<string, ort.Tensor | null>): Promise<Record<string, ort.Tensor>> {
     const session = role === 'visionEncoder' ? this.visionEncoder : role === 'embedTokens' ? this.embedTokens : this.decoder;
     try {
       return await (fetches ? session.run(feeds, fetches) : session.run(feeds));
@@ -228,10 +240,37 @@ export class OnnxMultimodalModel {
    */
   async decode(embeds: ort.Tensor, attentionMask: number[][], past?: Past, fusion: FusionFeeds = {}): Promise<{ logits: ort.Tensor; past: Past }> {
     const [b] = embeds.dims as [number, number, number];
-    const out = await this.run('decoder', this.decoderFeeds(embeds, attentionMask, past ?? this.emptyPast(b), fusion));
+    const aligned = this.rightAligned(embeds, attentionMask);
+    const out = await this.run('decoder', this.decoderFeeds(aligned.embeds, attentionMask, past ?? this.emptyPast(b), fusion, aligned.pads));
     const present: Past = {};
     for (const [name, value] of Object.entries(out)) if (name.startsWith('present.')) present[name.replace('present.', 'past_key_values.')] = value;
-    return { logits: this.output('decoder', out, 'logits', [b, embeds.dims[1]!, this.vocabSize]), past: present };
+    return { logits: leftAligned(this.output('decoder', out, 'logits', [b, embeds.dims[1]!, this.vocabSize]), aligned.pads), past: present };
+  }
+
+  /**
+   * A decoder on GroupQueryAttention (mllm.json `llm.padding` 'right') reads each row's keys as a
+   * prefix of its cache: a left-padded first call is fed with each row's tokens moved before its
+   * padding. The mask stays as given: the graph reads only each row's sum and the width. Later
+   * calls add real tokens only. `pads` are the positions each row moved by (none: fed as given).
+   */
+  private rightAligned(embeds: ort.Tensor, attentionMask: number[][]): { embeds: ort.Tensor; pads?: number[] } {
+    if (this.manifest.llm.padding !== 'right') return { embeds };
+    const [b, t, d] = embeds.dims as [number, number, number];
+    const past = attentionMask[0]!.length - t;
+    const pads = attentionMask.map((row, r) => {
+      const own = row.slice(past);
+      const pad = own.indexOf(1) < 0 ? t : own.indexOf(1);
+      if (own.slice(pad).some((m) => m !== 1))
+        throw new OnnxModelError(`attention_mask row ${r}: padding must come before a row's tokens (left-padded), got [${own.join(', ')}] for this call's ${t} positions`);
+      if (pad > 0 && past > 0)
+        throw new OnnxModelError(`attention_mask row ${r}: this decoder (GroupQueryAttention, mllm.json llm.padding 'right') takes padding only in its first call, but ${pad} of this call's ${t} positions are padding after ${past} cached ones; start a new cache for a new prompt`);
+      return pad;
+    });
+    if (pads.every((p) => p === 0)) return { embeds };
+    const from = embeds.data as Float32Array;
+    const data = new Float32Array(from.length);
+    pads.forEach((pad, r) => data.set(from.subarray((r * t + pad) * d, (r + 1) * t * d), r * t * d));
+    return { embeds: new ort.Tensor('float32', data, [b, t, d]), pads };
   }
 
   /**
@@ -256,6 +295,20 @@ export class OnnxMultimodalModel {
    * and values (onnxruntime-node copies each fetched output; `present.*` would be the whole
    * cache), and appends those to it.
    */
+  /**
+   * decode() on a PrefixKvCache: feeds its whole buffers, fetches only the logits and this call's
+   * keys and values, and writes those behind each row's cached ones.
+   */
+  private async decodeIntoPrefix(embeds: ort.Tensor, attentionMask: number[][], cache: PrefixKvCache, fusion: FusionFeeds = {}): Promise<ort.Tensor> {
+    const [b, t] = embeds.dims as [number, number, number];
+    const aligned = this.rightAligned(embeds, attentionMask);
+    const stepNames = cache.names.map((name) => name.replace('past_key_values', NEW_KEY_VALUES));
+    const out = await this.run('decoder', this.decoderFeeds(aligned.embeds, attentionMask, cache.feeds(), fusion, aligned.pads), ['logits', ...stepNames]);
+    const logits = this.output('decoder', out, 'logits', [b, t, this.vocabSize]);
+    cache.append(Object.fromEntries(cache.names.map((name, i) => [name, out[stepNames[i]!]!])), aligned.pads?.map((pad) => t - pad) ?? new Array<number>(b).fill(t));
+    return leftAligned(logits, aligned.pads);
+  }
+
   private async decodeCached(embeds: ort.Tensor, attentionMask: number[][], cache: HostKvCache, fusion: FusionFeeds = {}): Promise<ort.Tensor> {
     const [b, t] = embeds.dims as [number, number, number];
     const fetches = ['logits', ...cache.names.map((name) => name.replace('past_key_values', NEW_KEY_VALUES))];
@@ -264,7 +317,8 @@ export class OnnxMultimodalModel {
     return this.output('decoder', out, 'logits', [b, t, this.vocabSize]);
   }
 
-  private decoderFeeds(embeds: ort.Tensor, attentionMask: number[][], past: Past, fusion: FusionFeeds): Record<string, ort.Tensor> {
+  /** `pads`: the call was right-aligned (rightAligned), so each row's positions count from 0 at its first column. */
+  private decoderFeeds(embeds: ort.Tensor, attentionMask: number[][], past: Past, fusion: FusionFeeds, pads?: number[]): Record<string, ort.Tensor> {
     const [b, t] = embeds.dims as [number, number, number];
     const length = attentionMask[0]!.length;
     if (length > this.manifest.llm.maxPositions)
@@ -272,7 +326,7 @@ export class OnnxMultimodalModel {
     const feeds: Record<string, ort.Tensor> = {
       inputs_embeds: embeds,
       attention_mask: int64(attentionMask.flat(), [b, attentionMask[0]!.length]),
-      position_ids: int64(positionsFromMask(attentionMask, t).flat(), [b, t]),
+      position_ids: int64(pads ? Array.from({ length: b * t }, (_, i) => i % t) : positionsFromMask(attentionMask, t).flat(), [b, t]),
       ...past,
     };
     if (this.manifest.fusion?.type === 'adapter-prompts') {
@@ -308,12 +362,15 @@ export class OnnxMultimodalModel {
     const b = prompts.length;
     const v = this.vocabSize;
     let mask = attentionMask;
-    // the cache stays in this process where the export returns each call's new keys and values
+    // the cache stays in this process where the export returns each call's new keys and values:
+    // each row's as a prefix of a fixed buffer on GroupQueryAttention, else appended to all rows
     const { kvHeads, headDim } = this.manifest.llm;
     const reserve = mask[0]!.length + options.maxNewTokens;
-    const cache = this.hasNewKeyValues ? new HostKvCache(this.cacheNames(), { batch: b, kvHeads, headDim, reserve }) : undefined;
+    const prefix = this.manifest.llm.padding === 'right' && this.hasNewKeyValues ? new PrefixKvCache(this.cacheNames(), { batch: b, kvHeads, headDim, capacity: reserve }) : undefined;
+    const cache = !prefix && this.hasNewKeyValues ? new HostKvCache(this.cacheNames(), { batch: b, kvHeads, headDim, reserve }) : undefined;
     let past: Past | undefined;
     const call = async (input: ort.Tensor, callFusion: FusionFeeds): Promise<ort.Tensor> => {
+      if (prefix) return this.decodeIntoPrefix(input, mask, prefix, callFusion);
       if (cache) return this.decodeCached(input, mask, cache, callFusion);
       const out = await this.decode(input, mask, past, callFusion);
       past = out.past;
@@ -381,6 +438,19 @@ function firstLine(e: unknown): string {
 
 function int64(values: number[], dims: number[]): ort.Tensor {
   return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
+}
+
+/**
+ * Logits [B, T, V] of a right-aligned call put back where the prompt had each row's tokens: row r
+ * moves right by pads[r]; its padding positions (which have no logits) read 0.
+ */
+function leftAligned(logits: ort.Tensor, pads?: number[]): ort.Tensor {
+  if (!pads) return logits;
+  const [b, t, v] = logits.dims as [number, number, number];
+  const from = logits.data as Float32Array;
+  const data = new Float32Array(from.length);
+  pads.forEach((pad, r) => data.set(from.subarray(r * t * v, ((r + 1) * t - pad) * v), (r * t + pad) * v));
+  return new ort.Tensor('float32', data, [b, t, v]);
 }
 
 /** The last position's logits of each row, [B][V]. */

@@ -25,13 +25,16 @@ describe('transformers.js interop', () => {
     ['mlp + siglip tower', 'fp32', false, { type: 'mlp' }, { variant: 'siglip', activation: 'gelu-tanh' }],
     // tied word embeddings (SmolLM2): the decoder's head is the embedding table, transposed
     ['mlp, tied embeddings', 'fp32', false, { type: 'mlp' }, undefined, true],
-  ] as const)('%s connector, %s weights (external data: %s): loads the folder and generates token-for-token what ORT (and for fp32, tfjs) generates', async (name, weights, externalData, connector, tower?: Record<string, unknown>, tie?: boolean) => {
+    // head width 16: the decoder on onnxruntime's contrib ops (GroupQueryAttention, RotaryEmbedding)
+    ['mlp, contrib-op decoder', 'fp32', false, { type: 'mlp' }, undefined, false, { dim: 32, heads: 2, kvHeads: 1 }],
+    ['mlp, contrib-op decoder', 'int8', false, { type: 'mlp' }, undefined, false, { dim: 32, heads: 2, kvHeads: 1 }],
+  ] as const)('%s connector, %s weights (external data: %s): loads the folder and generates token-for-token what ORT (and for fp32, tfjs) generates', async (name, weights, externalData, connector, tower?: Record<string, unknown>, tie?: boolean, llm?: { dim: number; heads: number; kvHeads: number }) => {
     const tokenizer = WordTokenizer.train(corpus);
     const model = sharpen(buildModel(
       {
         encoder: { type: 'vit', imageSize: 8, patchSize: 4, dim: 8, layers: 2, heads: 2, ...tower },
         connector,
-        llm: { type: 'causal', dim: 16, layers: 2, heads: 4, kvHeads: 2, tieWordEmbeddings: tie ?? false },
+        llm: { type: 'causal', dim: 16, layers: 2, heads: 4, kvHeads: 2, tieWordEmbeddings: tie ?? false, ...llm },
       },
       { registry: createComponentRegistry(), vocabSize: tokenizer.vocabSize, special: { imageTokenId: tokenizer.special.image, padId: tokenizer.special.pad }, seed: SEED },
     ), SEED);
@@ -39,7 +42,7 @@ describe('transformers.js interop', () => {
     await exportModel(model, dir, { tokenizer, weights, externalData });
     const config = JSON.parse(await readFile(`${dir}/config.json`, 'utf8'));
     expect(config.model_type).toBe('llava');
-    expect(config.text_config.num_key_value_heads).toBe(2);
+    expect(config.text_config.num_key_value_heads).toBe(llm?.kvHeads ?? 2);
 
     const prompt = 'what color is the circle ?';
     const image = testImage(5);

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MllmError, type Logger } from '@mllm/core';
 import { evaluate, type Answerer } from '@mllm/eval';
-import { OnnxMultimodalModel, exportModel, resolveModelFile, type OnnxManifest, type WeightFormat } from '@mllm/onnx';
+import { OnnxMultimodalModel, exportModel, resolveModelFile, type DecoderOps, type OnnxManifest, type WeightFormat } from '@mllm/onnx';
 import { loadTokenizer, type TextTokenizer } from '@mllm/tokenizer';
 import { fewShotImages, fewShotPromptIds } from './few-shot';
 import { parseRunConfig } from '@mllm/training';
@@ -14,6 +14,7 @@ import { registryFor } from './plugins';
 import { exportHfCheckpoint, type HfExportResult } from './export-hf';
 
 const WEIGHT_FORMATS: readonly WeightFormat[] = ['fp32', 'fp16', 'int8'];
+const DECODER_OPS: readonly DecoderOps[] = ['contrib', 'standard'];
 /** `--format hf` dtypes by their short name, to transformers' torch_dtype names. */
 const HF_DTYPE_NAMES: Record<string, string> = { fp32: 'float32', fp16: 'float16', bf16: 'bfloat16' };
 /** transformers' long names are accepted too, for both formats. */
@@ -29,6 +30,8 @@ export interface ExportCommandOptions {
   maxPositions?: number;
   /** `onnx` (default): the transformers.js / onnxruntime folder; `hf`: the LlavaForConditionalGeneration folder transformers loads. */
   format?: string;
+  /** The onnx decoder's ops: `contrib` (default; onnxruntime's GroupQueryAttention where the LLM allows) or `standard`. */
+  ops?: string;
   logger: Logger;
 }
 
@@ -44,6 +47,8 @@ export async function exportCheckpoint(options: ExportCommandOptions): Promise<O
     return exportHfCheckpoint({ checkpoint: options.checkpoint, out: options.out, dtype: HF_DTYPE_NAMES[dtype], maxPositions: options.maxPositions, logger: options.logger });
   }
   if (format !== 'onnx') throw new MllmError(`--format must be onnx or hf, got ${JSON.stringify(options.format)}`);
+  const ops = options.ops ?? 'contrib';
+  if (!DECODER_OPS.includes(ops as DecoderOps)) throw new MllmError(`--ops must be one of ${DECODER_OPS.join(', ')}, got ${JSON.stringify(options.ops)}`);
   const weights = dtype as WeightFormat;
   if (!WEIGHT_FORMATS.includes(weights)) throw new MllmError(`--dtype must be one of ${WEIGHT_FORMATS.join(', ')} for --format onnx, got ${JSON.stringify(given)}`);
   const session = await openRun(options.checkpoint);
@@ -54,6 +59,7 @@ export async function exportCheckpoint(options: ExportCommandOptions): Promise<O
       weights,
       tokenizer: session.tokenizer,
       maxPositions: options.maxPositions,
+      decoderOps: ops as DecoderOps,
       maxNewTokens: session.config.eval.maxNewTokens,
       runConfig: session.config,
     });

@@ -12,6 +12,7 @@ interface ExportFlags {
   dtype?: string;
   maxPositions?: string;
   format?: string;
+  ops?: string;
   backend?: string;
 }
 
@@ -25,12 +26,13 @@ export function exportCommand(): Command {
     .option('--dtype <dtype>', 'weight dtype: fp32 (default); fp16 or int8 for onnx (files named as transformers.js picks them: *.onnx, *_fp16.onnx, *_quantized.onnx); fp16 or bf16 for hf')
     .option('--weights <dtype>', 'the same as --dtype')
     .option('--max-positions <n>', 'longest sequence the exported RoPE table covers')
+    .option('--ops <ops>', "onnx decoder ops: contrib (default; onnxruntime's fused GroupQueryAttention, for Llama-style LLMs with head width a multiple of 16) or standard (ONNX standard ops only)")
     .option('--backend <name>', BACKEND_HELP)
     .action(async (flags: ExportFlags) => {
       if (!flags.checkpoint || !flags.out) throw new MllmError('mllm export needs --checkpoint DIR (a finished run folder) and --out DIR');
       if (flags.dtype && flags.weights && flags.dtype !== flags.weights) throw new MllmError(`mllm export: --dtype ${flags.dtype} and --weights ${flags.weights} disagree; give one of them`);
       await initBackend({ backend: flags.backend, logger: consoleLogger });
-      await exportCheckpoint({ checkpoint: flags.checkpoint, out: flags.out, dtype: flags.dtype ?? flags.weights, maxPositions: positiveInt('--max-positions', flags.maxPositions), format: flags.format, logger: consoleLogger });
+      await exportCheckpoint({ checkpoint: flags.checkpoint, out: flags.out, dtype: flags.dtype ?? flags.weights, maxPositions: positiveInt('--max-positions', flags.maxPositions), format: flags.format, ops: flags.ops, logger: consoleLogger });
     });
   return withExamples(helpHint(command), [
     ['mllm export --checkpoint runs/default --out exports/default', 'fp32 ONNX files; then mllm chat --runtime onnx --model exports/default'],

@@ -5,6 +5,7 @@ import type { GraphBuilder } from '../graph-builder';
 import { UnsupportedExportError } from '../unsupported-error';
 import { NEW_KEY_VALUES } from '../graph-contract';
 import { linear, norm, transformerBlock, values } from '../layers';
+import { contribDecoderLayers } from '../contrib-decoder';
 
 /** Large negative instead of -Infinity, as @mllm/core's MASKED, so masked rows stay finite. */
 const MASKED = -1e9;
@@ -65,46 +66,71 @@ export const causalLmExporter: LlmExporter<CausalLM> = {
       present: { key: `present.${i}.key`, value: `present.${i}.value` },
     }));
 
-    // additive mask [B, 1, T, S]: key s visible to query t when s <= P + t and attention_mask[b, s] = 1
-    const scalar = (i: number) => g.constInt64([i], []);
-    const s = g.op('Gather', [g.op('Shape', [keyMask]), scalar(1)], { axis: { int: 0 } });
-    const t = g.op('Gather', [g.op('Shape', [embeds]), scalar(1)], { axis: { int: 0 } });
-    const keyIndex = g.op('Unsqueeze', [g.op('Range', [scalar(0), s, scalar(1)]), g.constInt64([0])]); // [1, S]
-    const queryIndex = g.op('Unsqueeze', [g.op('Range', [g.op('Sub', [s, t]), s, scalar(1)]), g.constInt64([1])]); // [T, 1]
-    const causal = g.op('LessOrEqual', [keyIndex, queryIndex]); // [T, S]
-    const real = g.op('Unsqueeze', [g.op('Cast', [keyMask], { to: { int: 9 } }), g.constInt64([1, 2])]); // bool [B, 1, 1, S]
-    const mask = g.op('Where', [g.op('And', [causal, real]), g.constFloat([0], []), g.constFloat([MASKED], [])]); // [B, 1, T, S]
-
-    const tables = ropeTables(llm, maxPositions);
-    const gatherRows = (table: string) => g.op('Unsqueeze', [g.op('Gather', [table, positions], { axis: { int: 0 } }), g.constInt64([1])]); // [B, 1, T, dh]
-    const rope = {
-      cos: gatherRows(g.floatTensor('rope.cos', tables.cos, [maxPositions, headDim])),
-      sin: gatherRows(g.floatTensor('rope.sin', tables.sin, [maxPositions, headDim])),
-    };
-
     // a fusion connector's inputs come after the LLM's own; its nodes enter each layer as its tfjs hooks do
     const fusion = ctx.fusion();
-    let h = embeds;
-    const caches = llm.blocks.map((block, i) => {
-      if (fusion.beforeLayer) h = fusion.beforeLayer(i, h); // [B, T, D]
-      const { out, present, step } = transformerBlock(g, h, block, `language_model.model.layers.${i}`, { mask, rope, past: past[i], prefix: fusion.kvPrefix?.(i), routing: fusion.routing?.(i) });
-      h = out;
-      return { present, step };
-    });
-    const hidden = norm(g, h, llm.norm, 'language_model.model.norm');
+    const tables = ropeTables(llm, maxPositions);
+    let hidden: string;
+    let steps: { key: string; value: string }[] = [];
+    // GroupQueryAttention's rotary kernel takes head widths that are multiples of 16
+    const contrib = ctx.ops === 'contrib' && headDim % 16 === 0 && !fusion.beforeLayer && !fusion.kvPrefix && !fusion.routing;
+    if (contrib) {
+      const scalar = (i: number) => g.constInt64([i], []);
+      const int32 = (x: string) => g.op('Cast', [x], { to: { int: 6 } });
+      // each row's keys after this call, minus one (its mask sum - 1), and the mask's width
+      const seqlensK = int32(g.op('Sub', [g.op('ReduceSum', [keyMask, g.constInt64([1])], { keepdims: { int: 0 } }), scalar(1)]));
+      const totalLength = int32(g.op('Gather', [g.op('Shape', [keyMask]), scalar(1)], { axis: { int: 0 } }));
+      const halfRows = (table: Float32Array) => Float32Array.from({ length: maxPositions * (headDim / 2) }, (_, i) => table[Math.floor(i / (headDim / 2)) * headDim + (i % (headDim / 2))]!);
+      const shared = {
+        positions,
+        seqlensK,
+        totalLength,
+        cosCache: g.floatTensor('rope.cos_cache', halfRows(tables.cos), [maxPositions, headDim / 2]),
+        sinCache: g.floatTensor('rope.sin_cache', halfRows(tables.sin), [maxPositions, headDim / 2]),
+      };
+      const layers = contribDecoderLayers(g, llm, embeds, shared, past.map((p) => ({ past: p, present: p.present })));
+      hidden = layers.hidden;
+      steps = layers.steps;
+    } else {
+      // additive mask [B, 1, T, S]: key s visible to query t when s <= P + t and attention_mask[b, s] = 1
+      const scalar = (i: number) => g.constInt64([i], []);
+      const s = g.op('Gather', [g.op('Shape', [keyMask]), scalar(1)], { axis: { int: 0 } });
+      const t = g.op('Gather', [g.op('Shape', [embeds]), scalar(1)], { axis: { int: 0 } });
+      const keyIndex = g.op('Unsqueeze', [g.op('Range', [scalar(0), s, scalar(1)]), g.constInt64([0])]); // [1, S]
+      const queryIndex = g.op('Unsqueeze', [g.op('Range', [g.op('Sub', [s, t]), s, scalar(1)]), g.constInt64([1])]); // [T, 1]
+      const causal = g.op('LessOrEqual', [keyIndex, queryIndex]); // [T, S]
+      const real = g.op('Unsqueeze', [g.op('Cast', [keyMask], { to: { int: 9 } }), g.constInt64([1, 2])]); // bool [B, 1, 1, S]
+      const mask = g.op('Where', [g.op('And', [causal, real]), g.constFloat([0], []), g.constFloat([MASKED], [])]); // [B, 1, T, S]
+
+      const gatherRows = (table: string) => g.op('Unsqueeze', [g.op('Gather', [table, positions], { axis: { int: 0 } }), g.constInt64([1])]); // [B, 1, T, dh]
+      const rope = {
+        cos: gatherRows(g.floatTensor('rope.cos', tables.cos, [maxPositions, headDim])),
+        sin: gatherRows(g.floatTensor('rope.sin', tables.sin, [maxPositions, headDim])),
+      };
+      let h = embeds;
+      steps = llm.blocks.map((block, i) => {
+        if (fusion.beforeLayer) h = fusion.beforeLayer(i, h); // [B, T, D]
+        const { out, step } = transformerBlock(g, h, block, `language_model.model.layers.${i}`, { mask, rope, past: past[i], prefix: fusion.kvPrefix?.(i), routing: fusion.routing?.(i) });
+        h = out;
+        return step;
+      });
+      hidden = norm(g, h, llm.norm, 'language_model.model.norm');
+    }
     // outputs in this order: logits, every layer's new keys/values, then present.*. onnxruntime-node
     // 1.21 labels fetched outputs by their place among all outputs, so what the runtime fetches
     // (logits and new_key_values.*, for its host-side cache) comes first; transformers.js reads
-    // logits and present.* by name
+    // logits and present.* by name. The new keys/values are [B, Hkv, T, dh] on standard ops and
+    // [B, T, Hkv dh] on GroupQueryAttention (its input layout: no Transpose node per layer)
     g.output(vocabLogits(g, hidden, llm), 'logits', 'float32', ['batch_size', 'sequence_length', llm.vocabSize]);
-    caches.forEach(({ step }, i) => {
-      g.output(step.key, `${NEW_KEY_VALUES}.${i}.key`, 'float32', ['batch_size', kvHeads, 'sequence_length', headDim]);
-      g.output(step.value, `${NEW_KEY_VALUES}.${i}.value`, 'float32', ['batch_size', kvHeads, 'sequence_length', headDim]);
+    const stepDims = contrib ? ['batch_size', 'sequence_length', kvHeads * headDim] : ['batch_size', kvHeads, 'sequence_length', headDim];
+    steps.forEach((step, i) => {
+      g.output(step.key, `${NEW_KEY_VALUES}.${i}.key`, 'float32', stepDims);
+      g.output(step.value, `${NEW_KEY_VALUES}.${i}.value`, 'float32', stepDims);
     });
-    caches.forEach(({ present }, i) => {
+    past.forEach(({ present }, i) => {
       g.output(present.key, `present.${i}.key`, 'float32', ['batch_size', kvHeads, 'total_sequence_length', headDim]);
       g.output(present.value, `present.${i}.value`, 'float32', ['batch_size', kvHeads, 'total_sequence_length', headDim]);
     });
+    return contrib ? 'right' : 'left';
   },
 
   hf(llm, manifest) {
