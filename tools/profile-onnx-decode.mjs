@@ -11,6 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import onnxProto from 'onnx-proto';
 
 const [dir, pastArg = '256', stepsArg = '16', threadsArg = '2'] = process.argv.slice(2);
 if (!dir) {
@@ -65,7 +66,11 @@ rmSync(work, { recursive: true, force: true });
 // kernel events are `<node>_kernel_time`, with args.op_name; the first model_run is the warm-up
 const runs = events.filter((e) => e.name === 'model_run');
 const start = runs[1]?.ts ?? 0;
+// each MatMul node's weight, by the initializer it reads (layer numbers folded), for the per-weight table
+const graph = onnxProto.onnx.ModelProto.decode(readFileSync(join(dir, manifest.files.decoder))).graph;
+const weightOf = new Map(graph.node.map((n) => [n.name, n.input.find((i) => i.endsWith('.weight'))?.replace(/layers\.\d+\./, 'layers.N.')]));
 const byOp = new Map();
+const byWeight = new Map();
 for (const e of events) {
   if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < start) continue;
   const op = e.args?.op_name ?? '?';
@@ -73,7 +78,15 @@ for (const e of events) {
   entry.us += e.dur;
   entry.calls += 1;
   byOp.set(op, entry);
+  const weight = op === 'MatMul' && weightOf.get(e.name.replace(/_kernel_time$/, ''));
+  if (weight) {
+    const w = byWeight.get(weight) ?? { us: 0, calls: 0 };
+    w.us += e.dur;
+    w.calls += 1;
+    byWeight.set(weight, w);
+  }
 }
+const bytesOf = new Map(graph.initializer.map((t) => [t.name.replace(/layers\.\d+\./, 'layers.N.'), (t.rawData?.length ?? 0)]));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const kernelMs = [...byOp.values()].reduce((sum, e) => sum + e.us, 0) / 1000 / steps;
 const runMs = runs.slice(1).reduce((sum, e) => sum + e.dur, 0) / 1000 / steps;
@@ -83,3 +96,10 @@ console.log('| op | ms per step | share of kernels | nodes per step |');
 console.log('|---|---:|---:|---:|');
 for (const [op, e] of [...byOp].sort((a, b) => b[1].us - a[1].us))
   console.log(`| ${op} | ${(e.us / 1000 / steps).toFixed(3)} | ${((100 * e.us) / 1000 / steps / kernelMs).toFixed(1)}% | ${(e.calls / steps).toFixed(0)} |`);
+console.log('\n| weight MatMul | µs per node | MB | GB/s | nodes per step |');
+console.log('|---|---:|---:|---:|---:|');
+for (const [weight, e] of [...byWeight].sort((a, b) => b[1].us - a[1].us)) {
+  const us = e.us / e.calls;
+  const mb = (bytesOf.get(weight) ?? 0) / 1e6;
+  console.log(`| ${weight} | ${us.toFixed(1)} | ${mb.toFixed(2)} | ${((mb * 1e6) / (us * 1e3)).toFixed(1)} | ${(e.calls / steps).toFixed(0)} |`);
+}

@@ -37,6 +37,8 @@ export interface ContribLayerCache {
   past: { key: string; value: string };
   /** Output names of the cache with this call's keys and values appended (transformers.js feeds them back). */
   present: { key: string; value: string };
+  /** Output names of this call's keys and values, [B, T, Hkv dh]: the nodes write them under these names, no Identity copies them. */
+  step: { key: string; value: string };
 }
 
 /**
@@ -68,10 +70,10 @@ export function groupQueryAttention(
   const hkv = attn.numKvHeads;
   const dh = attn.headDim;
   const qkv = packedLinear(g, x, [attn.q, attn.k, attn.v], `${name}.qkv_proj`); // [B, T, (H + 2 Hkv) dh]
-  const [q, k, v] = g.opMulti('Split', [qkv, g.constInt64([h * dh, hkv * dh, hkv * dh])], 3, { axis: { int: -1 } }) as [string, string, string];
-  const rotate = (value: string, heads: number) =>
-    g.contribOp('RotaryEmbedding', [value, shared.positions, shared.cosCache, shared.sinCache], [undefined], { interleaved: { int: 0 }, num_heads: { int: heads } })[0]!;
-  const key = rotate(k, hkv);
+  const [q, k, v] = g.opMulti('Split', [qkv, g.constInt64([h * dh, hkv * dh, hkv * dh])], 3, { axis: { int: -1 } }, [undefined, undefined, cache.step.value]) as [string, string, string];
+  const rotate = (value: string, heads: number, name?: string) =>
+    g.contribOp('RotaryEmbedding', [value, shared.positions, shared.cosCache, shared.sinCache], [name], { interleaved: { int: 0 }, num_heads: { int: heads } })[0]!;
+  const key = rotate(k, hkv, cache.step.key);
   const [context] = g.contribOp(
     'GroupQueryAttention',
     [rotate(q, h), key, v, cache.past.key, cache.past.value, shared.seqlensK, shared.totalLength],

@@ -70,8 +70,9 @@ export class GraphBuilder {
   }
 
   /** An op with several outputs (Split). */
-  opMulti(opType: string, inputs: string[], count: number, attrs: Record<string, Attr> = {}): string[] {
-    const outs = Array.from({ length: count }, () => `${opType.toLowerCase()}_${this.counter++}`);
+  /** `names[i]`, where given, names output i (a graph output then needs no Identity). */
+  opMulti(opType: string, inputs: string[], count: number, attrs: Record<string, Attr> = {}, names: (string | undefined)[] = []): string[] {
+    const outs = Array.from({ length: count }, (_, i) => names[i] ?? `${opType.toLowerCase()}_${this.counter++}`);
     this.nodes.push({ opType, name: `${opType}_${this.counter++}`, input: inputs, output: outs, attribute: Object.entries(attrs).map(([n, a]) => attribute(n, a)) });
     return outs;
   }

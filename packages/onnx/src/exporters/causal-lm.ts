@@ -87,7 +87,7 @@ export const causalLmExporter: LlmExporter<CausalLM> = {
         cosCache: g.floatTensor('rope.cos_cache', halfRows(tables.cos), [maxPositions, headDim / 2]),
         sinCache: g.floatTensor('rope.sin_cache', halfRows(tables.sin), [maxPositions, headDim / 2]),
       };
-      const layers = contribDecoderLayers(g, llm, embeds, shared, past.map((p) => ({ past: p, present: p.present })));
+      const layers = contribDecoderLayers(g, llm, embeds, shared, past.map((p, i) => ({ past: p, present: p.present, step: { key: `${NEW_KEY_VALUES}.${i}.key`, value: `${NEW_KEY_VALUES}.${i}.value` } })));
       hidden = layers.hidden;
       steps = layers.steps;
     } else {
