@@ -18,12 +18,12 @@ export function transposeMatrix(data: Float32Array, rows: number, cols: number):
   return out;
 }
 
-/** x [..., in] -> x W^T + b; W is stored [out, in] as in HF, so the initializer is W^T [in, out]. */
-export function linear(g: GraphBuilder, x: string, layer: Linear, name: string): string {
+/** x [..., in] -> x W^T + b; W is stored [out, in] as in HF, so the initializer is W^T [in, out]. `outputName` names the result (a graph output then needs no Identity). */
+export function linear(g: GraphBuilder, x: string, layer: Linear, name: string, outputName?: string): string {
   // transposed straight from the tensor's data: a copy first would hold a third copy of every weight at export
   const wT = transposeMatrix(layer.weight.dataSync() as Float32Array, layer.outFeatures, layer.inFeatures);
-  const y = g.op('MatMul', [x, g.weight(`${name}.weight`, wT, [layer.inFeatures, layer.outFeatures])]);
-  return layer.bias ? g.op('Add', [y, g.floatTensor(`${name}.bias`, values(layer.bias), [layer.outFeatures])]) : y;
+  const y = g.op('MatMul', [x, g.weight(`${name}.weight`, wT, [layer.inFeatures, layer.outFeatures])], {}, layer.bias ? undefined : outputName);
+  return layer.bias ? g.op('Add', [y, g.floatTensor(`${name}.bias`, values(layer.bias), [layer.outFeatures])], {}, outputName) : y;
 }
 
 /**

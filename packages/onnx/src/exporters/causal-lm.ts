@@ -25,9 +25,9 @@ export function ropeTables(llm: CausalLM, maxPositions: number): { cos: Float32A
  * as in the embedding graph) and no lm_head initializer, as the LM holds one matrix.
  */
 function vocabLogits(g: GraphBuilder, hidden: string, llm: CausalLM): string {
-  if (llm.lmHead) return linear(g, hidden, llm.lmHead, 'language_model.lm_head');
+  if (llm.lmHead) return linear(g, hidden, llm.lmHead, 'language_model.lm_head', 'logits');
   const table = g.weight('language_model.model.embed_tokens.weight', values(llm.embedTokens.weight), [llm.vocabSize, llm.dim], 0); // [V, D]
-  return g.op('MatMul', [hidden, g.op('Transpose', [table], { perm: { ints: [1, 0] } })]);
+  return g.op('MatMul', [hidden, g.op('Transpose', [table], { perm: { ints: [1, 0] } })], {}, 'logits');
 }
 
 /**
