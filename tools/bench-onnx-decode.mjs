@@ -4,15 +4,18 @@
 // the machine's memory-bandwidth bound, and against transformers.js on the same files.
 //
 // 1. Read bandwidth: onnxruntime ReduceSum over a 512 MB tensor, 1 and 2 intra-op threads, at the
-//    start, and on 2 threads again right before each prompt length's rounds (a shared machine's
-//    bandwidth moves within a run: each row's % of the bound uses the bandwidth measured beside it).
+//    start, and on 2 threads again before every round (a shared machine's bandwidth moves within
+//    minutes: each row's % of the bound uses the median of its rounds' samples).
 // 2. The bound: bandwidth / bytes read per token: every decoder weight (LM head included; the
 //    token embedding is one gathered row) plus the KV cache at that prompt length (read once per
 //    step: the row's prompt + half the new tokens, keys and values of every layer).
 // 3. Greedy generation of BENCH_DECODE_STEPS tokens after prompts of 16 to 256 tokens, on
 //    `@mllm/onnx`'s runtime and on transformers.js (LlavaForConditionalGeneration, no image),
 //    taking turns; decode = median time between consecutive tokens. Both must pick the same ids.
-//    Both run onnxruntime's default thread count unless BENCH_THREADS sets ours.
+//    Ours runs its default thread count (every core) unless BENCH_THREADS sets it; transformers.js
+//    onnxruntime's default.
+// 4. The MatMul floor (tools/bench-onnx-matmul-floor.mjs: the step's weight MatMuls alone, on our
+//    thread count), timed before every round: the ceiling of any graph of these weights.
 //
 // `node tools/bench-onnx-decode.mjs` after `npm run build` (~4 min to build and export the model;
 // BENCH_ONNX_DIR=/path reuses an export, BENCH_DTYPE=fp16|int8 another weight format). Numbers move
@@ -25,6 +28,7 @@ import { initBackend } from '@mllm/core';
 import { buildModel, createComponentRegistry } from '@mllm/model';
 import { exportModel, GraphBuilder, OnnxMultimodalModel } from '@mllm/onnx';
 import * as ort from 'onnxruntime-node';
+import { matmulFloor } from './bench-onnx-matmul-floor.mjs';
 
 const STEPS = Number(process.env.BENCH_DECODE_STEPS ?? 24);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -110,8 +114,12 @@ export async function benchDecode() {
   // float32 keys and values of every layer at the mean cached length of a row's decode steps
   const cacheBytes = (promptLength) => layers * 2 * kvDim * (promptLength + STEPS / 2) * 4;
   const rows = [];
+  // the MatMuls of a decode step alone, on our runtime's thread count: the ceiling of any graph of these weights
+  const floor = await matmulFloor(threads ?? cores);
   for (const promptLength of PROMPTS) {
-    const rowBandwidth = await readBandwidth(Math.min(2, cores));
+    // the machine's bandwidth moves within minutes: sampled before every round, with the floor, and the medians kept
+    const bandwidths = [];
+    const floors = [];
     const ids = Array.from({ length: promptLength }, (_, i) => 8 + ((i * 7919) % (vocabSize - 8)));
     await oursRun(runtime, ids, 2); // warm-up at this length
     await theirsRun(hf, Tensor, ids, 2);
@@ -119,14 +127,17 @@ export async function benchDecode() {
     const theirs = [];
     let same = true;
     for (let r = 0; r < ROUNDS; r++) {
+      bandwidths.push(await readBandwidth(Math.min(2, cores), 512, 3));
+      floors.push(await floor.time(5));
       const a = await oursRun(runtime, ids, STEPS);
       const b = await theirsRun(hf, Tensor, ids, STEPS);
       ours.push(...a.intervals);
       theirs.push(...b.intervals);
       same &&= JSON.stringify(a.ids) === JSON.stringify(b.ids);
     }
-    rows.push({ promptLength, ours: median(ours), theirs: median(theirs), same, bandwidth: rowBandwidth, bytes: weightBytes + cacheBytes(promptLength) });
+    rows.push({ promptLength, ours: median(ours), theirs: median(theirs), same, bandwidth: median(bandwidths), floor: median(floors), bytes: weightBytes + cacheBytes(promptLength) });
   }
+  await floor.release();
   await runtime.release();
   await hf.dispose();
   if (!own) rmSync(dirname(dir), { recursive: true, force: true });
@@ -136,14 +147,14 @@ export async function benchDecode() {
 export function formatDecodeBench({ cores, threads, bandwidth, weightBytes, dtype, rows }) {
   const bound = (gbs, bytes = weightBytes) => (gbs * 1e9) / bytes;
   const lines = [
-    `read bandwidth (onnxruntime ReduceSum, 512 MB): ${bandwidth.one.toFixed(1)} GB/s on 1 thread, ${bandwidth.two.toFixed(1)} GB/s on 2 (${cores} cores) at the start; on 2 threads beside each row: ${rows.map((r) => r.bandwidth.toFixed(1)).join(' / ')} GB/s`,
+    `read bandwidth (onnxruntime ReduceSum, 512 MB): ${bandwidth.one.toFixed(1)} GB/s on 1 thread, ${bandwidth.two.toFixed(1)} GB/s on 2 (${cores} cores) at the start; on 2 threads before each round, median per row: ${rows.map((r) => r.bandwidth.toFixed(1)).join(' / ')} GB/s`,
     `SmolLM2-135M-shaped LLM, ${dtype} weights: ${(weightBytes / 1e6).toFixed(0)} MB read per token (+ the KV cache per row) -> bound at the start ${bound(bandwidth.one).toFixed(1)} tok/s (1 core), ${bound(bandwidth.two).toFixed(1)} tok/s (2 cores)`,
     `batch 1, greedy, ${STEPS} new tokens x ${ROUNDS} rounds taking turns; decode = median ms between tokens; @mllm/onnx intra-op threads: ${threads}, transformers.js: default`,
-    '| prompt | @mllm/onnx tok/s | transformers.js tok/s | ours / theirs | MB read per token | 2-core bound tok/s (row bandwidth) | % of bound (ours) | same ids |',
-    '|---:|---:|---:|---:|---:|---:|---:|:---:|',
+    '| prompt | @mllm/onnx tok/s | transformers.js tok/s | ours / theirs | MB read per token | 2-core bound tok/s (row bandwidth) | % of bound (ours) | MatMul floor tok/s | % of floor (ours) | same ids |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|',
     ...rows.map(
       (r) =>
-        `| ${r.promptLength} | ${(1000 / r.ours).toFixed(1)} | ${(1000 / r.theirs).toFixed(1)} | ${(r.theirs / r.ours).toFixed(2)}x | ${(r.bytes / 1e6).toFixed(0)} | ${bound(r.bandwidth, r.bytes).toFixed(1)} | ${((100 * 1000) / r.ours / bound(r.bandwidth, r.bytes)).toFixed(0)}% | ${r.same ? 'yes' : 'NO'} |`,
+        `| ${r.promptLength} | ${(1000 / r.ours).toFixed(1)} | ${(1000 / r.theirs).toFixed(1)} | ${(r.theirs / r.ours).toFixed(2)}x | ${(r.bytes / 1e6).toFixed(0)} | ${bound(r.bandwidth, r.bytes).toFixed(1)} | ${((100 * 1000) / r.ours / bound(r.bandwidth, r.bytes)).toFixed(0)}% | ${(1000 / r.floor).toFixed(1)} | ${((100 * r.floor) / r.ours).toFixed(0)}% | ${r.same ? 'yes' : 'NO'} |`,
     ),
   ];
   return lines.join('\n');
