@@ -15,14 +15,13 @@ export type {
   DecoderExportContext,
   DecoderFusionNodes,
   DecoderOps,
-  PaddingSide,
   ExportImage,
   ExportLlmShape,
   HfVisionFields,
 } from './exporter-types';
 
 // Graph building, for exporters (see `@mllm/onnx/graph` for the layer helpers).
-export { GraphBuilder, OPSET, CONTRIB_DOMAIN, toFloat16, quantizeInt8, type Attr, type Dim, type ElementType, type WeightFormat } from './graph-builder';
+export { GraphBuilder, OPSET, toFloat16, quantizeInt8, type Attr, type Dim, type ElementType, type WeightFormat } from './graph-builder';
 
 // Inference on onnxruntime-node (also `@mllm/onnx/runtime`, which loads without tfjs); tokens are
 // picked by `@mllm/llm/decoding`'s TokenPicker, as tfjs generation picks them.

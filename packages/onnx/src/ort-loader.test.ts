@@ -2,12 +2,13 @@ import { describe, it, expect } from 'vitest';
 import { cpSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'tsup';
 import { exportModel } from './export-model';
 import { OnnxMultimodalModel } from './runtime';
-import { ORT_NODE_INSTALL, chooseOrt, ortEngine } from './ort-loader';
+import { ORT_NODE_INSTALL, chooseOrt, defaultIntraOpThreads, ortEngine } from './ort-loader';
 import { IMAGE, linkRuntimeDependencies, tempDir, testImage, tinyModel } from './test-model.test-helper';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -38,6 +39,10 @@ describe('chooseOrt', () => {
 
   it('this repository runs on onnxruntime-node (its install skips only the CUDA download)', () => {
     expect(ortEngine()).toEqual({ package: 'onnxruntime-node' });
+  });
+
+  it('on onnxruntime-node, sessions default to every CPU this process may use', () => {
+    expect(defaultIntraOpThreads()).toBe(availableParallelism());
   });
 });
 

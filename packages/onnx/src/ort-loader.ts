@@ -79,6 +79,19 @@ export function warnIfOrtFallback(logger?: { warn(message: string): void }): voi
   else process.emitWarning(message, { code: 'MLLM_ONNXRUNTIME_WEB' });
 }
 
+/**
+ * Intra-op threads when the caller sets none: on onnxruntime-node every CPU this process may use
+ * (os.availableParallelism); onnxruntime's own default counts physical cores as its CPU detection
+ * sees them and ran one thread on a 2-core VM. Undefined on onnxruntime-web, which keeps its own
+ * setting (ort.env.wasm.numThreads). node:os is required here, not imported, so a browser bundle
+ * (where onnxruntime-web stands in) never needs it.
+ */
+export function defaultIntraOpThreads(): number | undefined {
+  if (chosen.package !== 'onnxruntime-node') return undefined;
+  const os = packageRequire()('node:os') as { availableParallelism?: () => number; cpus(): unknown[] };
+  return os.availableParallelism?.() ?? os.cpus().length;
+}
+
 // The runtime writes `ort.Tensor` / `ort.InferenceSession` as values and as types, as it would
 // with `import * as ort from 'onnxruntime-node'`.
 export const Tensor: typeof Ort.Tensor = chosen.ort.Tensor;

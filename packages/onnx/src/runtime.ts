@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as ort from './ort-loader';
 import { MANIFEST_FILE, OnnxModelError, REEXPORT_HINT, checkManifest, type OnnxManifest } from './manifest';
@@ -23,7 +22,8 @@ export { ortEngine, type OrtPackage } from './ort-loader';
 
 export interface OnnxLoadOptions {
   /**
-   * Intra-op threads per session. Default: every CPU this process may use (os.availableParallelism).
+   * Intra-op threads per session. Default on onnxruntime-node: every CPU this process may use
+   * (os.availableParallelism); onnxruntime-web keeps its own setting.
    * onnxruntime's own default counts physical cores as its CPU detection sees them, and on a
    * 2-core VM it ran one thread: a batch-1 decode, bound by reading the weights, then reads them
    * on one core (24.3 against 15.8 ms a token on two, docs/experiments/onnx-deploy.md). On a
@@ -78,13 +78,13 @@ export class OnnxMultimodalModel {
     const manifestPath = join(dir, MANIFEST_FILE);
     const manifest = checkManifest(await readManifestJson(dir, manifestPath), manifestPath);
     ort.warnIfOrtFallback(options.logger);
+    const threads = options.threads ?? ort.defaultIntraOpThreads();
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: 'all',
       // onnxruntime's own log would print each failure a second time, unasked, on stderr; the thrown
       // OnnxModelError carries its message with the file (fatal errors still print)
       logSeverityLevel: 4,
-      intraOpNumThreads: options.threads ?? availableParallelism(),
-      interOpNumThreads: 1,
+      ...(threads !== undefined && { intraOpNumThreads: threads, interOpNumThreads: 1 }),
     };
     // every file is read and checked against mllm.json before onnxruntime builds any session
     const roles = ['visionEncoder', 'embedTokens', 'decoder'] as const;
@@ -102,7 +102,7 @@ export class OnnxMultimodalModel {
     try {
       // the token embedding is one Gather of a few rows: on one thread, with no thread pool of its
       // own whose workers spin after each call on the cores the decoder is about to use
-      const own = (role: GraphRole) => (role === 'embedTokens' ? { ...sessionOptions, intraOpNumThreads: 1, interOpNumThreads: 1 } : sessionOptions);
+      const own = (role: GraphRole) => (role === 'embedTokens' && sessionOptions.intraOpNumThreads !== undefined ? { ...sessionOptions, intraOpNumThreads: 1 } : sessionOptions);
       for (const [i, role] of roles.entries()) sessions.push(await createSession(realPaths[i]!, files[role], own(role)));
     } catch (e) {
       await Promise.all(sessions.map((s) => s.release()));
