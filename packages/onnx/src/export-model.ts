@@ -44,9 +44,10 @@ export interface ExportOptions {
    */
   externalData?: ExternalDataChoice;
   /**
-   * 'contrib' (default): a Llama-style decoder without a fusion connector is written on
-   * onnxruntime's fused com.microsoft ops (GroupQueryAttention, SkipSimplifiedLayerNormalization),
-   * 10 nodes a layer instead of ~43, and its batches are right-padded (mllm.json `llm.padding`).
+   * 'contrib' (default): a Llama-style decoder without a fusion connector, its head width a
+   * multiple of 16, is written on onnxruntime's fused com.microsoft ops (GroupQueryAttention,
+   * RotaryEmbedding, SkipSimplifiedLayerNormalization), 14 nodes a layer instead of ~43, and its
+   * batches are right-padded (mllm.json `llm.padding`); other decoders get standard ops.
    * 'standard': ONNX's standard ops only, for a runtime without onnxruntime's contrib ops.
    */
   decoderOps?: DecoderOps;

@@ -69,8 +69,7 @@ export class GraphBuilder {
     return out;
   }
 
-  /** An op with several outputs (Split). */
-  /** `names[i]`, where given, names output i (a graph output then needs no Identity). */
+  /** An op with several outputs (Split); `names[i]`, where given, names output i (a graph output then needs no Identity). */
   opMulti(opType: string, inputs: string[], count: number, attrs: Record<string, Attr> = {}, names: (string | undefined)[] = []): string[] {
     const outs = Array.from({ length: count }, (_, i) => names[i] ?? `${opType.toLowerCase()}_${this.counter++}`);
     this.nodes.push({ opType, name: `${opType}_${this.counter++}`, input: inputs, output: outs, attribute: Object.entries(attrs).map(([n, a]) => attribute(n, a)) });

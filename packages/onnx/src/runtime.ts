@@ -26,7 +26,7 @@ export interface OnnxLoadOptions {
    * (os.availableParallelism); onnxruntime-web keeps its own setting.
    * onnxruntime's own default counts physical cores as its CPU detection sees them, and on a
    * 2-core VM it ran one thread: a batch-1 decode, bound by reading the weights, then reads them
-   * on one core (24.3 against 15.8 ms a token on two, docs/experiments/onnx-deploy.md). On a
+   * on one core (29.8 against 18.6 ms a token on two, docs/experiments/onnx-deploy.md). On a
    * machine shared with other work, fewer threads can decode faster.
    */
   threads?: number;
@@ -291,11 +291,6 @@ export class OnnxMultimodalModel {
   }
 
   /**
-   * decode() on a HostKvCache: feeds views of it, fetches only the logits and this call's keys
-   * and values (onnxruntime-node copies each fetched output; `present.*` would be the whole
-   * cache), and appends those to it.
-   */
-  /**
    * decode() on a PrefixKvCache: feeds its whole buffers, fetches only the logits and this call's
    * keys and values, and writes those behind each row's cached ones.
    */
@@ -309,6 +304,11 @@ export class OnnxMultimodalModel {
     return leftAligned(logits, aligned.pads);
   }
 
+  /**
+   * decode() on a HostKvCache: feeds views of it, fetches only the logits and this call's keys
+   * and values (onnxruntime-node copies each fetched output; `present.*` would be the whole
+   * cache), and appends those to it.
+   */
   private async decodeCached(embeds: ort.Tensor, attentionMask: number[][], cache: HostKvCache, fusion: FusionFeeds = {}): Promise<ort.Tensor> {
     const [b, t] = embeds.dims as [number, number, number];
     const fetches = ['logits', ...cache.names.map((name) => name.replace('past_key_values', NEW_KEY_VALUES))];

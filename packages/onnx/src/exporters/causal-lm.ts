@@ -71,7 +71,8 @@ export const causalLmExporter: LlmExporter<CausalLM> = {
     const tables = ropeTables(llm, maxPositions);
     let hidden: string;
     let steps: { key: string; value: string }[] = [];
-    // GroupQueryAttention's rotary kernel takes head widths that are multiples of 16
+    // onnxruntime's GroupQueryAttention refuses some head widths (4: "must be a multiple of 8"; 8 with
+    // its rotary: "of 16"); multiples of 16, what released checkpoints use (64, 128), are tested
     const contrib = ctx.ops === 'contrib' && headDim % 16 === 0 && !fusion.beforeLayer && !fusion.kvPrefix && !fusion.routing;
     if (contrib) {
       const scalar = (i: number) => g.constInt64([i], []);
