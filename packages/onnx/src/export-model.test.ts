@@ -132,6 +132,8 @@ describe('exportModel decoderOps', () => {
     const manifest = await exportModel(model, dir, { maxPositions: 32, ...options });
     model.dispose();
     const graph = readFileSync(join(dir, 'onnx/decoder_model_merged.onnx'));
+    // the logits and each layer's new keys and values are the nodes' own outputs: no Identity copies them
+    expect(graph.includes('Identity')).toBe(false);
     return { padding: manifest.llm.padding, contrib: graph.includes('GroupQueryAttention'), domain: graph.includes('com.microsoft') };
   };
   const wide = { type: 'causal', dim: 32, layers: 2, heads: 2, kvHeads: 1 }; // head width 16

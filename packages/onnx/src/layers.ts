@@ -137,9 +137,10 @@ export interface AttentionGraphInputs {
   rope?: RopeValues;
   /**
    * Cached keys/values [B, Hkv, P, dh]; concatenated before the new ones. `present` names the
-   * concatenations, so they are the graph's outputs themselves and no Identity copies them.
+   * concatenations and `step` this call's own keys and values, so they are the graph's outputs
+   * themselves and no Identity copies them.
    */
-  past?: { key: string; value: string; present?: { key: string; value: string } };
+  past?: { key: string; value: string; present?: { key: string; value: string }; step?: { key: string; value: string } };
   /**
    * LLaMA-Adapter prefix (core's AttentionPrefix): states [B, P, D] through this layer's own k/v
    * projections, no RoPE, no mask, a softmax of their own scaled per head by `gate` [H].
@@ -159,17 +160,17 @@ export interface GraphRouting {
 }
 
 /** [B, T, n*dh] -> [B, n, T, dh]. */
-function heads(g: GraphBuilder, x: string, n: number, dh: number): string {
-  return g.op('Transpose', [g.op('Reshape', [x, g.constInt64([0, 0, n, dh])])], { perm: { ints: [0, 2, 1, 3] } });
+function heads(g: GraphBuilder, x: string, n: number, dh: number, outputName?: string): string {
+  return g.op('Transpose', [g.op('Reshape', [x, g.constInt64([0, 0, n, dh])])], { perm: { ints: [0, 2, 1, 3] } }, outputName);
 }
 
 /** x * cos + rotate_half(x) * sin, rotate_half(x) = [-x2, x1] (HF rotate-half convention). */
-function applyRope(g: GraphBuilder, x: string, rope: RopeValues, dh: number): string {
+function applyRope(g: GraphBuilder, x: string, rope: RopeValues, dh: number, outputName?: string): string {
   const half = dh / 2;
   const x1 = g.op('Slice', [x, g.constInt64([0]), g.constInt64([half]), g.constInt64([-1])]);
   const x2 = g.op('Slice', [x, g.constInt64([half]), g.constInt64([dh]), g.constInt64([-1])]);
   const rotated = g.op('Concat', [g.op('Neg', [x2]), x1], { axis: { int: -1 } });
-  return g.op('Add', [g.op('Mul', [x, rope.cos]), g.op('Mul', [rotated, rope.sin])]);
+  return g.op('Add', [g.op('Mul', [x, rope.cos]), g.op('Mul', [rotated, rope.sin])], {}, outputName);
 }
 
 export interface AttentionGraphOutputs {
@@ -202,11 +203,12 @@ export function attention(
     ? [linear(g, x, attn.q, `${name}.q_proj`), linear(g, x, attn.k, `${name}.k_proj`), linear(g, x, attn.v, `${name}.v_proj`)]
     : (fusedLinear(g, x, [attn.q, attn.k, attn.v], `${name}.qkv_proj`) as [string, string, string]);
   let q = heads(g, pick(qx, r?.expert.q as Linear, 'q_proj'), h, dh); // [B, H, T, dh]
-  let k = heads(g, pick(kx, r?.expert.k as Linear, 'k_proj'), hkv, dh); // [B, Hkv, T, dh]
-  let v = heads(g, pick(vx, r?.expert.v as Linear, 'v_proj'), hkv, dh);
+  const stepNames = inputs.past?.step;
+  let k = heads(g, pick(kx, r?.expert.k as Linear, 'k_proj'), hkv, dh, inputs.rope ? undefined : stepNames?.key); // [B, Hkv, T, dh]
+  let v = heads(g, pick(vx, r?.expert.v as Linear, 'v_proj'), hkv, dh, stepNames?.value);
   if (inputs.rope) {
     q = applyRope(g, q, inputs.rope, dh);
-    k = applyRope(g, k, inputs.rope, dh);
+    k = applyRope(g, k, inputs.rope, dh, stepNames?.key);
   }
   const step = { key: k, value: v }; // this call's own keys and values, before the cache
   if (inputs.past) {

@@ -64,6 +64,7 @@ export const causalLmExporter: LlmExporter<CausalLM> = {
       key: g.input(`past_key_values.${i}.key`, 'float32', ['batch_size', kvHeads, 'past_sequence_length', headDim]),
       value: g.input(`past_key_values.${i}.value`, 'float32', ['batch_size', kvHeads, 'past_sequence_length', headDim]),
       present: { key: `present.${i}.key`, value: `present.${i}.value` },
+      step: { key: `${NEW_KEY_VALUES}.${i}.key`, value: `${NEW_KEY_VALUES}.${i}.value` },
     }));
 
     // a fusion connector's inputs come after the LLM's own; its nodes enter each layer as its tfjs hooks do
@@ -88,7 +89,7 @@ export const causalLmExporter: LlmExporter<CausalLM> = {
         cosCache: g.floatTensor('rope.cos_cache', halfRows(tables.cos), [maxPositions, headDim / 2]),
         sinCache: g.floatTensor('rope.sin_cache', halfRows(tables.sin), [maxPositions, headDim / 2]),
       };
-      const layers = contribDecoderLayers(g, llm, embeds, shared, past.map((p, i) => ({ past: p, present: p.present, step: { key: `${NEW_KEY_VALUES}.${i}.key`, value: `${NEW_KEY_VALUES}.${i}.value` } })));
+      const layers = contribDecoderLayers(g, llm, embeds, shared, past.map((p) => ({ past: p, present: p.present, step: p.step })));
       hidden = layers.hidden;
       steps = layers.steps;
     } else {
