@@ -146,7 +146,7 @@ describe('the playground in headless Chromium', () => {
   });
 
   it("shows a byte-level BPE model's answer as mllm chat prints it: pieces of words joined, bytes of a character held until it is whole (a contrib-op decoder)", async () => {
-    expect(JSON.parse(readFileSync(join(work, 'export-bpe', 'mllm.json'), 'utf8')).llm.padding).toBe('right');
+    expect(JSON.parse(readFileSync(join(work, 'export-bpe', 'mllm.json'), 'utf8')).llm.cache).toBe('prefix');
     const page = await openPage();
     await page.setInputFiles('#model-folder', join(work, 'export-bpe'));
     await page.locator('#model-status[data-state="ready"]', { hasText: 'export-bpe:' }).waitFor({ timeout: 120_000 });

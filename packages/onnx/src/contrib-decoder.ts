@@ -14,10 +14,10 @@ import { linear, packedLinear, rmsNorm, swiGlu, values } from './layers';
  * SwiGLU feed-forward (gate/up MatMul, Split, Sigmoid and Mul, Mul, down MatMul).
  *
  * GroupQueryAttention reads a row's valid keys as a prefix of its cache: `seqlens_k[b] + 1` keys
- * (the row's attention_mask sum), the new ones right after the row's cached ones. A batch's first
- * call is therefore right-padded (each row's tokens first, padding after), not left-padded as the
- * standard-op graph takes it; later calls need only each row's mask sum. Its kernels take head
- * widths that are multiples of 16.
+ * (the row's attention_mask sum), the new ones right after the row's cached ones. So the caller
+ * (the causal-LM exporter) feeds each row's tokens of a call before its padding and moves the
+ * logits back, and the graph takes left-padded batches as the standard-op graph does. Its kernels
+ * take head widths that are multiples of 16.
  * Shapes: B batch, T new tokens, D width, dh head width.
  */
 

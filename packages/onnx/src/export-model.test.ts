@@ -134,14 +134,14 @@ describe('exportModel decoderOps', () => {
     const graph = readFileSync(join(dir, 'onnx/decoder_model_merged.onnx'));
     // the logits and each layer's new keys and values are the nodes' own outputs: no Identity copies them
     expect(graph.includes('Identity')).toBe(false);
-    return { padding: manifest.llm.padding, contrib: graph.includes('GroupQueryAttention'), domain: graph.includes('com.microsoft') };
+    return { cache: manifest.llm.cache, contrib: graph.includes('GroupQueryAttention'), domain: graph.includes('com.microsoft') };
   };
   const wide = { type: 'causal', dim: 32, layers: 2, heads: 2, kvHeads: 1 }; // head width 16
 
   it('writes GroupQueryAttention by default where the head width allows, standard ops when asked or when it does not', async () => {
-    expect(await decoderOps(wide, {})).toEqual({ padding: 'right', contrib: true, domain: true });
-    expect(await decoderOps(wide, { decoderOps: 'standard' })).toEqual({ padding: undefined, contrib: false, domain: false });
+    expect(await decoderOps(wide, {})).toEqual({ cache: 'prefix', contrib: true, domain: true });
+    expect(await decoderOps(wide, { decoderOps: 'standard' })).toEqual({ cache: undefined, contrib: false, domain: false });
     // head width 4: onnxruntime's GroupQueryAttention kernels take multiples of 16
-    expect(await decoderOps({ type: 'causal', dim: 16, layers: 2, heads: 4, kvHeads: 2 }, {})).toEqual({ padding: undefined, contrib: false, domain: false });
+    expect(await decoderOps({ type: 'causal', dim: 16, layers: 2, heads: 4, kvHeads: 2 }, {})).toEqual({ cache: undefined, contrib: false, domain: false });
   });
 });

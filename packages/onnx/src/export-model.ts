@@ -46,8 +46,9 @@ export interface ExportOptions {
   /**
    * 'contrib' (default): a Llama-style decoder without a fusion connector, its head width a
    * multiple of 16, is written on onnxruntime's fused com.microsoft ops (GroupQueryAttention,
-   * RotaryEmbedding, SkipSimplifiedLayerNormalization), 14 nodes a layer instead of ~43, and its
-   * batches are right-padded (mllm.json `llm.padding`); other decoders get standard ops.
+   * RotaryEmbedding, SkipSimplifiedLayerNormalization), 14 nodes a layer instead of ~43; its
+   * attention reads each row's cache as a prefix (mllm.json `llm.cache`). Other decoders get
+   * standard ops.
    * 'standard': ONNX's standard ops only, for a runtime without onnxruntime's contrib ops.
    */
   decoderOps?: DecoderOps;
@@ -115,8 +116,8 @@ export async function exportModel(model: MultimodalModel, dir: string, options: 
     [
       'decoder',
       () => {
-        const { graph, padding } = decoderGraph(plan, weights, maxPositions, decoderOps);
-        if (padding === 'right') manifest.llm.padding = 'right';
+        const { graph, cache } = decoderGraph(plan, weights, maxPositions, decoderOps);
+        if (cache === 'prefix') manifest.llm.cache = 'prefix';
         return graph;
       },
     ],

@@ -113,8 +113,7 @@ export interface DecoderExportContext extends PartExportContext {
   maxPositions: number;
   /**
    * 'contrib': attention and norms on onnxruntime's fused com.microsoft ops where the model allows
-   * (a decoder whose batch rows are right-padded; the exporter says so by returning 'right' from
-   * decoder()); 'standard': ONNX's standard ops only.
+   * (the exporter says so by returning 'prefix' from decoder()); 'standard': ONNX's standard ops only.
    */
   ops: DecoderOps;
   /** Adds the fusion connector's decoder inputs and returns its per-layer nodes ({} without one); call it once, after the LLM's own inputs. */
@@ -124,8 +123,12 @@ export interface DecoderExportContext extends PartExportContext {
 /** Which ops the decoder graph is written with (ExportOptions.decoderOps). */
 export type DecoderOps = 'contrib' | 'standard';
 
-/** How the decoder wants a batch's rows aligned: padding before each row's tokens, or after them. */
-export type PaddingSide = 'left' | 'right';
+/**
+ * How the decoder's attention reads the cache it is fed: 'appended', every row's cache of one
+ * length with the attention_mask marking its padding; 'prefix', each row's keys a prefix of its
+ * cache, as many as the row's attention_mask sum (GroupQueryAttention).
+ */
+export type KvCacheLayout = 'appended' | 'prefix';
 
 export interface LlmExporter<L extends LanguageModel = LanguageModel> {
   check?(llm: L, ctx: PartExportContext): void;
@@ -134,11 +137,12 @@ export interface LlmExporter<L extends LanguageModel = LanguageModel> {
   embedTokens(g: GraphBuilder, llm: L, ctx: PartExportContext): void;
   /**
    * The merged decoder (prefill and KV-cached decode in one graph): inputs_embeds, attention_mask,
-   * position_ids, past_key_values.i.key/value -> logits, present.i.key/value. Returns 'right'
-   * when the graph reads each row's cache as a prefix (GroupQueryAttention): the runtime then
-   * right-pads a batch; nothing (or 'left') for the standard, mask-driven graph.
+   * position_ids, past_key_values.i.key/value -> logits, present.i.key/value. Returns 'prefix'
+   * when the graph reads each row's cache as a prefix (GroupQueryAttention), so a runtime that
+   * keeps the cache writes each call's keys behind each row's own length; nothing (or
+   * 'appended') for the standard, mask-driven graph.
    */
-  decoder(g: GraphBuilder, llm: L, ctx: DecoderExportContext): PaddingSide | void;
+  decoder(g: GraphBuilder, llm: L, ctx: DecoderExportContext): KvCacheLayout | void;
   /** `text_config` of the `llava` config.json. */
   hf(llm: L, manifest: OnnxManifest): Record<string, unknown>;
   /** mllm.json `components.llm`; default: the part's config. */

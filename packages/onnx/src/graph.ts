@@ -43,7 +43,7 @@ export type {
   DecoderExportContext,
   DecoderFusionNodes,
   DecoderOps,
-  PaddingSide,
+  KvCacheLayout,
   ExportImage,
   ExportLlmShape,
   HfVisionFields,

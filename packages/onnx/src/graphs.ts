@@ -1,6 +1,6 @@
 import { MllmError } from '@mllm/core';
 import { GraphBuilder, type WeightFormat } from './graph-builder';
-import type { DecoderFusionNodes, DecoderOps, PaddingSide } from './exporter-types';
+import type { DecoderFusionNodes, DecoderOps, KvCacheLayout } from './exporter-types';
 import type { ExportPlan } from './supported';
 
 /**
@@ -34,7 +34,7 @@ export function embedTokensGraph(plan: ExportPlan, weights: WeightFormat): Graph
 }
 
 /** The merged decoder of the LLM's exporter, with a fusion connector's nodes in its layers. */
-export function decoderGraph(plan: ExportPlan, weights: WeightFormat, maxPositions: number, ops: DecoderOps): { graph: GraphBuilder; padding: PaddingSide } {
+export function decoderGraph(plan: ExportPlan, weights: WeightFormat, maxPositions: number, ops: DecoderOps): { graph: GraphBuilder; cache: KvCacheLayout } {
   const { llm, connector } = plan;
   const g = new GraphBuilder('decoder_model_merged', weights);
   let added = false;
@@ -43,8 +43,8 @@ export function decoderGraph(plan: ExportPlan, weights: WeightFormat, maxPositio
     added = true;
     return connector.exporter.decoder?.(g, connector.component, connector.ctx) ?? {};
   };
-  const padding = llm.exporter.decoder(g, llm.component, { ...llm.ctx, maxPositions, ops, fusion }) ?? 'left';
+  const cache = llm.exporter.decoder(g, llm.component, { ...llm.ctx, maxPositions, ops, fusion }) ?? 'appended';
   if (!added && connector.exporter.decoder)
     throw new MllmError(`the ${llm.ctx.config.type} exporter wrote a decoder without the ${connector.ctx.config.type} connector's nodes; an LLM exporter calls ctx.fusion()`);
-  return { graph: g, padding };
+  return { graph: g, cache };
 }

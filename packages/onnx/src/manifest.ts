@@ -82,11 +82,12 @@ export const manifestSchema = z
       vocabSize: count(MANIFEST_LIMITS.vocabSize),
       maxPositions: count(MANIFEST_LIMITS.maxPositions),
       /**
-       * 'right': the decoder reads each row's cache as a prefix (GroupQueryAttention), so a batch's
-       * rows are padded after their tokens. Absent: padded before them, as a mask-driven decoder
-       * takes them.
+       * 'prefix': the decoder's attention (GroupQueryAttention) reads each row's keys as a prefix
+       * of its cache, as many as the row's attention_mask sum, so a runtime keeping the cache writes
+       * each call's keys behind each row's own length. Absent: 'appended', every row's cache one
+       * length, the mask marking its padding.
        */
-      padding: z.enum(['left', 'right']).optional(),
+      cache: z.enum(['appended', 'prefix']).optional(),
     }),
     special: z.object({ imageTokenId: tokenId, padId: tokenId, bos: tokenId.optional(), eos: tokenId.optional(), end: tokenId.optional() }),
     /**

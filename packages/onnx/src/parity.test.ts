@@ -36,8 +36,8 @@ const maxAbsReal = (a: ArrayLike<number>, b: ArrayLike<number>, mask: number[][]
 // head width 4: the standard-op decoder; 16: GroupQueryAttention (its rotary kernel takes multiples of 16)
 describe.each([
   ['standard ops', { type: 'causal', dim: 16, layers: 2, heads: 4, kvHeads: 2 }, undefined],
-  ['GroupQueryAttention', { type: 'causal', dim: 32, layers: 2, heads: 2, kvHeads: 1 }, 'right'],
-])('ONNX export parity with tfjs (fp32), decoder on %s', (_name, llm, padding) => {
+  ['GroupQueryAttention', { type: 'causal', dim: 32, layers: 2, heads: 2, kvHeads: 1 }, 'prefix'],
+])('ONNX export parity with tfjs (fp32), decoder on %s', (_name, llm, cache) => {
   let model: MultimodalModel;
   let ort: OnnxMultimodalModel;
   const worst: Record<string, number> = {};
@@ -47,7 +47,7 @@ describe.each([
     const dir = tempDir('mllm-onnx-parity-');
     await exportModel(model, dir);
     ort = await OnnxMultimodalModel.load(dir, { threads: 1 });
-    expect(ort.manifest.llm.padding).toBe(padding);
+    expect(ort.manifest.llm.cache).toBe(cache);
   });
   afterAll(async () => {
     await ort.release();

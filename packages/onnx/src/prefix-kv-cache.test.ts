@@ -26,7 +26,7 @@ describe('PrefixKvCache', () => {
   it("writes each call's keys behind each row's own length, only the row's real positions, in [B, Hkv, C, dh]", () => {
     const [b, hkv, dh, capacity] = [2, 2, 2, 6];
     const cache = new PrefixKvCache(NAMES, { batch: b, kvHeads: hkv, headDim: dh, capacity });
-    cache.append(step(b, 3, hkv, dh, 1), [3, 1]); // row 1 right-aligned: 1 token, 2 padding positions
+    cache.append(step(b, 3, hkv, dh, 1), [3, 1]); // row 1: 1 token, then 2 padding positions (the graph puts padding last)
     cache.append(step(b, 1, hkv, dh, 2), [1, 1]);
     expect(cache.rowLengths).toEqual([4, 2]);
     const feeds = cache.feeds();
@@ -67,7 +67,7 @@ describe('a decoder on contrib ops (head width 16)', () => {
   });
   afterAll(() => runtime.release());
 
-  it('is 14 nodes a layer on GroupQueryAttention, RotaryEmbedding and SkipSimplifiedLayerNormalization, and says its rows are right-padded', () => {
+  it('is 14 nodes a layer on GroupQueryAttention, RotaryEmbedding and SkipSimplifiedLayerNormalization, and says its cache rows are prefixes', () => {
     const graph = onnxProto.onnx.ModelProto.decode(readFileSync(`${dir}/onnx/decoder_model_merged.onnx`));
     expect(graph.opsetImport.map((o) => o.domain)).toContain('com.microsoft');
     const count = (op: string) => graph.graph!.node!.filter((n) => n.opType === op).length;
@@ -81,7 +81,7 @@ describe('a decoder on contrib ops (head width 16)', () => {
     // less the LM head's MatMul and the first norm's Mul
     const perLayer = ['MatMul', 'Split', 'RotaryEmbedding', 'GroupQueryAttention', 'SkipSimplifiedLayerNormalization', 'Sigmoid', 'Mul'].reduce((sum, op) => sum + count(op), 0) - 2;
     expect(perLayer / 2).toBe(14);
-    expect(JSON.parse(readFileSync(`${dir}/mllm.json`, 'utf8')).llm.padding).toBe('right');
+    expect(JSON.parse(readFileSync(`${dir}/mllm.json`, 'utf8')).llm.cache).toBe('prefix');
   });
 
   it('refuses padding among positions that follow a cache, with what to do', async () => {
@@ -90,7 +90,7 @@ describe('a decoder on contrib ops (head width 16)', () => {
     const first = await runtime.decode(embeds, attentionMask);
     const next = await runtime.embed([[5, 6]]);
     await expect(runtime.decode(next, [[...attentionMask[0]!, 0, 1]], first.past)).rejects.toThrow(
-      "attention_mask row 0: this decoder (GroupQueryAttention, mllm.json llm.padding 'right') takes padding only in its first call, but 1 of this call's 2 positions are padding after 6 cached ones; start a new cache for a new prompt",
+      "attention_mask row 0: this decoder (GroupQueryAttention, mllm.json llm.cache 'prefix') takes padding only in its first call, but 1 of this call's 2 positions are padding after 6 cached ones; start a new cache for a new prompt",
     );
     await expect(runtime.decode(next, [[...attentionMask[0]!, 1, 0]], first.past)).rejects.toThrow('attention_mask row 0: padding must come before a row\'s tokens (left-padded), got [1, 0]');
   });

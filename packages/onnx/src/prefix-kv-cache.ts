@@ -2,14 +2,15 @@ import * as ort from './ort-loader';
 import { OnnxModelError, REEXPORT_HINT } from './manifest';
 
 /**
- * The KV cache of a decoder written on GroupQueryAttention (mllm.json `llm.padding` 'right'),
+ * The KV cache of a decoder written on GroupQueryAttention (mllm.json `llm.cache` 'prefix'),
  * held in this process with each row's keys as a prefix of its buffer.
  *
  * One buffer per cache input, [B, Hkv, C, dh] with C = prompt + new tokens, allocated once and fed
  * whole as `past_key_values.*`: GroupQueryAttention reads row b's first `length[b]` positions
  * (its attention_mask sum tells it how many), whatever C is, so nothing moves as the cache grows.
  * Each call's rotated keys and values come back as `new_key_values.*` [B, T, Hkv dh] and are
- * written behind each row's own length. The `present.*` outputs are left unfetched:
+ * written behind each row's own length (the graph returns a row's real positions first). The
+ * `present.*` outputs are left unfetched:
  * onnxruntime-node copies every output it returns, and the whole cache per layer per token is
  * what this avoids. Shapes: B batch, Hkv kv heads, C capacity, T new positions, dh head width.
  */
@@ -44,7 +45,7 @@ export class PrefixKvCache {
 
   /**
    * Writes one call's keys and values, `steps[name]` [B, T, Hkv dh], behind each row's cached ones:
-   * the first `real[b]` of row b's T positions (the rest are its padding, right-aligned).
+   * the first `real[b]` of row b's T positions (the rest are its padding, which the graph puts last).
    */
   append(steps: Record<string, ort.Tensor>, real: readonly number[]): void {
     const first = steps[this.names[0]!];

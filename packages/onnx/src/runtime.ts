@@ -113,7 +113,7 @@ export class OnnxMultimodalModel {
   }
 
   /** Runs one graph; an onnxruntime failure (a shape it refuses, a kernel error) names the file. */
-  private async run(role: GraphRole, feeds: Record<string, ort.Tensor>, fetches?: string[] | Record<string, ort.Tensor | null>): Promise<Record<string, ort.Tensor>> {
+  private async run(role: GraphRole, feeds: Record<string, ort.Tensor>, fetches?: string[]): Promise<Record<string, ort.Tensor>> {
     const session = role === 'visionEncoder' ? this.visionEncoder : role === 'embedTokens' ? this.embedTokens : this.decoder;
     try {
       return await (fetches ? session.run(feeds, fetches) : session.run(feeds));
@@ -240,37 +240,33 @@ export class OnnxMultimodalModel {
    */
   async decode(embeds: ort.Tensor, attentionMask: number[][], past?: Past, fusion: FusionFeeds = {}): Promise<{ logits: ort.Tensor; past: Past }> {
     const [b] = embeds.dims as [number, number, number];
-    const aligned = this.rightAligned(embeds, attentionMask);
-    const out = await this.run('decoder', this.decoderFeeds(aligned.embeds, attentionMask, past ?? this.emptyPast(b), fusion, aligned.pads));
+    this.realPositions(embeds, attentionMask); // refuses padding the graph cannot place
+    const out = await this.run('decoder', this.decoderFeeds(embeds, attentionMask, past ?? this.emptyPast(b), fusion));
     const present: Past = {};
     for (const [name, value] of Object.entries(out)) if (name.startsWith('present.')) present[name.replace('present.', 'past_key_values.')] = value;
-    return { logits: leftAligned(this.output('decoder', out, 'logits', [b, embeds.dims[1]!, this.vocabSize]), aligned.pads), past: present };
+    return { logits: this.output('decoder', out, 'logits', [b, embeds.dims[1]!, this.vocabSize]), past: present };
   }
 
   /**
-   * A decoder on GroupQueryAttention (mllm.json `llm.padding` 'right') reads each row's keys as a
-   * prefix of its cache: a left-padded first call is fed with each row's tokens moved before its
-   * padding. The mask stays as given: the graph reads only each row's sum and the width. Later
-   * calls add real tokens only. `pads` are the positions each row moved by (none: fed as given).
+   * Each row's real positions among this call's T: the call's attention_mask columns hold a row's
+   * padding first (left-padded). A decoder whose attention reads each row's cache as a prefix
+   * (mllm.json `llm.cache` 'prefix', GroupQueryAttention) moves each row's tokens before its
+   * padding itself, which is right only where nothing is cached yet: padding after cached
+   * positions is refused here, as is padding after a row's tokens.
    */
-  private rightAligned(embeds: ort.Tensor, attentionMask: number[][]): { embeds: ort.Tensor; pads?: number[] } {
-    if (this.manifest.llm.padding !== 'right') return { embeds };
-    const [b, t, d] = embeds.dims as [number, number, number];
+  private realPositions(embeds: ort.Tensor, attentionMask: number[][]): number[] {
+    const t = embeds.dims[1]!;
     const past = attentionMask[0]!.length - t;
-    const pads = attentionMask.map((row, r) => {
+    return attentionMask.map((row, r) => {
       const own = row.slice(past);
       const pad = own.indexOf(1) < 0 ? t : own.indexOf(1);
+      if (this.manifest.llm.cache !== 'prefix') return t - pad;
       if (own.slice(pad).some((m) => m !== 1))
         throw new OnnxModelError(`attention_mask row ${r}: padding must come before a row's tokens (left-padded), got [${own.join(', ')}] for this call's ${t} positions`);
       if (pad > 0 && past > 0)
-        throw new OnnxModelError(`attention_mask row ${r}: this decoder (GroupQueryAttention, mllm.json llm.padding 'right') takes padding only in its first call, but ${pad} of this call's ${t} positions are padding after ${past} cached ones; start a new cache for a new prompt`);
-      return pad;
+        throw new OnnxModelError(`attention_mask row ${r}: this decoder (GroupQueryAttention, mllm.json llm.cache 'prefix') takes padding only in its first call, but ${pad} of this call's ${t} positions are padding after ${past} cached ones; start a new cache for a new prompt`);
+      return t - pad;
     });
-    if (pads.every((p) => p === 0)) return { embeds };
-    const from = embeds.data as Float32Array;
-    const data = new Float32Array(from.length);
-    pads.forEach((pad, r) => data.set(from.subarray((r * t + pad) * d, (r + 1) * t * d), r * t * d));
-    return { embeds: new ort.Tensor('float32', data, [b, t, d]), pads };
   }
 
   /**
@@ -296,12 +292,12 @@ export class OnnxMultimodalModel {
    */
   private async decodeIntoPrefix(embeds: ort.Tensor, attentionMask: number[][], cache: PrefixKvCache, fusion: FusionFeeds = {}): Promise<ort.Tensor> {
     const [b, t] = embeds.dims as [number, number, number];
-    const aligned = this.rightAligned(embeds, attentionMask);
+    const real = this.realPositions(embeds, attentionMask);
     const stepNames = cache.names.map((name) => name.replace('past_key_values', NEW_KEY_VALUES));
-    const out = await this.run('decoder', this.decoderFeeds(aligned.embeds, attentionMask, cache.feeds(), fusion, aligned.pads), ['logits', ...stepNames]);
-    const logits = this.output('decoder', out, 'logits', [b, t, this.vocabSize]);
-    cache.append(Object.fromEntries(cache.names.map((name, i) => [name, out[stepNames[i]!]!])), aligned.pads?.map((pad) => t - pad) ?? new Array<number>(b).fill(t));
-    return leftAligned(logits, aligned.pads);
+    const out = await this.run('decoder', this.decoderFeeds(embeds, attentionMask, cache.feeds(), fusion), ['logits', ...stepNames]);
+    // the new keys and values come real positions first, as the graph moved them
+    cache.append(Object.fromEntries(cache.names.map((name, i) => [name, out[stepNames[i]!]!])), real);
+    return this.output('decoder', out, 'logits', [b, t, this.vocabSize]);
   }
 
   /**
@@ -317,8 +313,7 @@ export class OnnxMultimodalModel {
     return this.output('decoder', out, 'logits', [b, t, this.vocabSize]);
   }
 
-  /** `pads`: the call was right-aligned (rightAligned), so each row's positions count from 0 at its first column. */
-  private decoderFeeds(embeds: ort.Tensor, attentionMask: number[][], past: Past, fusion: FusionFeeds, pads?: number[]): Record<string, ort.Tensor> {
+  private decoderFeeds(embeds: ort.Tensor, attentionMask: number[][], past: Past, fusion: FusionFeeds): Record<string, ort.Tensor> {
     const [b, t] = embeds.dims as [number, number, number];
     const length = attentionMask[0]!.length;
     if (length > this.manifest.llm.maxPositions)
@@ -326,7 +321,7 @@ export class OnnxMultimodalModel {
     const feeds: Record<string, ort.Tensor> = {
       inputs_embeds: embeds,
       attention_mask: int64(attentionMask.flat(), [b, attentionMask[0]!.length]),
-      position_ids: int64(pads ? Array.from({ length: b * t }, (_, i) => i % t) : positionsFromMask(attentionMask, t).flat(), [b, t]),
+      position_ids: int64(positionsFromMask(attentionMask, t).flat(), [b, t]),
       ...past,
     };
     if (this.manifest.fusion?.type === 'adapter-prompts') {
@@ -366,7 +361,7 @@ export class OnnxMultimodalModel {
     // each row's as a prefix of a fixed buffer on GroupQueryAttention, else appended to all rows
     const { kvHeads, headDim } = this.manifest.llm;
     const reserve = mask[0]!.length + options.maxNewTokens;
-    const prefix = this.manifest.llm.padding === 'right' && this.hasNewKeyValues ? new PrefixKvCache(this.cacheNames(), { batch: b, kvHeads, headDim, capacity: reserve }) : undefined;
+    const prefix = this.manifest.llm.cache === 'prefix' && this.hasNewKeyValues ? new PrefixKvCache(this.cacheNames(), { batch: b, kvHeads, headDim, capacity: reserve }) : undefined;
     const cache = !prefix && this.hasNewKeyValues ? new HostKvCache(this.cacheNames(), { batch: b, kvHeads, headDim, reserve }) : undefined;
     let past: Past | undefined;
     const call = async (input: ort.Tensor, callFusion: FusionFeeds): Promise<ort.Tensor> => {
@@ -438,19 +433,6 @@ function firstLine(e: unknown): string {
 
 function int64(values: number[], dims: number[]): ort.Tensor {
   return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
-}
-
-/**
- * Logits [B, T, V] of a right-aligned call put back where the prompt had each row's tokens: row r
- * moves right by pads[r]; its padding positions (which have no logits) read 0.
- */
-function leftAligned(logits: ort.Tensor, pads?: number[]): ort.Tensor {
-  if (!pads) return logits;
-  const [b, t, v] = logits.dims as [number, number, number];
-  const from = logits.data as Float32Array;
-  const data = new Float32Array(from.length);
-  pads.forEach((pad, r) => data.set(from.subarray(r * t * v, ((r + 1) * t - pad) * v), (r * t + pad) * v));
-  return new ort.Tensor('float32', data, [b, t, v]);
 }
 
 /** The last position's logits of each row, [B][V]. */

@@ -24,10 +24,30 @@ export function ropeTables(llm: CausalLM, maxPositions: number): { cos: Float32A
  * transposed: the decoder graph holds the table under its embed_tokens name (per-row int8 scales
  * as in the embedding graph) and no lm_head initializer, as the LM holds one matrix.
  */
-function vocabLogits(g: GraphBuilder, hidden: string, llm: CausalLM): string {
-  if (llm.lmHead) return linear(g, hidden, llm.lmHead, 'language_model.lm_head', 'logits');
+function vocabLogits(g: GraphBuilder, hidden: string, llm: CausalLM, outputName?: string): string {
+  if (llm.lmHead) return linear(g, hidden, llm.lmHead, 'language_model.lm_head', outputName);
   const table = g.weight('language_model.model.embed_tokens.weight', values(llm.embedTokens.weight), [llm.vocabSize, llm.dim], 0); // [V, D]
-  return g.op('MatMul', [hidden, g.op('Transpose', [table], { perm: { ints: [1, 0] } })], {}, 'logits');
+  return g.op('MatMul', [hidden, g.op('Transpose', [table], { perm: { ints: [1, 0] } })], {}, outputName);
+}
+
+/**
+ * Moves each row's tokens of this call before its padding, and back. The call's T columns of
+ * attention_mask [B, P + T] hold each row's padding first (a left-padded prompt; 0 in a decode
+ * step), so row b's token t is at (t + pad[b]) mod T: `gather` reads x [B, T, ...] in that order
+ * (real tokens first, padding after), `restore` puts a result back ((t - pad[b]) mod T).
+ */
+function rowAlignment(g: GraphBuilder, keyMask: string, embeds: string): { gather(x: string): string; restore(x: string, outputName: string): string } {
+  const t = g.op('Slice', [g.op('Shape', [embeds]), g.constInt64([1]), g.constInt64([2])]); // [1]
+  const callMask = g.op('Slice', [keyMask, g.op('Neg', [t]), g.constInt64([Number.MAX_SAFE_INTEGER]), g.constInt64([1])]); // [B, T]
+  const pad = g.op('Sub', [t, g.op('ReduceSum', [callMask, g.constInt64([1])], { keepdims: { int: 1 } })]); // [B, 1]
+  const column = g.op('Unsqueeze', [g.op('Range', [g.constInt64([0], []), g.op('Squeeze', [t, g.constInt64([0])]), g.constInt64([1], [])]), g.constInt64([0])]); // [1, T]
+  const index = (shift: string) => g.op('Unsqueeze', [g.op('Mod', [g.op('Add', [g.op('Add', [column, shift]), t]), t]), g.constInt64([2])]); // [B, T, 1]
+  const forward = index(pad);
+  const back = index(g.op('Neg', [pad]));
+  return {
+    gather: (x) => g.op('GatherND', [x, forward], { batch_dims: { int: 1 } }),
+    restore: (x, outputName) => g.op('GatherND', [x, back], { batch_dims: { int: 1 } }, outputName),
+  };
 }
 
 /**
@@ -72,6 +92,7 @@ export const causalLmExporter: LlmExporter<CausalLM> = {
     const tables = ropeTables(llm, maxPositions);
     let hidden: string;
     let steps: { key: string; value: string }[] = [];
+    let restore: ((x: string, outputName: string) => string) | undefined;
     // onnxruntime's GroupQueryAttention refuses some head widths (4: "must be a multiple of 8"; 8 with
     // its rotary: "of 16"); multiples of 16, what released checkpoints use (64, 128), are tested
     const contrib = ctx.ops === 'contrib' && headDim % 16 === 0 && !fusion.beforeLayer && !fusion.kvPrefix && !fusion.routing;
@@ -81,17 +102,22 @@ export const causalLmExporter: LlmExporter<CausalLM> = {
       // each row's keys after this call, minus one (its mask sum - 1), and the mask's width
       const seqlensK = int32(g.op('Sub', [g.op('ReduceSum', [keyMask, g.constInt64([1])], { keepdims: { int: 0 } }), scalar(1)]));
       const totalLength = int32(g.op('Gather', [g.op('Shape', [keyMask]), scalar(1)], { axis: { int: 0 } }));
+      // GroupQueryAttention takes each row's keys as a prefix of its cache, and callers left-pad a
+      // batch: each row's tokens of this call are moved before its padding here (GatherND), and the
+      // logits moved back after the layers, so the graph takes and gives the standard layout
+      const align = rowAlignment(g, keyMask, embeds);
       const halfRows = (table: Float32Array) => Float32Array.from({ length: maxPositions * (headDim / 2) }, (_, i) => table[Math.floor(i / (headDim / 2)) * headDim + (i % (headDim / 2))]!);
       const shared = {
-        positions,
+        positions: align.gather(positions),
         seqlensK,
         totalLength,
         cosCache: g.floatTensor('rope.cos_cache', halfRows(tables.cos), [maxPositions, headDim / 2]),
         sinCache: g.floatTensor('rope.sin_cache', halfRows(tables.sin), [maxPositions, headDim / 2]),
       };
-      const layers = contribDecoderLayers(g, llm, embeds, shared, past.map((p) => ({ past: p, present: p.present, step: p.step })));
+      const layers = contribDecoderLayers(g, llm, align.gather(embeds), shared, past.map((p) => ({ past: p, present: p.present, step: p.step })));
       hidden = layers.hidden;
       steps = layers.steps;
+      restore = align.restore;
     } else {
       // additive mask [B, 1, T, S]: key s visible to query t when s <= P + t and attention_mask[b, s] = 1
       const scalar = (i: number) => g.constInt64([i], []);
@@ -122,7 +148,7 @@ export const causalLmExporter: LlmExporter<CausalLM> = {
     // (logits and new_key_values.*, for its host-side cache) comes first; transformers.js reads
     // logits and present.* by name. The new keys/values are [B, Hkv, T, dh] on standard ops and
     // [B, T, Hkv dh] on GroupQueryAttention (its input layout: no Transpose node per layer)
-    g.output(vocabLogits(g, hidden, llm), 'logits', 'float32', ['batch_size', 'sequence_length', llm.vocabSize]);
+    g.output(restore ? restore(vocabLogits(g, hidden, llm), 'logits') : vocabLogits(g, hidden, llm, 'logits'), 'logits', 'float32', ['batch_size', 'sequence_length', llm.vocabSize]);
     const stepDims = contrib ? ['batch_size', 'sequence_length', kvHeads * headDim] : ['batch_size', kvHeads, 'sequence_length', headDim];
     steps.forEach((step, i) => {
       g.output(step.key, `${NEW_KEY_VALUES}.${i}.key`, 'float32', stepDims);
@@ -132,7 +158,7 @@ export const causalLmExporter: LlmExporter<CausalLM> = {
       g.output(present.key, `present.${i}.key`, 'float32', ['batch_size', kvHeads, 'total_sequence_length', headDim]);
       g.output(present.value, `present.${i}.value`, 'float32', ['batch_size', kvHeads, 'total_sequence_length', headDim]);
     });
-    return contrib ? 'right' : 'left';
+    return contrib ? 'prefix' : 'appended';
   },
 
   hf(llm, manifest) {
