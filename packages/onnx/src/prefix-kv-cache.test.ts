@@ -93,5 +93,6 @@ describe('a decoder on contrib ops (head width 16)', () => {
       "attention_mask row 0: this decoder (GroupQueryAttention, mllm.json llm.cache 'prefix') takes padding only in its first call, but 1 of this call's 2 positions are padding after 6 cached ones; start a new cache for a new prompt",
     );
     await expect(runtime.decode(next, [[...attentionMask[0]!, 1, 0]], first.past)).rejects.toThrow('attention_mask row 0: padding must come before a row\'s tokens (left-padded), got [1, 0]');
+    await expect(runtime.decode(next, [[0, 0]])).rejects.toThrow('attention_mask row 0: the row has no tokens; every prompt needs at least one');
   });
 });

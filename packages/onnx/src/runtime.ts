@@ -263,6 +263,7 @@ export class OnnxMultimodalModel {
       if (this.manifest.llm.cache !== 'prefix') return t - pad;
       if (own.slice(pad).some((m) => m !== 1))
         throw new OnnxModelError(`attention_mask row ${r}: padding must come before a row's tokens (left-padded), got [${own.join(', ')}] for this call's ${t} positions`);
+      if (pad === t && past === 0) throw new OnnxModelError(`attention_mask row ${r}: the row has no tokens; every prompt needs at least one`);
       if (pad > 0 && past > 0)
         throw new OnnxModelError(`attention_mask row ${r}: this decoder (GroupQueryAttention, mllm.json llm.cache 'prefix') takes padding only in its first call, but ${pad} of this call's ${t} positions are padding after ${past} cached ones; start a new cache for a new prompt`);
       return t - pad;
