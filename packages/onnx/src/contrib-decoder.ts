@@ -4,10 +4,11 @@ import type { GraphBuilder } from './graph-builder';
 import { linear, packedLinear, rmsNorm, swiGlu, values } from './layers';
 
 /**
- * A Llama decoder's layers on onnxruntime's fused contrib ops, for decoding at the speed of the
- * weight reads. A decode step of the standard-op graph runs ~43 nodes per layer (head reshapes,
- * rotary Slice/Neg/Concat, the cache Concat, masking, Softmax...), and at batch 1 their dispatch
- * and thread synchronisation cost more than the MatMuls (`tools/profile-onnx-decode.mjs`). Here a
+ * A Llama decoder's layers on onnxruntime's fused contrib ops, for decoding closer to the speed
+ * of the weight reads. A decode step of the standard-op graph runs ~43 nodes per layer (head
+ * reshapes, rotary Slice/Neg/Concat, the cache Concat, masking, Softmax...), each a dispatch and,
+ * at batch 1, a thread synchronisation; this graph decodes 5-8% faster per token
+ * (docs/experiments/onnx-deploy.md). Here a
  * layer is 14 nodes (13 once onnxruntime fuses SiLU): q/k/v as one MatMul, split; RotaryEmbedding
  * on q and on k; GroupQueryAttention (the cache append, causal softmax and the grouped heads in one
  * kernel); the o projection; SkipSimplifiedLayerNormalization (residual Add + RMSNorm) twice; the
@@ -71,8 +72,8 @@ export function groupQueryAttention(
   const dh = attn.headDim;
   const qkv = packedLinear(g, x, [attn.q, attn.k, attn.v], `${name}.qkv_proj`); // [B, T, (H + 2 Hkv) dh]
   const [q, k, v] = g.opMulti('Split', [qkv, g.constInt64([h * dh, hkv * dh, hkv * dh])], 3, { axis: { int: -1 } }, [undefined, undefined, cache.step.value]) as [string, string, string];
-  const rotate = (value: string, heads: number, name?: string) =>
-    g.contribOp('RotaryEmbedding', [value, shared.positions, shared.cosCache, shared.sinCache], [name], { interleaved: { int: 0 }, num_heads: { int: heads } })[0]!;
+  const rotate = (value: string, heads: number, outputName?: string) =>
+    g.contribOp('RotaryEmbedding', [value, shared.positions, shared.cosCache, shared.sinCache], [outputName], { interleaved: { int: 0 }, num_heads: { int: heads } })[0]!;
   const key = rotate(k, hkv, cache.step.key);
   const [context] = g.contribOp(
     'GroupQueryAttention',
