@@ -1,6 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
 import onnxProto from 'onnx-proto';
+import { collatePrompts } from '@mllm/model';
+import { createKvCache, disposeKvCache } from '@mllm/llm';
 import * as ort from './ort-loader';
 import { PrefixKvCache } from './prefix-kv-cache';
 import { exportModel } from './export-model';
@@ -94,5 +97,32 @@ describe('a decoder on contrib ops (head width 16)', () => {
     );
     await expect(runtime.decode(next, [[...attentionMask[0]!, 1, 0]], first.past)).rejects.toThrow('attention_mask row 0: padding must come before a row\'s tokens (left-padded), got [1, 0]');
     await expect(runtime.decode(next, [[0, 0]])).rejects.toThrow('attention_mask row 0: the row has no tokens; every prompt needs at least one');
+  });
+});
+
+describe('a contrib-op decoder after a cache', () => {
+  it("takes a chunk of several tokens (a conversation's next turn): logits within 1e-4 of tfjs", async () => {
+    const model = tinyModel({ llm: { type: 'causal', dim: 32, layers: 2, heads: 2, kvHeads: 1 } });
+    const dir = tempDir('mllm-onnx-chunk-');
+    await exportModel(model, dir, { maxPositions: 64 });
+    const ort = await OnnxMultimodalModel.load(dir, { threads: 1 });
+    const prompts = [{ ids: [1, IMAGE, 9, 10], images: [testImage(1)] }];
+    const batch = collatePrompts(prompts.map((p) => ({ ...p, lossMask: p.ids.map(() => 0) })), model.batchOptions);
+    const { embeds, attentionMask } = await ort.embedPrompts(prompts);
+    const cache = createKvCache();
+    const tfEmbeds = model.embed(batch.inputIds, batch.images, batch.slots);
+    model.llm.forward(tfEmbeds, { attentionMask: batch.attentionMask, cache }).logits.dispose();
+    const first = await ort.decode(embeds, attentionMask);
+    const ids = tf.tensor2d([[5, 6, 7]], [1, 3], 'int32');
+    const chunk = model.llm.embed(ids);
+    const want = model.llm.forward(chunk, { attentionMask: [[1, 1, 1]], cache }).logits;
+    const got = await ort.decode(await ort.embed([[5, 6, 7]]), [[...attentionMask[0]!, 1, 1, 1]], first.past);
+    expect(got.logits.dims).toEqual(want.shape);
+    const w = want.dataSync();
+    expect(Math.max(...Array.from(got.logits.data as Float32Array, (v, i) => Math.abs(v - w[i]!)))).toBeLessThan(1e-4);
+    [tfEmbeds, ids, chunk, want].forEach((t) => t.dispose());
+    disposeKvCache(cache);
+    await ort.release();
+    model.dispose();
   });
 });
