@@ -7,7 +7,7 @@ import type { WeightFormat } from './graph-builder';
 import type { GraphBuilder } from './graph-builder';
 import { decoderGraph, embedTokensGraph, visionEncoderGraph } from './graphs';
 import { externalDataPath, writeGraphFile, type ExternalDataChoice } from './graph-file';
-import type { DecoderOps } from './exporter-types';
+import { DECODER_OPS, type DecoderOps } from './exporter-types';
 import type { GraphRole } from './graph-contract';
 import { generationConfig, hfConfig, preprocessorConfig, processorConfig } from './hf-configs';
 import { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, type OnnxManifest } from './manifest';
@@ -83,7 +83,7 @@ export async function exportModel(model: MultimodalModel, dir: string, options: 
   const maxPositions = options.maxPositions ?? 2048;
   if (!Number.isInteger(maxPositions) || maxPositions < 1) throw new MllmError(`exportModel: maxPositions must be a positive integer, got ${maxPositions}`);
   const decoderOps = options.decoderOps ?? 'contrib';
-  if (decoderOps !== 'contrib' && decoderOps !== 'standard') throw new MllmError(`exportModel: decoderOps must be 'contrib' or 'standard', got ${JSON.stringify(decoderOps)}`);
+  if (!DECODER_OPS.includes(decoderOps)) throw new MllmError(`exportModel: decoderOps must be one of ${DECODER_OPS.join(', ')}, got ${JSON.stringify(decoderOps)}`);
   const { encoder, connector, llm } = plan;
   connector.exporter.prepare?.(connector.component, connector.ctx);
   const files = {

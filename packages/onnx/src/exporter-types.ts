@@ -120,8 +120,9 @@ export interface DecoderExportContext extends PartExportContext {
   fusion(): DecoderFusionNodes;
 }
 
-/** Which ops the decoder graph is written with (ExportOptions.decoderOps). */
-export type DecoderOps = 'contrib' | 'standard';
+/** Which ops the decoder graph can be written with (ExportOptions.decoderOps). */
+export const DECODER_OPS = ['contrib', 'standard'] as const;
+export type DecoderOps = (typeof DECODER_OPS)[number];
 
 /**
  * How the decoder's attention reads the cache it is fed: 'appended', every row's cache of one

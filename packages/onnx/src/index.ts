@@ -1,5 +1,6 @@
 // Export: a built model -> the HF Optimum split layout (transformers.js, onnxruntime anywhere) + mllm.json.
 export { exportModel, ONNX_FILES, type ExportOptions, type ExportTokenizer } from './export-model';
+export { DECODER_OPS } from './exporter-types';
 export { checkExportable, UnsupportedExportError, type ExportPlan, type ExportPart } from './supported';
 
 // Exporters by component type: the built-ins, and what a plugin registers for its own types

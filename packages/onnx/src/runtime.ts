@@ -1,9 +1,7 @@
-import { join } from 'node:path';
 import * as ort from './ort-loader';
-import { MANIFEST_FILE, OnnxModelError, REEXPORT_HINT, checkManifest, type OnnxManifest } from './manifest';
-import { readModelFile, resolveModelFile } from './model-files';
-import { readGraphSignature } from './graph-signature';
-import { NEW_KEY_VALUES, checkGraph, visualTokensPerImage, type GraphRole } from './graph-contract';
+import { OnnxModelError, REEXPORT_HINT, type OnnxManifest } from './manifest';
+import { firstLine, openModelFolder } from './model-folder';
+import { NEW_KEY_VALUES, visualTokensPerImage, type GraphRole } from './graph-contract';
 import { HostKvCache } from './kv-cache';
 import { PrefixKvCache } from './prefix-kv-cache';
 import { TokenPicker, checkSamplingOptions, positionsFromMask, type SamplingOptions } from '@mllm/llm/decoding';
@@ -26,7 +24,7 @@ export interface OnnxLoadOptions {
    * (os.availableParallelism); onnxruntime-web keeps its own setting.
    * onnxruntime's own default counts physical cores as its CPU detection sees them, and on a
    * 2-core VM it ran one thread: a batch-1 decode, bound by reading the weights, then reads them
-   * on one core (29.8 against 18.6 ms a token on two, docs/experiments/onnx-deploy.md). On a
+   * on one core (25.1 against 16.2 ms a token on two, docs/experiments/onnx-deploy.md). On a
    * machine shared with other work, fewer threads can decode faster.
    */
   threads?: number;
@@ -50,9 +48,6 @@ export interface OnnxGenerateOptions extends SamplingOptions {
 
 type Past = Record<string, ort.Tensor>;
 
-/** mllm.json holds the run config too, a few kB; a file of many MB is not one the exporter wrote. */
-const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
-
 /** What a fusion connector's decoder input gets at one call. */
 export interface FusionFeeds {
   /** adapter-prompts: [B, 1, D] per-row visual vector. */
@@ -75,41 +70,9 @@ export class OnnxMultimodalModel {
   ) {}
 
   static async load(dir: string, options: OnnxLoadOptions = {}): Promise<OnnxMultimodalModel> {
-    const manifestPath = join(dir, MANIFEST_FILE);
-    const manifest = checkManifest(await readManifestJson(dir, manifestPath), manifestPath);
     ort.warnIfOrtFallback(options.logger);
-    const threads = options.threads ?? ort.defaultIntraOpThreads();
-    const sessionOptions: ort.InferenceSession.SessionOptions = {
-      graphOptimizationLevel: 'all',
-      // onnxruntime's own log would print each failure a second time, unasked, on stderr; the thrown
-      // OnnxModelError carries its message with the file (fatal errors still print)
-      logSeverityLevel: 4,
-      ...(threads !== undefined && { intraOpNumThreads: threads, interOpNumThreads: 1 }),
-    };
-    // every file is read and checked against mllm.json before onnxruntime builds any session
-    const roles = ['visionEncoder', 'embedTokens', 'decoder'] as const;
-    const files = Object.fromEntries(roles.map((role) => [role, join(dir, manifest.files[role])])) as Record<GraphRole, string>;
-    const realPaths: string[] = [];
-    for (const role of roles) {
-      const real = await resolveModelFile(dir, manifest.files[role], { field: `files.${role}` });
-      checkGraph(role, await readGraphSignature(real, files[role]), manifest, { manifestPath, files });
-      realPaths.push(real);
-      // onnxruntime opens the weights file itself: a missing or escaping one is refused here, by name
-      const data = manifest.externalData?.[role];
-      if (data !== undefined) await resolveModelFile(dir, data, { field: `externalData.${role}` });
-    }
-    const sessions: ort.InferenceSession[] = [];
-    try {
-      // the token embedding is one Gather of a few rows: on one thread, with no thread pool of its
-      // own whose workers spin after each call on the cores the decoder is about to use
-      const own = (role: GraphRole) => (role === 'embedTokens' && sessionOptions.intraOpNumThreads !== undefined ? { ...sessionOptions, intraOpNumThreads: 1 } : sessionOptions);
-      for (const [i, role] of roles.entries()) sessions.push(await createSession(realPaths[i]!, files[role], own(role)));
-    } catch (e) {
-      await Promise.all(sessions.map((s) => s.release()));
-      throw e;
-    }
-    const [visionEncoder, embedTokens, decoder] = sessions as [ort.InferenceSession, ort.InferenceSession, ort.InferenceSession];
-    return new OnnxMultimodalModel(manifest, files, visionEncoder, embedTokens, decoder);
+    const { manifest, files, sessions } = await openModelFolder(dir, options.threads ?? ort.defaultIntraOpThreads());
+    return new OnnxMultimodalModel(manifest, files, sessions.visionEncoder, sessions.embedTokens, sessions.decoder);
   }
 
   /** Runs one graph; an onnxruntime failure (a shape it refuses, a kernel error) names the file. */
@@ -406,30 +369,6 @@ export class OnnxMultimodalModel {
       yield ids[0]!;
     }
   }
-}
-
-/** mllm.json read as JSON: inside the folder, a regular file of at most MAX_MANIFEST_BYTES. */
-async function readManifestJson(dir: string, manifestPath: string): Promise<unknown> {
-  const bytes = await readModelFile(dir, MANIFEST_FILE, { maxBytes: MAX_MANIFEST_BYTES, missingHint: 'pass a folder written by `mllm export`' });
-  const text = new TextDecoder().decode(bytes);
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new OnnxModelError(`${manifestPath}: not valid JSON (${(e as Error).message}); ${REEXPORT_HINT}`);
-  }
-}
-
-/** An InferenceSession of the graph at `path`; onnxruntime's refusal (corrupt protobuf, unknown op, bad initializer) names the file. */
-async function createSession(path: string, file: string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
-  try {
-    return await ort.InferenceSession.create(path, options);
-  } catch (e) {
-    throw new OnnxModelError(`${file}: onnxruntime cannot load it (${firstLine(e)}); the file is corrupt or not from \`mllm export\`, ${REEXPORT_HINT}`);
-  }
-}
-
-function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.trim();
 }
 
 function int64(values: number[], dims: number[]): ort.Tensor {

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MllmError, type Logger } from '@mllm/core';
 import { evaluate, type Answerer } from '@mllm/eval';
-import { OnnxMultimodalModel, exportModel, resolveModelFile, type DecoderOps, type OnnxManifest, type WeightFormat } from '@mllm/onnx';
+import { DECODER_OPS, OnnxMultimodalModel, exportModel, resolveModelFile, type DecoderOps, type OnnxManifest, type WeightFormat } from '@mllm/onnx';
 import { loadTokenizer, type TextTokenizer } from '@mllm/tokenizer';
 import { fewShotImages, fewShotPromptIds } from './few-shot';
 import { parseRunConfig } from '@mllm/training';
@@ -14,7 +14,6 @@ import { registryFor } from './plugins';
 import { exportHfCheckpoint, type HfExportResult } from './export-hf';
 
 const WEIGHT_FORMATS: readonly WeightFormat[] = ['fp32', 'fp16', 'int8'];
-const DECODER_OPS: readonly DecoderOps[] = ['contrib', 'standard'];
 /** `--format hf` dtypes by their short name, to transformers' torch_dtype names. */
 const HF_DTYPE_NAMES: Record<string, string> = { fp32: 'float32', fp16: 'float16', bf16: 'bfloat16' };
 /** transformers' long names are accepted too, for both formats. */
@@ -48,7 +47,7 @@ export async function exportCheckpoint(options: ExportCommandOptions): Promise<O
   }
   if (format !== 'onnx') throw new MllmError(`--format must be onnx or hf, got ${JSON.stringify(options.format)}`);
   const ops = options.ops ?? 'contrib';
-  if (!DECODER_OPS.includes(ops as DecoderOps)) throw new MllmError(`--ops must be one of ${DECODER_OPS.join(', ')}, got ${JSON.stringify(options.ops)}`);
+  if (!(DECODER_OPS as readonly string[]).includes(ops)) throw new MllmError(`--ops must be one of ${DECODER_OPS.join(', ')}, got ${JSON.stringify(options.ops)}`);
   const weights = dtype as WeightFormat;
   if (!WEIGHT_FORMATS.includes(weights)) throw new MllmError(`--dtype must be one of ${WEIGHT_FORMATS.join(', ')} for --format onnx, got ${JSON.stringify(given)}`);
   const session = await openRun(options.checkpoint);

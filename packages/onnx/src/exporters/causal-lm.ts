@@ -90,6 +90,7 @@ export const causalLmExporter: LlmExporter<CausalLM> = {
     // a fusion connector's inputs come after the LLM's own; its nodes enter each layer as its tfjs hooks do
     const fusion = ctx.fusion();
     const tables = ropeTables(llm, maxPositions);
+    const scalar = (i: number) => g.constInt64([i], []);
     let hidden: string;
     let steps: { key: string; value: string }[] = [];
     let restore: ((x: string, outputName: string) => string) | undefined;
@@ -97,7 +98,6 @@ export const causalLmExporter: LlmExporter<CausalLM> = {
     // its rotary: "of 16"); multiples of 16, what released checkpoints use (64, 128), are tested
     const contrib = ctx.ops === 'contrib' && headDim % 16 === 0 && !fusion.beforeLayer && !fusion.kvPrefix && !fusion.routing;
     if (contrib) {
-      const scalar = (i: number) => g.constInt64([i], []);
       const int32 = (x: string) => g.op('Cast', [x], { to: { int: 6 } });
       // each row's keys after this call, minus one (its mask sum - 1), and the mask's width
       const seqlensK = int32(g.op('Sub', [g.op('ReduceSum', [keyMask, g.constInt64([1])], { keepdims: { int: 0 } }), scalar(1)]));
@@ -120,7 +120,6 @@ export const causalLmExporter: LlmExporter<CausalLM> = {
       restore = align.restore;
     } else {
       // additive mask [B, 1, T, S]: key s visible to query t when s <= P + t and attention_mask[b, s] = 1
-      const scalar = (i: number) => g.constInt64([i], []);
       const s = g.op('Gather', [g.op('Shape', [keyMask]), scalar(1)], { axis: { int: 0 } });
       const t = g.op('Gather', [g.op('Shape', [embeds]), scalar(1)], { axis: { int: 0 } });
       const keyIndex = g.op('Unsqueeze', [g.op('Range', [scalar(0), s, scalar(1)]), g.constInt64([0])]); // [1, S]
