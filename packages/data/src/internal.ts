@@ -9,6 +9,9 @@ export { sceneSignature } from './scene';
 export { existenceQuestion } from './closed-set';
 export { withReasoningPrompt } from './chain-of-thought';
 
+// Counterfactual reasoning chains (descriptions that differ from the image, with the words to leave untrained), as the instruct data draws them.
+export { counterfactualChain, takesCounterfactuals, type CounterfactualChain } from './counterfactual-chains';
+
 // The words of interleaved sequences and few-shot tasks, for the tokenizer of a run that uses them, and their options.
 export { interleavedCorpus, INTERLEAVED_LABELS, COUNT_KIND_QUESTION, type InterleavedOptions } from './interleaved';
 

@@ -53,6 +53,16 @@ describe('buildChain on a hand-worked scene', () => {
     );
   });
 
+  it('described: every cell described first; a count kept as running keeps it, places read from the descriptions as listed reads them', () => {
+    const options = { style: 'single', length: 'fixed', carry: 'described' } as const;
+    expect(buildChain(scene, redCount, options)).toBe(buildChain(scene, redCount, { ...options, carry: 'running' }));
+    expect(buildChain(scene, crossAbove, options)).toBe(
+      'the top left has a small red circle . the top right is empty . the bottom left has a large blue square . the bottom right has a large red cross . ' +
+        'the red cross is at the bottom right . the red circle is at the top left . bottom is not above top . so the answer is no .',
+    );
+    expect(buildChain(scene, squareColor, options)).toBe(buildChain(scene, squareColor, { ...options, carry: 'listed' }));
+  });
+
   it('running: a count kept at each matching object, named objects placed first in the question order', () => {
     expect(buildChain(scene, redCount, { style: 'single', length: 'fixed', carry: 'running' })).toBe(
       'the top left has a small red circle , is red , one . the top right is empty . the bottom left has a large blue square , not red . the bottom right has a large red cross , is red , two . so the answer is two .',

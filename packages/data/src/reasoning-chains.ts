@@ -32,6 +32,11 @@ import type { ReasoningQuestion, ReasoningSubject } from './chain-of-thought';
  *   ("is the red circle at the left ? yes . is the blue square at the right ? yes ."); the
  *   answer is the last count, or yes when both checks are. Checked chains are sub-question
  *   chains in either style, and a count checks every cell whatever the length.
+ * - `described`: every cell is described first, and every later step reads only what those
+ *   descriptions say: a count is kept at each matching object as in `running`, and a spatial or
+ *   colour question is answered from the list as in `listed` (the named objects' places copied
+ *   from it, then compared). Trained with counterfactual chains (`counterfactual-chains.ts`),
+ *   whose descriptions differ from the image, the later steps can follow nothing but the text.
  * The final words are always "so the answer is X .", the marker the evaluation parses.
  */
 
@@ -40,7 +45,7 @@ export type ChainStyle = (typeof CHAIN_STYLES)[number];
 export const CHAIN_LENGTHS = ['fixed', 'adaptive'] as const;
 export type ChainLength = (typeof CHAIN_LENGTHS)[number];
 
-export const CHAIN_CARRIES = ['listed', 'running', 'checked'] as const;
+export const CHAIN_CARRIES = ['listed', 'running', 'checked', 'described'] as const;
 export type ChainCarry = (typeof CHAIN_CARRIES)[number];
 
 export interface ChainOptions {
@@ -63,7 +68,7 @@ function objectStep(style: ChainStyle, cell: Cell, o: SceneObject | undefined, t
 }
 
 /** Does `o` count towards a count question's answer? */
-function counts(o: SceneObject, filter: ReasoningSubject & { type: 'count' }): boolean {
+export function counts(o: SceneObject, filter: ReasoningSubject & { type: 'count' }): boolean {
   const f = filter.filter;
   return !f ? true : 'color' in f ? o.color === f.color : o.shape === f.shape;
 }
@@ -113,7 +118,8 @@ export function chainSteps(scene: Scene, q: ReasoningQuestion, options: ChainOpt
   const byCell = new Map(scene.objects.map((o) => [o.cell, o] as const));
   const cells = options.length === 'fixed' ? CELLS : relevant(scene, q.about).map((o) => o.cell);
   const about = q.about;
-  if (about.type !== 'color' && options.carry === 'running') return runningSteps(scene, options.style, about, q.answer, cells, byCell);
+  const running = options.carry === 'running' || (options.carry === 'described' && about.type === 'count');
+  if (about.type !== 'color' && running) return runningSteps(scene, options.style, about, q.answer, cells, byCell);
   if (about.type !== 'color' && options.carry === 'checked') return checkedSteps(about, byCell);
   return [...cells.map((cell) => objectStep(options.style, cell, byCell.get(cell))), ...combineSteps(options.style, scene, about, q.answer)];
 }

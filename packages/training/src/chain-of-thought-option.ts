@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CHAIN_CARRIES, CHAIN_LENGTHS, CHAIN_STYLES } from '@mllm/data';
+import { takesCounterfactuals } from '@mllm/data/internal';
 
 /**
  * An instruct stage's `chainOfThought`: which share of its batches are reasoning questions
@@ -23,7 +24,9 @@ const chainOfThoughtObject = z
      * `listed`: objects listed, then the count or the places read back from the list; `running`:
      * a count kept at each matching object, the named objects placed first; `checked`: yes/no
      * sub-questions asked of the image, a count kept at each yes, the named objects checked
-     * against the sides their relation needs (see @mllm/data's reasoning-chains).
+     * against the sides their relation needs; `described`: every cell described first, a count
+     * kept as in `running`, places read from the descriptions as in `listed` (see @mllm/data's
+     * reasoning-chains).
      */
     carry: z.enum(CHAIN_CARRIES).default('listed'),
     /**
@@ -31,10 +34,20 @@ const chainOfThoughtObject = z
      * blanked, that step as the reply) instead of the predicting pattern (the whole chain).
      */
     infilling: z.number().min(0).max(1).default(0),
+    /**
+     * Share of chain samples (predicting pattern) that are counterfactual: one or two cells
+     * described otherwise than the image shows them, those words untrained, every later step and
+     * the answer following the description (see @mllm/data's counterfactual-chains).
+     */
+    counterfactual: z.number().min(0).max(1).default(0),
   })
   .strict()
   .refine((c) => !(c.style === 'objects' && c.infilling > 0), { message: 'infilling needs steps with positions; use style "single" or "tree"', path: ['infilling'] })
-  .refine((c) => !(c.style === 'objects' && c.carry !== 'listed'), { message: 'a running or checked chain needs steps with positions; use style "single" or "tree"', path: ['carry'] });
+  .refine((c) => !(c.style === 'objects' && c.carry !== 'listed'), { message: 'a running, checked or described chain needs steps with positions; use style "single" or "tree"', path: ['carry'] })
+  .refine((c) => c.counterfactual === 0 || (c.style !== 'objects' && takesCounterfactuals({ style: c.style, length: c.length, carry: c.carry })), {
+    message: 'counterfactual chains need every cell described before any step reads it: use style "single" or "tree", length "fixed" and carry "listed" or "described"',
+    path: ['counterfactual'],
+  });
 
 export type ChainOfThought = z.output<typeof chainOfThoughtObject>;
 
@@ -45,7 +58,7 @@ export type ChainOfThought = z.output<typeof chainOfThoughtObject>;
  */
 export const chainOfThoughtSchema = z
   .union([z.number(), z.record(z.string(), z.unknown())])
-  .pipe(z.transform((c) => (typeof c === 'number' ? { share: c, style: 'objects', length: 'fixed', carry: 'listed', infilling: 0 } : c)))
+  .pipe(z.transform((c) => (typeof c === 'number' ? { share: c, style: 'objects', length: 'fixed', carry: 'listed', infilling: 0, counterfactual: 0 } : c)))
   .pipe(chainOfThoughtObject)
   .prefault(0)
-  .meta({ description: 'A share of instruct batches (0-1), or { share, style: "single" | "tree" | "objects", length: "fixed" | "adaptive", carry: "listed" | "running" | "checked", infilling }' });
+  .meta({ description: 'A share of instruct batches (0-1), or { share, style: "single" | "tree" | "objects", length: "fixed" | "adaptive", carry: "listed" | "running" | "checked" | "described", infilling, counterfactual }' });

@@ -65,4 +65,23 @@ describe('chain-of-thought instruction data', () => {
     expect(infill.prompt.endsWith('what is the blank step ?')).toBe(true);
     expect(infill.reply).not.toContain(ANSWER_MARKER);
   });
+
+  it('a counterfactual chain trains every word but the altered descriptions, which carry no loss', () => {
+    const data = new StageData(world, tokenizer, 5);
+    const stage = stageSchema.parse({ type: 'instruct', steps: 1, chainOfThought: { share: 1, carry: 'described', counterfactual: 1 } });
+    if (stage.type !== 'instruct') throw new Error('instruct expected');
+    let checked = 0;
+    for (let step = 0; step < 12; step++) {
+      const sample = data.conversation('instruct', world.scenes('train')[step]!, data.rngFor(0, step), 'chain', stage.chainOfThought) as { conversations: { value: string }[]; untrainedWords?: number[] };
+      const untrained = sample.untrainedWords;
+      if (!untrained) continue; // a plain count: nothing to alter
+      const tokenized = data.tokenize(sample as Parameters<StageData['tokenize']>[0]);
+      const reply = sample.conversations.at(-1)!.value.split(' ');
+      const trained = tokenizer.decode(tokenized.ids.filter((_, i) => tokenized.lossMask[i] === 1)).split(' ');
+      // the word tokenizer gives a token per word: the trained reply is the reply less the untrained words
+      expect(trained).toEqual(reply.filter((_, i) => !untrained.includes(i)));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(3);
+  });
 });

@@ -21,14 +21,13 @@ import {
   type ShapesWorld,
   type Split,
 } from '@mllm/data';
-import {
-  withReasoningPrompt,
-} from '@mllm/data/internal';
+import { withReasoningPrompt, counterfactualChain } from '@mllm/data/internal';
 import { sceneSignature, existenceQuestion, generalText, revisionSample } from '@mllm/data/internal';
 import { applyChatTemplate, type TextTokenizer } from '@mllm/tokenizer';
 import type { MultimodalModel, TokenizedSample } from '@mllm/model';
 import type { StageConfig, StageType } from './run-config';
 import type { ChainOfThought } from './chain-of-thought-option';
+import { untrainReplyWords, type ChainSample } from './untrained-words';
 import { StageMixture, sourceLabel, stageSources, type MixtureSource } from './data-mixture';
 import { LlavaSources, type LlavaPrepareOptions } from './llava-source';
 import { InstructionData } from './instruction-data';
@@ -139,6 +138,8 @@ export class StageData {
 
   tokenize(sample: LlavaSample): TokenizedSample {
     const { ids, lossMask } = applyChatTemplate(this.tokenizer, sample.conversations);
+    const untrained = (sample as ChainSample).untrainedWords;
+    if (untrained?.length) untrainReplyWords(this.tokenizer, sample.conversations.at(-1)!.value, untrained, ids, lossMask);
     return { ids, lossMask, images: ids.includes(this.tokenizer.special.image) ? [this.world.image(sample.image)] : [] };
   }
 
@@ -315,10 +316,13 @@ function existenceProbe(scene: Scene, rng: Rng): { category: ObjectCategory; ans
  * A chain sample's prompt and reply: the original chain (`objects`, or no options), a chain
  * with positions in the predicting pattern, or (by the `infilling` share) in the infilling one.
  */
-function chainTurn(scene: Scene, q: ReasoningQuestion, rng: Rng, chains?: ChainOfThought): { prompt: string; reply: string } {
+function chainTurn(scene: Scene, q: ReasoningQuestion, rng: Rng, chains?: ChainOfThought): { prompt: string; reply: string; untrainedWords?: number[] } {
   if (!chains || chains.style === 'objects') return { prompt: withReasoningPrompt(q.question), reply: q.chain };
   const options = { style: chains.style, length: chains.length, carry: chains.carry };
   if (chains.infilling > 0 && rng.next() < chains.infilling) return infillingTurn(scene, q, options, rng);
+  // drawn only where the share is set, so runs without it keep their sample stream
+  const counterfactual = chains.counterfactual > 0 && rng.next() < chains.counterfactual ? counterfactualChain(scene, q, options, rng) : undefined;
+  if (counterfactual) return { prompt: withReasoningPrompt(q.question), reply: counterfactual.reply, untrainedWords: counterfactual.untrainedWords };
   return { prompt: withReasoningPrompt(q.question), reply: buildChain(scene, q, options) };
 }
 
@@ -335,7 +339,9 @@ function instructSample(scene: Scene, rng: Rng, kind: InstructKind, chains?: Cha
   if (kind === 'chain') {
     const q = rng.pick(reasoningQuestions(scene, rng));
     const turn = chainTurn(scene, q, rng, chains);
-    return { id: `${scene.id}-chain`, image: scene.id, conversations: [{ from: 'human', value: withImage(turn.prompt) }, { from: 'gpt', value: turn.reply }] };
+    const sample: ChainSample = { id: `${scene.id}-chain`, image: scene.id, conversations: [{ from: 'human', value: withImage(turn.prompt) }, { from: 'gpt', value: turn.reply }] };
+    if (turn.untrainedWords) sample.untrainedWords = turn.untrainedWords;
+    return sample;
   }
   if (kind === 'detail')
     return { id: `${scene.id}-detail`, image: scene.id, conversations: [{ from: 'human', value: withImage(DETAIL_PROMPT) }, { from: 'gpt', value: detailedDescription(scene) }] };
