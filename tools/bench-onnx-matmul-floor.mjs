@@ -15,7 +15,7 @@ import { SMOLLM2_VOCAB } from './bench-onnx-decode.mjs';
 const [H, I, Q, L] = [576, 1536, 576 + 2 * 192, 30];
 
 /** The floor graph and its weight bytes: seeded uniform weights in [-0.01, 0.01) (the time of a MatMul does not depend on them). */
-function floorGraph() {
+export function floorGraph() {
   const rng = new Rng(0);
   const random = (n) => Float32Array.from({ length: n }, () => (rng.next() - 0.5) * 0.02);
   const g = new GraphBuilder('matmul-floor');

@@ -44,8 +44,8 @@ export async function openModelFolder(dir: string, threads: number | undefined):
     const data = manifest.externalData?.[role];
     if (data !== undefined) await resolveModelFile(dir, data, { field: `externalData.${role}` });
   }
-  // the token embedding is one Gather of a few rows: on one thread, with no thread pool of its
-  // own whose workers spin after each call on the cores the decoder is about to use
+  // the token embedding is a Gather, run only to fill the runtime's table (TokenEmbeddingTable):
+  // on one thread, with no thread pool of its own to spin on the cores the decoder uses
   const own = (role: GraphRole) => (role === 'embedTokens' && threads !== undefined ? { ...options, intraOpNumThreads: 1 } : options);
   const sessions: ort.InferenceSession[] = [];
   try {

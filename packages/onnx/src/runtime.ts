@@ -4,6 +4,7 @@ import { firstLine, openModelFolder } from './model-folder';
 import { NEW_KEY_VALUES, visualTokensPerImage, type GraphRole } from './graph-contract';
 import { HostKvCache } from './kv-cache';
 import { PrefixKvCache } from './prefix-kv-cache';
+import { TokenEmbeddingTable } from './token-embedding-table';
 import { TokenPicker, checkSamplingOptions, positionsFromMask, type SamplingOptions } from '@mllm/llm/decoding';
 import { HostMediaLayout } from './media-layout';
 
@@ -67,7 +68,20 @@ export class OnnxMultimodalModel {
     private readonly visionEncoder: ort.InferenceSession,
     private readonly embedTokens: ort.InferenceSession,
     private readonly decoder: ort.InferenceSession,
-  ) {}
+  ) {
+    const d = manifest.llm.dim;
+    this.tokenTable = new TokenEmbeddingTable(
+      manifest.llm.vocabSize,
+      d,
+      async (first, n) => {
+        const out = await this.run('embedTokens', { input_ids: int64(Array.from({ length: n }, (_, i) => first + i), [1, n]) });
+        return this.output('embedTokens', out, 'inputs_embeds', [1, n, d]).data as Float32Array;
+      },
+      () => embedTokens.release(),
+    );
+  }
+
+  private readonly tokenTable: TokenEmbeddingTable;
 
   static async load(dir: string, options: OnnxLoadOptions = {}): Promise<OnnxMultimodalModel> {
     ort.warnIfOrtFallback(options.logger);
@@ -100,7 +114,7 @@ export class OnnxMultimodalModel {
   }
 
   async release(): Promise<void> {
-    await Promise.all([this.visionEncoder.release(), this.embedTokens.release(), this.decoder.release()]);
+    await Promise.all([this.visionEncoder.release(), this.tokenTable.release(), this.decoder.release()]);
   }
 
   /** Images (HWC in [0, 1]) -> visual tokens [N, M, D]. */
@@ -118,11 +132,9 @@ export class OnnxMultimodalModel {
     return this.output('visionEncoder', out, 'image_features', [images.length, visualTokensPerImage(this.manifest), this.manifest.llm.dim]);
   }
 
+  /** Token ids [B][T] -> their embeddings [B, T, D], rows of the token-embedding graph's output. */
   async embed(ids: number[][]): Promise<ort.Tensor> {
-    const b = ids.length;
-    const t = ids[0]?.length ?? 0;
-    const out = await this.run('embedTokens', { input_ids: int64(ids.flat(), [b, t]) });
-    return this.output('embedTokens', out, 'inputs_embeds', [b, t, this.manifest.llm.dim]);
+    return this.tokenTable.lookup(ids);
   }
 
   /**
