@@ -2,7 +2,10 @@
 // Where a run's reasoning chains go wrong, per question type, on the first N test scenes:
 // how many chains answer right, how many have steps that imply the true answer, how many
 // contradict their own steps, and for counts whether the running tally disagrees with the
-// objects the chain lists (a tally on an object that does not match, or a match left out).
+// objects the chain lists (a tally on an object that does not match, or a match left out); for
+// spatial chains how many list every cell right (listRight), and of their placements of the two
+// named objects how many name the object the question asks about (namedAsAsked), put it in its
+// true cell (placedTrue) and in the cell the chain's own list gave it (placedAsListed).
 //   node tools/chain-probe.mjs RUN [scenes=30]
 import { Rng } from '@mllm/core';
 import { ANSWER_MARKER, NUMBER_WORDS, chainImpliedAnswer, reasoningQuestions } from '@mllm/data';
@@ -31,6 +34,20 @@ for (const scene of scenes) {
     if (stated === q.answer) t.right++;
     if (implied === q.answer) t.stepsImplyTruth++;
     if (implied !== stated) t.inconsistent++;
+    if (q.type === 'spatial') {
+      // the chain's own list of cells (described chains), then its placements of the two named objects
+      const cellOf = (pairs) => new Map(pairs);
+      const listed = cellOf([...chain.matchAll(/the (top left|top right|bottom left|bottom right) has a \w+ (\w+) (\w+)/g)].map((m) => [`${m[2]} ${m[3]}`, m[1]]));
+      const truth = cellOf(scene.objects.map((o) => [`${o.color} ${o.shape}`, o.cell]));
+      if (listed.size > 0) t.listRight = (t.listRight ?? 0) + (listed.size === truth.size && [...truth].every(([k, v]) => listed.get(k) === v) ? 1 : 0);
+      const named = [q.about.a, q.about.b];
+      [...chain.matchAll(/the (\w+) (\w+) is at the (\w+ \w+) \./g)].slice(0, 2).forEach((m, i) => {
+        t.placements = (t.placements ?? 0) + 1;
+        if (m[1] === named[i].color && m[2] === named[i].shape) t.namedAsAsked = (t.namedAsAsked ?? 0) + 1;
+        if (truth.get(`${m[1]} ${m[2]}`) === m[3]) t.placedTrue = (t.placedTrue ?? 0) + 1;
+        if (listed.size > 0 && listed.get(`${m[1]} ${m[2]}`) === m[3]) t.placedAsListed = (t.placedAsListed ?? 0) + 1;
+      });
+    }
     if (q.type === 'count') {
       const lastTally = [...chain.matchAll(new RegExp(`, (${NUMBER_WORDS.slice(1).join('|')}) \\.`, 'g'))].at(-1)?.[1] ?? 'zero';
       if (lastTally !== implied) t.tallyNotListed = (t.tallyNotListed ?? 0) + 1;
