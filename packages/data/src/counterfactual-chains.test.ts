@@ -1,27 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@mllm/core';
 import { ANSWER_MARKER, reasoningQuestions } from './chain-of-thought';
-import type { ReasoningQuestion } from './chain-of-thought';
 import { chainImpliedAnswer } from './chain-check';
 import { counterfactualChain } from './counterfactual-chains';
 import { CHAIN_STYLES, buildChain, chainSteps } from './reasoning-chains';
 import type { ChainOptions } from './reasoning-chains';
 import { generateScene } from './generate-scene';
+import { circle, cross, handScene, question, redCount, squareColor } from './hand-scene.test-helper';
 import { CELLS, COLORS, SHAPES, SIZES } from './scene';
-import type { Scene, SceneObject } from './scene';
 
-const obj = (cell: SceneObject['cell'], size: SceneObject['size'], color: SceneObject['color'], shape: SceneObject['shape']): SceneObject => ({ cell, size, color, shape, x: 0, y: 0 });
-const circle = obj('top left', 'small', 'red', 'circle');
-const square = obj('bottom left', 'large', 'blue', 'square');
-const cross = obj('bottom right', 'large', 'red', 'cross');
-const scene: Scene = { id: 'hand', objects: [circle, square, cross] };
-const q = (question: string, answer: string, about: ReasoningQuestion['about']): ReasoningQuestion => ({ type: about.type, question, answer, chain: '', about });
+const scene = handScene;
+const q = question;
 const described: ChainOptions = { style: 'single', length: 'fixed', carry: 'described' };
 const marked = (reply: string, untrained: number[]) => reply.split(' ').map((w, i) => (untrained.includes(i) ? `[${w}]` : w)).join(' ');
 
 describe('counterfactual chains', () => {
   it('a filtered count: one object re-described to match or miss the filter, the tallies and the answer following the text', () => {
-    const redCount = q('how many red objects are there ?', 'two', { type: 'count', filter: { color: 'red' } });
     expect(buildChain(scene, redCount, described)).toBe(
       'the top left has a small red circle , is red , one . the top right is empty . the bottom left has a large blue square , not red . the bottom right has a large red cross , is red , two . so the answer is two .',
     );
@@ -53,7 +47,6 @@ describe('counterfactual chains', () => {
   });
 
   it('a colour question: the asked object re-coloured; a plain count has nothing to alter', () => {
-    const squareColor = q('what color is the square ?', 'blue', { type: 'color', object: square });
     const cf = counterfactualChain(scene, squareColor, described, new Rng(0))!;
     expect(marked(cf.reply, cf.untrainedWords)).toMatch(/^the top left has a small red circle \. the top right is empty \. the bottom left has a large \[(\w+)\] square \. the bottom right has a large red cross \. the square is \1 \. so the answer is \1 \.$/);
     expect(cf.answer).not.toBe('blue');
@@ -96,7 +89,6 @@ describe('counterfactual chains', () => {
   });
 
   it('refuses chains that do not describe every cell first', () => {
-    const redCount = q('how many red objects are there ?', 'two', { type: 'count', filter: { color: 'red' } });
     expect(() => counterfactualChain(scene, redCount, { style: 'single', length: 'adaptive', carry: 'described' }, new Rng(0))).toThrow(/length "fixed".*"adaptive"/);
     expect(() => counterfactualChain(scene, redCount, { style: 'single', length: 'fixed', carry: 'running' }, new Rng(0))).toThrow(/carry "listed" or "described".*"running"/);
   });

@@ -1,24 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@mllm/core';
 import { ANSWER_MARKER, reasoningQuestions } from './chain-of-thought';
-import type { ReasoningQuestion } from './chain-of-thought';
 import { CHAIN_LENGTHS, CHAIN_STYLES, INFILL_GAP, buildChain, chainCorpus, chainSteps, infillingTurn } from './reasoning-chains';
 import { generateScene } from './generate-scene';
-import type { Scene, SceneObject } from './scene';
+import { circle, cross, handScene, question, redCount, squareColor } from './hand-scene.test-helper';
 
-// A hand-worked scene: a small red circle top left, nothing top right, a large blue square
-// bottom left, a large red cross bottom right.
-const obj = (cell: SceneObject['cell'], size: SceneObject['size'], color: SceneObject['color'], shape: SceneObject['shape']): SceneObject => ({ cell, size, color, shape, x: 0, y: 0 });
-const circle = obj('top left', 'small', 'red', 'circle');
-const square = obj('bottom left', 'large', 'blue', 'square');
-const cross = obj('bottom right', 'large', 'red', 'cross');
-const scene: Scene = { id: 'hand', objects: [circle, square, cross] };
-const q = (question: string, answer: string, about: ReasoningQuestion['about']): ReasoningQuestion => ({ type: about.type, question, answer, chain: '', about });
+const scene = handScene;
+const q = question;
 
-const redCount = q('how many red objects are there ?', 'two', { type: 'count', filter: { color: 'red' } });
 const crossAbove = q('is the red cross above the red circle ?', 'no', { type: 'spatial', a: cross, relation: 'above', b: circle });
 const circleLeft = q('is the red circle left of the red cross ?', 'yes', { type: 'spatial', a: circle, relation: 'left of', b: cross });
-const squareColor = q('what color is the square ?', 'blue', { type: 'color', object: square });
 
 describe('buildChain on a hand-worked scene', () => {
   it('single, fixed: one statement per cell, then the count one number per object', () => {
