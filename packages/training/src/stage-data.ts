@@ -21,8 +21,7 @@ import {
   type ShapesWorld,
   type Split,
 } from '@mllm/data';
-import { withReasoningPrompt, counterfactualChain } from '@mllm/data/internal';
-import { sceneSignature, existenceQuestion, generalText, revisionSample } from '@mllm/data/internal';
+import { withReasoningPrompt, counterfactualChain, sceneSignature, existenceQuestion, generalText, revisionSample } from '@mllm/data/internal';
 import { applyChatTemplate, type TextTokenizer } from '@mllm/tokenizer';
 import type { MultimodalModel, TokenizedSample } from '@mllm/model';
 import type { StageConfig, StageType } from './run-config';
@@ -314,7 +313,8 @@ function existenceProbe(scene: Scene, rng: Rng): { category: ObjectCategory; ans
 
 /**
  * A chain sample's prompt and reply: the original chain (`objects`, or no options), a chain
- * with positions in the predicting pattern, or (by the `infilling` share) in the infilling one.
+ * with positions in the predicting pattern, or (by the `infilling` share) in the infilling one;
+ * by the `counterfactual` share, a chain whose altered descriptions (`untrainedWords`) carry no loss.
  */
 function chainTurn(scene: Scene, q: ReasoningQuestion, rng: Rng, chains?: ChainOfThought): { prompt: string; reply: string; untrainedWords?: number[] } {
   if (!chains || chains.style === 'objects') return { prompt: withReasoningPrompt(q.question), reply: q.chain };
