@@ -54,6 +54,19 @@ describe('buildChain on a hand-worked scene', () => {
     expect(buildChain(scene, squareColor, options)).toBe(buildChain(scene, squareColor, { ...options, carry: 'listed' }));
   });
 
+  it('restated: as running, with what a filtered count counts restated and answered yes or no at each object', () => {
+    expect(buildChain(scene, redCount, { style: 'single', length: 'fixed', carry: 'restated' })).toBe(
+      'the top left has a small red circle , red ? yes , one . the top right is empty . the bottom left has a large blue square , red ? no . the bottom right has a large red cross , red ? yes , two . so the answer is two .',
+    );
+    expect(buildChain(scene, q('how many squares are there ?', 'one', { type: 'count', filter: { shape: 'square' } }), { style: 'tree', length: 'fixed', carry: 'restated' })).toBe(
+      'what is at the top left ? a small red circle , a square ? no . what is at the top right ? nothing . what is at the bottom left ? a large blue square , a square ? yes , one . what is at the bottom right ? a large red cross , a square ? no . so the answer is one .',
+    );
+    // a plain count and a spatial question are written as running writes them
+    const plain = q('how many objects are there ?', 'three', { type: 'count' });
+    expect(buildChain(scene, plain, { style: 'single', length: 'fixed', carry: 'restated' })).toBe(buildChain(scene, plain, { style: 'single', length: 'fixed', carry: 'running' }));
+    expect(buildChain(scene, crossAbove, { style: 'single', length: 'fixed', carry: 'restated' })).toBe(buildChain(scene, crossAbove, { style: 'single', length: 'fixed', carry: 'running' }));
+  });
+
   it('running: a count kept at each matching object, named objects placed first in the question order', () => {
     expect(buildChain(scene, redCount, { style: 'single', length: 'fixed', carry: 'running' })).toBe(
       'the top left has a small red circle , is red , one . the top right is empty . the bottom left has a large blue square , not red . the bottom right has a large red cross , is red , two . so the answer is two .',

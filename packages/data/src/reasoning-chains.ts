@@ -32,6 +32,10 @@ import type { ReasoningQuestion, ReasoningSubject } from './chain-of-thought';
  *   ("is the red circle at the left ? yes . is the blue square at the right ? yes ."); the
  *   answer is the last count, or yes when both checks are. Checked chains are sub-question
  *   chains in either style, and a count checks every cell whatever the length.
+ * - `restated`: as `running`, but a filtered count restates what it counts after each object and
+ *   answers yes or no ("the top left has a small red circle , red ? yes , one ." / "..., red ? no
+ *   ."), so the decision follows the two words it compares at fixed distances, never the
+ *   question's words far back;
  * - `described`: every cell is described first, and every later step reads only what those
  *   descriptions say: a count is kept at each matching object as in `running`, and a spatial or
  *   colour question is answered from the list as in `listed` (the named objects' places copied
@@ -45,7 +49,7 @@ export type ChainStyle = (typeof CHAIN_STYLES)[number];
 export const CHAIN_LENGTHS = ['fixed', 'adaptive'] as const;
 export type ChainLength = (typeof CHAIN_LENGTHS)[number];
 
-export const CHAIN_CARRIES = ['listed', 'running', 'checked', 'described'] as const;
+export const CHAIN_CARRIES = ['listed', 'running', 'checked', 'described', 'restated'] as const;
 export type ChainCarry = (typeof CHAIN_CARRIES)[number];
 
 export interface ChainOptions {
@@ -118,14 +122,14 @@ export function chainSteps(scene: Scene, q: ReasoningQuestion, options: ChainOpt
   const byCell = new Map(scene.objects.map((o) => [o.cell, o] as const));
   const cells = options.length === 'fixed' ? CELLS : relevant(scene, q.about).map((o) => o.cell);
   const about = q.about;
-  const running = options.carry === 'running' || (options.carry === 'described' && about.type === 'count');
-  if (about.type !== 'color' && running) return runningSteps(scene, options.style, about, q.answer, cells, byCell);
+  const running = options.carry === 'running' || options.carry === 'restated' || (options.carry === 'described' && about.type === 'count');
+  if (about.type !== 'color' && running) return runningSteps(scene, options.style, about, q.answer, cells, byCell, options.carry === 'restated');
   if (about.type !== 'color' && options.carry === 'checked') return checkedSteps(about, byCell);
   return [...cells.map((cell) => objectStep(options.style, cell, byCell.get(cell))), ...combineSteps(options.style, scene, about, q.answer)];
 }
 
 /** The `running` chain's steps: counts kept at each match, named objects placed before anything else. */
-function runningSteps(scene: Scene, style: ChainStyle, about: CarriedSubject, answer: string, cells: readonly Cell[], byCell: ReadonlyMap<Cell, SceneObject>): string[] {
+function runningSteps(scene: Scene, style: ChainStyle, about: CarriedSubject, answer: string, cells: readonly Cell[], byCell: ReadonlyMap<Cell, SceneObject>, restate = false): string[] {
   if (about.type === 'spatial') return combineSteps(style, scene, about, answer);
   let n = 0;
   const f = about.filter;
@@ -135,6 +139,7 @@ function runningSteps(scene: Scene, style: ChainStyle, about: CarriedSubject, an
   return cells.map((cell) => {
     const o = byCell.get(cell);
     if (!o) return objectStep(style, cell, o);
+    if (restate && filterWords) return objectStep(style, cell, o, counts(o, about) ? `${filterWords} ? yes , ${NUMBER_WORDS[++n]}` : `${filterWords} ? no`);
     if (!counts(o, about)) return objectStep(style, cell, o, `not ${filterWords}`);
     return objectStep(style, cell, o, `${filterWords ? `is ${filterWords} , ` : ''}${NUMBER_WORDS[++n]}`);
   });

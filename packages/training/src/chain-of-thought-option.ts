@@ -24,7 +24,8 @@ const chainOfThoughtObject = z
      * `listed`: objects listed, then the count or the places read back from the list; `running`:
      * a count kept at each matching object, the named objects placed first; `checked`: yes/no
      * sub-questions asked of the image, a count kept at each yes, the named objects checked
-     * against the sides their relation needs; `described`: every cell described first, a count
+     * against the sides their relation needs; `restated`: as `running`, with a filtered count's
+     * filter restated and answered yes or no after each object; `described`: every cell described first, a count
      * kept as in `running`, places read from the descriptions as in `listed` (see @mllm/data's
      * reasoning-chains).
      */
@@ -61,4 +62,4 @@ export const chainOfThoughtSchema = z
   .pipe(z.transform((c) => (typeof c === 'number' ? { share: c, style: 'objects', length: 'fixed', carry: 'listed', infilling: 0, counterfactual: 0 } : c)))
   .pipe(chainOfThoughtObject)
   .prefault(0)
-  .meta({ description: 'A share of instruct batches (0-1), or { share, style: "single" | "tree" | "objects", length: "fixed" | "adaptive", carry: "listed" | "running" | "checked" | "described", infilling, counterfactual }' });
+  .meta({ description: 'A share of instruct batches (0-1), or { share, style: "single" | "tree" | "objects", length: "fixed" | "adaptive", carry: "listed" | "running" | "checked" | "described" | "restated", infilling, counterfactual }' });
