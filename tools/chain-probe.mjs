@@ -36,9 +36,8 @@ for (const scene of scenes) {
     if (implied !== stated) t.inconsistent++;
     if (q.type === 'spatial') {
       // the chain's own list of cells (described chains), then its placements of the two named objects
-      const cellOf = (pairs) => new Map(pairs);
-      const listed = cellOf([...chain.matchAll(/the (top left|top right|bottom left|bottom right) has a \w+ (\w+) (\w+)/g)].map((m) => [`${m[2]} ${m[3]}`, m[1]]));
-      const truth = cellOf(scene.objects.map((o) => [`${o.color} ${o.shape}`, o.cell]));
+      const listed = new Map([...chain.matchAll(/the (top left|top right|bottom left|bottom right) has a \w+ (\w+) (\w+)/g)].map((m) => [`${m[2]} ${m[3]}`, m[1]]));
+      const truth = new Map(scene.objects.map((o) => [`${o.color} ${o.shape}`, o.cell]));
       if (listed.size > 0) t.listRight = (t.listRight ?? 0) + (listed.size === truth.size && [...truth].every(([k, v]) => listed.get(k) === v) ? 1 : 0);
       const named = [q.about.a, q.about.b];
       [...chain.matchAll(/the (\w+) (\w+) is at the (\w+ \w+) \./g)].slice(0, 2).forEach((m, i) => {

@@ -22,9 +22,14 @@ export function untrainReplyWords(tokenizer: TextTokenizer, reply: string, words
   };
   if (replyIds.some((id, k) => ids[start + k] !== id)) refuse('the reply\'s tokens are not where the chat template\'s loss mask puts the last reply');
   const split = reply.split(' ');
+  // token counts of the first n words, each prefix encoded once (word w and w + 1 share theirs)
+  const counts = new Map<number, number>([[0, 0]]);
   const upTo = (n: number): number => {
-    const prefix = n === 0 ? [] : tokenizer.encode(split.slice(0, n).join(' '));
+    const known = counts.get(n);
+    if (known !== undefined) return known;
+    const prefix = tokenizer.encode(split.slice(0, n).join(' '));
     if (prefix.some((id, k) => replyIds[k] !== id)) refuse(`the first ${n} words do not tokenize as the start of the reply`);
+    counts.set(n, prefix.length);
     return prefix.length;
   };
   for (const w of words) {
