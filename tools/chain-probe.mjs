@@ -5,7 +5,9 @@
 // objects the chain lists (a tally on an object that does not match, or a match left out); for
 // spatial chains how many list every cell right (listRight), and of their placements of the two
 // named objects how many name the object the question asks about (namedAsAsked), put it in its
-// true cell (placedTrue) and in the cell the chain's own list gave it (placedAsListed).
+// true cell (placedTrue) and in the cell the chain's own list gave it (placedAsListed); for
+// scanned chains, of the marks written while reading the cells ("..., the red circle is at the
+// top left .") how many name an asked object (marksOnAsked) and stand in its true cell (marksTrue).
 //   node tools/chain-probe.mjs RUN [scenes=30]
 import { Rng } from '@mllm/core';
 import { ANSWER_MARKER, NUMBER_WORDS, chainImpliedAnswer, reasoningQuestions } from '@mllm/data';
@@ -38,9 +40,16 @@ for (const scene of scenes) {
       // the chain's own list of cells (described chains), then its placements of the two named objects
       const listed = new Map([...chain.matchAll(/the (top left|top right|bottom left|bottom right) has a \w+ (\w+) (\w+)/g)].map((m) => [`${m[2]} ${m[3]}`, m[1]]));
       const truth = new Map(scene.objects.map((o) => [`${o.color} ${o.shape}`, o.cell]));
-      if (listed.size > 0) t.listRight = (t.listRight ?? 0) + (listed.size === truth.size && [...truth].every(([k, v]) => listed.get(k) === v) ? 1 : 0);
       const named = [q.about.a, q.about.b];
-      [...chain.matchAll(/the (\w+) (\w+) is at the (\w+ \w+) \./g)].slice(0, 2).forEach((m, i) => {
+      if (listed.size > 0) t.listRight = (t.listRight ?? 0) + (listed.size === truth.size && [...truth].every(([k, v]) => listed.get(k) === v) ? 1 : 0);
+      const marks = [...chain.matchAll(/, the (\w+) (\w+) is at the (\w+ \w+) \./g)];
+      if (marks.length > 0) {
+        t.marks = (t.marks ?? 0) + marks.length;
+        t.marksOnAsked = (t.marksOnAsked ?? 0) + marks.filter((m) => named.some((o) => o.color === m[1] && o.shape === m[2])).length;
+        t.marksTrue = (t.marksTrue ?? 0) + marks.filter((m) => truth.get(`${m[1]} ${m[2]}`) === m[3]).length;
+      }
+      // the placements that stand as their own step, in the question's order (a mark is not one)
+      [...chain.matchAll(/(?<=^|\. )the (\w+) (\w+) is at the (\w+ \w+) \./g)].slice(0, 2).forEach((m, i) => {
         t.placements = (t.placements ?? 0) + 1;
         if (m[1] === named[i].color && m[2] === named[i].shape) t.namedAsAsked = (t.namedAsAsked ?? 0) + 1;
         if (truth.get(`${m[1]} ${m[2]}`) === m[3]) t.placedTrue = (t.placedTrue ?? 0) + 1;

@@ -88,6 +88,20 @@ describe('buildChain on a hand-worked scene', () => {
     );
   });
 
+  it('scanned: a spatial chain reads every cell in order, marks the named objects there, then repeats the marks in the question order and compares', () => {
+    expect(buildChain(scene, crossAbove, { style: 'single', length: 'adaptive', carry: 'scanned' })).toBe(
+      'the top left has a small red circle , the red circle is at the top left . the top right is empty . the bottom left has a large blue square . ' +
+        'the bottom right has a large red cross , the red cross is at the bottom right . ' +
+        'the red cross is at the bottom right . the red circle is at the top left . bottom is not above top . so the answer is no .',
+    );
+    expect(chainSteps(scene, circleLeft, { style: 'tree', length: 'fixed', carry: 'scanned' }).slice(0, 2)).toEqual([
+      'what is at the top left ? a small red circle , the red circle is at the top left .',
+      'what is at the top right ? nothing .',
+    ]);
+    // counts and colour questions are written as running writes them
+    for (const asked of [redCount, squareColor]) expect(buildChain(scene, asked, { style: 'single', length: 'fixed', carry: 'scanned' })).toBe(buildChain(scene, asked, { style: 'single', length: 'fixed', carry: 'running' }));
+  });
+
   it('checked: a yes/no sub-question per cell with the count kept at each yes; the named objects checked against their sides', () => {
     expect(buildChain(scene, redCount, { style: 'single', length: 'adaptive', carry: 'checked' })).toBe(
       'is the top left red ? yes , one . is the top right red ? no . is the bottom left red ? no . is the bottom right red ? yes , two . so the answer is two .',

@@ -26,7 +26,9 @@ const chainOfThoughtObject = z
      * sub-questions asked of the image, a count kept at each yes, the named objects checked
      * against the sides their relation needs; `restated`: as `running`, with a filtered count's
      * filter restated and answered yes or no after each object; `described`: every cell described first, a count
-     * kept as in `running`, places read from the descriptions as in `listed` (see @mllm/data's
+     * kept as in `running`, places read from the descriptions as in `listed`; `scanned`: as
+     * `running` for counts, a spatial chain reading every cell in order and marking the named
+     * objects where it reads them, then repeating the marks and comparing (see @mllm/data's
      * reasoning-chains).
      */
     carry: z.enum(CHAIN_CARRIES).default('listed'),
@@ -44,7 +46,7 @@ const chainOfThoughtObject = z
   })
   .strict()
   .refine((c) => !(c.style === 'objects' && c.infilling > 0), { message: 'infilling needs steps with positions; use style "single" or "tree"', path: ['infilling'] })
-  .refine((c) => !(c.style === 'objects' && c.carry !== 'listed'), { message: 'a running, checked or described chain needs steps with positions; use style "single" or "tree"', path: ['carry'] })
+  .refine((c) => !(c.style === 'objects' && c.carry !== 'listed'), { message: 'a running, checked, described, restated or scanned chain needs steps with positions; use style "single" or "tree"', path: ['carry'] })
   .refine((c) => c.counterfactual === 0 || (c.style !== 'objects' && takesCounterfactuals({ style: c.style, length: c.length, carry: c.carry })), {
     message: 'counterfactual chains need every cell described before any step reads it: use style "single" or "tree", length "fixed" and carry "listed" or "described"',
     path: ['counterfactual'],
@@ -62,4 +64,4 @@ export const chainOfThoughtSchema = z
   .pipe(z.transform((c) => (typeof c === 'number' ? { share: c, style: 'objects', length: 'fixed', carry: 'listed', infilling: 0, counterfactual: 0 } : c)))
   .pipe(chainOfThoughtObject)
   .prefault(0)
-  .meta({ description: 'A share of instruct batches (0-1), or { share, style: "single" | "tree" | "objects", length: "fixed" | "adaptive", carry: "listed" | "running" | "checked" | "described" | "restated", infilling, counterfactual }' });
+  .meta({ description: 'A share of instruct batches (0-1), or { share, style: "single" | "tree" | "objects", length: "fixed" | "adaptive", carry: "listed" | "running" | "checked" | "described" | "restated" | "scanned", infilling, counterfactual }' });
