@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@mllm/core';
 import { ANSWER_MARKER, reasoningQuestions } from './chain-of-thought';
-import { CHAIN_LENGTHS, CHAIN_STYLES, INFILL_GAP, buildChain, chainCorpus, chainSteps, infillingTurn } from './reasoning-chains';
+import { CHAIN_CARRIES, CHAIN_LENGTHS, CHAIN_STYLES, INFILL_GAP, buildChain, chainCorpus, chainSteps, infillingTurn } from './reasoning-chains';
 import { generateScene } from './generate-scene';
 import { circle, cross, handScene, question, redCount, squareColor } from './hand-scene.test-helper';
 
@@ -88,15 +88,18 @@ describe('buildChain on a hand-worked scene', () => {
     );
   });
 
-  it('scanned: a spatial chain reads every cell in order, marks the named objects there, then repeats the marks in the question order and compares', () => {
+  it('scanned: a spatial chain reads every cell in order and checks each named object where it reads it, then combines the verdicts in reading order', () => {
+    // "is the red cross above the red circle ?": above needs the cross on top and the circle at the bottom
     expect(buildChain(scene, crossAbove, { style: 'single', length: 'adaptive', carry: 'scanned' })).toBe(
-      'the top left has a small red circle , the red circle is at the top left . the top right is empty . the bottom left has a large blue square . ' +
-        'the bottom right has a large red cross , the red cross is at the bottom right . ' +
-        'the red cross is at the bottom right . the red circle is at the top left . bottom is not above top . so the answer is no .',
+      'the top left has a small red circle , the red circle needs the bottom , no . the top right is empty . the bottom left has a large blue square . ' +
+        'the bottom right has a large red cross , the red cross needs the top , no . no and no . so the answer is no .',
     );
-    expect(chainSteps(scene, circleLeft, { style: 'tree', length: 'fixed', carry: 'scanned' }).slice(0, 2)).toEqual([
-      'what is at the top left ? a small red circle , the red circle is at the top left .',
+    expect(chainSteps(scene, circleLeft, { style: 'tree', length: 'fixed', carry: 'scanned' })).toEqual([
+      'what is at the top left ? a small red circle , the red circle needs the left , yes .',
       'what is at the top right ? nothing .',
+      'what is at the bottom left ? a large blue square .',
+      'what is at the bottom right ? a large red cross , the red cross needs the right , yes .',
+      'yes and yes .',
     ]);
     // counts and colour questions are written as running writes them
     for (const asked of [redCount, squareColor]) expect(buildChain(scene, asked, { style: 'single', length: 'fixed', carry: 'scanned' })).toBe(buildChain(scene, asked, { style: 'single', length: 'fixed', carry: 'running' }));
@@ -149,19 +152,21 @@ describe('infillingTurn', () => {
 });
 
 describe('chainCorpus', () => {
-  it('holds every word of every chain style and length', () => {
+  it('holds every word of every chain style, length and carry, given the carry', () => {
     const rng = new Rng(8);
     const scenes = Array.from({ length: 30 }, (_, i) => generateScene(rng, `c${i}`));
-    const words = new Set(chainCorpus(scenes.slice(0, 2), new Rng(0)).flatMap((t) => t.split(' ')));
-    const missing = new Set<string>();
-    const check = (text: string) => text.split(' ').forEach((w) => words.has(w) || missing.add(w));
-    for (const s of scenes)
-      for (const question of reasoningQuestions(s, rng))
-        for (const style of CHAIN_STYLES)
-          for (const length of CHAIN_LENGTHS) {
-            check(buildChain(s, question, { style, length }));
-            check(infillingTurn(s, question, { style, length }, rng).prompt);
-          }
-    expect([...missing]).toEqual([]);
+    for (const carry of CHAIN_CARRIES) {
+      const words = new Set(chainCorpus(scenes.slice(0, 2), new Rng(0), carry).flatMap((t) => t.split(' ')));
+      const missing = new Set<string>();
+      const check = (text: string) => text.split(' ').forEach((w) => words.has(w) || missing.add(w));
+      for (const s of scenes)
+        for (const question of reasoningQuestions(s, rng))
+          for (const style of CHAIN_STYLES)
+            for (const length of CHAIN_LENGTHS) {
+              check(buildChain(s, question, { style, length, carry }));
+              check(infillingTurn(s, question, { style, length, carry }, rng).prompt);
+            }
+      expect({ carry, missing: [...missing] }).toEqual({ carry, missing: [] });
+    }
   });
 });
