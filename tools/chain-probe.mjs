@@ -6,9 +6,10 @@
 // spatial chains how many list every cell right (listRight), and of their placements of the two
 // named objects how many name the object the question asks about (namedAsAsked), put it in its
 // true cell (placedTrue) and in the cell the chain's own list gave it (placedAsListed); for
-// scanned chains, of the checks written while reading the cells ("..., the red circle needs the
-// left , yes .") how many name an asked object (checksOnAsked), name the side the relation needs
-// it on (checksSideRight), and also answer right for the object's true cell (checksRight).
+// scanned chains, of the marks written while reading the cells ("..., the red circle is left .")
+// how many name an asked object (marksOnAsked) and give its true column or row (marksSideTrue),
+// and whether the step that says if the question's first object was read first names it
+// (orderNamesFirst) and is right (orderRight).
 //   node tools/chain-probe.mjs RUN [scenes=30]
 import { Rng } from '@mllm/core';
 import { ANSWER_MARKER, NUMBER_WORDS, chainImpliedAnswer, reasoningQuestions } from '@mllm/data';
@@ -21,8 +22,8 @@ if (!dir) {
   console.error('usage: node tools/chain-probe.mjs <run folder> [scenes]');
   process.exit(1);
 }
-// the side of the grid a relation needs its first and its second object on
-const SIDES_NEEDED = { 'left of': ['left', 'right'], 'right of': ['right', 'left'], above: ['top', 'bottom'], below: ['bottom', 'top'] };
+// the order a chain reads the cells in
+const CELL_ORDER = ['top left', 'top right', 'bottom left', 'bottom right'];
 const run = await openRun(dir);
 const scenes = run.world.scenes('test').slice(0, Number(scenesArg));
 const rng = new Rng(1);
@@ -45,17 +46,20 @@ for (const scene of scenes) {
       const truth = new Map(scene.objects.map((o) => [`${o.color} ${o.shape}`, o.cell]));
       const named = [q.about.a, q.about.b];
       if (listed.size > 0) t.listRight = (t.listRight ?? 0) + (listed.size === truth.size && [...truth].every(([k, v]) => listed.get(k) === v) ? 1 : 0);
-      const checks = [...chain.matchAll(/, the (\w+) (\w+) needs the (\w+) , (yes|no) \./g)];
-      if (checks.length > 0) {
-        const sides = SIDES_NEEDED[q.about.relation];
-        t.checks = (t.checks ?? 0) + checks.length;
-        for (const [, color, shape, side, verdict] of checks) {
-          const role = named.findIndex((o) => o.color === color && o.shape === shape);
-          if (role < 0) continue;
-          t.checksOnAsked = (t.checksOnAsked ?? 0) + 1;
-          if (side !== sides[role]) continue;
-          t.checksSideRight = (t.checksSideRight ?? 0) + 1;
-          if ((verdict === 'yes') === truth.get(`${color} ${shape}`).includes(side)) t.checksRight = (t.checksRight ?? 0) + 1;
+      const marks = [...chain.matchAll(/, the (\w+) (\w+) is (left|right|top|bottom) \./g)];
+      if (marks.length > 0) {
+        const dimension = q.about.relation.endsWith('of') ? 1 : 0; // a cell is "row column"
+        t.marks = (t.marks ?? 0) + marks.length;
+        t.marksOnAsked = (t.marksOnAsked ?? 0) + marks.filter((m) => named.some((o) => o.color === m[1] && o.shape === m[2])).length;
+        t.marksSideTrue = (t.marksSideTrue ?? 0) + marks.filter((m) => truth.get(`${m[1]} ${m[2]}`)?.split(' ')[dimension] === m[3]).length;
+        const order = /(?<=^|\. )the (\w+) (\w+) is (not )?the (\w+) (\w+) \./.exec(chain);
+        if (order) {
+          const [a, b] = named;
+          const aReadFirst = CELL_ORDER.indexOf(truth.get(`${a.color} ${a.shape}`)) < CELL_ORDER.indexOf(truth.get(`${b.color} ${b.shape}`));
+          if (order[1] === a.color && order[2] === a.shape) {
+            t.orderNamesFirst = (t.orderNamesFirst ?? 0) + 1;
+            if (!order[3] === aReadFirst) t.orderRight = (t.orderRight ?? 0) + 1;
+          }
         }
       }
       // the placements that stand as their own step, in the question's order (a mark is not one)

@@ -45,12 +45,12 @@ describe('chainImpliedAnswer', () => {
     expect(chainImpliedAnswer('how many circles are there ?', 'the objects are a small red circle at the top left , a large red circle at the bottom right . so the answer is one .')).toBe('two');
   });
 
-  it('reads a scanned chain by the objects it reads, not by its verdicts', () => {
+  it('reads a scanned chain by the objects it reads, not by its marks or comparison', () => {
     const scanned =
-      'the top left has a small red circle , the red circle needs the left , yes . the top right is empty . the bottom left has a large blue square , the blue square needs the right , yes . ' +
-      'the bottom right is empty . yes and yes . so the answer is yes .';
+      'the top left has a small red circle , the red circle is left . the top right is empty . the bottom left has a large blue square , the blue square is right . ' +
+      'the bottom right is empty . the red circle is the red circle . left is left of right . so the answer is yes .';
     expect(listedObjects(scanned).map((o) => `${o.cell}:${o.color} ${o.shape}`)).toEqual(['top left:red circle', 'bottom left:blue square']);
-    // the verdicts are wrong (both objects are on the left): what the chain read says no
+    // the second mark is wrong (both objects are on the left): what the chain read says no
     expect(chainImpliedAnswer('is the red circle left of the blue square ?', scanned)).toBe('no');
     expect(chainImpliedAnswer('is the red circle above the blue square ?', scanned)).toBe('yes');
   });

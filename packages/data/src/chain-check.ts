@@ -19,10 +19,10 @@ const CATEGORY = `${alt(COLORS)} ${alt(SHAPES)}`;
 
 /**
  * A running count's words after an object ("a small red circle , is red , two .", "..., not red .",
- * "..., red ? yes , two ."), or a scanned spatial chain's check ("..., the red circle needs the
- * left , yes ."): the chain's bookkeeping, not a fact about the object.
+ * "..., red ? yes , two ."), or a scanned spatial chain's mark ("..., the red circle is left ."):
+ * the chain's bookkeeping, not a fact about the object.
  */
-const TALLY = `(?: , (?:(?:is |not )(?:a )?${alt([...COLORS, ...SHAPES])}|(?:a )?${alt([...COLORS, ...SHAPES])} \\? (?:yes|no)|${alt(NUMBER_WORDS.slice(1))}|the ${alt(COLORS)} ${alt(SHAPES)} needs the (?:left|right|top|bottom)|yes|no))*`;
+const TALLY = `(?: , (?:(?:is |not )(?:a )?${alt([...COLORS, ...SHAPES])}|(?:a )?${alt([...COLORS, ...SHAPES])} \\? (?:yes|no)|${alt(NUMBER_WORDS.slice(1))}|the ${alt(COLORS)} ${alt(SHAPES)} is (?:left|right|top|bottom)))*`;
 /** Object statements a chain may make, each giving a cell and size, colour, shape (groups in that order after `cell`). */
 const LISTED: { pattern: RegExp; cellFirst: boolean }[] = [
   { pattern: new RegExp(`the ${CELL} has a ${OBJECT}${TALLY} \\.`, 'g'), cellFirst: true }, // single chains

@@ -42,14 +42,15 @@ import type { ReasoningQuestion, ReasoningSubject } from './chain-of-thought';
  *   from it, then compared). Trained with counterfactual chains (`counterfactual-chains.ts`),
  *   whose descriptions differ from the image, the later steps can follow nothing but the text.
  * - `scanned`: as `running` for counts, but a spatial chain reads the image cell by cell, in
- *   order, whatever the length, and checks each object the question names where it describes it:
- *   the side the relation needs it on, and whether its cell is on that side ("the top left has a
- *   small red circle , the red circle needs the left , yes ."); then it repeats the two verdicts
- *   in reading order ("yes and yes .") and answers yes when both are. A small LLM reads the object
- *   in a given cell reliably but not the cell of a named object (placed in its true cell in 19 of
- *   52 `running` placements), and copies a named object's earlier words back in reading order
- *   rather than by name; so the cell comes from the reading order, the check stands beside it,
- *   and the last step copies in reading order.
+ *   order, whatever the length, and marks each object the question names with its column or row
+ *   where it reads it ("the top left has a small red circle , the red circle is left ."); then it
+ *   says whether the question's first object is the one read first ("the red circle is the red
+ *   circle ." / "the blue square is not the red circle ."), and compares the two sides in the
+ *   question's order. A small LLM reads the object in a given cell reliably but not the cell of
+ *   a named object (placed in its true cell in 19 of 52 `running` placements), and it tells which
+ *   named object comes first in the question no better than by the order it read them in; so the
+ *   side comes from the reading order and the order is decided by comparing two phrases side by
+ *   side.
  * The final words are always "so the answer is X .", the marker the evaluation parses.
  */
 
@@ -131,7 +132,7 @@ export function chainSteps(scene: Scene, q: ReasoningQuestion, options: ChainOpt
   const byCell = new Map(scene.objects.map((o) => [o.cell, o] as const));
   const cells = options.length === 'fixed' ? CELLS : relevant(scene, q.about).map((o) => o.cell);
   const about = q.about;
-  if (about.type === 'spatial' && options.carry === 'scanned') return scannedSteps(options.style, about, byCell);
+  if (about.type === 'spatial' && options.carry === 'scanned') return scannedSteps(options.style, about, q.answer, byCell);
   const running = options.carry === 'running' || options.carry === 'restated' || options.carry === 'scanned' || (options.carry === 'described' && about.type === 'count');
   if (about.type !== 'color' && running) return runningSteps(scene, options.style, about, q.answer, cells, byCell, options.carry === 'restated');
   if (about.type !== 'color' && options.carry === 'checked') return checkedSteps(about, byCell);
@@ -156,22 +157,26 @@ function runningSteps(scene: Scene, style: ChainStyle, about: CarriedSubject, an
 }
 
 /**
- * The `scanned` spatial chain's steps: every cell read in order; at each object the question
- * names, the side of the grid the relation needs it on and whether its cell is there ("the red
- * circle needs the left , yes"); then the two verdicts in reading order, and yes when both are.
+ * The `scanned` spatial chain's steps: every cell read in order, each object the question names
+ * marked with its column or row where it is read ("the red circle is left"); then whether the
+ * question's first object is the one read first ("the red circle is not the blue square ."),
+ * which says in which order the two marks give the question's two sides; then the comparison.
  */
-function scannedSteps(style: ChainStyle, about: ReasoningSubject & { type: 'spatial' }, byCell: ReadonlyMap<Cell, SceneObject>): string[] {
-  const [sideA, sideB] = relationSides(about.relation);
-  const needs = (o: SceneObject) => (o === about.a ? sideA : o === about.b ? sideB : undefined);
-  const verdicts: string[] = [];
+function scannedSteps(style: ChainStyle, about: ReasoningSubject & { type: 'spatial' }, answer: string, byCell: ReadonlyMap<Cell, SceneObject>): string[] {
+  const read: SceneObject[] = [];
   const scan = CELLS.map((cell) => {
     const o = byCell.get(cell);
-    const side = o && needs(o);
-    if (!side) return objectStep(style, cell, o);
-    verdicts.push(onSide(o, side) ? 'yes' : 'no');
-    return objectStep(style, cell, o, `the ${categoryOf(o)} needs the ${side} , ${verdicts.at(-1)}`);
+    if (!o || (o !== about.a && o !== about.b)) return objectStep(style, cell, o);
+    read.push(o);
+    return objectStep(style, cell, o, `the ${categoryOf(o)} is ${side(o, about.relation)}`);
   });
-  return [...scan, `${verdicts.join(' and ')} .`];
+  const firstRead = read[0]!;
+  const inOrder = firstRead === about.a;
+  return [
+    ...scan,
+    `the ${categoryOf(about.a)} is ${inOrder ? '' : 'not '}the ${categoryOf(firstRead)} .`,
+    `${side(about.a, about.relation)} is ${answer === 'yes' ? '' : 'not '}${about.relation} ${side(about.b, about.relation)} .`,
+  ];
 }
 
 /** The side of the grid a relation needs its first and its second object on ("left of": left, right). */
@@ -229,8 +234,7 @@ export function infillingTurn(scene: Scene, q: ReasoningQuestion, options: Chain
  * cells, sizes, colours, shapes, relations and counts, plus the chains of `scenes` in both
  * styles and lengths (so word frequencies follow what training shows). Kept apart from
  * `reasoningCorpus`, so runs with the original chains keep their vocabulary; the checked
- * chains' sub-questions join only for `carry: "checked"` and the scanned chains' checks only for
- * `carry: "scanned"`, so other runs keep their ids.
+ * chains' sub-questions join only for `carry: "checked"`, so other runs keep their ids.
  */
 export function chainCorpus(scenes: readonly Scene[], rng: Rng, carry: ChainCarry = 'listed'): string[] {
   const checked = carry === 'checked';
@@ -239,7 +243,6 @@ export function chainCorpus(scenes: readonly Scene[], rng: Rng, carry: ChainCarr
   for (const c of COLORS) text.add(`counting the ${c} ones : ${counting(4)} . how many are ${c} ? zero . what color is the ? ${c} .`);
   for (const s of SHAPES) text.add(`counting the ${PLURAL[s]} : counting them : how many are ${PLURAL[s]} ? how many are there ? the ${s} is a ${s} .`);
   for (const r of RELATIONS) text.add(`left is not ${r} right . top is ${r} bottom . is left ${r} right ? yes . is top ${r} bottom ? no .`);
-  if (carry === 'scanned') for (const sideWord of ['left', 'right', 'top', 'bottom']) text.add(`needs the ${sideWord} , yes . no and yes .`);
   if (checked) {
     for (const cell of CELLS) text.add(`${cellCheckQuestion(cell, undefined)} yes , one . ${COLORS.map((c) => cellCheckQuestion(cell, { color: c })).join(' ')} ${SHAPES.map((sh) => cellCheckQuestion(cell, { shape: sh })).join(' ')} no .`);
     for (const c of COLORS) for (const sh of SHAPES) text.add(['left', 'right', 'top', 'bottom'].map((side) => `is the ${c} ${sh} at the ${side} ?`).join(' ') + ' yes . no .');
