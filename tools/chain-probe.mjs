@@ -62,7 +62,7 @@ for (const scene of scenes) {
           }
         }
       }
-      // the placements that stand as their own step, in the question's order (a mark is not one)
+      // the placements that stand as their own step, in the question's order
       [...chain.matchAll(/(?<=^|\. )the (\w+) (\w+) is at the (\w+ \w+) \./g)].slice(0, 2).forEach((m, i) => {
         t.placements = (t.placements ?? 0) + 1;
         if (m[1] === named[i].color && m[2] === named[i].shape) t.namedAsAsked = (t.namedAsAsked ?? 0) + 1;

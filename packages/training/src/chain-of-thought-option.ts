@@ -28,8 +28,8 @@ const chainOfThoughtObject = z
      * filter restated and answered yes or no after each object; `described`: every cell described first, a count
      * kept as in `running`, places read from the descriptions as in `listed`; `scanned`: as
      * `running` for counts, a spatial chain reading every cell in order and marking the named
-     * objects where it reads them, then repeating the marks and comparing (see @mllm/data's
-     * reasoning-chains).
+     * objects' sides where it reads them, then saying whether the question's first object was
+     * read first, and comparing (see @mllm/data's reasoning-chains).
      */
     carry: z.enum(CHAIN_CARRIES).default('listed'),
     /**
