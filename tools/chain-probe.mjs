@@ -8,8 +8,8 @@
 // true cell (placedTrue) and in the cell the chain's own list gave it (placedAsListed); for
 // scanned chains, of the marks written while reading the cells ("..., the red circle is left .")
 // how many name an asked object (marksOnAsked) and give its true column or row (marksSideTrue),
-// and whether the step that says if the question's first object was read first names it
-// (orderNamesFirst) and is right (orderRight).
+// how many chains start by copying the question's first object (startsWithFirst), and whether the
+// step that says if it was read first names it (orderNamesFirst) and is right (orderRight).
 //   node tools/chain-probe.mjs RUN [scenes=30]
 import { Rng } from '@mllm/core';
 import { ANSWER_MARKER, NUMBER_WORDS, chainImpliedAnswer, reasoningQuestions } from '@mllm/data';
@@ -52,14 +52,14 @@ for (const scene of scenes) {
         t.marks = (t.marks ?? 0) + marks.length;
         t.marksOnAsked = (t.marksOnAsked ?? 0) + marks.filter((m) => named.some((o) => o.color === m[1] && o.shape === m[2])).length;
         t.marksSideTrue = (t.marksSideTrue ?? 0) + marks.filter((m) => truth.get(`${m[1]} ${m[2]}`)?.split(' ')[dimension] === m[3]).length;
-        const order = /(?<=^|\. )the (\w+) (\w+) is (not )?the (\w+) (\w+) \./.exec(chain);
-        if (order) {
-          const [a, b] = named;
-          const aReadFirst = CELL_ORDER.indexOf(truth.get(`${a.color} ${a.shape}`)) < CELL_ORDER.indexOf(truth.get(`${b.color} ${b.shape}`));
-          if (order[1] === a.color && order[2] === a.shape) {
-            t.orderNamesFirst = (t.orderNamesFirst ?? 0) + 1;
-            if (!order[3] === aReadFirst) t.orderRight = (t.orderRight ?? 0) + 1;
-          }
+        const [a, b] = named;
+        const aReadFirst = CELL_ORDER.indexOf(truth.get(`${a.color} ${a.shape}`)) < CELL_ORDER.indexOf(truth.get(`${b.color} ${b.shape}`));
+        const startsWithFirst = chain.startsWith(`first asked : the ${a.color} ${a.shape} .`);
+        if (startsWithFirst) t.startsWithFirst = (t.startsWithFirst ?? 0) + 1;
+        const order = /read first : the (\w+) (\w+) \. first asked : the (\w+) (\w+) \. (not )?the same \./.exec(chain);
+        if (order && order[3] === a.color && order[4] === a.shape) {
+          t.orderNamesFirst = (t.orderNamesFirst ?? 0) + 1;
+          if (!order[5] === aReadFirst) t.orderRight = (t.orderRight ?? 0) + 1;
         }
       }
       // the placements that stand as their own step, in the question's order

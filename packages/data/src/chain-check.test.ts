@@ -47,8 +47,8 @@ describe('chainImpliedAnswer', () => {
 
   it('reads a scanned chain by the objects it reads, not by its marks or comparison', () => {
     const scanned =
-      'the top left has a small red circle , the red circle is left . the top right is empty . the bottom left has a large blue square , the blue square is right . ' +
-      'the bottom right is empty . the red circle is the red circle . left is left of right . so the answer is yes .';
+      'first asked : the red circle . the top left has a small red circle , the red circle is left . the top right is empty . the bottom left has a large blue square , the blue square is right . ' +
+      'the bottom right is empty . read first : the red circle . first asked : the red circle . the same . left is left of right . so the answer is yes .';
     expect(listedObjects(scanned).map((o) => `${o.cell}:${o.color} ${o.shape}`)).toEqual(['top left:red circle', 'bottom left:blue square']);
     // the second mark is wrong (both objects are on the left): what the chain read says no
     expect(chainImpliedAnswer('is the red circle left of the blue square ?', scanned)).toBe('no');

@@ -88,18 +88,21 @@ describe('buildChain on a hand-worked scene', () => {
     );
   });
 
-  it('scanned: a spatial chain reads every cell in order and marks each named object with its side there, then says which it read first and compares', () => {
+  it('scanned: a spatial chain reads every cell in order and marks each named object with its side there, then says whether it read the first asked first and compares', () => {
     // "is the red cross above the red circle ?": the circle is read first, so the first mark is the second object's row
     expect(buildChain(scene, crossAbove, { style: 'single', length: 'adaptive', carry: 'scanned' })).toBe(
-      'the top left has a small red circle , the red circle is top . the top right is empty . the bottom left has a large blue square . ' +
-        'the bottom right has a large red cross , the red cross is bottom . the red cross is not the red circle . bottom is not above top . so the answer is no .',
+      'first asked : the red cross . the top left has a small red circle , the red circle is top . the top right is empty . the bottom left has a large blue square . ' +
+        'the bottom right has a large red cross , the red cross is bottom . read first : the red circle . first asked : the red cross . not the same . bottom is not above top . so the answer is no .',
     );
     expect(chainSteps(scene, circleLeft, { style: 'tree', length: 'fixed', carry: 'scanned' })).toEqual([
+      'first asked : the red circle .',
       'what is at the top left ? a small red circle , the red circle is left .',
       'what is at the top right ? nothing .',
       'what is at the bottom left ? a large blue square .',
       'what is at the bottom right ? a large red cross , the red cross is right .',
-      'the red circle is the red circle .',
+      'read first : the red circle .',
+      'first asked : the red circle .',
+      'the same .',
       'left is left of right .',
     ]);
     // counts and colour questions are written as running writes them

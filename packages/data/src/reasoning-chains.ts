@@ -43,14 +43,15 @@ import type { ReasoningQuestion, ReasoningSubject } from './chain-of-thought';
  *   whose descriptions differ from the image, the later steps can follow nothing but the text.
  * - `scanned`: as `running` for counts, but a spatial chain reads the image cell by cell, in
  *   order, whatever the length, and marks each object the question names with its column or row
- *   where it reads it ("the top left has a small red circle , the red circle is left ."); then it
- *   says whether the question's first object is the one read first ("the red circle is the red
- *   circle ." / "the blue square is not the red circle ."), and compares the two sides in the
- *   question's order. A small LLM reads the object in a given cell reliably but not the cell of
- *   a named object (placed in its true cell in 19 of 52 `running` placements), and it tells which
- *   named object comes first in the question no better than by the order it read them in; so the
- *   side comes from the reading order and the order is decided by comparing two phrases side by
- *   side.
+ *   where it reads it ("the top left has a small red circle , the red circle is left ."); before
+ *   the cells it copies the question's first object ("first asked : the blue square ."), after
+ *   them it writes the object read first and that copy again, side by side, and whether they are
+ *   the same ("read first : the red circle . first asked : the blue square . not the same ."),
+ *   then compares the two sides in the question's order. A small LLM reads the object in a given
+ *   cell reliably but not the cell of a named object (placed in its true cell in 19 of 52
+ *   `running` placements), and copies a named object from the question right only where nothing
+ *   in its chain competes; so the side comes from the reading order, the question's first object
+ *   is copied before the chain holds any other, and the later copies follow their own anchors.
  * The final words are always "so the answer is X .", the marker the evaluation parses.
  */
 
@@ -156,11 +157,17 @@ function runningSteps(scene: Scene, style: ChainStyle, about: CarriedSubject, an
   });
 }
 
+/** The scanned chain's anchors: each is followed by the object it names, so the later copy reads the words after the same anchor. */
+const FIRST_ASKED = 'first asked :';
+const READ_FIRST = 'read first :';
+
 /**
- * The `scanned` spatial chain's steps: every cell read in order, each object the question names
- * marked with its column or row where it is read ("the red circle is left"); then whether the
- * question's first object is the one read first ("the red circle is not the blue square ."),
- * which says in which order the two marks give the question's two sides; then the comparison.
+ * The `scanned` spatial chain's steps: the question's first object copied first ("first asked :
+ * the red cross ."); every cell read in order, each object the question names marked with its
+ * column or row where it is read ("the red circle is top"); the object read first and the first
+ * asked side by side, each copied after its own words ("read first : the red circle . first
+ * asked : the red cross . not the same ."), which says in which order the two marks give the
+ * question's two sides; then the comparison.
  */
 function scannedSteps(style: ChainStyle, about: ReasoningSubject & { type: 'spatial' }, answer: string, byCell: ReadonlyMap<Cell, SceneObject>): string[] {
   const read: SceneObject[] = [];
@@ -170,11 +177,13 @@ function scannedSteps(style: ChainStyle, about: ReasoningSubject & { type: 'spat
     read.push(o);
     return objectStep(style, cell, o, `the ${categoryOf(o)} is ${side(o, about.relation)}`);
   });
-  const firstRead = read[0]!;
-  const inOrder = firstRead === about.a;
+  const firstAsked = `${FIRST_ASKED} the ${categoryOf(about.a)} .`;
   return [
+    firstAsked,
     ...scan,
-    `the ${categoryOf(about.a)} is ${inOrder ? '' : 'not '}the ${categoryOf(firstRead)} .`,
+    `${READ_FIRST} the ${categoryOf(read[0]!)} .`,
+    firstAsked,
+    `${read[0] === about.a ? '' : 'not '}the same .`,
     `${side(about.a, about.relation)} is ${answer === 'yes' ? '' : 'not '}${about.relation} ${side(about.b, about.relation)} .`,
   ];
 }
@@ -243,6 +252,7 @@ export function chainCorpus(scenes: readonly Scene[], rng: Rng, carry: ChainCarr
   for (const c of COLORS) text.add(`counting the ${c} ones : ${counting(4)} . how many are ${c} ? zero . what color is the ? ${c} .`);
   for (const s of SHAPES) text.add(`counting the ${PLURAL[s]} : counting them : how many are ${PLURAL[s]} ? how many are there ? the ${s} is a ${s} .`);
   for (const r of RELATIONS) text.add(`left is not ${r} right . top is ${r} bottom . is left ${r} right ? yes . is top ${r} bottom ? no .`);
+  if (carry === 'scanned') text.add(`${FIRST_ASKED} ${READ_FIRST} not the same .`);
   if (checked) {
     for (const cell of CELLS) text.add(`${cellCheckQuestion(cell, undefined)} yes , one . ${COLORS.map((c) => cellCheckQuestion(cell, { color: c })).join(' ')} ${SHAPES.map((sh) => cellCheckQuestion(cell, { shape: sh })).join(' ')} no .`);
     for (const c of COLORS) for (const sh of SHAPES) text.add(['left', 'right', 'top', 'bottom'].map((side) => `is the ${c} ${sh} at the ${side} ?`).join(' ') + ' yes . no .');
