@@ -27,9 +27,9 @@ const chainOfThoughtObject = z
      * against the sides their relation needs; `restated`: as `running`, with a filtered count's
      * filter restated and answered yes or no after each object; `described`: every cell described first, a count
      * kept as in `running`, places read from the descriptions as in `listed`; `scanned`: as
-     * `running` for counts, a spatial chain reading every cell in order and marking the named
-     * objects' sides where it reads them, then saying whether the question's first object was
-     * read first, and comparing (see @mllm/data's reasoning-chains).
+     * `running` for counts, a spatial chain copying the question's first object, reading every
+     * cell in order and marking the named objects' sides where it reads them, then saying whether
+     * the first asked was read first, and comparing (see @mllm/data's reasoning-chains).
      */
     carry: z.enum(CHAIN_CARRIES).default('listed'),
     /**
