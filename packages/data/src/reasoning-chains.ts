@@ -106,6 +106,11 @@ function side(o: SceneObject, relation: Relation): string {
   return relation === 'left of' || relation === 'right of' ? p.column : p.row;
 }
 
+/** A single chain's last step before the answer: the two named objects' columns or rows compared ("bottom is not above top ."). */
+function comparison(about: ReasoningSubject & { type: 'spatial' }, answer: string): string {
+  return `${side(about.a, about.relation)} is ${answer === 'yes' ? '' : 'not '}${about.relation} ${side(about.b, about.relation)} .`;
+}
+
 /** The steps after the object steps: the count, the colour, or where each object is and how the two compare. */
 function combineSteps(style: ChainStyle, scene: Scene, about: ReasoningSubject, answer: string): string[] {
   if (about.type === 'count') {
@@ -119,10 +124,9 @@ function combineSteps(style: ChainStyle, scene: Scene, about: ReasoningSubject, 
     return [style === 'tree' ? `what color is the ${o.shape} ? ${o.color} .` : `the ${o.shape} is ${o.color} .`];
   }
   const { a, relation, b } = about;
-  const compare = `${side(a, relation)} is ${answer === 'yes' ? '' : 'not '}${relation} ${side(b, relation)}`;
   if (style === 'tree')
     return [`where is the ${categoryOf(a)} ? at the ${a.cell} .`, `where is the ${categoryOf(b)} ? at the ${b.cell} .`, `is ${side(a, relation)} ${relation} ${side(b, relation)} ? ${answer} .`];
-  return [`the ${categoryOf(a)} is at the ${a.cell} .`, `the ${categoryOf(b)} is at the ${b.cell} .`, `${compare} .`];
+  return [`the ${categoryOf(a)} is at the ${a.cell} .`, `the ${categoryOf(b)} is at the ${b.cell} .`, comparison(about, answer)];
 }
 
 /** What a count or spatial question asks about: the questions whose steps `carry` changes (a colour question's chain is the same in every carry). */
@@ -184,7 +188,7 @@ function scannedSteps(style: ChainStyle, about: ReasoningSubject & { type: 'spat
     `${READ_FIRST} the ${categoryOf(read[0]!)} .`,
     firstAsked,
     `${read[0] === about.a ? '' : 'not '}the same .`,
-    `${side(about.a, about.relation)} is ${answer === 'yes' ? '' : 'not '}${about.relation} ${side(about.b, about.relation)} .`,
+    comparison(about, answer),
   ];
 }
 
